@@ -1,0 +1,249 @@
+//! The syntax tree: what the author wrote, with a byte span on every node that a
+//! diagnostic may need to point at. Nothing here is checked yet; see `check`.
+
+use std::ops::Range;
+
+pub type Span = Range<usize>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub name: Name,
+    pub title: Option<Text>,
+    pub description: Option<Text>,
+    pub started_by: Vec<Name>,
+    pub schedules: Vec<Schedule>,
+    pub requires: Vec<Require>,
+    pub data: Vec<FieldDecl>,
+    pub limits: Vec<Limit>,
+    pub steps: Vec<Step>,
+    pub ends: Vec<End>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Require {
+    pub cond: Expr,
+    pub message: Text,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum When {
+    Cron(Text),
+    Daily { at: (u32, u32), span: Span },
+    Weekdays { at: (u32, u32), span: Span },
+    Weekly { weekday: String, at: (u32, u32), span: Span },
+    Monthly { day: u32, at: (u32, u32), span: Span },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub when: When,
+    pub zone: Option<Text>,
+    pub for_each_role: Option<Name>,
+    pub catch_up: Option<Name>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeSpec {
+    Base(Name),
+    Range { decimal: bool, lo: f64, hi: f64, span: Span },
+    Choice(Vec<(Name, Option<Text>)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDecl {
+    pub name: Name,
+    pub ty: TypeSpec,
+    pub optional: bool,
+    pub default: Option<Expr>,
+    pub label: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    pub name: Name,
+    pub from: Name,
+    pub to: Name,
+    pub within: Vec<(Expr, Option<Expr>)>,
+    pub reminders: Vec<Remind>,
+    pub on_breach: Vec<Action>,
+    pub extend: Option<Extend>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Remind {
+    Before(Expr),
+    Every(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extend {
+    pub up_to: Expr,
+    pub when: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Notify(Who, Option<Text>),
+    Escalate(Who),
+    Goto(Name),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Who {
+    EachWithRole(Name),
+    SupervisorOf(Box<Who>, Span),
+    DeptHeadOf(Box<Who>, Span),
+    HeadOf(Name),
+    Starter(Span),
+    Person(Name),
+    Name(Name),
+}
+
+impl Who {
+    pub fn span(&self) -> Span {
+        match self {
+            Who::EachWithRole(n) | Who::HeadOf(n) | Who::Person(n) | Who::Name(n) => n.span.clone(),
+            Who::SupervisorOf(_, s) | Who::DeptHeadOf(_, s) | Who::Starter(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assign {
+    pub field: Name,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignMode {
+    All,
+    Any,
+    Count(u32),
+    InOrder,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FillItem {
+    pub name: Name,
+    pub optional: bool,
+    pub ty: Option<TypeSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoiceArm {
+    pub name: Name,
+    pub label: Option<Text>,
+    pub target: Name,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleArm {
+    /// `None` is `otherwise`.
+    pub cond: Option<Expr>,
+    pub target: Name,
+    pub sets: Vec<Assign>,
+    pub span: Span,
+}
+
+/// One statement inside a step, in source order; the checker decides which
+/// combinations make a valid step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    Task(Who, Span),
+    Rules(Vec<RuleArm>, Span),
+    WaitFor(Expr, Span),
+    WaitUntil(Expr, Span),
+    Notify { to: Who, via: Option<Name>, message: Text, span: Span },
+    Set(Assign, Span),
+    Start { process: Name, with: Vec<Assign>, wait: bool, span: Span },
+    Sign { mode: SignMode, signers: Vec<Who>, span: Span },
+    Fill(Vec<FillItem>, Span),
+    Choose(Vec<ChoiceArm>, Span),
+    Next { target: Name, when: Option<Expr>, span: Span },
+    Due { at: Expr, when: Option<Expr>, span: Span },
+    Remind(Remind, Span),
+    OnOverdue(Action, Span),
+    OnRefuse(Name, Span),
+    Extend(Extend),
+    SelfApproval(Span),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub name: Name,
+    pub title: Option<Text>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct End {
+    pub name: Name,
+    pub title: Option<Text>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DurLit {
+    Minutes(i64),
+    Months(i64),
+    WorkingMinutes(i64),
+    WorkingDays(i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Dec(f64),
+    Str(String),
+    Bool(bool),
+    Date(String),
+    Duration(DurLit),
+    Today,
+    Now,
+    Ident(String),
+    Call(String, Vec<Expr>),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    /// `x in a..b` (`inclusive_hi` false for `..<`)
+    InRange { value: Box<Expr>, lo: Box<Expr>, hi: Box<Expr>, inclusive_hi: bool },
+    InSet(Box<Expr>, Vec<Expr>),
+    At(Box<Expr>, (u32, u32)),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}

@@ -1,0 +1,123 @@
+//! Scheduled starts: readable phrases become cron expressions, and every cron
+//! expression is parsed here so a bad one is caught by `baton check`, not at 3 a.m.
+
+use super::StaffNames;
+use crate::ast::{Schedule as AstSchedule, When};
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::model::{CatchUp, Schedule};
+use std::str::FromStr;
+
+pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagnostic>) -> Schedule {
+    let check_time = |(h, m): (u32, u32), diags: &mut Vec<Diagnostic>, span: &std::ops::Range<usize>| {
+        if h > 23 || m > 59 {
+            diags.push(Diagnostic::error(
+                "E062",
+                span.clone(),
+                format!("{h}:{m:02} is not a time of day"),
+            ));
+        }
+    };
+    let (phrase, cron) = match &s.when {
+        When::Cron(text) => {
+            let fields = text.value.split_whitespace().count();
+            // Accept the classic five fields by adding seconds; six or seven as they are.
+            let expr = match fields {
+                5 => format!("0 {} *", text.value.trim()),
+                6 => format!("{} *", text.value.trim()),
+                _ => text.value.trim().to_string(),
+            };
+            if let Err(e) = cron::Schedule::from_str(&expr) {
+                diags.push(
+                    Diagnostic::error(
+                        "E060",
+                        text.span.clone(),
+                        format!("`{}` is not a cron expression: {e}", text.value),
+                    )
+                    .help("five fields: minute hour day-of-month month day-of-week, e.g. \"30 17 * * *\""),
+                );
+            }
+            (format!("cron \"{}\"", text.value), expr)
+        }
+        When::Daily { at, span } => {
+            check_time(*at, diags, span);
+            (
+                format!("every day at {:02}:{:02}", at.0, at.1),
+                format!("0 {} {} * * * *", at.1, at.0),
+            )
+        }
+        When::Weekdays { at, span } => {
+            check_time(*at, diags, span);
+            (
+                format!("every weekday at {:02}:{:02}", at.0, at.1),
+                format!("0 {} {} * * Mon-Fri *", at.1, at.0),
+            )
+        }
+        When::Weekly { weekday, at, span } => {
+            check_time(*at, diags, span);
+            let short = &weekday[..3];
+            let mut cap = short.to_string();
+            cap[..1].make_ascii_uppercase();
+            (
+                format!("every {weekday} at {:02}:{:02}", at.0, at.1),
+                format!("0 {} {} * * {cap} *", at.1, at.0),
+            )
+        }
+        When::Monthly { day, at, span } => {
+            check_time(*at, diags, span);
+            if !(1..=31).contains(day) {
+                diags.push(Diagnostic::error(
+                    "E063",
+                    span.clone(),
+                    format!("a month has no day {day}"),
+                ));
+            } else if *day > 28 {
+                diags.push(
+                    Diagnostic::warning(
+                        "W004",
+                        span.clone(),
+                        format!("not every month has a day {day}; those months are skipped"),
+                    )
+                    .help("use a day from 1 to 28 to run every month"),
+                );
+            }
+            (
+                format!("on day {day} of every month at {:02}:{:02}", at.0, at.1),
+                format!("0 {} {} {day} * * *", at.1, at.0),
+            )
+        }
+    };
+    if let Some(z) = &s.zone {
+        if z.value.parse::<chrono_tz::Tz>().is_err() {
+            let help = did_you_mean(&z.value, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()));
+            diags.push(
+                Diagnostic::error("E061", z.span.clone(), format!("unknown time zone `{}`", z.value))
+                    .help(help.unwrap_or_else(|| "use an IANA name such as \"Asia/Shanghai\"".into())),
+            );
+        }
+    }
+    if let (Some(role), Some(staff)) = (&s.for_each_role, staff) {
+        if !staff.roles.contains(&role.text) {
+            let help = did_you_mean(&role.text, staff.roles.iter().map(String::as_str));
+            diags.push(
+                Diagnostic::error(
+                    "E004",
+                    role.span.clone(),
+                    format!("no one in the staff directory has the role `{}`", role.text),
+                )
+                .help_opt(help),
+            );
+        }
+    }
+    let catch_up = match s.catch_up.as_ref().map(|c| c.text.as_str()) {
+        Some("all") => CatchUp::All,
+        Some("skip") => CatchUp::Skip,
+        _ => CatchUp::Once,
+    };
+    Schedule {
+        phrase,
+        cron,
+        zone: s.zone.as_ref().map(|z| z.value.clone()),
+        for_each_role: s.for_each_role.as_ref().map(|r| r.text.clone()),
+        catch_up,
+    }
+}

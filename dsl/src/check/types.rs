@@ -1,0 +1,460 @@
+//! Expressions: resolve names, infer types, lower to the model.
+
+use super::Fields;
+use crate::ast::{self, DurLit, ExprKind, Span};
+use crate::diagnostic::{did_you_mean, Diagnostic};
+use crate::model::{BinOp, Duration, Expr, Func, Type};
+
+/// The type of an expression while checking. `Variant` is a bare name that is not a
+/// field: it is only valid where a choice is expected.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    Text,
+    Int,
+    Dec,
+    Bool,
+    Date,
+    DateTime,
+    Duration,
+    Person,
+    Department,
+    Choice(Vec<String>),
+    Variant(String),
+    /// An error was already reported; stay quiet about this expression.
+    Unknown,
+}
+
+impl Ty {
+    pub fn of(t: &Type) -> Ty {
+        match t {
+            Type::Text => Ty::Text,
+            Type::Integer { .. } => Ty::Int,
+            Type::Decimal { .. } => Ty::Dec,
+            Type::Bool => Ty::Bool,
+            Type::Date => Ty::Date,
+            Type::DateTime => Ty::DateTime,
+            Type::Duration => Ty::Duration,
+            Type::Person => Ty::Person,
+            Type::Department => Ty::Department,
+            Type::Choice(vs) => Ty::Choice(vs.iter().map(|v| v.name.clone()).collect()),
+        }
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::Text => "text".into(),
+            Ty::Int => "integer".into(),
+            Ty::Dec => "decimal".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Date => "date".into(),
+            Ty::DateTime => "datetime".into(),
+            Ty::Duration => "duration".into(),
+            Ty::Person => "person".into(),
+            Ty::Department => "department".into(),
+            Ty::Choice(vs) => format!("one of {}", vs.join(", ")),
+            Ty::Variant(v) => format!("`{v}`"),
+            Ty::Unknown => "unknown".into(),
+        }
+    }
+    fn numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Dec)
+    }
+}
+
+pub struct Typer<'a> {
+    pub fields: &'a Fields,
+    pub diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Typer<'_> {
+    fn err(&mut self, code: &'static str, span: Span, msg: String) {
+        self.diags.push(Diagnostic::error(code, span, msg));
+    }
+
+    /// Lower `e` and require it to have type `want` (integers are accepted where a
+    /// decimal is wanted, a choice name where a choice is wanted).
+    pub fn expect(&mut self, e: &ast::Expr, want: &Ty, what: &str) -> Expr {
+        let (x, t) = self.lower(e);
+        self.conform(&t, want, e.span.clone(), what);
+        x
+    }
+
+    pub fn conform(&mut self, got: &Ty, want: &Ty, span: Span, what: &str) {
+        let ok = match (got, want) {
+            (Ty::Unknown, _) | (_, Ty::Unknown) => true,
+            (Ty::Int, Ty::Dec) => true,
+            (Ty::Variant(v), Ty::Choice(vs)) => {
+                if !vs.contains(v) {
+                    let help = did_you_mean(v, vs.iter().map(String::as_str));
+                    self.diags.push(
+                        Diagnostic::error(
+                            "E031",
+                            span,
+                            format!("`{v}` is not one of the choices {}", vs.join(", ")),
+                        )
+                        .help_opt(help),
+                    );
+                }
+                return;
+            }
+            (Ty::Variant(v), _) => {
+                self.unknown_name(v, span);
+                return;
+            }
+            (Ty::Choice(a), Ty::Choice(b)) => a == b,
+            (a, b) => a == b,
+        };
+        if !ok {
+            self.err(
+                "E030",
+                span,
+                format!("{what} must be {}, found {}", want.describe(), got.describe()),
+            );
+        }
+    }
+
+    fn unknown_name(&mut self, name: &str, span: Span) {
+        let help = did_you_mean(name, self.fields.keys().map(String::as_str));
+        self.diags.push(
+            Diagnostic::error("E003", span, format!("unknown field `{name}`"))
+                .label("not a field of this process")
+                .help_opt(help),
+        );
+    }
+
+    /// A value standing on its own: a bare name here must be a field.
+    fn value(&mut self, e: &ast::Expr) -> (Expr, Ty) {
+        let (x, t) = self.lower(e);
+        if let Ty::Variant(v) = &t {
+            self.unknown_name(v, e.span.clone());
+            return (x, Ty::Unknown);
+        }
+        (x, t)
+    }
+
+    pub fn lower(&mut self, e: &ast::Expr) -> (Expr, Ty) {
+        let sp = e.span.clone();
+        match &e.kind {
+            ExprKind::Int(i) => {
+                if *i == i64::MAX {
+                    self.err("E032", sp, "number too large".into());
+                }
+                (Expr::Int(*i), Ty::Int)
+            }
+            ExprKind::Dec(d) => (Expr::Dec(*d), Ty::Dec),
+            ExprKind::Str(s) => (Expr::Text(s.clone()), Ty::Text),
+            ExprKind::Bool(b) => (Expr::Bool(*b), Ty::Bool),
+            ExprKind::Date(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                Ok(d) => (Expr::Date(d), Ty::Date),
+                Err(_) => {
+                    self.err("E033", sp, format!("`{s}` is not a date"));
+                    (Expr::Bool(false), Ty::Unknown)
+                }
+            },
+            ExprKind::Duration(d) => (Expr::Duration(duration(d)), Ty::Duration),
+            ExprKind::Today => (Expr::Today, Ty::Date),
+            ExprKind::Now => (Expr::Now, Ty::DateTime),
+            ExprKind::Ident(n) => match self.fields.get(n) {
+                Some(f) => (Expr::Field(n.clone()), Ty::of(&f.ty)),
+                None => (Expr::Choice(n.clone()), Ty::Variant(n.clone())),
+            },
+            ExprKind::Call(name, args) => self.call(name, args, sp),
+            ExprKind::Neg(inner) => {
+                let (x, t) = self.value(inner);
+                if !(t.numeric() || t == Ty::Duration || t == Ty::Unknown) {
+                    self.err("E030", sp, format!("cannot negate {}", t.describe()));
+                }
+                (Expr::Neg(Box::new(x)), t)
+            }
+            ExprKind::Not(inner) => {
+                let x = self.expect(inner, &Ty::Bool, "the operand of `not`");
+                (Expr::Not(Box::new(x)), Ty::Bool)
+            }
+            ExprKind::Bin(op, l, r) => self.binary(*op, l, r, sp),
+            ExprKind::InRange {
+                value,
+                lo,
+                hi,
+                inclusive_hi,
+            } => {
+                let (v, vt) = self.value(value);
+                let (lo_x, lt) = self.value(lo);
+                let (hi_x, ht) = self.value(hi);
+                for (t, s) in [(&lt, lo.span.clone()), (&ht, hi.span.clone())] {
+                    if !comparable(&vt, t) {
+                        self.err(
+                            "E030",
+                            s,
+                            format!("cannot compare {} with {}", vt.describe(), t.describe()),
+                        );
+                    }
+                }
+                (
+                    Expr::InRange {
+                        value: Box::new(v),
+                        lo: Box::new(lo_x),
+                        hi: Box::new(hi_x),
+                        inclusive_hi: *inclusive_hi,
+                    },
+                    Ty::Bool,
+                )
+            }
+            ExprKind::InSet(value, items) => {
+                let (v, vt) = self.value(value);
+                let xs = items
+                    .iter()
+                    .map(|i| {
+                        let (x, t) = self.lower(i);
+                        self.conform(&t, &vt, i.span.clone(), "a member of the set");
+                        x
+                    })
+                    .collect();
+                (Expr::InSet(Box::new(v), xs), Ty::Bool)
+            }
+            ExprKind::At(base, (h, m)) => {
+                if *h > 23 || *m > 59 {
+                    self.err("E062", sp.clone(), format!("{h}:{m:02} is not a time of day"));
+                }
+                let x = self.expect(base, &Ty::Date, "the day before `at`");
+                (Expr::At(Box::new(x), *h, *m), Ty::DateTime)
+            }
+        }
+    }
+
+    fn call(&mut self, name: &str, args: &[ast::Expr], sp: Span) -> (Expr, Ty) {
+        let Some(f) = Func::from_name(name) else {
+            let help = did_you_mean(name, Func::NAMES.iter().copied());
+            self.diags.push(
+                Diagnostic::error("E034", sp, format!("unknown function `{name}`")).help(
+                    help.unwrap_or_else(|| format!("functions are {}", Func::NAMES.join(", "))),
+                ),
+            );
+            return (Expr::Bool(false), Ty::Unknown);
+        };
+        let arity = match f {
+            Func::Min | Func::Max => 2,
+            _ => 1,
+        };
+        if args.len() != arity {
+            self.err(
+                "E035",
+                sp.clone(),
+                format!("`{name}` takes {arity} argument(s), found {}", args.len()),
+            );
+            return (Expr::Bool(false), Ty::Unknown);
+        }
+        let lowered: Vec<(Expr, Ty)> = args.iter().map(|a| self.value(a)).collect();
+        let t0 = lowered[0].1.clone();
+        let result = match f {
+            Func::Day | Func::Month | Func::Year | Func::Weekday => {
+                if !matches!(t0, Ty::Date | Ty::DateTime | Ty::Unknown) {
+                    self.err(
+                        "E030",
+                        args[0].span.clone(),
+                        format!("`{name}` needs a date, found {}", t0.describe()),
+                    );
+                }
+                Ty::Int
+            }
+            Func::Date => {
+                if !matches!(t0, Ty::DateTime | Ty::Date | Ty::Unknown) {
+                    self.err(
+                        "E030",
+                        args[0].span.clone(),
+                        format!("`date` needs a datetime, found {}", t0.describe()),
+                    );
+                }
+                Ty::Date
+            }
+            Func::Round => {
+                if !(t0.numeric() || t0 == Ty::Unknown) {
+                    self.err("E030", args[0].span.clone(), "`round` needs a number".into());
+                }
+                Ty::Int
+            }
+            Func::Min | Func::Max => {
+                let t1 = lowered[1].1.clone();
+                if !comparable(&t0, &t1) {
+                    self.err(
+                        "E030",
+                        sp.clone(),
+                        format!("cannot compare {} with {}", t0.describe(), t1.describe()),
+                    );
+                }
+                if t0 == Ty::Dec || t1 == Ty::Dec {
+                    Ty::Dec
+                } else {
+                    t0
+                }
+            }
+        };
+        (Expr::Call(f, lowered.into_iter().map(|(x, _)| x).collect()), result)
+    }
+
+    fn binary(&mut self, op: ast::BinOp, l: &ast::Expr, r: &ast::Expr, sp: Span) -> (Expr, Ty) {
+        use ast::BinOp as A;
+        let mop = match op {
+            A::Add => BinOp::Add,
+            A::Sub => BinOp::Sub,
+            A::Mul => BinOp::Mul,
+            A::Div => BinOp::Div,
+            A::Eq => BinOp::Eq,
+            A::Ne => BinOp::Ne,
+            A::Lt => BinOp::Lt,
+            A::Le => BinOp::Le,
+            A::Gt => BinOp::Gt,
+            A::Ge => BinOp::Ge,
+            A::And => BinOp::And,
+            A::Or => BinOp::Or,
+        };
+        if matches!(op, A::And | A::Or) {
+            let a = self.expect(l, &Ty::Bool, "each side of `and`/`or`");
+            let b = self.expect(r, &Ty::Bool, "each side of `and`/`or`");
+            return (Expr::Bin(mop, Box::new(a), Box::new(b)), Ty::Bool);
+        }
+        if matches!(op, A::Eq | A::Ne) {
+            // A bare name on one side is read as a choice of the other side's field.
+            let (a, at) = self.lower(l);
+            let (b, bt) = self.lower(r);
+            match (&at, &bt) {
+                (Ty::Variant(_), Ty::Variant(v)) => {
+                    self.unknown_name(v, r.span.clone());
+                    if let Ty::Variant(v) = &at {
+                        self.unknown_name(v, l.span.clone());
+                    }
+                }
+                (Ty::Variant(_), other) => self.conform(&at, other, l.span.clone(), "this value"),
+                (other, Ty::Variant(_)) => self.conform(&bt, other, r.span.clone(), "this value"),
+                _ if !comparable(&at, &bt) => self.err(
+                    "E030",
+                    sp.clone(),
+                    format!("cannot compare {} with {}", at.describe(), bt.describe()),
+                ),
+                _ => {}
+            }
+            return (Expr::Bin(mop, Box::new(a), Box::new(b)), Ty::Bool);
+        }
+        let (a, at) = self.value(l);
+        let (b, bt) = self.value(r);
+        let x = Expr::Bin(mop, Box::new(a), Box::new(b));
+        if at == Ty::Unknown || bt == Ty::Unknown {
+            let t = if matches!(op, A::Lt | A::Le | A::Gt | A::Ge) {
+                Ty::Bool
+            } else {
+                Ty::Unknown
+            };
+            return (x, t);
+        }
+        let result = match op {
+            A::Lt | A::Le | A::Gt | A::Ge => {
+                let ordered = comparable(&at, &bt)
+                    && matches!(at, Ty::Int | Ty::Dec | Ty::Date | Ty::DateTime | Ty::Duration);
+                ordered.then_some(Ty::Bool)
+            }
+            A::Add | A::Sub => match (&at, &bt) {
+                (Ty::Int, Ty::Int) => Some(Ty::Int),
+                (a, b) if a.numeric() && b.numeric() => Some(Ty::Dec),
+                (Ty::Date, Ty::Duration) => Some(Ty::Date),
+                (Ty::DateTime, Ty::Duration) => Some(Ty::DateTime),
+                (Ty::Duration, Ty::Duration) => Some(Ty::Duration),
+                (Ty::Duration, Ty::Date) if op == A::Add => Some(Ty::Date),
+                (Ty::Duration, Ty::DateTime) if op == A::Add => Some(Ty::DateTime),
+                (Ty::Date, Ty::Date) | (Ty::DateTime, Ty::DateTime) if op == A::Sub => {
+                    Some(Ty::Duration)
+                }
+                (Ty::Text, Ty::Text) if op == A::Add => Some(Ty::Text),
+                _ => None,
+            },
+            A::Mul => match (&at, &bt) {
+                (Ty::Int, Ty::Int) => Some(Ty::Int),
+                (a, b) if a.numeric() && b.numeric() => Some(Ty::Dec),
+                (Ty::Duration, Ty::Int) | (Ty::Int, Ty::Duration) => Some(Ty::Duration),
+                _ => None,
+            },
+            // Division always gives a decimal: an average of integer scores is not
+            // rounded behind the author's back.
+            A::Div => (at.numeric() && bt.numeric()).then_some(Ty::Dec),
+            _ => None,
+        };
+        match result {
+            Some(t) => (x, t),
+            None => {
+                let sym = match op {
+                    A::Add => "+",
+                    A::Sub => "-",
+                    A::Mul => "*",
+                    A::Div => "/",
+                    A::Lt => "<",
+                    A::Le => "<=",
+                    A::Gt => ">",
+                    _ => ">=",
+                };
+                self.err(
+                    "E030",
+                    sp,
+                    format!("cannot apply `{sym}` to {} and {}", at.describe(), bt.describe()),
+                );
+                (x, Ty::Unknown)
+            }
+        }
+    }
+}
+
+pub fn comparable(a: &Ty, b: &Ty) -> bool {
+    match (a, b) {
+        (Ty::Unknown, _) | (_, Ty::Unknown) => true,
+        (x, y) if x.numeric() && y.numeric() => true,
+        (Ty::Choice(_), Ty::Variant(_)) | (Ty::Variant(_), Ty::Choice(_)) => true,
+        (x, y) => x == y,
+    }
+}
+
+pub fn duration(d: &DurLit) -> Duration {
+    match d {
+        DurLit::Minutes(m) => Duration::minutes(*m),
+        DurLit::Months(m) => Duration {
+            months: *m,
+            ..Default::default()
+        },
+        DurLit::WorkingMinutes(m) => Duration {
+            working_minutes: *m,
+            ..Default::default()
+        },
+        DurLit::WorkingDays(d) => Duration {
+            working_days: *d,
+            ..Default::default()
+        },
+    }
+}
+
+/// The value of a constant duration expression (a literal, possibly negated or summed).
+pub fn const_duration(e: &Expr) -> Option<Duration> {
+    match e {
+        Expr::Duration(d) => Some(*d),
+        Expr::Neg(x) => const_duration(x).map(Duration::negate),
+        Expr::Bin(BinOp::Add, a, b) => Some(const_duration(a)?.add(const_duration(b)?)),
+        Expr::Bin(BinOp::Sub, a, b) => Some(const_duration(a)?.add(const_duration(b)?.negate())),
+        _ => None,
+    }
+}
+
+/// `{field}` placeholders in a message must name fields.
+pub fn check_placeholders(msg: &ast::Text, fields: &Fields, diags: &mut Vec<Diagnostic>) {
+    let mut rest = msg.value.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = after[..close].trim();
+        if !fields.contains_key(name) && !matches!(name, "title" | "id" | "step") {
+            let help = did_you_mean(name, fields.keys().map(String::as_str));
+            diags.push(
+                Diagnostic::error(
+                    "E003",
+                    msg.span.clone(),
+                    format!("unknown field `{name}` in a message placeholder"),
+                )
+                .help_opt(help),
+            );
+        }
+        rest = &after[close + 1..];
+    }
+}

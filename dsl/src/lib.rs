@@ -1,0 +1,12 @@
+//! Baton's process language: pest grammar -> syntax tree with spans -> checked,
+//! typed model. Pure: text in, model or diagnostics out; no I/O.
+
+pub mod ast;
+pub mod check;
+pub mod diagnostic;
+pub mod model;
+mod parse;
+
+pub use check::{check, signature, Context, Outcome, Signature, StaffNames};
+pub use diagnostic::{Diagnostic, Located, Severity};
+pub use parse::parse;

@@ -1,0 +1,404 @@
+//! The checked, typed model of a definition: what the engine runs. It holds no spans,
+//! so two sources that differ only in layout give equal models (`baton fmt` relies on
+//! this), and it is serde-friendly so the engine can store it beside the source.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// Roles that may start an instance by hand; empty means anyone in the directory.
+    pub started_by: Vec<String>,
+    pub schedules: Vec<Schedule>,
+    pub requires: Vec<Require>,
+    pub fields: Vec<Field>,
+    pub limits: Vec<Limit>,
+    /// In source order; the first step is where an instance begins.
+    pub steps: Vec<Step>,
+    pub ends: Vec<End>,
+}
+
+impl Definition {
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+    pub fn end(&self, name: &str) -> Option<&End> {
+        self.ends.iter().find(|e| e.name == name)
+    }
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    /// Position of a step in source order, used to decide whether a step lies inside
+    /// a limit's span.
+    pub fn step_index(&self, name: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatchUp {
+    /// After downtime, run a missed start once (the default).
+    Once,
+    /// Run every missed occurrence, oldest first.
+    All,
+    /// Drop missed occurrences; wait for the next one.
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// As written, for people: "every day at 17:30".
+    pub phrase: String,
+    /// Seven-field cron expression (sec min hour dom month dow year) for the `cron` crate.
+    pub cron: String,
+    /// IANA zone; `None` means the company zone from configuration.
+    pub zone: Option<String>,
+    /// Start one instance per person with this role (`subject` holds the person).
+    pub for_each_role: Option<String>,
+    pub catch_up: CatchUp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Require {
+    pub cond: Expr,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Type {
+    Text,
+    Integer { min: Option<i64>, max: Option<i64> },
+    Decimal { min: Option<f64>, max: Option<f64> },
+    Bool,
+    Date,
+    DateTime,
+    Duration,
+    Person,
+    Department,
+    Choice(Vec<Variant>),
+}
+
+impl Type {
+    pub fn describe(&self) -> String {
+        match self {
+            Type::Text => "text".into(),
+            Type::Integer { .. } => "integer".into(),
+            Type::Decimal { .. } => "decimal".into(),
+            Type::Bool => "bool".into(),
+            Type::Date => "date".into(),
+            Type::DateTime => "datetime".into(),
+            Type::Duration => "duration".into(),
+            Type::Person => "person".into(),
+            Type::Department => "department".into(),
+            Type::Choice(vs) => format!(
+                "one of {}",
+                vs.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    /// Optional fields may be absent; required ones must be given at start (data
+    /// fields) or when the task that fills them completes (fill fields).
+    pub optional: bool,
+    pub default: Option<Expr>,
+    pub label: Option<String>,
+    /// Where the field gets its value: given at start, filled at a step, or computed.
+    pub source: FieldSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldSource {
+    Start,
+    /// Declared in a step's `fill`; absent until that step completes.
+    Filled(String),
+    /// Written by `set` or a rule's `with`.
+    Computed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Duration {
+    pub months: i64,
+    pub minutes: i64,
+    /// Counted against the business calendar (working hours only).
+    pub working_minutes: i64,
+    pub working_days: i64,
+}
+
+impl Duration {
+    pub fn minutes(m: i64) -> Self {
+        Duration {
+            minutes: m,
+            ..Default::default()
+        }
+    }
+    pub fn is_positive(&self) -> bool {
+        self.months >= 0
+            && self.minutes >= 0
+            && self.working_minutes >= 0
+            && self.working_days >= 0
+            && (self.months + self.minutes + self.working_minutes + self.working_days) > 0
+    }
+    /// A rough length for comparing durations of different kinds (a month as 30
+    /// days, a working day as 8 hours). Only the checker uses it, for sanity checks.
+    pub fn approx_minutes(&self) -> i64 {
+        self.months * 30 * 24 * 60 + self.minutes + self.working_minutes + self.working_days * 8 * 60
+    }
+    pub fn negate(self) -> Self {
+        Duration {
+            months: -self.months,
+            minutes: -self.minutes,
+            working_minutes: -self.working_minutes,
+            working_days: -self.working_days,
+        }
+    }
+    pub fn add(self, o: Duration) -> Self {
+        Duration {
+            months: self.months + o.months,
+            minutes: self.minutes + o.minutes,
+            working_minutes: self.working_minutes + o.working_minutes,
+            working_days: self.working_days + o.working_days,
+        }
+    }
+    pub fn is_working(&self) -> bool {
+        self.working_minutes != 0 || self.working_days != 0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+/// A checked expression: every name is resolved to a field or a choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Expr {
+    Int(i64),
+    Dec(f64),
+    Text(String),
+    Bool(bool),
+    Date(chrono::NaiveDate),
+    Duration(Duration),
+    Choice(String),
+    Today,
+    Now,
+    Field(String),
+    Call(Func, Vec<Expr>),
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Bin(BinOp, Box<Expr>, Box<Expr>),
+    InRange {
+        value: Box<Expr>,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive_hi: bool,
+    },
+    InSet(Box<Expr>, Vec<Expr>),
+    /// A date at a time of day (hour, minute) in the company's zone.
+    At(Box<Expr>, u32, u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Func {
+    Day,
+    Month,
+    Year,
+    Weekday,
+    Round,
+    Min,
+    Max,
+    Date,
+}
+
+impl Func {
+    pub fn from_name(s: &str) -> Option<Func> {
+        Some(match s {
+            "day" => Func::Day,
+            "month" => Func::Month,
+            "year" => Func::Year,
+            "weekday" => Func::Weekday,
+            "round" => Func::Round,
+            "min" => Func::Min,
+            "max" => Func::Max,
+            "date" => Func::Date,
+            _ => return None,
+        })
+    }
+    pub const NAMES: &'static [&'static str] =
+        &["day", "month", "year", "weekday", "round", "min", "max", "date"];
+}
+
+/// Who a task is for, or whom a message goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Who {
+    Role(String),
+    Person(String),
+    Starter,
+    /// A person-typed field.
+    Field(String),
+    SupervisorOf(Box<Who>),
+    /// The head of the department the person belongs to.
+    DeptHeadOf(Box<Who>),
+    /// The head of the department held in a department-typed field.
+    HeadOfField(String),
+    /// The head of a named department of the directory.
+    HeadOfDept(String),
+    /// One task per person with the role.
+    EachWithRole(String),
+    /// A text field holding an address (phone, e-mail), only for `notify ... via`.
+    Address(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notify {
+    pub to: Who,
+    pub via: Option<String>,
+    /// May hold `{field}` placeholders, filled in when the message is written.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Wait {
+    For(Expr),
+    Until(Expr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SignMode {
+    All,
+    Any,
+    Count(u32),
+    InOrder,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// `None` is `otherwise`.
+    pub cond: Option<Expr>,
+    pub target: String,
+    pub sets: Vec<(String, Expr)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// The step finishes by itself once its wait, sets and notifications are done.
+    Auto,
+    Task(Who),
+    Sign {
+        mode: SignMode,
+        signers: Vec<Who>,
+        on_refuse: Option<String>,
+        allow_self: bool,
+    },
+    Decide(Vec<Rule>),
+    Start {
+        process: String,
+        with: Vec<(String, Expr)>,
+        wait: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub name: String,
+    pub label: Option<String>,
+    pub target: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Route {
+    /// A rule-based step routes by its rules.
+    ByRules,
+    Choose(Vec<Choice>),
+    /// First `when` that holds; `None` always holds.
+    Next(Vec<(Option<Expr>, String)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fill {
+    pub field: String,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reminder {
+    Before(Duration),
+    Every(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum TimedAction {
+    Notify(Who, Option<String>),
+    Escalate(Who),
+    Goto(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Extension {
+    pub up_to: Duration,
+    pub when: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Due {
+    /// A duration from the step's start, or a date/datetime.
+    pub at: Expr,
+    pub when: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub title: Option<String>,
+    pub wait: Option<Wait>,
+    pub sets: Vec<(String, Expr)>,
+    pub notifies: Vec<Notify>,
+    pub action: Action,
+    pub fills: Vec<Fill>,
+    pub route: Route,
+    pub due: Vec<Due>,
+    pub reminders: Vec<Reminder>,
+    pub on_overdue: Vec<TimedAction>,
+    pub extend: Option<Extension>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limit {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub within: Vec<(Expr, Option<Expr>)>,
+    pub reminders: Vec<Reminder>,
+    pub on_breach: Vec<TimedAction>,
+    pub extend: Option<Extension>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct End {
+    pub name: String,
+    pub title: Option<String>,
+}
