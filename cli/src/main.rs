@@ -1,1 +1,14 @@
-fn main() {}
+//! `baton`: the one binary. Each subcommand lives in `cmd/`; this file only parses
+//! arguments and turns a command's outcome into an exit code (see `exit`).
+
+mod cmd;
+mod exit;
+mod files;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cmd::Cli::parse();
+    let code = cmd::run(cli);
+    std::process::exit(code as i32);
+}

@@ -4,6 +4,10 @@
 pub mod ast;
 pub mod check;
 pub mod diagnostic;
+mod display;
+pub mod eval;
+pub mod fmt;
+pub mod graph;
 pub mod model;
 mod parse;
 

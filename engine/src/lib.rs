@@ -1,1 +1,3 @@
+//! Baton's engine.
 
+pub mod staff;

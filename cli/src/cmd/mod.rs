@@ -1,0 +1,77 @@
+//! The subcommands. Help text comes from the doc comments.
+
+mod check;
+mod fmt;
+mod graph;
+
+use crate::exit::Code;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Baton: processes that people carry out, written as definitions and run durably.
+///
+/// Exit codes: 0 success; 1 problems found (check errors, unformatted files, a
+/// refused command); 2 bad usage or an unreadable file.
+#[derive(Parser)]
+#[command(name = "baton", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check definitions and report every problem with its line and column.
+    Check {
+        /// Files or folders of `.flow` files (default: processes/).
+        paths: Vec<PathBuf>,
+        /// Also check roles, people and departments against this staff directory.
+        #[arg(long)]
+        staff: Option<PathBuf>,
+        /// `text` for people, `json` for editors and CI.
+        #[arg(long, default_value = "text")]
+        format: check::Format,
+    },
+    /// Rewrite definitions in the one canonical layout (comments and line breaks kept).
+    Fmt {
+        /// Files or folders of `.flow` files (default: processes/).
+        paths: Vec<PathBuf>,
+        /// Change nothing; exit 1 if a file is not formatted.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Draw a process: its steps, transitions, timers, escalations and ends.
+    Graph {
+        /// A `.flow` file, or the name of a process in `--dir`.
+        target: String,
+        #[arg(long, default_value = "mermaid")]
+        format: graph::Format,
+        /// Where to look for a process given by name.
+        #[arg(long, default_value = "processes")]
+        dir: PathBuf,
+    },
+}
+
+pub fn run(cli: Cli) -> Code {
+    match cli.command {
+        Command::Check {
+            paths,
+            staff,
+            format,
+        } => check::run(&default_paths(paths), staff.as_deref(), format),
+        Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
+        Command::Graph {
+            target,
+            format,
+            dir,
+        } => graph::run(&target, &dir, format),
+    }
+}
+
+fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("processes")]
+    } else {
+        paths
+    }
+}

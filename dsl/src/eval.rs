@@ -1,0 +1,379 @@
+//! Evaluating checked expressions. Pure: the caller supplies the data, the time and
+//! the company's zone through `Env`.
+
+use crate::model::{BinOp, Duration, Expr, Func};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A value held in an instance's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    Dec(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    Duration(Duration),
+    Choice(String),
+    Person(String),
+    Department(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Text(s) | Value::Choice(s) | Value::Person(s) | Value::Department(s) => {
+                write!(f, "{s}")
+            }
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Dec(d) => write!(f, "{d}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::DateTime(t) => write!(f, "{}", t.to_rfc3339()),
+            Value::Duration(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    #[error("`{0}` has no value yet")]
+    Missing(String),
+    #[error("division by zero")]
+    DivByZero,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub trait Env {
+    fn get(&self, field: &str) -> Option<&Value>;
+    fn now(&self) -> DateTime<Utc>;
+    fn zone(&self) -> Tz;
+    /// Add a duration to a moment. Working time needs the business calendar, which
+    /// the engine supplies; without one, working time counts as plain time.
+    fn add(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
+        add_plain(at, d, self.zone())
+    }
+}
+
+/// Calendar-aware addition in the company zone: months keep the day of the month
+/// (clamped), minutes are exact.
+pub fn add_plain(at: DateTime<Utc>, d: &Duration, zone: Tz) -> DateTime<Utc> {
+    let mut local = at.with_timezone(&zone).naive_local();
+    if d.months > 0 {
+        local = local.checked_add_months(Months::new(d.months as u32)).unwrap_or(local);
+    } else if d.months < 0 {
+        local = local
+            .checked_sub_months(Months::new(d.months.unsigned_abs() as u32))
+            .unwrap_or(local);
+    }
+    let minutes = d.minutes + d.working_minutes + d.working_days * 24 * 60;
+    local += chrono::Duration::minutes(minutes);
+    zone.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(at)
+}
+
+fn add_to_date(date: NaiveDate, d: &Duration) -> NaiveDate {
+    let mut out = date;
+    if d.months > 0 {
+        out = out.checked_add_months(Months::new(d.months as u32)).unwrap_or(out);
+    } else if d.months < 0 {
+        out = out
+            .checked_sub_months(Months::new(d.months.unsigned_abs() as u32))
+            .unwrap_or(out);
+    }
+    let days = (d.minutes + d.working_minutes) / (24 * 60) + d.working_days;
+    out + chrono::Duration::days(days)
+}
+
+pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
+    Ok(match e {
+        Expr::Int(i) => Value::Int(*i),
+        Expr::Dec(d) => Value::Dec(*d),
+        Expr::Text(s) => Value::Text(s.clone()),
+        Expr::Bool(b) => Value::Bool(*b),
+        Expr::Date(d) => Value::Date(*d),
+        Expr::Duration(d) => Value::Duration(*d),
+        Expr::Choice(c) => Value::Choice(c.clone()),
+        Expr::Today => Value::Date(env.now().with_timezone(&env.zone()).date_naive()),
+        Expr::Now => Value::DateTime(env.now()),
+        Expr::Field(f) => env
+            .get(f)
+            .cloned()
+            .ok_or_else(|| EvalError::Missing(f.clone()))?,
+        Expr::Neg(x) => match eval(x, env)? {
+            Value::Int(i) => Value::Int(-i),
+            Value::Dec(d) => Value::Dec(-d),
+            Value::Duration(d) => Value::Duration(d.negate()),
+            v => return Err(EvalError::Invalid(format!("cannot negate {v}"))),
+        },
+        Expr::Not(x) => Value::Bool(!truth(&eval(x, env)?)?),
+        Expr::Bin(BinOp::And, a, b) => {
+            Value::Bool(truth(&eval(a, env)?)? && truth(&eval(b, env)?)?)
+        }
+        Expr::Bin(BinOp::Or, a, b) => Value::Bool(truth(&eval(a, env)?)? || truth(&eval(b, env)?)?),
+        Expr::Bin(op, a, b) => binary(*op, eval(a, env)?, eval(b, env)?, env)?,
+        Expr::InRange {
+            value,
+            lo,
+            hi,
+            inclusive_hi,
+        } => {
+            let v = eval(value, env)?;
+            let above = compare(&v, &eval(lo, env)?)? != Ordering::Less;
+            let below = match compare(&v, &eval(hi, env)?)? {
+                Ordering::Less => true,
+                Ordering::Equal => *inclusive_hi,
+                Ordering::Greater => false,
+            };
+            Value::Bool(above && below)
+        }
+        Expr::InSet(value, items) => {
+            let v = eval(value, env)?;
+            let mut found = false;
+            for i in items {
+                if compare(&v, &eval(i, env)?)? == Ordering::Equal {
+                    found = true;
+                    break;
+                }
+            }
+            Value::Bool(found)
+        }
+        Expr::At(d, h, m) => {
+            let date = match eval(d, env)? {
+                Value::Date(d) => d,
+                Value::DateTime(t) => t.with_timezone(&env.zone()).date_naive(),
+                v => return Err(EvalError::Invalid(format!("{v} is not a date"))),
+            };
+            let naive = date
+                .and_hms_opt(*h, *m, 0)
+                .ok_or_else(|| EvalError::Invalid("bad time of day".into()))?;
+            let t = env
+                .zone()
+                .from_local_datetime(&naive)
+                .earliest()
+                .ok_or_else(|| EvalError::Invalid(format!("{naive} does not exist in the zone")))?;
+            Value::DateTime(t.with_timezone(&Utc))
+        }
+        Expr::Call(f, args) => {
+            let vals = args
+                .iter()
+                .map(|a| eval(a, env))
+                .collect::<Result<Vec<_>, _>>()?;
+            call(*f, vals, env)?
+        }
+    })
+}
+
+pub fn truth(v: &Value) -> Result<bool, EvalError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        v => Err(EvalError::Invalid(format!("{v} is not true or false"))),
+    }
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Dec(d) => Some(*d),
+        _ => None,
+    }
+}
+
+pub fn compare(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
+    use Value::*;
+    Ok(match (a, b) {
+        (Int(x), Int(y)) => x.cmp(y),
+        (Date(x), Date(y)) => x.cmp(y),
+        (DateTime(x), DateTime(y)) => x.cmp(y),
+        (Duration(x), Duration(y)) => x.approx_minutes().cmp(&y.approx_minutes()),
+        (Text(x), Text(y))
+        | (Choice(x), Choice(y))
+        | (Person(x), Person(y))
+        | (Department(x), Department(y)) => x.cmp(y),
+        (Bool(x), Bool(y)) => x.cmp(y),
+        (x, y) => match (num(x), num(y)) {
+            (Some(p), Some(q)) => p.total_cmp(&q),
+            _ => return Err(EvalError::Invalid(format!("cannot compare {x} with {y}"))),
+        },
+    })
+}
+
+fn binary(op: BinOp, a: Value, b: Value, env: &dyn Env) -> Result<Value, EvalError> {
+    use Value::*;
+    let ord = |o: Ordering| -> bool {
+        match op {
+            BinOp::Eq => o == Ordering::Equal,
+            BinOp::Ne => o != Ordering::Equal,
+            BinOp::Lt => o == Ordering::Less,
+            BinOp::Le => o != Ordering::Greater,
+            BinOp::Gt => o == Ordering::Greater,
+            _ => o != Ordering::Less,
+        }
+    };
+    if matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    ) {
+        return Ok(Bool(ord(compare(&a, &b)?)));
+    }
+    Ok(match (op, a, b) {
+        (BinOp::Add, Int(x), Int(y)) => Int(x.saturating_add(y)),
+        (BinOp::Sub, Int(x), Int(y)) => Int(x.saturating_sub(y)),
+        (BinOp::Mul, Int(x), Int(y)) => Int(x.saturating_mul(y)),
+        (BinOp::Add, Text(x), Text(y)) => Text(x + &y),
+        (BinOp::Add | BinOp::Sub, Date(d), Duration(dur)) => {
+            let dur = if op == BinOp::Sub { dur.negate() } else { dur };
+            Date(add_to_date(d, &dur))
+        }
+        (BinOp::Add, Duration(dur), Date(d)) => Date(add_to_date(d, &dur)),
+        (BinOp::Add | BinOp::Sub, DateTime(t), Duration(dur)) => {
+            let dur = if op == BinOp::Sub { dur.negate() } else { dur };
+            DateTime(env.add(t, &dur))
+        }
+        (BinOp::Add, Duration(dur), DateTime(t)) => DateTime(env.add(t, &dur)),
+        (BinOp::Add, Duration(x), Duration(y)) => Duration(x.add(y)),
+        (BinOp::Sub, Duration(x), Duration(y)) => Duration(x.add(y.negate())),
+        (BinOp::Sub, Date(x), Date(y)) => {
+            Duration(crate::model::Duration::minutes((x - y).num_minutes()))
+        }
+        (BinOp::Sub, DateTime(x), DateTime(y)) => {
+            Duration(crate::model::Duration::minutes((x - y).num_minutes()))
+        }
+        (BinOp::Mul, Duration(d), Int(k)) | (BinOp::Mul, Int(k), Duration(d)) => {
+            Duration(crate::model::Duration {
+                months: d.months * k,
+                minutes: d.minutes * k,
+                working_minutes: d.working_minutes * k,
+                working_days: d.working_days * k,
+            })
+        }
+        (op, x, y) => {
+            let (p, q) = match (num(&x), num(&y)) {
+                (Some(p), Some(q)) => (p, q),
+                _ => return Err(EvalError::Invalid(format!("cannot combine {x} and {y}"))),
+            };
+            Dec(match op {
+                BinOp::Add => p + q,
+                BinOp::Sub => p - q,
+                BinOp::Mul => p * q,
+                _ => {
+                    if q == 0.0 {
+                        return Err(EvalError::DivByZero);
+                    }
+                    p / q
+                }
+            })
+        }
+    })
+}
+
+fn call(f: Func, vals: Vec<Value>, env: &dyn Env) -> Result<Value, EvalError> {
+    let date = |v: &Value| -> Result<NaiveDate, EvalError> {
+        match v {
+            Value::Date(d) => Ok(*d),
+            Value::DateTime(t) => Ok(t.with_timezone(&env.zone()).date_naive()),
+            v => Err(EvalError::Invalid(format!("{v} is not a date"))),
+        }
+    };
+    Ok(match f {
+        Func::Day => Value::Int(date(&vals[0])?.day() as i64),
+        Func::Month => Value::Int(date(&vals[0])?.month() as i64),
+        Func::Year => Value::Int(date(&vals[0])?.year() as i64),
+        Func::Weekday => Value::Int(date(&vals[0])?.weekday().number_from_monday() as i64),
+        Func::Date => Value::Date(date(&vals[0])?),
+        Func::Round => match &vals[0] {
+            Value::Int(i) => Value::Int(*i),
+            v => Value::Int(num(v).unwrap_or(0.0).round() as i64),
+        },
+        Func::Min | Func::Max => {
+            let o = compare(&vals[0], &vals[1])?;
+            let first = (f == Func::Min) == (o != Ordering::Greater);
+            let pick = if first { &vals[0] } else { &vals[1] };
+            match (pick, &vals[0], &vals[1]) {
+                (Value::Int(i), Value::Dec(_), _) | (Value::Int(i), _, Value::Dec(_)) => {
+                    Value::Dec(*i as f64)
+                }
+                (v, _, _) => v.clone(),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    struct E(BTreeMap<String, Value>, DateTime<Utc>);
+    impl Env for E {
+        fn get(&self, f: &str) -> Option<&Value> {
+            self.0.get(f)
+        }
+        fn now(&self) -> DateTime<Utc> {
+            self.1
+        }
+        fn zone(&self) -> Tz {
+            chrono_tz::Asia::Shanghai
+        }
+    }
+
+    fn expr(src: &str, fields: &str) -> Expr {
+        let text = format!("process p {{ data {{ {fields} }} require {src} \"m\" step s {{ next e }} end e }}");
+        let out = crate::check(&text, &Default::default());
+        let def = out.definition.unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+        def.requires[0].cond.clone()
+    }
+
+    #[test]
+    fn two_days_before_the_trip_at_ten_is_in_the_company_zone() {
+        let e = expr("trip_date - 2d at 10:00 == now", "trip_date date");
+        let Expr::Bin(_, lhs, _) = e else { panic!() };
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+        let env = E(
+            [("trip_date".into(), Value::Date(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()))].into(),
+            now,
+        );
+        // 10:00 in Shanghai is 02:00 UTC.
+        assert_eq!(
+            eval(&lhs, &env),
+            Ok(Value::DateTime(Utc.with_ymd_and_hms(2026, 12, 8, 2, 0, 0).unwrap()))
+        );
+    }
+
+    #[test]
+    fn application_window_and_service_length() {
+        let e = expr("day(today) <= 15 and today >= hired_on + 1 month", "hired_on date");
+        let env = |d: u32, hired: (i32, u32, u32)| {
+            E(
+                [(
+                    "hired_on".into(),
+                    Value::Date(NaiveDate::from_ymd_opt(hired.0, hired.1, hired.2).unwrap()),
+                )]
+                .into(),
+                Utc.with_ymd_and_hms(2026, 3, d, 4, 0, 0).unwrap(),
+            )
+        };
+        assert_eq!(eval(&e, &env(15, (2026, 2, 1))), Ok(Value::Bool(true)));
+        assert_eq!(eval(&e, &env(16, (2026, 2, 1))), Ok(Value::Bool(false)));
+        assert_eq!(eval(&e, &env(10, (2026, 2, 20))), Ok(Value::Bool(false)));
+    }
+
+    #[test]
+    fn averages_are_decimal_and_missing_values_are_errors() {
+        let e = expr("(a + b) / 2 >= 2.5", "a integer  b integer");
+        let env = E(
+            [("a".into(), Value::Int(2)), ("b".into(), Value::Int(3))].into(),
+            Utc::now(),
+        );
+        assert_eq!(eval(&e, &env), Ok(Value::Bool(true)));
+        let empty = E(BTreeMap::new(), Utc::now());
+        assert_eq!(eval(&e, &empty), Err(EvalError::Missing("a".into())));
+    }
+}

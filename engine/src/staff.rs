@@ -1,0 +1,145 @@
+//! The staff directory: departments with their heads, people with their roles,
+//! department and supervisor. Read from RON (`processes/staff.ron`), which people
+//! edit by hand, and checked as a whole when loaded.
+
+use baton_dsl::StaffNames;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Department {
+    pub id: String,
+    pub name: String,
+    pub head: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub department: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub supervisor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Directory {
+    pub departments: Vec<Department>,
+    pub people: Vec<Person>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("staff directory: {0}")]
+    Invalid(String),
+}
+
+impl Directory {
+    pub fn from_ron(text: &str) -> Result<Directory, StaffError> {
+        let d: Directory = ron::from_str(text).map_err(|e| StaffError::Syntax(e.to_string()))?;
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// Every reference inside the directory must resolve, so that assignment never
+    /// meets a dangling supervisor or head at run time.
+    fn validate(&self) -> Result<(), StaffError> {
+        let people: BTreeSet<&str> = self.people.iter().map(|p| p.id.as_str()).collect();
+        let depts: BTreeSet<&str> = self.departments.iter().map(|d| d.id.as_str()).collect();
+        if people.len() != self.people.len() {
+            return Err(StaffError::Invalid("a person id is listed twice".into()));
+        }
+        for d in &self.departments {
+            if !people.contains(d.head.as_str()) {
+                return Err(StaffError::Invalid(format!(
+                    "department `{}` has head `{}`, who is not in `people`",
+                    d.id, d.head
+                )));
+            }
+        }
+        for p in &self.people {
+            if !depts.contains(p.department.as_str()) {
+                return Err(StaffError::Invalid(format!(
+                    "`{}` is in department `{}`, which is not in `departments`",
+                    p.id, p.department
+                )));
+            }
+            if let Some(s) = &p.supervisor {
+                if !people.contains(s.as_str()) {
+                    return Err(StaffError::Invalid(format!(
+                        "`{}` has supervisor `{s}`, who is not in `people`",
+                        p.id
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn names(&self) -> StaffNames {
+        StaffNames {
+            roles: self.people.iter().flat_map(|p| p.roles.iter().cloned()).collect(),
+            people: self.people.iter().map(|p| p.id.clone()).collect(),
+            departments: self.departments.iter().map(|d| d.id.clone()).collect(),
+        }
+    }
+
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Person> + 'a {
+        self.people.iter().filter(move |p| p.roles.iter().any(|r| r == role))
+    }
+
+    pub fn has_role(&self, person: &str, role: &str) -> bool {
+        self.person(person)
+            .is_some_and(|p| p.roles.iter().any(|r| r == role))
+    }
+
+    pub fn head_of(&self, department: &str) -> Option<&str> {
+        self.departments
+            .iter()
+            .find(|d| d.id == department)
+            .map(|d| d.head.as_str())
+    }
+
+    /// Role -> people, for building indexes.
+    pub fn roles(&self) -> BTreeMap<&str, Vec<&str>> {
+        let mut m: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in &self.people {
+            for r in &p.roles {
+                m.entry(r.as_str()).or_default().push(p.id.as_str());
+            }
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangling_supervisor_is_refused() {
+        let text = r#"(departments: [(id: "cs", name: "客服部", head: "a")],
+            people: [(id: "a", name: "A", department: "cs", roles: ["agent"], supervisor: Some("ghost"))])"#;
+        let err = Directory::from_ron(text).expect_err("ghost supervisor");
+        assert!(err.to_string().contains("ghost"), "{err}");
+    }
+
+    #[test]
+    fn roles_and_heads_resolve() {
+        let text = r#"(departments: [(id: "cs", name: "客服部", head: "a")],
+            people: [(id: "a", name: "A", department: "cs", roles: ["cs_manager"]),
+                     (id: "b", name: "B", department: "cs", roles: ["agent"], supervisor: Some("a"))])"#;
+        let d = Directory::from_ron(text).expect("valid");
+        assert_eq!(d.head_of("cs"), Some("a"));
+        assert_eq!(d.with_role("agent").map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert!(d.names().roles.contains("cs_manager"));
+    }
+}
