@@ -9,7 +9,8 @@ pub fn flow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let rd = std::fs::read_dir(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let rd =
+                std::fs::read_dir(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
             let mut found: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.extension().is_some_and(|x| x == "flow"))
@@ -40,7 +41,11 @@ pub fn signatures(files: &[PathBuf]) -> BTreeMap<String, Signature> {
     dirs.dedup();
     let mut sigs = BTreeMap::new();
     for d in dirs {
-        let dir = if d.as_os_str().is_empty() { PathBuf::from(".") } else { d };
+        let dir = if d.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            d
+        };
         for f in flow_files(&[dir]).unwrap_or_default() {
             if let Some((name, sig)) = read(&f).ok().and_then(|s| baton_dsl::signature(&s)) {
                 sigs.insert(name, sig);

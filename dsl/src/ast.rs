@@ -40,10 +40,24 @@ pub struct Require {
 #[derive(Debug, Clone, PartialEq)]
 pub enum When {
     Cron(Text),
-    Daily { at: (u32, u32), span: Span },
-    Weekdays { at: (u32, u32), span: Span },
-    Weekly { weekday: String, at: (u32, u32), span: Span },
-    Monthly { day: u32, at: (u32, u32), span: Span },
+    Daily {
+        at: (u32, u32),
+        span: Span,
+    },
+    Weekdays {
+        at: (u32, u32),
+        span: Span,
+    },
+    Weekly {
+        weekday: String,
+        at: (u32, u32),
+        span: Span,
+    },
+    Monthly {
+        day: u32,
+        at: (u32, u32),
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +72,12 @@ pub struct Schedule {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeSpec {
     Base(Name),
-    Range { decimal: bool, lo: f64, hi: f64, span: Span },
+    Range {
+        decimal: bool,
+        lo: f64,
+        hi: f64,
+        span: Span,
+    },
     Choice(Vec<(Name, Option<Text>)>),
 }
 
@@ -168,14 +187,36 @@ pub enum Stmt {
     Rules(Vec<RuleArm>, Span),
     WaitFor(Expr, Span),
     WaitUntil(Expr, Span),
-    Notify { to: Who, via: Option<Name>, message: Text, span: Span },
+    Notify {
+        to: Who,
+        via: Option<Name>,
+        message: Text,
+        span: Span,
+    },
     Set(Assign, Span),
-    Start { process: Name, with: Vec<Assign>, wait: bool, span: Span },
-    Sign { mode: SignMode, signers: Vec<Who>, span: Span },
+    Start {
+        process: Name,
+        with: Vec<Assign>,
+        wait: bool,
+        span: Span,
+    },
+    Sign {
+        mode: SignMode,
+        signers: Vec<Who>,
+        span: Span,
+    },
     Fill(Vec<FillItem>, Span),
     Choose(Vec<ChoiceArm>, Span),
-    Next { target: Name, when: Option<Expr>, span: Span },
-    Due { at: Expr, when: Option<Expr>, span: Span },
+    Next {
+        target: Name,
+        when: Option<Expr>,
+        span: Span,
+    },
+    Due {
+        at: Expr,
+        when: Option<Expr>,
+        span: Span,
+    },
     Remind(Remind, Span),
     OnOverdue(Action, Span),
     OnRefuse(Name, Span),
@@ -237,7 +278,12 @@ pub enum ExprKind {
     Not(Box<Expr>),
     Bin(BinOp, Box<Expr>, Box<Expr>),
     /// `x in a..b` (`inclusive_hi` false for `..<`)
-    InRange { value: Box<Expr>, lo: Box<Expr>, hi: Box<Expr>, inclusive_hi: bool },
+    InRange {
+        value: Box<Expr>,
+        lo: Box<Expr>,
+        hi: Box<Expr>,
+        inclusive_hi: bool,
+    },
     InSet(Box<Expr>, Vec<Expr>),
     At(Box<Expr>, (u32, u32)),
 }

@@ -7,7 +7,11 @@ impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if self.months != 0 {
-            parts.push(format!("{} month{}", self.months, if self.months.abs() == 1 { "" } else { "s" }));
+            parts.push(format!(
+                "{} month{}",
+                self.months,
+                if self.months.abs() == 1 { "" } else { "s" }
+            ));
         }
         let m = self.minutes;
         if m != 0 {

@@ -65,7 +65,9 @@ pub trait Env {
 pub fn add_plain(at: DateTime<Utc>, d: &Duration, zone: Tz) -> DateTime<Utc> {
     let mut local = at.with_timezone(&zone).naive_local();
     if d.months > 0 {
-        local = local.checked_add_months(Months::new(d.months as u32)).unwrap_or(local);
+        local = local
+            .checked_add_months(Months::new(d.months as u32))
+            .unwrap_or(local);
     } else if d.months < 0 {
         local = local
             .checked_sub_months(Months::new(d.months.unsigned_abs() as u32))
@@ -82,7 +84,9 @@ pub fn add_plain(at: DateTime<Utc>, d: &Duration, zone: Tz) -> DateTime<Utc> {
 fn add_to_date(date: NaiveDate, d: &Duration) -> NaiveDate {
     let mut out = date;
     if d.months > 0 {
-        out = out.checked_add_months(Months::new(d.months as u32)).unwrap_or(out);
+        out = out
+            .checked_add_months(Months::new(d.months as u32))
+            .unwrap_or(out);
     } else if d.months < 0 {
         out = out
             .checked_sub_months(Months::new(d.months.unsigned_abs() as u32))
@@ -325,9 +329,13 @@ mod tests {
     }
 
     fn expr(src: &str, fields: &str) -> Expr {
-        let text = format!("process p {{ data {{ {fields} }} require {src} \"m\" step s {{ next e }} end e }}");
+        let text = format!(
+            "process p {{ data {{ {fields} }} require {src} \"m\" step s {{ next e }} end e }}"
+        );
         let out = crate::check(&text, &Default::default());
-        let def = out.definition.unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+        let def = out
+            .definition
+            .unwrap_or_else(|| panic!("{:?}", out.diagnostics));
         def.requires[0].cond.clone()
     }
 
@@ -337,19 +345,28 @@ mod tests {
         let Expr::Bin(_, lhs, _) = e else { panic!() };
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
         let env = E(
-            [("trip_date".into(), Value::Date(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()))].into(),
+            [(
+                "trip_date".into(),
+                Value::Date(NaiveDate::from_ymd_opt(2026, 12, 10).unwrap()),
+            )]
+            .into(),
             now,
         );
         // 10:00 in Shanghai is 02:00 UTC.
         assert_eq!(
             eval(&lhs, &env),
-            Ok(Value::DateTime(Utc.with_ymd_and_hms(2026, 12, 8, 2, 0, 0).unwrap()))
+            Ok(Value::DateTime(
+                Utc.with_ymd_and_hms(2026, 12, 8, 2, 0, 0).unwrap()
+            ))
         );
     }
 
     #[test]
     fn application_window_and_service_length() {
-        let e = expr("day(today) <= 15 and today >= hired_on + 1 month", "hired_on date");
+        let e = expr(
+            "day(today) <= 15 and today >= hired_on + 1 month",
+            "hired_on date",
+        );
         let env = |d: u32, hired: (i32, u32, u32)| {
             E(
                 [(

@@ -116,7 +116,10 @@ fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>) -> &'static str {
     if cur.kind == Kind::Comment {
         return "  ";
     }
-    if matches!(c, "," | "?" | ")" | ":") || matches!(p, "(" | "..<" | "..") || matches!(c, ".." | "..<") {
+    if matches!(c, "," | "?" | ")" | ":")
+        || matches!(p, "(" | "..<" | "..")
+        || matches!(c, ".." | "..<")
+    {
         return "";
     }
     // A call or a choice label: `day(today)`, `general("一般")`, as the author wrote it.
@@ -138,7 +141,10 @@ fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>) -> &'static str {
 }
 
 fn is_operator_word(w: &str) -> bool {
-    matches!(w, "in" | "and" | "or" | "not" | "when" | "until" | "wait" | "due" | "within")
+    matches!(
+        w,
+        "in" | "and" | "or" | "not" | "when" | "until" | "wait" | "due" | "within"
+    )
 }
 
 struct Line {
@@ -192,7 +198,11 @@ pub fn format(src: &str) -> String {
                 depth += 1;
                 // The block's keyword: the first word of the line (`data`, `step` ...)
                 // or, for a set literal, nothing that matters.
-                let opener = if i > 0 { toks[0].text.clone() } else { String::new() };
+                let opener = if i > 0 {
+                    toks[0].text.clone()
+                } else {
+                    String::new()
+                };
                 blocks.push(opener);
             } else if t.text == "}" {
                 depth = depth.saturating_sub(1);
@@ -247,9 +257,9 @@ fn align(lines: &[Option<Line>], rendered: &mut [Option<(usize, Vec<String>)>]) 
         let block = l.block.clone();
         let mut j = i;
         while j < lines.len()
-            && lines[j]
-                .as_ref()
-                .is_some_and(|x| x.block == block && x.toks[0].kind != Kind::Comment && x.toks[0].text != "}")
+            && lines[j].as_ref().is_some_and(|x| {
+                x.block == block && x.toks[0].kind != Kind::Comment && x.toks[0].text != "}"
+            })
         {
             j += 1;
         }
@@ -259,12 +269,18 @@ fn align(lines: &[Option<Line>], rendered: &mut [Option<(usize, Vec<String>)>]) 
                     pad_column(lines, rendered, i..j, |toks| (toks.len() > 1).then_some(1));
                     pad_column(lines, rendered, i..j, |toks| {
                         let last = toks.len() - 1;
-                        let k = if toks[last].kind == Kind::Comment { last.checked_sub(1)? } else { last };
+                        let k = if toks[last].kind == Kind::Comment {
+                            last.checked_sub(1)?
+                        } else {
+                            last
+                        };
                         (k > 1 && toks[k].kind == Kind::Str && toks[k - 1].text != "(").then_some(k)
                     });
                 }
                 "choose" | "rule" => {
-                    pad_column(lines, rendered, i..j, |toks| toks.iter().position(|t| t.text == "->"));
+                    pad_column(lines, rendered, i..j, |toks| {
+                        toks.iter().position(|t| t.text == "->")
+                    });
                 }
                 _ => {}
             }
@@ -289,7 +305,8 @@ fn pad_column(
         return;
     }
     let col = |k: usize, at: usize, r: &[Option<(usize, Vec<String>)>]| -> usize {
-        r[k].as_ref().map_or(0, |(_, p)| p[..at].iter().map(|s| width(s)).sum())
+        r[k].as_ref()
+            .map_or(0, |(_, p)| p[..at].iter().map(|s| width(s)).sum())
     };
     let target = range
         .clone()

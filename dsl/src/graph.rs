@@ -54,9 +54,10 @@ fn step_label(s: &Step) -> String {
             };
             lines.push(format!("sign {m} {}", who.join(", ")));
         }
-        Action::Start { process, wait, .. } => {
-            lines.push(format!("start {process}{}", if *wait { " and wait" } else { "" }))
-        }
+        Action::Start { process, wait, .. } => lines.push(format!(
+            "start {process}{}",
+            if *wait { " and wait" } else { "" }
+        )),
         Action::Decide(_) | Action::Auto => {}
     }
     for d in &s.due {
@@ -108,7 +109,11 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
         nodes.push(Node {
             id: s.name.clone(),
             label: step_label(s),
-            kind: if decision { NodeKind::Decision } else { NodeKind::Step },
+            kind: if decision {
+                NodeKind::Decision
+            } else {
+                NodeKind::Step
+            },
         });
         let mut flow = |to: &str, label: String, timed: bool| {
             edges.push(Edge {
@@ -121,12 +126,20 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
         match &s.route {
             Route::Choose(cs) => {
                 for c in cs {
-                    flow(&c.target, c.label.clone().unwrap_or_else(|| c.name.clone()), false);
+                    flow(
+                        &c.target,
+                        c.label.clone().unwrap_or_else(|| c.name.clone()),
+                        false,
+                    );
                 }
             }
             Route::Next(ns) => {
                 for (cond, t) in ns {
-                    flow(t, cond.as_ref().map(|c| c.to_string()).unwrap_or_default(), false);
+                    flow(
+                        t,
+                        cond.as_ref().map(|c| c.to_string()).unwrap_or_default(),
+                        false,
+                    );
                 }
             }
             Route::ByRules => {}
@@ -180,7 +193,11 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
             lines.push(format!("on breach: {a}"));
         }
         if let Some(x) = &l.extend {
-            let cond = x.when.as_ref().map(|c| format!(" when {c}")).unwrap_or_default();
+            let cond = x
+                .when
+                .as_ref()
+                .map(|c| format!(" when {c}"))
+                .unwrap_or_default();
             lines.push(format!("extend up to {}{cond}", x.up_to));
         }
         nodes.push(Node {
@@ -208,7 +225,10 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
 /// index-based id and keep the name in the label.
 fn ids(nodes: &[Node]) -> impl Fn(&str) -> String + '_ {
     move |name: &str| {
-        let i = nodes.iter().position(|n| n.id == name).unwrap_or(usize::MAX);
+        let i = nodes
+            .iter()
+            .position(|n| n.id == name)
+            .unwrap_or(usize::MAX);
         format!("n{i}")
     }
 }
@@ -251,7 +271,9 @@ pub fn mermaid(d: &Definition) -> String {
 }
 
 fn dot_text(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 pub fn dot(d: &Definition) -> String {
@@ -269,7 +291,12 @@ pub fn dot(d: &Definition) -> String {
             NodeKind::End => "shape=box, style=\"rounded,bold\", peripheries=2",
             NodeKind::Note => "shape=note, style=dashed",
         };
-        let _ = writeln!(out, "    {} [label=\"{}\", {attrs}];", id(&n.id), dot_text(&n.label));
+        let _ = writeln!(
+            out,
+            "    {} [label=\"{}\", {attrs}];",
+            id(&n.id),
+            dot_text(&n.label)
+        );
     }
     for e in &edges {
         let style = if e.timed { ", style=dashed" } else { "" };

@@ -101,7 +101,10 @@ impl Type {
             Type::Department => "department".into(),
             Type::Choice(vs) => format!(
                 "one of {}",
-                vs.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
+                vs.iter()
+                    .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -155,7 +158,10 @@ impl Duration {
     /// A rough length for comparing durations of different kinds (a month as 30
     /// days, a working day as 8 hours). Only the checker uses it, for sanity checks.
     pub fn approx_minutes(&self) -> i64 {
-        self.months * 30 * 24 * 60 + self.minutes + self.working_minutes + self.working_days * 8 * 60
+        self.months * 30 * 24 * 60
+            + self.minutes
+            + self.working_minutes
+            + self.working_days * 8 * 60
     }
     pub fn negate(self) -> Self {
         Duration {
@@ -248,8 +254,9 @@ impl Func {
             _ => return None,
         })
     }
-    pub const NAMES: &'static [&'static str] =
-        &["day", "month", "year", "weekday", "round", "min", "max", "date"];
+    pub const NAMES: &'static [&'static str] = &[
+        "day", "month", "year", "weekday", "round", "min", "max", "date",
+    ];
 }
 
 /// Who a task is for, or whom a message goes to.

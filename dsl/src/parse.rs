@@ -29,10 +29,7 @@ pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
                     return Err(errors);
                 }
                 let file = pairs.next().expect("file rule always yields one pair");
-                let process = file
-                    .into_inner()
-                    .next()
-                    .expect("grammar: file = process");
+                let process = file.into_inner().next().expect("grammar: file = process");
                 return Ok(build_process(process));
             }
             Err(e) => {
@@ -52,7 +49,15 @@ pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
 }
 
 const ITEM_STARTS: &[&str] = &[
-    "step ", "end ", "limit ", "data ", "data{", "require ", "starts ", "started ", "description ",
+    "step ",
+    "end ",
+    "limit ",
+    "data ",
+    "data{",
+    "require ",
+    "starts ",
+    "started ",
+    "description ",
 ];
 
 fn starts_item(line: &str) -> bool {
@@ -87,7 +92,11 @@ fn blank_item_at(text: &str, pos: usize) -> Option<String> {
     }
     let mut out = String::with_capacity(text.len());
     out.push_str(&text[..from]);
-    out.extend(text[from..to].chars().map(|c| if c == '\n' { '\n' } else { ' ' }));
+    out.extend(
+        text[from..to]
+            .chars()
+            .map(|c| if c == '\n' { '\n' } else { ' ' }),
+    );
     out.push_str(&text[to..]);
     Some(out)
 }
@@ -129,6 +138,9 @@ fn one_of(items: &[String]) -> String {
 /// Plain words for the rules pest says it expected.
 fn describe(rule: Rule) -> Option<String> {
     let name = format!("{rule:?}");
+    if rule == Rule::kw_arrow {
+        return Some("`->`".into());
+    }
     if let Some(kw) = name.strip_prefix("kw_") {
         return Some(format!("`{kw}`"));
     }
@@ -322,7 +334,10 @@ fn build_schedule(p: Pair<Rule>) -> Schedule {
 }
 
 fn build_type(p: Pair<Rule>) -> TypeSpec {
-    let inner = p.into_inner().next().expect("grammar: type_spec has one child");
+    let inner = p
+        .into_inner()
+        .next()
+        .expect("grammar: type_spec has one child");
     match inner.as_rule() {
         Rule::base_type => TypeSpec::Base(name(inner)),
         Rule::range_type => {
@@ -442,9 +457,9 @@ fn build_limit(p: Pair<Rule>) -> Limit {
                 l.within.push((d, w.next().map(build_when)));
             }
             Rule::remind => l.reminders.push(build_remind(item)),
-            Rule::on_breach => l
-                .on_breach
-                .push(build_action(kids(item).next().expect("grammar: breach action"))),
+            Rule::on_breach => l.on_breach.push(build_action(
+                kids(item).next().expect("grammar: breach action"),
+            )),
             Rule::extend => l.extend = Some(build_extend(item)),
             _ => {}
         }
@@ -455,7 +470,9 @@ fn build_limit(p: Pair<Rule>) -> Limit {
 fn build_who(p: Pair<Rule>) -> Who {
     let sp = span(&p);
     let inner = if p.as_rule() == Rule::assignee {
-        p.into_inner().next().expect("grammar: assignee has one child")
+        p.into_inner()
+            .next()
+            .expect("grammar: assignee has one child")
     } else {
         p
     };
@@ -512,7 +529,10 @@ fn build_stmt(s: Pair<Rule>) -> Stmt {
     match rule {
         Rule::task => Stmt::Task(build_who(kids(s).next().expect("grammar: task who")), sp),
         Rule::wait => {
-            let until = s.clone().into_inner().any(|c| c.as_rule() == Rule::kw_until);
+            let until = s
+                .clone()
+                .into_inner()
+                .any(|c| c.as_rule() == Rule::kw_until);
             let e = build_expr(kids(s).next().expect("grammar: wait expr"));
             if until {
                 Stmt::WaitUntil(e, sp)
@@ -604,7 +624,7 @@ fn build_stmt(s: Pair<Rule>) -> Stmt {
         Rule::choose => Stmt::Choose(
             kids(s)
                 .map(|arm| {
-                    let mut k = arm.into_inner();
+                    let mut k = kids(arm);
                     let n = name(k.next().expect("grammar: choice name"));
                     let second = k.next().expect("grammar: choice target");
                     let (label, target) = if second.as_rule() == Rule::string {
@@ -888,12 +908,18 @@ mod tests {
 
     #[test]
     fn operator_precedence_and_ranges() {
-        let src = "process p { require 1 + 2 * 3 in 5..<8 and not false \"m\" step a { next e } end e }";
+        let src =
+            "process p { require 1 + 2 * 3 in 5..<8 and not false \"m\" step a { next e } end e }";
         let p = parse(src).expect("parses");
         let ExprKind::Bin(BinOp::And, lhs, _) = &p.requires[0].cond.kind else {
             panic!("and at the top: {:?}", p.requires[0].cond)
         };
-        let ExprKind::InRange { value, inclusive_hi, .. } = &lhs.kind else {
+        let ExprKind::InRange {
+            value,
+            inclusive_hi,
+            ..
+        } = &lhs.kind
+        else {
             panic!("range test: {lhs:?}")
         };
         assert!(!inclusive_hi);

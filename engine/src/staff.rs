@@ -82,7 +82,11 @@ impl Directory {
 
     pub fn names(&self) -> StaffNames {
         StaffNames {
-            roles: self.people.iter().flat_map(|p| p.roles.iter().cloned()).collect(),
+            roles: self
+                .people
+                .iter()
+                .flat_map(|p| p.roles.iter().cloned())
+                .collect(),
             people: self.people.iter().map(|p| p.id.clone()).collect(),
             departments: self.departments.iter().map(|d| d.id.clone()).collect(),
         }
@@ -93,7 +97,9 @@ impl Directory {
     }
 
     pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Person> + 'a {
-        self.people.iter().filter(move |p| p.roles.iter().any(|r| r == role))
+        self.people
+            .iter()
+            .filter(move |p| p.roles.iter().any(|r| r == role))
     }
 
     pub fn has_role(&self, person: &str, role: &str) -> bool {
@@ -139,7 +145,12 @@ mod tests {
                      (id: "b", name: "B", department: "cs", roles: ["agent"], supervisor: Some("a"))])"#;
         let d = Directory::from_ron(text).expect("valid");
         assert_eq!(d.head_of("cs"), Some("a"));
-        assert_eq!(d.with_role("agent").map(|p| p.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            d.with_role("agent")
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>(),
+            ["b"]
+        );
         assert!(d.names().roles.contains("cs_manager"));
     }
 }

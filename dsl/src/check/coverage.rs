@@ -160,7 +160,9 @@ impl Analyzer<'_> {
                 hi,
                 inclusive_hi,
             } => {
-                let Expr::Field(f) = &**value else { return None };
+                let Expr::Field(f) = &**value else {
+                    return None;
+                };
                 let dom = self.domains.get(f)?;
                 let (lo, hi) = (constant(lo)?, constant(hi)?);
                 Some(Constraint {
@@ -169,7 +171,9 @@ impl Analyzer<'_> {
                 })
             }
             Expr::InSet(value, items) => {
-                let Expr::Field(f) = &**value else { return None };
+                let Expr::Field(f) = &**value else {
+                    return None;
+                };
                 let dom = self.domains.get(f)?;
                 let values = match dom {
                     Domain::Choices(_) => Values::Choices(
@@ -234,11 +238,19 @@ fn normalize(set: Vec<Iv>, dom: &Domain) -> Vec<Iv> {
             }
             if *integer {
                 if i.lo.v.is_finite() {
-                    let v = if i.lo.closed { i.lo.v.ceil() } else { i.lo.v.floor() + 1.0 };
+                    let v = if i.lo.closed {
+                        i.lo.v.ceil()
+                    } else {
+                        i.lo.v.floor() + 1.0
+                    };
                     i.lo = Bound { v, closed: true };
                 }
                 if i.hi.v.is_finite() {
-                    let v = if i.hi.closed { i.hi.v.floor() } else { i.hi.v.ceil() - 1.0 };
+                    let v = if i.hi.closed {
+                        i.hi.v.floor()
+                    } else {
+                        i.hi.v.ceil() - 1.0
+                    };
                     i.hi = Bound { v, closed: true };
                 }
             }
@@ -417,7 +429,11 @@ mod tests {
     }
 
     fn ge(k: f64) -> Expr {
-        Expr::Bin(BinOp::Ge, Box::new(Expr::Field("score".into())), Box::new(Expr::Dec(k)))
+        Expr::Bin(
+            BinOp::Ge,
+            Box::new(Expr::Field("score".into())),
+            Box::new(Expr::Dec(k)),
+        )
     }
 
     #[test]
@@ -433,14 +449,21 @@ mod tests {
                 hi: Box::new(Expr::Int(70)),
                 inclusive_hi: true,
             },
-            Expr::Bin(BinOp::Lt, Box::new(Expr::Field("score".into())), Box::new(Expr::Int(60))),
+            Expr::Bin(
+                BinOp::Lt,
+                Box::new(Expr::Field("score".into())),
+                Box::new(Expr::Int(60)),
+            ),
         ];
         let mut acc = Values::Num(vec![]);
         for r in &rules {
             acc = union(&acc, &a.constraint(r).expect("analysable").values, &dom);
         }
         let gaps = complement(&acc, &dom);
-        assert_eq!(describe("score", &gaps, &dom), "score in [60, 65) or (70, 80)");
+        assert_eq!(
+            describe("score", &gaps, &dom),
+            "score in [60, 65) or (70, 80)"
+        );
     }
 
     #[test]
@@ -450,9 +473,15 @@ mod tests {
             hi: 5.0,
             integer: true,
         };
-        let covered = Values::Num(normalize(vec![iv(1.0, true, 2.0, true), iv(4.0, true, 5.0, true)], &dom));
+        let covered = Values::Num(normalize(
+            vec![iv(1.0, true, 2.0, true), iv(4.0, true, 5.0, true)],
+            &dom,
+        ));
         assert_eq!(describe("x", &complement(&covered, &dom), &dom), "x in {3}");
-        let all = Values::Num(normalize(vec![iv(1.0, true, 2.0, true), iv(3.0, true, 5.0, true)], &dom));
+        let all = Values::Num(normalize(
+            vec![iv(1.0, true, 2.0, true), iv(3.0, true, 5.0, true)],
+            &dom,
+        ));
         assert!(is_empty(&complement(&all, &dom)));
     }
 

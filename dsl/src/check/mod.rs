@@ -92,7 +92,8 @@ pub fn signature(src: &str) -> Option<(String, Signature)> {
     let mut sig = Signature::default();
     for f in &p.data {
         let mut sink = Vec::new();
-        sig.fields.insert(f.name.text.clone(), type_of(&f.ty, &mut sink));
+        sig.fields
+            .insert(f.name.text.clone(), type_of(&f.ty, &mut sink));
         if !f.optional && f.default.is_none() {
             sig.required.push(f.name.text.clone());
         }
@@ -225,7 +226,9 @@ impl Checker<'_> {
             .requires
             .iter()
             .map(|r| {
-                let cond = self.typer().expect(&r.cond, &Ty::Bool, "a `require` condition");
+                let cond = self
+                    .typer()
+                    .expect(&r.cond, &Ty::Bool, "a `require` condition");
                 self.only_start_fields(&cond, r.cond.span.clone());
                 Require {
                     cond,
@@ -234,9 +237,17 @@ impl Checker<'_> {
             })
             .collect();
         let steps: Vec<Step> = p.steps.iter().map(|s| self.step(s, &targets)).collect();
-        let limits = p.limits.iter().map(|l| self.limit(l, p, &targets)).collect();
+        let limits = p
+            .limits
+            .iter()
+            .map(|l| self.limit(l, p, &targets))
+            .collect();
         if p.steps.is_empty() {
-            self.err("E007", p.name.span.clone(), "a process needs at least one step");
+            self.err(
+                "E007",
+                p.name.span.clone(),
+                "a process needs at least one step",
+            );
         }
         let definition = Definition {
             name: p.name.text.clone(),
@@ -637,8 +648,12 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for (r, sp) in rs {
             if !has_due {
-                self.err("E051", sp.clone(), "a reminder needs a due time to count from")
-                    .help = Some("add `due 2h` (or another time) to the step".into());
+                self.err(
+                    "E051",
+                    sp.clone(),
+                    "a reminder needs a due time to count from",
+                )
+                .help = Some("add `due 2h` (or another time) to the step".into());
             }
             match r {
                 ast::Remind::Before(e) => {
@@ -659,8 +674,7 @@ impl Checker<'_> {
                     }
                 }
                 ast::Remind::Every(e) => {
-                    if let Some(d) = self.positive_duration(e, "a repeating reminder's interval")
-                    {
+                    if let Some(d) = self.positive_duration(e, "a repeating reminder's interval") {
                         out.push(Reminder::Every(d));
                     }
                 }
@@ -672,7 +686,11 @@ impl Checker<'_> {
     fn extension(&mut self, x: Option<&ast::Extend>, has_due: bool) -> Option<Extension> {
         let x = x?;
         if !has_due {
-            self.err("E026", x.span.clone(), "`extend` needs a due time to extend");
+            self.err(
+                "E026",
+                x.span.clone(),
+                "`extend` needs a due time to extend",
+            );
         }
         let up_to = self.positive_duration(&x.up_to, "an extension")?;
         let when = x
@@ -730,7 +748,10 @@ impl Checker<'_> {
             self.err(
                 "E023",
                 to_span(extra),
-                format!("step `{}` already has a task, sign-off, decision or start", s.name.text),
+                format!(
+                    "step `{}` already has a task, sign-off, decision or start",
+                    s.name.text
+                ),
             )
             .help = Some("a step does one thing: split it into two steps".into());
         }
@@ -744,7 +765,10 @@ impl Checker<'_> {
                     self.err(
                         "E030",
                         e.span.clone(),
-                        format!("`wait until` needs a date or a time, found {}", t.describe()),
+                        format!(
+                            "`wait until` needs a date or a time, found {}",
+                            t.describe()
+                        ),
                     );
                 }
                 Wait::Until(x)
@@ -766,7 +790,11 @@ impl Checker<'_> {
         if let Some(first) = parts.actions.first() {
             action = match first {
                 Stmt::Task(w, _) => Action::Task(self.who(w, false)),
-                Stmt::Sign { mode, signers, span } => {
+                Stmt::Sign {
+                    mode,
+                    signers,
+                    span,
+                } => {
                     let signers: Vec<Who> = signers.iter().map(|w| self.who(w, false)).collect();
                     let mode = match mode {
                         ast::SignMode::All => SignMode::All,
@@ -789,10 +817,7 @@ impl Checker<'_> {
                     Action::Sign {
                         mode,
                         signers,
-                        on_refuse: parts
-                            .refuse
-                            .clone()
-                            .map(|(n, _)| self.target(n, targets)),
+                        on_refuse: parts.refuse.clone().map(|(n, _)| self.target(n, targets)),
                         allow_self: parts.self_approval.is_some(),
                     }
                 }
@@ -816,15 +841,23 @@ impl Checker<'_> {
                 self.err("E027", sp.clone(), "`on refuse` belongs to a sign-off step");
             }
             if let Some(sp) = &parts.self_approval {
-                self.err("E027", sp.clone(), "`allow self approval` belongs to a sign-off step");
+                self.err(
+                    "E027",
+                    sp.clone(),
+                    "`allow self approval` belongs to a sign-off step",
+                );
             }
         }
 
         // What a person fills.
         let mut fills = Vec::new();
         if let (Some(sp), false) = (&parts.fill_span, is_task) {
-            self.err("E024", sp.clone(), "only a task has someone to fill in data")
-                .help = Some("add `task for ...` to this step".into());
+            self.err(
+                "E024",
+                sp.clone(),
+                "only a task has someone to fill in data",
+            )
+            .help = Some("add `task for ...` to this step".into());
         }
         for it in &parts.fills {
             if it.ty.is_none() && !self.fields.contains_key(&it.name.text) {
@@ -843,7 +876,8 @@ impl Checker<'_> {
         }
 
         // Where the step goes next.
-        let routes = usize::from(rule_route) + usize::from(!parts.chooses.is_empty())
+        let routes = usize::from(rule_route)
+            + usize::from(!parts.chooses.is_empty())
             + usize::from(!parts.nexts.is_empty());
         if routes > 1 {
             let sp = parts
@@ -935,7 +969,11 @@ impl Checker<'_> {
                 Ty::Duration => {
                     if let Some(d) = const_duration(&x) {
                         if !d.is_positive() {
-                            self.err("E050", at.span.clone(), "a due time must be longer than zero");
+                            self.err(
+                                "E050",
+                                at.span.clone(),
+                                "a due time must be longer than zero",
+                            );
                         }
                         let m = d.approx_minutes();
                         shortest = Some(shortest.map_or(m, |s| s.min(m)));
@@ -946,7 +984,10 @@ impl Checker<'_> {
                     self.err(
                         "E030",
                         at.span.clone(),
-                        format!("a due time is a duration, a date or a time, found {}", other.describe()),
+                        format!(
+                            "a due time is a duration, a date or a time, found {}",
+                            other.describe()
+                        ),
                     );
                 }
             }
@@ -999,10 +1040,12 @@ impl Checker<'_> {
     }
 
     fn start(&mut self, process: &ast::Name, with: &[ast::Assign], wait: bool) -> Action {
-        let sig = self
-            .ctx
-            .processes
-            .map(|ps| (ps.get(&process.text), ps.keys().cloned().collect::<Vec<_>>()));
+        let sig = self.ctx.processes.map(|ps| {
+            (
+                ps.get(&process.text),
+                ps.keys().cloned().collect::<Vec<_>>(),
+            )
+        });
         let mut lowered = Vec::new();
         match sig {
             Some((None, names)) => {
@@ -1109,9 +1152,8 @@ impl Checker<'_> {
             .iter()
             .map(|(c, _)| c.and_then(|c| analyzer.constraint(c)))
             .collect();
-        let Some(cs) = constraints.filter(|cs| {
-            cs.windows(2).all(|w| w[0].field == w[1].field)
-        }) else {
+        let Some(cs) = constraints.filter(|cs| cs.windows(2).all(|w| w[0].field == w[1].field))
+        else {
             self.err(
                 "E040",
                 at,
@@ -1193,12 +1235,20 @@ impl Checker<'_> {
         for n in [&l.from, &l.to] {
             if !p.steps.iter().any(|s| s.name.text == n.text) {
                 let help = did_you_mean(&n.text, p.steps.iter().map(|s| s.name.text.as_str()));
-                self.err("E002", n.span.clone(), format!("no step is named `{}`", n.text))
-                    .help = help;
+                self.err(
+                    "E002",
+                    n.span.clone(),
+                    format!("no step is named `{}`", n.text),
+                )
+                .help = help;
             }
         }
         if l.within.is_empty() {
-            self.err("E011", l.name.span.clone(), "a limit needs `within DURATION`");
+            self.err(
+                "E011",
+                l.name.span.clone(),
+                "a limit needs `within DURATION`",
+            );
         }
         let mut shortest: Option<i64> = None;
         let mut within = Vec::new();
@@ -1223,7 +1273,11 @@ impl Checker<'_> {
         let rs: Vec<(&ast::Remind, Span)> =
             l.reminders.iter().map(|r| (r, l.span.clone())).collect();
         let reminders = self.reminders(&rs, shortest, true);
-        let on_breach = l.on_breach.iter().map(|a| self.action(a, targets)).collect();
+        let on_breach = l
+            .on_breach
+            .iter()
+            .map(|a| self.action(a, targets))
+            .collect();
         let extend = self.extension(l.extend.as_ref(), true);
         Limit {
             name: l.name.text.clone(),

@@ -8,15 +8,16 @@ use crate::model::{CatchUp, Schedule};
 use std::str::FromStr;
 
 pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagnostic>) -> Schedule {
-    let check_time = |(h, m): (u32, u32), diags: &mut Vec<Diagnostic>, span: &std::ops::Range<usize>| {
-        if h > 23 || m > 59 {
-            diags.push(Diagnostic::error(
-                "E062",
-                span.clone(),
-                format!("{h}:{m:02} is not a time of day"),
-            ));
-        }
-    };
+    let check_time =
+        |(h, m): (u32, u32), diags: &mut Vec<Diagnostic>, span: &std::ops::Range<usize>| {
+            if h > 23 || m > 59 {
+                diags.push(Diagnostic::error(
+                    "E062",
+                    span.clone(),
+                    format!("{h}:{m:02} is not a time of day"),
+                ));
+            }
+        };
     let (phrase, cron) = match &s.when {
         When::Cron(text) => {
             let fields = text.value.split_whitespace().count();
@@ -26,12 +27,12 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
                 6 => format!("{} *", text.value.trim()),
                 _ => text.value.trim().to_string(),
             };
-            if let Err(e) = cron::Schedule::from_str(&expr) {
+            if cron::Schedule::from_str(&expr).is_err() {
                 diags.push(
                     Diagnostic::error(
                         "E060",
                         text.span.clone(),
-                        format!("`{}` is not a cron expression: {e}", text.value),
+                        format!("`{}` is not a valid cron expression", text.value),
                     )
                     .help("five fields: minute hour day-of-month month day-of-week, e.g. \"30 17 * * *\""),
                 );
@@ -90,8 +91,12 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
         if z.value.parse::<chrono_tz::Tz>().is_err() {
             let help = did_you_mean(&z.value, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()));
             diags.push(
-                Diagnostic::error("E061", z.span.clone(), format!("unknown time zone `{}`", z.value))
-                    .help(help.unwrap_or_else(|| "use an IANA name such as \"Asia/Shanghai\"".into())),
+                Diagnostic::error(
+                    "E061",
+                    z.span.clone(),
+                    format!("unknown time zone `{}`", z.value),
+                )
+                .help(help.unwrap_or_else(|| "use an IANA name such as \"Asia/Shanghai\"".into())),
             );
         }
     }

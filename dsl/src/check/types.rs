@@ -107,7 +107,11 @@ impl Typer<'_> {
             self.err(
                 "E030",
                 span,
-                format!("{what} must be {}, found {}", want.describe(), got.describe()),
+                format!(
+                    "{what} must be {}, found {}",
+                    want.describe(),
+                    got.describe()
+                ),
             );
         }
     }
@@ -212,7 +216,11 @@ impl Typer<'_> {
             }
             ExprKind::At(base, (h, m)) => {
                 if *h > 23 || *m > 59 {
-                    self.err("E062", sp.clone(), format!("{h}:{m:02} is not a time of day"));
+                    self.err(
+                        "E062",
+                        sp.clone(),
+                        format!("{h}:{m:02} is not a time of day"),
+                    );
                 }
                 let x = self.expect(base, &Ty::Date, "the day before `at`");
                 (Expr::At(Box::new(x), *h, *m), Ty::DateTime)
@@ -267,7 +275,11 @@ impl Typer<'_> {
             }
             Func::Round => {
                 if !(t0.numeric() || t0 == Ty::Unknown) {
-                    self.err("E030", args[0].span.clone(), "`round` needs a number".into());
+                    self.err(
+                        "E030",
+                        args[0].span.clone(),
+                        "`round` needs a number".into(),
+                    );
                 }
                 Ty::Int
             }
@@ -287,7 +299,10 @@ impl Typer<'_> {
                 }
             }
         };
-        (Expr::Call(f, lowered.into_iter().map(|(x, _)| x).collect()), result)
+        (
+            Expr::Call(f, lowered.into_iter().map(|(x, _)| x).collect()),
+            result,
+        )
     }
 
     fn binary(&mut self, op: ast::BinOp, l: &ast::Expr, r: &ast::Expr, sp: Span) -> (Expr, Ty) {
@@ -347,7 +362,10 @@ impl Typer<'_> {
         let result = match op {
             A::Lt | A::Le | A::Gt | A::Ge => {
                 let ordered = comparable(&at, &bt)
-                    && matches!(at, Ty::Int | Ty::Dec | Ty::Date | Ty::DateTime | Ty::Duration);
+                    && matches!(
+                        at,
+                        Ty::Int | Ty::Dec | Ty::Date | Ty::DateTime | Ty::Duration
+                    );
                 ordered.then_some(Ty::Bool)
             }
             A::Add | A::Sub => match (&at, &bt) {
@@ -391,7 +409,11 @@ impl Typer<'_> {
                 self.err(
                     "E030",
                     sp,
-                    format!("cannot apply `{sym}` to {} and {}", at.describe(), bt.describe()),
+                    format!(
+                        "cannot apply `{sym}` to {} and {}",
+                        at.describe(),
+                        bt.describe()
+                    ),
                 );
                 (x, Ty::Unknown)
             }
