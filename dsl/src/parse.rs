@@ -192,8 +192,80 @@ fn span(p: &Pair<Rule>) -> Span {
 
 /// The children that carry meaning: keyword tokens are dropped.
 fn kids<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
-    p.into_inner()
-        .filter(|c| !format!("{:?}", c.as_rule()).starts_with("kw_"))
+    p.into_inner().filter(|c| !is_keyword(c.as_rule()))
+}
+
+fn is_keyword(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_arrow
+            | Rule::kw_process
+            | Rule::kw_description
+            | Rule::kw_started
+            | Rule::kw_starts
+            | Rule::kw_by
+            | Rule::kw_require
+            | Rule::kw_cron
+            | Rule::kw_every
+            | Rule::kw_day
+            | Rule::kw_weekday
+            | Rule::kw_at
+            | Rule::kw_on
+            | Rule::kw_the
+            | Rule::kw_of
+            | Rule::kw_month
+            | Rule::kw_in
+            | Rule::kw_for
+            | Rule::kw_each
+            | Rule::kw_person
+            | Rule::kw_with
+            | Rule::kw_role
+            | Rule::kw_catch
+            | Rule::kw_up
+            | Rule::kw_data
+            | Rule::kw_limit
+            | Rule::kw_from
+            | Rule::kw_to
+            | Rule::kw_within
+            | Rule::kw_breach
+            | Rule::kw_step
+            | Rule::kw_end
+            | Rule::kw_task
+            | Rule::kw_wait
+            | Rule::kw_until
+            | Rule::kw_notify
+            | Rule::kw_via
+            | Rule::kw_set
+            | Rule::kw_start
+            | Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_not
+            | Rule::kw_sign
+            | Rule::kw_order
+            | Rule::kw_all
+            | Rule::kw_any
+            | Rule::kw_refuse
+            | Rule::kw_allow
+            | Rule::kw_self
+            | Rule::kw_approval
+            | Rule::kw_fill
+            | Rule::kw_choose
+            | Rule::kw_next
+            | Rule::kw_when
+            | Rule::kw_rule
+            | Rule::kw_otherwise
+            | Rule::kw_due
+            | Rule::kw_remind
+            | Rule::kw_before
+            | Rule::kw_after
+            | Rule::kw_overdue
+            | Rule::kw_escalate
+            | Rule::kw_extend
+            | Rule::kw_supervisor
+            | Rule::kw_head
+            | Rule::kw_department
+            | Rule::kw_starter
+    )
 }
 
 fn name(p: Pair<Rule>) -> Name {

@@ -1354,23 +1354,32 @@ impl Checker<'_> {
                 ));
             }
         }
-        // Which steps can still reach an end: walk the edges backwards from the ends.
-        let mut finishing: BTreeSet<&str> = d.ends.iter().map(|e| e.name.as_str()).collect();
-        loop {
-            let before = finishing.len();
-            for (from, tos) in &edges {
-                if tos.iter().any(|t| finishing.contains(t)) {
-                    finishing.insert(from);
-                }
+        // Which steps can still reach an end: walk the edges backwards from the ends
+        // (a breadth-first search, so a 10,000-step chain stays linear).
+        let mut back: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (from, tos) in &edges {
+            for t in tos {
+                back.entry(t).or_default().push(from);
             }
-            if finishing.len() == before {
-                break;
+        }
+        let mut finishing: BTreeSet<&str> = d.ends.iter().map(|e| e.name.as_str()).collect();
+        let mut queue: VecDeque<&str> = finishing.iter().copied().collect();
+        while let Some(n) = queue.pop_front() {
+            for from in back.get(n).into_iter().flatten() {
+                if finishing.insert(from) {
+                    queue.push_back(from);
+                }
             }
         }
         for s in &p.steps {
             let n = s.name.text.as_str();
-            let has_route = edges.get(n).is_some_and(|e| !e.is_empty());
-            if reached.contains(n) && has_route && !finishing.contains(n) {
+            let tos = edges.get(n).map(Vec::as_slice).unwrap_or_default();
+            // A step that names a missing target was already reported (E002); whether
+            // it can finish cannot be judged until that name is fixed.
+            let dangling = tos
+                .iter()
+                .any(|t| d.step(t).is_none() && d.end(t).is_none());
+            if reached.contains(n) && !tos.is_empty() && !dangling && !finishing.contains(n) {
                 self.err(
                     "E021",
                     s.name.span.clone(),

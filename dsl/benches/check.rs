@@ -1,0 +1,92 @@
+//! Parse + check throughput: over the company's definitions in processes/, and over
+//! generated definitions of 1,000 / 10,000 / 20,000 steps to show that checking
+//! stays linear in a definition's size.
+//!
+//! Run: `cargo bench -p baton-dsl --bench check`
+
+use std::time::{Duration, Instant};
+
+/// A chain of `n` task steps with a decision every tenth step, as a large real
+/// definition would have.
+fn generated(n: usize) -> String {
+    let mut s = String::from(
+        "process big \"大流程\" {\n  data {\n    score integer 0..100\n    note text?\n  }\n",
+    );
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "done".to_string()
+        } else {
+            format!("s{}", i + 1)
+        };
+        if i % 10 == 9 {
+            s.push_str(&format!(
+                "  step s{i} \"第{i}步\" {{\n    rule {{\n      score >= 60 -> {next}\n      score < 60 -> {next}\n    }}\n  }}\n"
+            ));
+        } else {
+            s.push_str(&format!(
+                "  step s{i} \"第{i}步\" {{\n    task for starter\n    fill note\n    due 2h\n    remind 30m before due\n    next {next}\n  }}\n"
+            ));
+        }
+    }
+    s.push_str("  end done \"完成\"\n}\n");
+    s
+}
+
+/// Run `f` repeatedly for at least `budget`; returns runs per second.
+fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
+    f(); // warm up
+    let start = Instant::now();
+    let mut runs = 0u64;
+    while start.elapsed() < budget {
+        f();
+        runs += 1;
+    }
+    runs as f64 / start.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../processes");
+    let mut sources: Vec<String> = std::fs::read_dir(&dir)
+        .expect("processes/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    sources.sort();
+    let bytes: usize = sources.iter().map(String::len).sum();
+    let ctx = baton_dsl::Context::default();
+    let per_sec = rate(Duration::from_secs(2), || {
+        for s in &sources {
+            let out = baton_dsl::check(s, &ctx);
+            assert!(out.definition.is_some());
+        }
+    });
+    println!(
+        "processes/: {} definitions, {} bytes: {:.0} definitions/s, {:.1} MB/s",
+        sources.len(),
+        bytes,
+        per_sec * sources.len() as f64,
+        per_sec * bytes as f64 / 1e6
+    );
+
+    let mut base: Option<(usize, f64)> = None;
+    for n in [1_000, 10_000, 20_000] {
+        let src = generated(n);
+        let per_sec = rate(Duration::from_secs(3), || {
+            let out = baton_dsl::check(&src, &ctx);
+            assert!(out.definition.is_some(), "{:?}", out.diagnostics.first());
+        });
+        let secs_per_step = 1.0 / per_sec / n as f64;
+        let ratio = base.map_or(1.0, |(_, b)| secs_per_step / b);
+        if base.is_none() {
+            base = Some((n, secs_per_step));
+        }
+        println!(
+            "generated {n:>6} steps, {:>8} bytes: {:.2} definitions/s, {:.1} MB/s, {:.2} µs/step ({ratio:.2}x the 1,000-step cost per step)",
+            src.len(),
+            per_sec,
+            per_sec * src.len() as f64 / 1e6,
+            secs_per_step * 1e6
+        );
+    }
+}

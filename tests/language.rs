@@ -1,0 +1,175 @@
+//! The real `baton` binary on the company's definitions: check, fmt, graph.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn baton(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("baton runs")
+}
+
+fn flows() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root().join("processes"))
+        .expect("processes/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+        .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_process_checks_clean_against_the_staff_directory() {
+    let out = baton(&["check", "processes/", "--staff", "processes/staff.ron"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.trim().is_empty(),
+        "no diagnostics expected:\n{stdout}"
+    );
+    for name in [
+        "complaint",
+        "hiring",
+        "onboarding",
+        "probation",
+        "coordination",
+        "trip_care",
+        "daily_report",
+        "weekly_hotspots",
+    ] {
+        assert!(
+            flows().iter().any(|f| f == name),
+            "processes/{name}.flow is missing"
+        );
+    }
+}
+
+#[test]
+fn every_process_is_formatted() {
+    let out = baton(&["fmt", "--check", "processes/"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn exit_codes_and_json_diagnostics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.flow");
+    std::fs::write(
+        &bad,
+        "process p {\n  step a {\n    task for starter\n    next don\n  }\n  end done\n}\n",
+    )
+    .expect("write");
+    let bad = bad.to_string_lossy().into_owned();
+    let out = baton(&["check", &bad, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["errors"], 1);
+    let d = &doc["diagnostics"][0];
+    assert_eq!(d["code"], "E002");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(4), Some(10))
+    );
+    assert_eq!(d["help"], "did you mean `done`?");
+
+    // Unreadable input and bad usage are 2, not 1.
+    assert_eq!(
+        baton(&["check", "no/such/file.flow"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(baton(&["check", "--format", "xml"]).status.code(), Some(2));
+}
+
+#[test]
+fn text_diagnostics_point_at_the_line_with_a_caret() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.flow");
+    std::fs::write(
+        &bad,
+        "process p \"投訴\" {\n  step 受理 {\n    task for starter\n    next 結案x\n  }\n  end 結案\n}\n",
+    )
+    .expect("write");
+    let out = baton(&["check", &bad.to_string_lossy()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bad.flow:4:10"), "{text}");
+    assert!(
+        text.contains("4 |     next 結案x\n  |          ^^^^^"),
+        "{text}"
+    );
+}
+
+#[test]
+fn fmt_rewrites_a_file_and_then_has_nothing_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("p.flow");
+    std::fs::write(
+        &f,
+        "process p {\n step a {   next  done }   # 註\n\n\n end done\n}\n",
+    )
+    .expect("write");
+    let path = f.to_string_lossy().into_owned();
+    assert_eq!(baton(&["fmt", "--check", &path]).status.code(), Some(1));
+    assert_eq!(baton(&["fmt", &path]).status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&f).expect("read"),
+        "process p {\n  step a { next done }  # 註\n\n  end done\n}\n"
+    );
+    assert_eq!(baton(&["fmt", "--check", &path]).status.code(), Some(0));
+}
+
+/// The dot output must render with the real Graphviz. `.ci/run` installs it; where it
+/// is missing the test fails rather than passing silently.
+#[test]
+fn every_diagram_renders_with_graphviz() {
+    for name in flows() {
+        let out = baton(&["graph", &name, "--format", "dot"]);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let dot = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(dot.contains("->"), "{name} has transitions");
+        let mut child = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("Graphviz `dot` is installed (apt-get install graphviz)");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(dot.as_bytes())
+            .expect("write dot");
+        let res = child.wait_with_output().expect("dot finishes");
+        assert!(
+            res.status.success() && res.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&res.stderr)
+        );
+        assert!(String::from_utf8_lossy(&res.stdout).contains("<svg"));
+    }
+    let mermaid = baton(&["graph", "complaint", "--format", "mermaid"]);
+    let text = String::from_utf8_lossy(&mermaid.stdout);
+    assert!(text.starts_with("flowchart TD"));
+    assert!(
+        text.contains("客戶接受解釋"),
+        "choice labels on edges:\n{text}"
+    );
+    assert!(
+        text.contains("escalate to cs_manager"),
+        "escalations shown:\n{text}"
+    );
+}
