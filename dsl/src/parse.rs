@@ -153,7 +153,7 @@ fn describe(rule: Rule) -> Option<String> {
             }
             Rule::at_expr | Rule::sum | Rule::product | Rule::unary | Rule::call => "an expression",
             Rule::integer | Rule::decimal | Rule::signed_number => "a number",
-            Rule::duration | Rule::time_unit => "a duration such as `30m`",
+            Rule::duration | Rule::short_unit | Rule::long_unit => "a duration such as `30m`",
             Rule::time_of_day => "a time of day such as `17:30`",
             Rule::date_lit => "a date such as `2026-01-31`",
             Rule::cmp_op => "a comparison",

@@ -222,6 +222,18 @@ impl Checker<'_> {
             .iter()
             .map(|s| schedule::lower(s, self.ctx.staff, &mut self.diags))
             .collect();
+        for s in &p.schedules {
+            if s.for_each_role.is_some()
+                && self.fields.get("subject").map(|f| &f.ty) != Some(&Type::Person)
+            {
+                self.err(
+                    "E012",
+                    s.span.clone(),
+                    "a start for each person needs a `subject person` field to hold that person",
+                )
+                .help = Some("add `subject person?` to `data`".into());
+            }
+        }
         let requires = p
             .requires
             .iter()
@@ -381,7 +393,9 @@ impl Checker<'_> {
                         Ty::Duration => Type::Duration,
                         Ty::Person => Type::Person,
                         Ty::Department => Type::Department,
-                        Ty::Choice(_) | Ty::Variant(_) | Ty::Unknown => {
+                        // The value's own error was reported already.
+                        Ty::Unknown => continue,
+                        Ty::Choice(_) | Ty::Variant(_) => {
                             self.err(
                                 "E036",
                                 a.field.span.clone(),
@@ -1174,7 +1188,13 @@ impl Checker<'_> {
         let mut by_target: Vec<(String, Values)> = Vec::new();
         for (i, c) in cs.iter().enumerate() {
             let fresh = coverage::intersect(&c.values, &coverage::complement(&covered, &dom), &dom);
-            if coverage::is_empty(&fresh) {
+            if coverage::is_empty(&c.values) {
+                self.err(
+                    "E041",
+                    spans[i].clone(),
+                    format!("this {what} matches no value"),
+                );
+            } else if coverage::is_empty(&fresh) {
                 self.err(
                     "E041",
                     spans[i].clone(),
@@ -1182,6 +1202,8 @@ impl Checker<'_> {
                 );
             } else {
                 let target = conds[i].1;
+                // Compare with what each earlier rule really decides (its values not
+                // taken by rules before it), and only where the destination differs.
                 for (t, vals) in &by_target {
                     let overlap = coverage::intersect(&c.values, vals, &dom);
                     if t != target && !coverage::is_empty(&overlap) {
@@ -1199,7 +1221,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            by_target.push((conds[i].1.to_string(), c.values.clone()));
+            by_target.push((conds[i].1.to_string(), fresh));
             covered = coverage::union(&covered, &c.values, &dom);
         }
         let gaps = coverage::complement(&covered, &dom);

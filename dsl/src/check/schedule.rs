@@ -23,7 +23,12 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
             let fields = text.value.split_whitespace().count();
             // Accept the classic five fields by adding seconds; six or seven as they are.
             let expr = match fields {
-                5 => format!("0 {} *", text.value.trim()),
+                5 => {
+                    let mut parts: Vec<String> =
+                        text.value.split_whitespace().map(str::to_string).collect();
+                    parts[4] = classic_weekdays(&parts[4]);
+                    format!("0 {} *", parts.join(" "))
+                }
                 6 => format!("{} *", text.value.trim()),
                 _ => text.value.trim().to_string(),
             };
@@ -124,5 +129,47 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
         zone: s.zone.as_ref().map(|z| z.value.clone()),
         for_each_role: s.for_each_role.as_ref().map(|r| r.text.clone()),
         catch_up,
+    }
+}
+
+/// Classic cron counts weekdays 0-6 from Sunday (7 is Sunday too); the `cron` crate
+/// counts 1-7 from Sunday. Shift every number of the day-of-week field, leaving step
+/// values (`*/2`) and names (`MON-FRI`) alone.
+fn classic_weekdays(field: &str) -> String {
+    field
+        .split(',')
+        .map(|part| {
+            let (range, step) = match part.split_once('/') {
+                Some((r, s)) => (r, Some(s)),
+                None => (part, None),
+            };
+            let shifted: Vec<String> = range
+                .split('-')
+                .map(|x| match x.parse::<u32>() {
+                    Ok(n) if n <= 7 => ((n % 7) + 1).to_string(),
+                    _ => x.to_string(),
+                })
+                .collect();
+            let mut out = shifted.join("-");
+            if let Some(s) = step {
+                out.push('/');
+                out.push_str(s);
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::classic_weekdays;
+
+    #[test]
+    fn classic_weekday_numbers_become_the_crates() {
+        assert_eq!(classic_weekdays("1-5"), "2-6");
+        assert_eq!(classic_weekdays("0,7"), "1,1");
+        assert_eq!(classic_weekdays("MON-FRI"), "MON-FRI");
+        assert_eq!(classic_weekdays("*/2"), "*/2");
     }
 }

@@ -1,0 +1,392 @@
+//! The pure core: `apply(definition, instance, command, now)` returns the events a
+//! command causes, or a typed rejection; `fold` turns events into the next state.
+//! Nothing here reads a clock, touches a disk or spawns anything.
+
+mod apply;
+mod assign;
+mod flow;
+mod validate;
+
+pub use apply::{apply, Applied, Effect};
+pub use validate::{coerce, FieldError};
+
+use baton_dsl::eval::Value;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub type Data = BTreeMap<String, Value>;
+pub type InstanceId = u64;
+
+/// A task's id: its instance and its number within the instance, written `42-3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TaskId {
+    pub instance: InstanceId,
+    pub n: u32,
+}
+
+impl std::fmt::Display for TaskId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.instance, self.n)
+    }
+}
+
+impl std::str::FromStr for TaskId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (i, n) = s
+            .split_once('-')
+            .ok_or_else(|| format!("`{s}` is not a task id (like 42-3)"))?;
+        Ok(TaskId {
+            instance: i.parse().map_err(|_| format!("`{s}` is not a task id"))?,
+            n: n.parse().map_err(|_| format!("`{s}` is not a task id"))?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskState {
+    Open,
+    Claimed,
+    Completed,
+    Cancelled,
+}
+
+impl TaskState {
+    pub fn is_active(self) -> bool {
+        matches!(self, TaskState::Open | TaskState::Claimed)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Open => "open",
+            TaskState::Claimed => "claimed",
+            TaskState::Completed => "completed",
+            TaskState::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Who may take a task: named people and members of roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidates {
+    pub people: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TaskKind {
+    Work,
+    /// One signature of a sign-off step.
+    Sign,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: TaskId,
+    pub process: String,
+    pub step: String,
+    pub title: String,
+    pub kind: TaskKind,
+    pub candidates: Candidates,
+    pub assignee: Option<String>,
+    pub state: TaskState,
+    pub created_at: DateTime<Utc>,
+    pub due: Option<DateTime<Utc>>,
+    pub completed_by: Option<String>,
+    pub choice: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimerKind {
+    /// A step's `wait` is over.
+    Wait { step: String },
+    /// A step's tasks are due.
+    Due { step: String },
+    Remind { step: String },
+    RemindEvery { step: String, every_minutes: i64 },
+    LimitBreach { limit: String },
+    LimitRemind { limit: String },
+    LimitRemindEvery { limit: String, every_minutes: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    /// Unique within the instance.
+    pub n: u32,
+    pub due: DateTime<Utc>,
+    pub kind: TimerKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveLimit {
+    pub name: String,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub extended_minutes: i64,
+    pub breached: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Running,
+    Completed,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Completed => "completed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    pub by: String,
+    pub approve: bool,
+}
+
+/// An instance's whole state: what `fold` builds from its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: InstanceId,
+    pub process: String,
+    pub version: u32,
+    pub status: Status,
+    pub outcome: Option<String>,
+    pub starter: String,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub data: Data,
+    pub parent: Option<InstanceId>,
+    pub step: Option<String>,
+    pub step_started_at: Option<DateTime<Utc>>,
+    /// Set while a step's `wait` runs; its body has not started yet.
+    pub waiting: bool,
+    pub due: Option<DateTime<Utc>>,
+    pub due_extended_minutes: i64,
+    pub child: Option<InstanceId>,
+    pub tasks: Vec<Task>,
+    pub signatures: Vec<Signature>,
+    pub timers: Vec<Timer>,
+    pub limits: Vec<ActiveLimit>,
+    /// Number of events so far; the next event's sequence number.
+    pub seq: u64,
+    pub next_task: u32,
+    pub next_timer: u32,
+}
+
+impl Instance {
+    pub fn task(&self, id: TaskId) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+    pub fn active_tasks(&self) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(|t| t.state.is_active())
+    }
+}
+
+/// A message for the outbox, written in the same transaction as its cause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub kind: MessageKind,
+    /// People (directory ids) or, with a channel, addresses.
+    pub to: Vec<String>,
+    pub channel: Option<String>,
+    pub text: String,
+    pub task: Option<TaskId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageKind {
+    Notify,
+    Reminder,
+    Overdue,
+    Escalation,
+    Breach,
+}
+
+/// What happened, in the past tense. The audit history is the list of these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    Started {
+        process: String,
+        version: u32,
+        starter: String,
+        data: Data,
+        parent: Option<InstanceId>,
+    },
+    StepEntered {
+        step: String,
+        waiting: bool,
+        due: Option<DateTime<Utc>>,
+    },
+    WaitEnded,
+    DataSet {
+        values: Data,
+    },
+    TaskCreated {
+        task: Task,
+    },
+    TaskClaimed {
+        task: TaskId,
+        by: String,
+    },
+    TaskReleased {
+        task: TaskId,
+    },
+    TaskCompleted {
+        task: TaskId,
+        by: String,
+        choice: Option<String>,
+        data: Data,
+    },
+    TaskReassigned {
+        task: TaskId,
+        to: Candidates,
+        escalated: bool,
+    },
+    TaskCancelled {
+        task: TaskId,
+    },
+    Signed {
+        by: String,
+        approve: bool,
+    },
+    TimerSet {
+        timer: Timer,
+    },
+    TimerCancelled {
+        n: u32,
+    },
+    TimerFired {
+        n: u32,
+    },
+    LimitStarted {
+        limit: ActiveLimit,
+    },
+    LimitBreached {
+        name: String,
+    },
+    LimitStopped {
+        name: String,
+    },
+    DeadlineExtended {
+        limit: Option<String>,
+        minutes: i64,
+        due: DateTime<Utc>,
+    },
+    MessageQueued {
+        message: Message,
+    },
+    ChildStarted {
+        child: InstanceId,
+        wait: bool,
+    },
+    ChildFinished {
+        child: InstanceId,
+        outcome: String,
+    },
+    Commented {
+        text: String,
+    },
+    Completed {
+        outcome: String,
+    },
+    Cancelled {
+        reason: String,
+    },
+}
+
+/// An event as stored in the history: who caused it, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    Start {
+        process: String,
+        data: serde_json::Map<String, serde_json::Value>,
+    },
+    Claim {
+        task: TaskId,
+    },
+    Release {
+        task: TaskId,
+    },
+    Complete {
+        task: TaskId,
+        choice: Option<String>,
+        data: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Hand a task to someone else: its assignee may delegate, a supervisor or an
+    /// admin may reassign.
+    Reassign {
+        task: TaskId,
+        to: String,
+    },
+    Comment {
+        text: String,
+    },
+    Cancel {
+        reason: String,
+    },
+    FireTimer {
+        n: u32,
+    },
+    /// Change data fields: only while the instance runs, only fields the current
+    /// task fills (by its assignee) or any field (by an admin).
+    UpdateData {
+        data: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Extend the current step's due time, or a limit, where the definition allows.
+    Extend {
+        limit: Option<String>,
+        minutes: i64,
+        data: serde_json::Map<String, serde_json::Value>,
+    },
+    /// Internal: a child this instance waits for has ended.
+    ChildEnded {
+        child: InstanceId,
+        outcome: String,
+    },
+}
+
+/// Why a command was refused. A refused command changes nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum Rejection {
+    #[error("{0}")]
+    NotFound(String),
+    /// The state moved on: the task is already completed or claimed by someone else.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Data that breaks the schema, one entry per bad field.
+    #[error("invalid data: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    /// A `require` condition failed: its message.
+    #[error("{0}")]
+    Requirement(String),
+    /// The definition cannot go on (for example nobody can be assigned).
+    #[error("{0}")]
+    Stuck(String),
+}
+
+/// What the core needs besides the definition: the staff directory, the time zone.
+pub struct Ctx<'a> {
+    pub directory: &'a crate::staff::Directory,
+    pub zone: chrono_tz::Tz,
+    /// People with the admin role may cancel, reassign and update any instance.
+    pub admin_role: &'a str,
+}
