@@ -1,3 +1,152 @@
-//! Baton's engine.
+//! Baton's engine: a pure step function (`core`), the sled store at its edge
+//! (`store`), the staff directory and the clock.
 
+pub mod clock;
+pub mod core;
 pub mod staff;
+pub mod store;
+
+use crate::clock::Clock;
+use crate::core::{Command, InstanceId, TaskId, SYSTEM};
+use crate::store::{Deployed, Options, Outcome, Store, StoreError};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The store and the clock together: what the CLI, the server and the scheduler use.
+pub struct Engine {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// One file's result in `deploy_dir`.
+pub struct DeployReport {
+    pub file: String,
+    pub result: Result<(String, Deployed), StoreError>,
+}
+
+impl Engine {
+    pub fn open(path: &Path, opts: Options, clock: Arc<dyn Clock>) -> Result<Engine, StoreError> {
+        Ok(Engine {
+            store: Store::open(path, opts)?,
+            clock,
+        })
+    }
+
+    /// Deploy a folder: `staff.ron` first (if present), then every `.flow` file. A
+    /// file with errors is reported and not deployed; the others still are.
+    pub fn deploy_dir(&self, dir: &Path) -> Result<Vec<DeployReport>, StoreError> {
+        let staff = dir.join("staff.ron");
+        if staff.exists() {
+            let text = std::fs::read_to_string(&staff)
+                .map_err(|e| StoreError::Storage(format!("{}: {e}", staff.display())))?;
+            let d = staff::Directory::from_ron(&text)
+                .map_err(|e| StoreError::Storage(format!("{}: {e}", staff.display())))?;
+            self.store.set_directory(d)?;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| StoreError::Storage(format!("{}: {e}", dir.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+            .collect();
+        files.sort();
+        let sources: Vec<(String, String)> = files
+            .iter()
+            .filter_map(|f| Some((f.display().to_string(), std::fs::read_to_string(f).ok()?)))
+            .collect();
+        let batch: BTreeMap<String, baton_dsl::Signature> = sources
+            .iter()
+            .filter_map(|(_, s)| baton_dsl::signature(s))
+            .collect();
+        let now = self.clock.now();
+        Ok(sources
+            .iter()
+            .map(|(file, src)| DeployReport {
+                file: file.clone(),
+                result: self.store.deploy_with(file, src, now, &batch),
+            })
+            .collect())
+    }
+
+    pub fn start(
+        &self,
+        process: &str,
+        data: serde_json::Map<String, serde_json::Value>,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        let cmd = Command::Start {
+            process: process.to_string(),
+            data,
+        };
+        self.store
+            .execute(None, &cmd, actor, self.clock.now(), idempotency_key)
+    }
+
+    /// A command on an existing instance (task commands name their instance).
+    pub fn act(
+        &self,
+        instance: InstanceId,
+        cmd: Command,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        self.store.execute(
+            Some(instance),
+            &cmd,
+            actor,
+            self.clock.now(),
+            idempotency_key,
+        )
+    }
+
+    pub fn claim(&self, task: TaskId, actor: &str) -> Result<Outcome, StoreError> {
+        self.act(task.instance, Command::Claim { task }, actor, None)
+    }
+
+    pub fn complete(
+        &self,
+        task: TaskId,
+        actor: &str,
+        choice: Option<&str>,
+        data: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Outcome, StoreError> {
+        let cmd = Command::Complete {
+            task,
+            choice: choice.map(str::to_string),
+            data,
+        };
+        self.act(task.instance, cmd, actor, None)
+    }
+
+    /// Fire every timer due by now, earliest first, each in its own transaction
+    /// that also removes it; then make them durable together. Returns how many.
+    pub fn fire_due(&self) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let mut fired = 0;
+        loop {
+            let batch = self.store.due_timers(now, 1024)?;
+            if batch.is_empty() {
+                break;
+            }
+            for (due, instance, n) in batch {
+                let cmd = Command::FireTimer { n, due };
+                match self
+                    .store
+                    .execute_unflushed(Some(instance), &cmd, SYSTEM, now, None)
+                {
+                    Ok(_) => {}
+                    // A definition that cannot go on (nobody to escalate to) must not
+                    // block every other timer: record nothing and drop this timer.
+                    Err(StoreError::Rejected(_)) => {
+                        self.store.drop_timer(due, instance, n)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+                fired += 1;
+            }
+        }
+        self.store.durable()?;
+        Ok(fired)
+    }
+}

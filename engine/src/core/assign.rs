@@ -52,9 +52,9 @@ pub fn person(who: &Who, inst: &Instance, ctx: &Ctx) -> Result<String, Rejection
             .head_of(d)
             .map(str::to_string)
             .ok_or_else(|| stuck(format!("department `{d}` has no head"))),
-        Who::Role(r) | Who::EachWithRole(r) => Err(stuck(format!(
-            "`{r}` is a role, not one person"
-        ))),
+        Who::Role(r) | Who::EachWithRole(r) => {
+            Err(stuck(format!("`{r}` is a role, not one person")))
+        }
         Who::Address(f) => Err(stuck(format!("`{f}` is an address, not a person"))),
     }
 }
@@ -95,7 +95,9 @@ pub fn recipients(who: &Who, inst: &Instance, ctx: &Ctx) -> Vec<String> {
             .get(f)
             .map(|v| vec![v.to_string()])
             .unwrap_or_default(),
-        other => person(other, inst, ctx).map(|p| vec![p]).unwrap_or_default(),
+        other => person(other, inst, ctx)
+            .map(|p| vec![p])
+            .unwrap_or_default(),
     }
 }
 

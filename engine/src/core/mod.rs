@@ -5,9 +5,10 @@
 mod apply;
 mod assign;
 mod flow;
+pub mod fold;
 mod validate;
 
-pub use apply::{apply, Applied, Effect};
+pub use apply::{apply, Applied, Effect, SYSTEM};
 pub use validate::{coerce, FieldError};
 
 use baton_dsl::eval::Value;
@@ -100,14 +101,30 @@ pub struct Task {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimerKind {
     /// A step's `wait` is over.
-    Wait { step: String },
+    Wait {
+        step: String,
+    },
     /// A step's tasks are due.
-    Due { step: String },
-    Remind { step: String },
-    RemindEvery { step: String, every_minutes: i64 },
-    LimitBreach { limit: String },
-    LimitRemind { limit: String },
-    LimitRemindEvery { limit: String, every_minutes: i64 },
+    Due {
+        step: String,
+    },
+    Remind {
+        step: String,
+    },
+    RemindEvery {
+        step: String,
+        every_minutes: i64,
+    },
+    LimitBreach {
+        limit: String,
+    },
+    LimitRemind {
+        limit: String,
+    },
+    LimitRemindEvery {
+        limit: String,
+        every_minutes: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,7 +187,9 @@ pub struct Instance {
     pub waiting: bool,
     pub due: Option<DateTime<Utc>>,
     pub due_extended_minutes: i64,
-    pub child: Option<InstanceId>,
+    /// Waiting for a child instance (`start X and wait`) to end.
+    pub awaiting_child: bool,
+    pub children: Vec<InstanceId>,
     pub tasks: Vec<Task>,
     pub signatures: Vec<Signature>,
     pub timers: Vec<Timer>,
@@ -224,9 +243,11 @@ pub enum Event {
     StepEntered {
         step: String,
         waiting: bool,
-        due: Option<DateTime<Utc>>,
     },
     WaitEnded,
+    DueSet {
+        due: Option<DateTime<Utc>>,
+    },
     DataSet {
         values: Data,
     },
@@ -285,7 +306,7 @@ pub enum Event {
         message: Message,
     },
     ChildStarted {
-        child: InstanceId,
+        process: String,
         wait: bool,
     },
     ChildFinished {
@@ -318,6 +339,13 @@ pub enum Command {
         process: String,
         data: serde_json::Map<String, serde_json::Value>,
     },
+    /// Internal: a parent's `start X` step starts this child with checked values.
+    StartChild {
+        process: String,
+        data: Data,
+        parent: InstanceId,
+        starter: String,
+    },
     Claim {
         task: TaskId,
     },
@@ -341,8 +369,11 @@ pub enum Command {
     Cancel {
         reason: String,
     },
+    /// Fire timer `n`, due at `due` (the timer's key; removed even if the
+    /// instance has moved on and the timer no longer means anything).
     FireTimer {
         n: u32,
+        due: DateTime<Utc>,
     },
     /// Change data fields: only while the instance runs, only fields the current
     /// task fills (by its assignee) or any field (by an admin).

@@ -129,14 +129,20 @@ pub fn coerce(
         Type::Person => {
             let id = text.ok_or_else(|| wrong("a person's id"))?;
             if dir.person(id).is_none() {
-                return Err(err(field, format!("no person `{id}` in the staff directory")));
+                return Err(err(
+                    field,
+                    format!("no person `{id}` in the staff directory"),
+                ));
             }
             Ok(Value::Person(id.to_string()))
         }
         Type::Department => {
             let id = text.ok_or_else(|| wrong("a department's id"))?;
             if dir.head_of(id).is_none() {
-                return Err(err(field, format!("no department `{id}` in the staff directory")));
+                return Err(err(
+                    field,
+                    format!("no department `{id}` in the staff directory"),
+                ));
             }
             Ok(Value::Department(id.to_string()))
         }

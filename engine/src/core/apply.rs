@@ -1,0 +1,866 @@
+//! `apply`: one command against one instance, giving events or a rejection.
+
+use super::assign::is_candidate;
+use super::flow::Run;
+use super::fold::started;
+use super::validate::{check_input, FieldError};
+use super::*;
+use baton_dsl::model::{Action, Definition, FieldSource, Route, SignMode};
+
+/// Work for the store that crosses instances, done in the same transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    StartChild {
+        process: String,
+        data: Data,
+        parent: InstanceId,
+        starter: String,
+    },
+    ChildEnded {
+        parent: InstanceId,
+        child: InstanceId,
+        outcome: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct Applied {
+    pub instance: Instance,
+    pub events: Vec<Event>,
+    pub effects: Vec<Effect>,
+}
+
+/// The actor name for changes the engine makes itself (timers, schedules).
+pub const SYSTEM: &str = "baton";
+
+fn invalid(field: &str, message: impl Into<String>) -> Rejection {
+    Rejection::Invalid(vec![FieldError {
+        field: field.to_string(),
+        message: message.into(),
+    }])
+}
+
+/// Apply `cmd` by `actor` at `now`. `inst` is `None` only for a start, which then
+/// creates instance `id`.
+pub fn apply(
+    def: &Definition,
+    version: u32,
+    inst: Option<&Instance>,
+    id: InstanceId,
+    cmd: &Command,
+    actor: &str,
+    now: DateTime<Utc>,
+    ctx: &Ctx,
+) -> Result<Applied, Rejection> {
+    let mut run = match (inst, cmd) {
+        (None, Command::Start { data, .. }) => {
+            start(def, version, id, data, None, actor, now, ctx)?
+        }
+        (
+            None,
+            Command::StartChild {
+                data,
+                parent,
+                starter,
+                ..
+            },
+        ) => start_checked(
+            def,
+            version,
+            id,
+            data.clone(),
+            Some(*parent),
+            starter,
+            now,
+            ctx,
+        )?,
+        (None, _) => return Err(Rejection::NotFound(format!("no instance {id}"))),
+        (Some(_), Command::Start { .. } | Command::StartChild { .. }) => {
+            return Err(Rejection::Conflict(format!("instance {id} already exists")))
+        }
+        (Some(i), cmd) => {
+            let mut run = Run::new(def, ctx, now, i.clone());
+            command(&mut run, cmd, actor)?;
+            run
+        }
+    };
+    let events = std::mem::take(&mut run.events);
+    Ok(Applied {
+        instance: run.inst,
+        events,
+        effects: run.effects,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start<'a>(
+    def: &'a Definition,
+    version: u32,
+    id: InstanceId,
+    input: &serde_json::Map<String, serde_json::Value>,
+    parent: Option<InstanceId>,
+    actor: &str,
+    now: DateTime<Utc>,
+    ctx: &'a Ctx<'a>,
+) -> Result<Run<'a>, Rejection> {
+    if actor != SYSTEM
+        && !def.started_by.is_empty()
+        && !def
+            .started_by
+            .iter()
+            .any(|r| ctx.directory.has_role(actor, r))
+        && !ctx.directory.has_role(actor, ctx.admin_role)
+    {
+        return Err(Rejection::Forbidden(format!(
+            "`{actor}` may not start {}: it is started by {}",
+            def.name,
+            def.started_by.join(", ")
+        )));
+    }
+    let start_fields: Vec<String> = def
+        .fields
+        .iter()
+        .filter(|f| f.source == FieldSource::Start)
+        .map(|f| f.name.clone())
+        .collect();
+    let mut errors = Vec::new();
+    let data = match check_input(def, input, Some(&start_fields), ctx.directory) {
+        Ok(d) => d,
+        Err(e) => {
+            errors = e;
+            Data::new()
+        }
+    };
+    for f in def.fields.iter().filter(|f| f.source == FieldSource::Start) {
+        if !f.optional && f.default.is_none() && !input.contains_key(&f.name) {
+            errors.push(FieldError {
+                field: f.name.clone(),
+                message: "missing required field".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+        return Err(Rejection::Invalid(errors));
+    }
+    start_checked(def, version, id, data, parent, actor, now, ctx)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn start_checked<'a>(
+    def: &'a Definition,
+    version: u32,
+    id: InstanceId,
+    mut data: Data,
+    parent: Option<InstanceId>,
+    starter: &str,
+    now: DateTime<Utc>,
+    ctx: &'a Ctx<'a>,
+) -> Result<Run<'a>, Rejection> {
+    let blank = Event::Started {
+        process: def.name.clone(),
+        version,
+        starter: starter.to_string(),
+        data: Data::new(),
+        parent,
+    };
+    // Defaults and `require` conditions are evaluated against the given data (a
+    // default may use `today`, a condition the data it checks).
+    let mut tmp = Run::new(
+        def,
+        ctx,
+        now,
+        started(id, now, &blank).expect("Started makes an instance"),
+    );
+    tmp.inst.data = data.clone();
+    for f in &def.fields {
+        if let (Some(d), false) = (&f.default, data.contains_key(&f.name)) {
+            let v = tmp.eval(d)?;
+            data.insert(f.name.clone(), v);
+            tmp.inst.data = data.clone();
+        }
+    }
+    for r in &def.requires {
+        let ok = tmp
+            .eval(&r.cond)
+            .map_err(|e| Rejection::Requirement(format!("{} ({e})", r.message)))?;
+        if ok != Value::Bool(true) {
+            return Err(Rejection::Requirement(r.message.clone()));
+        }
+    }
+    let ev = Event::Started {
+        process: def.name.clone(),
+        version,
+        starter: starter.to_string(),
+        data,
+        parent,
+    };
+    // `started` builds the instance from the event exactly as a replay does.
+    let mut run = Run::new(
+        def,
+        ctx,
+        now,
+        started(id, now, &ev).expect("Started makes an instance"),
+    );
+    run.events.push(ev);
+    let entry = def
+        .steps
+        .first()
+        .ok_or_else(|| Rejection::Stuck("the process has no step".into()))?;
+    run.goto(&entry.name)?;
+    Ok(run)
+}
+
+fn running(run: &Run) -> Result<(), Rejection> {
+    match run.inst.status {
+        Status::Running => Ok(()),
+        ref s => Err(Rejection::Conflict(format!(
+            "instance {} is {}",
+            run.inst.id,
+            s.as_str()
+        ))),
+    }
+}
+
+fn is_admin(run: &Run, actor: &str) -> bool {
+    actor == SYSTEM || run.ctx.directory.has_role(actor, run.ctx.admin_role)
+}
+
+/// The task, checked to be active; `NotFound` or `Conflict` otherwise.
+fn active_task(run: &Run, id: TaskId) -> Result<Task, Rejection> {
+    let t = run
+        .inst
+        .task(id)
+        .cloned()
+        .ok_or_else(|| Rejection::NotFound(format!("no open task {id}")))?;
+    if !t.state.is_active() {
+        return Err(Rejection::Conflict(format!(
+            "task {id} is already {}",
+            t.state.as_str()
+        )));
+    }
+    Ok(t)
+}
+
+/// May `actor` work on `t`? Claimed by someone else is a conflict, not a candidate
+/// is forbidden.
+fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection> {
+    if let Some(a) = &t.assignee {
+        if a != actor {
+            return Err(Rejection::Conflict(format!(
+                "task {} is claimed by {a}",
+                t.id
+            )));
+        }
+        return Ok(());
+    }
+    if !is_candidate(&t.candidates, actor, run.ctx) {
+        return Err(Rejection::Forbidden(format!(
+            "task {} is not for {actor}",
+            t.id
+        )));
+    }
+    Ok(())
+}
+
+fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
+    match cmd {
+        Command::Start { .. } | Command::StartChild { .. } => unreachable!("handled in apply"),
+        Command::Claim { task } => {
+            running(run)?;
+            let t = active_task(run, *task)?;
+            may_work(run, &t, actor)?;
+            if t.assignee.as_deref() != Some(actor) {
+                run.emit(Event::TaskClaimed {
+                    task: *task,
+                    by: actor.to_string(),
+                });
+            }
+            Ok(())
+        }
+        Command::Release { task } => {
+            running(run)?;
+            let t = active_task(run, *task)?;
+            match &t.assignee {
+                Some(a) if a == actor || is_admin(run, actor) => {
+                    run.emit(Event::TaskReleased { task: *task });
+                    Ok(())
+                }
+                Some(a) => Err(Rejection::Forbidden(format!(
+                    "task {task} is claimed by {a}, not {actor}"
+                ))),
+                None => Err(Rejection::Conflict(format!("task {task} is not claimed"))),
+            }
+        }
+        Command::Complete { task, choice, data } => {
+            complete(run, *task, choice.as_deref(), data, actor)
+        }
+        Command::Reassign { task, to } => {
+            running(run)?;
+            let t = active_task(run, *task)?;
+            if run.ctx.directory.person(to).is_none() {
+                return Err(invalid(
+                    "to",
+                    format!("no person `{to}` in the staff directory"),
+                ));
+            }
+            let supervisor_of_assignee = t.assignee.as_deref().is_some_and(|a| {
+                run.ctx
+                    .directory
+                    .person(a)
+                    .and_then(|p| p.supervisor.as_deref())
+                    == Some(actor)
+            });
+            let holder = t.assignee.as_deref() == Some(actor);
+            if !(holder || supervisor_of_assignee || is_admin(run, actor)) {
+                return Err(Rejection::Forbidden(format!(
+                    "only the person holding task {task}, their supervisor or an admin may hand it on"
+                )));
+            }
+            run.emit(Event::TaskReassigned {
+                task: *task,
+                to: Candidates {
+                    people: vec![to.clone()],
+                    roles: vec![],
+                },
+                escalated: false,
+            });
+            let text = format!("{}: handed to you by {actor}", t.title);
+            run.message(MessageKind::Notify, vec![to.clone()], text, Some(*task));
+            Ok(())
+        }
+        Command::Comment { text } => {
+            if text.trim().is_empty() {
+                return Err(invalid("text", "a comment cannot be empty"));
+            }
+            run.emit(Event::Commented { text: text.clone() });
+            Ok(())
+        }
+        Command::Cancel { reason } => {
+            running(run)?;
+            if !(is_admin(run, actor) || run.inst.starter == actor) {
+                return Err(Rejection::Forbidden(format!(
+                    "only the starter or an admin may cancel instance {}",
+                    run.inst.id
+                )));
+            }
+            let open: Vec<TaskId> = run.inst.active_tasks().map(|t| t.id).collect();
+            for task in open {
+                run.emit(Event::TaskCancelled { task });
+            }
+            let timers: Vec<u32> = run.inst.timers.iter().map(|t| t.n).collect();
+            for n in timers {
+                run.emit(Event::TimerCancelled { n });
+            }
+            let limits: Vec<String> = run.inst.limits.iter().map(|l| l.name.clone()).collect();
+            for name in limits {
+                run.emit(Event::LimitStopped { name });
+            }
+            run.emit(Event::Cancelled {
+                reason: reason.clone(),
+            });
+            Ok(())
+        }
+        Command::FireTimer { n, .. } => fire(run, *n),
+        Command::UpdateData { data } => {
+            running(run)?;
+            let allowed: Option<Vec<String>> = if is_admin(run, actor) {
+                None
+            } else {
+                let holds_task = run
+                    .inst
+                    .active_tasks()
+                    .any(|t| may_work(run, t, actor).is_ok());
+                if !holds_task {
+                    return Err(Rejection::Forbidden(format!(
+                        "{actor} has no task in instance {}",
+                        run.inst.id
+                    )));
+                }
+                Some(
+                    run.step()
+                        .map(|s| s.fills.iter().map(|f| f.field.clone()).collect())
+                        .unwrap_or_default(),
+                )
+            };
+            let values = check_input(run.def, data, allowed.as_deref(), run.ctx.directory)
+                .map_err(Rejection::Invalid)?;
+            if !values.is_empty() {
+                run.emit(Event::DataSet { values });
+            }
+            Ok(())
+        }
+        Command::Extend {
+            limit,
+            minutes,
+            data,
+        } => extend(run, limit.as_deref(), *minutes, data, actor),
+        Command::ChildEnded { child, outcome } => {
+            if run.inst.status != Status::Running || !run.inst.awaiting_child {
+                return Ok(());
+            }
+            run.emit(Event::ChildFinished {
+                child: *child,
+                outcome: outcome.clone(),
+            });
+            let step = run
+                .step()
+                .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
+            run.route(step, None)
+        }
+    }
+}
+
+fn complete(
+    run: &mut Run,
+    task: TaskId,
+    choice: Option<&str>,
+    input: &serde_json::Map<String, serde_json::Value>,
+    actor: &str,
+) -> Result<(), Rejection> {
+    running(run)?;
+    let t = match run.inst.task(task) {
+        Some(t) => t.clone(),
+        None if run.inst.tasks.is_empty() && task.instance == run.inst.id => {
+            return Err(Rejection::Conflict(format!(
+                "task {task} is no longer open"
+            )))
+        }
+        None => return Err(Rejection::NotFound(format!("no open task {task}"))),
+    };
+    if !t.state.is_active() {
+        return Err(Rejection::Conflict(format!(
+            "task {task} is already {}",
+            t.state.as_str()
+        )));
+    }
+    may_work(run, &t, actor)?;
+    let step = run
+        .step()
+        .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
+
+    if t.kind == TaskKind::Sign {
+        let Action::Sign {
+            mode,
+            signers,
+            on_refuse,
+            allow_self,
+        } = &step.action
+        else {
+            return Err(Rejection::Stuck("a sign task outside a sign-off".into()));
+        };
+        let approve = match choice {
+            Some("approve") => true,
+            Some("refuse") => false,
+            other => {
+                return Err(invalid(
+                    "choice",
+                    format!(
+                        "a sign-off takes `approve` or `refuse`, not {}",
+                        other.map_or("nothing".to_string(), |c| format!("`{c}`"))
+                    ),
+                ))
+            }
+        };
+        if run.inst.signatures.iter().any(|s| s.by == actor) {
+            return Err(Rejection::Forbidden(format!(
+                "{actor} has already signed this step"
+            )));
+        }
+        if approve && actor == run.inst.starter && !allow_self {
+            return Err(Rejection::Forbidden(
+                "the requester cannot approve their own request".into(),
+            ));
+        }
+        if !input.is_empty() {
+            return Err(invalid("data", "a signature carries no data"));
+        }
+        run.emit(Event::TaskCompleted {
+            task,
+            by: actor.to_string(),
+            choice: Some(if approve { "approve" } else { "refuse" }.into()),
+            data: Data::new(),
+        });
+        run.emit(Event::Signed {
+            by: actor.to_string(),
+            approve,
+        });
+        return after_signature(run, step, *mode, signers, on_refuse.as_deref());
+    }
+
+    // A work task: its choice and its data.
+    let mut errors: Vec<FieldError> = Vec::new();
+    match (&step.route, choice) {
+        (Route::Choose(cs), Some(c)) if !cs.iter().any(|x| x.name == c) => {
+            let names: Vec<&str> = cs.iter().map(|x| x.name.as_str()).collect();
+            errors.push(FieldError {
+                field: "choice".into(),
+                message: format!("`{c}` is not one of {}", names.join(", ")),
+            });
+        }
+        (Route::Choose(cs), None) => {
+            let names: Vec<&str> = cs.iter().map(|x| x.name.as_str()).collect();
+            errors.push(FieldError {
+                field: "choice".into(),
+                message: format!("choose one of {}", names.join(", ")),
+            });
+        }
+        (Route::Choose(_), Some(_)) => {}
+        (_, Some(c)) => errors.push(FieldError {
+            field: "choice".into(),
+            message: format!("this task has no choices (got `{c}`)"),
+        }),
+        (_, None) => {}
+    }
+    let fills: Vec<String> = step.fills.iter().map(|f| f.field.clone()).collect();
+    let data = match check_input(run.def, input, Some(&fills), run.ctx.directory) {
+        Ok(d) => d,
+        Err(e) => {
+            errors.extend(e);
+            Data::new()
+        }
+    };
+    for f in step.fills.iter().filter(|f| !f.optional) {
+        if !input.contains_key(&f.field) && !run.inst.data.contains_key(&f.field) {
+            errors.push(FieldError {
+                field: f.field.clone(),
+                message: "missing required field".into(),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Rejection::Invalid(errors));
+    }
+    run.emit(Event::TaskCompleted {
+        task,
+        by: actor.to_string(),
+        choice: choice.map(str::to_string),
+        data,
+    });
+    // A task for each person: the step is done when the last one is.
+    if run.inst.active_tasks().next().is_some() {
+        return Ok(());
+    }
+    run.route(step, choice)
+}
+
+fn after_signature(
+    run: &mut Run,
+    step: &baton_dsl::model::Step,
+    mode: SignMode,
+    signers: &[baton_dsl::model::Who],
+    on_refuse: Option<&str>,
+) -> Result<(), Rejection> {
+    let approvals = run.inst.signatures.iter().filter(|s| s.approve).count();
+    let refusals = run.inst.signatures.len() - approvals;
+    let pending = run
+        .inst
+        .active_tasks()
+        .filter(|t| t.kind == TaskKind::Sign)
+        .count();
+    let refused_to = |run: &mut Run| -> Result<(), Rejection> {
+        let target = on_refuse
+            .ok_or_else(|| Rejection::Stuck(format!("step `{}` has no `on refuse`", step.name)))?;
+        run.goto(target)
+    };
+    match mode {
+        SignMode::InOrder => {
+            if refusals > 0 {
+                return refused_to(run);
+            }
+            match signers.get(approvals) {
+                Some(next) => {
+                    let due = run.inst.due;
+                    run.sign_task(step, next, due)
+                }
+                None => run.route(step, None),
+            }
+        }
+        SignMode::All => {
+            if refusals > 0 {
+                refused_to(run)
+            } else if pending == 0 {
+                run.route(step, None)
+            } else {
+                Ok(())
+            }
+        }
+        SignMode::Any => {
+            if approvals > 0 {
+                run.route(step, None)
+            } else if pending == 0 {
+                refused_to(run)
+            } else {
+                Ok(())
+            }
+        }
+        SignMode::Count(n) => {
+            let n = n as usize;
+            if approvals >= n {
+                run.route(step, None)
+            } else if approvals + pending < n {
+                refused_to(run)
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
+    // A timer whose instance has moved on was cancelled with it: nothing to do.
+    let Some(timer) = run.inst.timers.iter().find(|t| t.n == n).cloned() else {
+        return Ok(());
+    };
+    if run.inst.status != Status::Running {
+        return Ok(());
+    }
+    run.emit(Event::TimerFired { n });
+    let def = run.def;
+    match &timer.kind {
+        TimerKind::Wait { step } => {
+            if run.inst.step.as_deref() == Some(step) && run.inst.waiting {
+                run.emit(Event::WaitEnded);
+                let s = def
+                    .step(step)
+                    .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
+                run.body(s)?;
+            }
+            Ok(())
+        }
+        TimerKind::Due { step } => {
+            let Some(s) = def.step(step) else {
+                return Ok(());
+            };
+            let what = format!("{} is overdue", s.title.as_deref().unwrap_or(&s.name));
+            if s.on_overdue.is_empty() {
+                let to = run.task_people();
+                run.message(MessageKind::Overdue, to, what, None);
+                Ok(())
+            } else {
+                run.timed_actions(&s.on_overdue, MessageKind::Overdue, &what)
+            }
+        }
+        TimerKind::Remind { step } => {
+            let Some(s) = def.step(step) else {
+                return Ok(());
+            };
+            let to = run.task_people();
+            let text = format!(
+                "reminder: {} is due soon",
+                s.title.as_deref().unwrap_or(&s.name)
+            );
+            run.message(MessageKind::Reminder, to, text, None);
+            Ok(())
+        }
+        TimerKind::RemindEvery {
+            step,
+            every_minutes,
+        } => {
+            let Some(s) = def.step(step) else {
+                return Ok(());
+            };
+            let to = run.task_people();
+            let text = format!(
+                "reminder: {} is overdue",
+                s.title.as_deref().unwrap_or(&s.name)
+            );
+            run.message(MessageKind::Reminder, to, text, None);
+            let next = next_repeat(timer.due, *every_minutes, run.now);
+            run.set_timer(
+                next,
+                TimerKind::RemindEvery {
+                    step: step.clone(),
+                    every_minutes: *every_minutes,
+                },
+            );
+            Ok(())
+        }
+        TimerKind::LimitBreach { limit } => {
+            let Some(l) = def.limits.iter().find(|l| &l.name == limit) else {
+                return Ok(());
+            };
+            run.emit(Event::LimitBreached {
+                name: limit.clone(),
+            });
+            let what = format!("time limit `{limit}` is exceeded");
+            if l.on_breach.is_empty() {
+                let to = run.task_people();
+                run.message(MessageKind::Breach, to, what, None);
+                Ok(())
+            } else {
+                run.timed_actions(&l.on_breach, MessageKind::Breach, &what)
+            }
+        }
+        TimerKind::LimitRemind { limit } => {
+            let to = run.task_people();
+            run.message(
+                MessageKind::Reminder,
+                to,
+                format!("reminder: time limit `{limit}` is near"),
+                None,
+            );
+            Ok(())
+        }
+        TimerKind::LimitRemindEvery {
+            limit,
+            every_minutes,
+        } => {
+            let to = run.task_people();
+            run.message(
+                MessageKind::Reminder,
+                to,
+                format!("reminder: time limit `{limit}` is exceeded"),
+                None,
+            );
+            let next = next_repeat(timer.due, *every_minutes, run.now);
+            run.set_timer(
+                next,
+                TimerKind::LimitRemindEvery {
+                    limit: limit.clone(),
+                    every_minutes: *every_minutes,
+                },
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The next repetition after `now`, on the grid that started at `first`: after a
+/// long downtime a repeating reminder fires once, not once per missed interval.
+fn next_repeat(first: DateTime<Utc>, every_minutes: i64, now: DateTime<Utc>) -> DateTime<Utc> {
+    let every = chrono::Duration::minutes(every_minutes.max(1));
+    let mut next = first + every;
+    if next <= now {
+        let missed = (now - first).num_minutes() / every_minutes.max(1);
+        next = first + every * (missed as i32 + 1);
+    }
+    next
+}
+
+fn extend(
+    run: &mut Run,
+    limit: Option<&str>,
+    minutes: i64,
+    input: &serde_json::Map<String, serde_json::Value>,
+    actor: &str,
+) -> Result<(), Rejection> {
+    running(run)?;
+    if minutes <= 0 {
+        return Err(invalid("minutes", "an extension must be longer than zero"));
+    }
+    let holds_task = run
+        .inst
+        .active_tasks()
+        .any(|t| may_work(run, t, actor).is_ok());
+    if !(holds_task || is_admin(run, actor)) {
+        return Err(Rejection::Forbidden(format!(
+            "{actor} has no task in instance {}",
+            run.inst.id
+        )));
+    }
+    let (extension, current, already) = match limit {
+        Some(name) => {
+            let def_limit = run
+                .def
+                .limits
+                .iter()
+                .find(|l| l.name == name)
+                .ok_or_else(|| Rejection::NotFound(format!("no limit `{name}`")))?;
+            let active = run
+                .inst
+                .limits
+                .iter()
+                .find(|l| l.name == name)
+                .ok_or_else(|| Rejection::Conflict(format!("limit `{name}` is not running")))?;
+            (
+                def_limit.extend.clone(),
+                active.deadline,
+                active.extended_minutes,
+            )
+        }
+        None => {
+            let step = run
+                .step()
+                .ok_or_else(|| Rejection::Conflict("no current step".into()))?;
+            let due = run
+                .inst
+                .due
+                .ok_or_else(|| Rejection::Conflict("the current step has no due time".into()))?;
+            (step.extend.clone(), due, run.inst.due_extended_minutes)
+        }
+    };
+    let ext = extension.ok_or_else(|| {
+        Rejection::Forbidden("the definition does not allow extending this deadline".into())
+    })?;
+    // The data given with the request (for example the customer's consent) counts
+    // for the condition; it is recorded only if the extension is granted.
+    let values =
+        check_input(run.def, input, None, run.ctx.directory).map_err(Rejection::Invalid)?;
+    if !values.is_empty() {
+        run.emit(Event::DataSet { values });
+    }
+    if !run.holds(ext.when.as_ref())? {
+        let cond = ext.when.as_ref().map(|c| c.to_string()).unwrap_or_default();
+        return Err(Rejection::Forbidden(format!(
+            "extension refused: `{cond}` does not hold"
+        )));
+    }
+    if already + minutes > ext.up_to.approx_minutes() {
+        return Err(Rejection::Forbidden(format!(
+            "extension refused: at most {} in all",
+            ext.up_to
+        )));
+    }
+    let due = current + chrono::Duration::minutes(minutes);
+    run.emit(Event::DeadlineExtended {
+        limit: limit.map(str::to_string),
+        minutes,
+        due,
+    });
+    // Move the timers: drop the old ones and set them again from the new deadline.
+    match limit {
+        Some(name) => {
+            let old: Vec<u32> = run
+                .inst
+                .timers
+                .iter()
+                .filter(|t| match &t.kind {
+                    TimerKind::LimitBreach { limit }
+                    | TimerKind::LimitRemind { limit }
+                    | TimerKind::LimitRemindEvery { limit, .. } => limit == name,
+                    _ => false,
+                })
+                .map(|t| t.n)
+                .collect();
+            for n in old {
+                run.emit(Event::TimerCancelled { n });
+            }
+            run.limit_timers(name, due);
+        }
+        None => {
+            let step = run
+                .step()
+                .ok_or_else(|| Rejection::Stuck("no step".into()))?;
+            let old: Vec<u32> = run
+                .inst
+                .timers
+                .iter()
+                .filter(|t| {
+                    matches!(
+                        &t.kind,
+                        TimerKind::Due { .. }
+                            | TimerKind::Remind { .. }
+                            | TimerKind::RemindEvery { .. }
+                    )
+                })
+                .map(|t| t.n)
+                .collect();
+            for n in old {
+                run.emit(Event::TimerCancelled { n });
+            }
+            run.due_timers(step, Some(due));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,669 @@
+//! Moving an instance through its steps: entering a step, waiting, running its body,
+//! creating tasks and the timers they imply, routing to the next step, ending.
+//!
+//! `Run` holds a working copy of the instance; every change goes through `emit`,
+//! which folds the event into the copy and records it.
+
+use super::assign::{self, Resolved};
+use super::fold::fold;
+use super::*;
+use baton_dsl::eval::{eval, truth, Env};
+use baton_dsl::model::{
+    Action, Definition, Duration, Expr, Reminder, Route, SignMode, Step, TimedAction, Wait, Who,
+};
+use chrono::TimeZone;
+
+/// Automatic steps (decisions, sets) could route in a circle; a command that passes
+/// through this many steps is refused instead of looping forever.
+const MAX_STEPS_PER_COMMAND: usize = 1000;
+
+pub struct Run<'a> {
+    pub def: &'a Definition,
+    pub ctx: &'a Ctx<'a>,
+    pub now: DateTime<Utc>,
+    pub inst: Instance,
+    pub events: Vec<Event>,
+    pub effects: Vec<super::Effect>,
+    hops: usize,
+}
+
+struct DataEnv<'a> {
+    data: &'a Data,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+}
+
+impl Env for DataEnv<'_> {
+    fn get(&self, field: &str) -> Option<&Value> {
+        self.data.get(field)
+    }
+    fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+    fn zone(&self) -> chrono_tz::Tz {
+        self.zone
+    }
+}
+
+impl<'a> Run<'a> {
+    pub fn new(def: &'a Definition, ctx: &'a Ctx<'a>, now: DateTime<Utc>, inst: Instance) -> Self {
+        Run {
+            def,
+            ctx,
+            now,
+            inst,
+            events: Vec::new(),
+            effects: Vec::new(),
+            hops: 0,
+        }
+    }
+
+    pub fn emit(&mut self, e: Event) {
+        fold(&mut self.inst, &e, self.now);
+        self.events.push(e);
+    }
+
+    fn env(&self) -> DataEnv<'_> {
+        DataEnv {
+            data: &self.inst.data,
+            now: self.now,
+            zone: self.ctx.zone,
+        }
+    }
+
+    pub fn eval(&self, e: &Expr) -> Result<Value, Rejection> {
+        eval(e, &self.env())
+            .map_err(|err| Rejection::Stuck(format!("cannot evaluate `{e}`: {err}")))
+    }
+
+    pub fn holds(&self, cond: Option<&Expr>) -> Result<bool, Rejection> {
+        match cond {
+            None => Ok(true),
+            Some(c) => {
+                let v = self.eval(c)?;
+                truth(&v).map_err(|e| Rejection::Stuck(e.to_string()))
+            }
+        }
+    }
+
+    pub fn after(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
+        self.env().add(at, d)
+    }
+
+    /// A date or time value as a moment: a date means the start of that day in the
+    /// company's zone.
+    fn moment(&self, v: Value) -> Result<DateTime<Utc>, Rejection> {
+        match v {
+            Value::DateTime(t) => Ok(t),
+            Value::Date(d) => self
+                .ctx
+                .zone
+                .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| Rejection::Stuck(format!("{d} has no midnight in the zone"))),
+            Value::Duration(d) => Ok(self.after(self.now, &d)),
+            other => Err(Rejection::Stuck(format!("{other} is not a time"))),
+        }
+    }
+
+    pub fn step(&self) -> Option<&'a Step> {
+        self.inst.step.as_deref().and_then(|s| self.def.step(s))
+    }
+
+    pub fn set_timer(&mut self, due: DateTime<Utc>, kind: TimerKind) {
+        let n = self.inst.next_timer;
+        self.emit(Event::TimerSet {
+            timer: Timer { n, due, kind },
+        });
+    }
+
+    pub fn message(
+        &mut self,
+        kind: MessageKind,
+        to: Vec<String>,
+        text: String,
+        task: Option<TaskId>,
+    ) {
+        if to.is_empty() {
+            return;
+        }
+        self.emit(Event::MessageQueued {
+            message: Message {
+                kind,
+                to,
+                channel: None,
+                text,
+                task,
+            },
+        });
+    }
+
+    /// `{field}` placeholders filled from the data.
+    pub fn render(&self, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                out.push_str(&rest[open..]);
+                return out;
+            };
+            let key = after[..close].trim();
+            match key {
+                "id" => out.push_str(&self.inst.id.to_string()),
+                "title" => out.push_str(self.def.title.as_deref().unwrap_or(&self.def.name)),
+                "step" => out.push_str(self.inst.step.as_deref().unwrap_or("")),
+                k => match self.inst.data.get(k) {
+                    Some(v) => out.push_str(&v.to_string()),
+                    None => out.push('-'),
+                },
+            }
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    // ---- leaving and entering ----------------------------------------------------------
+
+    fn leave_step(&mut self) {
+        let Some(step) = self.inst.step.clone() else {
+            return;
+        };
+        let step_timers: Vec<u32> = self
+            .inst
+            .timers
+            .iter()
+            .filter(|t| match &t.kind {
+                TimerKind::Wait { step: s }
+                | TimerKind::Due { step: s }
+                | TimerKind::Remind { step: s }
+                | TimerKind::RemindEvery { step: s, .. } => s == &step,
+                _ => false,
+            })
+            .map(|t| t.n)
+            .collect();
+        for n in step_timers {
+            self.emit(Event::TimerCancelled { n });
+        }
+        let open: Vec<TaskId> = self.inst.active_tasks().map(|t| t.id).collect();
+        for task in open {
+            self.emit(Event::TaskCancelled { task });
+        }
+        let ending: Vec<String> = self
+            .def
+            .limits
+            .iter()
+            .filter(|l| l.to == step && self.inst.limits.iter().any(|a| a.name == l.name))
+            .map(|l| l.name.clone())
+            .collect();
+        for name in ending {
+            self.stop_limit(&name);
+        }
+    }
+
+    fn stop_limit(&mut self, name: &str) {
+        let timers: Vec<u32> = self
+            .inst
+            .timers
+            .iter()
+            .filter(|t| match &t.kind {
+                TimerKind::LimitBreach { limit }
+                | TimerKind::LimitRemind { limit }
+                | TimerKind::LimitRemindEvery { limit, .. } => limit == name,
+                _ => false,
+            })
+            .map(|t| t.n)
+            .collect();
+        for n in timers {
+            self.emit(Event::TimerCancelled { n });
+        }
+        self.emit(Event::LimitStopped {
+            name: name.to_string(),
+        });
+    }
+
+    /// Go to a step or an end.
+    pub fn goto(&mut self, target: &str) -> Result<(), Rejection> {
+        self.hops += 1;
+        if self.hops > MAX_STEPS_PER_COMMAND {
+            return Err(Rejection::Stuck(format!(
+                "the process loops through automatic steps without stopping (at `{target}`)"
+            )));
+        }
+        self.leave_step();
+        if self.def.end(target).is_some() {
+            return self.finish(target);
+        }
+        let step = self
+            .def
+            .step(target)
+            .ok_or_else(|| Rejection::Stuck(format!("no step `{target}`")))?;
+        self.start_limits(target)?;
+        self.emit(Event::StepEntered {
+            step: target.to_string(),
+            waiting: step.wait.is_some(),
+        });
+        if let Some(w) = &step.wait {
+            let until = match w {
+                Wait::For(e) => {
+                    let v = self.eval(e)?;
+                    self.moment(v)?
+                }
+                Wait::Until(e) => {
+                    let v = self.eval(e)?;
+                    self.moment(v)?
+                }
+            };
+            if until > self.now {
+                self.set_timer(
+                    until,
+                    TimerKind::Wait {
+                        step: target.to_string(),
+                    },
+                );
+                return Ok(());
+            }
+            // The moment has already passed: go straight on.
+            self.emit(Event::WaitEnded);
+        }
+        self.body(step)
+    }
+
+    fn start_limits(&mut self, step: &str) -> Result<(), Rejection> {
+        for l in self.def.limits.iter().filter(|l| l.from == step) {
+            if self.inst.limits.iter().any(|a| a.name == l.name) {
+                continue;
+            }
+            let mut within = None;
+            for (d, cond) in &l.within {
+                if self.holds(cond.as_ref())? {
+                    within = Some(d);
+                    break;
+                }
+            }
+            let Some(within) = within else { continue };
+            let Value::Duration(d) = self.eval(within)? else {
+                continue;
+            };
+            let deadline = self.after(self.now, &d);
+            self.emit(Event::LimitStarted {
+                limit: ActiveLimit {
+                    name: l.name.clone(),
+                    started_at: self.now,
+                    deadline,
+                    extended_minutes: 0,
+                    breached: false,
+                },
+            });
+            self.limit_timers(&l.name, deadline);
+        }
+        Ok(())
+    }
+
+    pub fn limit_timers(&mut self, name: &str, deadline: DateTime<Utc>) {
+        let Some(l) = self.def.limits.iter().find(|l| l.name == name) else {
+            return;
+        };
+        self.set_timer(
+            deadline,
+            TimerKind::LimitBreach {
+                limit: name.to_string(),
+            },
+        );
+        for r in &l.reminders {
+            match r {
+                Reminder::Before(d) => {
+                    let at = self.after(deadline, &d.negate());
+                    if at > self.now {
+                        self.set_timer(
+                            at,
+                            TimerKind::LimitRemind {
+                                limit: name.to_string(),
+                            },
+                        );
+                    }
+                }
+                Reminder::Every(d) => {
+                    let at = self.after(deadline, d);
+                    self.set_timer(
+                        at,
+                        TimerKind::LimitRemindEvery {
+                            limit: name.to_string(),
+                            every_minutes: d.approx_minutes(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self, end: &str) -> Result<(), Rejection> {
+        let all: Vec<String> = self.inst.limits.iter().map(|l| l.name.clone()).collect();
+        for name in all {
+            self.stop_limit(&name);
+        }
+        let rest: Vec<u32> = self.inst.timers.iter().map(|t| t.n).collect();
+        for n in rest {
+            self.emit(Event::TimerCancelled { n });
+        }
+        self.emit(Event::Completed {
+            outcome: end.to_string(),
+        });
+        if let Some(parent) = self.inst.parent {
+            self.effects.push(super::Effect::ChildEnded {
+                parent,
+                child: self.inst.id,
+                outcome: end.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A step's body after its wait: values, messages, then its action.
+    pub fn body(&mut self, step: &'a Step) -> Result<(), Rejection> {
+        for (k, e) in &step.sets {
+            let v = self.eval(e)?;
+            let v = self.typed(k, v);
+            self.emit(Event::DataSet {
+                values: [(k.clone(), v)].into(),
+            });
+        }
+        for n in &step.notifies {
+            let to = assign::recipients(&n.to, &self.inst, self.ctx);
+            let text = self.render(&n.message);
+            if to.is_empty() {
+                continue;
+            }
+            self.emit(Event::MessageQueued {
+                message: Message {
+                    kind: MessageKind::Notify,
+                    to,
+                    channel: n.via.clone(),
+                    text,
+                    task: None,
+                },
+            });
+        }
+        match &step.action {
+            Action::Auto => self.route(step, None),
+            Action::Decide(rules) => {
+                for r in rules {
+                    if self.holds(r.cond.as_ref())? {
+                        for (k, e) in &r.sets {
+                            let v = self.eval(e)?;
+                            let v = self.typed(k, v);
+                            self.emit(Event::DataSet {
+                                values: [(k.clone(), v)].into(),
+                            });
+                        }
+                        return self.goto(&r.target);
+                    }
+                }
+                Err(Rejection::Stuck(format!(
+                    "no rule of step `{}` applies",
+                    step.name
+                )))
+            }
+            Action::Task(who) => {
+                let due = self.due(step)?;
+                match assign::resolve(who, &self.inst, self.ctx)? {
+                    Resolved::One(c) => self.create_task(step, c, TaskKind::Work, due),
+                    Resolved::Each(people) => {
+                        for p in people {
+                            let c = Candidates {
+                                people: vec![p],
+                                roles: vec![],
+                            };
+                            self.create_task(step, c, TaskKind::Work, due);
+                        }
+                    }
+                }
+                self.due_timers(step, due);
+                Ok(())
+            }
+            Action::Sign { mode, signers, .. } => {
+                let due = self.due(step)?;
+                let first: &[Who] = if *mode == SignMode::InOrder {
+                    &signers[..signers.len().min(1)]
+                } else {
+                    signers
+                };
+                for w in first {
+                    self.sign_task(step, w, due)?;
+                }
+                self.due_timers(step, due);
+                Ok(())
+            }
+            Action::Start {
+                process,
+                with,
+                wait,
+            } => {
+                let mut data = Data::new();
+                for (k, e) in with {
+                    data.insert(k.clone(), self.eval(e)?);
+                }
+                self.effects.push(super::Effect::StartChild {
+                    process: process.clone(),
+                    data,
+                    parent: self.inst.id,
+                    starter: self.inst.starter.clone(),
+                });
+                self.emit(Event::ChildStarted {
+                    process: process.clone(),
+                    wait: *wait,
+                });
+                if *wait {
+                    Ok(())
+                } else {
+                    self.route(step, None)
+                }
+            }
+        }
+    }
+
+    /// Values computed by `set` take the field's declared kind (a person, a choice).
+    fn typed(&self, field: &str, v: Value) -> Value {
+        use baton_dsl::model::Type;
+        match (self.def.field(field).map(|f| &f.ty), v) {
+            (Some(Type::Person), Value::Text(s)) => Value::Person(s),
+            (Some(Type::Choice(_)), Value::Text(s)) => Value::Choice(s),
+            (Some(Type::Decimal { .. }), Value::Int(i)) => Value::Dec(i as f64),
+            (_, v) => v,
+        }
+    }
+
+    pub fn sign_task(
+        &mut self,
+        step: &Step,
+        who: &Who,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<(), Rejection> {
+        match assign::resolve(who, &self.inst, self.ctx)? {
+            Resolved::One(c) => self.create_task(step, c, TaskKind::Sign, due),
+            Resolved::Each(people) => {
+                for p in people {
+                    let c = Candidates {
+                        people: vec![p],
+                        roles: vec![],
+                    };
+                    self.create_task(step, c, TaskKind::Sign, due);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn due(&mut self, step: &Step) -> Result<Option<DateTime<Utc>>, Rejection> {
+        for d in &step.due {
+            if self.holds(d.when.as_ref())? {
+                let v = self.eval(&d.at)?;
+                let at = self.moment(v)?;
+                self.emit(Event::DueSet { due: Some(at) });
+                return Ok(Some(at));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn due_timers(&mut self, step: &Step, due: Option<DateTime<Utc>>) {
+        let Some(due) = due else { return };
+        let name = step.name.clone();
+        self.set_timer(due, TimerKind::Due { step: name.clone() });
+        for r in &step.reminders {
+            match r {
+                Reminder::Before(d) => {
+                    let at = self.after(due, &d.negate());
+                    if at > self.now {
+                        self.set_timer(at, TimerKind::Remind { step: name.clone() });
+                    }
+                }
+                Reminder::Every(d) => {
+                    let at = self.after(due, d);
+                    self.set_timer(
+                        at,
+                        TimerKind::RemindEvery {
+                            step: name.clone(),
+                            every_minutes: d.approx_minutes(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn create_task(
+        &mut self,
+        step: &Step,
+        candidates: Candidates,
+        kind: TaskKind,
+        due: Option<DateTime<Utc>>,
+    ) {
+        let id = TaskId {
+            instance: self.inst.id,
+            n: self.inst.next_task,
+        };
+        let title = step.title.clone().unwrap_or_else(|| step.name.clone());
+        self.emit(Event::TaskCreated {
+            task: Task {
+                id,
+                process: self.def.name.clone(),
+                step: step.name.clone(),
+                title,
+                kind,
+                candidates,
+                assignee: None,
+                state: TaskState::Open,
+                created_at: self.now,
+                due,
+                completed_by: None,
+                choice: None,
+            },
+        });
+    }
+
+    /// A step is done: go where its route says.
+    pub fn route(&mut self, step: &Step, choice: Option<&str>) -> Result<(), Rejection> {
+        match &step.route {
+            Route::Choose(cs) => {
+                let c = choice.ok_or_else(|| Rejection::Stuck("a choice is needed".into()))?;
+                let target = cs
+                    .iter()
+                    .find(|x| x.name == c)
+                    .map(|x| x.target.clone())
+                    .ok_or_else(|| Rejection::Stuck(format!("no choice `{c}`")))?;
+                self.goto(&target)
+            }
+            Route::Next(ns) => {
+                for (cond, target) in ns {
+                    if self.holds(cond.as_ref())? {
+                        return self.goto(target);
+                    }
+                }
+                Err(Rejection::Stuck(format!(
+                    "no `next` of step `{}` applies",
+                    step.name
+                )))
+            }
+            Route::ByRules => Ok(()),
+        }
+    }
+
+    /// Run the actions of an overdue step or a breached limit.
+    pub fn timed_actions(
+        &mut self,
+        actions: &[TimedAction],
+        kind: MessageKind,
+        what: &str,
+    ) -> Result<(), Rejection> {
+        for a in actions {
+            match a {
+                TimedAction::Notify(who, text) => {
+                    let to = assign::recipients(who, &self.inst, self.ctx);
+                    let text = match text {
+                        Some(t) => self.render(t),
+                        None => what.to_string(),
+                    };
+                    self.message(kind, to, text, None);
+                }
+                TimedAction::Escalate(who) => {
+                    let open: Vec<TaskId> = self.inst.active_tasks().map(|t| t.id).collect();
+                    let to = match assign::resolve(who, &self.inst, self.ctx)? {
+                        Resolved::One(c) => c,
+                        Resolved::Each(people) => Candidates {
+                            people,
+                            roles: vec![],
+                        },
+                    };
+                    for task in &open {
+                        self.emit(Event::TaskReassigned {
+                            task: *task,
+                            to: to.clone(),
+                            escalated: true,
+                        });
+                    }
+                    let people = self.people_of(&to);
+                    self.message(
+                        MessageKind::Escalation,
+                        people,
+                        format!("{what}: escalated to you"),
+                        open.first().copied(),
+                    );
+                }
+                TimedAction::Goto(target) => {
+                    let target = target.clone();
+                    return self.goto(&target);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The people a task's candidates stand for (roles expanded).
+    pub fn people_of(&self, c: &Candidates) -> Vec<String> {
+        let mut out = c.people.clone();
+        for r in &c.roles {
+            out.extend(self.ctx.directory.with_role(r).map(|p| p.id.clone()));
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Who should hear about the current step's work: assignees, else candidates.
+    pub fn task_people(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for t in self.inst.active_tasks() {
+            match &t.assignee {
+                Some(a) => out.push(a.clone()),
+                None => out.extend(self.people_of(&t.candidates)),
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}

@@ -1,0 +1,73 @@
+//! Group commit: a command is acknowledged only once its transaction is on disk, and
+//! the commands that finish while one flush runs share the next flush.
+//!
+//! The first caller to find no flush running becomes the leader and flushes; the
+//! others wait. A caller's write is covered by a flush that *started* after the
+//! write, so each caller waits for the first flush numbered at or after the one that
+//! was next when it arrived.
+
+use std::sync::{Condvar, Mutex};
+
+#[derive(Default)]
+struct State {
+    /// Number of the next flush to start.
+    next: u64,
+    /// Highest flush number known to be complete (0: none yet).
+    done: u64,
+    running: bool,
+    failed: Option<String>,
+}
+
+#[derive(Default)]
+pub struct GroupCommit {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+impl GroupCommit {
+    pub fn new() -> Self {
+        GroupCommit {
+            state: Mutex::new(State {
+                next: 1,
+                ..State::default()
+            }),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// Block until everything written before this call is durable.
+    pub fn wait_durable(&self, flush: impl Fn() -> Result<(), String>) -> Result<(), String> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = st.next;
+        loop {
+            if st.done >= mine {
+                return Ok(());
+            }
+            if let Some(e) = &st.failed {
+                return Err(e.clone());
+            }
+            if !st.running {
+                // Lead: this flush covers every write made before it starts.
+                st.running = true;
+                let number = st.next;
+                st.next += 1;
+                drop(st);
+                let res = flush();
+                st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                st.running = false;
+                match res {
+                    Ok(()) => st.done = st.done.max(number),
+                    Err(e) => st.failed = Some(e),
+                }
+                self.cv.notify_all();
+                continue;
+            }
+            st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Flushes done so far (for benchmarks: commands per flush).
+    pub fn flushes(&self) -> u64 {
+        self.state.lock().map(|s| s.done).unwrap_or(0)
+    }
+}

@@ -1,0 +1,416 @@
+//! The sled store: one tree per kind of record, one transaction per command, and a
+//! command acknowledged only once its transaction is durable (group commit).
+
+mod durability;
+pub mod keys;
+mod query;
+mod txn;
+
+pub use query::{InstancePage, Page};
+pub use txn::Outcome;
+
+use crate::core::{Instance, InstanceId, Rejection};
+use crate::staff::Directory;
+use baton_dsl::model::Definition;
+use baton_dsl::{Located, Severity};
+use chrono::{DateTime, Utc};
+use durability::GroupCommit;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+/// The layout version of the data on disk. A release that changes the layout bumps
+/// it and migrates older databases when it opens them.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    #[error("the definition has errors:\n{}", .0.iter().map(|d| format!("{}:{}:{}: {} [{}]", d.file, d.line, d.column, d.diagnostic.message, d.diagnostic.code)).collect::<Vec<_>>().join("\n"))]
+    Definition(Vec<Located>),
+    #[error("storage: {0}")]
+    Storage(String),
+    #[error("database {path} uses layout version {found}, this release reads {SCHEMA_VERSION}")]
+    Schema { path: String, found: u32 },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Storage(e.to_string())
+    }
+}
+
+pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_allocvec(v).expect("in-memory values always serialize")
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(b).map_err(|e| StoreError::Storage(format!("corrupt record: {e}")))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredDefinition {
+    pub name: String,
+    pub version: u32,
+    pub source: String,
+    pub deployed_at: DateTime<Utc>,
+    pub definition: Definition,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Deployed {
+    New { version: u32 },
+    Unchanged { version: u32 },
+}
+
+pub(crate) struct Trees {
+    pub meta: sled::Tree,
+    pub defs: sled::Tree,
+    pub instances: sled::Tree,
+    pub events: sled::Tree,
+    pub tasks: sled::Tree,
+    pub by_person: sled::Tree,
+    pub by_role: sled::Tree,
+    pub by_state: sled::Tree,
+    pub by_due: sled::Tree,
+    pub by_process: sled::Tree,
+    pub timers: sled::Tree,
+    pub outbox: sled::Tree,
+    pub idempotency: sled::Tree,
+}
+
+impl Trees {
+    /// The trees a command's transaction writes, in a fixed order (see `txn`).
+    pub fn all(&self) -> [&sled::Tree; 12] {
+        [
+            &self.instances,
+            &self.events,
+            &self.tasks,
+            &self.by_person,
+            &self.by_role,
+            &self.by_state,
+            &self.by_due,
+            &self.by_process,
+            &self.timers,
+            &self.outbox,
+            &self.idempotency,
+            &self.meta,
+        ]
+    }
+}
+
+pub struct Store {
+    db: sled::Db,
+    pub(crate) t: Trees,
+    commit: GroupCommit,
+    defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
+    latest: RwLock<BTreeMap<String, u32>>,
+    directory: RwLock<Arc<Directory>>,
+    pub zone: chrono_tz::Tz,
+    pub admin_role: String,
+}
+
+pub struct Options {
+    pub zone: chrono_tz::Tz,
+    pub admin_role: String,
+    /// sled's page cache; the default is sled's.
+    pub cache_bytes: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            zone: chrono_tz::UTC,
+            admin_role: "admin".into(),
+            cache_bytes: None,
+        }
+    }
+}
+
+impl Store {
+    pub fn open(path: &Path, opts: Options) -> Result<Store, StoreError> {
+        let mut cfg = sled::Config::new()
+            .path(path)
+            // Durability comes from our own flush after each command (group
+            // commit), not from a timer; sled's background flush stays as a backstop.
+            .flush_every_ms(Some(1000));
+        if let Some(c) = opts.cache_bytes {
+            cfg = cfg.cache_capacity(c);
+        }
+        let db = cfg.open()?;
+        let t = Trees {
+            meta: db.open_tree("meta")?,
+            defs: db.open_tree("definitions")?,
+            instances: db.open_tree("instances")?,
+            events: db.open_tree("events")?,
+            tasks: db.open_tree("tasks")?,
+            by_person: db.open_tree("tasks_by_person")?,
+            by_role: db.open_tree("tasks_by_role")?,
+            by_state: db.open_tree("tasks_by_state")?,
+            by_due: db.open_tree("tasks_by_due")?,
+            by_process: db.open_tree("instances_by_process")?,
+            timers: db.open_tree("timers")?,
+            outbox: db.open_tree("outbox")?,
+            idempotency: db.open_tree("idempotency")?,
+        };
+        match t.meta.get("schema_version")? {
+            None => {
+                t.meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+            }
+            Some(v) => {
+                let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema {
+                        path: path.display().to_string(),
+                        found,
+                    });
+                }
+            }
+        }
+        let directory = match t.meta.get("directory")? {
+            Some(b) => decode(&b)?,
+            None => Directory::default(),
+        };
+        // Only the latest version of each definition is read at open; older ones
+        // load on demand, so opening stays fast whatever the history holds.
+        let mut latest = BTreeMap::new();
+        let mut defs = HashMap::new();
+        for kv in t.meta.scan_prefix(b"latest\0") {
+            let (k, v) = kv?;
+            let name = String::from_utf8_lossy(&k[7..]).into_owned();
+            let version = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
+            if let Some(b) = t.defs.get(keys::definition(&name, version))? {
+                let sd: StoredDefinition = decode(&b)?;
+                defs.insert((name.clone(), version), Arc::new(sd.definition));
+            }
+            latest.insert(name, version);
+        }
+        Ok(Store {
+            db,
+            t,
+            commit: GroupCommit::new(),
+            defs: RwLock::new(defs),
+            latest: RwLock::new(latest),
+            directory: RwLock::new(Arc::new(directory)),
+            zone: opts.zone,
+            admin_role: opts.admin_role,
+        })
+    }
+
+    /// Block until every change made so far is on disk (shared with concurrent
+    /// callers). sled's flush writes its log with `sync_file_range`, which survives a
+    /// killed process; see the README for what it does not cover.
+    pub fn durable(&self) -> Result<(), StoreError> {
+        self.commit
+            .wait_durable(|| self.db.flush().map(|_| ()).map_err(|e| e.to_string()))
+            .map_err(StoreError::Storage)
+    }
+
+    pub fn flushes(&self) -> u64 {
+        self.commit.flushes()
+    }
+
+    pub fn directory(&self) -> Arc<Directory> {
+        self.directory
+            .read()
+            .map(|d| d.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    pub fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
+        self.t.meta.insert("directory", encode(&dir))?;
+        self.durable()?;
+        *self.directory.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dir);
+        Ok(())
+    }
+
+    pub fn definition(&self, name: &str, version: u32) -> Result<Arc<Definition>, StoreError> {
+        let key = (name.to_string(), version);
+        if let Some(d) = self
+            .defs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(d.clone());
+        }
+        let b = self
+            .t
+            .defs
+            .get(keys::definition(name, version))?
+            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
+        let sd: StoredDefinition = decode(&b)?;
+        let d = Arc::new(sd.definition);
+        self.defs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, d.clone());
+        Ok(d)
+    }
+
+    pub fn latest(&self, name: &str) -> Result<(u32, Arc<Definition>), StoreError> {
+        let v = self
+            .latest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied()
+            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` is deployed")))?;
+        Ok((v, self.definition(name, v)?))
+    }
+
+    pub fn process_names(&self) -> Vec<(String, u32)> {
+        self.latest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    pub fn stored_definition(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<StoredDefinition, StoreError> {
+        let b = self
+            .t
+            .defs
+            .get(keys::definition(name, version))?
+            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
+        decode(&b)
+    }
+
+    /// Check a source and store it as the next version of its process. A source with
+    /// errors is refused with its diagnostics and changes nothing; an unchanged source
+    /// keeps its version.
+    pub fn deploy(
+        &self,
+        file: &str,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Deployed), StoreError> {
+        self.deploy_with(file, source, now, &BTreeMap::new())
+    }
+
+    /// As `deploy`, with the outside view of other processes being deployed together
+    /// (so that `start X` can name a process deployed in the same batch).
+    pub fn deploy_with(
+        &self,
+        file: &str,
+        source: &str,
+        now: DateTime<Utc>,
+        batch: &BTreeMap<String, baton_dsl::Signature>,
+    ) -> Result<(String, Deployed), StoreError> {
+        let dir = self.directory();
+        let names = (!dir.people.is_empty()).then(|| dir.names());
+        let mut sigs = batch.clone();
+        for (name, version) in self.process_names() {
+            if sigs.contains_key(&name) {
+                continue;
+            }
+            if let Ok(sd) = self.stored_definition(&name, version) {
+                if let Some((n, s)) = baton_dsl::signature(&sd.source) {
+                    sigs.insert(n, s);
+                }
+            }
+        }
+        if let Some((n, s)) = baton_dsl::signature(source) {
+            sigs.insert(n, s);
+        }
+        let out = baton_dsl::check(
+            source,
+            &baton_dsl::Context {
+                staff: names.as_ref(),
+                processes: Some(&sigs),
+            },
+        );
+        let Some(def) = out.definition else {
+            return Err(StoreError::Definition(
+                out.diagnostics
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .map(|d| Located::new(file, source, d))
+                    .collect(),
+            ));
+        };
+        let name = def.name.clone();
+        let current = self
+            .latest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name)
+            .copied();
+        if let Some(v) = current {
+            let sd = self.stored_definition(&name, v)?;
+            if sd.source == source {
+                return Ok((name, Deployed::Unchanged { version: v }));
+            }
+        }
+        let version = current.map_or(1, |v| v + 1);
+        let sd = StoredDefinition {
+            name: name.clone(),
+            version,
+            source: source.to_string(),
+            deployed_at: now,
+            definition: def.clone(),
+        };
+        let mut latest_key = b"latest\0".to_vec();
+        latest_key.extend_from_slice(name.as_bytes());
+        let defs = &self.t.defs;
+        let meta = &self.t.meta;
+        (defs, meta)
+            .transaction(|(d, m)| {
+                d.insert(keys::definition(&name, version), encode(&sd))?;
+                m.insert(latest_key.clone(), &version.to_be_bytes())?;
+                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Storage(format!("{e:?}")))?;
+        self.durable()?;
+        self.defs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((name.clone(), version), Arc::new(def));
+        self.latest
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.clone(), version);
+        Ok((name, Deployed::New { version }))
+    }
+
+    pub fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
+        let b = self
+            .t
+            .instances
+            .get(keys::instance(id))?
+            .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
+        decode(&b)
+    }
+
+    pub fn next_id(&self) -> Result<u64, StoreError> {
+        // sled ids start at 0; instance numbers start at 1 for people.
+        Ok(self.db.generate_id()? + 1)
+    }
+
+    pub fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+use sled::Transactional;
+
+impl Store {
+    /// Remove a timer key that cannot be applied.
+    pub fn drop_timer(
+        &self,
+        due: DateTime<Utc>,
+        instance: InstanceId,
+        n: u32,
+    ) -> Result<(), StoreError> {
+        self.t.timers.remove(keys::timer(due, instance, n))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,208 @@
+//! Questions staff ask, each answered from an index range, never a scan of all
+//! instances.
+
+use super::txn::OutboxRecord;
+use super::{decode, keys, Store, StoreError};
+use crate::core::{Instance, InstanceId, Record, Task, TaskId, TaskState};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+pub type InstancePage = Page<Instance>;
+
+impl Store {
+    fn task_record(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+        match self.t.tasks.get(keys::task(id))? {
+            Some(b) => Ok(Some(decode(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn task(&self, id: TaskId) -> Result<Task, StoreError> {
+        self.task_record(id)?
+            .ok_or_else(|| crate::core::Rejection::NotFound(format!("no task {id}")).into())
+    }
+
+    fn tasks_under(
+        &self,
+        tree: &sled::Tree,
+        name: &str,
+        out: &mut Vec<Task>,
+    ) -> Result<(), StoreError> {
+        for kv in tree.scan_prefix(keys::name_prefix(name)) {
+            let (k, _) = kv?;
+            if let Some(id) = keys::task_from(&k) {
+                if let Some(t) = self.task_record(id)? {
+                    out.push(t);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A person's open and claimed tasks: their own, and those offered to their roles
+    /// that nobody has claimed yet. Soonest due first.
+    pub fn tasks_for(&self, person: &str) -> Result<Vec<Task>, StoreError> {
+        let mut out = Vec::new();
+        self.tasks_under(&self.t.by_person, person, &mut out)?;
+        let dir = self.directory();
+        if let Some(p) = dir.person(person) {
+            for r in &p.roles {
+                self.tasks_under(&self.t.by_role, r, &mut out)?;
+            }
+        }
+        out.sort_by(|a, b| (a.due.is_none(), a.due, a.id).cmp(&(b.due.is_none(), b.due, b.id)));
+        out.dedup_by_key(|t| t.id);
+        Ok(out)
+    }
+
+    pub fn tasks_for_role(&self, role: &str) -> Result<Vec<Task>, StoreError> {
+        let mut out = Vec::new();
+        self.tasks_under(&self.t.by_role, role, &mut out)?;
+        Ok(out)
+    }
+
+    /// Tasks in a state, oldest first, `limit` at a time from `after` (a task id).
+    pub fn tasks_in_state(
+        &self,
+        state: TaskState,
+        after: Option<TaskId>,
+        limit: usize,
+    ) -> Result<Page<Task>, StoreError> {
+        let b = keys::state_byte(state);
+        let start = match after {
+            Some(id) => {
+                let mut k = keys::state_task(state, id).to_vec();
+                k.push(0);
+                k
+            }
+            None => vec![b],
+        };
+        let mut items = Vec::new();
+        let mut next = None;
+        for kv in self.t.by_state.range(start..vec![b + 1]) {
+            let (k, _) = kv?;
+            let Some(id) = keys::task_from(&k) else {
+                continue;
+            };
+            if items.len() == limit {
+                next = items.last().map(|t: &Task| t.id.to_string());
+                break;
+            }
+            if let Some(t) = self.task_record(id)? {
+                items.push(t);
+            }
+        }
+        Ok(Page { items, next })
+    }
+
+    /// Open or claimed tasks whose due time has passed.
+    pub fn overdue(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Task>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.t.by_due.range(..keys::millis(now).to_vec()) {
+            let (k, _) = kv?;
+            if let Some(t) = keys::task_from(&k)
+                .map(|id| self.task_record(id))
+                .transpose()?
+                .flatten()
+            {
+                out.push(t);
+            }
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Instances of a process in a status (`running`, `completed`, `cancelled`),
+    /// by id, `limit` at a time after the cursor.
+    pub fn instances(
+        &self,
+        process: &str,
+        status: &str,
+        after: Option<InstanceId>,
+        limit: usize,
+    ) -> Result<InstancePage, StoreError> {
+        let prefix = keys::process_status(process, status, 0);
+        let prefix = &prefix[..prefix.len() - 8];
+        let start = keys::process_status(process, status, after.map_or(0, |a| a + 1));
+        let mut end = prefix.to_vec();
+        end.extend_from_slice(&[0xff; 9]);
+        let mut items = Vec::new();
+        let mut next = None;
+        for kv in self.t.by_process.range(start..end) {
+            let (k, _) = kv?;
+            let id = u64::from_be_bytes(k[k.len() - 8..].try_into().unwrap_or([0; 8]));
+            if items.len() == limit {
+                next = items.last().map(|i: &Instance| i.id.to_string());
+                break;
+            }
+            items.push(self.instance(id)?);
+        }
+        Ok(Page { items, next })
+    }
+
+    pub fn history(&self, id: InstanceId) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.t.events.scan_prefix(keys::instance(id)) {
+            let (_, v) = kv?;
+            out.push(decode(&v)?);
+        }
+        if out.is_empty() {
+            self.instance(id)?;
+        }
+        Ok(out)
+    }
+
+    /// Timers due at or before `now`, earliest first: (due, instance, timer number).
+    pub fn due_timers(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(DateTime<Utc>, InstanceId, u32)>, StoreError> {
+        let mut end = keys::millis(now).to_vec();
+        end.push(0xff);
+        let mut out = Vec::new();
+        for kv in self.t.timers.range(..end) {
+            let (k, _) = kv?;
+            if let Some(t) = keys::timer_from(&k) {
+                out.push(t);
+            }
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The earliest pending timer, for a scheduler that sleeps until then.
+    pub fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(match self.t.timers.first()? {
+            Some((k, _)) => keys::timer_from(&k).map(|t| t.0),
+            None => None,
+        })
+    }
+
+    pub fn timer_count(&self) -> usize {
+        self.t.timers.len()
+    }
+
+    pub fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.t.outbox.range((after + 1).to_be_bytes()..) {
+            let (_, v) = kv?;
+            out.push(decode(&v)?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

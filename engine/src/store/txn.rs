@@ -1,0 +1,356 @@
+//! One command, one transaction: the instance, its appended events, the task records
+//! and their indexes, the timers, the outbox and the idempotency record are written
+//! together or not at all. Work that crosses instances (a child started, a parent
+//! told that its child ended) runs in the same transaction.
+
+use super::{decode, encode, keys, Store, StoreError};
+use crate::core::fold::fold_task;
+use crate::core::{
+    self, Command, Ctx, Event, Instance, InstanceId, Message, Record, Rejection, Task, TaskId,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError as Abortable, TransactionalTree};
+use sled::Transactional;
+use std::collections::{BTreeMap, VecDeque};
+
+// Positions in `Trees::all()`.
+const INSTANCES: usize = 0;
+const EVENTS: usize = 1;
+const TASKS: usize = 2;
+const BY_PERSON: usize = 3;
+const BY_ROLE: usize = 4;
+const BY_STATE: usize = 5;
+const BY_DUE: usize = 6;
+const BY_PROCESS: usize = 7;
+const TIMERS: usize = 8;
+const OUTBOX: usize = 9;
+const IDEMPOTENCY: usize = 10;
+
+/// The result of a command, as returned to the caller (and to a retry with the same
+/// idempotency key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub instance: Instance,
+    /// The events this command appended to the instance's history.
+    pub records: Vec<Record>,
+    /// Child instances started by this command.
+    pub children: Vec<InstanceId>,
+    /// True when this is the stored answer to an earlier request with the same key.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Delivery {
+    Pending,
+    Sent,
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub id: u64,
+    pub instance: InstanceId,
+    pub at: DateTime<Utc>,
+    pub message: Message,
+    pub state: Delivery,
+    pub attempts: u32,
+}
+
+type TxResult<T> = Result<T, Abortable<StoreError>>;
+
+fn abort(e: impl Into<StoreError>) -> Abortable<StoreError> {
+    Abortable::Abort(e.into())
+}
+
+fn tx_decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> TxResult<T> {
+    decode(b).map_err(abort)
+}
+
+/// Index entries of a task record: who sees it, its state, its due time.
+fn index_keys(t: &Task) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, [u8; 13], Option<[u8; 20]>) {
+    let mut people = Vec::new();
+    let mut roles = Vec::new();
+    let mut due = None;
+    if t.state.is_active() {
+        match &t.assignee {
+            Some(a) => people.push(keys::named_task(a, t.id)),
+            None => {
+                people.extend(
+                    t.candidates
+                        .people
+                        .iter()
+                        .map(|p| keys::named_task(p, t.id)),
+                );
+                roles.extend(t.candidates.roles.iter().map(|r| keys::named_task(r, t.id)));
+            }
+        }
+        due = t.due.map(|d| keys::due_task(d, t.id));
+    }
+    (people, roles, keys::state_task(t.state, t.id), due)
+}
+
+impl Store {
+    /// Run one command. `target` is the instance, or `None` to start a new one
+    /// (`Command::Start`). Returns once the change is durable.
+    pub fn execute(
+        &self,
+        target: Option<InstanceId>,
+        cmd: &Command,
+        actor: &str,
+        now: DateTime<Utc>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        let outcome = self.execute_unflushed(target, cmd, actor, now, idempotency_key)?;
+        if !outcome.replayed {
+            self.durable()?;
+        }
+        Ok(outcome)
+    }
+
+    /// The transaction alone, without waiting for the disk. For the scheduler, which
+    /// fires a batch of timers and then makes them durable together.
+    pub fn execute_unflushed(
+        &self,
+        target: Option<InstanceId>,
+        cmd: &Command,
+        actor: &str,
+        now: DateTime<Utc>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        let dir = self.directory();
+        let ctx = Ctx {
+            directory: &dir,
+            zone: self.zone,
+            admin_role: &self.admin_role,
+        };
+        // Idempotency keys belong to the person who sent them.
+        let idem = idempotency_key.map(|k| {
+            let mut key = keys::name_prefix(actor);
+            key.extend_from_slice(k.as_bytes());
+            key
+        });
+        let trees = self.t.all();
+        let res = trees[..].transaction(|tx| {
+            if let Some(k) = &idem {
+                if let Some(b) = tx[IDEMPOTENCY].get(k)? {
+                    let mut o: Outcome = tx_decode(&b)?;
+                    o.replayed = true;
+                    return Ok(o);
+                }
+            }
+            let mut queue: VecDeque<(Option<InstanceId>, Command, String)> =
+                VecDeque::from([(target, cmd.clone(), actor.to_string())]);
+            let mut first: Option<Outcome> = None;
+            while let Some((id, cmd, who)) = queue.pop_front() {
+                let (id, old, version, def) = match (id, &cmd) {
+                    (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
+                        let (v, def) = self.latest(process).map_err(abort)?;
+                        (tx[INSTANCES].generate_id()? + 1, None, v, def)
+                    }
+                    (None, _) => return Err(abort(Rejection::NotFound("no instance given".into()))),
+                    (Some(id), _) => {
+                        let b = tx[INSTANCES]
+                            .get(keys::instance(id))?
+                            .ok_or_else(|| abort(Rejection::NotFound(format!("no instance {id}"))))?;
+                        let inst: Instance = tx_decode(&b)?;
+                        let def = self.definition(&inst.process, inst.version).map_err(abort)?;
+                        (id, Some(inst), 0, def)
+                    }
+                };
+                let version = old.as_ref().map_or(version, |i| i.version);
+                let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, &ctx)
+                    .map_err(abort)?;
+                let records = write(tx, old.as_ref(), &applied.instance, &applied.events, &who, now)?;
+                if let Command::FireTimer { n, due } = &cmd {
+                    // Gone from the instance already (it moved on): drop the key too.
+                    tx[TIMERS].remove(&keys::timer(*due, id, *n))?;
+                }
+                for eff in &applied.effects {
+                    match eff {
+                        core::Effect::StartChild {
+                            process,
+                            data,
+                            parent,
+                            starter,
+                        } => queue.push_back((
+                            None,
+                            Command::StartChild {
+                                process: process.clone(),
+                                data: data.clone(),
+                                parent: *parent,
+                                starter: starter.clone(),
+                            },
+                            core::SYSTEM.to_string(),
+                        )),
+                        core::Effect::ChildEnded {
+                            parent,
+                            child,
+                            outcome,
+                        } => queue.push_back((
+                            Some(*parent),
+                            Command::ChildEnded {
+                                child: *child,
+                                outcome: outcome.clone(),
+                            },
+                            core::SYSTEM.to_string(),
+                        )),
+                    }
+                }
+                match &mut first {
+                    None => {
+                        first = Some(Outcome {
+                            instance: applied.instance,
+                            records,
+                            children: Vec::new(),
+                            replayed: false,
+                        })
+                    }
+                    Some(o) => {
+                        if matches!(cmd, Command::StartChild { parent, .. } if parent == o.instance.id) {
+                            o.children.push(id);
+                        }
+                    }
+                }
+            }
+            let outcome = first.ok_or_else(|| abort(StoreError::Storage("no command ran".into())))?;
+            if let Some(k) = &idem {
+                tx[IDEMPOTENCY].insert(k.as_slice(), encode(&outcome))?;
+            }
+            Ok(outcome)
+        });
+        res.map_err(|e| match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => StoreError::from(e),
+        })
+    }
+}
+
+/// Write what one applied command changed. Task records and timers are updated from
+/// the events, so an index never disagrees with the record it points to.
+fn write(
+    tx: &[TransactionalTree],
+    old: Option<&Instance>,
+    new: &Instance,
+    events: &[Event],
+    actor: &str,
+    now: DateTime<Utc>,
+) -> TxResult<Vec<Record>> {
+    let base = old.map_or(0, |o| o.seq);
+    let records: Vec<Record> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Record {
+            seq: base + i as u64,
+            at: now,
+            actor: actor.to_string(),
+            event: e.clone(),
+        })
+        .collect();
+    for r in &records {
+        tx[EVENTS].insert(&keys::event(new.id, r.seq), encode(r))?;
+    }
+    tx[INSTANCES].insert(&keys::instance(new.id), encode(new))?;
+    let old_status = old.map(|o| o.status.as_str());
+    if old_status != Some(new.status.as_str()) {
+        if let Some(o) = old {
+            tx[BY_PROCESS].remove(keys::process_status(&o.process, o.status.as_str(), o.id))?;
+        }
+        tx[BY_PROCESS].insert(
+            keys::process_status(&new.process, new.status.as_str(), new.id),
+            &[],
+        )?;
+    }
+
+    // Tasks: the records as they were, then this command's events on top.
+    let mut tasks: BTreeMap<TaskId, (Option<Task>, Task)> = BTreeMap::new();
+    for e in events {
+        let id = match e {
+            Event::TaskCreated { task } => {
+                tasks.insert(task.id, (None, task.clone()));
+                continue;
+            }
+            Event::TaskClaimed { task, .. }
+            | Event::TaskReleased { task }
+            | Event::TaskCompleted { task, .. }
+            | Event::TaskReassigned { task, .. }
+            | Event::TaskCancelled { task } => Some(*task),
+            Event::DeadlineExtended { limit: None, .. } => None,
+            _ => continue,
+        };
+        let ids: Vec<TaskId> = match id {
+            Some(id) => vec![id],
+            None => new.active_tasks().map(|t| t.id).collect(),
+        };
+        for id in ids {
+            if let std::collections::btree_map::Entry::Vacant(v) = tasks.entry(id) {
+                if let Some(b) = tx[TASKS].get(keys::task(id))? {
+                    let t: Task = tx_decode(&b)?;
+                    v.insert((Some(t.clone()), t));
+                }
+            }
+            if let Some((_, t)) = tasks.get_mut(&id) {
+                fold_task(t, e);
+            }
+        }
+    }
+    for (id, (before, after)) in &tasks {
+        if let Some(b) = before {
+            let (people, roles, state, due) = index_keys(b);
+            for k in people {
+                tx[BY_PERSON].remove(k)?;
+            }
+            for k in roles {
+                tx[BY_ROLE].remove(k)?;
+            }
+            tx[BY_STATE].remove(&state)?;
+            if let Some(d) = due {
+                tx[BY_DUE].remove(&d)?;
+            }
+        }
+        let (people, roles, state, due) = index_keys(after);
+        for k in people {
+            tx[BY_PERSON].insert(k, &[])?;
+        }
+        for k in roles {
+            tx[BY_ROLE].insert(k, &[])?;
+        }
+        tx[BY_STATE].insert(&state, &[])?;
+        if let Some(d) = due {
+            tx[BY_DUE].insert(&d, &[])?;
+        }
+        tx[TASKS].insert(&keys::task(*id), encode(after))?;
+    }
+
+    // Timers, keyed by due time; a cancelled or fired one is found by its due time.
+    let mut due_of: BTreeMap<u32, DateTime<Utc>> = old
+        .map(|o| o.timers.iter().map(|t| (t.n, t.due)).collect())
+        .unwrap_or_default();
+    for e in events {
+        match e {
+            Event::TimerSet { timer } => {
+                due_of.insert(timer.n, timer.due);
+                tx[TIMERS].insert(&keys::timer(timer.due, new.id, timer.n), &[])?;
+            }
+            Event::TimerCancelled { n } | Event::TimerFired { n } => {
+                if let Some(due) = due_of.get(n) {
+                    tx[TIMERS].remove(&keys::timer(*due, new.id, *n))?;
+                }
+            }
+            Event::MessageQueued { message } => {
+                let id = tx[OUTBOX].generate_id()? + 1;
+                let rec = OutboxRecord {
+                    id,
+                    instance: new.id,
+                    at: now,
+                    message: message.clone(),
+                    state: Delivery::Pending,
+                    attempts: 0,
+                };
+                tx[OUTBOX].insert(&id.to_be_bytes(), encode(&rec))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(records)
+}
