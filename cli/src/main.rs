@@ -4,6 +4,7 @@
 mod cmd;
 mod exit;
 mod files;
+mod table;
 
 use clap::Parser;
 

@@ -3,6 +3,7 @@
 mod check;
 mod fmt;
 mod graph;
+pub mod staff;
 
 use crate::exit::Code;
 use clap::{Parser, Subcommand};
@@ -11,12 +12,16 @@ use std::path::PathBuf;
 /// Baton: processes that people carry out, written as definitions and run durably.
 ///
 /// Exit codes: 0 success; 1 problems found (check errors, unformatted files, a
-/// refused command); 2 bad usage or an unreadable file.
+/// definition not deployed); 2 bad usage or an unreadable file; 3 not found;
+/// 4 conflict (already completed, claimed by someone else); 5 forbidden; 6 invalid
+/// data; 7 refused by a `require` condition; 8 the process cannot go on; 9 storage.
 #[derive(Parser)]
 #[command(name = "baton", version)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    common: staff::Common,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +45,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    #[command(flatten)]
+    Staff(staff::StaffCommand),
     /// Draw a process: its steps, transitions, timers, escalations and ends.
     Graph {
         /// A `.flow` file, or the name of a process in `--dir`.
@@ -60,6 +67,7 @@ pub fn run(cli: Cli) -> Code {
             format,
         } => check::run(&default_paths(paths), staff.as_deref(), format),
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
+        Command::Staff(cmd) => staff::run(cmd, &cli.common),
         Command::Graph {
             target,
             format,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError as Abortable, TransactionalTree};
 use sled::Transactional;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 // Positions in `Trees::all()`.
 const INSTANCES: usize = 0;
@@ -146,7 +147,7 @@ impl Store {
                 let (id, old, version, def) = match (id, &cmd) {
                     (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
                         let (v, def) = self.latest(process).map_err(abort)?;
-                        (tx[INSTANCES].generate_id()? + 1, None, v, def)
+                        (self.next_instance.fetch_add(1, Ordering::Relaxed), None, v, def)
                     }
                     (None, _) => return Err(abort(Rejection::NotFound("no instance given".into()))),
                     (Some(id), _) => {
@@ -161,7 +162,7 @@ impl Store {
                 let version = old.as_ref().map_or(version, |i| i.version);
                 let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, &ctx)
                     .map_err(abort)?;
-                let records = write(tx, old.as_ref(), &applied.instance, &applied.events, &who, now)?;
+                let records = write(tx, old.as_ref(), &applied.instance, &applied.events, &who, now, &self.next_message)?;
                 if let Command::FireTimer { n, due } = &cmd {
                     // Gone from the instance already (it moved on): drop the key too.
                     tx[TIMERS].remove(&keys::timer(*due, id, *n))?;
@@ -235,6 +236,7 @@ fn write(
     events: &[Event],
     actor: &str,
     now: DateTime<Utc>,
+    message_ids: &AtomicU64,
 ) -> TxResult<Vec<Record>> {
     let base = old.map_or(0, |o| o.seq);
     let records: Vec<Record> = events
@@ -338,7 +340,7 @@ fn write(
                 }
             }
             Event::MessageQueued { message } => {
-                let id = tx[OUTBOX].generate_id()? + 1;
+                let id = message_ids.fetch_add(1, Ordering::Relaxed);
                 let rec = OutboxRecord {
                     id,
                     instance: new.id,

@@ -1,0 +1,525 @@
+//! Staff commands on a database opened directly (`--db`): deploy, start, tasks,
+//! claim, release, complete, show, history, cancel. Single user, offline; while
+//! `baton serve` owns the database, use the server instead.
+
+use crate::exit::Code;
+use crate::table;
+use baton_engine::core::{Command, Event, Instance, Record, Rejection, Task, TaskId, TaskState};
+use baton_engine::store::{Options, Outcome, StoreError};
+use baton_engine::{clock::SystemClock, Engine};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Options every staff command shares.
+#[derive(clap::Args, Clone)]
+pub struct Common {
+    /// The database folder.
+    #[arg(long, global = true, default_value = "baton-data", env = "BATON_DB")]
+    pub db: PathBuf,
+    /// Who is acting (a person id from the staff directory).
+    #[arg(long = "as", global = true, env = "BATON_AS")]
+    pub actor: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The company's time zone (IANA name); default: this machine's.
+    #[arg(long, global = true, env = "BATON_ZONE")]
+    pub zone: Option<String>,
+}
+
+pub fn zone(name: Option<&str>) -> Result<chrono_tz::Tz, String> {
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => iana_time_zone::get_timezone().unwrap_or_else(|_| "UTC".into()),
+    };
+    name.parse()
+        .map_err(|_| format!("unknown time zone `{name}`"))
+}
+
+fn open(c: &Common) -> Result<Engine, (Code, String)> {
+    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
+    Engine::open(
+        &c.db,
+        Options {
+            zone,
+            ..Default::default()
+        },
+        Arc::new(SystemClock),
+    )
+    .map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("lock")
+            || msg.contains("WouldBlock")
+            || msg.contains("Resource temporarily unavailable")
+        {
+            (
+                Code::Storage,
+                format!(
+                    "{}: the database is in use (is `baton serve` running? use `--server`)",
+                    c.db.display()
+                ),
+            )
+        } else {
+            (Code::Storage, format!("{}: {msg}", c.db.display()))
+        }
+    })
+}
+
+fn actor(c: &Common) -> Result<String, (Code, String)> {
+    c.actor.clone().ok_or_else(|| {
+        (
+            Code::Usage,
+            "say who is acting: --as PERSON (or BATON_AS)".into(),
+        )
+    })
+}
+
+/// The exit code and message for a failed command.
+pub fn failure(e: StoreError) -> (Code, String) {
+    match e {
+        StoreError::Rejected(r) => {
+            let code = match &r {
+                Rejection::NotFound(_) => Code::NotFound,
+                Rejection::Conflict(_) => Code::Conflict,
+                Rejection::Forbidden(_) => Code::Forbidden,
+                Rejection::Invalid(_) => Code::Invalid,
+                Rejection::Requirement(_) => Code::Requirement,
+                Rejection::Stuck(_) => Code::Stuck,
+            };
+            let msg = match &r {
+                Rejection::Invalid(errs) => {
+                    let lines: Vec<String> = errs.iter().map(|e| format!("  {e}")).collect();
+                    format!("invalid data:\n{}", lines.join("\n"))
+                }
+                other => other.to_string(),
+            };
+            (code, msg)
+        }
+        StoreError::Definition(diags) => (
+            Code::Problems,
+            diags
+                .iter()
+                .map(|d| d.render(""))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        other => (Code::Storage, other.to_string()),
+    }
+}
+
+/// `--set k=v`: a JSON value when it parses as one (numbers, true/false), else text.
+pub fn parse_sets(
+    sets: &[String],
+    file: Option<&Path>,
+) -> Result<serde_json::Map<String, serde_json::Value>, (Code, String)> {
+    let mut map = match file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| (Code::Usage, format!("{}: {e}", f.display())))?;
+            match serde_json::from_str(&text) {
+                Ok(serde_json::Value::Object(m)) => m,
+                _ => {
+                    return Err((
+                        Code::Usage,
+                        format!("{}: expected a JSON object", f.display()),
+                    ))
+                }
+            }
+        }
+        None => serde_json::Map::new(),
+    };
+    for s in sets {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| (Code::Usage, format!("`--set {s}`: write field=value")))?;
+        let value = match serde_json::from_str::<serde_json::Value>(v) {
+            Ok(j @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => j,
+            _ => serde_json::Value::String(v.to_string()),
+        };
+        map.insert(k.trim().to_string(), value);
+    }
+    Ok(map)
+}
+
+fn when(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
+    t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+pub fn tasks_table(tasks: &[Task], zone: chrono_tz::Tz) -> String {
+    let rows: Vec<Vec<String>> = tasks
+        .iter()
+        .map(|t| {
+            let who = match &t.assignee {
+                Some(a) => a.clone(),
+                None => {
+                    let mut v = t.candidates.people.clone();
+                    v.extend(t.candidates.roles.iter().map(|r| format!("@{r}")));
+                    v.join(",")
+                }
+            };
+            vec![
+                t.id.to_string(),
+                t.process.clone(),
+                t.title.clone(),
+                t.state.as_str().to_string(),
+                who,
+                when(t.due, zone),
+            ]
+        })
+        .collect();
+    table::render(&["TASK", "PROCESS", "TITLE", "STATE", "FOR", "DUE"], &rows)
+}
+
+pub fn instance_text(i: &Instance, zone: chrono_tz::Tz) -> String {
+    let mut out = format!(
+        "instance {}  {} v{}  {}{}\nstarted by {} at {}\n",
+        i.id,
+        i.process,
+        i.version,
+        i.status.as_str(),
+        i.outcome
+            .as_ref()
+            .map(|o| format!(" ({o})"))
+            .unwrap_or_default(),
+        i.starter,
+        when(Some(i.started_at), zone),
+    );
+    if let Some(s) = &i.step {
+        out.push_str(&format!(
+            "step {s}{}  due {}\n",
+            if i.waiting { " (waiting)" } else { "" },
+            when(i.due, zone)
+        ));
+    }
+    let rows: Vec<Vec<String>> = i
+        .data
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .collect();
+    out.push('\n');
+    out.push_str(&table::render(&["FIELD", "VALUE"], &rows));
+    let open: Vec<Task> = i.active_tasks().cloned().collect();
+    if !open.is_empty() {
+        out.push('\n');
+        out.push_str(&tasks_table(&open, zone));
+    }
+    out
+}
+
+fn describe(e: &Event) -> String {
+    match e {
+        Event::Started { process, .. } => format!("started {process}"),
+        Event::StepEntered { step, waiting } => {
+            format!("entered {step}{}", if *waiting { " (waiting)" } else { "" })
+        }
+        Event::WaitEnded => "wait over".into(),
+        Event::DueSet { due } => format!("due {}", due.map(|d| d.to_rfc3339()).unwrap_or_default()),
+        Event::DataSet { values } => format!(
+            "set {}",
+            values
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Event::TaskCreated { task } => format!("task {} created: {}", task.id, task.title),
+        Event::TaskClaimed { task, by } => format!("task {task} claimed by {by}"),
+        Event::TaskReleased { task } => format!("task {task} released"),
+        Event::TaskCompleted {
+            task, choice, data, ..
+        } => {
+            let mut s = format!("task {task} completed");
+            if let Some(c) = choice {
+                s.push_str(&format!(": {c}"));
+            }
+            if !data.is_empty() {
+                s.push_str(&format!(
+                    " ({})",
+                    data.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            s
+        }
+        Event::TaskReassigned {
+            task,
+            to,
+            escalated,
+        } => format!(
+            "task {task} {} to {}",
+            if *escalated {
+                "escalated"
+            } else {
+                "reassigned"
+            },
+            to.people
+                .iter()
+                .chain(to.roles.iter())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Event::TaskCancelled { task } => format!("task {task} cancelled"),
+        Event::Signed { by, approve } => {
+            format!("{by} {}", if *approve { "approved" } else { "refused" })
+        }
+        Event::TimerSet { timer } => {
+            format!("timer {} set for {}", timer.n, timer.due.to_rfc3339())
+        }
+        Event::TimerCancelled { n } => format!("timer {n} cancelled"),
+        Event::TimerFired { n } => format!("timer {n} fired"),
+        Event::LimitStarted { limit } => {
+            format!("limit {} until {}", limit.name, limit.deadline.to_rfc3339())
+        }
+        Event::LimitBreached { name } => format!("limit {name} breached"),
+        Event::LimitStopped { name } => format!("limit {name} stopped"),
+        Event::DeadlineExtended { limit, minutes, .. } => format!(
+            "{} extended by {minutes} min",
+            limit.clone().unwrap_or_else(|| "due time".into())
+        ),
+        Event::MessageQueued { message } => {
+            format!("message to {}: {}", message.to.join(","), message.text)
+        }
+        Event::ChildStarted { process, wait } => {
+            format!("started {process}{}", if *wait { " (waiting)" } else { "" })
+        }
+        Event::ChildFinished { child, outcome } => format!("child {child} ended: {outcome}"),
+        Event::Commented { text } => format!("comment: {text}"),
+        Event::Completed { outcome } => format!("completed: {outcome}"),
+        Event::Cancelled { reason } => format!("cancelled: {reason}"),
+    }
+}
+
+pub fn history_table(records: &[Record], zone: chrono_tz::Tz) -> String {
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            vec![
+                r.seq.to_string(),
+                when(Some(r.at), zone),
+                r.actor.clone(),
+                describe(&r.event),
+            ]
+        })
+        .collect();
+    table::render(&["#", "AT", "BY", "WHAT"], &rows)
+}
+
+fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
+    if c.json {
+        println!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
+    } else {
+        print!("{}", instance_text(&o.instance, zone));
+    }
+}
+
+#[derive(clap::Subcommand, Clone)]
+pub enum StaffCommand {
+    /// Deploy the staff directory and every definition of a folder into the database.
+    Deploy {
+        #[arg(default_value = "processes")]
+        dir: PathBuf,
+    },
+    /// Start an instance of a process.
+    Start {
+        process: String,
+        /// A field's value: `--set customer=張三` (repeatable).
+        #[arg(long = "set")]
+        sets: Vec<String>,
+        /// Field values from a JSON object file.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A retry with the same key returns the first result and changes nothing.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Your open and claimed tasks (yours and your roles').
+    Tasks {
+        /// Tasks offered to a role instead.
+        #[arg(long)]
+        role: Option<String>,
+        /// Tasks in a state (open, claimed, completed, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+        /// Tasks past their due time.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Take a task so that nobody else works on it.
+    Claim { task: String },
+    /// Give a claimed task back to its candidates.
+    Release { task: String },
+    /// Finish a task.
+    Complete {
+        task: String,
+        /// The choice (`approve`/`refuse` for a sign-off).
+        #[arg(long = "choose")]
+        choice: Option<String>,
+        #[arg(long = "set")]
+        sets: Vec<String>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Show an instance: its step, data and open tasks.
+    Show { instance: u64 },
+    /// An instance's history: who did what, and when.
+    History { instance: u64 },
+    /// Cancel an instance (its starter or an admin).
+    Cancel {
+        instance: u64,
+        #[arg(long, default_value = "cancelled")]
+        reason: String,
+    },
+}
+
+fn task_id(s: &str) -> Result<TaskId, (Code, String)> {
+    s.parse().map_err(|e| (Code::Usage, e))
+}
+
+pub fn run(cmd: StaffCommand, c: &Common) -> Code {
+    match run_inner(cmd, c) {
+        Ok(()) => Code::Ok,
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            code
+        }
+    }
+}
+
+fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
+    let engine = open(c)?;
+    let zone = engine.store.zone;
+    match cmd {
+        StaffCommand::Deploy { dir } => {
+            let reports = engine.deploy_dir(&dir).map_err(failure)?;
+            let mut failed = false;
+            for r in reports {
+                match r.result {
+                    Ok((name, d)) => println!("{}: {name} {:?}", r.file, d),
+                    Err(StoreError::Definition(diags)) => {
+                        failed = true;
+                        let src = std::fs::read_to_string(&r.file).unwrap_or_default();
+                        for d in diags {
+                            eprintln!("{}", d.render(&src));
+                        }
+                        eprintln!("{}: not deployed", r.file);
+                    }
+                    Err(e) => return Err(failure(e)),
+                }
+            }
+            if failed {
+                return Err((Code::Problems, "some definitions were not deployed".into()));
+            }
+        }
+        StaffCommand::Start {
+            process,
+            sets,
+            data,
+            idempotency_key,
+        } => {
+            let who = actor(c)?;
+            let input = parse_sets(&sets, data.as_deref())?;
+            let o = engine
+                .start(&process, input, &who, idempotency_key.as_deref())
+                .map_err(failure)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Tasks {
+            role,
+            state,
+            overdue,
+        } => {
+            let tasks = if overdue {
+                engine
+                    .store
+                    .overdue(engine.clock.now(), 1000)
+                    .map_err(failure)?
+            } else if let Some(s) = state {
+                let st = match s.as_str() {
+                    "open" => TaskState::Open,
+                    "claimed" => TaskState::Claimed,
+                    "completed" => TaskState::Completed,
+                    "cancelled" => TaskState::Cancelled,
+                    other => return Err((Code::Usage, format!("unknown state `{other}`"))),
+                };
+                engine
+                    .store
+                    .tasks_in_state(st, None, 1000)
+                    .map_err(failure)?
+                    .items
+            } else if let Some(r) = role {
+                engine.store.tasks_for_role(&r).map_err(failure)?
+            } else {
+                engine.store.tasks_for(&actor(c)?).map_err(failure)?
+            };
+            if c.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&tasks).unwrap_or_default()
+                );
+            } else {
+                print!("{}", tasks_table(&tasks, zone));
+            }
+        }
+        StaffCommand::Claim { task } => {
+            let t = task_id(&task)?;
+            let o = engine.claim(t, &actor(c)?).map_err(failure)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Release { task } => {
+            let t = task_id(&task)?;
+            let o = engine
+                .act(t.instance, Command::Release { task: t }, &actor(c)?, None)
+                .map_err(failure)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Complete {
+            task,
+            choice,
+            sets,
+            data,
+            idempotency_key,
+        } => {
+            let t = task_id(&task)?;
+            let input = parse_sets(&sets, data.as_deref())?;
+            let cmd = Command::Complete {
+                task: t,
+                choice,
+                data: input,
+            };
+            let o = engine
+                .act(t.instance, cmd, &actor(c)?, idempotency_key.as_deref())
+                .map_err(failure)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Show { instance } => {
+            let i = engine.store.instance(instance).map_err(failure)?;
+            if c.json {
+                println!("{}", serde_json::to_string_pretty(&i).unwrap_or_default());
+            } else {
+                print!("{}", instance_text(&i, zone));
+            }
+        }
+        StaffCommand::History { instance } => {
+            let h = engine.store.history(instance).map_err(failure)?;
+            if c.json {
+                println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
+            } else {
+                print!("{}", history_table(&h, zone));
+            }
+        }
+        StaffCommand::Cancel { instance, reason } => {
+            let o = engine
+                .act(instance, Command::Cancel { reason }, &actor(c)?, None)
+                .map_err(failure)?;
+            print_outcome(&o, c, zone);
+        }
+    }
+    Ok(())
+}
