@@ -5,6 +5,7 @@ mod durability;
 pub mod keys;
 mod query;
 mod txn;
+mod verify;
 
 pub use query::{InstancePage, Page};
 pub use txn::Outcome;

@@ -1,0 +1,320 @@
+//! Shared helpers for the walkthrough tests: a temp database with the company's
+//! processes deployed, a manual clock in Shanghai time, and short ways to start,
+//! complete, fire timers and read the outbox.
+
+#![allow(dead_code)]
+
+use baton_dsl::eval::Value;
+use baton_engine::clock::ManualClock;
+use baton_engine::core::{
+    Instance, InstanceId, Message, MessageKind, Record, Rejection, Status, Task, TaskId, TimerKind,
+};
+use baton_engine::store::{Deployed, Options, Outcome, StoreError};
+use baton_engine::Engine;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use serde_json::{Map, Value as Json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// A moment given as Shanghai wall-clock time.
+pub fn sh(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    ZONE.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("a valid Shanghai time")
+        .with_timezone(&Utc)
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
+}
+
+pub fn minutes(m: i64) -> chrono::Duration {
+    chrono::Duration::minutes(m)
+}
+
+pub fn hours(h: i64) -> chrono::Duration {
+    chrono::Duration::hours(h)
+}
+
+/// A JSON object literal as the map the engine takes.
+pub fn obj(v: Json) -> Map<String, Json> {
+    match v {
+        Json::Object(m) => m,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+pub fn processes_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../processes")
+}
+
+pub fn options() -> Options {
+    Options {
+        zone: ZONE,
+        ..Default::default()
+    }
+}
+
+/// The rejection inside a failed command; panics if it succeeded or failed otherwise.
+pub fn rejection<T: std::fmt::Debug>(r: Result<T, StoreError>) -> Rejection {
+    match r {
+        Err(StoreError::Rejected(rej)) => rej,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+/// The (field, message) pairs of an `Invalid` rejection, sorted by field.
+pub fn field_errors(rej: Rejection) -> Vec<(String, String)> {
+    match rej {
+        Rejection::Invalid(errs) => {
+            let mut v: Vec<(String, String)> =
+                errs.into_iter().map(|e| (e.field, e.message)).collect();
+            v.sort();
+            v
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+/// One outbox entry, as the tests look at it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub id: u64,
+    pub instance: InstanceId,
+    pub at: DateTime<Utc>,
+    pub message: Message,
+}
+
+impl Sent {
+    pub fn kind(&self) -> MessageKind {
+        self.message.kind
+    }
+    pub fn to(&self) -> Vec<&str> {
+        self.message.to.iter().map(String::as_str).collect()
+    }
+    pub fn text(&self) -> &str {
+        &self.message.text
+    }
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub clock: ManualClock,
+    pub engine: Engine,
+}
+
+impl Harness {
+    /// A fresh database at `start`, with `processes/` deployed (every file must deploy).
+    pub fn at(start: DateTime<Utc>) -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = ManualClock::new(start);
+        let engine = Engine::open(dir.path(), options(), Arc::new(clock.clone())).expect("open");
+        let reports = engine.deploy_dir(&processes_dir()).expect("deploy_dir");
+        let mut names: Vec<String> = Vec::new();
+        for r in &reports {
+            match &r.result {
+                Ok((name, Deployed::New { version: 1 })) => names.push(name.clone()),
+                Ok(other) => panic!("{}: unexpected {other:?}", r.file),
+                Err(e) => panic!("{}: {e}", r.file),
+            }
+        }
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "complaint",
+                "coordination",
+                "daily_report",
+                "hiring",
+                "onboarding",
+                "probation",
+                "trip_care",
+                "weekly_hotspots"
+            ]
+        );
+        Harness { dir, clock, engine }
+    }
+
+    /// Drop the engine (closing the database) and open it again on the same path.
+    pub fn reopen(self) -> Harness {
+        let Harness { dir, clock, engine } = self;
+        drop(engine);
+        let engine = Engine::open(dir.path(), options(), Arc::new(clock.clone())).expect("reopen");
+        Harness { dir, clock, engine }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        use baton_engine::clock::Clock;
+        self.clock.now()
+    }
+
+    /// Move the clock to `t` and fire what is due; returns how many timers fired.
+    pub fn fire_at(&self, t: DateTime<Utc>) -> usize {
+        self.clock.set(t);
+        self.engine.fire_due().expect("fire_due")
+    }
+
+    pub fn try_start(&self, process: &str, data: Json, actor: &str) -> Result<Outcome, StoreError> {
+        self.engine.start(process, obj(data), actor, None)
+    }
+
+    pub fn start(&self, process: &str, data: Json, actor: &str) -> Outcome {
+        self.try_start(process, data, actor)
+            .unwrap_or_else(|e| panic!("start {process} by {actor}: {e}"))
+    }
+
+    pub fn inst(&self, id: InstanceId) -> Instance {
+        self.engine.store.instance(id).expect("instance")
+    }
+
+    pub fn history(&self, id: InstanceId) -> Vec<Record> {
+        self.engine.store.history(id).expect("history")
+    }
+
+    /// The instance's one active task, which must be at `step`.
+    pub fn task(&self, id: InstanceId, step: &str) -> Task {
+        let inst = self.inst(id);
+        let active: Vec<&Task> = inst.active_tasks().collect();
+        assert_eq!(
+            active.len(),
+            1,
+            "instance {id} at {:?}: expected one active task, found {active:#?}",
+            inst.step
+        );
+        assert_eq!(active[0].step, step, "instance {id} is at another step");
+        active[0].clone()
+    }
+
+    pub fn try_complete(
+        &self,
+        task: TaskId,
+        actor: &str,
+        choice: Option<&str>,
+        data: Json,
+    ) -> Result<Outcome, StoreError> {
+        self.engine.complete(task, actor, choice, obj(data))
+    }
+
+    pub fn complete(&self, task: TaskId, actor: &str, choice: Option<&str>, data: Json) -> Outcome {
+        self.try_complete(task, actor, choice, data)
+            .unwrap_or_else(|e| panic!("complete {task} by {actor}: {e}"))
+    }
+
+    /// Complete the one task of `step` and return the instance afterwards.
+    pub fn act(
+        &self,
+        id: InstanceId,
+        step: &str,
+        actor: &str,
+        choice: Option<&str>,
+        data: Json,
+    ) -> Instance {
+        let t = self.task(id, step);
+        self.complete(t.id, actor, choice, data).instance
+    }
+
+    pub fn sign(&self, id: InstanceId, actor: &str, approve: bool) -> Instance {
+        self.act(
+            id,
+            "signoffs",
+            actor,
+            Some(if approve { "approve" } else { "refuse" }),
+            Json::Object(Map::new()),
+        )
+    }
+
+    pub fn outbox_after(&self, after: u64) -> Vec<Sent> {
+        self.engine
+            .store
+            .outbox(after, 100)
+            .expect("outbox")
+            .into_iter()
+            .map(|r| Sent {
+                id: r.id,
+                instance: r.instance,
+                at: r.at,
+                message: r.message,
+            })
+            .collect()
+    }
+
+    pub fn outbox(&self) -> Vec<Sent> {
+        self.outbox_after(0)
+    }
+
+    /// The outbox entries of one instance.
+    pub fn sent_by(&self, id: InstanceId) -> Vec<Sent> {
+        self.outbox().into_iter().filter(|s| s.instance == id).collect()
+    }
+
+    /// The id of the last outbox entry so far (0 if none): a mark to read on from.
+    pub fn outbox_mark(&self) -> u64 {
+        self.outbox().last().map_or(0, |s| s.id)
+    }
+
+    /// The instance's pending timers, earliest first.
+    pub fn timers(&self, id: InstanceId) -> Vec<(DateTime<Utc>, TimerKind)> {
+        let mut v: Vec<_> = self
+            .inst(id)
+            .timers
+            .into_iter()
+            .map(|t| (t.due, t.kind))
+            .collect();
+        v.sort_by_key(|(due, _)| *due);
+        v
+    }
+
+    /// The ids of a person's tasks in their list.
+    pub fn list(&self, person: &str) -> Vec<TaskId> {
+        let mut v: Vec<TaskId> = self
+            .engine
+            .store
+            .tasks_for(person)
+            .expect("tasks_for")
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The people with a role, from the deployed directory.
+    pub fn people(&self, role: &str) -> Vec<String> {
+        self.engine
+            .store
+            .directory()
+            .with_role(role)
+            .map(|p| p.id.clone())
+            .collect()
+    }
+
+    /// Instances of a process in a status, by id.
+    pub fn instances(&self, process: &str, status: &str) -> Vec<Instance> {
+        self.engine
+            .store
+            .instances(process, status, None, 1000)
+            .expect("instances")
+            .items
+    }
+
+    pub fn data(&self, id: InstanceId, field: &str) -> Option<Value> {
+        self.inst(id).data.get(field).cloned()
+    }
+}
+
+/// Assert that an instance has ended with `outcome`.
+pub fn assert_ended(inst: &Instance, outcome: &str) {
+    assert_eq!(inst.status, Status::Completed, "instance {} still runs at {:?}", inst.id, inst.step);
+    assert_eq!(inst.outcome.as_deref(), Some(outcome));
+    assert!(inst.timers.is_empty(), "timers left: {:?}", inst.timers);
+    assert!(inst.limits.is_empty(), "limits left: {:?}", inst.limits);
+    assert_eq!(inst.active_tasks().count(), 0);
+}
+
+/// Assert that an instance runs at `step`.
+pub fn assert_at(inst: &Instance, step: &str) {
+    assert_eq!(inst.status, Status::Running, "instance {} is {:?}", inst.id, inst.outcome);
+    assert_eq!(inst.step.as_deref(), Some(step));
+}
