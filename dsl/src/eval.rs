@@ -242,8 +242,8 @@ fn binary(op: BinOp, a: Value, b: Value, env: &dyn Env) -> Result<Value, EvalErr
             DateTime(env.add(t, &dur))
         }
         (BinOp::Add, Duration(dur), DateTime(t)) => DateTime(env.add(t, &dur)),
-        (BinOp::Add, Duration(x), Duration(y)) => Duration(x.add(y)),
-        (BinOp::Sub, Duration(x), Duration(y)) => Duration(x.add(y.negate())),
+        (BinOp::Add, Duration(x), Duration(y)) => Duration(x.plus(y)),
+        (BinOp::Sub, Duration(x), Duration(y)) => Duration(x.plus(y.negate())),
         (BinOp::Sub, Date(x), Date(y)) => {
             Duration(crate::model::Duration::minutes((x - y).num_minutes()))
         }

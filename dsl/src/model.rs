@@ -171,7 +171,7 @@ impl Duration {
             working_days: -self.working_days,
         }
     }
-    pub fn add(self, o: Duration) -> Self {
+    pub fn plus(self, o: Duration) -> Self {
         Duration {
             months: self.months + o.months,
             minutes: self.minutes + o.minutes,

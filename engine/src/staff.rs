@@ -24,10 +24,27 @@ pub struct Person {
     pub supervisor: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Directory {
     pub departments: Vec<Department>,
     pub people: Vec<Person>,
+    /// Lookups by id and role, built on first use: every command asks who someone
+    /// is, and a directory may list thousands of people.
+    #[serde(skip)]
+    index: std::sync::OnceLock<Index>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    person: std::collections::HashMap<String, usize>,
+    role: std::collections::HashMap<String, Vec<usize>>,
+    head: std::collections::HashMap<String, usize>,
+}
+
+impl PartialEq for Directory {
+    fn eq(&self, other: &Self) -> bool {
+        self.departments == other.departments && self.people == other.people
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,14 +109,41 @@ impl Directory {
         }
     }
 
+    pub fn new(departments: Vec<Department>, people: Vec<Person>) -> Directory {
+        Directory {
+            departments,
+            people,
+            index: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut ix = Index::default();
+            for (i, p) in self.people.iter().enumerate() {
+                ix.person.insert(p.id.clone(), i);
+                for r in &p.roles {
+                    ix.role.entry(r.clone()).or_default().push(i);
+                }
+            }
+            for (i, d) in self.departments.iter().enumerate() {
+                ix.head.insert(d.id.clone(), i);
+            }
+            ix
+        })
+    }
+
     pub fn person(&self, id: &str) -> Option<&Person> {
-        self.people.iter().find(|p| p.id == id)
+        self.index().person.get(id).map(|&i| &self.people[i])
     }
 
     pub fn with_role<'a>(&'a self, role: &'a str) -> impl Iterator<Item = &'a Person> + 'a {
-        self.people
-            .iter()
-            .filter(move |p| p.roles.iter().any(|r| r == role))
+        self.index()
+            .role
+            .get(role)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.people[i])
     }
 
     pub fn has_role(&self, person: &str, role: &str) -> bool {
@@ -108,10 +152,10 @@ impl Directory {
     }
 
     pub fn head_of(&self, department: &str) -> Option<&str> {
-        self.departments
-            .iter()
-            .find(|d| d.id == department)
-            .map(|d| d.head.as_str())
+        self.index()
+            .head
+            .get(department)
+            .map(|&i| self.departments[i].head.as_str())
     }
 
     /// Role -> people, for building indexes.

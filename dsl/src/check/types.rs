@@ -453,8 +453,8 @@ pub fn const_duration(e: &Expr) -> Option<Duration> {
     match e {
         Expr::Duration(d) => Some(*d),
         Expr::Neg(x) => const_duration(x).map(Duration::negate),
-        Expr::Bin(BinOp::Add, a, b) => Some(const_duration(a)?.add(const_duration(b)?)),
-        Expr::Bin(BinOp::Sub, a, b) => Some(const_duration(a)?.add(const_duration(b)?.negate())),
+        Expr::Bin(BinOp::Add, a, b) => Some(const_duration(a)?.plus(const_duration(b)?)),
+        Expr::Bin(BinOp::Sub, a, b) => Some(const_duration(a)?.plus(const_duration(b)?.negate())),
         _ => None,
     }
 }

@@ -5,7 +5,7 @@ use super::flow::Run;
 use super::fold::started;
 use super::validate::{check_input, FieldError};
 use super::*;
-use baton_dsl::model::{Action, Definition, FieldSource, Route, SignMode};
+use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
 
 /// Work for the store that crosses instances, done in the same transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +41,10 @@ fn invalid(field: &str, message: impl Into<String>) -> Rejection {
 }
 
 /// Apply `cmd` by `actor` at `now`. `inst` is `None` only for a start, which then
-/// creates instance `id`.
+/// creates instance `id` at `version` of the definition.
+// The design's apply(definition, instance, command, now), plus who acts and what a
+// start needs; bundling them into a struct would only hide the same list.
+#[allow(clippy::too_many_arguments)]
 pub fn apply(
     def: &Definition,
     version: u32,
@@ -103,6 +106,11 @@ fn start<'a>(
     now: DateTime<Utc>,
     ctx: &'a Ctx<'a>,
 ) -> Result<Run<'a>, Rejection> {
+    if actor != SYSTEM && ctx.directory.person(actor).is_none() {
+        return Err(Rejection::Forbidden(format!(
+            "`{actor}` is not in the staff directory"
+        )));
+    }
     if actor != SYSTEM
         && !def.started_by.is_empty()
         && !def
@@ -228,11 +236,16 @@ fn is_admin(run: &Run, actor: &str) -> bool {
 
 /// The task, checked to be active; `NotFound` or `Conflict` otherwise.
 fn active_task(run: &Run, id: TaskId) -> Result<Task, Rejection> {
-    let t = run
-        .inst
-        .task(id)
-        .cloned()
-        .ok_or_else(|| Rejection::NotFound(format!("no open task {id}")))?;
+    let t = match run.inst.task(id) {
+        Some(t) => t.clone(),
+        // The instance keeps only the current step's tasks, but task numbers are
+        // given out in order: a lower number is a task of an earlier step, which is
+        // finished. The state moved on; the task did exist.
+        None if id.instance == run.inst.id && id.n >= 1 && id.n < run.inst.next_task => {
+            return Err(Rejection::Conflict(format!("task {id} is no longer open")))
+        }
+        None => return Err(Rejection::NotFound(format!("no open task {id}"))),
+    };
     if !t.state.is_active() {
         return Err(Rejection::Conflict(format!(
             "task {id} is already {}",
@@ -359,6 +372,14 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             run.emit(Event::Cancelled {
                 reason: reason.clone(),
             });
+            // A parent waiting for this instance goes on rather than waiting forever.
+            if let Some(parent) = run.inst.parent {
+                run.effects.push(Effect::ChildEnded {
+                    parent,
+                    child: run.inst.id,
+                    outcome: "cancelled".into(),
+                });
+            }
             Ok(())
         }
         Command::FireTimer { n, .. } => fire(run, *n),
@@ -419,21 +440,7 @@ fn complete(
     actor: &str,
 ) -> Result<(), Rejection> {
     running(run)?;
-    let t = match run.inst.task(task) {
-        Some(t) => t.clone(),
-        None if run.inst.tasks.is_empty() && task.instance == run.inst.id => {
-            return Err(Rejection::Conflict(format!(
-                "task {task} is no longer open"
-            )))
-        }
-        None => return Err(Rejection::NotFound(format!("no open task {task}"))),
-    };
-    if !t.state.is_active() {
-        return Err(Rejection::Conflict(format!(
-            "task {task} is already {}",
-            t.state.as_str()
-        )));
-    }
+    let t = active_task(run, task)?;
     may_work(run, &t, actor)?;
     let step = run
         .step()
@@ -467,7 +474,10 @@ fn complete(
                 "{actor} has already signed this step"
             )));
         }
-        if approve && actor == run.inst.starter && !allow_self {
+        // The requester is whoever filed the request by hand; an instance started by
+        // another process has no requester of its own.
+        let requester = run.inst.parent.is_none() && actor == run.inst.starter;
+        if approve && requester && !allow_self {
             return Err(Rejection::Forbidden(
                 "the requester cannot approve their own request".into(),
             ));
@@ -794,9 +804,19 @@ fn extend(
         Rejection::Forbidden("the definition does not allow extending this deadline".into())
     })?;
     // The data given with the request (for example the customer's consent) counts
-    // for the condition; it is recorded only if the extension is granted.
-    let values =
-        check_input(run.def, input, None, run.ctx.directory).map_err(Rejection::Invalid)?;
+    // for the condition; it is recorded only if the extension is granted. Only the
+    // fields the condition reads may be given this way (any field by an admin).
+    let allowed: Option<Vec<String>> = if is_admin(run, actor) {
+        None
+    } else {
+        let mut read = Vec::new();
+        if let Some(c) = &ext.when {
+            fields_read(c, &mut read);
+        }
+        Some(read)
+    };
+    let values = check_input(run.def, input, allowed.as_deref(), run.ctx.directory)
+        .map_err(Rejection::Invalid)?;
     if !values.is_empty() {
         run.emit(Event::DataSet { values });
     }
@@ -863,4 +883,27 @@ fn extend(
         }
     }
     Ok(())
+}
+
+/// The fields an expression reads.
+fn fields_read(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Field(f) => out.push(f.clone()),
+        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) => fields_read(x, out),
+        Expr::Bin(_, a, b) => {
+            fields_read(a, out);
+            fields_read(b, out);
+        }
+        Expr::InRange { value, lo, hi, .. } => {
+            for x in [value, lo, hi] {
+                fields_read(x, out);
+            }
+        }
+        Expr::InSet(x, xs) => {
+            fields_read(x, out);
+            xs.iter().for_each(|x| fields_read(x, out));
+        }
+        Expr::Call(_, xs) => xs.iter().for_each(|x| fields_read(x, out)),
+        _ => {}
+    }
 }

@@ -328,11 +328,13 @@ impl<'a> Run<'a> {
                 }
                 Reminder::Every(d) => {
                     let at = self.after(deadline, d);
+                    // Repeat at the interval the first one came after, as `after`
+                    // counts it (not the checker's rough 8-hour working day).
                     self.set_timer(
                         at,
                         TimerKind::LimitRemindEvery {
                             limit: name.to_string(),
-                            every_minutes: d.approx_minutes(),
+                            every_minutes: (at - deadline).num_minutes(),
                         },
                     );
                 }
@@ -523,11 +525,13 @@ impl<'a> Run<'a> {
                 }
                 Reminder::Every(d) => {
                     let at = self.after(due, d);
+                    // Repeat at the interval the first one came after, as `after`
+                    // counts it (not the checker's rough 8-hour working day).
                     self.set_timer(
                         at,
                         TimerKind::RemindEvery {
                             step: name.clone(),
-                            every_minutes: d.approx_minutes(),
+                            every_minutes: (at - due).num_minutes(),
                         },
                     );
                 }

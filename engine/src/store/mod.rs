@@ -151,7 +151,9 @@ impl Store {
             .path(path)
             // Durability comes from our own flush after each command (group
             // commit), not from a timer; sled's background flush stays as a backstop.
-            .flush_every_ms(Some(1000));
+            .flush_every_ms(Some(1000))
+            // Less compaction work per write; the log is cleaned up lazily.
+            .mode(sled::Mode::HighThroughput);
         if let Some(c) = opts.cache_bytes {
             cfg = cfg.cache_capacity(c);
         }

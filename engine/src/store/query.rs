@@ -57,7 +57,7 @@ impl Store {
                 self.tasks_under(&self.t.by_role, r, &mut out)?;
             }
         }
-        out.sort_by(|a, b| (a.due.is_none(), a.due, a.id).cmp(&(b.due.is_none(), b.due, b.id)));
+        out.sort_by_key(|t| (t.due.is_none(), t.due, t.id));
         out.dedup_by_key(|t| t.id);
         Ok(out)
     }
@@ -153,7 +153,8 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.t.events.scan_prefix(keys::instance(id)) {
             let (_, v) = kv?;
-            out.push(decode(&v)?);
+            let batch: Vec<Record> = decode(&v)?;
+            out.extend(batch);
         }
         if out.is_empty() {
             self.instance(id)?;

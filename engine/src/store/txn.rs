@@ -69,7 +69,14 @@ fn tx_decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> TxResult<T> {
 }
 
 /// Index entries of a task record: who sees it, its state, its due time.
-fn index_keys(t: &Task) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, [u8; 13], Option<[u8; 20]>) {
+struct IndexKeys {
+    people: Vec<Vec<u8>>,
+    roles: Vec<Vec<u8>>,
+    state: [u8; 13],
+    due: Option<[u8; 20]>,
+}
+
+fn index_keys(t: &Task) -> IndexKeys {
     let mut people = Vec::new();
     let mut roles = Vec::new();
     let mut due = None;
@@ -88,7 +95,12 @@ fn index_keys(t: &Task) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, [u8; 13], Option<[u8; 20
         }
         due = t.due.map(|d| keys::due_task(d, t.id));
     }
-    (people, roles, keys::state_task(t.state, t.id), due)
+    IndexKeys {
+        people,
+        roles,
+        state: keys::state_task(t.state, t.id),
+        due,
+    }
 }
 
 impl Store {
@@ -249,8 +261,10 @@ fn write(
             event: e.clone(),
         })
         .collect();
-    for r in &records {
-        tx[EVENTS].insert(&keys::event(new.id, r.seq), encode(r))?;
+    // One key per command, holding all its events: a new key is what costs most in
+    // sled, and a command's events are always read together.
+    if let Some(first) = records.first() {
+        tx[EVENTS].insert(&keys::event(new.id, first.seq), encode(&records))?;
     }
     tx[INSTANCES].insert(&keys::instance(new.id), encode(new))?;
     let old_status = old.map(|o| o.status.as_str());
@@ -298,7 +312,12 @@ fn write(
     }
     for (id, (before, after)) in &tasks {
         if let Some(b) = before {
-            let (people, roles, state, due) = index_keys(b);
+            let IndexKeys {
+                people,
+                roles,
+                state,
+                due,
+            } = index_keys(b);
             for k in people {
                 tx[BY_PERSON].remove(k)?;
             }
@@ -310,7 +329,12 @@ fn write(
                 tx[BY_DUE].remove(&d)?;
             }
         }
-        let (people, roles, state, due) = index_keys(after);
+        let IndexKeys {
+            people,
+            roles,
+            state,
+            due,
+        } = index_keys(after);
         for k in people {
             tx[BY_PERSON].insert(k, &[])?;
         }

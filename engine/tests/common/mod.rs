@@ -225,19 +225,22 @@ impl Harness {
         )
     }
 
+    /// The outbox after entry `after`, read 100 at a time.
     pub fn outbox_after(&self, after: u64) -> Vec<Sent> {
-        self.engine
-            .store
-            .outbox(after, 100)
-            .expect("outbox")
-            .into_iter()
-            .map(|r| Sent {
+        let mut out: Vec<Sent> = Vec::new();
+        loop {
+            let from = out.last().map_or(after, |s| s.id);
+            let page = self.engine.store.outbox(from, 100).expect("outbox");
+            if page.is_empty() {
+                return out;
+            }
+            out.extend(page.into_iter().map(|r| Sent {
                 id: r.id,
                 instance: r.instance,
                 at: r.at,
                 message: r.message,
-            })
-            .collect()
+            }));
+        }
     }
 
     pub fn outbox(&self) -> Vec<Sent> {
@@ -246,7 +249,10 @@ impl Harness {
 
     /// The outbox entries of one instance.
     pub fn sent_by(&self, id: InstanceId) -> Vec<Sent> {
-        self.outbox().into_iter().filter(|s| s.instance == id).collect()
+        self.outbox()
+            .into_iter()
+            .filter(|s| s.instance == id)
+            .collect()
     }
 
     /// The id of the last outbox entry so far (0 if none): a mark to read on from.
@@ -306,7 +312,13 @@ impl Harness {
 
 /// Assert that an instance has ended with `outcome`.
 pub fn assert_ended(inst: &Instance, outcome: &str) {
-    assert_eq!(inst.status, Status::Completed, "instance {} still runs at {:?}", inst.id, inst.step);
+    assert_eq!(
+        inst.status,
+        Status::Completed,
+        "instance {} still runs at {:?}",
+        inst.id,
+        inst.step
+    );
     assert_eq!(inst.outcome.as_deref(), Some(outcome));
     assert!(inst.timers.is_empty(), "timers left: {:?}", inst.timers);
     assert!(inst.limits.is_empty(), "limits left: {:?}", inst.limits);
@@ -315,6 +327,113 @@ pub fn assert_ended(inst: &Instance, outcome: &str) {
 
 /// Assert that an instance runs at `step`.
 pub fn assert_at(inst: &Instance, step: &str) {
-    assert_eq!(inst.status, Status::Running, "instance {} is {:?}", inst.id, inst.outcome);
+    assert_eq!(
+        inst.status,
+        Status::Running,
+        "instance {} is {:?}",
+        inst.id,
+        inst.outcome
+    );
     assert_eq!(inst.step.as_deref(), Some(step));
+}
+
+// ---- the hiring chain, shared by the people walkthroughs and the rule tests ----------
+
+/// What `hire` leaves behind.
+pub struct Hired {
+    pub hiring: InstanceId,
+    pub onboarding: InstanceId,
+}
+
+/// A requisition by `requester` approved all the way, `candidate` hired on
+/// `hired_on`: returns the hiring instance (waiting at `onboard`) and the onboarding
+/// instance it started.
+pub fn hire(h: &Harness, requester: &str, candidate: &str, hired_on: &str) -> Hired {
+    let id = h
+        .start(
+            "hiring",
+            serde_json::json!({"position": "熱線客服專員", "requirements": "普通話標準，一年以上客服經驗"}),
+            requester,
+        )
+        .instance
+        .id;
+    h.act(
+        id,
+        "manager_review",
+        "li_ming",
+        Some("approve"),
+        serde_json::json!({}),
+    );
+    h.act(
+        id,
+        "hr_review",
+        "sun_li",
+        Some("approve"),
+        serde_json::json!({}),
+    );
+    h.act(
+        id,
+        "publish",
+        "qian_yu",
+        None,
+        serde_json::json!({"channels": "招聘網站", "interview_on": "2026-03-12"}),
+    );
+    h.act(
+        id,
+        "interview",
+        requester,
+        Some("hire"),
+        serde_json::json!({"interview_notes": "表達清晰"}),
+    );
+    let offer = h.task(id, "offer");
+    let o = h.complete(
+        offer.id,
+        "sun_li",
+        None,
+        serde_json::json!({"candidate": candidate, "hired_on": hired_on}),
+    );
+    assert_eq!(o.children.len(), 1, "the offer starts onboarding");
+    Hired {
+        hiring: id,
+        onboarding: o.children[0],
+    }
+}
+
+/// Walk an onboarding instance from its first day to its last task (`guide`), with
+/// `mentor` as the mentor; returns when it waits to open the probation application.
+pub fn onboard(h: &Harness, id: InstanceId, mentor: &str) {
+    let inst = h.inst(id);
+    let employee = match inst.data.get("employee") {
+        Some(Value::Person(p)) => p.clone(),
+        other => panic!("employee: {other:?}"),
+    };
+    let supervisor = h
+        .engine
+        .store
+        .directory()
+        .person(&employee)
+        .and_then(|p| p.supervisor.clone())
+        .expect("a supervisor");
+    let first_day = match h.inst(id).timers.as_slice() {
+        [t] => t.due,
+        other => panic!("expected the first-day wait, found {other:?}"),
+    };
+    assert_eq!(h.fire_at(first_day), 1);
+    h.act(
+        id,
+        "report",
+        &supervisor,
+        None,
+        serde_json::json!({"offer_letter_no": "HR-2026-017"}),
+    );
+    h.act(id, "introduce", &supervisor, None, serde_json::json!({}));
+    h.act(id, "study", &employee, None, serde_json::json!({}));
+    h.act(
+        id,
+        "assign",
+        &supervisor,
+        None,
+        serde_json::json!({"workstation": "A-12", "mentor": mentor}),
+    );
+    h.act(id, "guide", mentor, None, serde_json::json!({}));
 }

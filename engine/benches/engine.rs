@@ -1,0 +1,357 @@
+//! Engine throughput and latency, every command acknowledged only once durable.
+//!
+//! Run: `cargo bench -p baton-engine --bench engine` (add `-- --quick` for a short
+//! run, `-- --million` for the 1,000,000-task and 1,000,000-instance figures).
+//!
+//! The same run measures raw sled inserts with the same flush policy (one flush per
+//! write for one caller; writes sharing flushes for many), as the ceiling the engine
+//! is compared with.
+
+use baton_engine::clock::SystemClock;
+use baton_engine::core::{Command, TaskId};
+use baton_engine::staff::{Department, Directory, Person};
+use baton_engine::store::{Options, Store};
+use baton_engine::Engine;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+const APPROVAL: &str = r#"
+process approval "四級審批" {
+  started by requester
+  data {
+    amount integer 0..1000000
+  }
+  step s1 "一審" {
+    task for starter
+    due 2h
+    next s2
+  }
+  step s2 "二審" {
+    task for starter
+    due 2h
+    next s3
+  }
+  step s3 "三審" {
+    task for starter
+    due 2h
+    next s4
+  }
+  step s4 "四審" {
+    task for starter
+    due 2h
+    next done
+  }
+  end done
+}
+"#;
+
+fn directory(people: usize) -> Directory {
+    Directory::new(
+        vec![Department {
+            id: "ops".into(),
+            name: "營運".into(),
+            head: "p0".into(),
+        }],
+        (0..people)
+            .map(|i| Person {
+                id: format!("p{i}"),
+                name: format!("員工{i}"),
+                department: "ops".into(),
+                roles: vec!["requester".into()],
+                supervisor: (i > 0).then(|| "p0".to_string()),
+            })
+            .collect(),
+    )
+}
+
+fn engine(path: &std::path::Path, people: usize) -> Engine {
+    let e = Engine::open(path, Options::default(), Arc::new(SystemClock)).expect("open");
+    e.store.set_directory(directory(people)).expect("directory");
+    e.store
+        .deploy("approval.flow", APPROVAL, chrono::Utc::now())
+        .expect("deploy");
+    e
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
+}
+
+struct Run {
+    per_sec: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Run `work(thread, i)` `per_thread` times on each of `threads` threads.
+fn drive(threads: usize, per_thread: usize, work: impl Fn(usize, usize) + Sync) -> Run {
+    let lat = Mutex::new(Vec::with_capacity(threads * per_thread));
+    let barrier = Barrier::new(threads);
+    let start = Mutex::new(None::<Instant>);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (lat, barrier, start, work) = (&lat, &barrier, &start, &work);
+            s.spawn(move || {
+                let mut mine = Vec::with_capacity(per_thread);
+                if barrier.wait().is_leader() {
+                    *start.lock().unwrap() = Some(Instant::now());
+                }
+                for i in 0..per_thread {
+                    let t0 = Instant::now();
+                    work(t, i);
+                    mine.push(t0.elapsed());
+                }
+                lat.lock().unwrap().extend(mine);
+            });
+        }
+    });
+    let elapsed = start.lock().unwrap().expect("started").elapsed();
+    let mut lat = lat.into_inner().unwrap();
+    lat.sort();
+    Run {
+        per_sec: lat.len() as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&lat, 0.5),
+        p99: percentile(&lat, 0.99),
+    }
+}
+
+/// The ceiling: raw sled inserts, each acknowledged after a flush that covers it
+/// (for many callers, flushes shared exactly as the engine shares them).
+fn raw_sled(threads: usize, per_thread: usize) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = sled::Config::new()
+        .path(dir.path())
+        .flush_every_ms(Some(1000))
+        .open()
+        .expect("sled");
+    let tree = db.open_tree("t").expect("tree");
+    let value = vec![7u8; 600];
+    // The same leader/follower group commit as the store's, on plain inserts.
+    let state = Mutex::new((1u64, 0u64, false));
+    let cv = Condvar::new();
+    let n = AtomicUsize::new(0);
+    drive(threads, per_thread, |_, _| {
+        let k = n.fetch_add(1, Ordering::Relaxed) as u64;
+        tree.insert(k.to_be_bytes(), value.as_slice())
+            .expect("insert");
+        let mut st = state.lock().unwrap();
+        let mine = st.0;
+        while st.1 < mine {
+            if !st.2 {
+                st.2 = true;
+                let number = st.0;
+                st.0 += 1;
+                drop(st);
+                db.flush().expect("flush");
+                st = state.lock().unwrap();
+                st.2 = false;
+                st.1 = st.1.max(number);
+                cv.notify_all();
+            } else {
+                st = cv.wait(st).unwrap();
+            }
+        }
+    })
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn data() -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("amount".into(), 1000.into());
+    m
+}
+
+fn engine_runs(threads: usize, per_thread: usize) -> (Run, Run) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = engine(dir.path(), threads.max(2));
+    let ids: Vec<Mutex<Vec<u64>>> = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
+    let starts = drive(threads, per_thread, |t, _| {
+        let o = e
+            .start("approval", data(), &format!("p{t}"), None)
+            .expect("start");
+        ids[t].lock().unwrap().push(o.instance.id);
+    });
+    // Each caller completes its own instances' tasks, one stage at a time.
+    let stage = AtomicUsize::new(0);
+    let _ = &stage;
+    let completes = drive(threads, per_thread * 4, |t, i| {
+        let list = ids[t].lock().unwrap();
+        let id = list[i % list.len()];
+        drop(list);
+        let n = (i / per_thread) as u32 + 1;
+        let task = TaskId { instance: id, n };
+        let cmd = Command::Complete {
+            task,
+            choice: None,
+            data: serde_json::Map::new(),
+        };
+        e.act(id, cmd, &format!("p{t}"), None).expect("complete");
+    });
+    (starts, completes)
+}
+
+fn million(quick: bool) {
+    let n: usize = if quick { 50_000 } else { 1_000_000 };
+    let people = 10_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let e = engine(dir.path(), people);
+        let t0 = Instant::now();
+        let done = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let (e, done) = (&e, &done);
+                s.spawn(move || {
+                    let mut i = t;
+                    while i < n {
+                        let cmd = Command::Start {
+                            process: "approval".into(),
+                            data: data(),
+                        };
+                        // Loading, not measuring: flush once at the end.
+                        e.store
+                            .execute_unflushed(
+                                None,
+                                &cmd,
+                                &format!("p{}", i % people),
+                                chrono::Utc::now(),
+                                None,
+                            )
+                            .expect("start");
+                        done.fetch_add(1, Ordering::Relaxed);
+                        i += 4;
+                    }
+                });
+            }
+        });
+        e.store.durable().expect("flush");
+        println!(
+            "loaded {n} instances with {n} open tasks in {:.1}s ({:.0} MB on disk)",
+            t0.elapsed().as_secs_f64(),
+            e.store.size_on_disk() as f64 / 1e6
+        );
+        let mut lat = Vec::new();
+        for i in 0..2000 {
+            let t0 = Instant::now();
+            let tasks = e
+                .store
+                .tasks_for(&format!("p{}", (i * 7919) % people))
+                .expect("query");
+            lat.push(t0.elapsed());
+            assert_eq!(tasks.len(), n / people);
+        }
+        lat.sort();
+        println!(
+            "\"my tasks\" with {n} open tasks ({} per person): p50 {:.2} ms, p99 {:.2} ms",
+            n / people,
+            percentile(&lat, 0.5).as_secs_f64() * 1e3,
+            percentile(&lat, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    let t0 = Instant::now();
+    let store = Store::open(dir.path(), Options::default()).expect("reopen");
+    let opened = t0.elapsed();
+    let t1 = Instant::now();
+    let i = store.instance(n as u64 / 2).expect("an instance");
+    println!(
+        "open a database of {n} instances: {:.0} ms (first read after open {:.2} ms, instance {})",
+        opened.as_secs_f64() * 1e3,
+        t1.elapsed().as_secs_f64() * 1e3,
+        i.id
+    );
+}
+
+/// CPU cost of a command without the disk: starts and completions applied with no
+/// flush, one thread. Tells the engine's own work apart from waiting for the disk.
+fn cpu_only(n: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = engine(dir.path(), 64);
+    let t0 = Instant::now();
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let cmd = Command::Start {
+            process: "approval".into(),
+            data: data(),
+        };
+        let o = e
+            .store
+            .execute_unflushed(
+                None,
+                &cmd,
+                &format!("p{}", i % 64),
+                chrono::Utc::now(),
+                None,
+            )
+            .expect("start");
+        ids.push((o.instance.id, format!("p{}", i % 64)));
+    }
+    let starts = t0.elapsed();
+    let t1 = Instant::now();
+    for (id, who) in &ids {
+        let cmd = Command::Complete {
+            task: TaskId {
+                instance: *id,
+                n: 1,
+            },
+            choice: None,
+            data: serde_json::Map::new(),
+        };
+        e.store
+            .execute_unflushed(Some(*id), &cmd, who, chrono::Utc::now(), None)
+            .expect("complete");
+    }
+    let completes = t1.elapsed();
+    println!(
+        "CPU only (no flush, 1 thread): {:.0} µs per start, {:.0} µs per completion",
+        starts.as_secs_f64() * 1e6 / n as f64,
+        completes.as_secs_f64() * 1e6 / n as f64
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--cpu") {
+        cpu_only(20_000);
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let per = if quick { 40 } else { 300 };
+    println!("4-stage approval, every command durable before it is acknowledged");
+    for threads in [1usize, 64] {
+        let per_thread = if threads == 1 { per * 4 } else { per };
+        let raw = raw_sled(threads, per_thread * 4);
+        let (starts, completes) = engine_runs(threads, per_thread);
+        println!(
+            "{threads:>2} caller(s): raw sled {:>7.0} writes/s | starts {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) | completions {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) = {:.0}% of raw sled",
+            raw.per_sec,
+            starts.per_sec,
+            starts.p50.as_secs_f64() * 1e3,
+            starts.p99.as_secs_f64() * 1e3,
+            completes.per_sec,
+            completes.p50.as_secs_f64() * 1e3,
+            completes.p99.as_secs_f64() * 1e3,
+            100.0 * completes.per_sec / raw.per_sec
+        );
+    }
+    println!("peak memory so far: {:.0} MB", peak_rss_mb());
+    if args.iter().any(|a| a == "--million") || quick {
+        million(quick);
+        println!("peak memory: {:.0} MB", peak_rss_mb());
+    }
+}
