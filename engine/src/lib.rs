@@ -1,22 +1,40 @@
 //! Baton's engine: a pure step function (`core`), the sled store at its edge
 //! (`store`), the staff directory and the clock.
 
+pub mod calendar;
 pub mod clock;
+pub mod config;
 pub mod core;
+pub mod scheduler;
 pub mod staff;
 pub mod store;
+pub mod tokens;
 
 use crate::clock::Clock;
-use crate::core::{Command, InstanceId, TaskId, SYSTEM};
+use crate::core::{Command, Event, InstanceId, TaskId, SYSTEM};
 use crate::store::{Deployed, Options, Outcome, Store, StoreError};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The store and the clock together: what the CLI, the server and the scheduler use.
 pub struct Engine {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// Woken when a command creates a timer, so the scheduler can sleep until the
+    /// earliest one without polling.
+    pub wake: Arc<tokio::sync::Notify>,
+    pub metrics: Metrics,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub instances_started: AtomicU64,
+    pub tasks_completed: AtomicU64,
+    pub timers_fired: AtomicU64,
+    pub deliveries_failed: AtomicU64,
 }
 
 /// One file's result in `deploy_dir`.
@@ -30,6 +48,8 @@ impl Engine {
         Ok(Engine {
             store: Store::open(path, opts)?,
             clock,
+            wake: Arc::new(tokio::sync::Notify::new()),
+            metrics: Metrics::default(),
         })
     }
 
@@ -79,8 +99,39 @@ impl Engine {
             process: process.to_string(),
             data,
         };
-        self.store
-            .execute(None, &cmd, actor, self.clock.now(), idempotency_key)
+        let o = self
+            .store
+            .execute(None, &cmd, actor, self.clock.now(), idempotency_key)?;
+        self.after(&o);
+        Ok(o)
+    }
+
+    /// Count what a command did, and wake the scheduler if it set a timer.
+    fn after(&self, o: &Outcome) {
+        if o.replayed {
+            return;
+        }
+        let mut timers = false;
+        for r in &o.records {
+            match &r.event {
+                Event::Started { .. } => {
+                    self.metrics
+                        .instances_started
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                Event::TaskCompleted { .. } => {
+                    self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed);
+                }
+                Event::TimerSet { .. } => timers = true,
+                _ => {}
+            }
+        }
+        self.metrics
+            .instances_started
+            .fetch_add(o.children.len() as u64, Ordering::Relaxed);
+        if timers || !o.children.is_empty() {
+            self.wake.notify_one();
+        }
     }
 
     /// A command on an existing instance (task commands name their instance).
@@ -147,6 +198,9 @@ impl Engine {
             }
         }
         self.store.durable()?;
+        self.metrics
+            .timers_fired
+            .fetch_add(fired as u64, Ordering::Relaxed);
         Ok(fired)
     }
 }

@@ -3,6 +3,8 @@
 mod check;
 mod fmt;
 mod graph;
+mod http;
+mod serve;
 pub mod staff;
 
 use crate::exit::Code;
@@ -47,6 +49,9 @@ enum Command {
     },
     #[command(flatten)]
     Staff(staff::StaffCommand),
+    /// Run Baton: the HTTP API and the scheduler on the database, with the
+    /// definitions of `--dir` deployed and watched.
+    Serve(serve::ServeArgs),
     /// Draw a process: its steps, transitions, timers, escalations and ends.
     Graph {
         /// A `.flow` file, or the name of a process in `--dir`.
@@ -68,6 +73,7 @@ pub fn run(cli: Cli) -> Code {
         } => check::run(&default_paths(paths), staff.as_deref(), format),
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
+        Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Graph {
             target,
             format,

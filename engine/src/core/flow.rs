@@ -31,6 +31,7 @@ struct DataEnv<'a> {
     data: &'a Data,
     now: DateTime<Utc>,
     zone: chrono_tz::Tz,
+    calendar: &'a crate::calendar::Calendar,
 }
 
 impl Env for DataEnv<'_> {
@@ -42,6 +43,23 @@ impl Env for DataEnv<'_> {
     }
     fn zone(&self) -> chrono_tz::Tz {
         self.zone
+    }
+    /// Calendar time first (months, minutes), then working days and hours on the
+    /// business calendar.
+    fn add(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
+        let plain = Duration {
+            months: d.months,
+            minutes: d.minutes,
+            ..Duration::default()
+        };
+        let mut t = baton_dsl::eval::add_plain(at, &plain, self.zone);
+        if d.working_days != 0 {
+            t = self.calendar.add_working_days(t, d.working_days);
+        }
+        if d.working_minutes != 0 {
+            t = self.calendar.add_working_minutes(t, d.working_minutes);
+        }
+        t
     }
 }
 
@@ -68,6 +86,7 @@ impl<'a> Run<'a> {
             data: &self.inst.data,
             now: self.now,
             zone: self.ctx.zone,
+            calendar: self.ctx.calendar,
         }
     }
 

@@ -420,4 +420,6 @@ pub struct Ctx<'a> {
     pub zone: chrono_tz::Tz,
     /// People with the admin role may cancel, reassign and update any instance.
     pub admin_role: &'a str,
+    /// Working time (`4 working hours`) is counted against this calendar.
+    pub calendar: &'a crate::calendar::Calendar,
 }

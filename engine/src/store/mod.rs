@@ -3,12 +3,14 @@
 
 mod durability;
 pub mod keys;
+mod outbox;
 mod query;
 mod txn;
 mod verify;
 
+pub use outbox::Attempt;
 pub use query::{InstancePage, Page};
-pub use txn::Outcome;
+pub use txn::{Delivery, OutboxRecord, Outcome};
 
 use crate::core::{Instance, InstanceId, Rejection};
 use crate::staff::Directory;
@@ -81,6 +83,10 @@ pub(crate) struct Trees {
     pub timers: sled::Tree,
     pub outbox: sled::Tree,
     pub idempotency: sled::Tree,
+    /// Each person's notifications: (person, message id).
+    pub inbox: sled::Tree,
+    /// Webhook deliveries waiting for their next attempt: (due time, message id).
+    pub retries: sled::Tree,
 }
 
 impl Trees {
@@ -112,6 +118,7 @@ pub struct Store {
     directory: RwLock<Arc<Directory>>,
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
+    pub calendar: crate::calendar::Calendar,
     /// Ids for new instances and outbox messages. One process owns the database, so
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; an aborted transaction only leaves a gap.
@@ -131,6 +138,7 @@ fn last_u64(tree: &sled::Tree) -> Result<u64, StoreError> {
 pub struct Options {
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
+    pub calendar: crate::calendar::CalendarConfig,
     /// sled's page cache; the default is sled's.
     pub cache_bytes: Option<u64>,
 }
@@ -140,6 +148,7 @@ impl Default for Options {
         Options {
             zone: chrono_tz::UTC,
             admin_role: "admin".into(),
+            calendar: crate::calendar::CalendarConfig::default(),
             cache_bytes: None,
         }
     }
@@ -172,6 +181,8 @@ impl Store {
             timers: db.open_tree("timers")?,
             outbox: db.open_tree("outbox")?,
             idempotency: db.open_tree("idempotency")?,
+            inbox: db.open_tree("inbox")?,
+            retries: db.open_tree("delivery_retries")?,
         };
         match t.meta.get("schema_version")? {
             None => {
@@ -206,6 +217,8 @@ impl Store {
             }
             latest.insert(name, version);
         }
+        let calendar = crate::calendar::Calendar::new(opts.zone, &opts.calendar)
+            .map_err(|e| StoreError::Storage(format!("calendar: {e}")))?;
         let next_instance = AtomicU64::new(last_u64(&t.instances)? + 1);
         let next_message = AtomicU64::new(last_u64(&t.outbox)? + 1);
         Ok(Store {
@@ -219,6 +232,7 @@ impl Store {
             directory: RwLock::new(Arc::new(directory)),
             zone: opts.zone,
             admin_role: opts.admin_role,
+            calendar,
         })
     }
 
@@ -410,6 +424,12 @@ impl Store {
             .get(keys::instance(id))?
             .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
         decode(&b)
+    }
+
+    /// A tree of its own for a module beside the store (the API's tokens), in the
+    /// same database, so that it is backed up and made durable with everything else.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(name)?)
     }
 
     pub fn size_on_disk(&self) -> u64 {

@@ -136,6 +136,7 @@ impl Store {
             directory: &dir,
             zone: self.zone,
             admin_role: &self.admin_role,
+            calendar: &self.calendar,
         };
         // Idempotency keys belong to the person who sent them.
         let idem = idempotency_key.map(|k| {

@@ -1,0 +1,98 @@
+//! The company's configuration (`processes/baton.ron`): time zone, business calendar,
+//! webhooks per channel, delivery retries. Every field has a default, so a missing
+//! file means a standard Monday-to-Friday calendar in the machine's zone.
+
+use crate::calendar::CalendarConfig;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// IANA zone name; `None` means this machine's zone.
+    pub zone: Option<String>,
+    pub calendar: CalendarConfig,
+    /// Channel (`sms`, `email`, `*` for every message) -> URL that receives a POST.
+    pub webhooks: BTreeMap<String, String>,
+    pub delivery: DeliveryConfig,
+    pub admin_role: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            zone: None,
+            calendar: CalendarConfig::default(),
+            webhooks: BTreeMap::new(),
+            delivery: DeliveryConfig::default(),
+            admin_role: "admin".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DeliveryConfig {
+    /// Attempts before a webhook delivery is marked failed.
+    pub max_attempts: u32,
+    /// First retry after this many seconds, doubling up to `max_backoff_secs`.
+    pub first_backoff_secs: u64,
+    pub max_backoff_secs: u64,
+    pub timeout_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            max_attempts: 8,
+            first_backoff_secs: 2,
+            max_backoff_secs: 600,
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl Config {
+    pub fn from_ron(text: &str) -> Result<Config, String> {
+        ron::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The configured zone, else the machine's, else UTC.
+    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
+        let name = match &self.zone {
+            Some(z) => z.clone(),
+            None => iana_time_zone::get_timezone().unwrap_or_else(|_| "UTC".into()),
+        };
+        name.parse()
+            .map_err(|_| format!("unknown time zone `{name}`"))
+    }
+
+    pub fn options(&self) -> Result<crate::store::Options, String> {
+        Ok(crate::store::Options {
+            zone: self.zone()?,
+            admin_role: self.admin_role.clone(),
+            calendar: self.calendar.clone(),
+            cache_bytes: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_partial_file_keeps_the_defaults() {
+        let c = Config::from_ron(
+            r#"(zone: Some("Asia/Shanghai"), webhooks: {"sms": "http://127.0.0.1:9/sms"})"#,
+        )
+        .expect("parses");
+        assert_eq!(c.zone().unwrap(), chrono_tz::Asia::Shanghai);
+        assert_eq!(c.delivery.max_attempts, 8);
+        assert_eq!(c.calendar.rest_days, ["Sat", "Sun"]);
+        assert!(Config::from_ron("(zone: Some(\"Mars/Base\"))")
+            .unwrap()
+            .zone()
+            .is_err());
+    }
+}

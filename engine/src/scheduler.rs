@@ -1,0 +1,390 @@
+//! The daemon: fires due timers, starts scheduled instances, and hands messages on
+//! (inboxes, log, webhooks). It sleeps until the earliest thing it has to do, or
+//! until a command creates something earlier; time comes only from the clock.
+//!
+//! Exactly once: a timer is removed in the transaction that applies it, and a
+//! scheduled start carries an idempotency key made of its schedule and occurrence,
+//! so neither a crash nor a restart can do the same thing twice.
+
+use crate::config::DeliveryConfig;
+use crate::core::{Command, SYSTEM};
+use crate::store::{keys, Attempt, Delivery, StoreError};
+use crate::Engine;
+use baton_dsl::model::CatchUp;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// A scheduled start found late by more than this counts as missed (downtime), and
+/// follows the schedule's catch-up policy.
+const GRACE: chrono::Duration = chrono::Duration::seconds(60);
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tick {
+    pub fired: usize,
+    pub started: usize,
+    pub handed_on: usize,
+    /// When there is next something to do (a timer, a schedule, a retry).
+    pub next: Option<DateTime<Utc>>,
+}
+
+fn watermark_key(process: &str, i: usize) -> Vec<u8> {
+    let mut k = b"schedule\0".to_vec();
+    k.extend_from_slice(&keys::name_prefix(process));
+    k.extend_from_slice(&(i as u32).to_be_bytes());
+    k
+}
+
+impl Engine {
+    fn watermark(&self, process: &str, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .store
+            .t
+            .meta
+            .get(watermark_key(process, i))?
+            .and_then(|b| keys::millis_from(&b)))
+    }
+
+    /// Start the scheduled instances that are due, following each schedule's
+    /// catch-up policy for occurrences missed while the daemon was down. Returns
+    /// the number of instances started and the next occurrence of any schedule.
+    pub fn run_schedules(&self) -> Result<(usize, Option<DateTime<Utc>>), StoreError> {
+        let now = self.clock.now();
+        let mut started = 0;
+        let mut next: Option<DateTime<Utc>> = None;
+        for (name, version) in self.store.process_names() {
+            let def = self.store.definition(&name, version)?;
+            for (i, s) in def.schedules.iter().enumerate() {
+                let Ok(cron) = cron::Schedule::from_str(&s.cron) else {
+                    continue;
+                };
+                let zone: chrono_tz::Tz = s
+                    .zone
+                    .as_deref()
+                    .and_then(|z| z.parse().ok())
+                    .unwrap_or(self.store.zone);
+                let Some(mark) = self.watermark(&name, i)? else {
+                    // First sight of this schedule: it starts counting now, with no
+                    // catch-up for times before it was deployed.
+                    self.store
+                        .t
+                        .meta
+                        .insert(watermark_key(&name, i), &keys::millis(now))?;
+                    next = min_opt(
+                        next,
+                        cron.after(&now.with_timezone(&zone))
+                            .next()
+                            .map(|t| t.with_timezone(&Utc)),
+                    );
+                    continue;
+                };
+                let due: Vec<DateTime<Utc>> = cron
+                    .after(&mark.with_timezone(&zone))
+                    .map(|t| t.with_timezone(&Utc))
+                    .take_while(|t| *t <= now)
+                    .take(10_000)
+                    .collect();
+                let chosen: Vec<DateTime<Utc>> = match s.catch_up {
+                    CatchUp::All => due.clone(),
+                    CatchUp::Once => due.last().copied().into_iter().collect(),
+                    CatchUp::Skip => due.iter().copied().filter(|t| now - *t <= GRACE).collect(),
+                };
+                for occ in &chosen {
+                    started += self.start_occurrence(&name, i, *occ, s.for_each_role.as_deref())?;
+                }
+                if let Some(last) = due.last() {
+                    self.store.durable()?;
+                    self.store
+                        .t
+                        .meta
+                        .insert(watermark_key(&name, i), &keys::millis(*last))?;
+                }
+                let from = due.last().copied().unwrap_or(mark).max(mark);
+                next = min_opt(
+                    next,
+                    cron.after(&from.with_timezone(&zone))
+                        .next()
+                        .map(|t| t.with_timezone(&Utc)),
+                );
+            }
+        }
+        if started > 0 {
+            self.store.durable()?;
+        }
+        Ok((started, next))
+    }
+
+    fn start_occurrence(
+        &self,
+        process: &str,
+        i: usize,
+        occ: DateTime<Utc>,
+        role: Option<&str>,
+    ) -> Result<usize, StoreError> {
+        let people: Vec<Option<String>> = match role {
+            Some(r) => self
+                .store
+                .directory()
+                .with_role(r)
+                .map(|p| Some(p.id.clone()))
+                .collect(),
+            None => vec![None],
+        };
+        let mut n = 0;
+        for p in people {
+            let mut data = serde_json::Map::new();
+            if let Some(p) = &p {
+                data.insert("subject".into(), serde_json::Value::String(p.clone()));
+            }
+            let key = format!(
+                "schedule:{process}:{i}:{}:{}",
+                occ.timestamp(),
+                p.as_deref().unwrap_or("-")
+            );
+            let cmd = Command::Start {
+                process: process.to_string(),
+                data,
+            };
+            match self
+                .store
+                .execute_unflushed(None, &cmd, SYSTEM, self.clock.now(), Some(&key))
+            {
+                Ok(o) if !o.replayed => {
+                    n += 1;
+                    self.metrics
+                        .instances_started
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+                // A start its definition refuses (a `require` that fails today) is
+                // not retried: log it and go on with the others.
+                Err(StoreError::Rejected(r)) => {
+                    tracing::warn!(process, occurrence = %occ, person = ?p, "scheduled start refused: {r}");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Hand new outbox messages on: the log always, people's inboxes, and the retry
+    /// queue of each webhook that wants the message's channel.
+    pub fn hand_on_messages(
+        &self,
+        webhooks: &BTreeMap<String, String>,
+    ) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let mut n = 0;
+        loop {
+            let batch = self.store.undelivered(512)?;
+            if batch.is_empty() {
+                break;
+            }
+            for rec in batch {
+                tracing::info!(
+                    message = rec.id,
+                    instance = rec.instance,
+                    kind = ?rec.message.kind,
+                    to = ?rec.message.to,
+                    channel = ?rec.message.channel,
+                    "{}",
+                    rec.message.text
+                );
+                let mut urls: Vec<String> = Vec::new();
+                if let Some(c) = &rec.message.channel {
+                    urls.extend(webhooks.get(c).cloned());
+                }
+                urls.extend(webhooks.get("*").cloned());
+                self.store.hand_on(&rec, &urls, now)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Everything due now, in one pass: timers first (in due order), then scheduled
+    /// starts, then messages. Returns when there is next something to do.
+    pub fn tick(&self, webhooks: &BTreeMap<String, String>) -> Result<Tick, StoreError> {
+        let fired = self.fire_due()?;
+        let (started, next_schedule) = self.run_schedules()?;
+        // Timers the starts created may already be due.
+        let fired = fired + self.fire_due()?;
+        let handed_on = self.hand_on_messages(webhooks)?;
+        let next = min_opt(
+            min_opt(self.store.next_timer()?, next_schedule),
+            self.store.next_attempt()?,
+        );
+        Ok(Tick {
+            fired,
+            started,
+            handed_on,
+            next,
+        })
+    }
+}
+
+fn min_opt(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// The JSON a webhook receives. `id` is stable across retries, for deduplication.
+#[derive(Debug, serde::Serialize)]
+struct WebhookBody<'a> {
+    id: u64,
+    instance: u64,
+    kind: &'a crate::core::MessageKind,
+    to: &'a [String],
+    channel: Option<&'a str>,
+    text: &'a str,
+    at: DateTime<Utc>,
+}
+
+async fn post(client: &reqwest::Client, engine: &Engine, a: &Attempt) -> Result<(), String> {
+    let Some(rec) = engine.store.message(a.message).map_err(|e| e.to_string())? else {
+        return Ok(());
+    };
+    let body = WebhookBody {
+        id: rec.id,
+        instance: rec.instance,
+        kind: &rec.message.kind,
+        to: &rec.message.to,
+        channel: rec.message.channel.as_deref(),
+        text: &rec.message.text,
+        at: rec.at,
+    };
+    let res = client
+        .post(&a.url)
+        .header("Idempotency-Key", format!("baton-message-{}", rec.id))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("HTTP {}", res.status()))
+    }
+}
+
+/// One webhook attempt: sent, or rescheduled with exponential back-off, or failed
+/// for good after the last attempt. Runs in its own task: a dead webhook never holds
+/// up the engine or other deliveries.
+async fn attempt(
+    engine: Arc<Engine>,
+    client: reqwest::Client,
+    cfg: DeliveryConfig,
+    mut a: Attempt,
+) {
+    let result = post(&client, &engine, &a).await;
+    a.attempts += 1;
+    let outcome = match result {
+        Ok(()) => engine
+            .store
+            .set_delivery(a.message, Delivery::Sent, a.attempts),
+        Err(reason) if a.attempts >= cfg.max_attempts => {
+            engine
+                .metrics
+                .deliveries_failed
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(message = a.message, url = %a.url, "delivery failed for good: {reason}");
+            engine
+                .store
+                .set_delivery(a.message, Delivery::Failed(reason), a.attempts)
+        }
+        Err(reason) => {
+            let backoff = cfg
+                .first_backoff_secs
+                .saturating_mul(1u64 << (a.attempts - 1).min(30))
+                .min(cfg.max_backoff_secs);
+            a.due = engine.clock.now() + chrono::Duration::seconds(backoff as i64);
+            tracing::info!(message = a.message, url = %a.url, attempt = a.attempts, "delivery failed ({reason}); retry in {backoff}s");
+            engine
+                .store
+                .set_delivery(a.message, Delivery::Pending, a.attempts)
+                .and_then(|_| engine.store.retry_at(&a))
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!("recording a delivery: {e}");
+    }
+    engine.wake.notify_one();
+}
+
+pub struct SchedulerConfig {
+    pub webhooks: BTreeMap<String, String>,
+    pub delivery: DeliveryConfig,
+}
+
+/// Run until `shutdown` resolves. A tick in progress finishes first, so nothing is
+/// left half-applied (each timer is its own transaction anyway).
+pub async fn run(
+    engine: Arc<Engine>,
+    cfg: SchedulerConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(cfg.delivery.timeout_secs))
+        .build()
+        .unwrap_or_default();
+    let webhooks = Arc::new(cfg.webhooks);
+    tokio::pin!(shutdown);
+    loop {
+        let e = engine.clone();
+        let hooks = webhooks.clone();
+        let tick = tokio::task::spawn_blocking(move || e.tick(&hooks)).await;
+        let next = match tick {
+            Ok(Ok(t)) => {
+                if t.fired + t.started + t.handed_on > 0 {
+                    tracing::info!(
+                        fired = t.fired,
+                        started = t.started,
+                        messages = t.handed_on,
+                        "scheduler tick"
+                    );
+                }
+                t.next
+            }
+            Ok(Err(e)) => {
+                tracing::error!("scheduler: {e}");
+                Some(engine.clock.now() + chrono::Duration::seconds(1))
+            }
+            Err(e) => {
+                tracing::error!("scheduler task: {e}");
+                Some(engine.clock.now() + chrono::Duration::seconds(1))
+            }
+        };
+        // Webhook attempts that are due go out in their own tasks.
+        match engine.store.due_attempts(engine.clock.now(), 256) {
+            Ok(due) => {
+                for a in due {
+                    tokio::spawn(attempt(
+                        engine.clone(),
+                        client.clone(),
+                        cfg.delivery.clone(),
+                        a,
+                    ));
+                }
+            }
+            Err(e) => tracing::error!("delivery queue: {e}"),
+        }
+        let sleep = match next {
+            Some(t) => engine.clock.sleep_until(t),
+            // Nothing pending: sleep until something is created.
+            None => Box::pin(std::future::pending()),
+        };
+        tokio::select! {
+            _ = sleep => {}
+            _ = engine.wake.notified() => {}
+            _ = &mut shutdown => {
+                tracing::info!("scheduler stopped");
+                return;
+            }
+        }
+    }
+}

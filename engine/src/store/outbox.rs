@@ -1,0 +1,148 @@
+//! The outbox after the fact: handing messages to people's inboxes, and the state of
+//! each delivery (pending, sent, failed with its reason).
+
+use super::txn::{Delivery, OutboxRecord};
+use super::{decode, encode, keys, Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A webhook delivery waiting for its next attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub message: u64,
+    pub url: String,
+    pub attempts: u32,
+    pub due: DateTime<Utc>,
+}
+
+fn retry_key(due: DateTime<Utc>, message: u64) -> [u8; 16] {
+    let mut k = [0u8; 16];
+    k[..8].copy_from_slice(&keys::millis(due));
+    k[8..].copy_from_slice(&message.to_be_bytes());
+    k
+}
+
+impl Store {
+    /// Messages not yet handed on, after the delivery cursor.
+    pub fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let cursor = match self.t.meta.get("delivery_cursor")? {
+            Some(b) => u64::from_be_bytes(b.as_ref().try_into().unwrap_or([0; 8])),
+            None => 0,
+        };
+        self.outbox(cursor, limit)
+    }
+
+    /// Hand a message on: into each recipient's inbox, and for webhooks into the retry
+    /// queue; then move the cursor past it. One batch per tree, each atomic; a crash
+    /// in between hands the message on again, which the inbox key makes harmless.
+    pub fn hand_on(
+        &self,
+        rec: &OutboxRecord,
+        webhooks: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut inbox = sled::Batch::default();
+        let dir = self.directory();
+        for p in &rec.message.to {
+            if dir.person(p).is_some() {
+                let mut k = keys::name_prefix(p);
+                k.extend_from_slice(&rec.id.to_be_bytes());
+                inbox.insert(k, &[]);
+            }
+        }
+        self.t.inbox.apply_batch(inbox)?;
+        for url in webhooks {
+            let a = Attempt {
+                message: rec.id,
+                url: url.clone(),
+                attempts: 0,
+                due: now,
+            };
+            self.t.retries.insert(retry_key(now, rec.id), encode(&a))?;
+        }
+        if webhooks.is_empty() {
+            self.set_delivery(rec.id, Delivery::Sent, 0)?;
+        }
+        self.t
+            .meta
+            .insert("delivery_cursor", &rec.id.to_be_bytes())?;
+        Ok(())
+    }
+
+    pub fn set_delivery(&self, id: u64, state: Delivery, attempts: u32) -> Result<(), StoreError> {
+        let key = id.to_be_bytes();
+        if let Some(b) = self.t.outbox.get(key)? {
+            let mut rec: OutboxRecord = decode(&b)?;
+            rec.state = state;
+            rec.attempts = attempts;
+            self.t.outbox.insert(key, encode(&rec))?;
+        }
+        Ok(())
+    }
+
+    pub fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
+        match self.t.outbox.get(id.to_be_bytes())? {
+            Some(b) => Ok(Some(decode(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Webhook deliveries due by `now`, earliest first (removed from the queue; the
+    /// caller reschedules or settles each).
+    pub fn due_attempts(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let end = retry_key(now, u64::MAX);
+        let mut out = Vec::new();
+        for kv in self.t.retries.range(..=end.to_vec()) {
+            let (k, v) = kv?;
+            self.t.retries.remove(k)?;
+            out.push(decode(&v)?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
+        self.t
+            .retries
+            .insert(retry_key(a.due, a.message), encode(a))?;
+        Ok(())
+    }
+
+    pub fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(match self.t.retries.first()? {
+            Some((k, _)) => keys::millis_from(&k),
+            None => None,
+        })
+    }
+
+    /// A person's notifications, newest last, after message id `after`.
+    pub fn inbox(
+        &self,
+        person: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut start = keys::name_prefix(person);
+        start.extend_from_slice(&(after + 1).to_be_bytes());
+        let mut end = keys::name_prefix(person);
+        end.extend_from_slice(&[0xff; 8]);
+        let mut out = Vec::new();
+        for kv in self.t.inbox.range(start..=end) {
+            let (k, _) = kv?;
+            let id = u64::from_be_bytes(k[k.len() - 8..].try_into().unwrap_or([0; 8]));
+            if let Some(m) = self.message(id)? {
+                out.push(m);
+            }
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,234 @@
+//! Bearer tokens for the HTTP API. A token is shown once, when it is issued; the
+//! database keeps only its SHA-256 hash, so a copy of the database gives nobody a
+//! way in. Tokens are 256 random bits, so a plain (unsalted, fast) hash is enough:
+//! there is nothing to guess that a slow hash would protect.
+//!
+//! One tree, two kinds of key, written together in one transaction:
+//! `h` + hash -> the token's record, and `p` + person + 0 + hash -> nothing, so that
+//! revoking a person's tokens reads a key range instead of every token.
+
+use crate::core::Rejection;
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Every token starts with this, so that `revoke` tells a token from a person id
+/// and a leaked token is easy to recognise in logs and secret scanners.
+pub const PREFIX: &str = "baton_";
+
+const TREE: &str = "tokens";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub person: String,
+    pub issued_at: DateTime<Utc>,
+}
+
+fn hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn hash_key(h: &[u8; 32]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(33);
+    k.push(b'h');
+    k.extend_from_slice(h);
+    k
+}
+
+fn person_prefix(person: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(person.len() + 2);
+    k.push(b'p');
+    k.extend_from_slice(person.as_bytes());
+    k.push(0);
+    k
+}
+
+fn person_key(person: &str, h: &[u8; 32]) -> Vec<u8> {
+    let mut k = person_prefix(person);
+    k.extend_from_slice(h);
+    k
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn encode(r: &TokenRecord) -> Vec<u8> {
+    postcard::to_allocvec(r).expect("in-memory values always serialize")
+}
+
+fn storage(e: impl std::fmt::Debug) -> StoreError {
+    StoreError::Storage(format!("tokens: {e:?}"))
+}
+
+/// Issue a new token for a person of the staff directory. The returned string is the
+/// only copy of the token: print it once.
+pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, StoreError> {
+    if store.directory().person(person).is_none() {
+        return Err(
+            Rejection::NotFound(format!("no person `{person}` in the staff directory")).into(),
+        );
+    }
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| StoreError::Storage(format!("random: {e}")))?;
+    let token = format!("{PREFIX}{}", hex(&secret));
+    let h = hash(&token);
+    let rec = encode(&TokenRecord {
+        person: person.to_string(),
+        issued_at: now,
+    });
+    let tree = store.tree(TREE)?;
+    tree.transaction(|t| {
+        t.insert(hash_key(&h), rec.clone())?;
+        t.insert(person_key(person, &h), &[])?;
+        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+    })
+    .map_err(storage)?;
+    store.durable()?;
+    Ok(token)
+}
+
+/// The person a token belongs to, or `None` for an unknown or revoked token.
+pub fn verify(store: &Store, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+    if !token.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    let tree = store.tree(TREE)?;
+    match tree.get(hash_key(&hash(token)))? {
+        Some(b) => {
+            Ok(Some(postcard::from_bytes(&b).map_err(|e| {
+                StoreError::Storage(format!("tokens: {e}"))
+            })?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Revoke one token (given as the token itself) or every token of a person (given
+/// as their id). Returns how many tokens were revoked.
+pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError> {
+    let tree = store.tree(TREE)?;
+    let hashes: Vec<(String, [u8; 32])> = if token_or_person.starts_with(PREFIX) {
+        let h = hash(token_or_person);
+        match verify(store, token_or_person)? {
+            Some(rec) => vec![(rec.person, h)],
+            None => vec![],
+        }
+    } else {
+        let prefix = person_prefix(token_or_person);
+        let mut v = Vec::new();
+        for kv in tree.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            if let Ok(h) = <[u8; 32]>::try_from(&k[prefix.len()..]) {
+                v.push((token_or_person.to_string(), h));
+            }
+        }
+        v
+    };
+    if hashes.is_empty() {
+        return Ok(0);
+    }
+    tree.transaction(|t| {
+        for (person, h) in &hashes {
+            t.remove(hash_key(h))?;
+            t.remove(person_key(person, h))?;
+        }
+        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+    })
+    .map_err(storage)?;
+    store.durable()?;
+    Ok(hashes.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staff::{Department, Directory, Person};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path(), Default::default()).expect("open");
+        let person = |id: &str| Person {
+            id: id.into(),
+            name: id.into(),
+            department: "d".into(),
+            roles: vec![],
+            supervisor: None,
+        };
+        store
+            .set_directory(Directory::new(
+                vec![Department {
+                    id: "d".into(),
+                    name: "D".into(),
+                    head: "ann".into(),
+                }],
+                vec![person("ann"), person("bob")],
+            ))
+            .expect("directory");
+        (dir, store)
+    }
+
+    #[test]
+    fn issued_tokens_verify_and_only_their_hash_is_kept() {
+        let (dir, store) = store();
+        let now = Utc::now();
+        let t = issue(&store, "ann", now).expect("issue");
+        assert!(t.starts_with(PREFIX) && t.len() == PREFIX.len() + 64, "{t}");
+        assert_eq!(
+            verify(&store, &t).expect("verify").map(|r| r.person),
+            Some("ann".into())
+        );
+        assert_eq!(verify(&store, "baton_nope").expect("verify"), None);
+        assert_eq!(verify(&store, "").expect("verify"), None);
+        drop(store);
+        // The secret part of the token appears nowhere on disk.
+        let secret = t[PREFIX.len()..].as_bytes().to_vec();
+        for f in walk(dir.path()) {
+            let bytes = std::fs::read(&f).unwrap_or_default();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+                "{} holds the token",
+                f.display()
+            );
+        }
+    }
+
+    fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn revoke_by_token_or_by_person() {
+        let (_dir, store) = store();
+        let now = Utc::now();
+        let a1 = issue(&store, "ann", now).expect("issue");
+        let a2 = issue(&store, "ann", now).expect("issue");
+        let b = issue(&store, "bob", now).expect("issue");
+        assert_eq!(revoke(&store, &a1).expect("revoke"), 1);
+        assert_eq!(verify(&store, &a1).expect("verify"), None);
+        assert!(verify(&store, &a2).expect("verify").is_some());
+        assert_eq!(revoke(&store, "ann").expect("revoke"), 1);
+        assert_eq!(verify(&store, &a2).expect("verify"), None);
+        assert!(verify(&store, &b).expect("verify").is_some());
+        assert_eq!(revoke(&store, "ann").expect("revoke"), 0);
+    }
+
+    #[test]
+    fn only_people_of_the_directory_get_tokens() {
+        let (_dir, store) = store();
+        assert!(matches!(
+            issue(&store, "ghost", Utc::now()),
+            Err(StoreError::Rejected(Rejection::NotFound(_)))
+        ));
+    }
+}
