@@ -26,6 +26,8 @@ pub struct Engine {
     /// earliest one without polling.
     pub wake: Arc<tokio::sync::Notify>,
     pub metrics: Metrics,
+    /// Counts the scheduler's passes; tests wait on it instead of on real time.
+    pub ticks: tokio::sync::watch::Sender<u64>,
 }
 
 /// Counters for `/metrics`.
@@ -50,6 +52,7 @@ impl Engine {
             clock,
             wake: Arc::new(tokio::sync::Notify::new()),
             metrics: Metrics::default(),
+            ticks: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -106,7 +109,8 @@ impl Engine {
         Ok(o)
     }
 
-    /// Count what a command did, and wake the scheduler if it set a timer.
+    /// Count what a command did, and wake the scheduler if it set a timer or
+    /// queued a message.
     fn after(&self, o: &Outcome) {
         if o.replayed {
             return;
@@ -122,7 +126,8 @@ impl Engine {
                 Event::TaskCompleted { .. } => {
                     self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed);
                 }
-                Event::TimerSet { .. } => timers = true,
+                // A new timer may be the earliest; a new message should go out now.
+                Event::TimerSet { .. } | Event::MessageQueued { .. } => timers = true,
                 _ => {}
             }
         }
@@ -142,13 +147,15 @@ impl Engine {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        self.store.execute(
+        let o = self.store.execute(
             Some(instance),
             &cmd,
             actor,
             self.clock.now(),
             idempotency_key,
-        )
+        )?;
+        self.after(&o);
+        Ok(o)
     }
 
     pub fn claim(&self, task: TaskId, actor: &str) -> Result<Outcome, StoreError> {

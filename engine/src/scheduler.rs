@@ -284,18 +284,14 @@ async fn attempt(
     let result = post(&client, &engine, &a).await;
     a.attempts += 1;
     let outcome = match result {
-        Ok(()) => engine
-            .store
-            .set_delivery(a.message, Delivery::Sent, a.attempts),
+        Ok(()) => engine.store.set_delivery(&a, Delivery::Sent),
         Err(reason) if a.attempts >= cfg.max_attempts => {
             engine
                 .metrics
                 .deliveries_failed
                 .fetch_add(1, Ordering::Relaxed);
             tracing::warn!(message = a.message, url = %a.url, "delivery failed for good: {reason}");
-            engine
-                .store
-                .set_delivery(a.message, Delivery::Failed(reason), a.attempts)
+            engine.store.set_delivery(&a, Delivery::Failed(reason))
         }
         Err(reason) => {
             let backoff = cfg
@@ -306,7 +302,7 @@ async fn attempt(
             tracing::info!(message = a.message, url = %a.url, attempt = a.attempts, "delivery failed ({reason}); retry in {backoff}s");
             engine
                 .store
-                .set_delivery(a.message, Delivery::Pending, a.attempts)
+                .set_delivery(&a, Delivery::Pending)
                 .and_then(|_| engine.store.retry_at(&a))
         }
     };
@@ -359,6 +355,7 @@ pub async fn run(
                 Some(engine.clock.now() + chrono::Duration::seconds(1))
             }
         };
+        engine.ticks.send_modify(|n| *n += 1);
         // Webhook attempts that are due go out in their own tasks.
         match engine.store.due_attempts(engine.clock.now(), 256) {
             Ok(due) => {

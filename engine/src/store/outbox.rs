@@ -10,15 +10,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     pub message: u64,
+    /// Which of the message's webhooks.
+    pub slot: u32,
     pub url: String,
     pub attempts: u32,
     pub due: DateTime<Utc>,
 }
 
-fn retry_key(due: DateTime<Utc>, message: u64) -> [u8; 16] {
-    let mut k = [0u8; 16];
+fn retry_key(due: DateTime<Utc>, message: u64, slot: u32) -> [u8; 20] {
+    let mut k = [0u8; 20];
     k[..8].copy_from_slice(&keys::millis(due));
-    k[8..].copy_from_slice(&message.to_be_bytes());
+    k[8..16].copy_from_slice(&message.to_be_bytes());
+    k[16..].copy_from_slice(&slot.to_be_bytes());
     k
 }
 
@@ -51,17 +54,34 @@ impl Store {
             }
         }
         self.t.inbox.apply_batch(inbox)?;
-        for url in webhooks {
+        let mut updated = rec.clone();
+        updated.webhooks = webhooks
+            .iter()
+            .map(|url| super::txn::WebhookDelivery {
+                url: url.clone(),
+                state: Delivery::Pending,
+                attempts: 0,
+            })
+            .collect();
+        updated.state = if webhooks.is_empty() {
+            Delivery::Sent
+        } else {
+            Delivery::Pending
+        };
+        self.t
+            .outbox
+            .insert(rec.id.to_be_bytes(), encode(&updated))?;
+        for (slot, url) in webhooks.iter().enumerate() {
             let a = Attempt {
                 message: rec.id,
+                slot: slot as u32,
                 url: url.clone(),
                 attempts: 0,
                 due: now,
             };
-            self.t.retries.insert(retry_key(now, rec.id), encode(&a))?;
-        }
-        if webhooks.is_empty() {
-            self.set_delivery(rec.id, Delivery::Sent, 0)?;
+            self.t
+                .retries
+                .insert(retry_key(now, rec.id, slot as u32), encode(&a))?;
         }
         self.t
             .meta
@@ -69,12 +89,26 @@ impl Store {
         Ok(())
     }
 
-    pub fn set_delivery(&self, id: u64, state: Delivery, attempts: u32) -> Result<(), StoreError> {
-        let key = id.to_be_bytes();
+    /// Record one webhook's state for a message, and the message's overall state.
+    pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
+        let key = a.message.to_be_bytes();
         if let Some(b) = self.t.outbox.get(key)? {
             let mut rec: OutboxRecord = decode(&b)?;
-            rec.state = state;
-            rec.attempts = attempts;
+            if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
+                w.state = state;
+                w.attempts = a.attempts;
+            }
+            rec.state = if let Some(f) = rec
+                .webhooks
+                .iter()
+                .find(|w| matches!(w.state, Delivery::Failed(_)))
+            {
+                f.state.clone()
+            } else if rec.webhooks.iter().any(|w| w.state == Delivery::Pending) {
+                Delivery::Pending
+            } else {
+                Delivery::Sent
+            };
             self.t.outbox.insert(key, encode(&rec))?;
         }
         Ok(())
@@ -94,7 +128,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Attempt>, StoreError> {
-        let end = retry_key(now, u64::MAX);
+        let end = retry_key(now, u64::MAX, u32::MAX);
         let mut out = Vec::new();
         for kv in self.t.retries.range(..=end.to_vec()) {
             let (k, v) = kv?;
@@ -110,7 +144,7 @@ impl Store {
     pub fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
         self.t
             .retries
-            .insert(retry_key(a.due, a.message), encode(a))?;
+            .insert(retry_key(a.due, a.message, a.slot), encode(a))?;
         Ok(())
     }
 

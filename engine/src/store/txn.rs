@@ -54,6 +54,16 @@ pub struct OutboxRecord {
     pub instance: InstanceId,
     pub at: DateTime<Utc>,
     pub message: Message,
+    /// Overall: failed if any webhook failed for good, pending while any is still
+    /// trying, else sent.
+    pub state: Delivery,
+    /// Each webhook the message goes to, with its own state and attempts.
+    pub webhooks: Vec<WebhookDelivery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub url: String,
     pub state: Delivery,
     pub attempts: u32,
 }
@@ -372,7 +382,7 @@ fn write(
                     at: now,
                     message: message.clone(),
                     state: Delivery::Pending,
-                    attempts: 0,
+                    webhooks: Vec::new(),
                 };
                 tx[OUTBOX].insert(&id.to_be_bytes(), encode(&rec))?;
             }
