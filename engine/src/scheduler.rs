@@ -373,7 +373,10 @@ pub async fn run(
         let sleep = match next {
             Some(t) => engine.clock.sleep_until(t),
             // Nothing pending: sleep until something is created.
-            None => Box::pin(std::future::pending()),
+            None => {
+                tracing::info!("nothing pending; sleeping until something is created");
+                Box::pin(std::future::pending())
+            }
         };
         tokio::select! {
             _ = sleep => {}
