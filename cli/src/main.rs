@@ -1,6 +1,7 @@
 //! `baton`: the one binary. Each subcommand lives in `cmd/`; this file only parses
 //! arguments and turns a command's outcome into an exit code (see `exit`).
 
+mod client;
 mod cmd;
 mod exit;
 mod files;

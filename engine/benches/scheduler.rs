@@ -232,7 +232,7 @@ fn main() {
                 let _ = rx.await;
             },
         ));
-        let worker = {
+        {
             let (e, stop) = (e.clone(), stop.clone());
             let completed = &completed;
             std::thread::scope(|s| {
@@ -262,7 +262,6 @@ fn main() {
                 stop.store(true, Ordering::Relaxed);
             });
         };
-        let _ = worker;
         let _ = tx.send(());
         let _ = sched.await;
     });

@@ -16,6 +16,8 @@ pub struct Config {
     pub webhooks: BTreeMap<String, String>,
     pub delivery: DeliveryConfig,
     pub admin_role: String,
+    /// `fsync` after each group commit: survive a power cut, not only a crash.
+    pub fsync: bool,
 }
 
 impl Default for Config {
@@ -26,6 +28,7 @@ impl Default for Config {
             webhooks: BTreeMap::new(),
             delivery: DeliveryConfig::default(),
             admin_role: "admin".into(),
+            fsync: false,
         }
     }
 }
@@ -73,6 +76,7 @@ impl Config {
             admin_role: self.admin_role.clone(),
             calendar: self.calendar.clone(),
             cache_bytes: None,
+            fsync: self.fsync,
         })
     }
 }

@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(verify(&store, "").expect("verify"), None);
         drop(store);
         // The secret part of the token appears nowhere on disk.
-        let secret = t[PREFIX.len()..].as_bytes().to_vec();
+        let secret = t.as_bytes()[PREFIX.len()..].to_vec();
         for f in walk(dir.path()) {
             let bytes = std::fs::read(&f).unwrap_or_default();
             assert!(

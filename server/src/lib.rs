@@ -1,1 +1,168 @@
+//! Baton's HTTP API: axum over the engine. Handlers parse, call the engine and map
+//! the result; the engine holds every business rule, this crate only who is calling
+//! (bearer tokens), what they may read, and HTTP.
+//!
+//! `app(state)` is the whole API as a `Router`, so tests drive it with `oneshot` and
+//! no socket; `serve` runs it on a listener until a shutdown signal.
+//!
+//! ```no_run
+//! # async fn run(engine: baton_engine::Engine) -> std::io::Result<()> {
+//! let state = baton_server::AppState::new(std::sync::Arc::new(engine));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! baton_server::serve(state, listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
 
+pub mod access;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod page;
+mod routes;
+
+pub use routes::inbox::Notification;
+pub mod schema;
+
+pub use error::{ApiError, FieldProblem, Problem};
+pub use metrics::HttpMetrics;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use baton_engine::Engine;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use utoipa::openapi::OpenApi;
+
+/// Request bodies larger than this are refused with 413. A definition's source is
+/// the largest body the API takes; the biggest of processes/ is a few KiB.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    /// Requests and their latency; the engine keeps its own counters.
+    pub metrics: Arc<HttpMetrics>,
+}
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>) -> AppState {
+        AppState {
+            engine,
+            metrics: Arc::new(HttpMetrics::new()),
+        }
+    }
+}
+
+/// The whole API.
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = routes::api().split_for_parts();
+    router
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::Extension(Arc::new(doc)))
+        .layer(middleware::from_fn(problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                ApiError::Internal("a handler panicked".into()).into_response()
+            },
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The OpenAPI document of `app`, built from the same route registrations.
+pub fn openapi() -> OpenApi {
+    routes::api().split_for_parts().1
+}
+
+/// Serve the API on `listener` until `shutdown` resolves; requests under way are
+/// finished first.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Run engine work on the blocking pool: commands wait for the disk (group commit)
+/// and must not hold up the async workers.
+pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Engine) -> Result<T, ApiError> + Send + 'static,
+{
+    let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || f(&engine))
+        .await
+        .map_err(|e| ApiError::Internal(format!("engine worker: {e}")))?
+}
+
+/// Latency and status of every request, by route template.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let res = next.run(req).await;
+    state.metrics.observe(
+        method.as_str(),
+        &route,
+        res.status().as_u16(),
+        start.elapsed(),
+    );
+    res
+}
+
+/// Errors made outside the handlers (a route with another method: 405) come without
+/// a body; give them the same problem+json as every other error.
+async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
+    let head = req.method() == Method::HEAD;
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == HeaderValue::from_static(error::PROBLEM_JSON));
+    if head || !(res.status().is_client_error() || res.status().is_server_error()) || is_problem {
+        return res;
+    }
+    let status = res.status().as_u16();
+    let allow = res.headers().get(header::ALLOW).cloned();
+    // axum's own rejections (a path segment that is not valid UTF-8, say) explain
+    // themselves in a short plain-text body: keep that as the detail.
+    let text = axum::body::to_bytes(res.into_body(), 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let detail = if text.is_empty() {
+        format!("the request was refused with status {status}")
+    } else {
+        text
+    };
+    let err = match status {
+        405 => ApiError::MethodNotAllowed,
+        413 => ApiError::PayloadTooLarge(format!("the body is larger than {BODY_LIMIT} bytes")),
+        404 => ApiError::NotFound("no such route".into()),
+        s if s >= 500 => ApiError::Internal(format!("status {s}: {detail}")),
+        _ => ApiError::BadRequest {
+            detail,
+            errors: vec![],
+        },
+    };
+    let mut out = err.into_response();
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    out
+}

@@ -12,7 +12,10 @@ pub async fn start(
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("HTTP API on http://{}", listener.local_addr()?);
+    let state = baton_server::AppState::new(engine);
     Ok(tokio::spawn(async move {
-        let _ = (engine, listener, shutdown);
+        if let Err(e) = baton_server::serve(state, listener, shutdown).await {
+            tracing::error!("HTTP API stopped: {e}");
+        }
     }))
 }

@@ -4,8 +4,10 @@ mod check;
 mod fmt;
 mod graph;
 mod http;
+mod outbox;
 mod serve;
 pub mod staff;
+mod token;
 
 use crate::exit::Code;
 use clap::{Parser, Subcommand};
@@ -52,6 +54,20 @@ enum Command {
     /// Run Baton: the HTTP API and the scheduler on the database, with the
     /// definitions of `--dir` deployed and watched.
     Serve(serve::ServeArgs),
+    /// Notifications and their delivery state (pending, sent, failed with the reason).
+    Outbox {
+        /// Only failed deliveries.
+        #[arg(long)]
+        failed: bool,
+        /// Start after this message id.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Issue or revoke bearer tokens for the HTTP API (on the database of `--db`).
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Draw a process: its steps, transitions, timers, escalations and ends.
     Graph {
         /// A `.flow` file, or the name of a process in `--dir`.
@@ -73,7 +89,13 @@ pub fn run(cli: Cli) -> Code {
         } => check::run(&default_paths(paths), staff.as_deref(), format),
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
+        Command::Token(cmd) => token::run(cmd, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
+        Command::Outbox {
+            failed,
+            after,
+            limit,
+        } => outbox::run(&cli.common, failed, after, limit),
         Command::Graph {
             target,
             format,

@@ -1,12 +1,15 @@
-//! Staff commands on a database opened directly (`--db`): deploy, start, tasks,
-//! claim, release, complete, show, history, cancel. Single user, offline; while
-//! `baton serve` owns the database, use the server instead.
+//! Staff commands: deploy, start, tasks, claim, release, complete, show, history,
+//! cancel, inbox. With `--server` (or BATON_SERVER) they go to a running
+//! `baton serve` over HTTP; otherwise they open the database of `--db` directly
+//! (single user, offline). Both ways print the same tables and the same JSON.
 
+use crate::client::Client;
 use crate::exit::Code;
 use crate::table;
 use baton_engine::core::{Command, Event, Instance, Record, Rejection, Task, TaskId, TaskState};
 use baton_engine::store::{Options, Outcome, StoreError};
 use baton_engine::{clock::SystemClock, Engine};
+use baton_server::Notification;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +29,12 @@ pub struct Common {
     /// The company's time zone (IANA name); default: this machine's.
     #[arg(long, global = true, env = "BATON_ZONE")]
     pub zone: Option<String>,
+    /// Work through a running `baton serve` at this address (like
+    /// http://127.0.0.1:8080) instead of opening the database. The token comes from
+    /// BATON_TOKEN or ~/.config/baton/token; the server knows who you are, so `--as`
+    /// is not needed.
+    #[arg(long, global = true, env = "BATON_SERVER")]
+    pub server: Option<String>,
 }
 
 pub fn zone(name: Option<&str>) -> Result<chrono_tz::Tz, String> {
@@ -37,7 +46,7 @@ pub fn zone(name: Option<&str>) -> Result<chrono_tz::Tz, String> {
         .map_err(|_| format!("unknown time zone `{name}`"))
 }
 
-fn open(c: &Common) -> Result<Engine, (Code, String)> {
+pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
     let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
     Engine::open(
         &c.db,
@@ -376,6 +385,8 @@ pub enum StaffCommand {
         #[arg(long, default_value = "cancelled")]
         reason: String,
     },
+    /// Your notifications: reminders, escalations and messages about your tasks.
+    Inbox,
 }
 
 fn task_id(s: &str) -> Result<TaskId, (Code, String)> {
@@ -393,6 +404,9 @@ pub fn run(cmd: StaffCommand, c: &Common) -> Code {
 }
 
 fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
+    if let Some(url) = c.server.as_deref() {
+        return remote(cmd, c, url);
+    }
     let engine = open(c)?;
     let zone = engine.store.zone;
     match cmd {
@@ -519,6 +533,190 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
                 .act(instance, Command::Cancel { reason }, &actor(c)?, None)
                 .map_err(failure)?;
             print_outcome(&o, c, zone);
+        }
+        StaffCommand::Inbox => {
+            let who = actor(c)?;
+            let mut items = Vec::new();
+            let mut after = 0;
+            loop {
+                let batch = engine.store.inbox(&who, after, 1000).map_err(failure)?;
+                let Some(last) = batch.last() else { break };
+                after = last.id;
+                items.extend(batch.iter().map(Notification::from));
+            }
+            print_inbox(&items, c, zone);
+        }
+    }
+    Ok(())
+}
+
+pub fn inbox_table(items: &[Notification], zone: chrono_tz::Tz) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|n| {
+            vec![
+                n.id.to_string(),
+                when(Some(n.at), zone),
+                serde_json::to_value(n.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                n.instance.to_string(),
+                n.task.clone().unwrap_or_else(|| "-".into()),
+                n.text.clone(),
+            ]
+        })
+        .collect();
+    table::render(&["#", "AT", "KIND", "INSTANCE", "TASK", "TEXT"], &rows)
+}
+
+fn print_inbox(items: &[Notification], c: &Common, zone: chrono_tz::Tz) {
+    if c.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(items).unwrap_or_default()
+        );
+    } else {
+        print!("{}", inbox_table(items, zone));
+    }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+/// The same commands through a running server: same tables, same JSON, same exit
+/// codes.
+fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)> {
+    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
+    let client = Client::new(url)?;
+    let task_path = |task: &str, verb: &str| -> Result<String, (Code, String)> {
+        Ok(format!("/tasks/{}/{verb}", task_id(task)?))
+    };
+    match cmd {
+        StaffCommand::Deploy { dir } => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .map_err(|e| (Code::Usage, format!("{}: {e}", dir.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+                .collect();
+            files.sort();
+            if dir.join("staff.ron").exists() {
+                eprintln!(
+                    "note: the staff directory is not sent over HTTP; `baton serve` deploys {}",
+                    dir.join("staff.ron").display()
+                );
+            }
+            let mut failed = false;
+            for f in files {
+                let source = std::fs::read_to_string(&f)
+                    .map_err(|e| (Code::Usage, format!("{}: {e}", f.display())))?;
+                let file = f.display().to_string();
+                let body = serde_json::json!({"file": file, "source": source});
+                match client.post::<serde_json::Value>("/definitions", &body, None) {
+                    Ok(d) => {
+                        let version = d["version"].as_u64().unwrap_or(0);
+                        let deployed = if d["created"] == true {
+                            format!("New {{ version: {version} }}")
+                        } else {
+                            format!("Unchanged {{ version: {version} }}")
+                        };
+                        println!("{file}: {} {deployed}", d["name"].as_str().unwrap_or(""));
+                    }
+                    Err((Code::Problems, msg)) => {
+                        failed = true;
+                        eprintln!("{msg}");
+                        eprintln!("{file}: not deployed");
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if failed {
+                return Err((Code::Problems, "some definitions were not deployed".into()));
+            }
+        }
+        StaffCommand::Start {
+            process,
+            sets,
+            data,
+            idempotency_key,
+        } => {
+            let input = parse_sets(&sets, data.as_deref())?;
+            let body = serde_json::json!({"process": process, "data": input});
+            let o: Outcome = client.post("/instances", &body, idempotency_key.as_deref())?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Tasks {
+            role,
+            state,
+            overdue,
+        } => {
+            let path = if overdue {
+                "/tasks?overdue=true".to_string()
+            } else if let Some(s) = state {
+                format!("/tasks?state={}", crate::client::encode(&s))
+            } else if let Some(r) = role {
+                format!("/tasks?role={}", crate::client::encode(&r))
+            } else {
+                "/tasks".to_string()
+            };
+            let tasks: Vec<Task> = client.get_all(&path)?;
+            if c.json {
+                print_json(&tasks);
+            } else {
+                print!("{}", tasks_table(&tasks, zone));
+            }
+        }
+        StaffCommand::Claim { task } => {
+            let o: Outcome =
+                client.post(&task_path(&task, "claim")?, &serde_json::json!({}), None)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Release { task } => {
+            let o: Outcome =
+                client.post(&task_path(&task, "release")?, &serde_json::json!({}), None)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Complete {
+            task,
+            choice,
+            sets,
+            data,
+            idempotency_key,
+        } => {
+            let input = parse_sets(&sets, data.as_deref())?;
+            let body = serde_json::json!({"choice": choice, "data": input});
+            let o: Outcome = client.post(
+                &task_path(&task, "complete")?,
+                &body,
+                idempotency_key.as_deref(),
+            )?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Show { instance } => {
+            let i: Instance = client.get(&format!("/instances/{instance}"))?;
+            if c.json {
+                print_json(&i);
+            } else {
+                print!("{}", instance_text(&i, zone));
+            }
+        }
+        StaffCommand::History { instance } => {
+            let h: Vec<Record> = client.get_all(&format!("/instances/{instance}/history"))?;
+            if c.json {
+                print_json(&h);
+            } else {
+                print!("{}", history_table(&h, zone));
+            }
+        }
+        StaffCommand::Cancel { instance, reason } => {
+            let body = serde_json::json!({ "reason": reason });
+            let o: Outcome = client.post(&format!("/instances/{instance}/cancel"), &body, None)?;
+            print_outcome(&o, c, zone);
+        }
+        StaffCommand::Inbox => {
+            let items: Vec<Notification> = client.get_all("/inbox")?;
+            print_inbox(&items, c, zone);
         }
     }
     Ok(())

@@ -123,6 +123,8 @@ pub struct Store {
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; an aborted transaction only leaves a gap.
     pub(crate) next_instance: AtomicU64,
+    /// The data file, kept open to `fsync` it when `Options::fsync` asks.
+    fsync: Option<std::fs::File>,
     pub(crate) next_message: AtomicU64,
 }
 
@@ -141,6 +143,9 @@ pub struct Options {
     pub calendar: crate::calendar::CalendarConfig,
     /// sled's page cache; the default is sled's.
     pub cache_bytes: Option<u64>,
+    /// After each group flush, also `fsync` the data file, so that acknowledged
+    /// changes survive a power cut and not only a killed process.
+    pub fsync: bool,
 }
 
 impl Default for Options {
@@ -150,6 +155,7 @@ impl Default for Options {
             admin_role: "admin".into(),
             calendar: crate::calendar::CalendarConfig::default(),
             cache_bytes: None,
+            fsync: false,
         }
     }
 }
@@ -221,7 +227,16 @@ impl Store {
             .map_err(|e| StoreError::Storage(format!("calendar: {e}")))?;
         let next_instance = AtomicU64::new(last_u64(&t.instances)? + 1);
         let next_message = AtomicU64::new(last_u64(&t.outbox)? + 1);
+        let fsync = if opts.fsync {
+            Some(
+                std::fs::File::open(path.join("db"))
+                    .map_err(|e| StoreError::Storage(e.to_string()))?,
+            )
+        } else {
+            None
+        };
         Ok(Store {
+            fsync,
             next_instance,
             next_message,
             db,
@@ -241,7 +256,13 @@ impl Store {
     /// killed process; see the README for what it does not cover.
     pub fn durable(&self) -> Result<(), StoreError> {
         self.commit
-            .wait_durable(|| self.db.flush().map(|_| ()).map_err(|e| e.to_string()))
+            .wait_durable(|| {
+                self.db.flush().map_err(|e| e.to_string())?;
+                match &self.fsync {
+                    Some(f) => f.sync_data().map_err(|e| e.to_string()),
+                    None => Ok(()),
+                }
+            })
             .map_err(StoreError::Storage)
     }
 

@@ -1,0 +1,74 @@
+//! One router per resource, merged here into the API and its OpenAPI document.
+//! Every route is registered with `routes!`, which reads the handler's
+//! `#[utoipa::path]`: a route cannot exist without its documentation.
+
+mod definitions;
+pub mod inbox;
+mod instances;
+mod system;
+mod tasks;
+
+use crate::error;
+use crate::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Baton",
+        description = "Baton's HTTP API: definitions, instances, tasks and each person's \
+            notifications. JSON throughout; errors are `application/problem+json`; lists \
+            are paginated with `limit` and an opaque `cursor`. Every request but \
+            `/healthz`, `/metrics` and `/openapi.json` needs `Authorization: Bearer TOKEN` \
+            (`baton token issue PERSON`). POSTs take an `Idempotency-Key` header: a retry \
+            with the same key returns the first answer and changes nothing."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(error::Problem, error::FieldProblem, error::SourceProblem), responses(
+        error::responses::BadRequest,
+        error::responses::Unauthorized,
+        error::responses::Forbidden,
+        error::responses::NotFound,
+        error::responses::Conflict,
+        error::responses::PayloadTooLarge,
+        error::responses::UnsupportedMediaType,
+        error::responses::Unprocessable,
+    )),
+    tags(
+        (name = "definitions", description = "Process definitions and their versions"),
+        (name = "instances", description = "Running and finished instances"),
+        (name = "tasks", description = "Tasks: see, claim, complete, hand on"),
+        (name = "inbox", description = "Each person's notifications"),
+        (name = "system", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `baton token issue PERSON`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(definitions::router())
+        .merge(instances::router())
+        .merge(tasks::router())
+        .merge(inbox::router())
+        .merge(system::router())
+}

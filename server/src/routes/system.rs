@@ -1,0 +1,54 @@
+//! Health, metrics and the OpenAPI document: no token needed.
+
+use crate::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub status: String,
+}
+
+/// The server is up and answering.
+#[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "system", security(()),
+    responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// Counters and request latency in Prometheus' text format.
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "system", security(()),
+    responses((status = 200, body = String, content_type = "text/plain; version=0.0.4")))]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(&state.engine.metrics),
+    )
+}
+
+/// This document: every route, body and error of the API.
+#[utoipa::path(get, operation_id = "openapi", path = "/openapi.json", tag = "system", security(()),
+    responses((status = 200, description = "An OpenAPI 3.1 document", body = Object)))]
+async fn openapi(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> impl IntoResponse {
+    Json(doc.as_ref().clone())
+}

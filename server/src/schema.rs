@@ -1,0 +1,185 @@
+//! OpenAPI schemas of the engine's records as the API sends them. The engine's types
+//! are the wire format (the CLI reads them back into the same types, so its output
+//! over HTTP is the same as on a database), and the engine knows nothing of HTTP, so
+//! the schemas are written here. A test serializes real records and checks that
+//! their members are exactly the ones documented, so the two cannot drift apart.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A value of an instance's data, tagged with its type.
+#[derive(ToSchema)]
+#[schema(as = Value, example = json!({"Text": "張三"}))]
+pub enum ValueDoc {
+    Text(String),
+    Int(i64),
+    Dec(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    /// Its parts, such as months, minutes, working minutes and working days.
+    Duration(BTreeMap<String, i64>),
+    /// The name of one of the field's choices.
+    Choice(String),
+    /// A person id of the staff directory.
+    Person(String),
+    /// A department id of the staff directory.
+    Department(String),
+}
+
+/// A task's id: its instance and its number in the instance. In paths it is written
+/// `INSTANCE-N`, e.g. `42-3`.
+#[derive(ToSchema)]
+#[schema(as = TaskId)]
+pub struct TaskIdDoc {
+    pub instance: u64,
+    pub n: u32,
+}
+
+/// Who may take a task: named people and members of roles.
+#[derive(ToSchema)]
+#[schema(as = Candidates)]
+pub struct CandidatesDoc {
+    pub people: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = TaskState)]
+#[allow(non_camel_case_types)]
+pub enum TaskStateDoc {
+    open,
+    claimed,
+    completed,
+    cancelled,
+}
+
+#[derive(ToSchema)]
+#[schema(as = TaskKind)]
+pub enum TaskKindDoc {
+    Work,
+    /// One signature of a sign-off step.
+    Sign,
+}
+
+#[derive(ToSchema)]
+#[schema(as = Task)]
+pub struct TaskDoc {
+    pub id: TaskIdDoc,
+    pub process: String,
+    pub step: String,
+    pub title: String,
+    pub kind: TaskKindDoc,
+    pub candidates: CandidatesDoc,
+    /// Who claimed it.
+    pub assignee: Option<String>,
+    pub state: TaskStateDoc,
+    pub created_at: DateTime<Utc>,
+    pub due: Option<DateTime<Utc>>,
+    pub completed_by: Option<String>,
+    pub choice: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = Status)]
+#[allow(non_camel_case_types)]
+pub enum StatusDoc {
+    running,
+    completed,
+    cancelled,
+}
+
+#[derive(ToSchema)]
+#[schema(as = Signature)]
+pub struct SignatureDoc {
+    pub by: String,
+    pub approve: bool,
+}
+
+/// A pending timer: `kind` has one member, the kind of timer (`Wait`, `Due`,
+/// `Remind`, `RemindEvery`, `LimitBreach`, `LimitRemind`, `LimitRemindEvery`), holding
+/// its step or limit.
+#[derive(ToSchema)]
+#[schema(as = Timer)]
+pub struct TimerDoc {
+    pub n: u32,
+    pub due: DateTime<Utc>,
+    #[schema(value_type = Object)]
+    pub kind: serde_json::Value,
+}
+
+#[derive(ToSchema)]
+#[schema(as = ActiveLimit)]
+pub struct ActiveLimitDoc {
+    pub name: String,
+    pub started_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub extended_minutes: i64,
+    pub breached: bool,
+}
+
+/// An instance's whole state.
+#[derive(ToSchema)]
+#[schema(as = Instance)]
+pub struct InstanceDoc {
+    pub id: u64,
+    pub process: String,
+    /// The version of the definition it runs on.
+    pub version: u32,
+    pub status: StatusDoc,
+    /// The end it reached.
+    pub outcome: Option<String>,
+    pub starter: String,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub data: BTreeMap<String, ValueDoc>,
+    pub parent: Option<u64>,
+    /// The current step.
+    pub step: Option<String>,
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub waiting: bool,
+    pub due: Option<DateTime<Utc>>,
+    pub due_extended_minutes: i64,
+    pub awaiting_child: bool,
+    pub children: Vec<u64>,
+    /// The current step's tasks.
+    pub tasks: Vec<TaskDoc>,
+    pub signatures: Vec<SignatureDoc>,
+    pub timers: Vec<TimerDoc>,
+    pub limits: Vec<ActiveLimitDoc>,
+    /// Number of events so far.
+    pub seq: u64,
+    pub next_task: u32,
+    pub next_timer: u32,
+}
+
+/// An event of the history: `event` has one member, the kind of event (`Started`,
+/// `StepEntered`, `TaskCreated`, `TaskClaimed`, `TaskCompleted`, `Commented`,
+/// `Cancelled`, ...), holding its details; `WaitEnded` is the bare string.
+#[derive(ToSchema)]
+#[schema(as = Record)]
+pub struct RecordDoc {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// Who caused it (`baton` for the engine's own timers).
+    pub actor: String,
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+}
+
+/// The answer to a command: the instance after it, and what it appended to the
+/// history.
+#[derive(ToSchema)]
+#[schema(as = Outcome)]
+pub struct OutcomeDoc {
+    pub instance: InstanceDoc,
+    pub records: Vec<RecordDoc>,
+    /// Child instances the command started.
+    pub children: Vec<u64>,
+    /// True when this is the stored answer to an earlier request with the same
+    /// `Idempotency-Key`: nothing was changed this time.
+    pub replayed: bool,
+}
