@@ -101,9 +101,13 @@ impl Calendar {
             .unwrap_or_else(|| self.at(d, t + Duration::hours(1)))
     }
 
-    /// `minutes` of working time after `from`.
+    /// `minutes` of working time after `from` (before it, when negative: a reminder
+    /// "1 working hour before" a deadline).
     pub fn add_working_minutes(&self, from: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
-        let mut left = minutes.max(0);
+        if minutes < 0 {
+            return self.sub_working_minutes(from, -minutes);
+        }
+        let mut left = minutes;
         let local = from.with_timezone(&self.zone);
         let mut day = local.date_naive();
         let mut cursor = local.time();
@@ -126,6 +130,31 @@ impl Calendar {
             cursor = NaiveTime::MIN;
         }
         from + Duration::minutes(minutes)
+    }
+
+    fn sub_working_minutes(&self, from: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
+        let mut left = minutes;
+        let local = from.with_timezone(&self.zone);
+        let mut day = local.date_naive();
+        let mut cursor = local.time();
+        for _ in 0..366 * 2 {
+            if self.is_working_day(day) {
+                for (start, end) in self.hours.iter().rev() {
+                    let stop = cursor.min(*end);
+                    if stop <= *start {
+                        continue;
+                    }
+                    let avail = (stop - *start).num_minutes();
+                    if left <= avail {
+                        return self.at(day, stop - Duration::minutes(left));
+                    }
+                    left -= avail;
+                }
+            }
+            day = day.pred_opt().unwrap_or(day);
+            cursor = NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN);
+        }
+        from - Duration::minutes(minutes)
     }
 
     /// The same time of day `days` working days later (from a moment outside working
