@@ -1,0 +1,636 @@
+//! Steps: their statements as a whole, decisions and their coverage, limits.
+
+use super::coverage::{self, Analyzer, Values};
+use super::types::{check_placeholders, const_duration, Ty};
+use super::{Checker, StepParts};
+use crate::ast::{self, Span, Stmt};
+use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
+use crate::model::*;
+use std::collections::BTreeSet;
+
+impl Checker<'_> {
+    // ---- steps --------------------------------------------------------------------------
+
+    pub(super) fn step(&mut self, s: &ast::Step, targets: &BTreeSet<String>) -> Step {
+        let mut parts = StepParts::default();
+        let mut sets = Vec::new();
+        let mut notifies = Vec::new();
+        for st in &s.body {
+            match st {
+                Stmt::Task(..) | Stmt::Sign { .. } | Stmt::Rules(..) | Stmt::Start { .. } => {
+                    parts.actions.push(st)
+                }
+                Stmt::WaitFor(..) | Stmt::WaitUntil(..) => parts.waits.push(st),
+                Stmt::Notify {
+                    to, via, message, ..
+                } => {
+                    check_placeholders(message, &self.fields, &mut self.diags);
+                    let to = self.who(to, via.is_some());
+                    if matches!(to, Who::Address(_)) && via.is_none() {
+                        self.err("E030", to_span(st), "an address needs a channel: `via sms`");
+                    }
+                    notifies.push(Notify {
+                        to,
+                        via: via.as_ref().map(|v| v.text.clone()),
+                        message: message.value.clone(),
+                    });
+                }
+                Stmt::Set(a, _) => sets.push(self.assign(a)),
+                Stmt::Fill(items, sp) => {
+                    parts.fills.extend(items);
+                    parts.fill_span = Some(sp.clone());
+                }
+                Stmt::Choose(arms, sp) => parts.chooses.push((arms, sp.clone())),
+                Stmt::Next { target, when, span } => {
+                    parts.nexts.push((target, when.as_ref(), span.clone()))
+                }
+                Stmt::Due { at, when, span } => parts.dues.push((at, when.as_ref(), span.clone())),
+                Stmt::Remind(r, sp) => parts.reminders.push((r, sp.clone())),
+                Stmt::OnOverdue(a, sp) => parts.overdue.push((a, sp.clone())),
+                Stmt::OnRefuse(n, sp) => parts.refuse = Some((n, sp.clone())),
+                Stmt::SelfApproval(sp) => parts.self_approval = Some(sp.clone()),
+                Stmt::Extend(x) => parts.extend = Some(x),
+            }
+        }
+
+        for extra in parts.actions.iter().skip(1) {
+            self.err(
+                "E023",
+                to_span(extra),
+                format!(
+                    "step `{}` already has a task, sign-off, decision or start",
+                    s.name.text
+                ),
+            )
+            .help = Some("a step does one thing: split it into two steps".into());
+        }
+        for extra in parts.waits.iter().skip(1) {
+            self.err("E023", to_span(extra), "a step can wait only once");
+        }
+        let wait = parts.waits.first().map(|w| match w {
+            Stmt::WaitUntil(e, _) => {
+                let (x, t) = self.typer().lower(e);
+                if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
+                    self.err(
+                        "E030",
+                        e.span.clone(),
+                        format!(
+                            "`wait until` needs a date or a time, found {}",
+                            t.describe()
+                        ),
+                    );
+                }
+                Wait::Until(x)
+            }
+            Stmt::WaitFor(e, _) => {
+                let x = self.typer().expect(e, &Ty::Duration, "a wait");
+                if let Some(d) = const_duration(&x) {
+                    if !d.is_positive() {
+                        self.err("E050", e.span.clone(), "a wait must be longer than zero");
+                    }
+                }
+                Wait::For(x)
+            }
+            _ => unreachable!("only waits are collected here"),
+        });
+
+        let mut action = Action::Auto;
+        let mut rule_route = false;
+        if let Some(first) = parts.actions.first() {
+            action = match first {
+                Stmt::Task(w, _) => Action::Task(self.who(w, false)),
+                Stmt::Sign {
+                    mode,
+                    signers,
+                    span,
+                } => {
+                    let signers: Vec<Who> = signers.iter().map(|w| self.who(w, false)).collect();
+                    let mode = match mode {
+                        ast::SignMode::All => SignMode::All,
+                        ast::SignMode::Any => SignMode::Any,
+                        ast::SignMode::InOrder => SignMode::InOrder,
+                        ast::SignMode::Count(n) => SignMode::Count(*n),
+                    };
+                    if let SignMode::Count(n) = mode {
+                        let open_ended = signers
+                            .iter()
+                            .any(|w| matches!(w, Who::Role(_) | Who::EachWithRole(_)));
+                        if n == 0 || (!open_ended && n as usize > signers.len()) {
+                            self.err(
+                                "E029",
+                                span.clone(),
+                                format!("{n} signatures asked of {} signers", signers.len()),
+                            );
+                        }
+                    }
+                    Action::Sign {
+                        mode,
+                        signers,
+                        on_refuse: parts.refuse.clone().map(|(n, _)| self.target(n, targets)),
+                        allow_self: parts.self_approval.is_some(),
+                    }
+                }
+                Stmt::Rules(arms, sp) => {
+                    rule_route = true;
+                    Action::Decide(self.rules(arms, sp.clone(), targets))
+                }
+                Stmt::Start {
+                    process,
+                    with,
+                    wait,
+                    ..
+                } => self.start(process, with, *wait),
+                _ => unreachable!("only actions are collected here"),
+            };
+        }
+        let is_task = matches!(action, Action::Task(_));
+        let has_person = is_task || matches!(action, Action::Sign { .. });
+        if !matches!(action, Action::Sign { .. }) {
+            if let Some((_, sp)) = &parts.refuse {
+                self.err("E027", sp.clone(), "`on refuse` belongs to a sign-off step");
+            }
+            if let Some(sp) = &parts.self_approval {
+                self.err(
+                    "E027",
+                    sp.clone(),
+                    "`allow self approval` belongs to a sign-off step",
+                );
+            }
+        }
+
+        // What a person fills.
+        let mut fills = Vec::new();
+        if let (Some(sp), false) = (&parts.fill_span, is_task) {
+            self.err(
+                "E024",
+                sp.clone(),
+                "only a task has someone to fill in data",
+            )
+            .help = Some("add `task for ...` to this step".into());
+        }
+        for it in &parts.fills {
+            if it.ty.is_none() && !self.fields.contains_key(&it.name.text) {
+                let help = did_you_mean(&it.name.text, self.fields.keys().map(String::as_str));
+                self.err(
+                    "E003",
+                    it.name.span.clone(),
+                    format!("unknown field `{}`", it.name.text),
+                )
+                .help = help.or_else(|| Some(format!("declare it here: `{}: text`", it.name.text)));
+            }
+            fills.push(Fill {
+                field: it.name.text.clone(),
+                optional: it.optional,
+            });
+        }
+
+        // Where the step goes next.
+        let routes = usize::from(rule_route)
+            + usize::from(!parts.chooses.is_empty())
+            + usize::from(!parts.nexts.is_empty());
+        if routes > 1 {
+            let sp = parts
+                .chooses
+                .first()
+                .map(|c| c.1.clone())
+                .or_else(|| parts.nexts.first().map(|n| n.2.clone()))
+                .unwrap_or(s.name.span.clone());
+            self.err(
+                "E025",
+                sp,
+                "a step goes on by its rules, by a choice, or by `next`: not by more than one",
+            );
+        }
+        let route = if rule_route {
+            Route::ByRules
+        } else if let Some((arms, sp)) = parts.chooses.first() {
+            if !is_task {
+                self.err("E024", sp.clone(), "only a task has someone to choose");
+            }
+            if let Action::Task(Who::EachWithRole(_)) = &action {
+                self.err(
+                    "E028",
+                    sp.clone(),
+                    "a task for each person cannot have one choice; use `sign` to collect answers",
+                );
+            }
+            let mut seen = BTreeSet::new();
+            Route::Choose(
+                arms.iter()
+                    .map(|a| {
+                        if !seen.insert(a.name.text.clone()) {
+                            self.err(
+                                "E010",
+                                a.name.span.clone(),
+                                format!("choice `{}` is listed twice", a.name.text),
+                            );
+                        }
+                        Choice {
+                            name: a.name.text.clone(),
+                            label: a.label.as_ref().map(|l| l.value.clone()),
+                            target: self.target(&a.target, targets),
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            let next: Vec<(Option<Expr>, String)> = parts
+                .nexts
+                .iter()
+                .map(|(t, w, _)| {
+                    let cond = w.map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
+                    (cond, self.target(t, targets))
+                })
+                .collect();
+            if next.is_empty() {
+                self.err(
+                    "E022",
+                    s.name.span.clone(),
+                    format!("step `{}` has no way to finish", s.name.text),
+                )
+                .help = Some("add `next STEP`, a `choose { ... }` or a `rule { ... }`".into());
+            } else {
+                let spans: Vec<Span> = parts.nexts.iter().map(|n| n.2.clone()).collect();
+                self.cover(
+                    next.iter().map(|(c, t)| (c.as_ref(), t.as_str())).collect(),
+                    &spans,
+                    s.name.span.clone(),
+                    "`next`",
+                );
+            }
+            Route::Next(next)
+        };
+
+        // Time.
+        let has_due = !parts.dues.is_empty();
+        if has_due && !has_person {
+            self.err(
+                "E026",
+                parts.dues[0].2.clone(),
+                "a due time needs a task or a sign-off to be due",
+            );
+        }
+        let mut due = Vec::new();
+        let mut shortest: Option<i64> = None;
+        for (at, when, _) in &parts.dues {
+            let (x, t) = self.typer().lower(at);
+            match t {
+                Ty::Duration => {
+                    if let Some(d) = const_duration(&x) {
+                        if !d.is_positive() {
+                            self.err(
+                                "E050",
+                                at.span.clone(),
+                                "a due time must be longer than zero",
+                            );
+                        }
+                        let m = d.approx_minutes();
+                        shortest = Some(shortest.map_or(m, |s| s.min(m)));
+                    }
+                }
+                Ty::Date | Ty::DateTime | Ty::Unknown => {}
+                other => {
+                    self.err(
+                        "E030",
+                        at.span.clone(),
+                        format!(
+                            "a due time is a duration, a date or a time, found {}",
+                            other.describe()
+                        ),
+                    );
+                }
+            }
+            let when = when.map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
+            due.push(Due { at: x, when });
+        }
+        if due.iter().all(|d| d.when.is_some()) && due.len() > 1 {
+            let spans: Vec<Span> = parts.dues.iter().map(|d| d.2.clone()).collect();
+            let conds: Vec<(Option<&Expr>, &str)> =
+                due.iter().map(|d| (d.when.as_ref(), "")).collect();
+            self.cover_warn(conds, &spans, "due time");
+        }
+        let reminders = self.reminders(&parts.reminders, shortest, has_due);
+        let mut on_overdue = Vec::new();
+        for (a, sp) in &parts.overdue {
+            if !has_due {
+                self.err("E026", sp.clone(), "`on overdue` needs a due time");
+            }
+            on_overdue.push(self.action(a, targets));
+        }
+        let extend = self.extension(parts.extend, has_due);
+
+        Step {
+            name: s.name.text.clone(),
+            title: s.title.as_ref().map(|t| t.value.clone()),
+            wait,
+            sets,
+            notifies,
+            action,
+            fills,
+            route,
+            due,
+            reminders,
+            on_overdue,
+            extend,
+        }
+    }
+
+    fn assign(&mut self, a: &ast::Assign) -> (String, Expr) {
+        let want = match self.fields.get(&a.field.text) {
+            Some(f) => Ty::of(&f.ty),
+            None => {
+                // Already reported while collecting fields.
+                Ty::Unknown
+            }
+        };
+        let what = format!("the value of `{}`", a.field.text);
+        let x = self.typer().expect(&a.value, &want, &what);
+        (a.field.text.clone(), x)
+    }
+
+    fn start(&mut self, process: &ast::Name, with: &[ast::Assign], wait: bool) -> Action {
+        let sig = self.ctx.processes.map(|ps| {
+            (
+                ps.get(&process.text),
+                ps.keys().cloned().collect::<Vec<_>>(),
+            )
+        });
+        let mut lowered = Vec::new();
+        match sig {
+            Some((None, names)) => {
+                let help = did_you_mean(&process.text, names.iter().map(String::as_str));
+                self.err(
+                    "E008",
+                    process.span.clone(),
+                    format!("no process is named `{}`", process.text),
+                )
+                .help = help;
+                for a in with {
+                    let (x, _) = self.typer().lower(&a.value);
+                    lowered.push((a.field.text.clone(), x));
+                }
+            }
+            Some((Some(sig), _)) => {
+                let sig = sig.clone();
+                for a in with {
+                    let want = match sig.fields.get(&a.field.text) {
+                        Some(t) => Ty::of(t),
+                        None => {
+                            let help =
+                                did_you_mean(&a.field.text, sig.fields.keys().map(String::as_str));
+                            self.err(
+                                "E003",
+                                a.field.span.clone(),
+                                format!("`{}` has no field `{}`", process.text, a.field.text),
+                            )
+                            .help = help;
+                            Ty::Unknown
+                        }
+                    };
+                    let what = format!("`{}`", a.field.text);
+                    let x = self.typer().expect(&a.value, &want, &what);
+                    lowered.push((a.field.text.clone(), x));
+                }
+                for req in &sig.required {
+                    if !with.iter().any(|a| &a.field.text == req) {
+                        self.err(
+                            "E009",
+                            process.span.clone(),
+                            format!("starting `{}` needs `{req}`", process.text),
+                        )
+                        .help = Some(format!("add `with {req} = ...`"));
+                    }
+                }
+            }
+            None => {
+                for a in with {
+                    let (x, _) = self.typer().lower(&a.value);
+                    lowered.push((a.field.text.clone(), x));
+                }
+            }
+        }
+        Action::Start {
+            process: process.text.clone(),
+            with: lowered,
+            wait,
+        }
+    }
+
+    fn rules(&mut self, arms: &[ast::RuleArm], sp: Span, targets: &BTreeSet<String>) -> Vec<Rule> {
+        let rules: Vec<Rule> = arms
+            .iter()
+            .map(|a| Rule {
+                cond: a
+                    .cond
+                    .as_ref()
+                    .map(|c| self.typer().expect(c, &Ty::Bool, "a rule's condition")),
+                target: self.target(&a.target, targets),
+                sets: a.sets.iter().map(|s| self.assign(s)).collect(),
+            })
+            .collect();
+        let spans: Vec<Span> = arms.iter().map(|a| a.span.clone()).collect();
+        self.cover(
+            rules
+                .iter()
+                .map(|r| (r.cond.as_ref(), r.target.as_str()))
+                .collect(),
+            &spans,
+            sp,
+            "rule",
+        );
+        rules
+    }
+
+    /// Conditions tried in order (`None` always holds). Reports rules that can never
+    /// match, overlaps that send the same values elsewhere, and values nothing covers.
+    fn cover(&mut self, conds: Vec<(Option<&Expr>, &str)>, spans: &[Span], at: Span, what: &str) {
+        if let Some(pos) = conds.iter().position(|(c, _)| c.is_none()) {
+            for sp in spans.iter().skip(pos + 1) {
+                self.err(
+                    "E041",
+                    sp.clone(),
+                    format!("this {what} can never be used: an earlier one always applies"),
+                );
+            }
+            return;
+        }
+        let analyzer = Analyzer {
+            domains: &self.domains,
+        };
+        let constraints: Option<Vec<_>> = conds
+            .iter()
+            .map(|(c, _)| c.and_then(|c| analyzer.constraint(c)))
+            .collect();
+        let Some(cs) = constraints.filter(|cs| cs.windows(2).all(|w| w[0].field == w[1].field))
+        else {
+            self.err(
+                "E040",
+                at,
+                format!("cannot tell whether every case is covered by these {what}s"),
+            )
+            .help = Some(format!(
+                "add a last {what} that always applies (`otherwise -> STEP` or an unconditional `next STEP`)"
+            ));
+            return;
+        };
+        let field = cs[0].field.clone();
+        let dom = self.domains[&field].clone();
+        let empty = match &cs[0].values {
+            Values::Num(_) => Values::Num(vec![]),
+            Values::Choices(_) => Values::Choices(BTreeSet::new()),
+        };
+        let mut covered = empty.clone();
+        let mut by_target: Vec<(String, Values)> = Vec::new();
+        for (i, c) in cs.iter().enumerate() {
+            let fresh = coverage::intersect(&c.values, &coverage::complement(&covered, &dom), &dom);
+            if coverage::is_empty(&c.values) {
+                self.err(
+                    "E041",
+                    spans[i].clone(),
+                    format!("this {what} matches no value"),
+                );
+            } else if coverage::is_empty(&fresh) {
+                self.err(
+                    "E041",
+                    spans[i].clone(),
+                    format!("this {what} can never be used: earlier ones already cover it"),
+                );
+            } else {
+                let target = conds[i].1;
+                // Compare with what each earlier rule really decides (its values not
+                // taken by rules before it), and only where the destination differs.
+                for (t, vals) in &by_target {
+                    let overlap = coverage::intersect(&c.values, vals, &dom);
+                    if t != target && !coverage::is_empty(&overlap) {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                "W002",
+                                spans[i].clone(),
+                                format!(
+                                    "this {what} overlaps an earlier one for {}; the earlier one wins",
+                                    coverage::describe(&field, &overlap, &dom)
+                                ),
+                            )
+                            .label("order matters here"),
+                        );
+                    }
+                }
+            }
+            by_target.push((conds[i].1.to_string(), fresh));
+            covered = coverage::union(&covered, &c.values, &dom);
+        }
+        let gaps = coverage::complement(&covered, &dom);
+        if !coverage::is_empty(&gaps) {
+            self.err(
+                "E040",
+                at,
+                format!(
+                    "the {what}s do not cover {}",
+                    coverage::describe(&field, &gaps, &dom)
+                ),
+            )
+            .help = Some(format!(
+                "add a {what} for these values, or a last one that always applies"
+            ));
+        }
+    }
+
+    /// For `due ... when`: a gap is not fatal (no deadline then), so warn.
+    fn cover_warn(&mut self, conds: Vec<(Option<&Expr>, &str)>, spans: &[Span], what: &str) {
+        let before = self.diags.len();
+        self.cover(conds, spans, spans[0].clone(), what);
+        for d in &mut self.diags[before..] {
+            if d.code == "E040" {
+                d.severity = Severity::Warning;
+                d.code = "W003";
+                d.message = format!("{}; there is no deadline then", d.message);
+            }
+        }
+    }
+
+    pub(super) fn limit(
+        &mut self,
+        l: &ast::Limit,
+        p: &ast::Process,
+        targets: &BTreeSet<String>,
+    ) -> Limit {
+        for n in [&l.from, &l.to] {
+            if !p.steps.iter().any(|s| s.name.text == n.text) {
+                let help = did_you_mean(&n.text, p.steps.iter().map(|s| s.name.text.as_str()));
+                self.err(
+                    "E002",
+                    n.span.clone(),
+                    format!("no step is named `{}`", n.text),
+                )
+                .help = help;
+            }
+        }
+        if l.within.is_empty() {
+            self.err(
+                "E011",
+                l.name.span.clone(),
+                "a limit needs `within DURATION`",
+            );
+        }
+        let mut shortest: Option<i64> = None;
+        let mut within = Vec::new();
+        for (e, w) in &l.within {
+            let d = self.positive_duration(e, "a limit");
+            if let Some(d) = d {
+                let m = d.approx_minutes();
+                shortest = Some(shortest.map_or(m, |s| s.min(m)));
+            }
+            let x = self.typer().expect(e, &Ty::Duration, "a limit");
+            let cond = w
+                .as_ref()
+                .map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
+            within.push((x, cond));
+        }
+        if within.len() > 1 && within.iter().all(|(_, c)| c.is_some()) {
+            let spans: Vec<Span> = l.within.iter().map(|(e, _)| e.span.clone()).collect();
+            let conds: Vec<(Option<&Expr>, &str)> =
+                within.iter().map(|(_, c)| (c.as_ref(), "")).collect();
+            self.cover_warn(conds, &spans, "`within`");
+        }
+        let rs: Vec<(&ast::Remind, Span)> =
+            l.reminders.iter().map(|r| (r, l.span.clone())).collect();
+        let reminders = self.reminders(&rs, shortest, true);
+        let on_breach = l
+            .on_breach
+            .iter()
+            .map(|a| self.action(a, targets))
+            .collect();
+        let extend = self.extension(l.extend.as_ref(), true);
+        Limit {
+            name: l.name.text.clone(),
+            from: l.from.text.clone(),
+            to: l.to.text.clone(),
+            within,
+            reminders,
+            on_breach,
+            extend,
+        }
+    }
+}
+
+fn to_span(s: &Stmt) -> Span {
+    match s {
+        Stmt::Task(_, sp)
+        | Stmt::Rules(_, sp)
+        | Stmt::WaitFor(_, sp)
+        | Stmt::WaitUntil(_, sp)
+        | Stmt::Set(_, sp)
+        | Stmt::Fill(_, sp)
+        | Stmt::Choose(_, sp)
+        | Stmt::Remind(_, sp)
+        | Stmt::OnOverdue(_, sp)
+        | Stmt::OnRefuse(_, sp)
+        | Stmt::SelfApproval(sp) => sp.clone(),
+        Stmt::Notify { span, .. }
+        | Stmt::Start { span, .. }
+        | Stmt::Sign { span, .. }
+        | Stmt::Next { span, .. }
+        | Stmt::Due { span, .. } => span.clone(),
+        Stmt::Extend(x) => x.span.clone(),
+    }
+}
