@@ -141,7 +141,7 @@ pub struct Options {
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
     pub calendar: crate::calendar::CalendarConfig,
-    /// sled's page cache; the default is sled's.
+    /// sled's page cache; default 256 MiB.
     pub cache_bytes: Option<u64>,
     /// After each group flush, also `fsync` the data file, so that acknowledged
     /// changes survive a power cut and not only a killed process.
@@ -169,9 +169,9 @@ impl Store {
             .flush_every_ms(Some(1000))
             // Less compaction work per write; the log is cleaned up lazily.
             .mode(sled::Mode::HighThroughput);
-        if let Some(c) = opts.cache_bytes {
-            cfg = cfg.cache_capacity(c);
-        }
+        // A bounded page cache keeps memory flat however many instances and timers
+        // the database holds (sled's own default is 1 GiB).
+        cfg = cfg.cache_capacity(opts.cache_bytes.unwrap_or(256 << 20));
         let db = cfg.open()?;
         let t = Trees {
             meta: db.open_tree("meta")?,
