@@ -224,6 +224,15 @@ impl Client {
         Ok(out)
     }
 
+    pub fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, (Code, String)> {
+        let res = self
+            .agent
+            .delete(&self.url(path))
+            .set("Authorization", &format!("Bearer {}", self.token))
+            .call();
+        self.answer(res)
+    }
+
     pub fn post<T: DeserializeOwned>(
         &self,
         path: &str,

@@ -105,6 +105,22 @@ pub fn verify(store: &Store, token: &str) -> Result<Option<TokenRecord>, StoreEr
     }
 }
 
+/// True when no token has ever been issued, or every one has been revoked: the
+/// moment `baton serve` issues the first one for an admin.
+pub fn none_issued(store: &Store) -> Result<bool, StoreError> {
+    Ok(store.tree(TREE)?.is_empty())
+}
+
+/// The first person of the staff directory, in its order, who holds `role`.
+pub fn first_with_role(store: &Store, role: &str) -> Option<String> {
+    store
+        .directory()
+        .people
+        .iter()
+        .find(|p| p.roles.iter().any(|r| r == role))
+        .map(|p| p.id.clone())
+}
+
 /// Revoke one token (given as the token itself) or every token of a person (given
 /// as their id). Returns how many tokens were revoked.
 pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError> {
@@ -221,6 +237,25 @@ mod tests {
         assert_eq!(verify(&store, &a2).expect("verify"), None);
         assert!(verify(&store, &b).expect("verify").is_some());
         assert_eq!(revoke(&store, "ann").expect("revoke"), 0);
+    }
+
+    #[test]
+    fn none_issued_until_the_first_and_again_after_the_last_is_revoked() {
+        let (_dir, store) = store();
+        assert!(none_issued(&store).expect("empty"));
+        let t = issue(&store, "bob", Utc::now()).expect("issue");
+        assert!(!none_issued(&store).expect("one"));
+        revoke(&store, &t).expect("revoke");
+        assert!(none_issued(&store).expect("none again"));
+        assert_eq!(first_with_role(&store, "admin"), None);
+        let mut dir = (*store.directory()).clone();
+        for p in &mut dir.people {
+            p.roles = vec!["admin".into()];
+        }
+        store
+            .set_directory(Directory::new(dir.departments, dir.people))
+            .expect("directory");
+        assert_eq!(first_with_role(&store, "admin"), Some("ann".into()));
     }
 
     #[test]

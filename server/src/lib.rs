@@ -21,6 +21,7 @@ pub mod page;
 mod routes;
 
 pub use routes::inbox::Notification;
+pub use routes::tokens::{Issued, Revoked};
 pub mod schema;
 
 pub use error::{ApiError, FieldProblem, Problem};
@@ -47,6 +48,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Requests and their latency; the engine keeps its own counters.
     pub metrics: Arc<HttpMetrics>,
+    /// Answers to `POST /tokens` kept for retries with the same idempotency key.
+    pub token_replays: Arc<routes::tokens::Replays>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
         AppState {
             engine,
             metrics: Arc::new(HttpMetrics::new()),
+            token_replays: Arc::default(),
         }
     }
 }
@@ -64,6 +68,7 @@ pub fn app(state: AppState) -> Router {
     router
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::Extension(Arc::new(doc)))
+        .layer(middleware::from_fn(read_body_first))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -122,6 +127,83 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         res.status().as_u16(),
         start.elapsed(),
     );
+    res
+}
+
+/// How much of a body over the limit is read (and dropped) before the 413 answer, so
+/// that a client still sending it gets the answer rather than a broken pipe.
+pub const DRAIN_LIMIT: usize = 16 * BODY_LIMIT;
+
+enum BodyRead {
+    Whole(Vec<u8>),
+    /// Over the limit; `drained` if it was read to its end all the same.
+    TooLarge {
+        drained: bool,
+    },
+    Broken,
+}
+
+async fn read_body(mut body: axum::body::Body, declared: Option<u64>) -> BodyRead {
+    use http_body_util::BodyExt;
+    if declared.is_some_and(|n| n > DRAIN_LIMIT as u64) {
+        return BodyRead::TooLarge { drained: false };
+    }
+    let mut buf = Vec::with_capacity(declared.map_or(0, |n| n as usize).min(BODY_LIMIT));
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return BodyRead::Broken;
+        };
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total <= BODY_LIMIT {
+                buf.extend_from_slice(&data);
+            } else if total > DRAIN_LIMIT {
+                return BodyRead::TooLarge { drained: false };
+            }
+        }
+    }
+    if total > BODY_LIMIT {
+        BodyRead::TooLarge { drained: true }
+    } else {
+        BodyRead::Whole(buf)
+    }
+}
+
+/// Read each request's whole body before its handler runs. A route that takes no
+/// body (claim, release, every GET) would leave one it is sent unread, and hyper may
+/// then close the connection just after answering (when the handler is done before
+/// the body has arrived): a client that sends its next request on that kept-alive
+/// connection finds it closed. A body over the limit is answered with 413 once it
+/// has been read to its end (up to `DRAIN_LIMIT`; beyond, at once, and the
+/// connection is closed).
+async fn read_body_first(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let (err, close) = match read_body(body, declared).await {
+        BodyRead::Whole(bytes) => {
+            return next
+                .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        BodyRead::TooLarge { drained } => (
+            ApiError::PayloadTooLarge(format!("the body is larger than {BODY_LIMIT} bytes")),
+            !drained,
+        ),
+        BodyRead::Broken => (
+            ApiError::bad_request("body", "the body could not be read to its end"),
+            true,
+        ),
+    };
+    let mut res = err.into_response();
+    if close {
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     res
 }
 

@@ -317,3 +317,84 @@ async fn overdue_and_state_lists_show_only_visible_tasks() {
     let none = api.get("/tasks?overdue=true", ADMIN).await.ok();
     assert_eq!(none["items"], json!([]));
 }
+
+#[tokio::test]
+async fn admins_issue_and_revoke_tokens_over_http() {
+    let api = Api::new();
+    // Not an admin: 403, before anything is looked up.
+    api.post("/tokens", "wang_fang", json!({"person": "zhang_wei"}))
+        .await
+        .problem(403);
+    let a = api
+        .send(
+            api.request(Method::DELETE, "/tokens/zhang_wei", Some("wang_fang"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    a.problem(403);
+
+    // An admin issues one: 201, shown once, and it works.
+    let a = api
+        .post("/tokens", ADMIN, json!({"person": "zhang_wei"}))
+        .await;
+    assert_eq!(a.status.as_u16(), 201, "{}", a.text);
+    let issued = a.json();
+    assert_eq!(issued["person"], "zhang_wei");
+    assert_eq!(issued["replayed"], false);
+    let token = issued["token"].as_str().expect("token").to_string();
+    assert!(token.starts_with(tokens::PREFIX), "{token}");
+    let send_as = |t: String| {
+        api.send(
+            api.request(Method::GET, "/tasks", None)
+                .header(header::AUTHORIZATION, format!("Bearer {t}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+    };
+    send_as(token.clone()).await.ok();
+
+    // Unknown people and bad bodies.
+    api.post("/tokens", ADMIN, json!({"person": "ghost"}))
+        .await
+        .problem(404);
+    let p = api.post("/tokens", ADMIN, json!({})).await.problem(400);
+    assert_eq!(p["errors"][0]["field"], "person", "{p}");
+
+    // A retry with the same key gets the same token, and issues none.
+    let first = api
+        .post_with("/tokens", ADMIN, json!({"person": "li_ming"}), Some("k-1"))
+        .await
+        .ok();
+    let again = api
+        .post_with("/tokens", ADMIN, json!({"person": "li_ming"}), Some("k-1"))
+        .await
+        .ok();
+    assert_eq!(first["token"], again["token"]);
+    assert_eq!(again["replayed"], true);
+    let other = api
+        .post_with("/tokens", ADMIN, json!({"person": "li_ming"}), Some("k-2"))
+        .await
+        .ok();
+    assert_ne!(first["token"], other["token"]);
+
+    // Revoke every token of a person: theirs stop working, others' do not.
+    let delete = |path: &str| {
+        api.send(
+            api.request(Method::DELETE, path, Some(ADMIN))
+                .body(Body::empty())
+                .expect("request"),
+        )
+    };
+    let r = delete("/tokens/zhang_wei").await.ok();
+    // The one from the test setup and the one issued above.
+    assert_eq!(r, json!({"person": "zhang_wei", "revoked": 2}));
+    send_as(token).await.problem(401);
+    send_as(api.token("wang_fang").to_string()).await.ok();
+    delete("/tokens/zhang_wei").await.problem(404);
+    // A token never goes in a URL.
+    let p = delete(&format!("/tokens/{}", api.token("li_ming")))
+        .await
+        .problem(400);
+    assert_eq!(p["errors"][0]["field"], "person", "{p}");
+}

@@ -260,7 +260,26 @@ async fn a_body_over_the_limit_is_413() {
     let p = api.post("/instances", "wang_fang", big).await.problem(413);
     assert_eq!(p["type"], "urn:baton:problem:payload-too-large");
     let big = json!({"source": "x".repeat(2 * baton_server::BODY_LIMIT)});
-    api.post("/definitions", ADMIN, big).await.problem(413);
+    let a = api.post("/definitions", ADMIN, big).await;
+    a.problem(413);
+    // Read to its end before the answer: the connection can go on.
+    assert!(a.headers.get(header::CONNECTION).is_none());
+    // Too large even to read through: answered at once, and the connection closed.
+    let req = api
+        .request(Method::POST, "/tasks/1-1/claim", Some("wang_fang"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            header::CONTENT_LENGTH,
+            (baton_server::DRAIN_LIMIT + 1).to_string(),
+        )
+        .body(Body::from("{}"))
+        .expect("request");
+    let a = api.send(req).await;
+    a.problem(413);
+    assert_eq!(
+        a.headers.get(header::CONNECTION).map(|v| v.as_bytes()),
+        Some(&b"close"[..])
+    );
 }
 
 #[tokio::test]

@@ -65,7 +65,9 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
-    /// Issue or revoke bearer tokens for the HTTP API (on the database of `--db`).
+    /// Issue or revoke bearer tokens for the HTTP API: through a running server with
+    /// `--server` and an admin's BATON_TOKEN (the first is in `<db>/admin.token`), or
+    /// on the database of `--db` while no server owns it.
     #[command(subcommand)]
     Token(token::TokenCommand),
     /// Draw a process: its steps, transitions, timers, escalations and ends.

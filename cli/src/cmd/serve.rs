@@ -67,6 +67,68 @@ fn deploy(engine: &Engine, dir: &Path) {
     }
 }
 
+/// The file `baton serve` writes the first admin's token to, in the database folder.
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+/// On a database with no tokens at all (new, or every token revoked), issue one for
+/// the first person of the staff directory with the admin role and write it to
+/// `<db>/admin.token`, readable by this user only, like `vault server -dev`'s root
+/// token: that is how the first admin gets in while the server owns the database.
+/// The log says where the token is, never the token.
+fn bootstrap_admin_token(engine: &Engine, db: &Path) {
+    match baton_engine::tokens::none_issued(&engine.store) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!("cannot read the tokens: {e}");
+            return;
+        }
+    }
+    let role = engine.store.admin_role.clone();
+    let Some(person) = baton_engine::tokens::first_with_role(&engine.store, &role) else {
+        tracing::warn!(
+            "no tokens, and nobody in the staff directory has the `{role}` role: give it to \
+             someone in staff.ron to get the first token"
+        );
+        return;
+    };
+    let token = match baton_engine::tokens::issue(&engine.store, &person, engine.clock.now()) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!("cannot issue the first admin token: {e}");
+            return;
+        }
+    };
+    let path = db.join(ADMIN_TOKEN_FILE);
+    match write_secret(&path, &format!("{token}\n")) {
+        Ok(()) => tracing::info!(
+            "no tokens yet: issued one for {person} (role `{role}`) in {}; with it as \
+             BATON_TOKEN, `baton token issue PERSON --server URL` issues the others",
+            path.display()
+        ),
+        Err(e) => {
+            // Nobody could ever use it: take it back.
+            let _ = baton_engine::tokens::revoke(&engine.store, &token);
+            tracing::error!("cannot write {}: {e}; no token issued", path.display());
+        }
+    }
+}
+
+/// Write a file only its owner may read (mode 0600 on Unix, whatever it was before).
+fn write_secret(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts.open(path)?;
+    // `mode` applies only to a new file; an old one keeps its own unless told.
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
 /// What the folder looks like: each file's modification time and size.
 fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (SystemTime, u64)> {
     std::fs::read_dir(dir)
@@ -143,13 +205,20 @@ pub fn run(args: ServeArgs, db: &Path) -> Code {
             return Code::Storage;
         }
     };
-    rt.block_on(serve(engine, args, config))
+    rt.block_on(serve(engine, args, config, db.to_path_buf()))
 }
 
-async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config) -> Code {
+async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf) -> Code {
     {
-        let (e, dir) = (engine.clone(), args.dir.clone());
-        let _ = tokio::task::spawn_blocking(move || deploy(&e, &dir)).await;
+        let (e, dir, http) = (engine.clone(), args.dir.clone(), !args.no_http);
+        let _ = tokio::task::spawn_blocking(move || {
+            deploy(&e, &dir);
+            // After the staff directory is deployed, before anyone can connect.
+            if http {
+                bootstrap_admin_token(&e, &db);
+            }
+        })
+        .await;
     }
     tracing::info!(
         db = ?engine.store.size_on_disk(),

@@ -326,6 +326,14 @@ fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     }
 }
 
+fn print_started(o: &Outcome, c: &Common, zone: chrono_tz::Tz, quiet: bool) {
+    if quiet {
+        println!("{}", o.instance.id);
+    } else {
+        print_outcome(o, c, zone);
+    }
+}
+
 #[derive(clap::Subcommand, Clone)]
 pub enum StaffCommand {
     /// Deploy the staff directory and every definition of a folder into the database.
@@ -345,6 +353,9 @@ pub enum StaffCommand {
         /// A retry with the same key returns the first result and changes nothing.
         #[arg(long)]
         idempotency_key: Option<String>,
+        /// Print only the new instance's id, for scripts: `i=$(baton start ... -q)`.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Your open and claimed tasks (yours and your roles').
     Tasks {
@@ -436,13 +447,14 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             sets,
             data,
             idempotency_key,
+            quiet,
         } => {
             let who = actor(c)?;
             let input = parse_sets(&sets, data.as_deref())?;
             let o = engine
                 .start(&process, input, &who, idempotency_key.as_deref())
                 .map_err(failure)?;
-            print_outcome(&o, c, zone);
+            print_started(&o, c, zone, quiet);
         }
         StaffCommand::Tasks {
             role,
@@ -640,11 +652,12 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             sets,
             data,
             idempotency_key,
+            quiet,
         } => {
             let input = parse_sets(&sets, data.as_deref())?;
             let body = serde_json::json!({"process": process, "data": input});
             let o: Outcome = client.post("/instances", &body, idempotency_key.as_deref())?;
-            print_outcome(&o, c, zone);
+            print_started(&o, c, zone, quiet);
         }
         StaffCommand::Tasks {
             role,

@@ -7,6 +7,7 @@ pub mod inbox;
 mod instances;
 mod system;
 mod tasks;
+pub mod tokens;
 
 use crate::error;
 use crate::AppState;
@@ -22,7 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
             notifications. JSON throughout; errors are `application/problem+json`; lists \
             are paginated with `limit` and an opaque `cursor`. Every request but \
             `/healthz`, `/metrics` and `/openapi.json` needs `Authorization: Bearer TOKEN` \
-            (`baton token issue PERSON`). POSTs take an `Idempotency-Key` header: a retry \
+            (`baton token issue PERSON`, or `POST /tokens`; the first admin's token is in \
+            `<db>/admin.token`). POSTs take an `Idempotency-Key` header: a retry \
             with the same key returns the first answer and changes nothing."
     ),
     modifiers(&BearerAuth),
@@ -42,6 +44,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "instances", description = "Running and finished instances"),
         (name = "tasks", description = "Tasks: see, claim, complete, hand on"),
         (name = "inbox", description = "Each person's notifications"),
+        (name = "tokens", description = "Bearer tokens: admins issue and revoke them"),
         (name = "system", description = "Health, metrics and this document"),
     )
 )]
@@ -70,5 +73,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(instances::router())
         .merge(tasks::router())
         .merge(inbox::router())
+        .merge(tokens::router())
         .merge(system::router())
 }
