@@ -1008,3 +1008,40 @@ fn a_connection_survives_a_body_the_route_does_not_take() {
     assert!(all.contains(r#"{"status":"ok"}"#), "{all}");
     server.stop();
 }
+
+#[test]
+fn a_changed_file_is_redeployed_and_a_broken_one_keeps_the_running_version() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = processes_copy(tmp.path());
+    let mut server = Server::start(&tmp.path().join("db"), &dir);
+    let http = Http::new(&server.url);
+    let admin = server.admin_token();
+    let version = |http: &Http| -> u64 {
+        http.get("/definitions/complaint", &admin).ok()["latest"]
+            .as_u64()
+            .expect("a version")
+    };
+    assert_eq!(version(&http), 1);
+    let file = dir.join("complaint.flow");
+    let source = std::fs::read_to_string(&file).expect("source");
+    // A real change: a new version, deployed while the server runs.
+    std::fs::write(
+        &file,
+        source.replace("客戶投訴處理", "客戶投訴處理（新版）"),
+    )
+    .expect("write");
+    server.wait_for("deployed complaint version 2");
+    assert_eq!(version(&http), 2);
+    // A broken file: reported with its diagnostics, and version 2 stays.
+    std::fs::write(&file, source.replace("next explain", "next explian")).expect("write");
+    server.wait_for("not deployed; the running version stays");
+    // The diagnostics follow in the log: file:line:column, code and help.
+    server.wait_for("did you mean `explain`?");
+    let log = server.log().join("\n");
+    assert!(
+        log.contains("error[E002]") && log.contains("complaint.flow:"),
+        "{log}"
+    );
+    assert_eq!(version(&http), 2);
+    server.stop();
+}
