@@ -196,7 +196,12 @@ impl Engine {
                     Ok(_) => {}
                     // A definition that cannot go on (nobody to escalate to) must not
                     // block every other timer: record nothing and drop this timer.
-                    Err(StoreError::Rejected(_)) => {
+                    Err(StoreError::Rejected(r)) => {
+                        tracing::error!(
+                            instance,
+                            timer = n,
+                            "timer dropped: the process cannot go on: {r}"
+                        );
                         self.store.drop_timer(due, instance, n)?;
                     }
                     Err(e) => return Err(e),
