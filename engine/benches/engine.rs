@@ -203,6 +203,13 @@ fn engine_runs(threads: usize, per_thread: usize) -> (Run, Run) {
         };
         e.act(id, cmd, &format!("p{t}"), None).expect("complete");
     });
+    // Group commit at work: how many commands each flush covered.
+    let commands = (threads * per_thread * 5) as f64;
+    println!(
+        "   {threads} caller(s): {commands:.0} commands made durable by {} flushes ({:.1} commands per flush)",
+        e.store.flushes(),
+        commands / e.store.flushes().max(1) as f64
+    );
     (starts, completes)
 }
 

@@ -63,10 +63,16 @@ pub fn due_task(due: DateTime<Utc>, id: TaskId) -> [u8; 20] {
     k
 }
 
-/// Timers are keyed by due time first, so the next one due is the first key.
+/// Timers are keyed by due time first, so the next one due is the first key. The
+/// time is rounded up to the millisecond: a timer may fire a little late, never early.
 pub fn timer(due: DateTime<Utc>, instance: InstanceId, n: u32) -> [u8; 20] {
     let mut k = [0u8; 20];
-    k[..8].copy_from_slice(&millis(due));
+    let up = if due.timestamp_subsec_nanos().is_multiple_of(1_000_000) {
+        due
+    } else {
+        due + chrono::Duration::milliseconds(1)
+    };
+    k[..8].copy_from_slice(&millis(up));
     k[8..16].copy_from_slice(&instance.to_be_bytes());
     k[16..].copy_from_slice(&n.to_be_bytes());
     k

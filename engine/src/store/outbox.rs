@@ -90,28 +90,32 @@ impl Store {
     }
 
     /// Record one webhook's state for a message, and the message's overall state.
+    /// Several webhooks of one message finish concurrently: the record is updated
+    /// with compare-and-swap, so no webhook's result overwrites another's.
     pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
-        let key = a.message.to_be_bytes();
-        if let Some(b) = self.t.outbox.get(key)? {
-            let mut rec: OutboxRecord = decode(&b)?;
-            if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
-                w.state = state;
-                w.attempts = a.attempts;
-            }
-            rec.state = if let Some(f) = rec
-                .webhooks
-                .iter()
-                .find(|w| matches!(w.state, Delivery::Failed(_)))
-            {
-                f.state.clone()
-            } else if rec.webhooks.iter().any(|w| w.state == Delivery::Pending) {
-                Delivery::Pending
-            } else {
-                Delivery::Sent
-            };
-            self.t.outbox.insert(key, encode(&rec))?;
+        let mut bad: Option<StoreError> = None;
+        self.t
+            .outbox
+            .update_and_fetch(a.message.to_be_bytes(), |old| {
+                let old = old?;
+                let mut rec: OutboxRecord = match decode(old) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        bad = Some(e);
+                        return Some(old.to_vec());
+                    }
+                };
+                if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
+                    w.state = state.clone();
+                    w.attempts = a.attempts;
+                }
+                rec.state = overall(&rec);
+                Some(encode(&rec))
+            })?;
+        match bad {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     pub fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
@@ -178,5 +182,20 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// Failed if any webhook failed for good, pending while any is still trying, else sent.
+fn overall(rec: &OutboxRecord) -> Delivery {
+    if let Some(f) = rec
+        .webhooks
+        .iter()
+        .find(|w| matches!(w.state, Delivery::Failed(_)))
+    {
+        f.state.clone()
+    } else if rec.webhooks.iter().any(|w| w.state == Delivery::Pending) {
+        Delivery::Pending
+    } else {
+        Delivery::Sent
     }
 }
