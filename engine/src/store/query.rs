@@ -36,12 +36,8 @@ impl Store {
         out: &mut Vec<Task>,
     ) -> Result<(), StoreError> {
         for kv in tree.scan_prefix(keys::name_prefix(name)) {
-            let (k, _) = kv?;
-            if let Some(id) = keys::task_from(&k) {
-                if let Some(t) = self.task_record(id)? {
-                    out.push(t);
-                }
-            }
+            let (_, v) = kv?;
+            out.push(decode(&v)?);
         }
         Ok(())
     }

@@ -346,17 +346,20 @@ fn write(
             state,
             due,
         } = index_keys(after);
+        // "My tasks" is the question asked most: the person and role entries carry
+        // the task itself, so answering it is one range read, not a read per task.
+        let record = encode(after);
         for k in people {
-            tx[BY_PERSON].insert(k, &[])?;
+            tx[BY_PERSON].insert(k, record.as_slice())?;
         }
         for k in roles {
-            tx[BY_ROLE].insert(k, &[])?;
+            tx[BY_ROLE].insert(k, record.as_slice())?;
         }
         tx[BY_STATE].insert(&state, &[])?;
         if let Some(d) = due {
             tx[BY_DUE].insert(&d, &[])?;
         }
-        tx[TASKS].insert(&keys::task(*id), encode(after))?;
+        tx[TASKS].insert(&keys::task(*id), record)?;
     }
 
     // Timers, keyed by due time; a cancelled or fired one is found by its due time.
