@@ -59,21 +59,29 @@ fn killed_while_firing_every_timer_fires_exactly_once() {
         dir.join("staff.ron"),
     )
     .expect("staff");
-    // N instances whose deadlines fall over the two seconds after the daemon starts.
+    // N instances whose deadlines fall over two seconds, soon after the daemon starts.
     let first_due = {
         let engine = Engine::open(&db, Options::default(), Arc::new(SystemClock)).expect("open");
         for r in engine.deploy_dir(&dir).expect("deploy") {
             r.result.expect("deploys");
         }
-        let first_due = chrono::Utc::now() + chrono::Duration::seconds(3);
+        // Far enough ahead for a slow (debug, busy) machine to finish setting up.
+        let first_due = chrono::Utc::now() + chrono::Duration::seconds(10);
         for i in 0..N {
             let at = first_due + chrono::Duration::microseconds((i * 2_000_000 / N) as i64);
             let mut data = serde_json::Map::new();
             data.insert("deadline".into(), at.to_rfc3339().into());
+            let cmd = baton_engine::core::Command::Start {
+                process: "due_soon".into(),
+                data,
+            };
+            // Setting up, not testing durability: one flush at the end.
             engine
-                .start("due_soon", data, "wang_fang", None)
+                .store
+                .execute_unflushed(None, &cmd, "wang_fang", chrono::Utc::now(), None)
                 .expect("start");
         }
+        engine.store.durable().expect("flush");
         assert_eq!(engine.store.timer_count(), N);
         first_due
     };
