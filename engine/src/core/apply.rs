@@ -841,21 +841,7 @@ fn extend(
     // Move the timers: drop the old ones and set them again from the new deadline.
     match limit {
         Some(name) => {
-            let old: Vec<u32> = run
-                .inst
-                .timers
-                .iter()
-                .filter(|t| match &t.kind {
-                    TimerKind::LimitBreach { limit }
-                    | TimerKind::LimitRemind { limit }
-                    | TimerKind::LimitRemindEvery { limit, .. } => limit == name,
-                    _ => false,
-                })
-                .map(|t| t.n)
-                .collect();
-            for n in old {
-                run.emit(Event::TimerCancelled { n });
-            }
+            run.cancel_limit_timers(name);
             run.limit_timers(name, due);
         }
         None => {

@@ -223,7 +223,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn stop_limit(&mut self, name: &str) {
+    /// Cancel the breach and reminder timers of a limit.
+    pub fn cancel_limit_timers(&mut self, name: &str) {
         let timers: Vec<u32> = self
             .inst
             .timers
@@ -239,6 +240,10 @@ impl<'a> Run<'a> {
         for n in timers {
             self.emit(Event::TimerCancelled { n });
         }
+    }
+
+    fn stop_limit(&mut self, name: &str) {
+        self.cancel_limit_timers(name);
         self.emit(Event::LimitStopped {
             name: name.to_string(),
         });
