@@ -12,7 +12,7 @@ pub mod tokens;
 
 use crate::clock::Clock;
 use crate::core::{Command, Event, InstanceId, TaskId, SYSTEM};
-use crate::store::{Deployed, Options, Outcome, Store, StoreError};
+use crate::store::{Deployed, Options, Outcome, Request, Store, StoreError};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -177,8 +177,8 @@ impl Engine {
         self.act(task.instance, cmd, actor, None)
     }
 
-    /// Fire every timer due by now, earliest first, each in its own transaction
-    /// that also removes it; then make them durable together. Returns how many.
+    /// Fire every timer due by now, earliest first, each applied with the removal of
+    /// its key, all or nothing; then make them durable together. Returns how many.
     pub fn fire_due(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let mut fired = 0;
@@ -187,12 +187,21 @@ impl Engine {
             if batch.is_empty() {
                 break;
             }
-            for (due, instance, n) in batch {
-                let cmd = Command::FireTimer { n, due };
-                match self
-                    .store
-                    .execute_unflushed(Some(instance), &cmd, SYSTEM, now, None)
-                {
+            // One batch: the timers share a transaction and a flush, and each still
+            // applies or fails on its own.
+            let requests = batch
+                .iter()
+                .map(|&(due, instance, n)| Request {
+                    target: Some(instance),
+                    command: Command::FireTimer { n, due },
+                    actor: SYSTEM.to_string(),
+                    now,
+                    idempotency_key: None,
+                })
+                .collect();
+            let results = self.store.execute_many(requests);
+            for ((due, instance, n), res) in batch.into_iter().zip(results) {
+                match res {
                     Ok(_) => {}
                     // A definition that cannot go on (nobody to escalate to) must not
                     // block every other timer: record nothing and drop this timer.

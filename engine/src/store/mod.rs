@@ -1,6 +1,7 @@
 //! The sled store: one tree per kind of record, one transaction per command, and a
 //! command acknowledged only once its transaction is durable (group commit).
 
+mod batch;
 mod durability;
 pub mod keys;
 mod outbox;
@@ -10,7 +11,7 @@ mod verify;
 
 pub use outbox::Attempt;
 pub use query::{InstancePage, Page};
-pub use txn::{Delivery, OutboxRecord, Outcome};
+pub use txn::{Delivery, OutboxRecord, Outcome, Request};
 
 use crate::core::{Instance, InstanceId, Rejection};
 use crate::staff::Directory;
@@ -113,6 +114,8 @@ pub struct Store {
     db: sled::Db,
     pub(crate) t: Trees,
     commit: GroupCommit,
+    /// Commands waiting to run, in batches (see `batch`).
+    batches: batch::Combiner<(txn::Request, bool), Result<Outcome, StoreError>>,
     defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
     latest: RwLock<BTreeMap<String, u32>>,
     directory: RwLock<Arc<Directory>>,
@@ -242,6 +245,7 @@ impl Store {
             db,
             t,
             commit: GroupCommit::new(),
+            batches: batch::Combiner::new(),
             defs: RwLock::new(defs),
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),
@@ -256,7 +260,7 @@ impl Store {
     /// killed process; see the README for what it does not cover.
     pub fn durable(&self) -> Result<(), StoreError> {
         self.commit
-            .wait_durable(|| {
+            .wait_for(self.commit.ticket(), || {
                 self.db.flush().map_err(|e| e.to_string())?;
                 match &self.fsync {
                     Some(f) => f.sync_data().map_err(|e| e.to_string()),

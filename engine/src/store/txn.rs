@@ -3,6 +3,7 @@
 //! together or not at all. Work that crosses instances (a child started, a parent
 //! told that its child ended) runs in the same transaction.
 
+use super::batch::Overlay;
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
@@ -10,8 +11,7 @@ use crate::core::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError as Abortable, TransactionalTree};
-use sled::Transactional;
+use sled::IVec;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -68,16 +68,6 @@ pub struct WebhookDelivery {
     pub attempts: u32,
 }
 
-type TxResult<T> = Result<T, Abortable<StoreError>>;
-
-fn abort(e: impl Into<StoreError>) -> Abortable<StoreError> {
-    Abortable::Abort(e.into())
-}
-
-fn tx_decode<T: serde::de::DeserializeOwned>(b: &[u8]) -> TxResult<T> {
-    decode(b).map_err(abort)
-}
-
 /// Index entries of a task record: who sees it, its state, its due time.
 struct IndexKeys {
     people: Vec<Vec<u8>>,
@@ -113,6 +103,18 @@ fn index_keys(t: &Task) -> IndexKeys {
     }
 }
 
+type Ov<'a> = Overlay<'a, 12>;
+
+/// One command as the batch runs it.
+pub struct Request {
+    /// The instance, or `None` to start a new one (`Command::Start`).
+    pub target: Option<InstanceId>,
+    pub command: Command,
+    pub actor: String,
+    pub now: DateTime<Utc>,
+    pub idempotency_key: Option<String>,
+}
+
 impl Store {
     /// Run one command. `target` is the instance, or `None` to start a new one
     /// (`Command::Start`). Returns once the change is durable.
@@ -124,15 +126,20 @@ impl Store {
         now: DateTime<Utc>,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let outcome = self.execute_unflushed(target, cmd, actor, now, idempotency_key)?;
-        if !outcome.replayed {
-            self.durable()?;
-        }
-        Ok(outcome)
+        let req = Request {
+            target,
+            command: cmd.clone(),
+            actor: actor.to_string(),
+            now,
+            idempotency_key: idempotency_key.map(str::to_string),
+        };
+        self.submit(vec![req], true)
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
     }
 
-    /// The transaction alone, without waiting for the disk. For the scheduler, which
-    /// fires a batch of timers and then makes them durable together.
+    /// The command applied and visible, without waiting for the disk. For callers
+    /// that run many commands and then make them durable together.
     pub fn execute_unflushed(
         &self,
         target: Option<InstanceId>,
@@ -141,6 +148,59 @@ impl Store {
         now: DateTime<Utc>,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
+        let req = Request {
+            target,
+            command: cmd.clone(),
+            actor: actor.to_string(),
+            now,
+            idempotency_key: idempotency_key.map(str::to_string),
+        };
+        self.submit(vec![req], false)
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+    }
+
+    /// Several commands, answered in order, each applied or refused on its own, and
+    /// answered once durable. The scheduler fires its timers so.
+    pub fn execute_many(&self, requests: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
+        self.submit(requests, true)
+    }
+
+    /// Run commands in the next batch; with `durable`, answer only once the batch
+    /// is on disk (a replayed answer too: its first run may still be on its way).
+    fn submit(&self, requests: Vec<Request>, durable: bool) -> Vec<Result<Outcome, StoreError>> {
+        self.batches.run(
+            requests.into_iter().map(|r| (r, durable)).collect(),
+            |work| {
+                let flush = work.iter().any(|(_, d)| *d);
+                (
+                    self.run_batch(work.into_iter().map(|(r, _)| r).collect()),
+                    flush,
+                )
+            },
+            |(outs, flush)| {
+                if !flush || outs.iter().all(Result::is_err) {
+                    return outs;
+                }
+                match self.durable() {
+                    Ok(()) => outs,
+                    Err(e) => {
+                        let msg = e.to_string();
+                        outs.into_iter()
+                            .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
+                            .collect()
+                    }
+                }
+            },
+            || {
+                Err(StoreError::Storage(
+                    "internal error while running a command".into(),
+                ))
+            },
+        )
+    }
+
+    fn run_batch(&self, work: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
         let dir = self.directory();
         let ctx = Ctx {
             directory: &dir,
@@ -148,119 +208,155 @@ impl Store {
             admin_role: &self.admin_role,
             calendar: &self.calendar,
         };
+        let mut ov = Overlay::new(self.t.all());
+        let mut outs = Vec::with_capacity(work.len());
+        for req in &work {
+            let res = self.run_one(&mut ov, req, &ctx);
+            match &res {
+                Ok(_) => ov.keep(),
+                Err(_) => ov.discard(),
+            }
+            outs.push(res);
+        }
+        match ov.commit() {
+            Ok(()) => outs,
+            Err(e) => {
+                let msg = e.to_string();
+                outs.into_iter()
+                    .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
+                    .collect()
+            }
+        }
+    }
+
+    /// One command and the work it causes across instances (a child started, a
+    /// parent told that its child ended), all or nothing.
+    fn run_one(
+        &self,
+        ov: &mut Ov<'_>,
+        req: &Request,
+        ctx: &Ctx<'_>,
+    ) -> Result<Outcome, StoreError> {
         // Idempotency keys belong to the person who sent them.
-        let idem = idempotency_key.map(|k| {
-            let mut key = keys::name_prefix(actor);
+        let idem = req.idempotency_key.as_deref().map(|k| {
+            let mut key = keys::name_prefix(&req.actor);
             key.extend_from_slice(k.as_bytes());
             key
         });
-        let trees = self.t.all();
-        let res = trees[..].transaction(|tx| {
-            if let Some(k) = &idem {
-                if let Some(b) = tx[IDEMPOTENCY].get(k)? {
-                    let mut o: Outcome = tx_decode(&b)?;
-                    o.replayed = true;
-                    return Ok(o);
+        if let Some(k) = &idem {
+            if let Some(b) = ov.get(IDEMPOTENCY, k)? {
+                let mut o: Outcome = decode(&b)?;
+                o.replayed = true;
+                return Ok(o);
+            }
+        }
+        let now = req.now;
+        let mut queue: VecDeque<(Option<InstanceId>, Command, String)> =
+            VecDeque::from([(req.target, req.command.clone(), req.actor.clone())]);
+        let mut first: Option<Outcome> = None;
+        while let Some((id, cmd, who)) = queue.pop_front() {
+            let (id, old, version, def) = match (id, &cmd) {
+                (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
+                    let (v, def) = self.latest(process)?;
+                    (
+                        self.next_instance.fetch_add(1, Ordering::Relaxed),
+                        None,
+                        v,
+                        def,
+                    )
+                }
+                (None, _) => return Err(Rejection::NotFound("no instance given".into()).into()),
+                (Some(id), _) => {
+                    let b = ov
+                        .get(INSTANCES, keys::instance(id))?
+                        .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
+                    let inst: Instance = decode(&b)?;
+                    let def = self.definition(&inst.process, inst.version)?;
+                    (id, Some(inst), 0, def)
+                }
+            };
+            let version = old.as_ref().map_or(version, |i| i.version);
+            let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, ctx)?;
+            let records = write(
+                ov,
+                old.as_ref(),
+                &applied.instance,
+                &applied.events,
+                &who,
+                now,
+                &self.next_message,
+            )?;
+            if let Command::FireTimer { n, due } = &cmd {
+                // Gone from the instance already (it moved on): drop the key too.
+                ov.remove(TIMERS, keys::timer(*due, id, *n))?;
+            }
+            for eff in &applied.effects {
+                match eff {
+                    core::Effect::StartChild {
+                        process,
+                        data,
+                        parent,
+                        starter,
+                    } => queue.push_back((
+                        None,
+                        Command::StartChild {
+                            process: process.clone(),
+                            data: data.clone(),
+                            parent: *parent,
+                            starter: starter.clone(),
+                        },
+                        core::SYSTEM.to_string(),
+                    )),
+                    core::Effect::ChildEnded {
+                        parent,
+                        child,
+                        outcome,
+                    } => queue.push_back((
+                        Some(*parent),
+                        Command::ChildEnded {
+                            child: *child,
+                            outcome: outcome.clone(),
+                        },
+                        core::SYSTEM.to_string(),
+                    )),
                 }
             }
-            let mut queue: VecDeque<(Option<InstanceId>, Command, String)> =
-                VecDeque::from([(target, cmd.clone(), actor.to_string())]);
-            let mut first: Option<Outcome> = None;
-            while let Some((id, cmd, who)) = queue.pop_front() {
-                let (id, old, version, def) = match (id, &cmd) {
-                    (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
-                        let (v, def) = self.latest(process).map_err(abort)?;
-                        (self.next_instance.fetch_add(1, Ordering::Relaxed), None, v, def)
-                    }
-                    (None, _) => return Err(abort(Rejection::NotFound("no instance given".into()))),
-                    (Some(id), _) => {
-                        let b = tx[INSTANCES]
-                            .get(keys::instance(id))?
-                            .ok_or_else(|| abort(Rejection::NotFound(format!("no instance {id}"))))?;
-                        let inst: Instance = tx_decode(&b)?;
-                        let def = self.definition(&inst.process, inst.version).map_err(abort)?;
-                        (id, Some(inst), 0, def)
-                    }
-                };
-                let version = old.as_ref().map_or(version, |i| i.version);
-                let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, &ctx)
-                    .map_err(abort)?;
-                let records = write(tx, old.as_ref(), &applied.instance, &applied.events, &who, now, &self.next_message)?;
-                if let Command::FireTimer { n, due } = &cmd {
-                    // Gone from the instance already (it moved on): drop the key too.
-                    tx[TIMERS].remove(&keys::timer(*due, id, *n))?;
+            match &mut first {
+                None => {
+                    first = Some(Outcome {
+                        instance: applied.instance,
+                        records,
+                        children: Vec::new(),
+                        replayed: false,
+                    })
                 }
-                for eff in &applied.effects {
-                    match eff {
-                        core::Effect::StartChild {
-                            process,
-                            data,
-                            parent,
-                            starter,
-                        } => queue.push_back((
-                            None,
-                            Command::StartChild {
-                                process: process.clone(),
-                                data: data.clone(),
-                                parent: *parent,
-                                starter: starter.clone(),
-                            },
-                            core::SYSTEM.to_string(),
-                        )),
-                        core::Effect::ChildEnded {
-                            parent,
-                            child,
-                            outcome,
-                        } => queue.push_back((
-                            Some(*parent),
-                            Command::ChildEnded {
-                                child: *child,
-                                outcome: outcome.clone(),
-                            },
-                            core::SYSTEM.to_string(),
-                        )),
-                    }
-                }
-                match &mut first {
-                    None => {
-                        first = Some(Outcome {
-                            instance: applied.instance,
-                            records,
-                            children: Vec::new(),
-                            replayed: false,
-                        })
-                    }
-                    Some(o) => {
-                        if matches!(cmd, Command::StartChild { parent, .. } if parent == o.instance.id) {
-                            o.children.push(id);
-                        }
+                Some(o) => {
+                    if matches!(cmd, Command::StartChild { parent, .. } if parent == o.instance.id)
+                    {
+                        o.children.push(id);
                     }
                 }
             }
-            let outcome = first.ok_or_else(|| abort(StoreError::Storage("no command ran".into())))?;
-            if let Some(k) = &idem {
-                tx[IDEMPOTENCY].insert(k.as_slice(), encode(&outcome))?;
-            }
-            Ok(outcome)
-        });
-        res.map_err(|e| match e {
-            sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => StoreError::from(e),
-        })
+        }
+        let outcome = first.ok_or_else(|| StoreError::Storage("no command ran".into()))?;
+        if let Some(k) = &idem {
+            ov.insert(IDEMPOTENCY, k.as_slice(), encode(&outcome))?;
+        }
+        Ok(outcome)
     }
 }
 
 /// Write what one applied command changed. Task records and timers are updated from
 /// the events, so an index never disagrees with the record it points to.
 fn write(
-    tx: &[TransactionalTree],
+    ov: &mut Ov<'_>,
     old: Option<&Instance>,
     new: &Instance,
     events: &[Event],
     actor: &str,
     now: DateTime<Utc>,
     message_ids: &AtomicU64,
-) -> TxResult<Vec<Record>> {
+) -> Result<Vec<Record>, StoreError> {
     let base = old.map_or(0, |o| o.seq);
     let records: Vec<Record> = events
         .iter()
@@ -275,15 +371,19 @@ fn write(
     // One key per command, holding all its events: a new key is what costs most in
     // sled, and a command's events are always read together.
     if let Some(first) = records.first() {
-        tx[EVENTS].insert(&keys::event(new.id, first.seq), encode(&records))?;
+        ov.insert(EVENTS, keys::event(new.id, first.seq), encode(&records))?;
     }
-    tx[INSTANCES].insert(&keys::instance(new.id), encode(new))?;
+    ov.insert(INSTANCES, keys::instance(new.id), encode(new))?;
     let old_status = old.map(|o| o.status.as_str());
     if old_status != Some(new.status.as_str()) {
         if let Some(o) = old {
-            tx[BY_PROCESS].remove(keys::process_status(&o.process, o.status.as_str(), o.id))?;
+            ov.remove(
+                BY_PROCESS,
+                keys::process_status(&o.process, o.status.as_str(), o.id),
+            )?;
         }
-        tx[BY_PROCESS].insert(
+        ov.insert(
+            BY_PROCESS,
             keys::process_status(&new.process, new.status.as_str(), new.id),
             &[],
         )?;
@@ -311,8 +411,8 @@ fn write(
         };
         for id in ids {
             if let std::collections::btree_map::Entry::Vacant(v) = tasks.entry(id) {
-                if let Some(b) = tx[TASKS].get(keys::task(id))? {
-                    let t: Task = tx_decode(&b)?;
+                if let Some(b) = ov.get(TASKS, keys::task(id))? {
+                    let t: Task = decode(&b)?;
                     v.insert((Some(t.clone()), t));
                 }
             }
@@ -330,14 +430,14 @@ fn write(
                 due,
             } = index_keys(b);
             for k in people {
-                tx[BY_PERSON].remove(k)?;
+                ov.remove(BY_PERSON, k)?;
             }
             for k in roles {
-                tx[BY_ROLE].remove(k)?;
+                ov.remove(BY_ROLE, k)?;
             }
-            tx[BY_STATE].remove(&state)?;
+            ov.remove(BY_STATE, state)?;
             if let Some(d) = due {
-                tx[BY_DUE].remove(&d)?;
+                ov.remove(BY_DUE, d)?;
             }
         }
         let IndexKeys {
@@ -350,16 +450,16 @@ fn write(
         // the task itself, so answering it is one range read, not a read per task.
         let record = encode(after);
         for k in people {
-            tx[BY_PERSON].insert(k, record.as_slice())?;
+            ov.insert(BY_PERSON, k, record.as_slice())?;
         }
         for k in roles {
-            tx[BY_ROLE].insert(k, record.as_slice())?;
+            ov.insert(BY_ROLE, k, record.as_slice())?;
         }
-        tx[BY_STATE].insert(&state, &[])?;
+        ov.insert(BY_STATE, state, IVec::default())?;
         if let Some(d) = due {
-            tx[BY_DUE].insert(&d, &[])?;
+            ov.insert(BY_DUE, d, IVec::default())?;
         }
-        tx[TASKS].insert(&keys::task(*id), record)?;
+        ov.insert(TASKS, keys::task(*id), record)?;
     }
 
     // Timers, keyed by due time; a cancelled or fired one is found by its due time.
@@ -370,11 +470,15 @@ fn write(
         match e {
             Event::TimerSet { timer } => {
                 due_of.insert(timer.n, timer.due);
-                tx[TIMERS].insert(&keys::timer(timer.due, new.id, timer.n), &[])?;
+                ov.insert(
+                    TIMERS,
+                    keys::timer(timer.due, new.id, timer.n),
+                    IVec::default(),
+                )?;
             }
             Event::TimerCancelled { n } | Event::TimerFired { n } => {
                 if let Some(due) = due_of.get(n) {
-                    tx[TIMERS].remove(&keys::timer(*due, new.id, *n))?;
+                    ov.remove(TIMERS, keys::timer(*due, new.id, *n))?;
                 }
             }
             Event::MessageQueued { message } => {
@@ -387,7 +491,7 @@ fn write(
                     state: Delivery::Pending,
                     webhooks: Vec::new(),
                 };
-                tx[OUTBOX].insert(&id.to_be_bytes(), encode(&rec))?;
+                ov.insert(OUTBOX, id.to_be_bytes(), encode(&rec))?;
             }
             _ => {}
         }

@@ -1,0 +1,311 @@
+//! Commands run in batches: whoever arrives while no batch runs takes every command
+//! queued so far, runs them one after another and writes all their changes in one
+//! sled transaction. Concurrent callers so share the cost of a transaction and of a
+//! flush, and since only one batch runs at a time, no command reads a record another
+//! is changing.
+//!
+//! Inside a batch each command writes to an overlay of its own first. A refused
+//! command's overlay is dropped, so it changes nothing, while the commands before and
+//! after it in the same batch keep their changes.
+
+use super::StoreError;
+use sled::IVec;
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Mutex};
+
+/// At most this many commands per batch, so that the first in a long queue is not
+/// kept waiting for all the others.
+const MAX_BATCH: usize = 512;
+
+type Layer = HashMap<Vec<u8>, Option<IVec>>;
+
+/// Changes not yet in sled: this batch's kept changes and the running command's own.
+pub(super) struct Overlay<'a, const N: usize> {
+    trees: [&'a sled::Tree; N],
+    kept: [Layer; N],
+    scratch: [Layer; N],
+}
+
+impl<'a, const N: usize> Overlay<'a, N> {
+    pub fn new(trees: [&'a sled::Tree; N]) -> Self {
+        Overlay {
+            trees,
+            kept: std::array::from_fn(|_| Layer::new()),
+            scratch: std::array::from_fn(|_| Layer::new()),
+        }
+    }
+
+    /// The value as this command sees it: its own changes, then the batch's, then sled.
+    pub fn get(&self, tree: usize, key: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
+        let key = key.as_ref();
+        if let Some(v) = self.scratch[tree].get(key) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.kept[tree].get(key) {
+            return Ok(v.clone());
+        }
+        Ok(self.trees[tree].get(key)?)
+    }
+
+    pub fn insert(
+        &mut self,
+        tree: usize,
+        key: impl AsRef<[u8]>,
+        value: impl Into<IVec>,
+    ) -> Result<(), StoreError> {
+        self.scratch[tree].insert(key.as_ref().to_vec(), Some(value.into()));
+        Ok(())
+    }
+
+    pub fn remove(&mut self, tree: usize, key: impl AsRef<[u8]>) -> Result<(), StoreError> {
+        self.scratch[tree].insert(key.as_ref().to_vec(), None);
+        Ok(())
+    }
+
+    /// The running command succeeded: its changes join the batch.
+    pub fn keep(&mut self) {
+        for (kept, scratch) in self.kept.iter_mut().zip(self.scratch.iter_mut()) {
+            kept.extend(scratch.drain());
+        }
+    }
+
+    /// The running command was refused: forget what it wrote.
+    pub fn discard(&mut self) {
+        for s in &mut self.scratch {
+            s.clear();
+        }
+    }
+
+    /// Write the batch's changes, all or nothing.
+    pub fn commit(self) -> Result<(), StoreError> {
+        use sled::Transactional;
+        if self.kept.iter().all(HashMap::is_empty) {
+            return Ok(());
+        }
+        let kept = &self.kept;
+        self.trees[..]
+            .transaction(|tx| {
+                for (tree, layer) in tx.iter().zip(kept) {
+                    for (k, v) in layer {
+                        match v {
+                            Some(v) => {
+                                tree.insert(k.as_slice(), v.clone())?;
+                            }
+                            None => {
+                                tree.remove(k.as_slice())?;
+                            }
+                        }
+                    }
+                }
+                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Storage(format!("{e:?}")))
+    }
+}
+
+enum Answer<O> {
+    Done(usize, O),
+    /// No batch runs and requests wait: run the next one.
+    Lead,
+}
+
+/// Where a request's answer goes: its position in its caller's list, and the caller.
+type Reply<O> = (usize, mpsc::Sender<Answer<O>>);
+
+struct Waiting<R, O> {
+    request: R,
+    /// Position in its caller's list, and where to send the answer.
+    index: usize,
+    to: mpsc::Sender<Answer<O>>,
+}
+
+struct Queue<R, O> {
+    waiting: VecDeque<Waiting<R, O>>,
+    running: bool,
+}
+
+/// The queue of commands waiting for a batch. Each caller is woken once, when its
+/// answers are final, and never by another caller's answers.
+pub(super) struct Combiner<R, O> {
+    queue: Mutex<Queue<R, O>>,
+}
+
+impl<R, O> Combiner<R, O> {
+    pub fn new() -> Self {
+        Combiner {
+            queue: Mutex::new(Queue {
+                waiting: VecDeque::new(),
+                running: false,
+            }),
+        }
+    }
+
+    /// Queue `requests` and return their answers, in order. A caller that finds no
+    /// batch running runs one itself, of everything queued so far, in two phases:
+    /// `exec` applies the batch, then the next batch may start while `settle`
+    /// finishes this one (waits for the disk) and turns it into answers. `failed`
+    /// answers the requests of a batch that panicked, so no caller waits forever.
+    pub fn run<P>(
+        &self,
+        requests: Vec<R>,
+        exec: impl Fn(Vec<R>) -> P,
+        settle: impl Fn(P) -> Vec<O>,
+        failed: impl Fn() -> O,
+    ) -> Vec<O> {
+        let n = requests.len();
+        let (to, from) = mpsc::channel();
+        let lead = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            for (index, request) in requests.into_iter().enumerate() {
+                q.waiting.push_back(Waiting {
+                    request,
+                    index,
+                    to: to.clone(),
+                });
+            }
+            !std::mem::replace(&mut q.running, true)
+        };
+        drop(to);
+        if lead {
+            self.lead(&exec, &settle, &failed);
+        }
+        let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
+        let mut left = n;
+        while left > 0 {
+            match from.recv() {
+                Ok(Answer::Done(i, o)) => {
+                    if let Some(slot) = answers.get_mut(i) {
+                        left -= usize::from(slot.is_none());
+                        *slot = Some(o);
+                    }
+                }
+                Ok(Answer::Lead) => self.lead(&exec, &settle, &failed),
+                // Every sender gone with answers missing: cannot happen, as each
+                // waiting request is answered before it is dropped.
+                Err(_) => break,
+            }
+        }
+        answers
+            .into_iter()
+            .map(|a| a.unwrap_or_else(&failed))
+            .collect()
+    }
+
+    fn lead<P>(
+        &self,
+        exec: &impl Fn(Vec<R>) -> P,
+        settle: &impl Fn(P) -> Vec<O>,
+        failed: &impl Fn() -> O,
+    ) {
+        let batch: Vec<Waiting<R, O>> = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let n = q.waiting.len().min(MAX_BATCH);
+            q.waiting.drain(..n).collect()
+        };
+        let (work, reply): (Vec<R>, Vec<Reply<O>>) = batch
+            .into_iter()
+            .map(|w| (w.request, (w.index, w.to)))
+            .unzip();
+        let applied = catch_unwind(AssertUnwindSafe(|| exec(work)));
+        // Hand on: the next batch runs while this one waits for the disk.
+        {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                let Some(next) = q.waiting.front() else {
+                    q.running = false;
+                    break;
+                };
+                if next.to.send(Answer::Lead).is_ok() {
+                    break;
+                }
+                // Its caller is gone (it cannot be while it waits, but a request
+                // nobody waits for needs no answer): skip it.
+                q.waiting.pop_front();
+            }
+        }
+        let answers = applied.and_then(|p| catch_unwind(AssertUnwindSafe(|| settle(p))));
+        match answers {
+            Ok(outs) => {
+                for ((i, to), o) in reply.into_iter().zip(outs) {
+                    let _ = to.send(Answer::Done(i, o));
+                }
+            }
+            Err(_) => {
+                for (i, to) in reply {
+                    let _ = to.send(Answer::Done(i, failed()));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn every_caller_gets_its_own_answers_in_order() {
+        let c: Arc<Combiner<u32, u32>> = Arc::new(Combiner::new());
+        let threads: Vec<_> = (0..8u32)
+            .map(|i| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    let reqs: Vec<u32> = (0..50).map(|j| i * 1000 + j).collect();
+                    let got = c.run(
+                        reqs.clone(),
+                        |w| w.into_iter().map(|x| x * 2).collect::<Vec<_>>(),
+                        |p| p,
+                        || 0,
+                    );
+                    assert_eq!(got, reqs.iter().map(|x| x * 2).collect::<Vec<_>>());
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+    }
+
+    #[test]
+    fn a_panicking_batch_answers_everyone() {
+        let c: Combiner<u32, Option<u32>> = Combiner::new();
+        let got = c.run(
+            vec![1, 2],
+            |_| -> Vec<Option<u32>> { panic!("boom") },
+            |p| p,
+            || None,
+        );
+        assert_eq!(got, vec![None, None]);
+        // The queue is usable again afterwards.
+        assert_eq!(
+            c.run(
+                vec![3],
+                |w| w.into_iter().map(Some).collect::<Vec<_>>(),
+                |p| p,
+                || None
+            ),
+            vec![Some(3)]
+        );
+    }
+
+    #[test]
+    fn a_discarded_command_leaves_the_kept_ones() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = sled::open(dir.path()).expect("db");
+        let t = db.open_tree("t").expect("tree");
+        let mut o = Overlay::new([&t]);
+        o.insert(0, b"a", b"1".to_vec()).expect("insert");
+        o.keep();
+        o.insert(0, b"b", b"2".to_vec()).expect("insert");
+        assert_eq!(o.get(0, b"b").expect("get").as_deref(), Some(&b"2"[..]));
+        o.discard();
+        assert_eq!(o.get(0, b"b").expect("get"), None);
+        assert_eq!(o.get(0, b"a").expect("get").as_deref(), Some(&b"1"[..]));
+        o.commit().expect("commit");
+        assert_eq!(t.get(b"a").expect("get").as_deref(), Some(&b"1"[..]));
+        assert_eq!(t.get(b"b").expect("get"), None);
+    }
+}
