@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 
 /// The layout version of the data on disk. A release that changes the layout bumps
 /// it and migrates older databases when it opens them.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -75,6 +75,8 @@ pub(crate) struct Trees {
     pub defs: sled::Tree,
     pub instances: sled::Tree,
     pub events: sled::Tree,
+    /// Tasks that have left their instance's record (which keeps only the current
+    /// step's), in their final state.
     pub tasks: sled::Tree,
     pub by_person: sled::Tree,
     pub by_role: sled::Tree,

@@ -12,7 +12,7 @@ use crate::core::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::IVec;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 // Positions in `Trees::all()`.
@@ -68,39 +68,35 @@ pub struct WebhookDelivery {
     pub attempts: u32,
 }
 
-/// Index entries of a task record: who sees it, its state, its due time.
-struct IndexKeys {
-    people: Vec<Vec<u8>>,
-    roles: Vec<Vec<u8>>,
-    state: [u8; 13],
-    due: Option<[u8; 20]>,
-}
+/// The index trees a task appears in, in the order `index_keys` gives its entries.
+const INDEXES: [usize; 4] = [BY_PERSON, BY_ROLE, BY_STATE, BY_DUE];
 
-fn index_keys(t: &Task) -> IndexKeys {
-    let mut people = Vec::new();
-    let mut roles = Vec::new();
-    let mut due = None;
+/// A task's index entries, per tree of `INDEXES`: who sees it (while it is open or
+/// claimed), its state, its due time (while open or claimed). The entries are keys
+/// only: a task is read from its instance's record.
+pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
+    let mut out: [BTreeSet<Vec<u8>>; 4] = Default::default();
     if t.state.is_active() {
         match &t.assignee {
-            Some(a) => people.push(keys::named_task(a, t.id)),
+            Some(a) => {
+                out[0].insert(keys::named_task(a, t.id));
+            }
             None => {
-                people.extend(
+                out[0].extend(
                     t.candidates
                         .people
                         .iter()
                         .map(|p| keys::named_task(p, t.id)),
                 );
-                roles.extend(t.candidates.roles.iter().map(|r| keys::named_task(r, t.id)));
+                out[1].extend(t.candidates.roles.iter().map(|r| keys::named_task(r, t.id)));
             }
         }
-        due = t.due.map(|d| keys::due_task(d, t.id));
+        if let Some(d) = t.due {
+            out[3].insert(keys::due_task(d, t.id).to_vec());
+        }
     }
-    IndexKeys {
-        people,
-        roles,
-        state: keys::state_task(t.state, t.id),
-        due,
-    }
+    out[2].insert(keys::state_task(t.state, t.id).to_vec());
+    out
 }
 
 type Ov<'a> = Overlay<'a, 12>;
@@ -390,6 +386,7 @@ fn write(
     }
 
     // Tasks: the records as they were, then this command's events on top.
+    // Each task this command touched: as it was (none if it created it) and is now.
     let mut tasks: BTreeMap<TaskId, (Option<Task>, Task)> = BTreeMap::new();
     for e in events {
         let id = match e {
@@ -411,9 +408,9 @@ fn write(
         };
         for id in ids {
             if let std::collections::btree_map::Entry::Vacant(v) = tasks.entry(id) {
-                if let Some(b) = ov.get(TASKS, keys::task(id))? {
-                    let t: Task = decode(&b)?;
-                    v.insert((Some(t.clone()), t));
+                // Only open and claimed tasks change, and those are in the instance.
+                if let Some(t) = old.and_then(|o| o.task(id)) {
+                    v.insert((Some(t.clone()), t.clone()));
                 }
             }
             if let Some((_, t)) = tasks.get_mut(&id) {
@@ -421,45 +418,41 @@ fn write(
             }
         }
     }
-    for (id, (before, after)) in &tasks {
-        if let Some(b) = before {
-            let IndexKeys {
-                people,
-                roles,
-                state,
-                due,
-            } = index_keys(b);
-            for k in people {
-                ov.remove(BY_PERSON, k)?;
-            }
-            for k in roles {
-                ov.remove(BY_ROLE, k)?;
-            }
-            ov.remove(BY_STATE, state)?;
-            if let Some(d) = due {
-                ov.remove(BY_DUE, d)?;
+    // Only the index entries that differ are written; the entries are keys only.
+    for (before, after) in tasks.values() {
+        let mut gone = before.as_ref().map(index_keys).unwrap_or_default();
+        let mut added = index_keys(after);
+        for (g, a) in gone.iter_mut().zip(added.iter_mut()) {
+            let same: Vec<Vec<u8>> = g.intersection(a).cloned().collect();
+            for k in same {
+                g.remove(&k);
+                a.remove(&k);
             }
         }
-        let IndexKeys {
-            people,
-            roles,
-            state,
-            due,
-        } = index_keys(after);
-        // "My tasks" is the question asked most: the person and role entries carry
-        // the task itself, so answering it is one range read, not a read per task.
-        let record = encode(after);
-        for k in people {
-            ov.insert(BY_PERSON, k, record.as_slice())?;
+        for (tree, ks) in INDEXES.iter().zip(gone) {
+            for k in ks {
+                ov.remove(*tree, k)?;
+            }
         }
-        for k in roles {
-            ov.insert(BY_ROLE, k, record.as_slice())?;
+        for (tree, ks) in INDEXES.iter().zip(added) {
+            for k in ks {
+                ov.insert(*tree, k, IVec::default())?;
+            }
         }
-        ov.insert(BY_STATE, state, IVec::default())?;
-        if let Some(d) = due {
-            ov.insert(BY_DUE, d, IVec::default())?;
+    }
+    // The instance keeps only its current step's tasks: those that left it are kept
+    // in the task tree, in their final state.
+    let kept: BTreeSet<TaskId> = new.tasks.iter().map(|t| t.id).collect();
+    let left = tasks
+        .values()
+        .map(|(_, after)| after)
+        .chain(old.iter().flat_map(|o| o.tasks.iter()))
+        .filter(|t| !kept.contains(&t.id));
+    let mut archived = BTreeSet::new();
+    for t in left {
+        if archived.insert(t.id) {
+            ov.insert(TASKS, keys::task(t.id), encode(t))?;
         }
-        ov.insert(TASKS, keys::task(*id), record)?;
     }
 
     // Timers, keyed by due time; a cancelled or fired one is found by its due time.
