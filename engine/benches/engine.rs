@@ -158,6 +158,18 @@ fn raw_sled(threads: usize, per_thread: usize) -> Run {
     })
 }
 
+/// Bytes this process has caused to be written to storage so far.
+fn written_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -284,51 +296,72 @@ fn million(quick: bool) {
     );
 }
 
-/// CPU cost of a command without the disk: starts and completions applied with no
-/// flush, one thread. Tells the engine's own work apart from waiting for the disk.
+/// CPU cost of a command without waiting for the disk, one thread: alone (a batch
+/// of one, as with one caller) and in batches of 256 (as under load). Tells the
+/// engine's own work apart from the flush.
 fn cpu_only(n: usize) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let e = engine(dir.path(), 64);
-    let t0 = Instant::now();
-    let mut ids = Vec::with_capacity(n);
-    for i in 0..n {
-        let cmd = Command::Start {
-            process: "approval".into(),
-            data: data(),
+    use baton_engine::store::Request;
+    for batch in [1usize, 256] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = engine(dir.path(), 64);
+        let request = |target, command, who: &str| Request {
+            target,
+            command,
+            actor: who.to_string(),
+            now: chrono::Utc::now(),
+            idempotency_key: None,
         };
-        let o = e
-            .store
-            .execute_unflushed(
-                None,
-                &cmd,
-                &format!("p{}", i % 64),
-                chrono::Utc::now(),
-                None,
-            )
-            .expect("start");
-        ids.push((o.instance.id, format!("p{}", i % 64)));
+        let w0 = written_bytes();
+        let t0 = Instant::now();
+        let mut ids = Vec::with_capacity(n);
+        for chunk in (0..n).collect::<Vec<_>>().chunks(batch) {
+            let reqs = chunk
+                .iter()
+                .map(|i| {
+                    let cmd = Command::Start {
+                        process: "approval".into(),
+                        data: data(),
+                    };
+                    request(None, cmd, &format!("p{}", i % 64))
+                })
+                .collect();
+            for (o, i) in e.store.execute_many_unflushed(reqs).into_iter().zip(chunk) {
+                ids.push((o.expect("start").instance.id, format!("p{}", i % 64)));
+            }
+        }
+        let starts = t0.elapsed();
+        let w1 = written_bytes();
+        let t1 = Instant::now();
+        for chunk in ids.chunks(batch) {
+            let reqs = chunk
+                .iter()
+                .map(|(id, who)| {
+                    let cmd = Command::Complete {
+                        task: TaskId {
+                            instance: *id,
+                            n: 1,
+                        },
+                        choice: None,
+                        data: serde_json::Map::new(),
+                    };
+                    request(Some(*id), cmd, who)
+                })
+                .collect();
+            for o in e.store.execute_many_unflushed(reqs) {
+                o.expect("complete");
+            }
+        }
+        let completes = t1.elapsed();
+        e.store.durable().expect("flush");
+        let w2 = written_bytes();
+        println!(
+            "CPU only (no flush, 1 thread, batches of {batch}): {:.0} µs per start, {:.0} µs per completion; {:.1} KB written per start, {:.1} KB per completion",
+            starts.as_secs_f64() * 1e6 / n as f64,
+            completes.as_secs_f64() * 1e6 / n as f64,
+            (w1 - w0) as f64 / 1024.0 / n as f64,
+            (w2 - w1) as f64 / 1024.0 / n as f64,
+        );
     }
-    let starts = t0.elapsed();
-    let t1 = Instant::now();
-    for (id, who) in &ids {
-        let cmd = Command::Complete {
-            task: TaskId {
-                instance: *id,
-                n: 1,
-            },
-            choice: None,
-            data: serde_json::Map::new(),
-        };
-        e.store
-            .execute_unflushed(Some(*id), &cmd, who, chrono::Utc::now(), None)
-            .expect("complete");
-    }
-    let completes = t1.elapsed();
-    println!(
-        "CPU only (no flush, 1 thread): {:.0} µs per start, {:.0} µs per completion",
-        starts.as_secs_f64() * 1e6 / n as f64,
-        completes.as_secs_f64() * 1e6 / n as f64
-    );
 }
 
 fn main() {

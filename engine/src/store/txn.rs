@@ -162,6 +162,14 @@ impl Store {
         self.submit(requests, true)
     }
 
+    /// As `execute_many`, without waiting for the disk (call `durable` after).
+    pub fn execute_many_unflushed(
+        &self,
+        requests: Vec<Request>,
+    ) -> Vec<Result<Outcome, StoreError>> {
+        self.submit(requests, false)
+    }
+
     /// Run commands in the next batch; with `durable`, answer only once the batch
     /// is on disk (a replayed answer too: its first run may still be on its way).
     fn submit(&self, requests: Vec<Request>, durable: bool) -> Vec<Result<Outcome, StoreError>> {
