@@ -232,33 +232,25 @@ fn million(quick: bool) {
     {
         let e = engine(dir.path(), people);
         let t0 = Instant::now();
-        let done = AtomicUsize::new(0);
-        std::thread::scope(|s| {
-            for t in 0..4 {
-                let (e, done) = (&e, &done);
-                s.spawn(move || {
-                    let mut i = t;
-                    while i < n {
-                        let cmd = Command::Start {
-                            process: "approval".into(),
-                            data: data(),
-                        };
-                        // Loading, not measuring: flush once at the end.
-                        e.store
-                            .execute_unflushed(
-                                None,
-                                &cmd,
-                                &format!("p{}", i % people),
-                                chrono::Utc::now(),
-                                None,
-                            )
-                            .expect("start");
-                        done.fetch_add(1, Ordering::Relaxed);
-                        i += 4;
-                    }
-                });
+        // Loading, not measuring: in batches, flushed once at the end.
+        for chunk in (0..n).collect::<Vec<_>>().chunks(512) {
+            let reqs = chunk
+                .iter()
+                .map(|i| baton_engine::store::Request {
+                    target: None,
+                    command: Command::Start {
+                        process: "approval".into(),
+                        data: data(),
+                    },
+                    actor: format!("p{}", i % people),
+                    now: chrono::Utc::now(),
+                    idempotency_key: None,
+                })
+                .collect();
+            for o in e.store.execute_many_unflushed(reqs) {
+                o.expect("start");
             }
-        });
+        }
         e.store.durable().expect("flush");
         println!(
             "loaded {n} instances with {n} open tasks in {:.1}s ({:.0} MB on disk)",
