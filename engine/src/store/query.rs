@@ -37,31 +37,16 @@ impl Store {
             .ok_or_else(|| crate::core::Rejection::NotFound(format!("no task {id}")).into())
     }
 
-    /// The tasks an index lists under a name. A person has a handful of open tasks,
-    /// so reading each one's instance is a few point reads.
+    /// The tasks an index lists under a name; each entry carries its task.
     fn tasks_under(
         &self,
         tree: &sled::Tree,
         name: &str,
         out: &mut Vec<Task>,
     ) -> Result<(), StoreError> {
-        let mut ids: Vec<TaskId> = Vec::new();
         for kv in tree.scan_prefix(keys::name_prefix(name)) {
-            let (k, _) = kv?;
-            ids.extend(keys::task_from(&k));
-        }
-        // Tasks of one instance come together (the instance id leads the task id).
-        let mut current: Option<Instance> = None;
-        for id in ids {
-            if current.as_ref().map(|i| i.id) != Some(id.instance) {
-                current = match self.t.instances.get(keys::instance(id.instance))? {
-                    Some(b) => Some(decode(&b)?),
-                    None => None,
-                };
-            }
-            if let Some(t) = current.as_ref().and_then(|i| i.task(id)) {
-                out.push(t.clone());
-            }
+            let (_, v) = kv?;
+            out.push(decode(&v)?);
         }
         Ok(())
     }

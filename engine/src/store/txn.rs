@@ -70,10 +70,11 @@ pub struct WebhookDelivery {
 
 /// The index trees a task appears in, in the order `index_keys` gives its entries.
 const INDEXES: [usize; 4] = [BY_PERSON, BY_ROLE, BY_STATE, BY_DUE];
+/// Which of `INDEXES` hold a copy of the task as their value.
+const CARRIES_TASK: [bool; 4] = [true, true, false, false];
 
 /// A task's index entries, per tree of `INDEXES`: who sees it (while it is open or
-/// claimed), its state, its due time (while open or claimed). The entries are keys
-/// only: a task is read from its instance's record.
+/// claimed), its state, its due time (while open or claimed).
 pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
     let mut out: [BTreeSet<Vec<u8>>; 4] = Default::default();
     if t.state.is_active() {
@@ -426,15 +427,20 @@ fn write(
             }
         }
     }
-    // Only the index entries that differ are written; the entries are keys only.
+    // Only the index entries that differ are written. "My tasks" is the question
+    // asked most: the person and role entries carry the task itself, so answering it
+    // is one range read; they are rewritten whenever the task changes.
     for (before, after) in tasks.values() {
         let mut gone = before.as_ref().map(index_keys).unwrap_or_default();
         let mut added = index_keys(after);
-        for (g, a) in gone.iter_mut().zip(added.iter_mut()) {
+        let changed = before.as_ref() != Some(after);
+        for (tree, (g, a)) in gone.iter_mut().zip(added.iter_mut()).enumerate() {
             let same: Vec<Vec<u8>> = g.intersection(a).cloned().collect();
             for k in same {
                 g.remove(&k);
-                a.remove(&k);
+                if !(changed && CARRIES_TASK[tree]) {
+                    a.remove(&k);
+                }
             }
         }
         for (tree, ks) in INDEXES.iter().zip(gone) {
@@ -442,9 +448,15 @@ fn write(
                 ov.remove(*tree, k)?;
             }
         }
-        for (tree, ks) in INDEXES.iter().zip(added) {
+        let record = IVec::from(encode(after));
+        for (i, (tree, ks)) in INDEXES.iter().zip(added).enumerate() {
             for k in ks {
-                ov.insert(*tree, k, IVec::default())?;
+                let value = if CARRIES_TASK[i] {
+                    record.clone()
+                } else {
+                    IVec::default()
+                };
+                ov.insert(*tree, k, value)?;
             }
         }
     }

@@ -29,6 +29,17 @@ impl Store {
         }
         let mut expect_timers = BTreeSet::new();
         let mut expect_process = BTreeSet::new();
+        // The person and role entries carry a copy of the task: it must be current.
+        for tree in [&self.t.by_person, &self.t.by_role] {
+            for kv in tree.iter() {
+                let (k, v) = kv?;
+                let copy: Task = decode(&v)?;
+                match keys::task_from(&k).map(|id| self.task(id)) {
+                    Some(Ok(rec)) if rec == copy => {}
+                    _ => problems.push(format!("task {}: an index holds a stale copy", copy.id)),
+                }
+            }
+        }
         for kv in self.t.instances.iter() {
             let (_, v) = kv?;
             let inst: Instance = decode(&v)?;
