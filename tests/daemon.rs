@@ -114,6 +114,8 @@ fn killed_while_firing_every_timer_fires_exactly_once() {
         .args(["-TERM", &pid])
         .status()
         .expect("kill -TERM");
+    // Closed and checkpointed, so that the next start has no log to replay.
+    wait_for(&rx, "checkpointed");
     wait_for(&rx, "stopped cleanly");
     child.wait().expect("exits");
 

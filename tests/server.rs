@@ -115,6 +115,8 @@ impl Server {
             .status()
             .expect("kill -TERM");
         assert!(sent.success());
+        // Every handle on the database was let go, so it could be checkpointed.
+        self.wait_for("checkpointed");
         self.wait_for("stopped cleanly");
         let status = self.child.wait().expect("exits");
         assert!(status.success(), "{status}");

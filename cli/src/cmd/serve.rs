@@ -210,7 +210,7 @@ pub fn run(args: ServeArgs, db: &Path) -> Code {
 
 async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf) -> Code {
     {
-        let (e, dir, http) = (engine.clone(), args.dir.clone(), !args.no_http);
+        let (e, dir, http, db) = (engine.clone(), args.dir.clone(), !args.no_http, db.clone());
         let _ = tokio::task::spawn_blocking(move || {
             deploy(&e, &dir);
             // After the staff directory is deployed, before anyone can connect.
@@ -285,11 +285,29 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
     }
     let _ = sched.await;
     let _ = watcher.await;
-    match tokio::task::spawn_blocking(move || engine.store.durable()).await {
-        Ok(Ok(())) => {
-            tracing::info!("stopped cleanly");
-            Code::Ok
-        }
-        _ => Code::Storage,
+    let durable = {
+        let e = engine.clone();
+        tokio::task::spawn_blocking(move || e.store.durable()).await
+    };
+    if !matches!(durable, Ok(Ok(()))) {
+        return Code::Storage;
     }
+    // Everything is on disk. Close the database and checkpoint it, so that the next
+    // start does not replay all that this run wrote.
+    match Arc::try_unwrap(engine) {
+        Ok(engine) => {
+            drop(engine);
+            let t0 = std::time::Instant::now();
+            match tokio::task::spawn_blocking(move || baton_engine::store::checkpoint(&db)).await {
+                Ok(Ok(())) => {
+                    tracing::info!(ms = t0.elapsed().as_millis() as u64, "checkpointed")
+                }
+                Ok(Err(e)) => tracing::warn!("checkpoint skipped: {e}"),
+                Err(e) => tracing::warn!("checkpoint skipped: {e}"),
+            }
+        }
+        Err(_) => tracing::warn!("checkpoint skipped: the database is still in use"),
+    }
+    tracing::info!("stopped cleanly");
+    Code::Ok
 }
