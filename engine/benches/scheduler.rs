@@ -16,6 +16,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// sled copies a tree node on every write; mimalloc serves those short-lived
+/// allocations far faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FLOW: &str = r#"
 process timed "限時" {
   data {
