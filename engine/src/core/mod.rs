@@ -6,6 +6,7 @@ mod apply;
 mod assign;
 mod flow;
 pub mod fold;
+pub mod time;
 mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
@@ -92,7 +93,9 @@ pub struct Task {
     pub candidates: Candidates,
     pub assignee: Option<String>,
     pub state: TaskState,
+    #[serde(with = "time")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "time::option")]
     pub due: Option<DateTime<Utc>>,
     pub completed_by: Option<String>,
     pub choice: Option<String>,
@@ -131,6 +134,7 @@ pub enum TimerKind {
 pub struct Timer {
     /// Unique within the instance.
     pub n: u32,
+    #[serde(with = "time")]
     pub due: DateTime<Utc>,
     pub kind: TimerKind,
 }
@@ -138,7 +142,9 @@ pub struct Timer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveLimit {
     pub name: String,
+    #[serde(with = "time")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "time")]
     pub deadline: DateTime<Utc>,
     pub extended_minutes: i64,
     pub breached: bool,
@@ -177,14 +183,18 @@ pub struct Instance {
     pub status: Status,
     pub outcome: Option<String>,
     pub starter: String,
+    #[serde(with = "time")]
     pub started_at: DateTime<Utc>,
+    #[serde(with = "time")]
     pub updated_at: DateTime<Utc>,
     pub data: Data,
     pub parent: Option<InstanceId>,
     pub step: Option<String>,
+    #[serde(with = "time::option")]
     pub step_started_at: Option<DateTime<Utc>>,
     /// Set while a step's `wait` runs; its body has not started yet.
     pub waiting: bool,
+    #[serde(with = "time::option")]
     pub due: Option<DateTime<Utc>>,
     pub due_extended_minutes: i64,
     /// Waiting for a child instance (`start X and wait`) to end.
@@ -246,6 +256,7 @@ pub enum Event {
     },
     WaitEnded,
     DueSet {
+        #[serde(with = "time::option")]
         due: Option<DateTime<Utc>>,
     },
     DataSet {
@@ -300,6 +311,7 @@ pub enum Event {
     DeadlineExtended {
         limit: Option<String>,
         minutes: i64,
+        #[serde(with = "time")]
         due: DateTime<Utc>,
     },
     MessageQueued {
@@ -328,6 +340,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub seq: u64,
+    #[serde(with = "time")]
     pub at: DateTime<Utc>,
     pub actor: String,
     pub event: Event,
@@ -373,6 +386,7 @@ pub enum Command {
     /// instance has moved on and the timer no longer means anything).
     FireTimer {
         n: u32,
+        #[serde(with = "time")]
         due: DateTime<Utc>,
     },
     /// Change data fields: only while the instance runs, only fields the current

@@ -14,6 +14,7 @@ pub struct Attempt {
     pub slot: u32,
     pub url: String,
     pub attempts: u32,
+    #[serde(with = "crate::core::time")]
     pub due: DateTime<Utc>,
 }
 

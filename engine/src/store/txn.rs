@@ -52,6 +52,7 @@ pub enum Delivery {
 pub struct OutboxRecord {
     pub id: u64,
     pub instance: InstanceId,
+    #[serde(with = "crate::core::time")]
     pub at: DateTime<Utc>,
     pub message: Message,
     /// Overall: failed if any webhook failed for good, pending while any is still
