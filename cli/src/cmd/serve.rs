@@ -293,7 +293,14 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
         return Code::Storage;
     }
     // Everything is on disk. Close the database and checkpoint it, so that the next
-    // start does not replay all that this run wrote.
+    // start does not replay all that this run wrote. A connection that just ended
+    // may still be letting go of its handle: give it a moment, no more.
+    for _ in 0..200 {
+        if Arc::strong_count(&engine) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     match Arc::try_unwrap(engine) {
         Ok(engine) => {
             drop(engine);
