@@ -1,5 +1,5 @@
-//! The sled store: one tree per kind of record, one transaction per command, and a
-//! command acknowledged only once its transaction is durable (group commit).
+//! The sled store: one tree per kind of record, one transaction per batch of
+//! commands, and a command acknowledged only once its batch is durable (group commit).
 
 mod batch;
 mod durability;

@@ -1,7 +1,8 @@
-//! One command, one transaction: the instance, its appended events, the task records
-//! and their indexes, the timers, the outbox and the idempotency record are written
-//! together or not at all. Work that crosses instances (a child started, a parent
-//! told that its child ended) runs in the same transaction.
+//! One command, all or nothing: the instance, its appended events, the task indexes,
+//! tasks leaving their instance, the timers, the outbox and the idempotency record.
+//! Work that crosses instances (a child started, a parent told that its child ended)
+//! belongs to the same command. Commands run in batches (see `batch`), each batch
+//! written in one sled transaction.
 
 use super::batch::Overlay;
 use super::{decode, encode, keys, Store, StoreError};
@@ -113,6 +114,24 @@ pub struct Request {
     pub idempotency_key: Option<String>,
 }
 
+impl Request {
+    pub fn new(
+        target: Option<InstanceId>,
+        cmd: &Command,
+        actor: &str,
+        now: DateTime<Utc>,
+        idempotency_key: Option<&str>,
+    ) -> Request {
+        Request {
+            target,
+            command: cmd.clone(),
+            actor: actor.to_string(),
+            now,
+            idempotency_key: idempotency_key.map(str::to_string),
+        }
+    }
+}
+
 impl Store {
     /// Run one command. `target` is the instance, or `None` to start a new one
     /// (`Command::Start`). Returns once the change is durable.
@@ -124,13 +143,7 @@ impl Store {
         now: DateTime<Utc>,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let req = Request {
-            target,
-            command: cmd.clone(),
-            actor: actor.to_string(),
-            now,
-            idempotency_key: idempotency_key.map(str::to_string),
-        };
+        let req = Request::new(target, cmd, actor, now, idempotency_key);
         self.submit(vec![req], true)
             .pop()
             .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
@@ -146,13 +159,7 @@ impl Store {
         now: DateTime<Utc>,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let req = Request {
-            target,
-            command: cmd.clone(),
-            actor: actor.to_string(),
-            now,
-            idempotency_key: idempotency_key.map(str::to_string),
-        };
+        let req = Request::new(target, cmd, actor, now, idempotency_key);
         self.submit(vec![req], false)
             .pop()
             .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
