@@ -49,19 +49,12 @@ impl<'a, const N: usize> Overlay<'a, N> {
         Ok(self.trees[tree].get(key)?)
     }
 
-    pub fn insert(
-        &mut self,
-        tree: usize,
-        key: impl AsRef<[u8]>,
-        value: impl Into<IVec>,
-    ) -> Result<(), StoreError> {
+    pub fn insert(&mut self, tree: usize, key: impl AsRef<[u8]>, value: impl Into<IVec>) {
         self.scratch[tree].insert(key.as_ref().to_vec(), Some(value.into()));
-        Ok(())
     }
 
-    pub fn remove(&mut self, tree: usize, key: impl AsRef<[u8]>) -> Result<(), StoreError> {
+    pub fn remove(&mut self, tree: usize, key: impl AsRef<[u8]>) {
         self.scratch[tree].insert(key.as_ref().to_vec(), None);
-        Ok(())
     }
 
     /// The running command succeeded: its changes join the batch.
@@ -297,9 +290,9 @@ mod tests {
         let db = sled::open(dir.path()).expect("db");
         let t = db.open_tree("t").expect("tree");
         let mut o = Overlay::new([&t]);
-        o.insert(0, b"a", b"1".to_vec()).expect("insert");
+        o.insert(0, b"a", b"1".to_vec());
         o.keep();
-        o.insert(0, b"b", b"2".to_vec()).expect("insert");
+        o.insert(0, b"b", b"2".to_vec());
         assert_eq!(o.get(0, b"b").expect("get").as_deref(), Some(&b"2"[..]));
         o.discard();
         assert_eq!(o.get(0, b"b").expect("get"), None);

@@ -35,19 +35,10 @@ impl GroupCommit {
         }
     }
 
-    /// The number of the next flush to start: it will cover everything written
-    /// before this call.
-    pub fn ticket(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).next
-    }
-
-    /// Block until flush number `mine` (from `ticket`) or a later one is done.
-    pub fn wait_for(
-        &self,
-        mine: u64,
-        flush: impl Fn() -> Result<(), String>,
-    ) -> Result<(), String> {
+    /// Block until everything written before this call is durable.
+    pub fn wait_durable(&self, flush: impl Fn() -> Result<(), String>) -> Result<(), String> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = st.next;
         loop {
             if st.done >= mine {
                 return Ok(());

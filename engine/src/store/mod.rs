@@ -275,7 +275,7 @@ impl Store {
     /// killed process; see the README for what it does not cover.
     pub fn durable(&self) -> Result<(), StoreError> {
         self.commit
-            .wait_for(self.commit.ticket(), || {
+            .wait_durable(|| {
                 self.db.flush().map_err(|e| e.to_string())?;
                 match &self.fsync {
                     Some(f) => f.sync_data().map_err(|e| e.to_string()),

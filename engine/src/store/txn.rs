@@ -301,7 +301,7 @@ impl Store {
             )?;
             if let Command::FireTimer { n, due } = &cmd {
                 // Gone from the instance already (it moved on): drop the key too.
-                ov.remove(TIMERS, keys::timer(*due, id, *n))?;
+                ov.remove(TIMERS, keys::timer(*due, id, *n));
             }
             for eff in &applied.effects {
                 match eff {
@@ -353,7 +353,7 @@ impl Store {
         }
         let outcome = first.ok_or_else(|| StoreError::Storage("no command ran".into()))?;
         if let Some(k) = &idem {
-            ov.insert(IDEMPOTENCY, k.as_slice(), encode(&outcome))?;
+            ov.insert(IDEMPOTENCY, k.as_slice(), encode(&outcome));
         }
         Ok(outcome)
     }
@@ -384,22 +384,22 @@ fn write(
     // One key per command, holding all its events: a new key is what costs most in
     // sled, and a command's events are always read together.
     if let Some(first) = records.first() {
-        ov.insert(EVENTS, keys::event(new.id, first.seq), encode(&records))?;
+        ov.insert(EVENTS, keys::event(new.id, first.seq), encode(&records));
     }
-    ov.insert(INSTANCES, keys::instance(new.id), encode(new))?;
+    ov.insert(INSTANCES, keys::instance(new.id), encode(new));
     let old_status = old.map(|o| o.status.as_str());
     if old_status != Some(new.status.as_str()) {
         if let Some(o) = old {
             ov.remove(
                 BY_PROCESS,
                 keys::process_status(&o.process, o.status.as_str(), o.id),
-            )?;
+            );
         }
         ov.insert(
             BY_PROCESS,
             keys::process_status(&new.process, new.status.as_str(), new.id),
             &[],
-        )?;
+        );
     }
 
     // Tasks: the records as they were, then this command's events on top.
@@ -453,7 +453,7 @@ fn write(
         }
         for (tree, ks) in INDEXES.iter().zip(gone) {
             for k in ks {
-                ov.remove(*tree, k)?;
+                ov.remove(*tree, k);
             }
         }
         let record = IVec::from(encode(after));
@@ -464,7 +464,7 @@ fn write(
                 } else {
                     IVec::default()
                 };
-                ov.insert(*tree, k, value)?;
+                ov.insert(*tree, k, value);
             }
         }
     }
@@ -479,7 +479,7 @@ fn write(
     let mut archived = BTreeSet::new();
     for t in left {
         if archived.insert(t.id) {
-            ov.insert(TASKS, keys::task(t.id), encode(t))?;
+            ov.insert(TASKS, keys::task(t.id), encode(t));
         }
     }
 
@@ -495,11 +495,11 @@ fn write(
                     TIMERS,
                     keys::timer(timer.due, new.id, timer.n),
                     IVec::default(),
-                )?;
+                );
             }
             Event::TimerCancelled { n } | Event::TimerFired { n } => {
                 if let Some(due) = due_of.get(n) {
-                    ov.remove(TIMERS, keys::timer(*due, new.id, *n))?;
+                    ov.remove(TIMERS, keys::timer(*due, new.id, *n));
                 }
             }
             Event::MessageQueued { message } => {
@@ -512,7 +512,7 @@ fn write(
                     state: Delivery::Pending,
                     webhooks: Vec::new(),
                 };
-                ov.insert(OUTBOX, id.to_be_bytes(), encode(&rec))?;
+                ov.insert(OUTBOX, id.to_be_bytes(), encode(&rec));
             }
             _ => {}
         }
