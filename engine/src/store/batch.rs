@@ -1,6 +1,6 @@
 //! Commands run in batches: whoever arrives while no batch runs takes every command
 //! queued so far, runs them one after another and writes all their changes in one
-//! sled transaction. Concurrent callers so share the cost of a transaction and of a
+//! atomic sled batch. Concurrent callers so share the cost of a write and of a
 //! flush, and since only one batch runs at a time, no command reads a record another
 //! is changing.
 //!
@@ -8,6 +8,7 @@
 //! command's overlay is dropped, so it changes nothing, while the commands before and
 //! after it in the same batch keep their changes.
 
+use super::space::Space;
 use super::StoreError;
 use sled::IVec;
 use std::collections::HashMap;
@@ -23,15 +24,18 @@ type Layer = HashMap<Vec<u8>, Option<IVec>>;
 
 /// Changes not yet in sled: this batch's kept changes and the running command's own.
 pub(super) struct Overlay<'a, const N: usize> {
-    trees: [&'a sled::Tree; N],
+    tree: &'a sled::Tree,
+    spaces: [&'a Space; N],
     kept: [Layer; N],
     scratch: [Layer; N],
 }
 
 impl<'a, const N: usize> Overlay<'a, N> {
-    pub fn new(trees: [&'a sled::Tree; N]) -> Self {
+    /// An overlay on spaces that all live in `tree`.
+    pub fn new(tree: &'a sled::Tree, spaces: [&'a Space; N]) -> Self {
         Overlay {
-            trees,
+            tree,
+            spaces,
             kept: std::array::from_fn(|_| Layer::new()),
             scratch: std::array::from_fn(|_| Layer::new()),
         }
@@ -46,7 +50,7 @@ impl<'a, const N: usize> Overlay<'a, N> {
         if let Some(v) = self.kept[tree].get(key) {
             return Ok(v.clone());
         }
-        Ok(self.trees[tree].get(key)?)
+        Ok(self.spaces[tree].get(key)?)
     }
 
     pub fn insert(&mut self, tree: usize, key: impl AsRef<[u8]>, value: impl Into<IVec>) {
@@ -73,28 +77,19 @@ impl<'a, const N: usize> Overlay<'a, N> {
 
     /// Write the batch's changes, all or nothing.
     pub fn commit(self) -> Result<(), StoreError> {
-        use sled::Transactional;
         if self.kept.iter().all(HashMap::is_empty) {
             return Ok(());
         }
-        let kept = &self.kept;
-        self.trees[..]
-            .transaction(|tx| {
-                for (tree, layer) in tx.iter().zip(kept) {
-                    for (k, v) in layer {
-                        match v {
-                            Some(v) => {
-                                tree.insert(k.as_slice(), v.clone())?;
-                            }
-                            None => {
-                                tree.remove(k.as_slice())?;
-                            }
-                        }
-                    }
+        let mut b = sled::Batch::default();
+        for (space, layer) in self.spaces.iter().zip(self.kept) {
+            for (k, v) in layer {
+                match v {
+                    Some(v) => space.put(&mut b, k, v),
+                    None => space.del(&mut b, k),
                 }
-                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| StoreError::Storage(format!("{e:?}")))
+            }
+        }
+        Ok(self.tree.apply_batch(b)?)
     }
 }
 
@@ -288,8 +283,9 @@ mod tests {
     fn a_discarded_command_leaves_the_kept_ones() {
         let dir = tempfile::tempdir().expect("tmp");
         let db = sled::open(dir.path()).expect("db");
-        let t = db.open_tree("t").expect("tree");
-        let mut o = Overlay::new([&t]);
+        let tree = db.open_tree("t").expect("tree");
+        let t = Space::new(tree.clone(), 1);
+        let mut o = Overlay::new(&tree, [&t]);
         o.insert(0, b"a", b"1".to_vec());
         o.keep();
         o.insert(0, b"b", b"2".to_vec());

@@ -1,11 +1,13 @@
-//! The sled store: one tree per kind of record, one transaction per batch of
-//! commands, and a command acknowledged only once its batch is durable (group commit).
+//! The sled store: one tree, each kind of record in a space of its own (see `space`),
+//! one atomic batch per batch of commands, and a command acknowledged only once its
+//! batch is durable (group commit).
 
 mod batch;
 mod durability;
 pub mod keys;
 mod outbox;
 mod query;
+mod space;
 mod txn;
 mod verify;
 
@@ -25,9 +27,11 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
+use space::Space;
+
 /// The layout version of the data on disk. A release that changes the layout bumps
 /// it and migrates older databases when it opens them.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -71,30 +75,94 @@ pub enum Deployed {
 }
 
 pub(crate) struct Trees {
-    pub meta: sled::Tree,
-    pub defs: sled::Tree,
-    pub instances: sled::Tree,
-    pub events: sled::Tree,
+    /// The one sled tree every space below lives in.
+    tree: sled::Tree,
+    pub meta: Space,
+    pub defs: Space,
+    pub instances: Space,
+    pub events: Space,
     /// Tasks that have left their instance's record (which keeps only the current
     /// step's), in their final state.
-    pub tasks: sled::Tree,
-    pub by_person: sled::Tree,
-    pub by_role: sled::Tree,
-    pub by_state: sled::Tree,
-    pub by_due: sled::Tree,
-    pub by_process: sled::Tree,
-    pub timers: sled::Tree,
-    pub outbox: sled::Tree,
-    pub idempotency: sled::Tree,
+    pub tasks: Space,
+    pub by_person: Space,
+    pub by_role: Space,
+    pub by_state: Space,
+    pub by_due: Space,
+    pub by_process: Space,
+    pub timers: Space,
+    pub outbox: Space,
+    pub idempotency: Space,
     /// Each person's notifications: (person, message id).
-    pub inbox: sled::Tree,
+    pub inbox: Space,
     /// Webhook deliveries waiting for their next attempt: (due time, message id).
-    pub retries: sled::Tree,
+    pub retries: Space,
 }
 
+/// Each space's tag, with the name of the tree it had in layout version 2 (one tree
+/// per kind of record), in the order of `Trees`' fields.
+const SPACES: [(&str, u8); 15] = [
+    ("meta", 1),
+    ("definitions", 2),
+    ("instances", 3),
+    ("events", 4),
+    ("tasks", 5),
+    ("tasks_by_person", 6),
+    ("tasks_by_role", 7),
+    ("tasks_by_state", 8),
+    ("tasks_by_due", 9),
+    ("instances_by_process", 10),
+    ("timers", 11),
+    ("outbox", 12),
+    ("idempotency", 13),
+    ("inbox", 14),
+    ("delivery_retries", 15),
+];
+
 impl Trees {
-    /// The trees a command's transaction writes, in a fixed order (see `txn`).
-    pub fn all(&self) -> [&sled::Tree; 12] {
+    fn new(tree: sled::Tree) -> Trees {
+        let s = |i: usize| Space::new(tree.clone(), SPACES[i].1);
+        Trees {
+            meta: s(0),
+            defs: s(1),
+            instances: s(2),
+            events: s(3),
+            tasks: s(4),
+            by_person: s(5),
+            by_role: s(6),
+            by_state: s(7),
+            by_due: s(8),
+            by_process: s(9),
+            timers: s(10),
+            outbox: s(11),
+            idempotency: s(12),
+            inbox: s(13),
+            retries: s(14),
+            tree,
+        }
+    }
+
+    fn in_order(&self) -> [&Space; 15] {
+        [
+            &self.meta,
+            &self.defs,
+            &self.instances,
+            &self.events,
+            &self.tasks,
+            &self.by_person,
+            &self.by_role,
+            &self.by_state,
+            &self.by_due,
+            &self.by_process,
+            &self.timers,
+            &self.outbox,
+            &self.idempotency,
+            &self.inbox,
+            &self.retries,
+        ]
+    }
+
+    /// The spaces a command writes, in a fixed order (see `txn`).
+    pub fn all(&self) -> [&Space; 12] {
         [
             &self.instances,
             &self.events,
@@ -110,6 +178,62 @@ impl Trees {
             &self.meta,
         ]
     }
+
+    pub fn shared(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// Write a batch built with `Space::put` and `Space::del`, all or nothing.
+    pub fn apply(&self, b: sled::Batch) -> sled::Result<()> {
+        self.tree.apply_batch(b)
+    }
+}
+
+/// Move a database of layout version 2 (a tree per kind of record) into the spaces
+/// of one tree. The copy is finished when the new schema version is written; until
+/// then a crash leaves the old trees whole, and the next open copies again.
+fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
+    let names = db.tree_names();
+    let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+    if !has("meta") {
+        return Ok(());
+    }
+    if t.meta.get("schema_version")?.is_none() {
+        let old_meta = db.open_tree("meta")?;
+        let found = old_meta.get("schema_version")?.map_or(0, |v| {
+            u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
+        });
+        if found != 2 {
+            return Err(StoreError::Schema {
+                path: path.display().to_string(),
+                found,
+            });
+        }
+        for ((name, _), space) in SPACES.iter().zip(t.in_order()) {
+            if !has(name) {
+                continue;
+            }
+            let mut b = sled::Batch::default();
+            let mut n = 0;
+            for kv in db.open_tree(name)?.iter() {
+                let (k, v) = kv?;
+                space.put(&mut b, k, v);
+                n += 1;
+                if n % 10_000 == 0 {
+                    t.apply(std::mem::take(&mut b))?;
+                }
+            }
+            t.apply(b)?;
+        }
+        t.meta
+            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+        db.flush()?;
+    }
+    for (name, _) in SPACES {
+        db.drop_tree(name)?;
+    }
+    db.flush()?;
+    Ok(())
 }
 
 pub struct Store {
@@ -126,14 +250,14 @@ pub struct Store {
     pub calendar: crate::calendar::Calendar,
     /// Ids for new instances and outbox messages. One process owns the database, so
     /// counters in memory (restored from the last key at open) are enough and keep
-    /// ids small and dense for people; an aborted transaction only leaves a gap.
+    /// ids small and dense for people; a refused command only leaves a gap.
     pub(crate) next_instance: AtomicU64,
     /// The data file, kept open to `fsync` it when `Options::fsync` asks.
     fsync: Option<std::fs::File>,
     pub(crate) next_message: AtomicU64,
 }
 
-fn last_u64(tree: &sled::Tree) -> Result<u64, StoreError> {
+fn last_u64(tree: &Space) -> Result<u64, StoreError> {
     Ok(match tree.last()? {
         Some((k, _)) => {
             u64::from_be_bytes(k.get(..8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]))
@@ -191,23 +315,8 @@ fn sled_config(path: &Path, opts: &Options) -> sled::Config {
 impl Store {
     pub fn open(path: &Path, opts: Options) -> Result<Store, StoreError> {
         let db = sled_config(path, &opts).open()?;
-        let t = Trees {
-            meta: db.open_tree("meta")?,
-            defs: db.open_tree("definitions")?,
-            instances: db.open_tree("instances")?,
-            events: db.open_tree("events")?,
-            tasks: db.open_tree("tasks")?,
-            by_person: db.open_tree("tasks_by_person")?,
-            by_role: db.open_tree("tasks_by_role")?,
-            by_state: db.open_tree("tasks_by_state")?,
-            by_due: db.open_tree("tasks_by_due")?,
-            by_process: db.open_tree("instances_by_process")?,
-            timers: db.open_tree("timers")?,
-            outbox: db.open_tree("outbox")?,
-            idempotency: db.open_tree("idempotency")?,
-            inbox: db.open_tree("inbox")?,
-            retries: db.open_tree("delivery_retries")?,
-        };
+        let t = Trees::new(db.open_tree("records")?);
+        migrate(&db, &t, path)?;
         match t.meta.get("schema_version")? {
             None => {
                 t.meta
@@ -436,15 +545,12 @@ impl Store {
         };
         let mut latest_key = b"latest\0".to_vec();
         latest_key.extend_from_slice(name.as_bytes());
-        let defs = &self.t.defs;
-        let meta = &self.t.meta;
-        (defs, meta)
-            .transaction(|(d, m)| {
-                d.insert(keys::definition(&name, version), encode(&sd))?;
-                m.insert(latest_key.clone(), &version.to_be_bytes())?;
-                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| StoreError::Storage(format!("{e:?}")))?;
+        let mut b = sled::Batch::default();
+        self.t
+            .defs
+            .put(&mut b, keys::definition(&name, version), encode(&sd));
+        self.t.meta.put(&mut b, latest_key, &version.to_be_bytes());
+        self.t.apply(b)?;
         self.durable()?;
         self.defs
             .write()
@@ -477,8 +583,6 @@ impl Store {
     }
 }
 
-use sled::Transactional;
-
 impl Store {
     /// Remove a timer key that cannot be applied.
     pub fn drop_timer(
@@ -489,5 +593,88 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.t.timers.remove(keys::timer(due, instance, n))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database in layout version 2: one tree per kind of record.
+    fn old_layout(path: &Path, version: u32) {
+        let db = sled::open(path).expect("open");
+        let meta = db.open_tree("meta").expect("tree");
+        meta.insert("schema_version", &version.to_be_bytes())
+            .expect("insert");
+        meta.insert("delivery_cursor", &7u64.to_be_bytes())
+            .expect("insert");
+        let instances = db.open_tree("instances").expect("tree");
+        instances
+            .insert(keys::instance(41), &b"forty-one"[..])
+            .expect("insert");
+        let mine = db.open_tree("tasks_by_person").expect("tree");
+        mine.insert(b"ann\0x", &b"task"[..]).expect("insert");
+        db.open_tree("tokens")
+            .expect("tree")
+            .insert(b"t", &b"kept"[..])
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+
+    #[test]
+    fn a_version_2_database_moves_into_spaces_and_keeps_every_record() {
+        let dir = tempfile::tempdir().expect("tmp");
+        old_layout(dir.path(), 2);
+        for _ in 0..2 {
+            let s = Store::open(dir.path(), Options::default()).expect("open");
+            assert_eq!(
+                s.t.instances
+                    .get(keys::instance(41))
+                    .expect("get")
+                    .as_deref(),
+                Some(&b"forty-one"[..])
+            );
+            assert_eq!(
+                s.t.by_person.get(b"ann\0x").expect("get").as_deref(),
+                Some(&b"task"[..])
+            );
+            assert_eq!(
+                s.t.meta.get("schema_version").expect("get").as_deref(),
+                Some(&SCHEMA_VERSION.to_be_bytes()[..])
+            );
+            // New ids continue after the moved records.
+            assert_eq!(
+                s.next_instance.load(std::sync::atomic::Ordering::Relaxed),
+                42
+            );
+            let names = s.db.tree_names();
+            assert!(!names.iter().any(|n| n.as_ref() == b"instances"));
+            // Trees beside the store (the API's tokens) stay as they were.
+            assert_eq!(
+                s.tree("tokens")
+                    .expect("tree")
+                    .get(b"t")
+                    .expect("get")
+                    .as_deref(),
+                Some(&b"kept"[..])
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_layout_version_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().expect("tmp");
+        old_layout(dir.path(), 1);
+        match Store::open(dir.path(), Options::default()) {
+            Err(StoreError::Schema { found, .. }) => assert_eq!(found, 1),
+            other => panic!("expected a schema error, got {:?}", other.err()),
+        }
+        let db = sled::open(dir.path()).expect("open");
+        assert!(db
+            .open_tree("instances")
+            .expect("tree")
+            .get(keys::instance(41))
+            .expect("get")
+            .is_some());
     }
 }

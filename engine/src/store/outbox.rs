@@ -37,24 +37,22 @@ impl Store {
     }
 
     /// Hand a message on: into each recipient's inbox, and for webhooks into the retry
-    /// queue; then move the cursor past it. One batch per tree, each atomic; a crash
-    /// in between hands the message on again, which the inbox key makes harmless.
+    /// queue, and move the cursor past it, all in one atomic batch.
     pub fn hand_on(
         &self,
         rec: &OutboxRecord,
         webhooks: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut inbox = sled::Batch::default();
+        let mut b = sled::Batch::default();
         let dir = self.directory();
         for p in &rec.message.to {
             if dir.person(p).is_some() {
                 let mut k = keys::name_prefix(p);
                 k.extend_from_slice(&rec.id.to_be_bytes());
-                inbox.insert(k, &[]);
+                self.t.inbox.put(&mut b, k, &[]);
             }
         }
-        self.t.inbox.apply_batch(inbox)?;
         let mut updated = rec.clone();
         updated.webhooks = webhooks
             .iter()
@@ -71,7 +69,7 @@ impl Store {
         };
         self.t
             .outbox
-            .insert(rec.id.to_be_bytes(), encode(&updated))?;
+            .put(&mut b, rec.id.to_be_bytes(), encode(&updated));
         for (slot, url) in webhooks.iter().enumerate() {
             let a = Attempt {
                 message: rec.id,
@@ -82,12 +80,12 @@ impl Store {
             };
             self.t
                 .retries
-                .insert(retry_key(now, rec.id, slot as u32), encode(&a))?;
+                .put(&mut b, retry_key(now, rec.id, slot as u32), encode(&a));
         }
         self.t
             .meta
-            .insert("delivery_cursor", &rec.id.to_be_bytes())?;
-        Ok(())
+            .put(&mut b, "delivery_cursor", &rec.id.to_be_bytes());
+        Ok(self.t.apply(b)?)
     }
 
     /// Record one webhook's state for a message, and the message's overall state.

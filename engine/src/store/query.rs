@@ -40,7 +40,7 @@ impl Store {
     /// The tasks an index lists under a name; each entry carries its task.
     fn tasks_under(
         &self,
-        tree: &sled::Tree,
+        tree: &super::space::Space,
         name: &str,
         out: &mut Vec<Task>,
     ) -> Result<(), StoreError> {

@@ -2,7 +2,7 @@
 //! tasks leaving their instance, the timers, the outbox and the idempotency record.
 //! Work that crosses instances (a child started, a parent told that its child ended)
 //! belongs to the same command. Commands run in batches (see `batch`), each batch
-//! written in one sled transaction.
+//! written in one atomic sled batch.
 
 use super::batch::Overlay;
 use super::{decode, encode, keys, Store, StoreError};
@@ -221,7 +221,7 @@ impl Store {
             admin_role: &self.admin_role,
             calendar: &self.calendar,
         };
-        let mut ov = Overlay::new(self.t.all());
+        let mut ov = Overlay::new(self.t.shared(), self.t.all());
         let mut outs = Vec::with_capacity(work.len());
         for req in &work {
             let res = self.run_one(&mut ov, req, &ctx);

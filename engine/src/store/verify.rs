@@ -80,7 +80,7 @@ impl Store {
                 ));
             }
         }
-        let actual = |tree: &sled::Tree| -> Result<BTreeSet<Vec<u8>>, StoreError> {
+        let actual = |tree: &super::space::Space| -> Result<BTreeSet<Vec<u8>>, StoreError> {
             tree.iter()
                 .map(|kv| kv.map(|(k, _)| k.to_vec()).map_err(StoreError::from))
                 .collect()
