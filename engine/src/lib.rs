@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// The store and the clock together: what the CLI, the server and the scheduler use.
 pub struct Engine {
-    pub store: Store,
+    pub store: Arc<Store>,
     pub clock: Arc<dyn Clock>,
     /// Woken when a command creates a timer, so the scheduler can sleep until the
     /// earliest one without polling.
@@ -48,7 +48,7 @@ pub struct DeployReport {
 impl Engine {
     pub fn open(path: &Path, opts: Options, clock: Arc<dyn Clock>) -> Result<Engine, StoreError> {
         Ok(Engine {
-            store: Store::open(path, opts)?,
+            store: Arc::new(Store::open(path, opts)?),
             clock,
             wake: Arc::new(tokio::sync::Notify::new()),
             metrics: Metrics::default(),
@@ -154,6 +154,49 @@ impl Engine {
             self.clock.now(),
             idempotency_key,
         )?;
+        self.after(&o);
+        Ok(o)
+    }
+
+    /// As `start`, for async callers (the HTTP API): waits without blocking a
+    /// runtime worker.
+    pub async fn start_async(
+        &self,
+        process: &str,
+        data: serde_json::Map<String, serde_json::Value>,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        let cmd = Command::Start {
+            process: process.to_string(),
+            data,
+        };
+        let o = self
+            .store
+            .execute_async(None, &cmd, actor, self.clock.now(), idempotency_key)
+            .await?;
+        self.after(&o);
+        Ok(o)
+    }
+
+    /// As `act`, for async callers.
+    pub async fn act_async(
+        &self,
+        instance: InstanceId,
+        cmd: Command,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        let o = self
+            .store
+            .execute_async(
+                Some(instance),
+                &cmd,
+                actor,
+                self.clock.now(),
+                idempotency_key,
+            )
+            .await?;
         self.after(&o);
         Ok(o)
     }

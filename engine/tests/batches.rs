@@ -151,3 +151,113 @@ fn many_callers_racing_for_the_same_tasks_get_one_success_each() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn async_tasks_and_threads_racing_together_get_one_success_each() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let ids: Vec<u64> = (0..8).map(|_| complaint(&h)).collect();
+    let tasks: Vec<_> = ids.iter().map(|id| h.task(*id, "accept").id).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime");
+    let store = h.engine.store.clone();
+    let now = h.now();
+    // Eight async callers on two runtime workers, none of which may block...
+    let tasks_won = runtime.spawn({
+        let (ids, tasks) = (ids.clone(), tasks.clone());
+        async move {
+            let callers = (0..8).map(|_| {
+                let (store, ids, tasks) = (store.clone(), ids.clone(), tasks.clone());
+                tokio::spawn(async move {
+                    let mut wins = 0;
+                    for (id, task) in ids.iter().zip(&tasks) {
+                        match store
+                            .execute_async(Some(*id), &accept(*task), AGENT, now, None)
+                            .await
+                        {
+                            Ok(_) => wins += 1,
+                            Err(StoreError::Rejected(Rejection::Conflict(_))) => {}
+                            Err(e) => panic!("unexpected: {e}"),
+                        }
+                    }
+                    wins
+                })
+            });
+            let mut wins = 0;
+            for c in callers.collect::<Vec<_>>() {
+                wins += c.await.expect("caller");
+            }
+            wins
+        }
+    });
+    // ...while eight threads race them for the same tasks.
+    let thread_wins: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (h, ids, tasks) = (&h, &ids, &tasks);
+                s.spawn(move || {
+                    let mut wins = 0;
+                    for (id, task) in ids.iter().zip(tasks) {
+                        match h
+                            .engine
+                            .store
+                            .execute(Some(*id), &accept(*task), AGENT, now, None)
+                        {
+                            Ok(_) => wins += 1,
+                            Err(StoreError::Rejected(Rejection::Conflict(_))) => {}
+                            Err(e) => panic!("unexpected: {e}"),
+                        }
+                    }
+                    wins
+                })
+            })
+            .collect();
+        handles.into_iter().map(|t| t.join().expect("caller")).sum()
+    });
+    let async_wins = runtime.block_on(tasks_won).expect("async callers");
+    assert_eq!(async_wins + thread_wins, tasks.len());
+    for id in &ids {
+        let completions = h
+            .history(*id)
+            .iter()
+            .filter(|r| matches!(r.event, baton_engine::core::Event::TaskCompleted { .. }))
+            .count();
+        assert_eq!(completions, 1);
+    }
+    // An async caller's command is as durable as any: the database opened again
+    // (once the helper threads have let go of it) has every completion.
+    drop(runtime);
+    let h = h.reopen();
+    for id in &ids {
+        assert_eq!(h.inst(*id).step.as_deref(), Some("explain"));
+    }
+    assert_eq!(
+        h.engine.store.verify().expect("verify"),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn an_async_caller_gets_its_refusal_and_changes_nothing() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let id = complaint(&h);
+    let task = h.task(id, "accept").id;
+    let before = h.history(id).len();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let got = runtime.block_on(h.engine.store.execute_async(
+        Some(id),
+        &accept(task),
+        "nobody_here",
+        h.now(),
+        None,
+    ));
+    assert!(
+        matches!(got, Err(StoreError::Rejected(Rejection::Forbidden(_)))),
+        "{got:?}"
+    );
+    assert_eq!(h.history(id).len(), before);
+    assert_eq!(h.task(id, "accept").state, TaskState::Open);
+}

@@ -98,8 +98,9 @@ pub async fn serve(
         .await
 }
 
-/// Run engine work on the blocking pool: commands wait for the disk (group commit)
-/// and must not hold up the async workers.
+/// Run engine work on the blocking pool: reads that may go to the disk, and work
+/// that mixes reads with a command, must not hold up the async workers. Plain
+/// commands use the engine's async entry points instead.
 pub(crate) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,

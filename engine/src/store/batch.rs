@@ -14,7 +14,8 @@ use sled::IVec;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
 
 /// At most this many commands per batch, so that the first in a long queue is not
 /// kept waiting for all the others.
@@ -99,14 +100,46 @@ enum Answer<O> {
     Lead,
 }
 
+/// Where a caller waits for its answers.
+enum To<O> {
+    /// A thread, blocked on its channel. It may be asked to run the next batch.
+    Thread(mpsc::Sender<Answer<O>>),
+    /// A task on an async runtime. It only waits: a helper thread (see `Leads`) runs
+    /// the batch in its place, so that no runtime worker blocks on the disk.
+    Task(tokio::sync::mpsc::UnboundedSender<(usize, O)>),
+}
+
+impl<O> To<O> {
+    fn answer(&self, index: usize, o: O) {
+        // A caller that went away needs no answer.
+        match self {
+            To::Thread(t) => {
+                let _ = t.send(Answer::Done(index, o));
+            }
+            To::Task(t) => {
+                let _ = t.send((index, o));
+            }
+        }
+    }
+}
+
+impl<O> Clone for To<O> {
+    fn clone(&self) -> Self {
+        match self {
+            To::Thread(t) => To::Thread(t.clone()),
+            To::Task(t) => To::Task(t.clone()),
+        }
+    }
+}
+
 /// Where a request's answer goes: its position in its caller's list, and the caller.
-type Reply<O> = (usize, mpsc::Sender<Answer<O>>);
+type Reply<O> = (usize, To<O>);
 
 struct Waiting<R, O> {
     request: R,
     /// Position in its caller's list, and where to send the answer.
     index: usize,
-    to: mpsc::Sender<Answer<O>>,
+    to: To<O>,
 }
 
 struct Queue<R, O> {
@@ -114,10 +147,45 @@ struct Queue<R, O> {
     running: bool,
 }
 
+/// Batches owed to helper threads: asked for when the next batch's first request
+/// comes from an async task, which cannot run it itself.
+#[derive(Default)]
+pub(super) struct Leads {
+    owed: Mutex<usize>,
+    ready: Condvar,
+}
+
+impl Leads {
+    fn ask(&self) {
+        *self.owed.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.ready.notify_one();
+    }
+
+    /// For a helper thread: wait up to `timeout` for a batch to run. True when the
+    /// caller must now run it (`Combiner::lead`).
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let mut owed = self.owed.lock().unwrap_or_else(|e| e.into_inner());
+        if *owed == 0 {
+            owed = self
+                .ready
+                .wait_timeout(owed, timeout)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        if *owed > 0 {
+            *owed -= 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// The queue of commands waiting for a batch. Each caller is woken once, when its
 /// answers are final, and never by another caller's answers.
 pub(super) struct Combiner<R, O> {
     queue: Mutex<Queue<R, O>>,
+    leads: Arc<Leads>,
 }
 
 impl<R, O> Combiner<R, O> {
@@ -127,7 +195,26 @@ impl<R, O> Combiner<R, O> {
                 waiting: VecDeque::new(),
                 running: false,
             }),
+            leads: Arc::default(),
         }
+    }
+
+    /// What helper threads wait on; they need it without holding the store.
+    pub fn leads(&self) -> Arc<Leads> {
+        self.leads.clone()
+    }
+
+    /// Queue requests; true when no batch runs, so that the caller must start one.
+    fn enqueue(&self, requests: Vec<R>, to: To<O>) -> bool {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        for (index, request) in requests.into_iter().enumerate() {
+            q.waiting.push_back(Waiting {
+                request,
+                index,
+                to: to.clone(),
+            });
+        }
+        !std::mem::replace(&mut q.running, true)
     }
 
     /// Queue `requests` and return their answers, in order. A caller that finds no
@@ -144,19 +231,7 @@ impl<R, O> Combiner<R, O> {
     ) -> Vec<O> {
         let n = requests.len();
         let (to, from) = mpsc::channel();
-        let lead = {
-            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            for (index, request) in requests.into_iter().enumerate() {
-                q.waiting.push_back(Waiting {
-                    request,
-                    index,
-                    to: to.clone(),
-                });
-            }
-            !std::mem::replace(&mut q.running, true)
-        };
-        drop(to);
-        if lead {
+        if self.enqueue(requests, To::Thread(to)) {
             self.lead(&exec, &settle, &failed);
         }
         let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
@@ -181,7 +256,36 @@ impl<R, O> Combiner<R, O> {
             .collect()
     }
 
-    fn lead<P>(
+    /// As `run`, for a task on an async runtime: it waits without blocking a
+    /// worker, and helper threads waiting on `leads` run the batches. A dropped
+    /// future still has its requests run; only their answers are lost.
+    pub async fn run_async(&self, requests: Vec<R>, failed: impl Fn() -> O) -> Vec<O> {
+        let n = requests.len();
+        let (to, mut from) = tokio::sync::mpsc::unbounded_channel();
+        if self.enqueue(requests, To::Task(to)) {
+            self.leads.ask();
+        }
+        let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
+        let mut left = n;
+        while left > 0 {
+            match from.recv().await {
+                Some((i, o)) => {
+                    if let Some(slot) = answers.get_mut(i) {
+                        left -= usize::from(slot.is_none());
+                        *slot = Some(o);
+                    }
+                }
+                None => break,
+            }
+        }
+        answers
+            .into_iter()
+            .map(|a| a.unwrap_or_else(&failed))
+            .collect()
+    }
+
+    /// Run the next batch (a caller told to lead, or a helper thread).
+    pub fn lead<P>(
         &self,
         exec: &impl Fn(Vec<R>) -> P,
         settle: &impl Fn(P) -> Vec<O>,
@@ -205,24 +309,32 @@ impl<R, O> Combiner<R, O> {
                     q.running = false;
                     break;
                 };
-                if next.to.send(Answer::Lead).is_ok() {
-                    break;
+                match &next.to {
+                    To::Thread(t) => {
+                        if t.send(Answer::Lead).is_ok() {
+                            break;
+                        }
+                        // Its caller is gone (it cannot be while it waits, but a
+                        // request nobody waits for needs no answer): skip it.
+                        q.waiting.pop_front();
+                    }
+                    To::Task(_) => {
+                        self.leads.ask();
+                        break;
+                    }
                 }
-                // Its caller is gone (it cannot be while it waits, but a request
-                // nobody waits for needs no answer): skip it.
-                q.waiting.pop_front();
             }
         }
         let answers = applied.and_then(|p| catch_unwind(AssertUnwindSafe(|| settle(p))));
         match answers {
             Ok(outs) => {
                 for ((i, to), o) in reply.into_iter().zip(outs) {
-                    let _ = to.send(Answer::Done(i, o));
+                    to.answer(i, o);
                 }
             }
             Err(_) => {
                 for (i, to) in reply {
-                    let _ = to.send(Answer::Done(i, failed()));
+                    to.answer(i, failed());
                 }
             }
         }

@@ -241,7 +241,9 @@ pub struct Store {
     pub(crate) t: Trees,
     commit: GroupCommit,
     /// Commands waiting to run, in batches (see `batch`).
-    batches: batch::Combiner<(txn::Request, bool), Result<Outcome, StoreError>>,
+    batches: Arc<batch::Combiner<(txn::Request, bool), Result<Outcome, StoreError>>>,
+    /// Set once the threads that run async callers' batches are started.
+    helpers: std::sync::OnceLock<()>,
     defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
     latest: RwLock<BTreeMap<String, u32>>,
     directory: RwLock<Arc<Directory>>,
@@ -294,9 +296,30 @@ impl Default for Options {
 /// of its page table; opening it once more at a clean shutdown moves that replay
 /// from the next start to this stop. Call it when nothing else has it open.
 pub fn checkpoint(path: &Path) -> Result<(), StoreError> {
-    let db = sled_config(path, &Options::default()).open()?;
+    let db = open_db(path, &Options::default())?;
     drop(db);
     Ok(())
+}
+
+/// Open sled's database. Its file lock outlives a closed handle by a moment, while
+/// sled's background threads let go of it: a lock held by this process's last handle
+/// is waited for briefly, so that closing and opening again (a checkpoint, a restart
+/// in tests) does not fail on that. A lock held by another process still fails, a
+/// second later.
+fn open_db(path: &Path, opts: &Options) -> sled::Result<sled::Db> {
+    let mut tries = 0;
+    loop {
+        match sled_config(path, opts).open() {
+            // sled words it so (kind `Other`, around the OS's `WouldBlock`).
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn sled_config(path: &Path, opts: &Options) -> sled::Config {
@@ -314,7 +337,7 @@ fn sled_config(path: &Path, opts: &Options) -> sled::Config {
 
 impl Store {
     pub fn open(path: &Path, opts: Options) -> Result<Store, StoreError> {
-        let db = sled_config(path, &opts).open()?;
+        let db = open_db(path, &opts)?;
         let t = Trees::new(db.open_tree("records")?);
         migrate(&db, &t, path)?;
         match t.meta.get("schema_version")? {
@@ -369,7 +392,8 @@ impl Store {
             db,
             t,
             commit: GroupCommit::new(),
-            batches: batch::Combiner::new(),
+            batches: Arc::new(batch::Combiner::new()),
+            helpers: std::sync::OnceLock::new(),
             defs: RwLock::new(defs),
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),
@@ -669,7 +693,7 @@ mod tests {
             Err(StoreError::Schema { found, .. }) => assert_eq!(found, 1),
             other => panic!("expected a schema error, got {:?}", other.err()),
         }
-        let db = sled::open(dir.path()).expect("open");
+        let db = open_db(dir.path(), &Options::default()).expect("open");
         assert!(db
             .open_tree("instances")
             .expect("tree")

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use sled::IVec;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 // Positions in `Trees::all()`.
 const INSTANCES: usize = 0;
@@ -132,6 +134,13 @@ impl Request {
     }
 }
 
+/// The answer to a command whose batch panicked.
+fn failed() -> Result<Outcome, StoreError> {
+    Err(StoreError::Storage(
+        "internal error while running a command".into(),
+    ))
+}
+
 impl Store {
     /// Run one command. `target` is the instance, or `None` to start a new one
     /// (`Command::Start`). Returns once the change is durable.
@@ -179,38 +188,98 @@ impl Store {
         self.submit(requests, false)
     }
 
+    /// As `execute`, for a task on an async runtime: it waits for its answer without
+    /// blocking a worker thread, while helper threads run the batches.
+    pub async fn execute_async(
+        self: &Arc<Self>,
+        target: Option<InstanceId>,
+        cmd: &Command,
+        actor: &str,
+        now: DateTime<Utc>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        self.start_helpers();
+        let req = Request::new(target, cmd, actor, now, idempotency_key);
+        self.batches
+            .run_async(vec![(req, true)], failed)
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+    }
+
+    /// Two helper threads run the batches of async callers: one applies a batch
+    /// while the other waits for the disk with the one before. They hold the store
+    /// only while they apply or flush a batch, never while they answer or wait, so
+    /// that it closes (and its database can be opened again) once it is dropped.
+    fn start_helpers(self: &Arc<Self>) {
+        self.helpers.get_or_init(|| {
+            for i in 0..2 {
+                let store = Arc::downgrade(self);
+                let batches = self.batches.clone();
+                let leads = batches.leads();
+                let spawned = std::thread::Builder::new()
+                    .name(format!("baton-batch-{i}"))
+                    .spawn(move || loop {
+                        if leads.wait(Duration::from_millis(500)) {
+                            batches.lead(
+                                &|work| match store.upgrade() {
+                                    Some(s) => s.exec(work),
+                                    None => (work.iter().map(|_| failed()).collect(), false),
+                                },
+                                &|p| match store.upgrade() {
+                                    Some(s) => s.settle(p),
+                                    None => p.0.into_iter().map(|_| failed()).collect(),
+                                },
+                                &failed,
+                            );
+                        } else if store.strong_count() == 0 {
+                            return;
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "cannot start a batch thread");
+                }
+            }
+        });
+    }
+
     /// Run commands in the next batch; with `durable`, answer only once the batch
     /// is on disk (a replayed answer too: its first run may still be on its way).
     fn submit(&self, requests: Vec<Request>, durable: bool) -> Vec<Result<Outcome, StoreError>> {
         self.batches.run(
             requests.into_iter().map(|r| (r, durable)).collect(),
-            |work| {
-                let flush = work.iter().any(|(_, d)| *d);
-                (
-                    self.run_batch(work.into_iter().map(|(r, _)| r).collect()),
-                    flush,
-                )
-            },
-            |(outs, flush)| {
-                if !flush || outs.iter().all(Result::is_err) {
-                    return outs;
-                }
-                match self.durable() {
-                    Ok(()) => outs,
-                    Err(e) => {
-                        let msg = e.to_string();
-                        outs.into_iter()
-                            .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
-                            .collect()
-                    }
-                }
-            },
-            || {
-                Err(StoreError::Storage(
-                    "internal error while running a command".into(),
-                ))
-            },
+            |work| self.exec(work),
+            |p| self.settle(p),
+            failed,
         )
+    }
+
+    /// Apply a batch; the flag says whether any of its callers waits for the disk.
+    fn exec(&self, work: Vec<(Request, bool)>) -> (Vec<Result<Outcome, StoreError>>, bool) {
+        let flush = work.iter().any(|(_, d)| *d);
+        (
+            self.run_batch(work.into_iter().map(|(r, _)| r).collect()),
+            flush,
+        )
+    }
+
+    /// Make an applied batch durable when asked, and give its answers.
+    fn settle(
+        &self,
+        (outs, flush): (Vec<Result<Outcome, StoreError>>, bool),
+    ) -> Vec<Result<Outcome, StoreError>> {
+        if !flush || outs.iter().all(Result::is_err) {
+            return outs;
+        }
+        match self.durable() {
+            Ok(()) => outs,
+            Err(e) => {
+                let msg = e.to_string();
+                outs.into_iter()
+                    .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
+                    .collect()
+            }
+        }
     }
 
     fn run_batch(&self, work: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {

@@ -121,10 +121,12 @@ async fn start(
     key: IdempotencyKey,
     Body(req): Body<StartRequest>,
 ) -> Result<Response, ApiError> {
-    let o = blocking(&state, move |engine| {
-        Ok(engine.start(&req.process, req.data, &caller.person, key.as_deref())?)
-    })
-    .await?;
+    // Commands wait for the disk without holding a runtime worker (see
+    // `Engine::start_async`).
+    let o = state
+        .engine
+        .start_async(&req.process, req.data, &caller.person, key.as_deref())
+        .await?;
     Ok(outcome_response(o, true))
 }
 
@@ -282,14 +284,14 @@ async fn cancel(
 ) -> Result<Response, ApiError> {
     let id = instance_id(&id)?;
     let reason = req.reason.unwrap_or_else(|| "cancelled".into());
-    let o = blocking(&state, move |engine| {
-        Ok(engine.act(
+    let o = state
+        .engine
+        .act_async(
             id,
             Command::Cancel { reason },
             &caller.person,
             key.as_deref(),
-        )?)
-    })
-    .await?;
+        )
+        .await?;
     Ok(outcome_response(o, false))
 }

@@ -240,10 +240,10 @@ async fn task_command(
     make: impl FnOnce(TaskId) -> Command + Send + 'static,
 ) -> Result<Response, ApiError> {
     let id = task_id(&id)?;
-    let o = blocking(&state, move |engine| {
-        Ok(engine.act(id.instance, make(id), &caller.person, key.as_deref())?)
-    })
-    .await?;
+    let o = state
+        .engine
+        .act_async(id.instance, make(id), &caller.person, key.as_deref())
+        .await?;
     Ok(outcome_response(o, false))
 }
 
