@@ -1,7 +1,8 @@
 //! Engine throughput and latency, every command acknowledged only once durable.
 //!
 //! Run: `cargo bench -p baton-engine --bench engine` (add `-- --quick` for a short
-//! run, `-- --million` for the 1,000,000-task and 1,000,000-instance figures).
+//! run, `-- --million` for the 1,000,000-task and 1,000,000-instance figures,
+//! `-- --async` for async callers only, `-- --cpu` for CPU and bytes per command).
 //!
 //! The same run measures raw sled inserts with the same flush policy (one flush per
 //! write for one caller; writes sharing flushes for many), as the ceiling the engine
@@ -122,6 +123,104 @@ fn drive(threads: usize, per_thread: usize, work: impl Fn(usize, usize) + Sync) 
         p50: percentile(&lat, 0.5),
         p99: percentile(&lat, 0.99),
     }
+}
+
+/// As `drive`, with `callers` tasks on an async runtime of two workers, as the
+/// HTTP API calls the engine. Returns each caller's results too, in order.
+fn drive_async<F, Fut, T>(callers: usize, per_caller: usize, work: F) -> (Run, Vec<Vec<T>>)
+where
+    F: Fn(usize, usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = T> + Send,
+    T: Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let barrier = Arc::new(tokio::sync::Barrier::new(callers + 1));
+        let tasks: Vec<_> = (0..callers)
+            .map(|t| {
+                let (work, barrier) = (work.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let mut lat = Vec::with_capacity(per_caller);
+                    let mut outs = Vec::with_capacity(per_caller);
+                    for i in 0..per_caller {
+                        let t0 = Instant::now();
+                        outs.push(work(t, i).await);
+                        lat.push(t0.elapsed());
+                    }
+                    (lat, outs)
+                })
+            })
+            .collect();
+        barrier.wait().await;
+        let start = Instant::now();
+        let mut lat = Vec::with_capacity(callers * per_caller);
+        let mut outs = Vec::with_capacity(callers);
+        for t in tasks {
+            let (l, o) = t.await.expect("caller");
+            lat.extend(l);
+            outs.push(o);
+        }
+        let elapsed = start.elapsed();
+        lat.sort();
+        (
+            Run {
+                per_sec: lat.len() as f64 / elapsed.as_secs_f64(),
+                p50: percentile(&lat, 0.5),
+                p99: percentile(&lat, 0.99),
+            },
+            outs,
+        )
+    })
+}
+
+/// Starts, then completions, from async callers (`Engine::start_async`, `act_async`).
+fn engine_runs_async(callers: usize, per_caller: usize) -> (Run, Run) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = Arc::new(engine(dir.path(), callers.max(2)));
+    let (starts, ids) = drive_async(callers, per_caller, {
+        let e = e.clone();
+        move |t, _| {
+            let e = e.clone();
+            async move {
+                e.start_async("approval", data(), &format!("p{t}"), None)
+                    .await
+                    .expect("start")
+                    .instance
+                    .id
+            }
+        }
+    });
+    let ids = Arc::new(ids);
+    let (completes, _) = drive_async(callers, per_caller * 4, {
+        let e = e.clone();
+        move |t, i| {
+            let (e, ids) = (e.clone(), ids.clone());
+            async move {
+                let id = ids[t][i % per_caller];
+                let n = (i / per_caller) as u32 + 1;
+                let cmd = Command::Complete {
+                    task: TaskId { instance: id, n },
+                    choice: None,
+                    data: serde_json::Map::new(),
+                };
+                e.act_async(id, cmd, &format!("p{t}"), None)
+                    .await
+                    .expect("complete");
+            }
+        }
+    });
+    let commands = (callers * per_caller * 5) as f64;
+    println!(
+        "   {callers} async callers: {commands:.0} commands made durable by {} flushes ({:.1} commands per flush)",
+        e.store.flushes(),
+        commands / e.store.flushes().max(1) as f64
+    );
+    (starts, completes)
 }
 
 /// The ceiling: raw sled inserts, each acknowledged after a flush that covers it
@@ -377,12 +476,29 @@ fn main() {
     let quick = args.iter().any(|a| a == "--quick");
     let per = if quick { 40 } else { 300 };
     println!("4-stage approval, every command durable before it is acknowledged");
-    for threads in [1usize, 64] {
+    let only_async = args.iter().any(|a| a == "--async");
+    for threads in [1usize, 64].into_iter().filter(|_| !only_async) {
         let per_thread = if threads == 1 { per * 4 } else { per };
         let raw = raw_sled(threads, per_thread * 4);
         let (starts, completes) = engine_runs(threads, per_thread);
         println!(
             "{threads:>2} caller(s): raw sled {:>7.0} writes/s | starts {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) | completions {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) = {:.0}% of raw sled",
+            raw.per_sec,
+            starts.per_sec,
+            starts.p50.as_secs_f64() * 1e3,
+            starts.p99.as_secs_f64() * 1e3,
+            completes.per_sec,
+            completes.p50.as_secs_f64() * 1e3,
+            completes.p99.as_secs_f64() * 1e3,
+            100.0 * completes.per_sec / raw.per_sec
+        );
+    }
+    {
+        let callers = 64;
+        let raw = raw_sled(callers, per * 4);
+        let (starts, completes) = engine_runs_async(callers, per);
+        println!(
+            "{callers} async callers (tasks on 2 runtime workers, as the HTTP API): raw sled {:>7.0} writes/s | starts {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) | completions {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) = {:.0}% of raw sled",
             raw.per_sec,
             starts.per_sec,
             starts.p50.as_secs_f64() * 1e3,
