@@ -5,7 +5,7 @@
 use baton_dsl::model::{Route, Type};
 use baton_engine::clock::ManualClock;
 use baton_engine::core::{Command, Rejection, TaskId, TaskKind, TaskState};
-use baton_engine::store::{Options, StoreError};
+use baton_engine::store::{Options, StoreError, TaskPosition};
 use baton_engine::Engine;
 use chrono::TimeZone;
 use proptest::prelude::*;
@@ -391,6 +391,32 @@ proptest! {
                 prop_assert!(seen.insert(t.id), "task {} in two states", t.id);
                 prop_assert_eq!(t.state, s);
             }
+            // A few at a time, page after page, gives the same tasks as one page.
+            let store = &w.engine.store;
+            let all: Vec<TaskId> = store.tasks_in_state(s, None, 100_000).expect("query").items.iter().map(|t| t.id).collect();
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store.tasks_in_state(s, after, 3).expect("query");
+                after = page.items.last().map(TaskPosition::of);
+                paged.extend(page.items.iter().map(|t| t.id));
+                if page.next.is_none() {
+                    break;
+                }
+            }
+            prop_assert_eq!(paged, all);
         }
+        // Overdue: exactly the open and claimed tasks due before now, soonest first.
+        let now = w.clock.now_utc();
+        let mut due: Vec<(chrono::DateTime<chrono::Utc>, TaskId)> = active_tasks(&w)
+            .iter()
+            .filter_map(|t| t.due.filter(|d| *d < now).map(|d| (d, t.id)))
+            .collect();
+        due.sort();
+        let overdue: Vec<_> = w.engine.store.overdue(now, 100_000).expect("query")
+            .iter()
+            .map(|t| (t.due.expect("a due time"), t.id))
+            .collect();
+        prop_assert_eq!(overdue, due);
     }
 }

@@ -98,6 +98,20 @@ pub fn state_byte(s: TaskState) -> u8 {
     }
 }
 
+/// The states a task ends in; a task in one of them never changes again.
+pub const FINAL_STATES: [TaskState; 2] = [TaskState::Completed, TaskState::Cancelled];
+
+/// An open or claimed task, by state, then due time (none last), then id: one
+/// entry answers both "tasks in this state" and "overdue".
+pub fn active_task(s: TaskState, due: Option<DateTime<Utc>>, id: TaskId) -> [u8; 21] {
+    let mut k = [0u8; 21];
+    k[0] = state_byte(s);
+    k[1..9].copy_from_slice(&due.map_or([0xff; 8], millis));
+    k[9..].copy_from_slice(&task(id));
+    k
+}
+
+/// A finished task, by state and id.
 pub fn state_task(s: TaskState, id: TaskId) -> [u8; 13] {
     let mut k = [0u8; 13];
     k[0] = state_byte(s);

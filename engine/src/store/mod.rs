@@ -12,7 +12,7 @@ mod txn;
 mod verify;
 
 pub use outbox::Attempt;
-pub use query::{InstancePage, Page};
+pub use query::{InstancePage, Page, TaskPosition};
 pub use txn::{Delivery, OutboxRecord, Outcome, Request};
 
 use crate::core::{Instance, InstanceId, Rejection};
@@ -81,13 +81,14 @@ pub(crate) struct Trees {
     pub defs: Space,
     pub instances: Space,
     pub events: Space,
-    /// Tasks that have left their instance's record (which keeps only the current
-    /// step's), in their final state.
+    /// Finished tasks, by (state, task): the record of a task that has left its
+    /// instance (which keeps only its current step's tasks), and the index of
+    /// finished tasks by state. Written when the task finishes.
     pub tasks: Space,
     pub by_person: Space,
     pub by_role: Space,
-    pub by_state: Space,
-    pub by_due: Space,
+    /// Open and claimed tasks by (state, due time, task).
+    pub active: Space,
     pub by_process: Space,
     pub timers: Space,
     pub outbox: Space,
@@ -99,8 +100,10 @@ pub(crate) struct Trees {
 }
 
 /// Each space's tag, with the name of the tree it had in layout version 2 (one tree
-/// per kind of record), in the order of `Trees`' fields.
-const SPACES: [(&str, u8); 15] = [
+/// per kind of record), in the order of `Trees`' fields. The task spaces
+/// (`tasks`, `active`) are laid out anew and rebuilt from the records when a
+/// version-2 database is moved over; version 2's `tasks_by_due` (tag 9) is gone.
+const SPACES: [(&str, u8); 14] = [
     ("meta", 1),
     ("definitions", 2),
     ("instances", 3),
@@ -109,7 +112,6 @@ const SPACES: [(&str, u8); 15] = [
     ("tasks_by_person", 6),
     ("tasks_by_role", 7),
     ("tasks_by_state", 8),
-    ("tasks_by_due", 9),
     ("instances_by_process", 10),
     ("timers", 11),
     ("outbox", 12),
@@ -129,19 +131,18 @@ impl Trees {
             tasks: s(4),
             by_person: s(5),
             by_role: s(6),
-            by_state: s(7),
-            by_due: s(8),
-            by_process: s(9),
-            timers: s(10),
-            outbox: s(11),
-            idempotency: s(12),
-            inbox: s(13),
-            retries: s(14),
+            active: s(7),
+            by_process: s(8),
+            timers: s(9),
+            outbox: s(10),
+            idempotency: s(11),
+            inbox: s(12),
+            retries: s(13),
             tree,
         }
     }
 
-    fn in_order(&self) -> [&Space; 15] {
+    fn in_order(&self) -> [&Space; 14] {
         [
             &self.meta,
             &self.defs,
@@ -150,8 +151,7 @@ impl Trees {
             &self.tasks,
             &self.by_person,
             &self.by_role,
-            &self.by_state,
-            &self.by_due,
+            &self.active,
             &self.by_process,
             &self.timers,
             &self.outbox,
@@ -162,15 +162,14 @@ impl Trees {
     }
 
     /// The spaces a command writes, in a fixed order (see `txn`).
-    pub fn all(&self) -> [&Space; 12] {
+    pub fn all(&self) -> [&Space; 11] {
         [
             &self.instances,
             &self.events,
             &self.tasks,
             &self.by_person,
             &self.by_role,
-            &self.by_state,
-            &self.by_due,
+            &self.active,
             &self.by_process,
             &self.timers,
             &self.outbox,
@@ -210,7 +209,7 @@ fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
             });
         }
         for ((name, _), space) in SPACES.iter().zip(t.in_order()) {
-            if !has(name) {
+            if !has(name) || ["tasks", "tasks_by_state"].contains(name) {
                 continue;
             }
             let mut b = sled::Batch::default();
@@ -225,6 +224,9 @@ fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
             }
             t.apply(b)?;
         }
+        if has("tasks") {
+            rebuild_task_spaces(t, &db.open_tree("tasks")?)?;
+        }
         t.meta
             .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
         db.flush()?;
@@ -232,6 +234,7 @@ fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
     for (name, _) in SPACES {
         db.drop_tree(name)?;
     }
+    db.drop_tree("tasks_by_due")?;
     db.flush()?;
     Ok(())
 }
@@ -257,6 +260,39 @@ pub struct Store {
     /// The data file, kept open to `fsync` it when `Options::fsync` asks.
     fsync: Option<std::fs::File>,
     pub(crate) next_message: AtomicU64,
+}
+
+/// The finished and active task entries of layout version 3, from version 2's
+/// task tree (tasks that had left their instance) and the tasks in the instances.
+fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreError> {
+    let mut b = sled::Batch::default();
+    let mut n = 0;
+    let mut put = |b: &mut sled::Batch, task: &crate::core::Task| -> Result<(), StoreError> {
+        if task.state.is_active() {
+            t.active
+                .put(b, keys::active_task(task.state, task.due, task.id), &[]);
+        } else {
+            t.tasks
+                .put(b, keys::state_task(task.state, task.id), encode(task));
+        }
+        n += 1;
+        if n % 10_000 == 0 {
+            t.apply(std::mem::take(b))?;
+        }
+        Ok(())
+    };
+    for kv in old_tasks.iter() {
+        let (_, v) = kv?;
+        put(&mut b, &decode(&v)?)?;
+    }
+    for kv in t.instances.iter() {
+        let (_, v) = kv?;
+        let inst: Instance = decode(&v)?;
+        for task in &inst.tasks {
+            put(&mut b, task)?;
+        }
+    }
+    Ok(t.apply(b)?)
 }
 
 fn last_u64(tree: &Space) -> Result<u64, StoreError> {
@@ -683,6 +719,114 @@ mod tests {
                 Some(&b"kept"[..])
             );
         }
+    }
+
+    const TWO_STEPS: &str = r#"
+process review "審閱" {
+  started by staff
+  step first "初審" {
+    task for starter
+    due 2h
+    next second
+  }
+  step second "複審" {
+    task for starter
+    next done
+  }
+  end done
+}
+"#;
+
+    /// Real records written by this release, then laid out as version 2 had them:
+    /// a tree per kind, finished tasks keyed by id, tasks by state and by due time.
+    #[test]
+    fn a_version_2_database_gets_its_task_indexes_rebuilt() {
+        use crate::core::{Command, TaskId, TaskState};
+        use crate::staff::{Department, Person};
+        let dir = tempfile::tempdir().expect("tmp");
+        let now = chrono::Utc::now();
+        let before = {
+            let s = Store::open(dir.path(), Options::default()).expect("open");
+            s.set_directory(Directory::new(
+                vec![Department {
+                    id: "ops".into(),
+                    name: "營運".into(),
+                    head: "ann".into(),
+                }],
+                vec![Person {
+                    id: "ann".into(),
+                    name: "安".into(),
+                    department: "ops".into(),
+                    roles: vec!["staff".into()],
+                    supervisor: None,
+                }],
+            ))
+            .expect("directory");
+            s.deploy("review.flow", TWO_STEPS, now).expect("deploy");
+            let start = Command::Start {
+                process: "review".into(),
+                data: Default::default(),
+            };
+            for i in 0..3u64 {
+                let id = s
+                    .execute(None, &start, "ann", now, None)
+                    .expect("start")
+                    .instance
+                    .id;
+                if i > 0 {
+                    let task = TaskId { instance: id, n: 1 };
+                    let done = Command::Complete {
+                        task,
+                        choice: None,
+                        data: Default::default(),
+                    };
+                    s.execute(Some(id), &done, "ann", now, None)
+                        .expect("complete");
+                }
+            }
+            let states = [TaskState::Open, TaskState::Completed];
+            let lists: Vec<Vec<TaskId>> = states
+                .iter()
+                .map(|st| {
+                    let page = s.tasks_in_state(*st, None, 100).expect("query");
+                    page.items.iter().map(|t| t.id).collect()
+                })
+                .collect();
+            assert_eq!(lists[1].len(), 2);
+            // Lay it out as version 2.
+            let db = &s.db;
+            for ((name, _), space) in SPACES.iter().zip(s.t.in_order()) {
+                if ["tasks", "tasks_by_state"].contains(name) {
+                    continue;
+                }
+                let old = db.open_tree(name).expect("tree");
+                for kv in space.iter() {
+                    let (k, v) = kv.expect("entry");
+                    old.insert(k, v).expect("insert");
+                }
+            }
+            let old_tasks = db.open_tree("tasks").expect("tree");
+            for kv in s.t.tasks.iter() {
+                let (_, v) = kv.expect("entry");
+                let t: crate::core::Task = decode(&v).expect("task");
+                old_tasks.insert(keys::task(t.id), v).expect("insert");
+            }
+            db.open_tree("meta")
+                .expect("tree")
+                .insert("schema_version", &2u32.to_be_bytes())
+                .expect("insert");
+            s.t.shared().clear().expect("clear");
+            db.drop_tree("records").expect("drop");
+            s.durable().expect("flush");
+            lists
+        };
+        let s = Store::open(dir.path(), Options::default()).expect("open");
+        assert_eq!(s.verify().expect("verify"), Vec::<String>::new());
+        for (st, ids) in [TaskState::Open, TaskState::Completed].iter().zip(before) {
+            let page = s.tasks_in_state(*st, None, 100).expect("query");
+            assert_eq!(page.items.iter().map(|t| t.id).collect::<Vec<_>>(), ids);
+        }
+        assert_eq!(s.tasks_for("ann").expect("mine").len(), 3);
     }
 
     #[test]

@@ -16,6 +16,22 @@ pub struct Page<T> {
 
 pub type InstancePage = Page<Instance>;
 
+/// Where a page of `Store::tasks_in_state` ended: its last task's due time and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskPosition {
+    pub due: Option<DateTime<Utc>>,
+    pub id: TaskId,
+}
+
+impl TaskPosition {
+    pub fn of(t: &Task) -> TaskPosition {
+        TaskPosition {
+            due: t.due,
+            id: t.id,
+        }
+    }
+}
+
 impl Store {
     /// A task: from its instance's record while its step runs, else from the tasks
     /// that have left their instance.
@@ -26,10 +42,12 @@ impl Store {
                 return Ok(Some(t));
             }
         }
-        match self.t.tasks.get(keys::task(id))? {
-            Some(b) => Ok(Some(decode(&b)?)),
-            None => Ok(None),
+        for state in keys::FINAL_STATES {
+            if let Some(b) = self.t.tasks.get(keys::state_task(state, id))? {
+                return Ok(Some(decode(&b)?));
+            }
         }
+        Ok(None)
     }
 
     pub fn task(&self, id: TaskId) -> Result<Task, StoreError> {
@@ -73,56 +91,75 @@ impl Store {
         Ok(out)
     }
 
-    /// Tasks in a state, oldest first, `limit` at a time from `after` (a task id).
+    /// Tasks in a state, `limit` at a time after `after` (where the previous page
+    /// ended). Open and claimed tasks come soonest due first (those without
+    /// a due time last), finished ones oldest first.
     pub fn tasks_in_state(
         &self,
         state: TaskState,
-        after: Option<TaskId>,
+        after: Option<TaskPosition>,
         limit: usize,
     ) -> Result<Page<Task>, StoreError> {
         let b = keys::state_byte(state);
-        let start = match after {
-            Some(id) => {
-                let mut k = keys::state_task(state, id).to_vec();
-                k.push(0);
-                k
-            }
-            None => vec![b],
+        let (space, start) = match after {
+            Some(t) if state.is_active() => (
+                &self.t.active,
+                keys::active_task(state, t.due, t.id).to_vec(),
+            ),
+            Some(t) => (&self.t.tasks, keys::state_task(state, t.id).to_vec()),
+            None if state.is_active() => (&self.t.active, vec![b]),
+            None => (&self.t.tasks, vec![b]),
         };
         let mut items = Vec::new();
         let mut next = None;
-        for kv in self.t.by_state.range(start..vec![b + 1]) {
-            let (k, _) = kv?;
-            let Some(id) = keys::task_from(&k) else {
-                continue;
-            };
+        let range = (
+            std::ops::Bound::Excluded(start),
+            std::ops::Bound::Excluded(vec![b + 1]),
+        );
+        for kv in space.range(range) {
+            let (k, v) = kv?;
             if items.len() == limit {
                 next = items.last().map(|t: &Task| t.id.to_string());
                 break;
             }
-            if let Some(t) = self.task_record(id)? {
-                items.push(t);
+            if state.is_active() {
+                if let Some(t) = keys::task_from(&k)
+                    .map(|id| self.task_record(id))
+                    .transpose()?
+                    .flatten()
+                {
+                    items.push(t);
+                }
+            } else {
+                items.push(decode(&v)?);
             }
         }
         Ok(Page { items, next })
     }
 
-    /// Open or claimed tasks whose due time has passed.
+    /// Open or claimed tasks whose due time has passed, soonest due first.
     pub fn overdue(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.t.by_due.range(..keys::millis(now).to_vec()) {
-            let (k, _) = kv?;
-            if let Some(t) = keys::task_from(&k)
-                .map(|id| self.task_record(id))
-                .transpose()?
-                .flatten()
-            {
-                out.push(t);
-            }
-            if out.len() == limit {
-                break;
+        for state in [TaskState::Open, TaskState::Claimed] {
+            let b = keys::state_byte(state);
+            // Keys hold milliseconds: read up to the end of `now`'s, then compare
+            // exactly.
+            let mut end = vec![b];
+            end.extend_from_slice(&keys::millis(now + chrono::Duration::milliseconds(1)));
+            for kv in self.t.active.range(vec![b]..end).take(limit) {
+                let (k, _) = kv?;
+                if let Some(t) = keys::task_from(&k)
+                    .map(|id| self.task_record(id))
+                    .transpose()?
+                    .flatten()
+                    .filter(|t| t.due.is_some_and(|d| d < now))
+                {
+                    out.push(t);
+                }
             }
         }
+        out.sort_by_key(|t| (t.due, t.id));
+        out.truncate(limit);
         Ok(out)
     }
 

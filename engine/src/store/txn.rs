@@ -24,12 +24,11 @@ const EVENTS: usize = 1;
 const TASKS: usize = 2;
 const BY_PERSON: usize = 3;
 const BY_ROLE: usize = 4;
-const BY_STATE: usize = 5;
-const BY_DUE: usize = 6;
-const BY_PROCESS: usize = 7;
-const TIMERS: usize = 8;
-const OUTBOX: usize = 9;
-const IDEMPOTENCY: usize = 10;
+const ACTIVE: usize = 5;
+const BY_PROCESS: usize = 6;
+const TIMERS: usize = 7;
+const OUTBOX: usize = 8;
+const IDEMPOTENCY: usize = 9;
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -72,13 +71,14 @@ pub struct WebhookDelivery {
     pub attempts: u32,
 }
 
-/// The index trees a task appears in, in the order `index_keys` gives its entries.
-const INDEXES: [usize; 4] = [BY_PERSON, BY_ROLE, BY_STATE, BY_DUE];
+/// The spaces a task has entries in, in the order `index_keys` gives them.
+const INDEXES: [usize; 4] = [BY_PERSON, BY_ROLE, ACTIVE, TASKS];
 /// Which of `INDEXES` hold a copy of the task as their value.
-const CARRIES_TASK: [bool; 4] = [true, true, false, false];
+const CARRIES_TASK: [bool; 4] = [true, true, false, true];
 
-/// A task's index entries, per tree of `INDEXES`: who sees it (while it is open or
-/// claimed), its state, its due time (while open or claimed).
+/// A task's entries, per space of `INDEXES`. While it is open or claimed: who sees
+/// it, and its (state, due time). Once finished: its record under (state, task),
+/// which is also the index of finished tasks by state.
 pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
     let mut out: [BTreeSet<Vec<u8>>; 4] = Default::default();
     if t.state.is_active() {
@@ -96,15 +96,14 @@ pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
                 out[1].extend(t.candidates.roles.iter().map(|r| keys::named_task(r, t.id)));
             }
         }
-        if let Some(d) = t.due {
-            out[3].insert(keys::due_task(d, t.id).to_vec());
-        }
+        out[2].insert(keys::active_task(t.state, t.due, t.id).to_vec());
+    } else {
+        out[3].insert(keys::state_task(t.state, t.id).to_vec());
     }
-    out[2].insert(keys::state_task(t.state, t.id).to_vec());
     out
 }
 
-type Ov<'a> = Overlay<'a, 12>;
+type Ov<'a> = Overlay<'a, 11>;
 
 /// One command as the batch runs it.
 pub struct Request {
@@ -541,20 +540,8 @@ fn write(
             }
         }
     }
-    // The instance keeps only its current step's tasks: those that left it are kept
-    // in the task tree, in their final state.
-    let kept: BTreeSet<TaskId> = new.tasks.iter().map(|t| t.id).collect();
-    let left = tasks
-        .values()
-        .map(|(_, after)| after)
-        .chain(old.iter().flat_map(|o| o.tasks.iter()))
-        .filter(|t| !kept.contains(&t.id));
-    let mut archived = BTreeSet::new();
-    for t in left {
-        if archived.insert(t.id) {
-            ov.insert(TASKS, keys::task(t.id), encode(t));
-        }
-    }
+    // A task that leaves its instance (which keeps only its current step's tasks)
+    // has finished, so its record is already under `TASKS` (see `index_keys`).
 
     // Timers, keyed by due time; a cancelled or fired one is found by its due time.
     let mut due_of: BTreeMap<u32, DateTime<Utc>> = old

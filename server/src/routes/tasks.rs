@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use baton_engine::core::{Command, Task, TaskId, TaskState};
+use baton_engine::store::TaskPosition;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -170,12 +171,25 @@ async fn list(
     let page = blocking(&state, move |engine| {
         let store = &engine.store;
         if let Mode::State(st) = mode {
+            // The position is the last task's due time (`-` for none) and id: open
+            // and claimed tasks are listed soonest due first.
             let mut after = match cursor.as_deref() {
                 Some(c) => {
-                    let p = page::parts(c, "s", 2)?;
-                    Some(TaskId {
-                        instance: page::number(&p[0])?,
-                        n: page::number(&p[1])?,
+                    let p = page::parts(c, "s", 3)?;
+                    let due = match p[0].as_str() {
+                        "-" => None,
+                        ms => Some(
+                            chrono::DateTime::from_timestamp_millis(page::number(ms)?).ok_or_else(
+                                || ApiError::bad_request("cursor", "not a cursor from this server"),
+                            )?,
+                        ),
+                    };
+                    Some(TaskPosition {
+                        due,
+                        id: TaskId {
+                            instance: page::number(&p[1])?,
+                            n: page::number(&p[2])?,
+                        },
                     })
                 }
                 None => None,
@@ -186,13 +200,19 @@ async fn list(
                 let batch = store.tasks_in_state(st, after, 100)?;
                 for t in batch.items {
                     scanned += 1;
-                    after = Some(t.id);
-                    let id = t.id;
+                    let at = TaskPosition::of(&t);
+                    after = Some(at);
                     if sees_task(store, &caller, &t)? {
                         items.push(t);
                     }
                     if items.len() == limit || scanned >= SCAN_BUDGET {
-                        let next = Some(page::encode(&format!("s:{}:{}", id.instance, id.n)));
+                        let due = at
+                            .due
+                            .map_or("-".to_string(), |d| d.timestamp_millis().to_string());
+                        let next = Some(page::encode(&format!(
+                            "s:{due}:{}:{}",
+                            at.id.instance, at.id.n
+                        )));
                         return Ok(Paged { items, next });
                     }
                 }
