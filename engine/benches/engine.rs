@@ -216,9 +216,10 @@ fn engine_runs_async(callers: usize, per_caller: usize) -> (Run, Run) {
     });
     let commands = (callers * per_caller * 5) as f64;
     println!(
-        "   {callers} async callers: {commands:.0} commands made durable by {} flushes ({:.1} commands per flush)",
+        "   {callers} async callers: {commands:.0} commands made durable by {} flushes ({:.1} commands per flush, {:.2} ms per flush)",
         e.store.flushes(),
-        commands / e.store.flushes().max(1) as f64
+        commands / e.store.flushes().max(1) as f64,
+        e.store.flush_time().as_secs_f64() * 1e3 / e.store.flushes().max(1) as f64,
     );
     (starts, completes)
 }
@@ -322,9 +323,10 @@ fn engine_runs(threads: usize, per_thread: usize) -> (Run, Run) {
     // Group commit at work: how many commands each flush covered.
     let commands = (threads * per_thread * 5) as f64;
     println!(
-        "   {threads} caller(s): {commands:.0} commands made durable by {} flushes ({:.1} commands per flush)",
+        "   {threads} caller(s): {commands:.0} commands made durable by {} flushes ({:.1} commands per flush, {:.2} ms per flush)",
         e.store.flushes(),
-        commands / e.store.flushes().max(1) as f64
+        commands / e.store.flushes().max(1) as f64,
+        e.store.flush_time().as_secs_f64() * 1e3 / e.store.flushes().max(1) as f64,
     );
     (starts, completes)
 }
@@ -415,6 +417,7 @@ fn cpu_only(n: usize) {
             idempotency_key: None,
         };
         let w0 = written_bytes();
+        let d0 = e.store.size_on_disk();
         let t0 = Instant::now();
         let mut ids = Vec::with_capacity(n);
         for chunk in (0..n).collect::<Vec<_>>().chunks(batch) {
@@ -433,7 +436,9 @@ fn cpu_only(n: usize) {
             }
         }
         let starts = t0.elapsed();
+        e.store.durable().expect("flush");
         let w1 = written_bytes();
+        let d1 = e.store.size_on_disk();
         let t1 = Instant::now();
         for chunk in ids.chunks(batch) {
             let reqs = chunk
@@ -457,12 +462,15 @@ fn cpu_only(n: usize) {
         let completes = t1.elapsed();
         e.store.durable().expect("flush");
         let w2 = written_bytes();
+        let d2 = e.store.size_on_disk();
         println!(
-            "CPU only (no flush, 1 thread, batches of {batch}): {:.0} µs per start, {:.0} µs per completion; {:.1} KB written per start, {:.1} KB per completion",
+            "CPU only (no flush, 1 thread, batches of {batch}): {:.0} µs per start, {:.0} µs per completion; {:.1} KB written per start, {:.1} KB per completion (the log grew {:.1} and {:.1} KB)",
             starts.as_secs_f64() * 1e6 / n as f64,
             completes.as_secs_f64() * 1e6 / n as f64,
             (w1 - w0) as f64 / 1024.0 / n as f64,
             (w2 - w1) as f64 / 1024.0 / n as f64,
+            (d1 - d0) as f64 / 1024.0 / n as f64,
+            (d2 - d1) as f64 / 1024.0 / n as f64,
         );
     }
 }

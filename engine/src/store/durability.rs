@@ -16,6 +16,8 @@ struct State {
     done: u64,
     running: bool,
     failed: Option<String>,
+    /// Time spent flushing, over all flushes.
+    busy: std::time::Duration,
 }
 
 #[derive(Default)]
@@ -52,8 +54,10 @@ impl GroupCommit {
                 let number = st.next;
                 st.next += 1;
                 drop(st);
+                let t0 = std::time::Instant::now();
                 let res = flush();
                 st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                st.busy += t0.elapsed();
                 st.running = false;
                 match res {
                     Ok(()) => st.done = st.done.max(number),
@@ -69,5 +73,10 @@ impl GroupCommit {
     /// Flushes done so far (for benchmarks: commands per flush).
     pub fn flushes(&self) -> u64 {
         self.state.lock().map(|s| s.done).unwrap_or(0)
+    }
+
+    /// Time spent in flushes so far (for benchmarks).
+    pub fn flush_time(&self) -> std::time::Duration {
+        self.state.lock().map(|s| s.busy).unwrap_or_default()
     }
 }

@@ -458,6 +458,11 @@ impl Store {
         self.commit.flushes()
     }
 
+    /// Time spent waiting for the disk in flushes so far.
+    pub fn flush_time(&self) -> std::time::Duration {
+        self.commit.flush_time()
+    }
+
     pub fn directory(&self) -> Arc<Directory> {
         self.directory
             .read()
