@@ -23,33 +23,40 @@ const MAX_BATCH: usize = 512;
 
 type Layer = HashMap<Vec<u8>, Option<IVec>>;
 
-/// Changes not yet in sled: this batch's kept changes and the running command's own.
+/// A batch's changes, per space, once its commands have run.
+pub(super) type Changes<const N: usize> = [Layer; N];
+
+/// Changes not yet in sled: the running command's own, this batch's kept ones, and
+/// those of earlier batches still being written (newest first).
 pub(super) struct Overlay<'a, const N: usize> {
-    tree: &'a sled::Tree,
     spaces: [&'a Space; N],
-    kept: [Layer; N],
-    scratch: [Layer; N],
+    below: Vec<Arc<Changes<N>>>,
+    kept: Changes<N>,
+    scratch: Changes<N>,
 }
 
 impl<'a, const N: usize> Overlay<'a, N> {
-    /// An overlay on spaces that all live in `tree`.
-    pub fn new(tree: &'a sled::Tree, spaces: [&'a Space; N]) -> Self {
+    /// An overlay on `spaces`, above the changes of batches not yet written.
+    pub fn new(spaces: [&'a Space; N], below: Vec<Arc<Changes<N>>>) -> Self {
         Overlay {
-            tree,
             spaces,
+            below,
             kept: std::array::from_fn(|_| Layer::new()),
             scratch: std::array::from_fn(|_| Layer::new()),
         }
     }
 
-    /// The value as this command sees it: its own changes, then the batch's, then sled.
+    /// The value as this command sees it: its own changes, then the batch's, then
+    /// those of batches still being written, then sled.
     pub fn get(&self, tree: usize, key: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
         let key = key.as_ref();
-        if let Some(v) = self.scratch[tree].get(key) {
-            return Ok(v.clone());
-        }
-        if let Some(v) = self.kept[tree].get(key) {
-            return Ok(v.clone());
+        for layer in [&self.scratch, &self.kept]
+            .into_iter()
+            .chain(self.below.iter().map(|b| &**b))
+        {
+            if let Some(v) = layer[tree].get(key) {
+                return Ok(v.clone());
+            }
         }
         Ok(self.spaces[tree].get(key)?)
     }
@@ -76,21 +83,143 @@ impl<'a, const N: usize> Overlay<'a, N> {
         }
     }
 
-    /// Write the batch's changes, all or nothing.
-    pub fn commit(self) -> Result<(), StoreError> {
-        if self.kept.iter().all(HashMap::is_empty) {
-            return Ok(());
-        }
-        let mut b = sled::Batch::default();
-        for (space, layer) in self.spaces.iter().zip(self.kept) {
-            for (k, v) in layer {
-                match v {
-                    Some(v) => space.put(&mut b, k, v),
-                    None => space.del(&mut b, k),
-                }
+    /// The batch's changes, to be written (see `Pipeline`).
+    pub fn finish(self) -> Changes<N> {
+        self.kept
+    }
+}
+
+/// Write a batch's changes, all or nothing: the spaces all live in `tree`.
+pub(super) fn write_changes<const N: usize>(
+    tree: &sled::Tree,
+    spaces: [&Space; N],
+    changes: &Changes<N>,
+) -> Result<(), StoreError> {
+    if changes.iter().all(HashMap::is_empty) {
+        return Ok(());
+    }
+    let mut b = sled::Batch::default();
+    for (space, layer) in spaces.iter().zip(changes) {
+        for (k, v) in layer {
+            match v {
+                Some(v) => space.put(&mut b, k, v.clone()),
+                None => space.del(&mut b, k),
             }
         }
-        Ok(self.tree.apply_batch(b)?)
+    }
+    Ok(tree.apply_batch(b)?)
+}
+
+/// Batches whose commands have run but whose changes are not yet in sled. The next
+/// batch runs while the one before is written, reading through its changes, so that
+/// the engine's work and sled's overlap on two cores. Writes happen in the order the
+/// batches ran.
+pub(super) struct Pipeline<const N: usize> {
+    pending: Mutex<VecDeque<(u64, Arc<Changes<N>>)>>,
+    next: Mutex<u64>,
+    /// The batch whose turn it is to be written.
+    turn: Mutex<u64>,
+    turned: Condvar,
+    /// Set when a write failed: batches that ran on top of its changes must not be
+    /// written either.
+    broken: Mutex<Option<String>>,
+}
+
+/// A batch waiting for its turn to be written.
+pub(super) struct Staged<const N: usize> {
+    seq: u64,
+    changes: Arc<Changes<N>>,
+}
+
+impl<const N: usize> Pipeline<N> {
+    pub fn new() -> Self {
+        Pipeline {
+            pending: Mutex::new(VecDeque::new()),
+            next: Mutex::new(0),
+            turn: Mutex::new(0),
+            turned: Condvar::new(),
+            broken: Mutex::new(None),
+        }
+    }
+
+    /// The changes not yet written, newest first, for the next batch to read through.
+    pub fn below(&self) -> Vec<Arc<Changes<N>>> {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.iter().rev().map(|(_, c)| c.clone()).collect()
+    }
+
+    /// Queue a batch's changes for writing. Batches are staged one at a time, in
+    /// the order they ran (only one batch runs at a time).
+    pub fn stage(&self, changes: Changes<N>) -> Staged<N> {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        let seq = *next;
+        *next += 1;
+        let changes = Arc::new(changes);
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back((seq, changes.clone()));
+        Staged { seq, changes }
+    }
+
+    /// Write a staged batch with `write` once every batch staged before it is
+    /// written. A failed (or panicking) write fails every batch after it.
+    pub fn write(
+        &self,
+        staged: Staged<N>,
+        write: impl FnOnce(&Changes<N>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
+        while *turn != staged.seq {
+            turn = self.turned.wait(turn).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(turn);
+        // Whatever happens below, the next batch gets its turn.
+        let mut done = Done {
+            pipeline: self,
+            seq: staged.seq,
+            ok: false,
+        };
+        let broken = self
+            .broken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let res = match broken {
+            Some(why) => Err(StoreError::Storage(format!(
+                "not written, as an earlier write failed: {why}"
+            ))),
+            None => write(&staged.changes),
+        };
+        if let Err(e) = &res {
+            *self.broken.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+        }
+        done.ok = true;
+        res
+    }
+}
+
+/// Ends a batch's turn to be written: its changes leave the pending list (sled has
+/// them now, or the pipeline is broken) and the next batch may write.
+struct Done<'a, const N: usize> {
+    pipeline: &'a Pipeline<N>,
+    seq: u64,
+    /// False while unwinding from a panic in the write.
+    ok: bool,
+}
+
+impl<const N: usize> Drop for Done<'_, N> {
+    fn drop(&mut self) {
+        let p = self.pipeline;
+        if !self.ok {
+            *p.broken.lock().unwrap_or_else(|e| e.into_inner()) = Some("a write panicked".into());
+        }
+        p.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(seq, _)| *seq != self.seq);
+        *p.turn.lock().unwrap_or_else(|e| e.into_inner()) = self.seq + 1;
+        p.turned.notify_all();
     }
 }
 
@@ -397,7 +526,7 @@ mod tests {
         let db = sled::open(dir.path()).expect("db");
         let tree = db.open_tree("t").expect("tree");
         let t = Space::new(tree.clone(), 1);
-        let mut o = Overlay::new(&tree, [&t]);
+        let mut o = Overlay::new([&t], Vec::new());
         o.insert(0, b"a", b"1".to_vec());
         o.keep();
         o.insert(0, b"b", b"2".to_vec());
@@ -405,8 +534,65 @@ mod tests {
         o.discard();
         assert_eq!(o.get(0, b"b").expect("get"), None);
         assert_eq!(o.get(0, b"a").expect("get").as_deref(), Some(&b"1"[..]));
-        o.commit().expect("commit");
+        write_changes(&tree, [&t], &o.finish()).expect("write");
         assert_eq!(t.get(b"a").expect("get").as_deref(), Some(&b"1"[..]));
+        assert_eq!(t.get(b"b").expect("get"), None);
+    }
+
+    #[test]
+    fn a_batch_reads_through_the_one_still_being_written_and_writes_after_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = sled::open(dir.path()).expect("db");
+        let tree = db.open_tree("t").expect("tree");
+        let t = Space::new(tree.clone(), 1);
+        let p: Pipeline<1> = Pipeline::new();
+        let mut first = Overlay::new([&t], p.below());
+        first.insert(0, b"k", b"1".to_vec());
+        first.keep();
+        let first = p.stage(first.finish());
+        // The second batch runs before the first is written, and sees its change.
+        let mut second = Overlay::new([&t], p.below());
+        assert_eq!(
+            second.get(0, b"k").expect("get").as_deref(),
+            Some(&b"1"[..])
+        );
+        second.insert(0, b"k", b"2".to_vec());
+        second.keep();
+        let second = p.stage(second.finish());
+        assert_eq!(t.get(b"k").expect("get"), None);
+        // The second asks to be written first: it waits for the first.
+        std::thread::scope(|s| {
+            let later = s.spawn(|| p.write(second, |c| write_changes(&tree, [&t], c)));
+            p.write(first, |c| write_changes(&tree, [&t], c))
+                .expect("first");
+            later.join().expect("thread").expect("second");
+        });
+        assert_eq!(t.get(b"k").expect("get").as_deref(), Some(&b"2"[..]));
+        assert!(p.below().is_empty());
+    }
+
+    #[test]
+    fn after_a_failed_write_the_batches_that_read_it_are_not_written() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = sled::open(dir.path()).expect("db");
+        let tree = db.open_tree("t").expect("tree");
+        let t = Space::new(tree.clone(), 1);
+        let p: Pipeline<1> = Pipeline::new();
+        let mut first = Overlay::new([&t], p.below());
+        first.insert(0, b"a", b"1".to_vec());
+        first.keep();
+        let first = p.stage(first.finish());
+        let mut second = Overlay::new([&t], p.below());
+        second.insert(0, b"b", b"2".to_vec());
+        second.keep();
+        let second = p.stage(second.finish());
+        assert!(p
+            .write(first, |_| Err(StoreError::Storage("disk full".into())))
+            .is_err());
+        let err = p
+            .write(second, |c| write_changes(&tree, [&t], c))
+            .expect_err("refused");
+        assert!(err.to_string().contains("disk full"), "{err}");
         assert_eq!(t.get(b"b").expect("get"), None);
     }
 }

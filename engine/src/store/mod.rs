@@ -162,7 +162,7 @@ impl Trees {
     }
 
     /// The spaces a command writes, in a fixed order (see `txn`).
-    pub fn all(&self) -> [&Space; 11] {
+    pub fn all(&self) -> [&Space; txn::WRITTEN] {
         [
             &self.instances,
             &self.events,
@@ -245,6 +245,8 @@ pub struct Store {
     commit: GroupCommit,
     /// Commands waiting to run, in batches (see `batch`).
     batches: Arc<batch::Combiner<(txn::Request, bool), Result<Outcome, StoreError>>>,
+    /// Batches that have run, waiting to be written (see `batch::Pipeline`).
+    pipeline: batch::Pipeline<{ txn::WRITTEN }>,
     /// Set once the threads that run async callers' batches are started.
     helpers: std::sync::OnceLock<()>,
     defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
@@ -430,6 +432,7 @@ impl Store {
             commit: GroupCommit::new(),
             batches: Arc::new(batch::Combiner::new()),
             helpers: std::sync::OnceLock::new(),
+            pipeline: batch::Pipeline::new(),
             defs: RwLock::new(defs),
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),

@@ -4,7 +4,7 @@
 //! belongs to the same command. Commands run in batches (see `batch`), each batch
 //! written in one atomic sled batch.
 
-use super::batch::Overlay;
+use super::batch::{write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
@@ -103,7 +103,18 @@ pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
     out
 }
 
-type Ov<'a> = Overlay<'a, 11>;
+/// The spaces a command writes (`Trees::all`).
+pub(super) const WRITTEN: usize = 11;
+
+type Ov<'a> = Overlay<'a, WRITTEN>;
+
+/// A batch whose commands have run: their answers, and their changes waiting to be
+/// written (none when the store closed before the batch could run).
+struct Ran {
+    outs: Vec<Result<Outcome, StoreError>>,
+    staged: Option<Staged<WRITTEN>>,
+    flush: bool,
+}
 
 /// One command as the batch runs it.
 pub struct Request {
@@ -227,11 +238,15 @@ impl Store {
                             batches.lead(
                                 &|work| match store.upgrade() {
                                     Some(s) => s.exec(work),
-                                    None => (work.iter().map(|_| failed()).collect(), false),
+                                    None => Ran {
+                                        outs: work.iter().map(|_| failed()).collect(),
+                                        staged: None,
+                                        flush: false,
+                                    },
                                 },
                                 &|p| match store.upgrade() {
                                     Some(s) => s.settle(p),
-                                    None => p.0.into_iter().map(|_| failed()).collect(),
+                                    None => p.outs.into_iter().map(|_| failed()).collect(),
                                 },
                                 &failed,
                             );
@@ -257,35 +272,10 @@ impl Store {
         )
     }
 
-    /// Apply a batch; the flag says whether any of its callers waits for the disk.
-    fn exec(&self, work: Vec<(Request, bool)>) -> (Vec<Result<Outcome, StoreError>>, bool) {
+    /// Run a batch's commands and stage its changes. The next batch may run as soon
+    /// as this returns, while `settle` writes this one.
+    fn exec(&self, work: Vec<(Request, bool)>) -> Ran {
         let flush = work.iter().any(|(_, d)| *d);
-        (
-            self.run_batch(work.into_iter().map(|(r, _)| r).collect()),
-            flush,
-        )
-    }
-
-    /// Make an applied batch durable when asked, and give its answers.
-    fn settle(
-        &self,
-        (outs, flush): (Vec<Result<Outcome, StoreError>>, bool),
-    ) -> Vec<Result<Outcome, StoreError>> {
-        if !flush || outs.iter().all(Result::is_err) {
-            return outs;
-        }
-        match self.durable() {
-            Ok(()) => outs,
-            Err(e) => {
-                let msg = e.to_string();
-                outs.into_iter()
-                    .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
-                    .collect()
-            }
-        }
-    }
-
-    fn run_batch(&self, work: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
         let dir = self.directory();
         let ctx = Ctx {
             directory: &dir,
@@ -293,9 +283,9 @@ impl Store {
             admin_role: &self.admin_role,
             calendar: &self.calendar,
         };
-        let mut ov = Overlay::new(self.t.shared(), self.t.all());
+        let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below());
         let mut outs = Vec::with_capacity(work.len());
-        for req in &work {
+        for (req, _) in &work {
             let res = self.run_one(&mut ov, req, &ctx);
             match &res {
                 Ok(_) => ov.keep(),
@@ -303,7 +293,35 @@ impl Store {
             }
             outs.push(res);
         }
-        match ov.commit() {
+        Ran {
+            outs,
+            staged: Some(self.pipeline.stage(ov.finish())),
+            flush,
+        }
+    }
+
+    /// Write a batch's changes (after those of the batches before it), make them
+    /// durable when a caller waits for that, and give its answers.
+    fn settle(&self, ran: Ran) -> Vec<Result<Outcome, StoreError>> {
+        let Ran {
+            outs,
+            staged,
+            flush,
+        } = ran;
+        let written = match staged {
+            Some(staged) => self
+                .pipeline
+                .write(staged, |c| write_changes(self.t.shared(), self.t.all(), c)),
+            None => Err(StoreError::Storage("the store is closed".into())),
+        };
+        let done = written.and_then(|()| {
+            if flush && outs.iter().any(Result::is_ok) {
+                self.durable()
+            } else {
+                Ok(())
+            }
+        });
+        match done {
             Ok(()) => outs,
             Err(e) => {
                 let msg = e.to_string();
