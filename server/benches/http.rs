@@ -5,10 +5,11 @@
 //!
 //! The real API (`baton_server::serve`, the router `baton serve` runs) listens on
 //! 127.0.0.1:0 in this process, on a temp database with a 4-stage approval process and
-//! many people; a Rust load generator (reqwest, one connection per worker) drives it.
+//! many people; a Rust load generator (hyper's HTTP/1 client, one connection per
+//! worker, light enough to leave the server most of the two cores) drives it.
 //! Measured in the same run, as baselines:
 //! - `GET /healthz` requests/s over the same 64 connections: the HTTP ceiling;
-//! - the same completions straight through the engine (64 threads, no HTTP).
+//! - the same completions straight through the engine (64 async callers, no HTTP).
 //!
 //! It prints figures and asserts no targets.
 
@@ -17,7 +18,9 @@ use baton_engine::core::{Command, TaskId};
 use baton_engine::staff::{Department, Directory, Person};
 use baton_engine::store::Options;
 use baton_engine::{tokens, Engine};
-use std::sync::{Arc, Barrier, Mutex};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// sled copies a tree node on every write; mimalloc serves those short-lived
@@ -178,42 +181,38 @@ async fn load(
     let request = Arc::new(request);
     let barrier = Arc::new(tokio::sync::Barrier::new(CONNECTIONS + 1));
     let mut workers = Vec::new();
+    let addr = base.trim_start_matches("http://").to_string();
     for (w, token) in tokens.iter().enumerate().take(CONNECTIONS) {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(1)
-            .build()
-            .expect("client");
-        let (base, auth) = (base.to_string(), format!("Bearer {token}"));
+        let (addr, auth) = (addr.clone(), format!("Bearer {token}"));
         let (barrier, request) = (barrier.clone(), request.clone());
         workers.push(tokio::spawn(async move {
             // Open the connection before the clock starts.
-            client
-                .get(format!("{base}/healthz"))
-                .send()
+            let stream = tokio::net::TcpStream::connect(&addr)
                 .await
-                .expect("connect")
-                .bytes()
-                .await
-                .expect("body");
+                .expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .expect("handshake");
+            tokio::spawn(conn);
             barrier.wait().await;
             let mut lat = Vec::with_capacity(per_worker);
             for i in 0..per_worker {
                 let (path, body) = request(w, i);
                 let t0 = Instant::now();
-                let req = match body {
-                    Some(b) => client
-                        .post(format!("{base}{path}"))
-                        .header("Content-Type", "application/json")
-                        .body(b),
-                    None => client.get(format!("{base}{path}")),
-                };
-                let res = req
+                let req = hyper::Request::builder()
+                    .method(if body.is_some() { "POST" } else { "GET" })
+                    .uri(&path)
+                    .header("Host", &addr)
                     .header("Authorization", &auth)
-                    .send()
-                    .await
-                    .expect("send");
+                    .header("Content-Type", "application/json")
+                    .body(Full::new(Bytes::from_static(body.unwrap_or("").as_bytes())))
+                    .expect("request");
+                sender.ready().await.expect("ready");
+                let res = sender.send_request(req).await.expect("send");
                 let status = res.status();
-                let bytes = res.bytes().await.expect("body");
+                let bytes = res.into_body().collect().await.expect("body").to_bytes();
                 lat.push(t0.elapsed());
                 assert!(
                     status.is_success(),
@@ -233,42 +232,52 @@ async fn load(
     figures(lat, t0.elapsed(), cpu_time() - cpu0)
 }
 
-/// The same completions straight through the engine: 64 threads, no HTTP.
+/// The same completions straight through the engine, as the server makes them: 64
+/// callers awaiting `Engine::act_async` on a runtime of its own, no HTTP.
 fn engine_only(per_person: usize) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
     let (e, ids) = setup(dir.path(), per_person);
-    let barrier = Barrier::new(CONNECTIONS + 1);
-    let lat = Mutex::new(Vec::new());
-    // The scope ends when every caller has finished: time it from the barrier.
-    let t0 = std::thread::scope(|s| {
-        for (p, mine) in ids.iter().enumerate() {
-            let (e, barrier, lat) = (&e, &barrier, &lat);
-            s.spawn(move || {
-                let who = format!("p{p}");
-                let mut own = Vec::with_capacity(mine.len() * 4);
-                barrier.wait();
-                for i in 0..mine.len() * 4 {
-                    let task = nth(mine, i);
-                    let cmd = Command::Complete {
-                        task,
-                        choice: None,
-                        data: serde_json::Map::new(),
-                    };
-                    let t0 = Instant::now();
-                    e.act(task.instance, cmd, &who, None).expect("complete");
-                    own.push(t0.elapsed());
-                }
-                lat.lock().expect("lat").extend(own);
-            });
+    let e = Arc::new(e);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let barrier = Arc::new(tokio::sync::Barrier::new(CONNECTIONS + 1));
+        let callers: Vec<_> = ids
+            .into_iter()
+            .enumerate()
+            .map(|(p, mine)| {
+                let (e, barrier) = (e.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    let who = format!("p{p}");
+                    let mut own = Vec::with_capacity(mine.len() * 4);
+                    barrier.wait().await;
+                    for i in 0..mine.len() * 4 {
+                        let task = nth(&mine, i);
+                        let cmd = Command::Complete {
+                            task,
+                            choice: None,
+                            data: serde_json::Map::new(),
+                        };
+                        let t0 = Instant::now();
+                        e.act_async(task.instance, cmd, &who, None)
+                            .await
+                            .expect("complete");
+                        own.push(t0.elapsed());
+                    }
+                    own
+                })
+            })
+            .collect();
+        barrier.wait().await;
+        let (t0, cpu0) = (Instant::now(), cpu_time());
+        let mut lat = Vec::new();
+        for c in callers {
+            lat.extend(c.await.expect("caller"));
         }
-        barrier.wait();
-        (Instant::now(), cpu_time())
-    });
-    figures(
-        lat.into_inner().expect("lat"),
-        t0.0.elapsed(),
-        cpu_time() - t0.1,
-    )
+        figures(lat, t0.elapsed(), cpu_time() - cpu0)
+    })
 }
 
 fn main() {
@@ -290,6 +299,7 @@ fn main() {
     let engine = Arc::new(engine);
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("server")
         .enable_all()
         .build()
         .expect("runtime");
@@ -304,6 +314,7 @@ fn main() {
     }));
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("client")
         .enable_all()
         .build()
         .expect("runtime");

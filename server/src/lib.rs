@@ -93,7 +93,10 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Answers are small and each one ends a request: send them at once rather than
+    // let Nagle's algorithm hold a segment back for an acknowledgement.
     axum::serve(listener, app(state))
+        .tcp_nodelay(true)
         .with_graceful_shutdown(shutdown)
         .await
 }
