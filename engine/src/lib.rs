@@ -104,7 +104,7 @@ impl Engine {
         };
         let o = self
             .store
-            .execute(None, &cmd, actor, self.clock.now(), idempotency_key)?;
+            .execute_parked(None, &cmd, actor, self.clock.now(), idempotency_key)?;
         self.after(&o);
         Ok(o)
     }
@@ -147,7 +147,7 @@ impl Engine {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let o = self.store.execute(
+        let o = self.store.execute_parked(
             Some(instance),
             &cmd,
             actor,

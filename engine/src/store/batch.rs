@@ -233,6 +233,8 @@ enum Answer<O> {
 enum To<O> {
     /// A thread, blocked on its channel. It may be asked to run the next batch.
     Thread(mpsc::Sender<Answer<O>>),
+    /// A thread that only waits, while helper threads (see `Leads`) run the batches.
+    Parked(mpsc::Sender<Answer<O>>),
     /// A task on an async runtime. It only waits: a helper thread (see `Leads`) runs
     /// the batch in its place, so that no runtime worker blocks on the disk.
     Task(tokio::sync::mpsc::UnboundedSender<(usize, O)>),
@@ -242,7 +244,7 @@ impl<O> To<O> {
     fn answer(&self, index: usize, o: O) {
         // A caller that went away needs no answer.
         match self {
-            To::Thread(t) => {
+            To::Thread(t) | To::Parked(t) => {
                 let _ = t.send(Answer::Done(index, o));
             }
             To::Task(t) => {
@@ -256,6 +258,7 @@ impl<O> Clone for To<O> {
     fn clone(&self) -> Self {
         match self {
             To::Thread(t) => To::Thread(t.clone()),
+            To::Parked(t) => To::Parked(t.clone()),
             To::Task(t) => To::Task(t.clone()),
         }
     }
@@ -385,6 +388,36 @@ impl<R, O> Combiner<R, O> {
             .collect()
     }
 
+    /// As `run`, for a thread that leaves the batches to the helper threads waiting
+    /// on `leads`: a thread runs a batch at the cost of waking another to run the
+    /// next, while the helpers are already awake.
+    pub fn run_parked(&self, requests: Vec<R>, failed: impl Fn() -> O) -> Vec<O> {
+        let n = requests.len();
+        let (to, from) = mpsc::channel();
+        if self.enqueue(requests, To::Parked(to)) {
+            self.leads.ask();
+        }
+        let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
+        let mut left = n;
+        while left > 0 {
+            match from.recv() {
+                Ok(Answer::Done(i, o)) => {
+                    if let Some(slot) = answers.get_mut(i) {
+                        left -= usize::from(slot.is_none());
+                        *slot = Some(o);
+                    }
+                }
+                // Parked callers are never asked to lead.
+                Ok(Answer::Lead) => {}
+                Err(_) => break,
+            }
+        }
+        answers
+            .into_iter()
+            .map(|a| a.unwrap_or_else(&failed))
+            .collect()
+    }
+
     /// As `run`, for a task on an async runtime: it waits without blocking a
     /// worker, and helper threads waiting on `leads` run the batches. A dropped
     /// future still has its requests run; only their answers are lost.
@@ -447,7 +480,7 @@ impl<R, O> Combiner<R, O> {
                         // request nobody waits for needs no answer): skip it.
                         q.waiting.pop_front();
                     }
-                    To::Task(_) => {
+                    To::Parked(_) | To::Task(_) => {
                         self.leads.ask();
                         break;
                     }
@@ -496,6 +529,47 @@ mod tests {
         for t in threads {
             t.join().expect("thread");
         }
+    }
+
+    #[test]
+    fn parked_callers_get_their_answers_from_the_helper_thread() {
+        let c: Arc<Combiner<u32, u32>> = Arc::new(Combiner::new());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let helper = {
+            let (c, stop) = (c.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut batches = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    if c.leads().wait(Duration::from_millis(10)) {
+                        c.lead(
+                            &|w: Vec<u32>| w.into_iter().map(|x| x + 1).collect::<Vec<_>>(),
+                            &|p| p,
+                            &|| 0,
+                        );
+                        batches += 1;
+                    }
+                }
+                batches
+            })
+        };
+        let callers: Vec<_> = (0..8u32)
+            .map(|i| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for round in 0..20 {
+                        let reqs: Vec<u32> = (0..5).map(|j| i * 1000 + round * 10 + j).collect();
+                        let got = c.run_parked(reqs.clone(), || 0);
+                        assert_eq!(got, reqs.iter().map(|x| x + 1).collect::<Vec<_>>());
+                    }
+                })
+            })
+            .collect();
+        for t in callers {
+            t.join().expect("caller");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // The helper ran the batches: a parked caller has no way to.
+        assert!(helper.join().expect("helper") > 0);
     }
 
     #[test]

@@ -221,6 +221,25 @@ impl Store {
             .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
     }
 
+    /// As `execute`, leaving the batch to the helper threads (as `execute_async`
+    /// does) instead of running it on the calling thread: cheaper when many threads
+    /// call at once, as it wakes no other caller to run the next batch.
+    pub fn execute_parked(
+        self: &Arc<Self>,
+        target: Option<InstanceId>,
+        cmd: &Command,
+        actor: &str,
+        now: DateTime<Utc>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        self.start_helpers();
+        let req = Request::new(target, cmd, actor, now, idempotency_key);
+        self.batches
+            .run_parked(vec![(req, true)], failed)
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+    }
+
     /// Two helper threads run the batches of async callers: one applies a batch
     /// while the other waits for the disk with the one before. They hold the store
     /// only while they apply or flush a batch, never while they answer or wait, so
