@@ -359,9 +359,10 @@ fn million(quick: bool) {
         }
         e.store.durable().expect("flush");
         println!(
-            "loaded {n} instances with {n} open tasks in {:.1}s ({:.0} MB on disk)",
+            "loaded {n} instances with {n} open tasks in {:.1}s ({:.0} MB on disk; peak memory so far {:.0} MB)",
             t0.elapsed().as_secs_f64(),
-            e.store.size_on_disk() as f64 / 1e6
+            e.store.size_on_disk() as f64 / 1e6,
+            peak_rss_mb()
         );
         let mut lat = Vec::new();
         for i in 0..2000 {
@@ -387,6 +388,7 @@ fn million(quick: bool) {
     let t0 = Instant::now();
     drop(Store::open(dir.path(), Options::default()).expect("reopen"));
     let replayed = t0.elapsed();
+    println!("peak memory after reopening: {:.0} MB", peak_rss_mb());
     let t0 = Instant::now();
     let store = Store::open(dir.path(), Options::default()).expect("reopen");
     let opened = t0.elapsed();

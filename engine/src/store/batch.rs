@@ -99,15 +99,31 @@ pub(super) fn write_changes<const N: usize>(
         return Ok(());
     }
     let mut b = sled::Batch::default();
+    let mut writes = 0;
     for (space, layer) in spaces.iter().zip(changes) {
         for (k, v) in layer {
             match v {
                 Some(v) => space.put(&mut b, k, v.clone()),
                 None => space.del(&mut b, k),
             }
+            writes += 1;
         }
     }
-    Ok(tree.apply_batch(b)?)
+    tree.apply_batch(b)?;
+    collect_garbage(writes);
+    Ok(())
+}
+
+/// sled frees the node versions a write replaces through epoch-based reclamation:
+/// a thread frees at most 512 of them each time it pins the epoch 128 times, or when
+/// it flushes its guard. One `apply_batch` pins once for thousands of writes, so
+/// without help the garbage grows faster than it is freed (peak memory went from
+/// 0.9 to 3.2 GB while loading 1,000,000 instances). Each flush frees up to 512; a
+/// write leaves a few versions behind.
+fn collect_garbage(writes: usize) {
+    for _ in 0..1 + writes / 64 {
+        sled::pin().flush();
+    }
 }
 
 /// Batches whose commands have run but whose changes are not yet in sled. The next
