@@ -242,7 +242,7 @@ impl Engine {
                     idempotency_key: None,
                 })
                 .collect();
-            let results = self.store.execute_many(requests);
+            let results = self.store.execute_many_parked(requests);
             for ((due, instance, n), res) in batch.into_iter().zip(results) {
                 match res {
                     Ok(_) => {}

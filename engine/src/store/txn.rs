@@ -240,6 +240,17 @@ impl Store {
             .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
     }
 
+    /// As `execute_many`, leaving the batches to the helper threads: a long list
+    /// runs as several batches, and each is written while the next one runs.
+    pub fn execute_many_parked(
+        self: &Arc<Self>,
+        requests: Vec<Request>,
+    ) -> Vec<Result<Outcome, StoreError>> {
+        self.start_helpers();
+        self.batches
+            .run_parked(requests.into_iter().map(|r| (r, true)).collect(), failed)
+    }
+
     /// Two helper threads run the batches of async callers: one applies a batch
     /// while the other waits for the disk with the one before. They hold the store
     /// only while they apply or flush a batch, never while they answer or wait, so
