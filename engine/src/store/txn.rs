@@ -4,7 +4,7 @@
 //! belongs to the same command. Commands run in batches (see `batch`), each batch
 //! written in one atomic sled batch.
 
-use super::batch::{write_changes, Overlay, Staged};
+use super::batch::{collect_garbage, write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
@@ -341,7 +341,8 @@ impl Store {
         let written = match staged {
             Some(staged) => self
                 .pipeline
-                .write(staged, |c| write_changes(self.t.shared(), self.t.all(), c)),
+                .write(staged, |c| write_changes(self.t.shared(), self.t.all(), c))
+                .map(|changes| collect_garbage(&changes)),
             None => Err(StoreError::Storage("the store is closed".into())),
         };
         let done = written.and_then(|()| {
