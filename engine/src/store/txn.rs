@@ -145,7 +145,7 @@ impl Request {
 }
 
 /// Threads that run async callers' batches: one applies a batch while the other
-/// waits for the disk with the one before. A third measured no faster on two cores.
+/// writes and flushes the one before. A third measured slower on two cores.
 const HELPERS: usize = 2;
 
 /// The answer to a command whose batch panicked.
