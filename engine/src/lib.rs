@@ -230,7 +230,7 @@ impl Engine {
             if batch.is_empty() {
                 break;
             }
-            // One batch: the timers share a transaction and a flush, and each still
+            // The timers share atomic batch writes and flushes, and each still
             // applies or fails on its own.
             let requests = batch
                 .iter()

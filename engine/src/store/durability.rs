@@ -1,4 +1,4 @@
-//! Group commit: a command is acknowledged only once its transaction is on disk, and
+//! Group commit: a command is acknowledged only once its batch's write is on disk, and
 //! the commands that finish while one flush runs share the next flush.
 //!
 //! The first caller to find no flush running becomes the leader and flushes; the
