@@ -102,9 +102,36 @@ impl Engine {
             process: process.to_string(),
             data,
         };
+        self.run(None, cmd, actor, idempotency_key)
+    }
+
+    /// Run a command on an instance, or start one (`target` none), and then count it.
+    fn run(
+        &self,
+        target: Option<InstanceId>,
+        cmd: Command,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
+        let o =
+            self.store
+                .execute_parked(target, &cmd, actor, self.clock.now(), idempotency_key)?;
+        self.after(&o);
+        Ok(o)
+    }
+
+    /// As `run`, awaiting the answer.
+    async fn run_async(
+        &self,
+        target: Option<InstanceId>,
+        cmd: Command,
+        actor: &str,
+        idempotency_key: Option<&str>,
+    ) -> Result<Outcome, StoreError> {
         let o = self
             .store
-            .execute_parked(None, &cmd, actor, self.clock.now(), idempotency_key)?;
+            .execute_async(target, &cmd, actor, self.clock.now(), idempotency_key)
+            .await?;
         self.after(&o);
         Ok(o)
     }
@@ -147,15 +174,7 @@ impl Engine {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let o = self.store.execute_parked(
-            Some(instance),
-            &cmd,
-            actor,
-            self.clock.now(),
-            idempotency_key,
-        )?;
-        self.after(&o);
-        Ok(o)
+        self.run(Some(instance), cmd, actor, idempotency_key)
     }
 
     /// As `start`, for async callers (the HTTP API): waits without blocking a
@@ -171,12 +190,7 @@ impl Engine {
             process: process.to_string(),
             data,
         };
-        let o = self
-            .store
-            .execute_async(None, &cmd, actor, self.clock.now(), idempotency_key)
-            .await?;
-        self.after(&o);
-        Ok(o)
+        self.run_async(None, cmd, actor, idempotency_key).await
     }
 
     /// As `act`, for async callers.
@@ -187,18 +201,8 @@ impl Engine {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let o = self
-            .store
-            .execute_async(
-                Some(instance),
-                &cmd,
-                actor,
-                self.clock.now(),
-                idempotency_key,
-            )
-            .await?;
-        self.after(&o);
-        Ok(o)
+        self.run_async(Some(instance), cmd, actor, idempotency_key)
+            .await
     }
 
     pub fn claim(&self, task: TaskId, actor: &str) -> Result<Outcome, StoreError> {

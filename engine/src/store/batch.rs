@@ -296,6 +296,40 @@ struct Queue<R, O> {
     running: bool,
 }
 
+/// A caller's answers as they arrive, in its order.
+struct Answers<O> {
+    slots: Vec<Option<O>>,
+    left: usize,
+}
+
+impl<O> Answers<O> {
+    fn new(n: usize) -> Self {
+        Answers {
+            slots: (0..n).map(|_| None).collect(),
+            left: n,
+        }
+    }
+
+    fn put(&mut self, index: usize, o: O) {
+        if let Some(slot) = self.slots.get_mut(index) {
+            self.left -= usize::from(slot.is_none());
+            *slot = Some(o);
+        }
+    }
+
+    fn complete(&self) -> bool {
+        self.left == 0
+    }
+
+    /// The answers, with `failed` for any that never came.
+    fn finish(self, failed: impl Fn() -> O) -> Vec<O> {
+        self.slots
+            .into_iter()
+            .map(|a| a.unwrap_or_else(&failed))
+            .collect()
+    }
+}
+
 /// Batches owed to helper threads: asked for when the next batch's first request
 /// comes from an async task, which cannot run it itself.
 #[derive(Default)]
@@ -383,26 +417,17 @@ impl<R, O> Combiner<R, O> {
         if self.enqueue(requests, To::Thread(to)) {
             self.lead(&exec, &settle, &failed);
         }
-        let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
-        let mut left = n;
-        while left > 0 {
+        let mut answers = Answers::new(n);
+        while !answers.complete() {
             match from.recv() {
-                Ok(Answer::Done(i, o)) => {
-                    if let Some(slot) = answers.get_mut(i) {
-                        left -= usize::from(slot.is_none());
-                        *slot = Some(o);
-                    }
-                }
+                Ok(Answer::Done(i, o)) => answers.put(i, o),
                 Ok(Answer::Lead) => self.lead(&exec, &settle, &failed),
                 // Every sender gone with answers missing: cannot happen, as each
                 // waiting request is answered before it is dropped.
                 Err(_) => break,
             }
         }
-        answers
-            .into_iter()
-            .map(|a| a.unwrap_or_else(&failed))
-            .collect()
+        answers.finish(failed)
     }
 
     /// As `run`, for a thread that leaves the batches to the helper threads waiting
@@ -414,25 +439,16 @@ impl<R, O> Combiner<R, O> {
         if self.enqueue(requests, To::Parked(to)) {
             self.leads.ask();
         }
-        let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
-        let mut left = n;
-        while left > 0 {
+        let mut answers = Answers::new(n);
+        while !answers.complete() {
             match from.recv() {
-                Ok(Answer::Done(i, o)) => {
-                    if let Some(slot) = answers.get_mut(i) {
-                        left -= usize::from(slot.is_none());
-                        *slot = Some(o);
-                    }
-                }
+                Ok(Answer::Done(i, o)) => answers.put(i, o),
                 // Parked callers are never asked to lead.
                 Ok(Answer::Lead) => {}
                 Err(_) => break,
             }
         }
-        answers
-            .into_iter()
-            .map(|a| a.unwrap_or_else(&failed))
-            .collect()
+        answers.finish(failed)
     }
 
     /// As `run`, for a task on an async runtime: it waits without blocking a
@@ -444,23 +460,14 @@ impl<R, O> Combiner<R, O> {
         if self.enqueue(requests, To::Task(to)) {
             self.leads.ask();
         }
-        let mut answers: Vec<Option<O>> = (0..n).map(|_| None).collect();
-        let mut left = n;
-        while left > 0 {
+        let mut answers = Answers::new(n);
+        while !answers.complete() {
             match from.recv().await {
-                Some((i, o)) => {
-                    if let Some(slot) = answers.get_mut(i) {
-                        left -= usize::from(slot.is_none());
-                        *slot = Some(o);
-                    }
-                }
+                Some((i, o)) => answers.put(i, o),
                 None => break,
             }
         }
-        answers
-            .into_iter()
-            .map(|a| a.unwrap_or_else(&failed))
-            .collect()
+        answers.finish(failed)
     }
 
     /// Run the next batch (a caller told to lead, or a helper thread).

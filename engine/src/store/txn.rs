@@ -232,10 +232,8 @@ impl Store {
         now: DateTime<Utc>,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        self.start_helpers();
         let req = Request::new(target, cmd, actor, now, idempotency_key);
-        self.batches
-            .run_parked(vec![(req, true)], failed)
+        self.execute_many_parked(vec![req])
             .pop()
             .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
     }
