@@ -477,6 +477,21 @@ fn cpu_only(n: usize) {
     }
 }
 
+/// One line of figures: starts and completions beside the raw-sled ceiling.
+fn report(who: &str, raw: &Run, starts: &Run, completes: &Run) {
+    println!(
+        "{who}: raw sled {:>7.0} writes/s | starts {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) | completions {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) = {:.0}% of raw sled",
+        raw.per_sec,
+        starts.per_sec,
+        starts.p50.as_secs_f64() * 1e3,
+        starts.p99.as_secs_f64() * 1e3,
+        completes.per_sec,
+        completes.p50.as_secs_f64() * 1e3,
+        completes.p99.as_secs_f64() * 1e3,
+        100.0 * completes.per_sec / raw.per_sec
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--cpu") {
@@ -491,32 +506,22 @@ fn main() {
         let per_thread = if threads == 1 { per * 4 } else { per };
         let raw = raw_sled(threads, per_thread * 4);
         let (starts, completes) = engine_runs(threads, per_thread);
-        println!(
-            "{threads:>2} caller(s): raw sled {:>7.0} writes/s | starts {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) | completions {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) = {:.0}% of raw sled",
-            raw.per_sec,
-            starts.per_sec,
-            starts.p50.as_secs_f64() * 1e3,
-            starts.p99.as_secs_f64() * 1e3,
-            completes.per_sec,
-            completes.p50.as_secs_f64() * 1e3,
-            completes.p99.as_secs_f64() * 1e3,
-            100.0 * completes.per_sec / raw.per_sec
+        report(
+            &format!("{threads:>2} caller(s)"),
+            &raw,
+            &starts,
+            &completes,
         );
     }
     {
         let callers = 64;
         let raw = raw_sled(callers, per * 4);
         let (starts, completes) = engine_runs_async(callers, per);
-        println!(
-            "{callers} async callers (tasks on 2 runtime workers, as the HTTP API): raw sled {:>7.0} writes/s | starts {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) | completions {:>7.0}/s (p50 {:.2} ms, p99 {:.2} ms) = {:.0}% of raw sled",
-            raw.per_sec,
-            starts.per_sec,
-            starts.p50.as_secs_f64() * 1e3,
-            starts.p99.as_secs_f64() * 1e3,
-            completes.per_sec,
-            completes.p50.as_secs_f64() * 1e3,
-            completes.p99.as_secs_f64() * 1e3,
-            100.0 * completes.per_sec / raw.per_sec
+        report(
+            &format!("{callers} async callers (tasks on 2 runtime workers, as the HTTP API)"),
+            &raw,
+            &starts,
+            &completes,
         );
     }
     println!("peak memory so far: {:.0} MB", peak_rss_mb());

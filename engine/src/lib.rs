@@ -45,6 +45,13 @@ pub struct DeployReport {
     pub result: Result<(String, Deployed), StoreError>,
 }
 
+fn start(process: &str, data: serde_json::Map<String, serde_json::Value>) -> Command {
+    Command::Start {
+        process: process.to_string(),
+        data,
+    }
+}
+
 impl Engine {
     pub fn open(path: &Path, opts: Options, clock: Arc<dyn Clock>) -> Result<Engine, StoreError> {
         Ok(Engine {
@@ -98,11 +105,7 @@ impl Engine {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let cmd = Command::Start {
-            process: process.to_string(),
-            data,
-        };
-        self.run(None, cmd, actor, idempotency_key)
+        self.run(None, start(process, data), actor, idempotency_key)
     }
 
     /// Run a command on an instance, or start one (`target` none), and then count it.
@@ -186,11 +189,8 @@ impl Engine {
         actor: &str,
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
-        let cmd = Command::Start {
-            process: process.to_string(),
-            data,
-        };
-        self.run_async(None, cmd, actor, idempotency_key).await
+        self.run_async(None, start(process, data), actor, idempotency_key)
+            .await
     }
 
     /// As `act`, for async callers.

@@ -142,7 +142,9 @@ impl Trees {
         }
     }
 
-    fn in_order(&self) -> [&Space; 14] {
+    /// Every space, in the order of `SPACES`; a command's writes are kept per space
+    /// in this order too (see `txn`).
+    pub fn all(&self) -> [&Space; SPACES.len()] {
         [
             &self.meta,
             &self.defs,
@@ -158,23 +160,6 @@ impl Trees {
             &self.idempotency,
             &self.inbox,
             &self.retries,
-        ]
-    }
-
-    /// The spaces a command writes, in a fixed order (see `txn`).
-    pub fn all(&self) -> [&Space; txn::WRITTEN] {
-        [
-            &self.instances,
-            &self.events,
-            &self.tasks,
-            &self.by_person,
-            &self.by_role,
-            &self.active,
-            &self.by_process,
-            &self.timers,
-            &self.outbox,
-            &self.idempotency,
-            &self.meta,
         ]
     }
 
@@ -208,7 +193,7 @@ fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
                 found,
             });
         }
-        for ((name, _), space) in SPACES.iter().zip(t.in_order()) {
+        for ((name, _), space) in SPACES.iter().zip(t.all()) {
             if !has(name) || ["tasks", "tasks_by_state"].contains(name) {
                 continue;
             }
@@ -246,7 +231,7 @@ pub struct Store {
     /// Commands waiting to run, in batches (see `batch`).
     batches: Arc<batch::Combiner<(txn::Request, bool), Result<Outcome, StoreError>>>,
     /// Batches that have run, waiting to be written (see `batch::Pipeline`).
-    pipeline: batch::Pipeline<{ txn::WRITTEN }>,
+    pipeline: batch::Pipeline<{ SPACES.len() }>,
     /// Set once the threads that run async callers' batches are started.
     helpers: std::sync::OnceLock<()>,
     defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
@@ -803,7 +788,7 @@ process review "審閱" {
             assert_eq!(lists[1].len(), 2);
             // Lay it out as version 2.
             let db = &s.db;
-            for ((name, _), space) in SPACES.iter().zip(s.t.in_order()) {
+            for ((name, _), space) in SPACES.iter().zip(s.t.all()) {
                 if ["tasks", "tasks_by_state"].contains(name) {
                     continue;
                 }

@@ -19,16 +19,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 // Positions in `Trees::all()`.
-const INSTANCES: usize = 0;
-const EVENTS: usize = 1;
-const TASKS: usize = 2;
-const BY_PERSON: usize = 3;
-const BY_ROLE: usize = 4;
-const ACTIVE: usize = 5;
-const BY_PROCESS: usize = 6;
-const TIMERS: usize = 7;
-const OUTBOX: usize = 8;
-const IDEMPOTENCY: usize = 9;
+const INSTANCES: usize = 2;
+const EVENTS: usize = 3;
+const TASKS: usize = 4;
+const BY_PERSON: usize = 5;
+const BY_ROLE: usize = 6;
+const ACTIVE: usize = 7;
+const BY_PROCESS: usize = 8;
+const TIMERS: usize = 9;
+const OUTBOX: usize = 10;
+const IDEMPOTENCY: usize = 11;
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -103,8 +103,8 @@ pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
     out
 }
 
-/// The spaces a command writes (`Trees::all`).
-pub(super) const WRITTEN: usize = 11;
+/// The spaces a command may write: all of them (`Trees::all`).
+const WRITTEN: usize = super::SPACES.len();
 
 type Ov<'a> = Overlay<'a, WRITTEN>;
 
@@ -148,6 +148,12 @@ impl Request {
 /// writes and flushes the one before. A third measured slower on two cores.
 const HELPERS: usize = 2;
 
+/// What a caller of one command gets if its list of answers came back empty, which
+/// the batch queue never does.
+fn no_answer() -> Result<Outcome, StoreError> {
+    Err(StoreError::Storage("no answer".into()))
+}
+
 /// The answer to a command whose batch panicked.
 fn failed() -> Result<Outcome, StoreError> {
     Err(StoreError::Storage(
@@ -167,9 +173,7 @@ impl Store {
         idempotency_key: Option<&str>,
     ) -> Result<Outcome, StoreError> {
         let req = Request::new(target, cmd, actor, now, idempotency_key);
-        self.submit(vec![req], true)
-            .pop()
-            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+        self.submit(vec![req], true).pop().unwrap_or_else(no_answer)
     }
 
     /// The command applied and visible, without waiting for the disk. For callers
@@ -185,7 +189,7 @@ impl Store {
         let req = Request::new(target, cmd, actor, now, idempotency_key);
         self.submit(vec![req], false)
             .pop()
-            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+            .unwrap_or_else(no_answer)
     }
 
     /// Several commands, answered in order, each applied or refused on its own, and
@@ -218,7 +222,7 @@ impl Store {
             .run_async(vec![(req, true)], failed)
             .await
             .pop()
-            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+            .unwrap_or_else(no_answer)
     }
 
     /// As `execute`, leaving the batch to the helper threads (as `execute_async`
@@ -235,7 +239,7 @@ impl Store {
         let req = Request::new(target, cmd, actor, now, idempotency_key);
         self.execute_many_parked(vec![req])
             .pop()
-            .unwrap_or_else(|| Err(StoreError::Storage("no answer".into())))
+            .unwrap_or_else(no_answer)
     }
 
     /// As `execute_many`, leaving the batches to the helper threads: a long list
