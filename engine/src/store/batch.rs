@@ -1,6 +1,6 @@
 //! Commands run in batches: whoever arrives while no batch runs takes every command
-//! queued so far, runs them one after another and writes all their changes in one
-//! atomic sled batch. Concurrent callers so share the cost of a write and of a
+//! queued so far, runs them one after another and writes all their changes at once,
+//! all or nothing (see `journal`). Concurrent callers so share the cost of a write and of a
 //! flush, and since only one batch runs at a time, no command reads a record another
 //! is changing.
 //!
@@ -89,26 +89,23 @@ impl<'a, const N: usize> Overlay<'a, N> {
     }
 }
 
-/// Write a batch's changes, all or nothing: the spaces all live in `tree`.
+/// Write batch `seq`'s changes, all or nothing (see `journal`): the spaces all
+/// live in `tree`, the journal too.
 pub(super) fn write_changes<const N: usize>(
     tree: &sled::Tree,
     spaces: [&Space; N],
+    journal: &Space,
+    seq: u64,
     changes: &Changes<N>,
 ) -> Result<(), StoreError> {
     if changes.iter().all(HashMap::is_empty) {
         return Ok(());
     }
-    let mut b = sled::Batch::default();
-    for (space, layer) in spaces.iter().zip(changes) {
-        for (k, v) in layer {
-            match v {
-                Some(v) => space.put(&mut b, k, v.clone()),
-                None => space.del(&mut b, k),
-            }
-        }
-    }
-    tree.apply_batch(b)?;
-    Ok(())
+    let all = spaces
+        .iter()
+        .zip(changes)
+        .flat_map(|(space, layer)| layer.iter().map(|(k, v)| (space.key(k), v.as_ref())));
+    super::journal::write(tree, journal, seq, all)
 }
 
 /// Free what a batch of `changes` left behind, on the thread that wrote it, once
@@ -184,7 +181,7 @@ impl<const N: usize> Pipeline<N> {
     pub fn write(
         &self,
         staged: Staged<N>,
-        write: impl FnOnce(&Changes<N>) -> Result<(), StoreError>,
+        write: impl FnOnce(u64, &Changes<N>) -> Result<(), StoreError>,
     ) -> Result<Arc<Changes<N>>, StoreError> {
         let mut turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
         while *turn != staged.seq {
@@ -206,7 +203,7 @@ impl<const N: usize> Pipeline<N> {
             Some(why) => Err(StoreError::Storage(format!(
                 "not written, as an earlier write failed: {why}"
             ))),
-            None => write(&staged.changes),
+            None => write(staged.seq, &staged.changes),
         };
         if let Err(e) = &res {
             *self.broken.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
@@ -632,7 +629,7 @@ mod tests {
         o.discard();
         assert_eq!(o.get(0, b"b").expect("get"), None);
         assert_eq!(o.get(0, b"a").expect("get").as_deref(), Some(&b"1"[..]));
-        write_changes(&tree, [&t], &o.finish()).expect("write");
+        write_changes(&tree, [&t], &Space::new(tree.clone(), 0xfe), 0, &o.finish()).expect("write");
         assert_eq!(t.get(b"a").expect("get").as_deref(), Some(&b"1"[..]));
         assert_eq!(t.get(b"b").expect("get"), None);
     }
@@ -643,6 +640,7 @@ mod tests {
         let db = sled::open(dir.path()).expect("db");
         let tree = db.open_tree("t").expect("tree");
         let t = Space::new(tree.clone(), 1);
+        let j = Space::new(tree.clone(), 0xfe);
         let p: Pipeline<1> = Pipeline::new();
         let mut first = Overlay::new([&t], p.below());
         first.insert(0, b"k", b"1".to_vec());
@@ -660,8 +658,9 @@ mod tests {
         assert_eq!(t.get(b"k").expect("get"), None);
         // The second asks to be written first: it waits for the first.
         std::thread::scope(|s| {
-            let later = s.spawn(|| p.write(second, |c| write_changes(&tree, [&t], c)));
-            p.write(first, |c| write_changes(&tree, [&t], c))
+            let later =
+                s.spawn(|| p.write(second, |seq, c| write_changes(&tree, [&t], &j, seq, c)));
+            p.write(first, |seq, c| write_changes(&tree, [&t], &j, seq, c))
                 .expect("first");
             later.join().expect("thread").expect("second");
         });
@@ -675,6 +674,7 @@ mod tests {
         let db = sled::open(dir.path()).expect("db");
         let tree = db.open_tree("t").expect("tree");
         let t = Space::new(tree.clone(), 1);
+        let j = Space::new(tree.clone(), 0xfe);
         let p: Pipeline<1> = Pipeline::new();
         let mut first = Overlay::new([&t], p.below());
         first.insert(0, b"a", b"1".to_vec());
@@ -685,10 +685,10 @@ mod tests {
         second.keep();
         let second = p.stage(second.finish());
         assert!(p
-            .write(first, |_| Err(StoreError::Storage("disk full".into())))
+            .write(first, |_, _| Err(StoreError::Storage("disk full".into())))
             .is_err());
         let err = p
-            .write(second, |c| write_changes(&tree, [&t], c))
+            .write(second, |seq, c| write_changes(&tree, [&t], &j, seq, c))
             .expect_err("refused");
         assert!(err.to_string().contains("disk full"), "{err}");
         assert_eq!(t.get(b"b").expect("get"), None);

@@ -1,9 +1,10 @@
 //! The sled store: one tree, each kind of record in a space of its own (see `space`),
-//! one atomic batch per batch of commands, and a command acknowledged only once its
+//! one all-or-nothing write per batch of commands (see `journal`), and a command acknowledged only once its
 //! batch is durable (group commit).
 
 mod batch;
 mod durability;
+mod journal;
 pub mod keys;
 mod outbox;
 mod query;
@@ -97,12 +98,18 @@ pub(crate) struct Trees {
     pub inbox: Space,
     /// Webhook deliveries waiting for their next attempt: (due time, message id).
     pub retries: Space,
+    /// The batch being written, until all of it is (see `journal`). Not among
+    /// `SPACES`: it is empty whenever the database is closed.
+    pub journal: Space,
 }
 
 /// Each space's tag, with the name of the tree it had in layout version 2 (one tree
 /// per kind of record), in the order of `Trees`' fields. The task spaces
 /// (`tasks`, `active`) are laid out anew and rebuilt from the records when a
 /// version-2 database is moved over; version 2's `tasks_by_due` (tag 9) is gone.
+/// The journal's tag (see `Trees::journal`).
+const JOURNAL_TAG: u8 = 16;
+
 const SPACES: [(&str, u8); 14] = [
     ("meta", 1),
     ("definitions", 2),
@@ -138,6 +145,7 @@ impl Trees {
             idempotency: s(11),
             inbox: s(12),
             retries: s(13),
+            journal: Space::new(tree.clone(), JOURNAL_TAG),
             tree,
         }
     }
@@ -363,6 +371,13 @@ impl Store {
         let db = open_db(path, &opts)?;
         let t = Trees::new(db.open_tree("records")?);
         migrate(&db, &t, path)?;
+        let replayed = journal::replay(&t.tree, &t.journal)?;
+        if replayed > 0 {
+            tracing::warn!(
+                replayed,
+                "wrote again a batch the last run was writing when it stopped"
+            );
+        }
         match t.meta.get("schema_version")? {
             None => {
                 t.meta
@@ -672,6 +687,27 @@ mod tests {
             .insert(b"t", &b"kept"[..])
             .expect("insert");
         db.flush().expect("flush");
+    }
+
+    /// A process that stopped while writing a batch left its journal: the next open
+    /// writes the batch again before anything reads the records.
+    #[test]
+    fn opening_writes_again_a_batch_cut_short() {
+        let dir = tempfile::tempdir().expect("tmp");
+        drop(Store::open(dir.path(), Options::default()).expect("open"));
+        {
+            let db = open_db(dir.path(), &Options::default()).expect("db");
+            let t = Trees::new(db.open_tree("records").expect("tree"));
+            let changes = [(t.meta.key(b"probe"), Some(sled::IVec::from(&b"1"[..])))];
+            journal::leave_cut_short(&t.journal, 3, &changes);
+            db.flush().expect("flush");
+        }
+        let s = Store::open(dir.path(), Options::default()).expect("open");
+        assert_eq!(
+            s.t.meta.get("probe").expect("get").as_deref(),
+            Some(&b"1"[..])
+        );
+        assert_eq!(s.t.journal.len(), 0);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! tasks leaving their instance, the timers, the outbox and the idempotency record.
 //! Work that crosses instances (a child started, a parent told that its child ended)
 //! belongs to the same command. Commands run in batches (see `batch`), each batch
-//! written in one atomic sled batch.
+//! written all or nothing (see `journal`).
 
 use super::batch::{collect_garbage, write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
@@ -343,7 +343,9 @@ impl Store {
         let written = match staged {
             Some(staged) => self
                 .pipeline
-                .write(staged, |c| write_changes(self.t.shared(), self.t.all(), c))
+                .write(staged, |seq, c| {
+                    write_changes(self.t.shared(), self.t.all(), &self.t.journal, seq, c)
+                })
                 .map(|changes| collect_garbage(&changes)),
             None => Err(StoreError::Storage("the store is closed".into())),
         };
