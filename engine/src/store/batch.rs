@@ -108,22 +108,6 @@ pub(super) fn write_changes<const N: usize>(
     super::journal::write(tree, journal, seq, all)
 }
 
-/// Free what a batch of `changes` left behind, on the thread that wrote it, once
-/// the next batch may be written (this is no part of the write).
-///
-/// sled frees the node versions a write replaces through epoch-based reclamation:
-/// a thread frees at most 512 of them each time it pins the epoch 128 times, or when
-/// it flushes its guard. One `apply_batch` pins once for thousands of writes, so
-/// without help the garbage grows faster than it is freed (peak memory went from
-/// 0.9 to 3.2 GB while loading 1,000,000 instances). Each flush frees up to 512; a
-/// write leaves a few versions behind.
-pub(super) fn collect_garbage<const N: usize>(changes: &Changes<N>) {
-    let writes: usize = changes.iter().map(HashMap::len).sum();
-    for _ in 0..1 + writes / 64 {
-        sled::pin().flush();
-    }
-}
-
 /// Batches whose commands have run but whose changes are not yet in sled. The next
 /// batch runs while the one before is written, reading through its changes, so that
 /// the engine's work and sled's overlap on two cores. Writes happen in the order the
@@ -182,7 +166,7 @@ impl<const N: usize> Pipeline<N> {
         &self,
         staged: Staged<N>,
         write: impl FnOnce(u64, &Changes<N>) -> Result<(), StoreError>,
-    ) -> Result<Arc<Changes<N>>, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
         while *turn != staged.seq {
             turn = self.turned.wait(turn).unwrap_or_else(|e| e.into_inner());
@@ -209,7 +193,7 @@ impl<const N: usize> Pipeline<N> {
             *self.broken.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
         }
         done.ok = true;
-        res.map(|()| staged.changes)
+        res
     }
 }
 

@@ -4,7 +4,7 @@
 //! belongs to the same command. Commands run in batches (see `batch`), each batch
 //! written all or nothing (see `journal`).
 
-use super::batch::{collect_garbage, write_changes, Overlay, Staged};
+use super::batch::{write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
@@ -341,12 +341,9 @@ impl Store {
             flush,
         } = ran;
         let written = match staged {
-            Some(staged) => self
-                .pipeline
-                .write(staged, |seq, c| {
-                    write_changes(self.t.shared(), self.t.all(), &self.t.journal, seq, c)
-                })
-                .map(|changes| collect_garbage(&changes)),
+            Some(staged) => self.pipeline.write(staged, |seq, c| {
+                write_changes(self.t.shared(), self.t.all(), &self.t.journal, seq, c)
+            }),
             None => Err(StoreError::Storage("the store is closed".into())),
         };
         let done = written.and_then(|()| {
