@@ -101,6 +101,10 @@ pub(crate) struct Trees {
     /// The batch being written, until all of it is (see `journal`). Not among
     /// `SPACES`: it is empty whenever the database is closed.
     pub journal: Space,
+    /// Held alone while a batch is written key by key, and shared by every other
+    /// write, so that no other write lands between a batch's first key and the
+    /// removal of its journal: replaying the batch after a crash would undo it.
+    writing: RwLock<()>,
 }
 
 /// Each space's tag, with the name of the tree it had in layout version 2 (one tree
@@ -146,6 +150,7 @@ impl Trees {
             inbox: s(12),
             retries: s(13),
             journal: Space::new(tree.clone(), JOURNAL_TAG),
+            writing: RwLock::new(()),
             tree,
         }
     }
@@ -177,7 +182,18 @@ impl Trees {
 
     /// Write a batch built with `Space::put` and `Space::del`, all or nothing.
     pub fn apply(&self, b: sled::Batch) -> sled::Result<()> {
+        let _w = self.other_write();
         self.tree.apply_batch(b)
+    }
+
+    /// Hold while writing anything but a batch of commands (see `writing`).
+    pub fn other_write(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.writing.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hold while writing a batch of commands (see `writing`).
+    pub fn batch_write(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.writing.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -474,7 +490,9 @@ impl Store {
     }
 
     pub fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
+        let w = self.t.other_write();
         self.t.meta.insert("directory", encode(&dir))?;
+        drop(w);
         self.durable()?;
         *self.directory.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dir);
         Ok(())
@@ -659,6 +677,7 @@ impl Store {
         instance: InstanceId,
         n: u32,
     ) -> Result<(), StoreError> {
+        let _w = self.t.other_write();
         self.t.timers.remove(keys::timer(due, instance, n))?;
         Ok(())
     }

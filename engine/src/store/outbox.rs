@@ -93,6 +93,7 @@ impl Store {
     /// with compare-and-swap, so no webhook's result overwrites another's.
     pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
         let mut bad: Option<StoreError> = None;
+        let _w = self.t.other_write();
         self.t
             .outbox
             .update_and_fetch(a.message.to_be_bytes(), |old| {
@@ -135,6 +136,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.t.retries.range(..=end.to_vec()) {
             let (k, v) = kv?;
+            let _w = self.t.other_write();
             self.t.retries.remove(k)?;
             out.push(decode(&v)?);
             if out.len() == limit {
