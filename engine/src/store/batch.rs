@@ -11,7 +11,6 @@
 use super::space::Space;
 use super::StoreError;
 use sled::IVec;
-use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -21,7 +20,7 @@ use std::time::Duration;
 /// kept waiting for all the others.
 const MAX_BATCH: usize = 512;
 
-type Layer = HashMap<Vec<u8>, Option<IVec>>;
+type Layer = rustc_hash::FxHashMap<Vec<u8>, Option<IVec>>;
 
 /// A batch's changes, per space, once its commands have run.
 pub(super) type Changes<const N: usize> = [Layer; N];
@@ -41,8 +40,8 @@ impl<'a, const N: usize> Overlay<'a, N> {
         Overlay {
             spaces,
             below,
-            kept: std::array::from_fn(|_| Layer::new()),
-            scratch: std::array::from_fn(|_| Layer::new()),
+            kept: std::array::from_fn(|_| Layer::default()),
+            scratch: std::array::from_fn(|_| Layer::default()),
         }
     }
 
@@ -98,7 +97,7 @@ pub(super) fn write_changes<const N: usize>(
     seq: u64,
     changes: &Changes<N>,
 ) -> Result<(), StoreError> {
-    if changes.iter().all(HashMap::is_empty) {
+    if changes.iter().all(|l| l.is_empty()) {
         return Ok(());
     }
     let all = spaces
