@@ -1,8 +1,8 @@
 //! Commands run in batches: whoever arrives while no batch runs takes every command
 //! queued so far, runs them one after another and writes all their changes at once,
-//! all or nothing (see `journal`). Concurrent callers so share the cost of a write and of a
-//! flush, and since only one batch runs at a time, no command reads a record another
-//! is changing.
+//! all or nothing (see `journal`). Concurrent callers so share the cost of a write
+//! and of a flush, and since only one batch runs at a time, no command reads a record
+//! another is changing.
 //!
 //! Inside a batch each command writes to an overlay of its own first. A refused
 //! command's overlay is dropped, so it changes nothing, while the commands before and

@@ -1,6 +1,6 @@
 //! The sled store: one tree, each kind of record in a space of its own (see `space`),
-//! one all-or-nothing write per batch of commands (see `journal`), and a command acknowledged only once its
-//! batch is durable (group commit).
+//! one all-or-nothing write per batch of commands (see `journal`), and a command
+//! acknowledged only once its batch is durable (group commit).
 
 mod batch;
 mod durability;
@@ -107,13 +107,13 @@ pub(crate) struct Trees {
     writing: RwLock<()>,
 }
 
+/// The journal's tag (see `Trees::journal`).
+const JOURNAL_TAG: u8 = 16;
+
 /// Each space's tag, with the name of the tree it had in layout version 2 (one tree
 /// per kind of record), in the order of `Trees`' fields. The task spaces
 /// (`tasks`, `active`) are laid out anew and rebuilt from the records when a
 /// version-2 database is moved over; version 2's `tasks_by_due` (tag 9) is gone.
-/// The journal's tag (see `Trees::journal`).
-const JOURNAL_TAG: u8 = 16;
-
 const SPACES: [(&str, u8); 14] = [
     ("meta", 1),
     ("definitions", 2),
