@@ -18,7 +18,9 @@
 //! write before it is. So either the journal records are gone, and every change of
 //! the batch is in place, or they are still there and `replay` writes the batch
 //! again when the database opens (writing a change twice is harmless: each is the
-//! final value of its key). A batch is only acknowledged after step 3 and a flush.
+//! final value of its key). The last record of a batch is marked: a journal without
+//! it was cut short in step 1, before any change was made, and is dropped. A batch
+//! is only acknowledged after step 3 and a flush.
 //!
 //! Readers of sled in between may see part of a batch. The engine's own commands
 //! do not: they read a batch's changes from the pipeline until it is written.
@@ -38,6 +40,10 @@ fn record_key(seq: u64, part: u32) -> [u8; 12] {
     k[8..].copy_from_slice(&part.to_be_bytes());
     k
 }
+
+/// The first byte of a batch's last journal record; the others start with `MORE`.
+const LAST: u8 = 1;
+const MORE: u8 = 0;
 
 /// One change as a journal holds it: the stored key (with its space's tag) and the
 /// new value, or none for a removal.
@@ -97,70 +103,110 @@ pub(super) fn write<'a>(
     seq: u64,
     changes: impl Iterator<Item = (Vec<u8>, Option<&'a IVec>)> + Clone,
 ) -> Result<(), StoreError> {
+    write_cut(tree, journal, seq, changes, usize::MAX)
+}
+
+/// `write`, stopping as a crash would after `ops` writes to sled (tests stop it at
+/// every point; `write` never does).
+pub(super) fn write_cut<'a>(
+    tree: &sled::Tree,
+    journal: &Space,
+    seq: u64,
+    changes: impl Iterator<Item = (Vec<u8>, Option<&'a IVec>)> + Clone,
+    mut ops: usize,
+) -> Result<(), StoreError> {
+    // Each write to sled spends one of `ops`; where none is left, the crash comes.
+    let mut spend = || match ops.checked_sub(1) {
+        Some(n) => {
+            ops = n;
+            true
+        }
+        None => false,
+    };
     let mut records = 0u32;
-    let mut rec = Vec::with_capacity(CHUNK);
+    let mut rec = vec![MORE];
     for (k, v) in changes.clone() {
         encode(&mut rec, (&k, v.map(|v| &v[..])));
         if rec.len() >= CHUNK {
-            journal.insert(record_key(seq, records), std::mem::take(&mut rec))?;
+            if !spend() {
+                return Ok(());
+            }
+            journal.insert(
+                record_key(seq, records),
+                std::mem::replace(&mut rec, vec![MORE]),
+            )?;
             records += 1;
         }
     }
-    if !rec.is_empty() {
-        journal.insert(record_key(seq, records), rec)?;
-        records += 1;
+    rec[0] = LAST;
+    if !spend() {
+        return Ok(());
     }
+    journal.insert(record_key(seq, records), rec)?;
+    records += 1;
     for (k, v) in changes {
+        if !spend() {
+            return Ok(());
+        }
         match v {
             Some(v) => tree.insert(k, v.clone())?,
             None => tree.remove(k)?,
         };
     }
     for part in 0..records {
+        if !spend() {
+            return Ok(());
+        }
         journal.remove(record_key(seq, part))?;
     }
     Ok(())
 }
 
-/// Write again every batch whose journal is still there (the process stopped while
-/// writing it), oldest first, and clear the journal; all in one atomic sled batch.
-/// Returns how many batches were written again.
+/// Write again every batch whose journal is still there and whole (the process
+/// stopped while writing its changes), oldest first, and clear the journal; all in
+/// one atomic sled batch. Returns how many batches were written again.
 pub(super) fn replay(tree: &sled::Tree, journal: &Space) -> Result<usize, StoreError> {
+    let corrupt = |why: &str| StoreError::Storage(format!("corrupt journal: {why}"));
     let mut b = sled::Batch::default();
-    let mut batches = std::collections::BTreeSet::new();
+    // The records of the batch being read, until its last one.
+    let mut batch: Option<(u64, Vec<IVec>)> = None;
+    let mut replayed = 0;
+    let mut left = false;
     for rec in journal.iter() {
         let (k, v) = rec?;
-        let seq: [u8; 8] = k
+        left = true;
+        journal.del(&mut b, &k);
+        let seq = k
             .get(..8)
             .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| StoreError::Storage("corrupt journal: a key is too short".into()))?;
-        batches.insert(seq);
-        for (key, value) in
-            decode(&v).map_err(|e| StoreError::Storage(format!("corrupt journal: {e}")))?
-        {
-            match value {
-                Some(v) => b.insert(key, v),
-                None => b.remove(key),
+            .map(u64::from_be_bytes)
+            .ok_or_else(|| corrupt("a key is too short"))?;
+        let (mark, _) = v.split_first().ok_or_else(|| corrupt("an empty record"))?;
+        // A batch without its last record was cut short before any change was made.
+        let mut records = match batch.take() {
+            Some((s, records)) if s == seq => records,
+            _ => Vec::new(),
+        };
+        records.push(v.clone());
+        if *mark != LAST {
+            batch = Some((seq, records));
+            continue;
+        }
+        for rec in &records {
+            for (key, value) in decode(&rec[1..]).map_err(|e| corrupt(&e))? {
+                match value {
+                    Some(v) => b.insert(key, v),
+                    None => b.remove(key),
+                }
             }
         }
-        journal.del(&mut b, &k);
+        replayed += 1;
     }
-    if !batches.is_empty() {
+    if left {
         tree.apply_batch(b)?;
         tree.flush()?;
     }
-    Ok(batches.len())
-}
-
-/// Leave the journal as `write` leaves it when the process stops before any of
-/// the batch's changes is written.
-#[cfg(test)]
-pub(super) fn leave_cut_short(journal: &Space, seq: u64, changes: &[(Vec<u8>, Option<IVec>)]) {
-    let mut rec = Vec::new();
-    for (k, v) in changes {
-        encode(&mut rec, (k, v.as_ref().map(|v| &v[..])));
-    }
-    journal.insert(record_key(seq, 0), rec).expect("journal");
+    Ok(replayed)
 }
 
 #[cfg(test)]
@@ -186,36 +232,49 @@ mod tests {
         assert!(decode(&rec[..rec.len() - 1]).is_err());
     }
 
-    /// A batch cut off after its journal and part of its changes is whole again
-    /// once replayed, and the journal is empty.
+    /// A crash at any point of a batch's write, then a replay, leaves either the
+    /// whole batch or none of it: none while its journal was still being written,
+    /// all of it from then on. The journal is empty after the replay.
     #[test]
-    fn a_batch_cut_short_is_written_again_on_replay() {
-        let db = sled::Config::new().temporary(true).open().expect("db");
-        let tree = db.open_tree("records").expect("tree");
-        let journal = Space::new(tree.clone(), 0xfe);
-        let data = Space::new(tree.clone(), 3);
-        data.insert(b"gone", b"old".to_vec()).expect("insert");
-        data.insert(b"kept", b"old".to_vec()).expect("insert");
-        let big = vec![1u8; 3 * CHUNK];
-        let changes = vec![
-            (data.key(b"a"), Some(IVec::from(&b"new"[..]))),
-            (data.key(b"gone"), None),
-            (data.key(b"large"), Some(IVec::from(&big[..]))),
-        ];
-        leave_cut_short(&journal, 9, &changes);
-        // The first change made it to sled before the stop.
-        tree.insert(&changes[0].0, b"new".to_vec()).expect("insert");
-
-        assert_eq!(replay(&tree, &journal).expect("replay"), 1);
-        assert_eq!(data.get(b"a").expect("get").as_deref(), Some(&b"new"[..]));
-        assert_eq!(data.get(b"gone").expect("get"), None);
-        assert_eq!(data.get(b"large").expect("get").as_deref(), Some(&big[..]));
-        assert_eq!(
-            data.get(b"kept").expect("get").as_deref(),
-            Some(&b"old"[..])
-        );
-        assert_eq!(journal.iter().count(), 0);
-        assert_eq!(replay(&tree, &journal).expect("replay"), 0);
+    fn a_batch_cut_short_anywhere_is_all_or_nothing_after_replay() {
+        let old = IVec::from(&b"old"[..]);
+        let new = IVec::from(&b"new"[..]);
+        // Two values of a chunk's size or more, so that the journal has three records.
+        let big = IVec::from(vec![1u8; CHUNK]);
+        let bigger = IVec::from(vec![2u8; 2 * CHUNK]);
+        let names: [&[u8]; 5] = [b"a", b"gone", b"large", b"larger", b"kept"];
+        let before = [Some(&old), Some(&old), None, None, Some(&old)];
+        let after = [Some(&new), None, Some(&big), Some(&bigger), Some(&old)];
+        let (records, writes) = (3, 4);
+        for ops in 0..=records + writes + records {
+            let db = sled::Config::new().temporary(true).open().expect("db");
+            let tree = db.open_tree("records").expect("tree");
+            let journal = Space::new(tree.clone(), 0xfe);
+            let data = Space::new(tree.clone(), 3);
+            for (name, v) in names.iter().zip(before) {
+                if let Some(v) = v {
+                    data.insert(name, v.clone()).expect("insert");
+                }
+            }
+            let changes: Vec<(Vec<u8>, Option<&IVec>)> = names[..4]
+                .iter()
+                .zip(after)
+                .map(|(name, v)| (data.key(name), v))
+                .collect();
+            write_cut(&tree, &journal, 7, changes.iter().cloned(), ops).expect("write");
+            let replayed = replay(&tree, &journal).expect("replay");
+            let whole = ops >= records;
+            assert_eq!(
+                replayed,
+                usize::from(whole && ops < records + writes + records),
+                "{ops}"
+            );
+            let want = if whole { after } else { before };
+            for (name, v) in names.iter().zip(want) {
+                assert_eq!(data.get(name).expect("get").as_ref(), v, "{ops}: {name:?}");
+            }
+            assert_eq!(journal.iter().count(), 0, "{ops}");
+        }
     }
 
     #[test]

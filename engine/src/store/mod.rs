@@ -717,8 +717,10 @@ mod tests {
         {
             let db = open_db(dir.path(), &Options::default()).expect("db");
             let t = Trees::new(db.open_tree("records").expect("tree"));
-            let changes = [(t.meta.key(b"probe"), Some(sled::IVec::from(&b"1"[..])))];
-            journal::leave_cut_short(&t.journal, 3, &changes);
+            let one = sled::IVec::from(&b"1"[..]);
+            let changes = [(t.meta.key(b"probe"), Some(&one))];
+            // Stopped after its journal, before its first change.
+            journal::write_cut(&t.tree, &t.journal, 3, changes.iter().cloned(), 1).expect("write");
             db.flush().expect("flush");
         }
         let s = Store::open(dir.path(), Options::default()).expect("open");
