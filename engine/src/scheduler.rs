@@ -47,6 +47,15 @@ impl Engine {
             .and_then(|b| keys::millis_from(&b)))
     }
 
+    fn set_watermark(&self, process: &str, i: usize, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let _w = self.store.t.outside_batch()?;
+        self.store
+            .t
+            .meta
+            .insert(watermark_key(process, i), &keys::millis(at))?;
+        Ok(())
+    }
+
     /// Start the scheduled instances that are due, following each schedule's
     /// catch-up policy for occurrences missed while the daemon was down. Returns
     /// the number of instances started and the next occurrence of any schedule.
@@ -68,10 +77,7 @@ impl Engine {
                 let Some(mark) = self.watermark(&name, i)? else {
                     // First sight of this schedule: it starts counting now, with no
                     // catch-up for times before it was deployed.
-                    self.store
-                        .t
-                        .meta
-                        .insert(watermark_key(&name, i), &keys::millis(now))?;
+                    self.set_watermark(&name, i, now)?;
                     next = min_opt(
                         next,
                         cron.after(&now.with_timezone(&zone))
@@ -96,10 +102,7 @@ impl Engine {
                 }
                 if let Some(last) = due.last() {
                     self.store.durable()?;
-                    self.store
-                        .t
-                        .meta
-                        .insert(watermark_key(&name, i), &keys::millis(*last))?;
+                    self.set_watermark(&name, i, *last)?;
                 }
                 let from = due.last().copied().unwrap_or(mark).max(mark);
                 next = min_opt(

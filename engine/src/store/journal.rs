@@ -24,13 +24,21 @@
 //!
 //! Readers of sled in between may see part of a batch. The engine's own commands
 //! do not: they read a batch's changes from the pipeline until it is written.
+//! Readers that must not (the delivery cursor) and every other writer wait for the
+//! batch (see `Trees::writing`).
+//!
+//! A journal record that does not decode stops the database from opening, with
+//! the reason: sled checks its log's checksums, so that means a bug, not a torn
+//! write, and writing part of a batch would be worse.
 
 use super::space::Space;
 use super::StoreError;
 use sled::IVec;
 
-/// Journal records stay well below sled's blob threshold (a quarter of its 512 KiB
-/// segment), above which a value is written to a file of its own.
+/// A journal record is cut once it holds this much, well below sled's blob
+/// threshold (a quarter of its 512 KiB segment), above which a value is written to
+/// a file of its own. A single change larger than that still makes a larger record:
+/// sled writes it as a blob, slower but just as safe.
 const CHUNK: usize = 64 * 1024;
 
 /// The journal key of one record of batch `seq`.

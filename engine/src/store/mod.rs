@@ -104,7 +104,16 @@ pub(crate) struct Trees {
     /// Held alone while a batch is written key by key, and shared by every other
     /// write, so that no other write lands between a batch's first key and the
     /// removal of its journal: replaying the batch after a crash would undo it.
-    writing: RwLock<()>,
+    /// Readers that must not see half a batch share it too. True once a batch
+    /// failed part-way: its journal stays until the database is opened again, so
+    /// from then on every write is refused (see `outside_batch`).
+    writing: RwLock<bool>,
+}
+
+fn half_written() -> StoreError {
+    StoreError::Storage(
+        "a batch failed part-way through its write; open the database again to finish it".into(),
+    )
 }
 
 /// The journal's tag (see `Trees::journal`).
@@ -150,7 +159,7 @@ impl Trees {
             inbox: s(12),
             retries: s(13),
             journal: Space::new(tree.clone(), JOURNAL_TAG),
-            writing: RwLock::new(()),
+            writing: RwLock::new(false),
             tree,
         }
     }
@@ -181,19 +190,35 @@ impl Trees {
     }
 
     /// Write a batch built with `Space::put` and `Space::del`, all or nothing.
-    pub fn apply(&self, b: sled::Batch) -> sled::Result<()> {
-        let _w = self.other_write();
-        self.tree.apply_batch(b)
+    pub fn apply(&self, b: sled::Batch) -> Result<(), StoreError> {
+        let _w = self.outside_batch()?;
+        Ok(self.tree.apply_batch(b)?)
     }
 
-    /// Hold while writing anything but a batch of commands (see `writing`).
-    pub fn other_write(&self) -> std::sync::RwLockReadGuard<'_, ()> {
-        self.writing.read().unwrap_or_else(|e| e.into_inner())
+    /// Hold while writing anything but a batch of commands, or while reading what
+    /// must not be half a batch (see `writing`). Refused once a batch failed
+    /// part-way: a write now could be undone when that batch is replayed.
+    pub fn outside_batch(&self) -> Result<std::sync::RwLockReadGuard<'_, bool>, StoreError> {
+        match self.writing.read() {
+            Ok(w) if !*w => Ok(w),
+            // Poisoned: a batch write panicked part-way.
+            _ => Err(half_written()),
+        }
     }
 
-    /// Hold while writing a batch of commands (see `writing`).
-    pub fn batch_write(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
-        self.writing.write().unwrap_or_else(|e| e.into_inner())
+    /// Write a batch of commands with `write` (see `writing`); if it fails, refuse
+    /// every write after it.
+    pub fn write_batch(
+        &self,
+        write: impl FnOnce() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut failed = self.writing.write().map_err(|_| half_written())?;
+        if *failed {
+            return Err(half_written());
+        }
+        let res = write();
+        *failed = res.is_err();
+        res
     }
 }
 
@@ -303,7 +328,7 @@ fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreErr
             put(&mut b, task)?;
         }
     }
-    Ok(t.apply(b)?)
+    t.apply(b)
 }
 
 fn last_u64(tree: &Space) -> Result<u64, StoreError> {
@@ -490,7 +515,7 @@ impl Store {
     }
 
     pub fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
-        let w = self.t.other_write();
+        let w = self.t.outside_batch()?;
         self.t.meta.insert("directory", encode(&dir))?;
         drop(w);
         self.durable()?;
@@ -677,7 +702,7 @@ impl Store {
         instance: InstanceId,
         n: u32,
     ) -> Result<(), StoreError> {
-        let _w = self.t.other_write();
+        let _w = self.t.outside_batch()?;
         self.t.timers.remove(keys::timer(due, instance, n))?;
         Ok(())
     }
@@ -706,6 +731,42 @@ mod tests {
             .insert(b"t", &b"kept"[..])
             .expect("insert");
         db.flush().expect("flush");
+    }
+
+    /// No other write, nor a read that must not see half a batch, runs while a batch
+    /// is written; once a batch failed part-way (an error or a panic), every write is
+    /// refused until the database is opened again and the batch replayed.
+    #[test]
+    fn a_batch_written_alone_and_a_failed_one_stops_every_write() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        for fail in [false, true] {
+            let t = Trees::new(db.open_tree(format!("records{fail}")).expect("tree"));
+            t.write_batch(|| {
+                assert!(t.writing.try_read().is_err(), "another write got in");
+                Ok(())
+            })
+            .expect("written");
+            assert!(t.outside_batch().is_ok());
+            let b = || {
+                let mut b = sled::Batch::default();
+                t.meta.put(&mut b, b"k", &b"v"[..]);
+                b
+            };
+            t.apply(b()).expect("written");
+            if fail {
+                let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    t.write_batch(|| panic!("a write panics"))
+                }));
+                assert!(panicked.is_err());
+            } else {
+                let e = t.write_batch(|| Err(StoreError::Storage("disk full".into())));
+                assert!(e.is_err());
+            }
+            let refused = t.apply(b()).expect_err("refused");
+            assert!(refused.to_string().contains("part-way"), "{refused}");
+            assert!(t.outside_batch().is_err());
+            assert!(t.write_batch(|| Ok(())).is_err());
+        }
     }
 
     /// A process that stopped while writing a batch left its journal: the next open

@@ -28,7 +28,12 @@ fn retry_key(due: DateTime<Utc>, message: u64, slot: u32) -> [u8; 20] {
 
 impl Store {
     /// Messages not yet handed on, after the delivery cursor.
+    ///
+    /// Read while no batch is being written: a batch's messages reach sled one by
+    /// one, in no particular order, and handing on a later one would move the
+    /// cursor past an earlier one not yet there.
     pub fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let _w = self.t.outside_batch()?;
         let cursor = match self.t.meta.get("delivery_cursor")? {
             Some(b) => u64::from_be_bytes(b.as_ref().try_into().unwrap_or([0; 8])),
             None => 0,
@@ -85,7 +90,7 @@ impl Store {
         self.t
             .meta
             .put(&mut b, "delivery_cursor", &rec.id.to_be_bytes());
-        Ok(self.t.apply(b)?)
+        self.t.apply(b)
     }
 
     /// Record one webhook's state for a message, and the message's overall state.
@@ -93,7 +98,7 @@ impl Store {
     /// with compare-and-swap, so no webhook's result overwrites another's.
     pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
         let mut bad: Option<StoreError> = None;
-        let _w = self.t.other_write();
+        let _w = self.t.outside_batch()?;
         self.t
             .outbox
             .update_and_fetch(a.message.to_be_bytes(), |old| {
@@ -136,7 +141,7 @@ impl Store {
         let mut out = Vec::new();
         for kv in self.t.retries.range(..=end.to_vec()) {
             let (k, v) = kv?;
-            let _w = self.t.other_write();
+            let _w = self.t.outside_batch()?;
             self.t.retries.remove(k)?;
             out.push(decode(&v)?);
             if out.len() == limit {
@@ -147,6 +152,7 @@ impl Store {
     }
 
     pub fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
+        let _w = self.t.outside_batch()?;
         self.t
             .retries
             .insert(retry_key(a.due, a.message, a.slot), encode(a))?;

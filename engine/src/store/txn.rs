@@ -342,8 +342,9 @@ impl Store {
         } = ran;
         let written = match staged {
             Some(staged) => self.pipeline.write(staged, |seq, c| {
-                let _w = self.t.batch_write();
-                write_changes(self.t.shared(), self.t.all(), &self.t.journal, seq, c)
+                self.t.write_batch(|| {
+                    write_changes(self.t.shared(), self.t.all(), &self.t.journal, seq, c)
+                })
             }),
             None => Err(StoreError::Storage("the store is closed".into())),
         };

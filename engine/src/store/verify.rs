@@ -2,7 +2,7 @@
 //! it points to, every record has its index entries, every instance's history
 //! replays to its stored state, and the timer tree holds exactly the instances'
 //! timers. It reads everything, so it is for tests and `baton verify`, not for
-//! serving requests.
+//! serving requests; batches wait while it reads, so that it never sees half of one.
 
 use super::txn::index_keys;
 use super::{decode, keys, Store, StoreError};
@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 
 impl Store {
     pub fn verify(&self) -> Result<Vec<String>, StoreError> {
+        let _w = self.t.outside_batch()?;
         let mut problems = Vec::new();
         // Expected entries per index tree, in the order of `txn::INDEXES`.
         let mut expect: [BTreeSet<Vec<u8>>; 4] = Default::default();
