@@ -512,6 +512,29 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// A database with one space (tag 1) and a journal beside it.
+    struct Fixture {
+        tree: sled::Tree,
+        t: Space,
+        j: Space,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let db = sled::Config::new().temporary(true).open().expect("db");
+            let tree = db.open_tree("t").expect("tree");
+            Fixture {
+                t: Space::new(tree.clone(), 1),
+                j: Space::new(tree.clone(), 0xfe),
+                tree,
+            }
+        }
+
+        fn write(&self, seq: u64, changes: &Changes<1>) -> Result<(), StoreError> {
+            write_changes(&self.tree, [&self.t], &self.j, seq, changes)
+        }
+    }
+
     #[test]
     fn every_caller_gets_its_own_answers_in_order() {
         let c: Arc<Combiner<u32, u32>> = Arc::new(Combiner::new());
@@ -600,11 +623,9 @@ mod tests {
 
     #[test]
     fn a_discarded_command_leaves_the_kept_ones() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = sled::open(dir.path()).expect("db");
-        let tree = db.open_tree("t").expect("tree");
-        let t = Space::new(tree.clone(), 1);
-        let mut o = Overlay::new([&t], Vec::new());
+        let f = Fixture::new();
+        let t = &f.t;
+        let mut o = Overlay::new([t], Vec::new());
         o.insert(0, b"a", b"1".to_vec());
         o.keep();
         o.insert(0, b"b", b"2".to_vec());
@@ -612,25 +633,22 @@ mod tests {
         o.discard();
         assert_eq!(o.get(0, b"b").expect("get"), None);
         assert_eq!(o.get(0, b"a").expect("get").as_deref(), Some(&b"1"[..]));
-        write_changes(&tree, [&t], &Space::new(tree.clone(), 0xfe), 0, &o.finish()).expect("write");
+        f.write(0, &o.finish()).expect("write");
         assert_eq!(t.get(b"a").expect("get").as_deref(), Some(&b"1"[..]));
         assert_eq!(t.get(b"b").expect("get"), None);
     }
 
     #[test]
     fn a_batch_reads_through_the_one_still_being_written_and_writes_after_it() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = sled::open(dir.path()).expect("db");
-        let tree = db.open_tree("t").expect("tree");
-        let t = Space::new(tree.clone(), 1);
-        let j = Space::new(tree.clone(), 0xfe);
+        let f = Fixture::new();
+        let t = &f.t;
         let p: Pipeline<1> = Pipeline::new();
-        let mut first = Overlay::new([&t], p.below());
+        let mut first = Overlay::new([t], p.below());
         first.insert(0, b"k", b"1".to_vec());
         first.keep();
         let first = p.stage(first.finish());
         // The second batch runs before the first is written, and sees its change.
-        let mut second = Overlay::new([&t], p.below());
+        let mut second = Overlay::new([t], p.below());
         assert_eq!(
             second.get(0, b"k").expect("get").as_deref(),
             Some(&b"1"[..])
@@ -641,10 +659,8 @@ mod tests {
         assert_eq!(t.get(b"k").expect("get"), None);
         // The second asks to be written first: it waits for the first.
         std::thread::scope(|s| {
-            let later =
-                s.spawn(|| p.write(second, |seq, c| write_changes(&tree, [&t], &j, seq, c)));
-            p.write(first, |seq, c| write_changes(&tree, [&t], &j, seq, c))
-                .expect("first");
+            let later = s.spawn(|| p.write(second, |seq, c| f.write(seq, c)));
+            p.write(first, |seq, c| f.write(seq, c)).expect("first");
             later.join().expect("thread").expect("second");
         });
         assert_eq!(t.get(b"k").expect("get").as_deref(), Some(&b"2"[..]));
@@ -653,17 +669,14 @@ mod tests {
 
     #[test]
     fn after_a_failed_write_the_batches_that_read_it_are_not_written() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let db = sled::open(dir.path()).expect("db");
-        let tree = db.open_tree("t").expect("tree");
-        let t = Space::new(tree.clone(), 1);
-        let j = Space::new(tree.clone(), 0xfe);
+        let f = Fixture::new();
+        let t = &f.t;
         let p: Pipeline<1> = Pipeline::new();
-        let mut first = Overlay::new([&t], p.below());
+        let mut first = Overlay::new([t], p.below());
         first.insert(0, b"a", b"1".to_vec());
         first.keep();
         let first = p.stage(first.finish());
-        let mut second = Overlay::new([&t], p.below());
+        let mut second = Overlay::new([t], p.below());
         second.insert(0, b"b", b"2".to_vec());
         second.keep();
         let second = p.stage(second.finish());
@@ -671,7 +684,7 @@ mod tests {
             .write(first, |_, _| Err(StoreError::Storage("disk full".into())))
             .is_err());
         let err = p
-            .write(second, |seq, c| write_changes(&tree, [&t], &j, seq, c))
+            .write(second, |seq, c| f.write(seq, c))
             .expect_err("refused");
         assert!(err.to_string().contains("disk full"), "{err}");
         assert_eq!(t.get(b"b").expect("get"), None);

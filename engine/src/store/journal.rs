@@ -221,6 +221,17 @@ pub(super) fn replay(tree: &sled::Tree, journal: &Space) -> Result<usize, StoreE
 mod tests {
     use super::*;
 
+    /// A new tree, its journal and one space of records.
+    fn fresh() -> (sled::Tree, Space, Space) {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let tree = db.open_tree("records").expect("tree");
+        (
+            tree.clone(),
+            Space::new(tree.clone(), 0xfe),
+            Space::new(tree, 3),
+        )
+    }
+
     #[test]
     fn records_decode_to_what_was_encoded() {
         let big = vec![7u8; CHUNK + 10];
@@ -255,10 +266,7 @@ mod tests {
         let after = [Some(&new), None, Some(&big), Some(&bigger), Some(&old)];
         let (records, writes) = (3, 4);
         for ops in 0..=records + writes + records {
-            let db = sled::Config::new().temporary(true).open().expect("db");
-            let tree = db.open_tree("records").expect("tree");
-            let journal = Space::new(tree.clone(), 0xfe);
-            let data = Space::new(tree.clone(), 3);
+            let (tree, journal, data) = fresh();
             for (name, v) in names.iter().zip(before) {
                 if let Some(v) = v {
                     data.insert(name, v.clone()).expect("insert");
@@ -287,10 +295,7 @@ mod tests {
 
     #[test]
     fn a_written_batch_leaves_no_journal() {
-        let db = sled::Config::new().temporary(true).open().expect("db");
-        let tree = db.open_tree("records").expect("tree");
-        let journal = Space::new(tree.clone(), 0xfe);
-        let data = Space::new(tree.clone(), 3);
+        let (tree, journal, data) = fresh();
         data.insert(b"gone", b"old".to_vec()).expect("insert");
         let big = IVec::from(vec![2u8; 2 * CHUNK]);
         let new = IVec::from(&b"new"[..]);
