@@ -4,6 +4,7 @@
 //! stops at the first error, so an author sees everything wrong with a file at once.
 
 mod coverage;
+mod decide;
 mod graph;
 mod schedule;
 mod steps;
@@ -75,6 +76,7 @@ pub fn check(src: &str, ctx: &Context) -> Outcome {
         diags: Vec::new(),
         fields: BTreeMap::new(),
         domains: BTreeMap::new(),
+        dead_exits: BTreeMap::new(),
     };
     let definition = c.run(&process);
     let mut diagnostics = c.diags;
@@ -181,6 +183,9 @@ struct Checker<'a> {
     diags: Vec<Diagnostic>,
     fields: Fields,
     domains: BTreeMap<String, Domain>,
+    /// Per step: exits that can never be taken (target, as written), for the loop
+    /// check.
+    dead_exits: BTreeMap<String, Vec<(String, String)>>,
 }
 
 /// What a step's statements say, gathered before they are checked as a whole.
@@ -204,6 +209,13 @@ impl Checker<'_> {
     fn err(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
         self.diags.push(Diagnostic::error(code, span, msg));
         self.diags.last_mut().expect("just pushed")
+    }
+
+    fn note_dead_exit(&mut self, step: &str, target: &str, text: String) {
+        self.dead_exits
+            .entry(step.to_string())
+            .or_default()
+            .push((target.to_string(), text));
     }
 
     fn typer(&mut self) -> Typer<'_> {

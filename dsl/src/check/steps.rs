@@ -1,6 +1,6 @@
 //! Steps: their statements as a whole, decisions and their coverage, limits.
 
-use super::coverage::{self, Analyzer, Values};
+use super::decide;
 use super::types::{check_placeholders, const_duration, Ty};
 use super::{Checker, StepParts};
 use crate::ast::{self, Span, Stmt};
@@ -132,7 +132,7 @@ impl Checker<'_> {
                 }
                 Stmt::Rules(arms, sp) => {
                     rule_route = true;
-                    Action::Decide(self.rules(arms, sp.clone(), targets))
+                    Action::Decide(self.rules(&s.name.text, arms, sp.clone(), targets))
                 }
                 Stmt::Start {
                     process,
@@ -251,12 +251,21 @@ impl Checker<'_> {
                 .help = Some("add `next STEP`, a `choose { ... }` or a `rule { ... }`".into());
             } else {
                 let spans: Vec<Span> = parts.nexts.iter().map(|n| n.2.clone()).collect();
-                self.cover(
+                let live = self.cover(
                     next.iter().map(|(c, t)| (c.as_ref(), t.as_str())).collect(),
                     &spans,
                     s.name.span.clone(),
                     "`next`",
                 );
+                for ((cond, target), live) in next.iter().zip(live) {
+                    if !live {
+                        let text = match cond {
+                            Some(c) => format!("`next {target} when {c}`"),
+                            None => format!("`next {target}`"),
+                        };
+                        self.note_dead_exit(&s.name.text, target, text);
+                    }
+                }
             }
             Route::Next(next)
         };
@@ -303,10 +312,15 @@ impl Checker<'_> {
             let when = when.map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
             due.push(Due { at: x, when });
         }
-        if due.iter().all(|d| d.when.is_some()) && due.len() > 1 {
+        // Even one conditional line can leave cases without a deadline.
+        if due.iter().any(|d| d.when.is_some()) {
             let spans: Vec<Span> = parts.dues.iter().map(|d| d.2.clone()).collect();
-            let conds: Vec<(Option<&Expr>, &str)> =
-                due.iter().map(|d| (d.when.as_ref(), "")).collect();
+            let ats: Vec<String> = due.iter().map(|d| d.at.to_string()).collect();
+            let conds: Vec<(Option<&Expr>, &str)> = due
+                .iter()
+                .zip(&ats)
+                .map(|(d, a)| (d.when.as_ref(), a.as_str()))
+                .collect();
             self.cover_warn(conds, &spans, "due time");
         }
         let reminders = self.reminders(&parts.reminders, shortest, has_due);
@@ -416,7 +430,13 @@ impl Checker<'_> {
         }
     }
 
-    fn rules(&mut self, arms: &[ast::RuleArm], sp: Span, targets: &BTreeSet<String>) -> Vec<Rule> {
+    fn rules(
+        &mut self,
+        step: &str,
+        arms: &[ast::RuleArm],
+        sp: Span,
+        targets: &BTreeSet<String>,
+    ) -> Vec<Rule> {
         let rules: Vec<Rule> = arms
             .iter()
             .map(|a| Rule {
@@ -429,7 +449,7 @@ impl Checker<'_> {
             })
             .collect();
         let spans: Vec<Span> = arms.iter().map(|a| a.span.clone()).collect();
-        self.cover(
+        let live = self.cover(
             rules
                 .iter()
                 .map(|r| (r.cond.as_ref(), r.target.as_str()))
@@ -438,104 +458,101 @@ impl Checker<'_> {
             sp,
             "rule",
         );
+        for (r, live) in rules.iter().zip(live) {
+            if !live {
+                let text = match &r.cond {
+                    Some(c) => format!("the rule `{c} -> {}`", r.target),
+                    None => format!("the rule `otherwise -> {}`", r.target),
+                };
+                self.note_dead_exit(step, &r.target, text);
+            }
+        }
         rules
     }
 
-    /// Conditions tried in order (`None` always holds). Reports rules that can never
-    /// match, overlaps that send the same values elsewhere, and values nothing covers.
-    fn cover(&mut self, conds: Vec<(Option<&Expr>, &str)>, spans: &[Span], at: Span, what: &str) {
-        if let Some(pos) = conds.iter().position(|(c, _)| c.is_none()) {
-            for sp in spans.iter().skip(pos + 1) {
-                self.err(
-                    "E041",
-                    sp.clone(),
-                    format!("this {what} can never be used: an earlier one always applies"),
-                );
-            }
-            return;
-        }
-        let analyzer = Analyzer {
-            domains: &self.domains,
-        };
-        let constraints: Option<Vec<_>> = conds
-            .iter()
-            .map(|(c, _)| c.and_then(|c| analyzer.constraint(c)))
-            .collect();
-        let Some(cs) = constraints.filter(|cs| cs.windows(2).all(|w| w[0].field == w[1].field))
-        else {
-            self.err(
-                "E040",
-                at,
-                format!("cannot tell whether every case is covered by these {what}s"),
-            )
-            .help = Some(format!(
-                "add a last {what} that always applies (`otherwise -> STEP` or an unconditional `next STEP`)"
-            ));
-            return;
-        };
-        let field = cs[0].field.clone();
-        let dom = self.domains[&field].clone();
-        let empty = match &cs[0].values {
-            Values::Num(_) => Values::Num(vec![]),
-            Values::Choices(_) => Values::Choices(BTreeSet::new()),
-        };
-        let mut covered = empty.clone();
-        let mut by_target: Vec<(String, Values)> = Vec::new();
-        for (i, c) in cs.iter().enumerate() {
-            let fresh = coverage::intersect(&c.values, &coverage::complement(&covered, &dom), &dom);
-            if coverage::is_empty(&c.values) {
-                self.err(
-                    "E041",
-                    spans[i].clone(),
-                    format!("this {what} matches no value"),
-                );
-            } else if coverage::is_empty(&fresh) {
-                self.err(
-                    "E041",
-                    spans[i].clone(),
-                    format!("this {what} can never be used: earlier ones already cover it"),
-                );
-            } else {
-                let target = conds[i].1;
-                // Compare with what each earlier rule really decides (its values not
-                // taken by rules before it), and only where the destination differs.
-                for (t, vals) in &by_target {
-                    let overlap = coverage::intersect(&c.values, vals, &dom);
-                    if t != target && !coverage::is_empty(&overlap) {
-                        self.diags.push(
-                            Diagnostic::warning(
-                                "W002",
-                                spans[i].clone(),
-                                format!(
-                                    "this {what} overlaps an earlier one for {}; the earlier one wins",
-                                    coverage::describe(&field, &overlap, &dom)
-                                ),
-                            )
-                            .label("order matters here"),
-                        );
-                    }
+    /// Conditions tried in order (`None` always holds), analysed together over every
+    /// field they read (see `decide`). Reports rules that can never be used, overlaps
+    /// that send the same cases elsewhere, and cases nothing covers. Returns, per
+    /// condition, whether it can ever be the one taken.
+    fn cover(
+        &mut self,
+        conds: Vec<(Option<&Expr>, &str)>,
+        spans: &[Span],
+        at: Span,
+        what: &str,
+    ) -> Vec<bool> {
+        let v = decide::analyse(&self.domains, &conds);
+        for (i, d) in v.dead.iter().enumerate() {
+            match d {
+                Some(decide::Dead::NeverHolds) => {
+                    self.err(
+                        "E041",
+                        spans[i].clone(),
+                        format!("this {what} matches no value"),
+                    );
                 }
+                Some(decide::Dead::Shadowed) => {
+                    self.err(
+                        "E041",
+                        spans[i].clone(),
+                        format!("this {what} can never be used: earlier ones already cover it"),
+                    );
+                }
+                None => {}
             }
-            by_target.push((conds[i].1.to_string(), fresh));
-            covered = coverage::union(&covered, &c.values, &dom);
         }
-        let gaps = coverage::complement(&covered, &dom);
-        if !coverage::is_empty(&gaps) {
-            self.err(
-                "E040",
-                at,
-                format!(
-                    "the {what}s do not cover {}",
-                    coverage::describe(&field, &gaps, &dom)
-                ),
-            )
-            .help = Some(format!(
-                "add a {what} for these values, or a last one that always applies"
-            ));
+        for (i, os) in v.overlaps.iter().enumerate() {
+            for (_, cases) in os {
+                self.diags.push(
+                    Diagnostic::warning(
+                        "W002",
+                        spans[i].clone(),
+                        format!(
+                            "this {what} overlaps an earlier one that leads elsewhere, when {cases}; the earlier one wins"
+                        ),
+                    )
+                    .label("order matters here"),
+                );
+            }
         }
+        if let Some(g) = &v.gaps {
+            if g.unanalysed.is_empty() {
+                self.err(
+                    "E040",
+                    at,
+                    format!(
+                        "the {what}s do not cover every case: not covered: {}",
+                        g.described
+                    ),
+                )
+                .help = Some(format!(
+                    "add a {what} for these cases, or a last one that always applies"
+                ));
+            } else {
+                let parts: Vec<String> = g
+                    .unanalysed
+                    .iter()
+                    .map(|(e, why)| format!("`{e}` ({why})"))
+                    .collect();
+                self.err(
+                    "E040",
+                    at,
+                    format!(
+                        "cannot tell whether every case is covered by these {what}s: {} could not be analysed",
+                        parts.join(", ")
+                    ),
+                )
+                .help = Some(format!(
+                    "add a last {what} that always applies (`otherwise -> STEP` or an unconditional `next STEP`); perhaps not covered: {}",
+                    g.described
+                ));
+            }
+        }
+        v.dead.iter().map(Option::is_none).collect()
     }
 
-    /// For `due ... when`: a gap is not fatal (no deadline then), so warn.
+    /// For `due ... when` and `within ... when`: a gap is not fatal (no deadline
+    /// then), so warn.
     fn cover_warn(&mut self, conds: Vec<(Option<&Expr>, &str)>, spans: &[Span], what: &str) {
         let before = self.diags.len();
         self.cover(conds, spans, spans[0].clone(), what);
@@ -586,10 +603,14 @@ impl Checker<'_> {
                 .map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
             within.push((x, cond));
         }
-        if within.len() > 1 && within.iter().all(|(_, c)| c.is_some()) {
+        if within.iter().any(|(_, c)| c.is_some()) {
             let spans: Vec<Span> = l.within.iter().map(|(e, _)| e.span.clone()).collect();
-            let conds: Vec<(Option<&Expr>, &str)> =
-                within.iter().map(|(_, c)| (c.as_ref(), "")).collect();
+            let ds: Vec<String> = within.iter().map(|(d, _)| d.to_string()).collect();
+            let conds: Vec<(Option<&Expr>, &str)> = within
+                .iter()
+                .zip(&ds)
+                .map(|((_, c), d)| (c.as_ref(), d.as_str()))
+                .collect();
             self.cover_warn(conds, &spans, "`within`");
         }
         let rs: Vec<(&ast::Remind, Span)> =
