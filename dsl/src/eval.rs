@@ -121,7 +121,14 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
         Expr::Bin(BinOp::And, a, b) => {
             Value::Bool(truth(&eval(a, env)?)? && truth(&eval(b, env)?)?)
         }
-        Expr::Bin(BinOp::Or, a, b) => Value::Bool(truth(&eval(a, env)?)? || truth(&eval(b, env)?)?),
+        // `x or FALLBACK`: an empty field falls back; true/false is the usual `or`.
+        Expr::Bin(BinOp::Or, a, b) => match eval(a, env) {
+            Err(EvalError::Missing(_)) if matches!(**a, Expr::Field(_)) => eval(b, env)?,
+            Ok(Value::Bool(true)) => Value::Bool(true),
+            Ok(Value::Bool(false)) => Value::Bool(truth(&eval(b, env)?)?),
+            Ok(v) => v,
+            Err(e) => return Err(e),
+        },
         Expr::Bin(op, a, b) => binary(*op, eval(a, env)?, eval(b, env)?, env)?,
         Expr::InRange {
             value,

@@ -11,6 +11,6 @@ pub mod graph;
 pub mod model;
 mod parse;
 
-pub use check::{check, signature, Context, Outcome, Signature, StaffNames};
+pub use check::{check, signature, Context, Outcome, PersonShape, Signature, StaffNames};
 pub use diagnostic::{Diagnostic, Located, Severity};
 pub use parse::parse;

@@ -11,6 +11,7 @@ fn staff() -> StaffNames {
         roles: set(&["agent", "cs_manager", "hr_officer"]),
         people: set(&["chen_jing", "liu_yang", "wang_fang"]),
         departments: set(&["cs", "hr"]),
+        ..Default::default()
     }
 }
 

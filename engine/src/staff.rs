@@ -106,6 +106,26 @@ impl Directory {
                 .collect(),
             people: self.people.iter().map(|p| p.id.clone()).collect(),
             departments: self.departments.iter().map(|d| d.id.clone()).collect(),
+            shape: self
+                .people
+                .iter()
+                .map(|p| {
+                    (
+                        p.id.clone(),
+                        baton_dsl::PersonShape {
+                            name: p.name.clone(),
+                            roles: p.roles.iter().cloned().collect(),
+                            department: p.department.clone(),
+                            supervisor: p.supervisor.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            heads: self
+                .departments
+                .iter()
+                .map(|d| (d.id.clone(), d.head.clone()))
+                .collect(),
         }
     }
 

@@ -11,8 +11,36 @@ impl Checker<'_> {
 
     pub(super) fn graph(&mut self, p: &ast::Process, d: &Definition) {
         let Some(first) = d.steps.first() else { return };
+        // Every exit as written, and the exits that can actually be taken: a `next`
+        // or rule whose condition can never hold leads nowhere.
         let mut edges: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut live: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for s in &d.steps {
+            let dead: Vec<usize> = self
+                .dead_exits
+                .get(&s.name)
+                .map(|v| v.iter().map(|(i, _)| *i).collect())
+                .unwrap_or_default();
+            let l = live.entry(s.name.as_str()).or_default();
+            match &s.route {
+                Route::Next(ns) => l.extend(
+                    ns.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !dead.contains(i))
+                        .map(|(_, (_, t))| t.as_str()),
+                ),
+                Route::Choose(cs) => l.extend(cs.iter().map(|c| c.target.as_str())),
+                Route::ByRules => {}
+            }
+            if let Action::Decide(rules) = &s.action {
+                l.extend(
+                    rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !dead.contains(i))
+                        .map(|(_, r)| r.target.as_str()),
+                );
+            }
             let e = edges.entry(s.name.as_str()).or_default();
             match &s.route {
                 Route::Choose(cs) => e.extend(cs.iter().map(|c| c.target.as_str())),
@@ -22,6 +50,21 @@ impl Checker<'_> {
             if let Action::Decide(rules) = &s.action {
                 e.extend(rules.iter().map(|r| r.target.as_str()));
             }
+            let timed: Vec<&str> = s
+                .on_overdue
+                .iter()
+                .filter_map(|a| match a {
+                    TimedAction::Goto(t) => Some(t.as_str()),
+                    _ => None,
+                })
+                .chain(match &s.action {
+                    Action::Sign {
+                        on_refuse: Some(t), ..
+                    } => Some(t.as_str()),
+                    _ => None,
+                })
+                .collect();
+            live.entry(s.name.as_str()).or_default().extend(timed);
             if let Action::Sign {
                 on_refuse: Some(t), ..
             } = &s.action
@@ -38,6 +81,7 @@ impl Checker<'_> {
             for a in &l.on_breach {
                 if let TimedAction::Goto(t) = a {
                     edges.entry(l.from.as_str()).or_default().push(t);
+                    live.entry(l.from.as_str()).or_default().push(t);
                 }
             }
         }
@@ -71,23 +115,8 @@ impl Checker<'_> {
                 ));
             }
         }
-        // Which steps can still reach an end: walk the edges backwards from the ends
-        // (a breadth-first search, so a 10,000-step chain stays linear).
-        let mut back: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (from, tos) in &edges {
-            for t in tos {
-                back.entry(t).or_default().push(from);
-            }
-        }
-        let mut finishing: BTreeSet<&str> = d.ends.iter().map(|e| e.name.as_str()).collect();
-        let mut queue: VecDeque<&str> = finishing.iter().copied().collect();
-        while let Some(n) = queue.pop_front() {
-            for from in back.get(n).into_iter().flatten() {
-                if finishing.insert(from) {
-                    queue.push_back(from);
-                }
-            }
-        }
+        let finishing_live = can_finish(&live, d);
+        let finishing = can_finish(&edges, d);
         let names: BTreeSet<&str> = d
             .steps
             .iter()
@@ -107,7 +136,46 @@ impl Checker<'_> {
                     format!("no end can be reached from step `{n}`"),
                 )
                 .help = Some("every path must lead to an `end`; this one loops forever".into());
+            } else if reached.contains(n) && !dangling && !finishing_live.contains(n) {
+                // An end is reachable only through exits that can never be taken:
+                // report it where such an exit is, naming it.
+                let Some(dead) = self.dead_exits.get(n) else {
+                    continue;
+                };
+                let names: Vec<String> = dead.iter().map(|(_, t)| t.clone()).collect();
+                self.err(
+                    "E044",
+                    s.name.span.clone(),
+                    format!(
+                        "no end can be reached from step `{n}`: its way out, {}, can never be taken",
+                        names.join(" or ")
+                    ),
+                )
+                .help = Some(
+                    "a loop needs an exit whose condition can hold for the declared ranges and choices".into(),
+                );
             }
         }
     }
+}
+
+/// The steps from which an end can be reached over `edges`: a breadth-first walk
+/// backwards from the ends, so a 10,000-step chain stays linear.
+fn can_finish<'a>(edges: &BTreeMap<&'a str, Vec<&'a str>>, d: &'a Definition) -> BTreeSet<&'a str> {
+    let mut back: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (from, tos) in edges {
+        for t in tos {
+            back.entry(t).or_default().push(from);
+        }
+    }
+    let mut finishing: BTreeSet<&str> = d.ends.iter().map(|e| e.name.as_str()).collect();
+    let mut queue: VecDeque<&str> = finishing.iter().copied().collect();
+    while let Some(n) = queue.pop_front() {
+        for from in back.get(n).into_iter().flatten() {
+            if finishing.insert(from) {
+                queue.push_back(from);
+            }
+        }
+    }
+    finishing
 }

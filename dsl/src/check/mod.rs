@@ -3,9 +3,11 @@
 //! It runs in passes (fields, steps, decisions, the step graph, schedules) and never
 //! stops at the first error, so an author sees everything wrong with a file at once.
 
+mod assigned;
 mod coverage;
 mod decide;
 mod graph;
+mod people;
 mod schedule;
 mod steps;
 mod types;
@@ -27,6 +29,18 @@ pub struct StaffNames {
     pub roles: BTreeSet<String>,
     pub people: BTreeSet<String>,
     pub departments: BTreeSet<String>,
+    /// The directory's shape, for who-chains that may find nobody: each person's
+    /// name, roles, department and supervisor, and each department's head.
+    pub shape: BTreeMap<String, PersonShape>,
+    pub heads: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonShape {
+    pub name: String,
+    pub roles: BTreeSet<String>,
+    pub department: String,
+    pub supervisor: Option<String>,
 }
 
 /// What other processes look like from outside: enough to check `start X with ...`.
@@ -183,9 +197,9 @@ struct Checker<'a> {
     diags: Vec<Diagnostic>,
     fields: Fields,
     domains: BTreeMap<String, Domain>,
-    /// Per step: exits that can never be taken (target, as written), for the loop
-    /// check.
-    dead_exits: BTreeMap<String, Vec<(String, String)>>,
+    /// Per step: exits that can never be taken (index among the step's `next` lines
+    /// or rules, and the exit as written), for the loop check.
+    dead_exits: BTreeMap<String, Vec<(usize, String)>>,
 }
 
 /// What a step's statements say, gathered before they are checked as a whole.
@@ -211,11 +225,11 @@ impl Checker<'_> {
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn note_dead_exit(&mut self, step: &str, target: &str, text: String) {
+    fn note_dead_exit(&mut self, step: &str, index: usize, text: String) {
         self.dead_exits
             .entry(step.to_string())
             .or_default()
-            .push((target.to_string(), text));
+            .push((index, text));
     }
 
     fn typer(&mut self) -> Typer<'_> {
@@ -294,6 +308,8 @@ impl Checker<'_> {
                 .collect(),
         };
         self.graph(p, &definition);
+        self.definite_assignment(p, &definition);
+        self.who_chains(p);
         definition
     }
 
@@ -548,6 +564,23 @@ impl Checker<'_> {
                         "E038",
                         inner.span(),
                         "`each person with role` cannot be nested; name one person",
+                    );
+                }
+                // `supervisor of` and `head of department of` follow one person up the
+                // directory; a role has many members and no single answer.
+                if let Who::Role(r) = &x {
+                    let of = if matches!(w, ast::Who::SupervisorOf(..)) {
+                        "`supervisor of`"
+                    } else {
+                        "`head of department of`"
+                    };
+                    self.err(
+                        "E082",
+                        inner.span(),
+                        format!("{of} needs exactly one person, and `{r}` is a role"),
+                    )
+                    .help = Some(
+                        "name one person: `starter`, a person field, `person ID`, or another `supervisor of ...`".into(),
                     );
                 }
                 if matches!(w, ast::Who::SupervisorOf(..)) {

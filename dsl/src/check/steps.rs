@@ -257,13 +257,13 @@ impl Checker<'_> {
                     s.name.span.clone(),
                     "`next`",
                 );
-                for ((cond, target), live) in next.iter().zip(live) {
+                for (i, ((cond, target), live)) in next.iter().zip(live).enumerate() {
                     if !live {
                         let text = match cond {
                             Some(c) => format!("`next {target} when {c}`"),
                             None => format!("`next {target}`"),
                         };
-                        self.note_dead_exit(&s.name.text, target, text);
+                        self.note_dead_exit(&s.name.text, i, text);
                     }
                 }
             }
@@ -458,13 +458,13 @@ impl Checker<'_> {
             sp,
             "rule",
         );
-        for (r, live) in rules.iter().zip(live) {
+        for (i, (r, live)) in rules.iter().zip(live).enumerate() {
             if !live {
                 let text = match &r.cond {
                     Some(c) => format!("the rule `{c} -> {}`", r.target),
                     None => format!("the rule `otherwise -> {}`", r.target),
                 };
-                self.note_dead_exit(step, &r.target, text);
+                self.note_dead_exit(step, i, text);
             }
         }
         rules

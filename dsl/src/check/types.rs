@@ -321,6 +321,31 @@ impl Typer<'_> {
             A::And => BinOp::And,
             A::Or => BinOp::Or,
         };
+        if op == A::Or {
+            // `x or FALLBACK`: the value of field `x` when it has one, else the
+            // fallback. With bool operands it is the usual `or`, which reads the same.
+            let (a, at) = self.value(l);
+            if !matches!(at, Ty::Bool | Ty::Unknown) {
+                if !matches!(a, Expr::Field(_)) {
+                    self.err(
+                        "E030",
+                        l.span.clone(),
+                        format!(
+                            "the left of `or` must be true/false, or a field to fall back from, found {}",
+                            at.describe()
+                        ),
+                    );
+                }
+                let b = self.expect(r, &at, "the fallback after `or`");
+                return (Expr::Bin(mop, Box::new(a), Box::new(b)), at);
+            }
+            if at == Ty::Unknown {
+                let (b, _) = self.lower(r);
+                return (Expr::Bin(mop, Box::new(a), Box::new(b)), Ty::Unknown);
+            }
+            let b = self.expect(r, &Ty::Bool, "each side of `and`/`or`");
+            return (Expr::Bin(mop, Box::new(a), Box::new(b)), Ty::Bool);
+        }
         if matches!(op, A::And | A::Or) {
             let a = self.expect(l, &Ty::Bool, "each side of `and`/`or`");
             let b = self.expect(r, &Ty::Bool, "each side of `and`/`or`");
@@ -465,7 +490,9 @@ pub fn check_placeholders(msg: &ast::Text, fields: &Fields, diags: &mut Vec<Diag
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
-        let name = after[..close].trim();
+        let inner = after[..close].trim();
+        // `{field or 未填}`: the text after `or` stands in when the field is empty.
+        let name = inner.split_once(" or ").map_or(inner, |(n, _)| n.trim());
         if !fields.contains_key(name) && !matches!(name, "title" | "id" | "step") {
             let help = did_you_mean(name, fields.keys().map(String::as_str));
             diags.push(

@@ -174,10 +174,17 @@ impl<'a> Run<'a> {
                 "id" => out.push_str(&self.inst.id.to_string()),
                 "title" => out.push_str(self.def.title.as_deref().unwrap_or(&self.def.name)),
                 "step" => out.push_str(self.inst.step.as_deref().unwrap_or("")),
-                k => match self.inst.data.get(k) {
-                    Some(v) => out.push_str(&v.to_string()),
-                    None => out.push('-'),
-                },
+                k => {
+                    // `{field or 未填}`: the text after `or` stands in for an empty field.
+                    let (k, fallback) = match k.split_once(" or ") {
+                        Some((k, f)) => (k.trim(), f.trim()),
+                        None => (k, "-"),
+                    };
+                    match self.inst.data.get(k) {
+                        Some(v) => out.push_str(&v.to_string()),
+                        None => out.push_str(fallback),
+                    }
+                }
             }
             rest = &after[close + 1..];
         }

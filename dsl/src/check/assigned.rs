@@ -1,0 +1,527 @@
+//! Definite assignment: every field a step reads must have a value on every path
+//! that reaches the read.
+//!
+//! A field has a value from the start when it is given at start (required, or with a
+//! default); it gets one on the way when a step `set`s it, a rule's `with` writes it,
+//! or a task that `fill`s it (without `?`) completes. The analysis is the classic
+//! forward "must" data-flow over the step graph: what is assigned on entry to a step
+//! is what every edge into it assigns. Reads happen at fixed points of a step, in the
+//! order the engine runs them: on entry (limits that start here, `wait`), after the
+//! step's `set`s (messages, who a task is for, due times, rules, `start ... with`,
+//! timed actions), and on completion (`next ... when`, after the task's `fill`).
+//!
+//! `x or FALLBACK` reads `x` only when it has a value, so a bare field on the left of
+//! `or` is not a read that needs one.
+
+use super::Checker;
+use crate::ast::{self, ExprKind, Span, Stmt};
+use crate::diagnostic::Diagnostic;
+use crate::model::{Action, Definition, FieldSource, Route, TimedAction};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Where in a step a read happens.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Point {
+    /// Before the step's `set`s: limits starting here, the wait.
+    Entry,
+    /// After `set` number `n` of the step (0: before any).
+    AfterSets(usize),
+    /// When the task completes: its `fill` has been written.
+    Completion,
+}
+
+struct Read {
+    field: String,
+    span: Span,
+    what: &'static str,
+    point: Point,
+    /// A bare optional field passed to a started process's field.
+    passed_to: Option<(String, String)>,
+}
+
+/// An edge of the step graph, and what it writes on the way.
+struct Edge {
+    to: String,
+    label: Option<String>,
+    /// Assigned when leaving by this edge (fills, rule `with`), besides the step's sets.
+    writes: Vec<String>,
+    /// Whether the step's task completed (its fills written) when taking this edge.
+    completes: bool,
+}
+
+struct StepFlow {
+    sets: Vec<String>,
+    fills: Vec<String>,
+    reads: Vec<Read>,
+    edges: Vec<Edge>,
+}
+
+/// The fields an AST expression reads where a value is needed.
+fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    match &e.kind {
+        ExprKind::Ident(n) if fields.contains_key(n) => out.push((n.clone(), e.span.clone())),
+        ExprKind::Bin(ast::BinOp::Or, a, b) => {
+            // `x or fallback`: a bare field on the left is tested, not required.
+            if !matches!(&a.kind, ExprKind::Ident(n) if fields.contains_key(n)) {
+                reads_in(a, fields, out);
+            }
+            reads_in(b, fields, out);
+        }
+        ExprKind::Bin(_, a, b) => {
+            reads_in(a, fields, out);
+            reads_in(b, fields, out);
+        }
+        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::At(x, _) => reads_in(x, fields, out),
+        ExprKind::Call(_, xs) => xs.iter().for_each(|x| reads_in(x, fields, out)),
+        ExprKind::InRange { value, lo, hi, .. } => {
+            reads_in(value, fields, out);
+            reads_in(lo, fields, out);
+            reads_in(hi, fields, out);
+        }
+        ExprKind::InSet(v, xs) => {
+            reads_in(v, fields, out);
+            xs.iter().for_each(|x| reads_in(x, fields, out));
+        }
+        _ => {}
+    }
+}
+
+fn who_reads(w: &ast::Who, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    match w {
+        ast::Who::Name(n) | ast::Who::HeadOf(n) if fields.contains_key(&n.text) => {
+            out.push((n.text.clone(), n.span.clone()))
+        }
+        ast::Who::SupervisorOf(inner, _) | ast::Who::DeptHeadOf(inner, _) => {
+            who_reads(inner, fields, out)
+        }
+        _ => {}
+    }
+}
+
+fn placeholder_reads(t: &ast::Text, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    let mut rest = t.value.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = after[..close].trim();
+        // `{x or TEXT}` has a fallback, so it needs no value.
+        if fields.contains_key(name) {
+            out.push((name.to_string(), t.span.clone()));
+        }
+        rest = &after[close + 1..];
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn definite_assignment(&mut self, p: &ast::Process, d: &Definition) {
+        let Some(first) = d.steps.first() else { return };
+        let fields = &self.fields;
+        // Given at start: required data, or data with a default.
+        let at_start: BTreeSet<String> = fields
+            .values()
+            .filter(|f| f.source == FieldSource::Start && (!f.optional || f.default.is_some()))
+            .map(|f| f.name.clone())
+            .collect();
+
+        let mut flows: BTreeMap<String, StepFlow> = BTreeMap::new();
+        for (s, m) in p.steps.iter().zip(&d.steps) {
+            flows.insert(s.name.text.clone(), self.step_flow(s, m, p, d));
+        }
+
+        // The fixed point: assigned on entry to each step.
+        let mut entry: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        entry.insert(first.name.as_str(), at_start.clone());
+        let mut queue: VecDeque<&str> = VecDeque::from([first.name.as_str()]);
+        while let Some(n) = queue.pop_front() {
+            let Some(flow) = flows.get(n) else { continue };
+            let inn = entry.get(n).cloned().unwrap_or_default();
+            for e in &flow.edges {
+                let mut out = inn.clone();
+                out.extend(flow.sets.iter().cloned());
+                if e.completes {
+                    out.extend(flow.fills.iter().cloned());
+                }
+                out.extend(e.writes.iter().cloned());
+                if !flows.contains_key(e.to.as_str()) {
+                    continue;
+                }
+                let to = e.to.as_str();
+                let changed = match entry.get_mut(to) {
+                    None => {
+                        entry.insert(to, out);
+                        true
+                    }
+                    Some(cur) => {
+                        let before = cur.len();
+                        cur.retain(|f| out.contains(f));
+                        cur.len() != before
+                    }
+                };
+                if changed {
+                    queue.push_back(to);
+                }
+            }
+        }
+
+        // `require` runs at start.
+        let mut found: Vec<Diagnostic> = Vec::new();
+        for r in &p.requires {
+            let mut rs = Vec::new();
+            reads_in(&r.cond, &self.fields, &mut rs);
+            for (f, sp) in rs {
+                if !at_start.contains(&f) && self.fields[&f].source == FieldSource::Start {
+                    found.push(
+                        Diagnostic::error(
+                            "E080",
+                            sp,
+                            format!("`{f}` may be empty when `require` reads it at start"),
+                        )
+                        .help(format!(
+                            "make `{f}` required, give it a default, or write `{f} or VALUE`"
+                        )),
+                    );
+                }
+            }
+        }
+
+        let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
+        for s in &d.steps {
+            let Some(inn) = entry.get(s.name.as_str()) else {
+                continue;
+            };
+            let flow = &flows[&s.name];
+            for r in &flow.reads {
+                let mut have = inn.clone();
+                let sets_before = match r.point {
+                    Point::Entry => 0,
+                    Point::AfterSets(n) => n,
+                    Point::Completion => flow.sets.len(),
+                };
+                have.extend(flow.sets.iter().take(sets_before).cloned());
+                if r.point == Point::Completion {
+                    have.extend(flow.fills.iter().cloned());
+                }
+                if have.contains(&r.field) {
+                    continue;
+                }
+                if !reported.insert((r.field.clone(), format!("{}:{:?}", s.name, r.span))) {
+                    continue;
+                }
+                let path = self.path_without(&r.field, &s.name, &flows, &at_start, d);
+                let (code, msg) = match &r.passed_to {
+                    Some((child, field)) => (
+                        "E081",
+                        format!(
+                            "`{}` may be empty, and `{child}` needs a value for `{field}`: the {} goes {path}",
+                            r.field,
+                            d.name
+                        ),
+                    ),
+                    None => (
+                        "E080",
+                        format!(
+                            "`{}` is empty when step `{}` reads it ({}), when the {} goes {path}",
+                            r.field, s.name, r.what, d.name
+                        ),
+                    ),
+                };
+                found.push(Diagnostic::error(code, r.span.clone(), msg).help(format!(
+                    "fill or set `{0}` on every way here, make it required at start, or write `{0} or VALUE` where a fallback will do",
+                    r.field
+                )));
+            }
+        }
+        self.diags.extend(found);
+    }
+
+    /// One path from the first step to `at` on which `field` is never assigned.
+    fn path_without(
+        &self,
+        field: &str,
+        at: &str,
+        flows: &BTreeMap<String, StepFlow>,
+        at_start: &BTreeSet<String>,
+        d: &Definition,
+    ) -> String {
+        let first = d.steps[0].name.as_str();
+        if at_start.contains(field) {
+            return at.to_string();
+        }
+        // Breadth-first over steps reached with the field still empty.
+        let mut prev: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
+        let mut seen: BTreeSet<&str> = BTreeSet::from([first]);
+        let mut queue = VecDeque::from([first]);
+        while let Some(n) = queue.pop_front() {
+            if n == at {
+                break;
+            }
+            let Some(flow) = flows.get(n) else { continue };
+            if flow.sets.iter().any(|f| f == field) {
+                continue;
+            }
+            for e in &flow.edges {
+                let writes = (e.completes && flow.fills.iter().any(|f| f == field))
+                    || e.writes.iter().any(|f| f == field);
+                if writes || !seen.insert(e.to.as_str()) {
+                    continue;
+                }
+                prev.insert(e.to.as_str(), (n, e.label.as_deref()));
+                queue.push_back(e.to.as_str());
+            }
+        }
+        let mut names = vec![at.to_string()];
+        let mut cur = at;
+        while let Some((p, label)) = prev.get(cur) {
+            let step = match label {
+                Some(l) => format!("{p}({l})"),
+                None => p.to_string(),
+            };
+            names.push(step);
+            cur = p;
+        }
+        names.reverse();
+        names.join(" -> ")
+    }
+
+    fn step_flow(
+        &self,
+        s: &ast::Step,
+        m: &crate::model::Step,
+        p: &ast::Process,
+        d: &Definition,
+    ) -> StepFlow {
+        let fields = &self.fields;
+        let mut reads: Vec<Read> = Vec::new();
+        let mut push = |rs: Vec<(String, Span)>, what: &'static str, point: Point| {
+            for (field, span) in rs {
+                reads.push(Read {
+                    field,
+                    span,
+                    what,
+                    point,
+                    passed_to: None,
+                });
+            }
+        };
+        // Limits that start here, then the wait.
+        for l in p.limits.iter().filter(|l| l.from.text == s.name.text) {
+            let mut rs = Vec::new();
+            for (e, w) in &l.within {
+                reads_in(e, fields, &mut rs);
+                if let Some(w) = w {
+                    reads_in(w, fields, &mut rs);
+                }
+            }
+            push(rs, "a limit's `within`", Point::Entry);
+            let mut rs = Vec::new();
+            for a in &l.on_breach {
+                action_reads(a, fields, &mut rs);
+            }
+            if let Some(x) = &l.extend {
+                if let Some(w) = &x.when {
+                    reads_in(w, fields, &mut rs);
+                }
+            }
+            push(rs, "a limit's breach or extension", Point::Entry);
+        }
+        let mut sets = Vec::new();
+        let mut fills = Vec::new();
+        let mut passes: Vec<Read> = Vec::new();
+        for st in &s.body {
+            let n = sets.len();
+            let mut rs = Vec::new();
+            let what = match st {
+                Stmt::WaitFor(e, _) | Stmt::WaitUntil(e, _) => {
+                    let mut w = Vec::new();
+                    reads_in(e, fields, &mut w);
+                    push(w, "the wait", Point::Entry);
+                    continue;
+                }
+                Stmt::Set(a, _) => {
+                    reads_in(&a.value, fields, &mut rs);
+                    push(rs, "a `set`", Point::AfterSets(n));
+                    sets.push(a.field.text.clone());
+                    continue;
+                }
+                Stmt::Notify { to, message, .. } => {
+                    who_reads(to, fields, &mut rs);
+                    placeholder_reads(message, fields, &mut rs);
+                    "a notice"
+                }
+                Stmt::Task(w, _) => {
+                    who_reads(w, fields, &mut rs);
+                    "who the task is for"
+                }
+                Stmt::Sign { signers, .. } => {
+                    signers.iter().for_each(|w| who_reads(w, fields, &mut rs));
+                    "who signs"
+                }
+                Stmt::Rules(arms, _) => {
+                    for a in arms {
+                        if let Some(c) = &a.cond {
+                            reads_in(c, fields, &mut rs);
+                        }
+                        for w in &a.sets {
+                            reads_in(&w.value, fields, &mut rs);
+                        }
+                    }
+                    "a rule"
+                }
+                Stmt::Start { process, with, .. } => {
+                    let sig = self.ctx.processes.and_then(|ps| ps.get(&process.text));
+                    for a in with {
+                        let mut one = Vec::new();
+                        reads_in(&a.value, fields, &mut one);
+                        let bare =
+                            matches!(&a.value.kind, ExprKind::Ident(n) if fields.contains_key(n));
+                        let required = sig.is_some_and(|s| s.required.contains(&a.field.text));
+                        for (field, span) in one {
+                            passes.push(Read {
+                                field,
+                                span,
+                                what: "`start ... with`",
+                                point: Point::Completion,
+                                passed_to: (bare && required)
+                                    .then(|| (process.text.clone(), a.field.text.clone())),
+                            });
+                        }
+                    }
+                    continue;
+                }
+                Stmt::Due { at, when, .. } => {
+                    reads_in(at, fields, &mut rs);
+                    if let Some(w) = when {
+                        reads_in(w, fields, &mut rs);
+                    }
+                    "the due time"
+                }
+                Stmt::OnOverdue(a, _) => {
+                    action_reads(a, fields, &mut rs);
+                    "`on overdue`"
+                }
+                Stmt::Extend(x) => {
+                    if let Some(w) = &x.when {
+                        reads_in(w, fields, &mut rs);
+                    }
+                    "`extend`"
+                }
+                Stmt::Next { when, .. } => {
+                    if let Some(w) = when {
+                        let mut c = Vec::new();
+                        reads_in(w, fields, &mut c);
+                        push(c, "a `next` condition", Point::Completion);
+                    }
+                    continue;
+                }
+                Stmt::Fill(items, _) => {
+                    fills.extend(
+                        items
+                            .iter()
+                            .filter(|i| !i.optional)
+                            .map(|i| i.name.text.clone()),
+                    );
+                    continue;
+                }
+                Stmt::Choose(..)
+                | Stmt::Remind(..)
+                | Stmt::OnRefuse(..)
+                | Stmt::SelfApproval(..) => continue,
+            };
+            // Everything else reads after all of the step's sets: the engine runs
+            // sets first, whatever their place in the text.
+            push(rs, what, Point::AfterSets(usize::MAX));
+        }
+        // The `start ... with` values are read after the sets, not on completion.
+        for mut r in passes {
+            r.point = Point::AfterSets(usize::MAX);
+            reads.push(r);
+        }
+        for r in &mut reads {
+            if let Point::AfterSets(n) = r.point {
+                r.point = Point::AfterSets(n.min(sets.len()));
+            }
+        }
+        // A step whose task is not `fill`ed still completes; only tasks fill.
+        let is_task = matches!(m.action, Action::Task(_));
+        if !is_task {
+            fills.clear();
+        }
+
+        let mut edges = Vec::new();
+        match &m.route {
+            Route::Choose(cs) => edges.extend(cs.iter().map(|c| Edge {
+                to: c.target.clone(),
+                label: Some(c.name.clone()),
+                writes: vec![],
+                completes: true,
+            })),
+            Route::Next(ns) => edges.extend(ns.iter().map(|(_, t)| Edge {
+                to: t.clone(),
+                label: None,
+                writes: vec![],
+                completes: true,
+            })),
+            Route::ByRules => {}
+        }
+        if let Action::Decide(rules) = &m.action {
+            edges.extend(rules.iter().map(|r| Edge {
+                to: r.target.clone(),
+                label: None,
+                writes: r.sets.iter().map(|(k, _)| k.clone()).collect(),
+                completes: false,
+            }));
+        }
+        if let Action::Sign {
+            on_refuse: Some(t), ..
+        } = &m.action
+        {
+            edges.push(Edge {
+                to: t.clone(),
+                label: Some("refused".into()),
+                writes: vec![],
+                completes: false,
+            });
+        }
+        for a in &m.on_overdue {
+            if let TimedAction::Goto(t) = a {
+                edges.push(Edge {
+                    to: t.clone(),
+                    label: Some("overdue".into()),
+                    writes: vec![],
+                    completes: false,
+                });
+            }
+        }
+        for l in d.limits.iter().filter(|l| l.from == m.name) {
+            for a in &l.on_breach {
+                if let TimedAction::Goto(t) = a {
+                    edges.push(Edge {
+                        to: t.clone(),
+                        label: Some(format!("{} breached", l.name)),
+                        writes: vec![],
+                        completes: false,
+                    });
+                }
+            }
+        }
+        StepFlow {
+            sets,
+            fills,
+            reads,
+            edges,
+        }
+    }
+}
+
+fn action_reads(a: &ast::Action, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    match a {
+        ast::Action::Notify(w, msg) => {
+            who_reads(w, fields, out);
+            if let Some(m) = msg {
+                placeholder_reads(m, fields, out);
+            }
+        }
+        ast::Action::Escalate(w) => who_reads(w, fields, out),
+        ast::Action::Goto(_) => {}
+    }
+}

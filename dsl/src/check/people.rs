@@ -1,0 +1,146 @@
+//! Who-chains against the directory's shape: `supervisor of X` finds nobody for a
+//! person without a supervisor (the general manager). With `--staff`, a chain that is
+//! certain to find nobody for some person it may start from is a warning naming them.
+
+use super::Checker;
+use crate::ast;
+use crate::diagnostic::Diagnostic;
+use crate::model::Type;
+use std::collections::BTreeSet;
+
+impl Checker<'_> {
+    pub(super) fn who_chains(&mut self, p: &ast::Process) {
+        let Some(staff) = self.ctx.staff else { return };
+        if staff.shape.is_empty() {
+            return;
+        }
+        let mut whos: Vec<&ast::Who> = Vec::new();
+        for s in &p.steps {
+            for st in &s.body {
+                match st {
+                    ast::Stmt::Task(w, _) => whos.push(w),
+                    ast::Stmt::Notify { to, .. } => whos.push(to),
+                    ast::Stmt::Sign { signers, .. } => whos.extend(signers),
+                    ast::Stmt::OnOverdue(a, _) => whos.extend(action_who(a)),
+                    _ => {}
+                }
+            }
+        }
+        for l in &p.limits {
+            whos.extend(l.on_breach.iter().filter_map(action_who));
+        }
+        let mut found = Vec::new();
+        for w in whos {
+            if !matches!(w, ast::Who::SupervisorOf(..) | ast::Who::DeptHeadOf(..)) {
+                continue;
+            }
+            let mut nobody = Vec::new();
+            self.chain(w, p, &mut nobody);
+            nobody.sort();
+            nobody.dedup();
+            if nobody.is_empty() {
+                continue;
+            }
+            let named: Vec<String> = nobody
+                .iter()
+                .take(3)
+                .map(|id| match staff.shape.get(id) {
+                    Some(x) if !x.name.is_empty() => format!("{} ({id})", x.name),
+                    _ => id.clone(),
+                })
+                .collect();
+            let more = if nobody.len() > 3 {
+                format!(" and {} more", nobody.len() - 3)
+            } else {
+                String::new()
+            };
+            found.push(
+                Diagnostic::warning(
+                    "W005",
+                    w.span(),
+                    format!(
+                        "this finds nobody for {}{more}: no supervisor in the staff directory",
+                        named.join(", ")
+                    ),
+                )
+                .help("give them a supervisor in staff.ron, or send this to a role"),
+            );
+        }
+        self.diags.extend(found);
+    }
+
+    /// The people a who-clause may stand for; those for whom a step up the chain
+    /// finds nobody go to `nobody`.
+    fn chain(&self, w: &ast::Who, p: &ast::Process, nobody: &mut Vec<String>) -> BTreeSet<String> {
+        let Some(staff) = self.ctx.staff else {
+            return BTreeSet::new();
+        };
+        let with_roles = |roles: &BTreeSet<&str>| -> BTreeSet<String> {
+            staff
+                .shape
+                .iter()
+                .filter(|(_, x)| x.roles.iter().any(|r| roles.contains(r.as_str())))
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+        let everyone = || staff.shape.keys().cloned().collect::<BTreeSet<String>>();
+        match w {
+            ast::Who::Starter(_) => {
+                if p.started_by.is_empty() {
+                    everyone()
+                } else {
+                    with_roles(&p.started_by.iter().map(|n| n.text.as_str()).collect())
+                }
+            }
+            ast::Who::Person(n) => BTreeSet::from([n.text.clone()]),
+            ast::Who::Name(n) => match self.fields.get(&n.text).map(|f| &f.ty) {
+                Some(Type::Person) => {
+                    // Which person a field holds is data; only a scheduled start for
+                    // each person with a role says who `subject` can be. For any
+                    // other person field a missing supervisor is a run-time matter.
+                    let roles: BTreeSet<&str> = p
+                        .schedules
+                        .iter()
+                        .filter_map(|s| s.for_each_role.as_ref().map(|r| r.text.as_str()))
+                        .collect();
+                    if n.text == "subject" && !roles.is_empty() && p.started_by.is_empty() {
+                        with_roles(&roles)
+                    } else {
+                        BTreeSet::new()
+                    }
+                }
+                _ => BTreeSet::new(),
+            },
+            ast::Who::HeadOf(n) => match staff.heads.get(&n.text) {
+                Some(h) => BTreeSet::from([h.clone()]),
+                None => staff.heads.values().cloned().collect(),
+            },
+            ast::Who::EachWithRole(_) => BTreeSet::new(),
+            ast::Who::SupervisorOf(inner, _) => {
+                let mut out = BTreeSet::new();
+                for id in self.chain(inner, p, nobody) {
+                    match staff.shape.get(&id).and_then(|x| x.supervisor.clone()) {
+                        Some(s) => {
+                            out.insert(s);
+                        }
+                        None => nobody.push(id),
+                    }
+                }
+                out
+            }
+            ast::Who::DeptHeadOf(inner, _) => self
+                .chain(inner, p, nobody)
+                .iter()
+                .filter_map(|id| staff.shape.get(id))
+                .filter_map(|x| staff.heads.get(&x.department).cloned())
+                .collect(),
+        }
+    }
+}
+
+fn action_who(a: &ast::Action) -> Option<&ast::Who> {
+    match a {
+        ast::Action::Notify(w, _) | ast::Action::Escalate(w) => Some(w),
+        ast::Action::Goto(_) => None,
+    }
+}
