@@ -236,6 +236,7 @@ impl Checker<'_> {
         Typer {
             fields: &self.fields,
             diags: &mut self.diags,
+            domains: &self.domains,
         }
     }
 

@@ -123,6 +123,24 @@ impl Checker<'_> {
                             );
                         }
                     }
+                    if parts.refuse.is_none() {
+                        self.err(
+                            "E085",
+                            span.clone(),
+                            "a sign-off needs `on refuse -> STEP`: a signer may refuse",
+                        )
+                        .help =
+                            Some("say where a refusal leads, e.g. `on refuse -> revise`".into());
+                    }
+                    if parts.self_approval.is_none() && signers.contains(&Who::Starter) {
+                        self.err(
+                            "E086",
+                            span.clone(),
+                            "the starter signs here, but may not approve their own request",
+                        )
+                        .help =
+                            Some("add `allow self approval`, or ask someone else to sign".into());
+                    }
                     Action::Sign {
                         mode,
                         signers,

@@ -63,6 +63,8 @@ impl Ty {
 pub struct Typer<'a> {
     pub fields: &'a Fields,
     pub diags: &'a mut Vec<Diagnostic>,
+    /// What is known of numeric fields' ranges, to see a divisor that may be zero.
+    pub domains: &'a std::collections::BTreeMap<String, super::Domain>,
 }
 
 impl Typer<'_> {
@@ -415,7 +417,23 @@ impl Typer<'_> {
             },
             // Division always gives a decimal: an average of integer scores is not
             // rounded behind the author's back.
-            A::Div => (at.numeric() && bt.numeric()).then_some(Ty::Dec),
+            A::Div => {
+                if let Expr::Bin(_, _, divisor) = &x {
+                    let range = super::coverage::range_of(divisor, self.domains);
+                    if range.is_none_or(|(lo, hi)| lo <= 0.0 && hi >= 0.0) {
+                        let shown = divisor.to_string();
+                        self.diags.push(
+                            Diagnostic::error(
+                                "E084",
+                                r.span.clone(),
+                                format!("`{shown}` may be zero here, and nothing can be divided by zero"),
+                            )
+                            .help("give the divisor a range that leaves out 0 (for example `1..100`), or divide by a constant"),
+                        );
+                    }
+                }
+                (at.numeric() && bt.numeric()).then_some(Ty::Dec)
+            }
             _ => None,
         };
         match result {
