@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::ast;
+use crate::catalogue::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -52,22 +53,19 @@ impl Checker<'_> {
         }
         for s in &p.steps {
             if !reached.contains(s.name.text.as_str()) {
-                self.diags.push(
-                    Diagnostic::warning(
-                        "W001",
-                        s.name.span.clone(),
-                        format!("step `{}` can never be reached", s.name.text),
-                    )
-                    .help("no step leads here; the first step is where every instance begins"),
-                );
+                self.diags.push(Diagnostic::new(
+                    Code::NeverReached,
+                    s.name.span.clone(),
+                    &[&"step", &s.name.text],
+                ));
             }
         }
         for e in &p.ends {
             if !reached.contains(e.name.text.as_str()) {
-                self.diags.push(Diagnostic::warning(
-                    "W001",
+                self.diags.push(Diagnostic::new(
+                    Code::NeverReached,
                     e.name.span.clone(),
-                    format!("end `{}` can never be reached", e.name.text),
+                    &[&"end", &e.name.text],
                 ));
             }
         }
@@ -101,12 +99,7 @@ impl Checker<'_> {
             // it can finish cannot be judged until that name is fixed.
             let dangling = tos.iter().any(|t| !names.contains(t));
             if reached.contains(n) && !tos.is_empty() && !dangling && !finishing.contains(n) {
-                self.err(
-                    "E021",
-                    s.name.span.clone(),
-                    format!("no end can be reached from step `{n}`"),
-                )
-                .help = Some("every path must lead to an `end`; this one loops forever".into());
+                self.err(Code::NoEndReachable, s.name.span.clone(), &[&n]);
             }
         }
     }

@@ -4,7 +4,8 @@ use super::coverage::{self, Analyzer, Values};
 use super::types::{check_placeholders, const_duration, Ty};
 use super::{Checker, StepParts};
 use crate::ast::{self, Span, Stmt};
-use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
+use crate::catalogue::Code;
+use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::*;
 use std::collections::BTreeSet;
 
@@ -27,7 +28,7 @@ impl Checker<'_> {
                     check_placeholders(message, &self.fields, &mut self.diags);
                     let to = self.who(to, via.is_some());
                     if matches!(to, Who::Address(_)) && via.is_none() {
-                        self.err("E030", to_span(st), "an address needs a channel: `via sms`");
+                        self.err(Code::AddressWithoutVia, to_span(st), &[]);
                     }
                     notifies.push(Notify {
                         to,
@@ -54,31 +55,16 @@ impl Checker<'_> {
         }
 
         for extra in parts.actions.iter().skip(1) {
-            self.err(
-                "E023",
-                to_span(extra),
-                format!(
-                    "step `{}` already has a task, sign-off, decision or start",
-                    s.name.text
-                ),
-            )
-            .help = Some("a step does one thing: split it into two steps".into());
+            self.err(Code::SeveralActions, to_span(extra), &[&s.name.text]);
         }
         for extra in parts.waits.iter().skip(1) {
-            self.err("E023", to_span(extra), "a step can wait only once");
+            self.err(Code::WaitsTwice, to_span(extra), &[]);
         }
         let wait = parts.waits.first().map(|w| match w {
             Stmt::WaitUntil(e, _) => {
                 let (x, t) = self.typer().lower(e);
                 if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
-                    self.err(
-                        "E030",
-                        e.span.clone(),
-                        format!(
-                            "`wait until` needs a date or a time, found {}",
-                            t.describe()
-                        ),
-                    );
+                    self.err(Code::WaitUntilNotTime, e.span.clone(), &[&t.describe()]);
                 }
                 Wait::Until(x)
             }
@@ -86,7 +72,7 @@ impl Checker<'_> {
                 let x = self.typer().expect(e, &Ty::Duration, "a wait");
                 if let Some(d) = const_duration(&x) {
                     if !d.is_positive() {
-                        self.err("E050", e.span.clone(), "a wait must be longer than zero");
+                        self.err(Code::NotPositive, e.span.clone(), &[&"a wait"]);
                     }
                 }
                 Wait::For(x)
@@ -116,11 +102,7 @@ impl Checker<'_> {
                             .iter()
                             .any(|w| matches!(w, Who::Role(_) | Who::EachWithRole(_)));
                         if n == 0 || (!open_ended && n as usize > signers.len()) {
-                            self.err(
-                                "E029",
-                                span.clone(),
-                                format!("{n} signatures asked of {} signers", signers.len()),
-                            );
+                            self.err(Code::SignatureCount, span.clone(), &[&n, &signers.len()]);
                         }
                     }
                     Action::Sign {
@@ -147,34 +129,25 @@ impl Checker<'_> {
         let has_person = is_task || matches!(action, Action::Sign { .. });
         if !matches!(action, Action::Sign { .. }) {
             if let Some((_, sp)) = &parts.refuse {
-                self.err("E027", sp.clone(), "`on refuse` belongs to a sign-off step");
+                self.err(Code::NotASignOff, sp.clone(), &[&"on refuse"]);
             }
             if let Some(sp) = &parts.self_approval {
-                self.err(
-                    "E027",
-                    sp.clone(),
-                    "`allow self approval` belongs to a sign-off step",
-                );
+                self.err(Code::NotASignOff, sp.clone(), &[&"allow self approval"]);
             }
         }
 
         // What a person fills.
         let mut fills = Vec::new();
         if let (Some(sp), false) = (&parts.fill_span, is_task) {
-            self.err(
-                "E024",
-                sp.clone(),
-                "only a task has someone to fill in data",
-            )
-            .help = Some("add `task for ...` to this step".into());
+            self.err(Code::NoTaskToFill, sp.clone(), &[&"fill in data"]);
         }
         for it in &parts.fills {
             if it.ty.is_none() && !self.fields.contains_key(&it.name.text) {
                 let help = did_you_mean(&it.name.text, self.fields.keys().map(String::as_str));
                 self.err(
-                    "E003",
+                    Code::UnknownField,
                     it.name.span.clone(),
-                    format!("unknown field `{}`", it.name.text),
+                    &[&it.name.text, &""],
                 )
                 .help = help.or_else(|| Some(format!("declare it here: `{}: text`", it.name.text)));
             }
@@ -195,24 +168,16 @@ impl Checker<'_> {
                 .map(|c| c.1.clone())
                 .or_else(|| parts.nexts.first().map(|n| n.2.clone()))
                 .unwrap_or(s.name.span.clone());
-            self.err(
-                "E025",
-                sp,
-                "a step goes on by its rules, by a choice, or by `next`: not by more than one",
-            );
+            self.err(Code::SeveralRoutes, sp, &[]);
         }
         let route = if rule_route {
             Route::ByRules
         } else if let Some((arms, sp)) = parts.chooses.first() {
             if !is_task {
-                self.err("E024", sp.clone(), "only a task has someone to choose");
+                self.err(Code::NoTaskToFill, sp.clone(), &[&"choose"]);
             }
             if let Action::Task(Who::EachWithRole(_)) = &action {
-                self.err(
-                    "E028",
-                    sp.clone(),
-                    "a task for each person cannot have one choice; use `sign` to collect answers",
-                );
+                self.err(Code::ChooseForEach, sp.clone(), &[]);
             }
             let mut seen = BTreeSet::new();
             Route::Choose(
@@ -220,9 +185,9 @@ impl Checker<'_> {
                     .map(|a| {
                         if !seen.insert(a.name.text.clone()) {
                             self.err(
-                                "E010",
+                                Code::DuplicateName,
                                 a.name.span.clone(),
-                                format!("choice `{}` is listed twice", a.name.text),
+                                &[&"choice", &a.name.text],
                             );
                         }
                         Choice {
@@ -243,12 +208,7 @@ impl Checker<'_> {
                 })
                 .collect();
             if next.is_empty() {
-                self.err(
-                    "E022",
-                    s.name.span.clone(),
-                    format!("step `{}` has no way to finish", s.name.text),
-                )
-                .help = Some("add `next STEP`, a `choose { ... }` or a `rule { ... }`".into());
+                self.err(Code::NoWayToFinish, s.name.span.clone(), &[&s.name.text]);
             } else {
                 let spans: Vec<Span> = parts.nexts.iter().map(|n| n.2.clone()).collect();
                 self.cover(
@@ -264,11 +224,7 @@ impl Checker<'_> {
         // Time.
         let has_due = !parts.dues.is_empty();
         if has_due && !has_person {
-            self.err(
-                "E026",
-                parts.dues[0].2.clone(),
-                "a due time needs a task or a sign-off to be due",
-            );
+            self.err(Code::DueWithoutPerson, parts.dues[0].2.clone(), &[]);
         }
         let mut due = Vec::new();
         let mut shortest: Option<i64> = None;
@@ -278,11 +234,7 @@ impl Checker<'_> {
                 Ty::Duration => {
                     if let Some(d) = const_duration(&x) {
                         if !d.is_positive() {
-                            self.err(
-                                "E050",
-                                at.span.clone(),
-                                "a due time must be longer than zero",
-                            );
+                            self.err(Code::NotPositive, at.span.clone(), &[&"a due time"]);
                         }
                         let m = d.approx_minutes();
                         shortest = Some(shortest.map_or(m, |s| s.min(m)));
@@ -290,14 +242,7 @@ impl Checker<'_> {
                 }
                 Ty::Date | Ty::DateTime | Ty::Unknown => {}
                 other => {
-                    self.err(
-                        "E030",
-                        at.span.clone(),
-                        format!(
-                            "a due time is a duration, a date or a time, found {}",
-                            other.describe()
-                        ),
-                    );
+                    self.err(Code::DueNotTime, at.span.clone(), &[&other.describe()]);
                 }
             }
             let when = when.map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
@@ -313,7 +258,7 @@ impl Checker<'_> {
         let mut on_overdue = Vec::new();
         for (a, sp) in &parts.overdue {
             if !has_due {
-                self.err("E026", sp.clone(), "`on overdue` needs a due time");
+                self.err(Code::NeedsDue, sp.clone(), &[&"on overdue"]);
             }
             on_overdue.push(self.action(a, targets));
         }
@@ -359,12 +304,8 @@ impl Checker<'_> {
         match sig {
             Some((None, names)) => {
                 let help = did_you_mean(&process.text, names.iter().map(String::as_str));
-                self.err(
-                    "E008",
-                    process.span.clone(),
-                    format!("no process is named `{}`", process.text),
-                )
-                .help = help;
+                self.err(Code::UnknownProcess, process.span.clone(), &[&process.text])
+                    .set_help(help);
                 for a in with {
                     let (x, _) = self.typer().lower(&a.value);
                     lowered.push((a.field.text.clone(), x));
@@ -379,11 +320,11 @@ impl Checker<'_> {
                             let help =
                                 did_you_mean(&a.field.text, sig.fields.keys().map(String::as_str));
                             self.err(
-                                "E003",
+                                Code::UnknownField,
                                 a.field.span.clone(),
-                                format!("`{}` has no field `{}`", process.text, a.field.text),
+                                &[&a.field.text, &format!(" of `{}`", process.text)],
                             )
-                            .help = help;
+                            .set_help(help);
                             Ty::Unknown
                         }
                     };
@@ -394,11 +335,10 @@ impl Checker<'_> {
                 for req in &sig.required {
                     if !with.iter().any(|a| &a.field.text == req) {
                         self.err(
-                            "E009",
+                            Code::MissingStartField,
                             process.span.clone(),
-                            format!("starting `{}` needs `{req}`", process.text),
-                        )
-                        .help = Some(format!("add `with {req} = ...`"));
+                            &[&process.text, req],
+                        );
                     }
                 }
             }
@@ -447,9 +387,9 @@ impl Checker<'_> {
         if let Some(pos) = conds.iter().position(|(c, _)| c.is_none()) {
             for sp in spans.iter().skip(pos + 1) {
                 self.err(
-                    "E041",
+                    Code::CaseNeverUsed,
                     sp.clone(),
-                    format!("this {what} can never be used: an earlier one always applies"),
+                    &[&what, &"an earlier one always applies"],
                 );
             }
             return;
@@ -463,14 +403,7 @@ impl Checker<'_> {
             .collect();
         let Some(cs) = constraints.filter(|cs| cs.windows(2).all(|w| w[0].field == w[1].field))
         else {
-            self.err(
-                "E040",
-                at,
-                format!("cannot tell whether every case is covered by these {what}s"),
-            )
-            .help = Some(format!(
-                "add a last {what} that always applies (`otherwise -> STEP` or an unconditional `next STEP`)"
-            ));
+            self.err(Code::CannotAnalyse, at, &[&what]);
             return;
         };
         let field = cs[0].field.clone();
@@ -484,16 +417,12 @@ impl Checker<'_> {
         for (i, c) in cs.iter().enumerate() {
             let fresh = coverage::intersect(&c.values, &coverage::complement(&covered, &dom), &dom);
             if coverage::is_empty(&c.values) {
-                self.err(
-                    "E041",
-                    spans[i].clone(),
-                    format!("this {what} matches no value"),
-                );
+                self.err(Code::MatchesNothing, spans[i].clone(), &[&what]);
             } else if coverage::is_empty(&fresh) {
                 self.err(
-                    "E041",
+                    Code::CaseNeverUsed,
                     spans[i].clone(),
-                    format!("this {what} can never be used: earlier ones already cover it"),
+                    &[&what, &"earlier ones already cover it"],
                 );
             } else {
                 let target = conds[i].1;
@@ -503,13 +432,10 @@ impl Checker<'_> {
                     let overlap = coverage::intersect(&c.values, vals, &dom);
                     if t != target && !coverage::is_empty(&overlap) {
                         self.diags.push(
-                            Diagnostic::warning(
-                                "W002",
+                            Diagnostic::new(
+                                Code::Overlap,
                                 spans[i].clone(),
-                                format!(
-                                    "this {what} overlaps an earlier one for {}; the earlier one wins",
-                                    coverage::describe(&field, &overlap, &dom)
-                                ),
+                                &[&what, &coverage::describe(&field, &overlap, &dom)],
                             )
                             .label("order matters here"),
                         );
@@ -522,16 +448,10 @@ impl Checker<'_> {
         let gaps = coverage::complement(&covered, &dom);
         if !coverage::is_empty(&gaps) {
             self.err(
-                "E040",
+                Code::NotCovered,
                 at,
-                format!(
-                    "the {what}s do not cover {}",
-                    coverage::describe(&field, &gaps, &dom)
-                ),
-            )
-            .help = Some(format!(
-                "add a {what} for these values, or a last one that always applies"
-            ));
+                &[&what, &coverage::describe(&field, &gaps, &dom)],
+            );
         }
     }
 
@@ -540,9 +460,9 @@ impl Checker<'_> {
         let before = self.diags.len();
         self.cover(conds, spans, spans[0].clone(), what);
         for d in &mut self.diags[before..] {
-            if d.code == "E040" {
-                d.severity = Severity::Warning;
-                d.code = "W003";
+            if matches!(d.code, Code::NotCovered | Code::CannotAnalyse) {
+                d.code = Code::DueNotCovered;
+                d.severity = d.code.severity();
                 d.message = format!("{}; there is no deadline then", d.message);
             }
         }
@@ -557,20 +477,12 @@ impl Checker<'_> {
         for n in [&l.from, &l.to] {
             if !p.steps.iter().any(|s| s.name.text == n.text) {
                 let help = did_you_mean(&n.text, p.steps.iter().map(|s| s.name.text.as_str()));
-                self.err(
-                    "E002",
-                    n.span.clone(),
-                    format!("no step is named `{}`", n.text),
-                )
-                .help = help;
+                self.err(Code::UnknownStep, n.span.clone(), &[&"step", &n.text])
+                    .set_help(help);
             }
         }
         if l.within.is_empty() {
-            self.err(
-                "E011",
-                l.name.span.clone(),
-                "a limit needs `within DURATION`",
-            );
+            self.err(Code::LimitWithoutWithin, l.name.span.clone(), &[]);
         }
         let mut shortest: Option<i64> = None;
         let mut within = Vec::new();

@@ -2,6 +2,7 @@
 
 use super::Fields;
 use crate::ast::{self, DurLit, ExprKind, Span};
+use crate::catalogue::Code;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{BinOp, Duration, Expr, Func, Type};
 
@@ -66,8 +67,8 @@ pub struct Typer<'a> {
 }
 
 impl Typer<'_> {
-    fn err(&mut self, code: &'static str, span: Span, msg: String) {
-        self.diags.push(Diagnostic::error(code, span, msg));
+    fn err(&mut self, code: Code, span: Span, args: &[&dyn std::fmt::Display]) {
+        self.diags.push(Diagnostic::new(code, span, args));
     }
 
     /// Lower `e` and require it to have type `want` (integers are accepted where a
@@ -86,12 +87,8 @@ impl Typer<'_> {
                 if !vs.contains(v) {
                     let help = did_you_mean(v, vs.iter().map(String::as_str));
                     self.diags.push(
-                        Diagnostic::error(
-                            "E031",
-                            span,
-                            format!("`{v}` is not one of the choices {}", vs.join(", ")),
-                        )
-                        .help_opt(help),
+                        Diagnostic::new(Code::NotAChoice, span, &[v, &vs.join(", ")])
+                            .help_opt(help),
                     );
                 }
                 return;
@@ -105,13 +102,9 @@ impl Typer<'_> {
         };
         if !ok {
             self.err(
-                "E030",
+                Code::TypeMismatch,
                 span,
-                format!(
-                    "{what} must be {}, found {}",
-                    want.describe(),
-                    got.describe()
-                ),
+                &[&what, &want.describe(), &got.describe()],
             );
         }
     }
@@ -119,7 +112,7 @@ impl Typer<'_> {
     fn unknown_name(&mut self, name: &str, span: Span) {
         let help = did_you_mean(name, self.fields.keys().map(String::as_str));
         self.diags.push(
-            Diagnostic::error("E003", span, format!("unknown field `{name}`"))
+            Diagnostic::new(Code::UnknownField, span, &[&name, &""])
                 .label("not a field of this process")
                 .help_opt(help),
         );
@@ -140,7 +133,7 @@ impl Typer<'_> {
         match &e.kind {
             ExprKind::Int(i) => {
                 if *i == i64::MAX {
-                    self.err("E032", sp, "number too large".into());
+                    self.err(Code::NumberTooLarge, sp, &[]);
                 }
                 (Expr::Int(*i), Ty::Int)
             }
@@ -150,7 +143,7 @@ impl Typer<'_> {
             ExprKind::Date(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
                 Ok(d) => (Expr::Date(d), Ty::Date),
                 Err(_) => {
-                    self.err("E033", sp, format!("`{s}` is not a date"));
+                    self.err(Code::NoSuchDate, sp, &[s]);
                     (Expr::Bool(false), Ty::Unknown)
                 }
             },
@@ -165,7 +158,7 @@ impl Typer<'_> {
             ExprKind::Neg(inner) => {
                 let (x, t) = self.value(inner);
                 if !(t.numeric() || t == Ty::Duration || t == Ty::Unknown) {
-                    self.err("E030", sp, format!("cannot negate {}", t.describe()));
+                    self.err(Code::CannotNegate, sp, &[&t.describe()]);
                 }
                 (Expr::Neg(Box::new(x)), t)
             }
@@ -185,11 +178,7 @@ impl Typer<'_> {
                 let (hi_x, ht) = self.value(hi);
                 for (t, s) in [(&lt, lo.span.clone()), (&ht, hi.span.clone())] {
                     if !comparable(&vt, t) {
-                        self.err(
-                            "E030",
-                            s,
-                            format!("cannot compare {} with {}", vt.describe(), t.describe()),
-                        );
+                        self.err(Code::CannotCompare, s, &[&vt.describe(), &t.describe()]);
                     }
                 }
                 (
@@ -216,11 +205,7 @@ impl Typer<'_> {
             }
             ExprKind::At(base, (h, m)) => {
                 if *h > 23 || *m > 59 {
-                    self.err(
-                        "E062",
-                        sp.clone(),
-                        format!("{h}:{m:02} is not a time of day"),
-                    );
+                    self.err(Code::NoSuchTime, sp.clone(), &[h, &format!("{m:02}")]);
                 }
                 let x = self.expect(base, &Ty::Date, "the day before `at`");
                 (Expr::At(Box::new(x), *h, *m), Ty::DateTime)
@@ -232,7 +217,7 @@ impl Typer<'_> {
         let Some(f) = Func::from_name(name) else {
             let help = did_you_mean(name, Func::NAMES.iter().copied());
             self.diags.push(
-                Diagnostic::error("E034", sp, format!("unknown function `{name}`")).help(
+                Diagnostic::new(Code::UnknownFunction, sp, &[&name]).help(
                     help.unwrap_or_else(|| format!("functions are {}", Func::NAMES.join(", "))),
                 ),
             );
@@ -244,9 +229,9 @@ impl Typer<'_> {
         };
         if args.len() != arity {
             self.err(
-                "E035",
+                Code::ArgumentCount,
                 sp.clone(),
-                format!("`{name}` takes {arity} argument(s), found {}", args.len()),
+                &[&name, &arity, &args.len()],
             );
             return (Expr::Bool(false), Ty::Unknown);
         }
@@ -256,9 +241,9 @@ impl Typer<'_> {
             Func::Day | Func::Month | Func::Year | Func::Weekday => {
                 if !matches!(t0, Ty::Date | Ty::DateTime | Ty::Unknown) {
                     self.err(
-                        "E030",
+                        Code::ArgumentType,
                         args[0].span.clone(),
-                        format!("`{name}` needs a date, found {}", t0.describe()),
+                        &[&name, &"a date", &t0.describe()],
                     );
                 }
                 Ty::Int
@@ -266,9 +251,9 @@ impl Typer<'_> {
             Func::Date => {
                 if !matches!(t0, Ty::DateTime | Ty::Date | Ty::Unknown) {
                     self.err(
-                        "E030",
+                        Code::ArgumentType,
                         args[0].span.clone(),
-                        format!("`date` needs a datetime, found {}", t0.describe()),
+                        &[&"date", &"a datetime", &t0.describe()],
                     );
                 }
                 Ty::Date
@@ -276,9 +261,9 @@ impl Typer<'_> {
             Func::Round => {
                 if !(t0.numeric() || t0 == Ty::Unknown) {
                     self.err(
-                        "E030",
+                        Code::ArgumentType,
                         args[0].span.clone(),
-                        "`round` needs a number".into(),
+                        &[&"round", &"a number", &t0.describe()],
                     );
                 }
                 Ty::Int
@@ -287,9 +272,9 @@ impl Typer<'_> {
                 let t1 = lowered[1].1.clone();
                 if !comparable(&t0, &t1) {
                     self.err(
-                        "E030",
+                        Code::CannotCompare,
                         sp.clone(),
-                        format!("cannot compare {} with {}", t0.describe(), t1.describe()),
+                        &[&t0.describe(), &t1.describe()],
                     );
                 }
                 if t0 == Ty::Dec || t1 == Ty::Dec {
@@ -340,9 +325,9 @@ impl Typer<'_> {
                 (Ty::Variant(_), other) => self.conform(&at, other, l.span.clone(), "this value"),
                 (other, Ty::Variant(_)) => self.conform(&bt, other, r.span.clone(), "this value"),
                 _ if !comparable(&at, &bt) => self.err(
-                    "E030",
+                    Code::CannotCompare,
                     sp.clone(),
-                    format!("cannot compare {} with {}", at.describe(), bt.describe()),
+                    &[&at.describe(), &bt.describe()],
                 ),
                 _ => {}
             }
@@ -407,13 +392,9 @@ impl Typer<'_> {
                     _ => ">=",
                 };
                 self.err(
-                    "E030",
+                    Code::OperatorMismatch,
                     sp,
-                    format!(
-                        "cannot apply `{sym}` to {} and {}",
-                        at.describe(),
-                        bt.describe()
-                    ),
+                    &[&sym, &at.describe(), &bt.describe()],
                 );
                 (x, Ty::Unknown)
             }
@@ -469,10 +450,10 @@ pub fn check_placeholders(msg: &ast::Text, fields: &Fields, diags: &mut Vec<Diag
         if !fields.contains_key(name) && !matches!(name, "title" | "id" | "step") {
             let help = did_you_mean(name, fields.keys().map(String::as_str));
             diags.push(
-                Diagnostic::error(
-                    "E003",
+                Diagnostic::new(
+                    Code::UnknownField,
                     msg.span.clone(),
-                    format!("unknown field `{name}` in a message placeholder"),
+                    &[&name, &" in a message placeholder"],
                 )
                 .help_opt(help),
             );
