@@ -94,7 +94,7 @@ catalogue! {
         summary: "A scheduled start `for each person with role R` in a process without a `subject person` field to hold that person.";
     NestingTooDeep = "E013", Error,
         "this is nested too deeply ({0} levels; at most {1})", help: None,
-        summary: "An expression or a who-clause is nested more deeply than the checker allows.";
+        summary: "An expression or a who-clause is nested more deeply than the checker allows. Reserved: not reported yet.";
     WaitsTwice = "E019", Error,
         "a step can wait only once", help: Some("split the waits into two steps"),
         summary: "A step waits twice (two `wait` or `wait until` lines). Formerly part of E023.";
@@ -173,7 +173,7 @@ catalogue! {
         summary: "A rule or `next` line whose condition no value can meet. Formerly part of E041.";
     DeadExit = "E044", Error,
         "no end can be reached from step `{0}`: {1}", help: None,
-        summary: "A loop whose only exits can never be taken, so no end can be reached from it.";
+        summary: "A loop whose only exits can never be taken, so no end can be reached from it. Reserved: not reported yet.";
     NotPositive = "E050", Error,
         "{0} must be longer than zero", help: None,
         summary: "A duration that must be positive is zero or negative (due time, wait, reminder, limit, extension).";
@@ -230,13 +230,13 @@ catalogue! {
         summary: "A due time that is not a duration, a date or a date and time. Formerly part of E030.";
     FieldMaybeEmpty = "E080", Error,
         "`{0}` may be empty when {1} reads it: {2}", help: None,
-        summary: "A field is read where it may still have no value.";
+        summary: "A field is read where it may still have no value. Reserved: not reported yet.";
     OptionalToRequired = "E081", Error,
         "`{0}` is optional here but `{1}` needs a value for `{2}`", help: None,
-        summary: "An optional field is passed where another process requires a value.";
+        summary: "An optional field is passed where another process requires a value. Reserved: not reported yet.";
     NotOnePerson = "E082", Error,
         "`{0}` needs exactly one person, and {1} is a role", help: None,
-        summary: "A role is given where exactly one person is needed.";
+        summary: "A role is given where exactly one person is needed. Reserved: not reported yet.";
     DueWithoutPerson = "E090", Error,
         "a due time needs a task or a sign-off to be due", help: None,
         summary: "A due time in a step without a task or sign-off. Formerly part of E026.";
@@ -259,7 +259,7 @@ catalogue! {
         summary: "A monthly start on day 29–31: months without that day are skipped.";
     NobodyFound = "W005", Warning,
         "{0} finds nobody for {1}", help: None,
-        summary: "A who-clause that finds nobody in the staff directory.";
+        summary: "A who-clause that finds nobody in the staff directory. Reserved: not reported yet.";
 }
 
 impl Code {
