@@ -26,7 +26,9 @@ impl Checker<'_> {
                     to, via, message, ..
                 } => {
                     check_placeholders(message, &self.fields, &mut self.diags);
-                    let to = self.who(to, via.is_some());
+                    // A text field is an address in any `notify`, so one without `via` is told
+                    // it needs a channel (rather than that it is not a person).
+                    let to = self.who(to, true);
                     if matches!(to, Who::Address(_)) && via.is_none() {
                         self.err(Code::AddressWithoutVia, to_span(st), &[]);
                     }
