@@ -1,8 +1,12 @@
-//! Diagnostics: what `baton check` prints. Each carries a stable code, a span into the
-//! source, a message, an optional label under the caret and optional help.
+//! Diagnostics: what `baton check` prints. Each carries a code from the catalogue
+//! (`crate::catalogue`), a span into the source, the code's message filled in, an
+//! optional label under the caret and optional help. `Located::render` is the one
+//! renderer for people; tools read the JSON form.
 
 use crate::ast::Span;
+use crate::catalogue::{fill, Code};
 use serde::Serialize;
+use std::fmt;
 use unicode_width::UnicodeWidthStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -14,44 +18,51 @@ pub enum Severity {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
+    /// Always `code.severity()`; kept as a field for readers of the JSON form.
     pub severity: Severity,
-    /// Stable code, listed in docs/language.md (`E0xx` errors, `W0xx` warnings).
-    pub code: &'static str,
+    /// Stable code from the catalogue, listed in docs/language.md (`E0xx` errors,
+    /// `W0xx` warnings). Compares equal to its id: `d.code == "E002"`.
+    pub code: Code,
     pub message: String,
     #[serde(skip)]
     pub span: Span,
     pub label: Option<String>,
+    /// The diagnostic's own help, or else the catalogue's default help for its code.
     pub help: Option<String>,
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Self {
+    /// A diagnostic with the catalogue's message for `code`, its `{0}`, `{1}` ... filled
+    /// from `args`, and the code's default help (filled the same way), if any.
+    pub fn new(code: Code, span: Span, args: &[&dyn fmt::Display]) -> Self {
         Diagnostic {
-            severity: Severity::Error,
+            severity: code.severity(),
             code,
-            message: message.into(),
+            message: fill(code.template(), args),
             span,
             label: None,
-            help: None,
-        }
-    }
-    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, span, message)
+            help: code.help().map(|h| fill(h, args)),
         }
     }
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
+    /// Replace the default help.
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
+    /// Replace the default help when there is something to say (a "did you mean").
     pub fn help_opt(mut self, help: Option<String>) -> Self {
-        self.help = help;
+        self.set_help(help);
         self
+    }
+    /// `help_opt` for a diagnostic already pushed.
+    pub fn set_help(&mut self, help: Option<String>) {
+        if help.is_some() {
+            self.help = help;
+        }
     }
 }
 

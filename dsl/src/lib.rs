@@ -2,6 +2,7 @@
 //! typed model. Pure: text in, model or diagnostics out; no I/O.
 
 pub mod ast;
+pub mod catalogue;
 pub mod check;
 pub mod diagnostic;
 mod display;
@@ -11,6 +12,7 @@ pub mod graph;
 pub mod model;
 mod parse;
 
+pub use catalogue::Code;
 pub use check::{check, signature, Context, Outcome, PersonShape, Signature, StaffNames};
 pub use diagnostic::{Diagnostic, Located, Severity};
 pub use parse::parse;

@@ -266,7 +266,7 @@ fn unanalysable_parts_are_named_and_need_otherwise() {
       }
       end done }"#;
     let ds = diags(src);
-    let e = with_code(&ds, "E040");
+    let e = with_code(&ds, "E042");
     assert_eq!(e.len(), 1, "{ds:#?}");
     assert!(
         e[0].message.contains("`a > b` (it compares two fields)"),
@@ -274,7 +274,7 @@ fn unanalysable_parts_are_named_and_need_otherwise() {
         e[0].message
     );
     let with_otherwise = src.replace("a < b -> done", "a < b -> done\n otherwise -> done");
-    assert!(with_code(&diags(&with_otherwise), "E040").is_empty());
+    assert!(with_code(&diags(&with_otherwise), "E042").is_empty());
 }
 
 #[test]

@@ -15,6 +15,7 @@
 
 use super::Checker;
 use crate::ast::{self, ExprKind, Span, Stmt};
+use crate::catalogue::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Action, Definition, FieldSource, Route, TimedAction};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -170,16 +171,16 @@ impl Checker<'_> {
             reads_in(&r.cond, &self.fields, &mut rs);
             for (f, sp) in rs {
                 if !at_start.contains(&f) && self.fields[&f].source == FieldSource::Start {
-                    found.push(
-                        Diagnostic::error(
-                            "E080",
-                            sp,
-                            format!("`{f}` may be empty when `require` reads it at start"),
-                        )
-                        .help(format!(
-                            "make `{f}` required, give it a default, or write `{f} or VALUE`"
-                        )),
-                    );
+                    found.push(Diagnostic::new(
+                        Code::FieldMaybeEmpty,
+                        sp,
+                        &[
+                            &f,
+                            &"`require`",
+                            &"at start",
+                            &"it is optional and has no default",
+                        ],
+                    ));
                 }
             }
         }
@@ -208,27 +209,19 @@ impl Checker<'_> {
                     continue;
                 }
                 let path = self.path_without(&r.field, &s.name, &flows, &at_start, d);
-                let (code, msg) = match &r.passed_to {
-                    Some((child, field)) => (
-                        "E081",
-                        format!(
-                            "`{}` may be empty, and `{child}` needs a value for `{field}`: the {} goes {path}",
-                            r.field,
-                            d.name
-                        ),
+                let goes = format!("the {} goes {path}", d.name);
+                found.push(match &r.passed_to {
+                    Some((child, field)) => Diagnostic::new(
+                        Code::OptionalToRequired,
+                        r.span.clone(),
+                        &[&r.field, child, field, &goes],
                     ),
-                    None => (
-                        "E080",
-                        format!(
-                            "`{}` is empty when step `{}` reads it ({}), when the {} goes {path}",
-                            r.field, s.name, r.what, d.name
-                        ),
+                    None => Diagnostic::new(
+                        Code::FieldMaybeEmpty,
+                        r.span.clone(),
+                        &[&r.field, &format!("step `{}`", s.name), &r.what, &goes],
                     ),
-                };
-                found.push(Diagnostic::error(code, r.span.clone(), msg).help(format!(
-                    "fill or set `{0}` on every way here, make it required at start, or write `{0} or VALUE` where a fallback will do",
-                    r.field
-                )));
+                });
             }
         }
         self.diags.extend(found);

@@ -2,6 +2,7 @@
 
 use super::Checker;
 use crate::ast;
+use crate::catalogue::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -19,7 +20,7 @@ impl Checker<'_> {
             let dead: Vec<usize> = self
                 .dead_exits
                 .get(&s.name)
-                .map(|v| v.iter().map(|(i, _)| *i).collect())
+                .map(|v| v.iter().map(|(i, _, _)| *i).collect())
                 .unwrap_or_default();
             let l = live.entry(s.name.as_str()).or_default();
             match &s.route {
@@ -96,22 +97,19 @@ impl Checker<'_> {
         }
         for s in &p.steps {
             if !reached.contains(s.name.text.as_str()) {
-                self.diags.push(
-                    Diagnostic::warning(
-                        "W001",
-                        s.name.span.clone(),
-                        format!("step `{}` can never be reached", s.name.text),
-                    )
-                    .help("no step leads here; the first step is where every instance begins"),
-                );
+                self.diags.push(Diagnostic::new(
+                    Code::NeverReached,
+                    s.name.span.clone(),
+                    &[&"step", &s.name.text],
+                ));
             }
         }
         for e in &p.ends {
             if !reached.contains(e.name.text.as_str()) {
-                self.diags.push(Diagnostic::warning(
-                    "W001",
+                self.diags.push(Diagnostic::new(
+                    Code::NeverReached,
                     e.name.span.clone(),
-                    format!("end `{}` can never be reached", e.name.text),
+                    &[&"end", &e.name.text],
                 ));
             }
         }
@@ -130,29 +128,25 @@ impl Checker<'_> {
             // it can finish cannot be judged until that name is fixed.
             let dangling = tos.iter().any(|t| !names.contains(t));
             if reached.contains(n) && !tos.is_empty() && !dangling && !finishing.contains(n) {
-                self.err(
-                    "E021",
-                    s.name.span.clone(),
-                    format!("no end can be reached from step `{n}`"),
-                )
-                .help = Some("every path must lead to an `end`; this one loops forever".into());
+                self.err(Code::NoEndReachable, s.name.span.clone(), &[&n]);
             } else if reached.contains(n) && !dangling && !finishing_live.contains(n) {
                 // An end is reachable only through exits that can never be taken:
                 // report it where such an exit is, naming it.
                 let Some(dead) = self.dead_exits.get(n) else {
                     continue;
                 };
-                let names: Vec<String> = dead.iter().map(|(_, t)| t.clone()).collect();
+                let names: Vec<String> = dead.iter().map(|(_, t, _)| t.clone()).collect();
+                let spans: Vec<_> = dead.iter().map(|(_, _, sp)| sp.clone()).collect();
+                // This error says why the exit is dead; the one at the exit itself
+                // would only say it again.
+                self.diags.retain(|d| {
+                    !(matches!(d.code, Code::MatchesNothing | Code::CaseNeverUsed)
+                        && spans.contains(&d.span))
+                });
                 self.err(
-                    "E044",
+                    Code::DeadExit,
                     s.name.span.clone(),
-                    format!(
-                        "no end can be reached from step `{n}`: its way out, {}, can never be taken",
-                        names.join(" or ")
-                    ),
-                )
-                .help = Some(
-                    "a loop needs an exit whose condition can hold for the declared ranges and choices".into(),
+                    &[&n, &names.join(" or ")],
                 );
             }
         }

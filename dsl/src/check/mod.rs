@@ -15,6 +15,7 @@ mod types;
 pub use coverage::Domain;
 
 use crate::ast::{self, Span, Stmt};
+use crate::catalogue::Code;
 use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
 use crate::model::*;
 use crate::parse::parse;
@@ -144,11 +145,7 @@ fn type_of(t: &ast::TypeSpec, diags: &mut Vec<Diagnostic>) -> Type {
             span,
         } => {
             if lo > hi {
-                diags.push(Diagnostic::error(
-                    "E052",
-                    span.clone(),
-                    format!("empty range: {lo} is above {hi}"),
-                ));
+                diags.push(Diagnostic::new(Code::EmptyRange, span.clone(), &[lo, hi]));
             }
             if *decimal {
                 Type::Decimal {
@@ -157,11 +154,7 @@ fn type_of(t: &ast::TypeSpec, diags: &mut Vec<Diagnostic>) -> Type {
                 }
             } else {
                 if lo.fract() != 0.0 || hi.fract() != 0.0 {
-                    diags.push(Diagnostic::error(
-                        "E052",
-                        span.clone(),
-                        "an integer range needs whole numbers; write `decimal` before it",
-                    ));
+                    diags.push(Diagnostic::new(Code::FractionalRange, span.clone(), &[]));
                 }
                 Type::Integer {
                     min: Some(*lo as i64),
@@ -173,10 +166,10 @@ fn type_of(t: &ast::TypeSpec, diags: &mut Vec<Diagnostic>) -> Type {
             let mut seen = BTreeSet::new();
             for (n, _) in vs {
                 if !seen.insert(&n.text) {
-                    diags.push(Diagnostic::error(
-                        "E010",
+                    diags.push(Diagnostic::new(
+                        Code::DuplicateName,
                         n.span.clone(),
-                        format!("choice `{}` is listed twice", n.text),
+                        &[&"choice", &n.text],
                     ));
                 }
             }
@@ -199,7 +192,7 @@ struct Checker<'a> {
     domains: BTreeMap<String, Domain>,
     /// Per step: exits that can never be taken (index among the step's `next` lines
     /// or rules, and the exit as written), for the loop check.
-    dead_exits: BTreeMap<String, Vec<(usize, String)>>,
+    dead_exits: BTreeMap<String, Vec<(usize, String, Span)>>,
 }
 
 /// What a step's statements say, gathered before they are checked as a whole.
@@ -220,16 +213,16 @@ struct StepParts<'s> {
 }
 
 impl Checker<'_> {
-    fn err(&mut self, code: &'static str, span: Span, msg: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::error(code, span, msg));
+    fn err(&mut self, code: Code, span: Span, args: &[&dyn std::fmt::Display]) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(code, span, args));
         self.diags.last_mut().expect("just pushed")
     }
 
-    fn note_dead_exit(&mut self, step: &str, index: usize, text: String) {
+    fn note_dead_exit(&mut self, step: &str, index: usize, text: String, span: Span) {
         self.dead_exits
             .entry(step.to_string())
             .or_default()
-            .push((index, text));
+            .push((index, text, span));
     }
 
     fn typer(&mut self) -> Typer<'_> {
@@ -254,12 +247,7 @@ impl Checker<'_> {
             if s.for_each_role.is_some()
                 && self.fields.get("subject").map(|f| &f.ty) != Some(&Type::Person)
             {
-                self.err(
-                    "E012",
-                    s.span.clone(),
-                    "a start for each person needs a `subject person` field to hold that person",
-                )
-                .help = Some("add `subject person?` to `data`".into());
+                self.err(Code::NoSubjectField, s.span.clone(), &[]);
             }
         }
         let requires = p
@@ -283,11 +271,7 @@ impl Checker<'_> {
             .map(|l| self.limit(l, p, &targets))
             .collect();
         if p.steps.is_empty() {
-            self.err(
-                "E007",
-                p.name.span.clone(),
-                "a process needs at least one step",
-            );
+            self.err(Code::NoSteps, p.name.span.clone(), &[]);
         }
         let definition = Definition {
             name: p.name.text.clone(),
@@ -319,9 +303,9 @@ impl Checker<'_> {
     fn add_field(&mut self, name: &ast::Name, field: Field) {
         if self.fields.contains_key(&name.text) {
             self.err(
-                "E010",
+                Code::DuplicateName,
                 name.span.clone(),
-                format!("field `{}` is declared twice", name.text),
+                &[&"field", &name.text],
             );
             return;
         }
@@ -427,12 +411,9 @@ impl Checker<'_> {
                         Ty::Unknown => continue,
                         Ty::Choice(_) | Ty::Variant(_) => {
                             self.err(
-                                "E036",
+                                Code::UndeclaredChoiceField,
                                 a.field.span.clone(),
-                                format!(
-                                    "declare `{}` in `data` so its choices are known",
-                                    a.field.text
-                                ),
+                                &[&a.field.text],
                             );
                             continue;
                         }
@@ -471,11 +452,7 @@ impl Checker<'_> {
         for n in names {
             if let Some(f) = self.fields.get(&n) {
                 if f.source != FieldSource::Start {
-                    self.err(
-                        "E037",
-                        span.clone(),
-                        format!("`require` is checked at start, when `{n}` has no value yet"),
-                    );
+                    self.err(Code::RequireBeforeValue, span.clone(), &[&n]);
                 }
             }
         }
@@ -493,9 +470,9 @@ impl Checker<'_> {
         for n in names {
             if seen.insert(&n.text, n).is_some() {
                 self.err(
-                    "E010",
+                    Code::DuplicateName,
                     n.span.clone(),
-                    format!("`{}` is already the name of a step or end", n.text),
+                    &[&"step or end", &n.text],
                 );
             }
         }
@@ -503,9 +480,9 @@ impl Checker<'_> {
         for l in &p.limits {
             if !limits.insert(&l.name.text) {
                 self.err(
-                    "E010",
+                    Code::DuplicateName,
                     l.name.span.clone(),
-                    format!("limit `{}` is declared twice", l.name.text),
+                    &[&"limit", &l.name.text],
                 );
             }
         }
@@ -516,11 +493,11 @@ impl Checker<'_> {
         if !targets.contains(&n.text) {
             let help = did_you_mean(&n.text, targets.iter().map(String::as_str));
             self.err(
-                "E002",
+                Code::UnknownStep,
                 n.span.clone(),
-                format!("no step or end is named `{}`", n.text),
+                &[&"step or end", &n.text],
             )
-            .help = help;
+            .set_help(help);
         }
         n.text.clone()
     }
@@ -529,12 +506,8 @@ impl Checker<'_> {
         if let Some(staff) = self.ctx.staff {
             if !staff.roles.contains(&r.text) {
                 let help = did_you_mean(&r.text, staff.roles.iter().map(String::as_str));
-                self.err(
-                    "E004",
-                    r.span.clone(),
-                    format!("no one in the staff directory has the role `{}`", r.text),
-                )
-                .help = help;
+                self.err(Code::UnknownRole, r.span.clone(), &[&r.text, &""])
+                    .set_help(help);
             }
         }
         r.text.clone()
@@ -548,12 +521,8 @@ impl Checker<'_> {
                 if let Some(staff) = self.ctx.staff {
                     if !staff.people.contains(&n.text) {
                         let help = did_you_mean(&n.text, staff.people.iter().map(String::as_str));
-                        self.err(
-                            "E005",
-                            n.span.clone(),
-                            format!("no person `{}` in the staff directory", n.text),
-                        )
-                        .help = help;
+                        self.err(Code::UnknownPerson, n.span.clone(), &[&n.text])
+                            .set_help(help);
                     }
                 }
                 Who::Person(n.text.clone())
@@ -561,11 +530,7 @@ impl Checker<'_> {
             ast::Who::SupervisorOf(inner, _) | ast::Who::DeptHeadOf(inner, _) => {
                 let x = self.who(inner, false);
                 if matches!(x, Who::EachWithRole(_)) {
-                    self.err(
-                        "E038",
-                        inner.span(),
-                        "`each person with role` cannot be nested; name one person",
-                    );
+                    self.err(Code::NestedEachWithRole, inner.span(), &[]);
                 }
                 // `supervisor of` and `head of department of` follow one person up the
                 // directory; a role has many members and no single answer.
@@ -575,14 +540,7 @@ impl Checker<'_> {
                     } else {
                         "`head of department of`"
                     };
-                    self.err(
-                        "E082",
-                        inner.span(),
-                        format!("{of} needs exactly one person, and `{r}` is a role"),
-                    )
-                    .help = Some(
-                        "name one person: `starter`, a person field, `person ID`, or another `supervisor of ...`".into(),
-                    );
+                    self.err(Code::NotOnePerson, inner.span(), &[&of, r]);
                 }
                 if matches!(w, ast::Who::SupervisorOf(..)) {
                     Who::SupervisorOf(Box::new(x))
@@ -594,11 +552,7 @@ impl Checker<'_> {
                 Some(Type::Department) => Who::HeadOfField(n.text.clone()),
                 Some(other) => {
                     let t = other.describe();
-                    self.err(
-                        "E030",
-                        n.span.clone(),
-                        format!("`head of` needs a department, `{}` is {t}", n.text),
-                    );
+                    self.err(Code::HeadOfNotDepartment, n.span.clone(), &[&n.text, &t]);
                     Who::HeadOfField(n.text.clone())
                 }
                 None => {
@@ -612,12 +566,8 @@ impl Checker<'_> {
                                     .map(String::as_str)
                                     .chain(self.fields.keys().map(String::as_str)),
                             );
-                            self.err(
-                                "E006",
-                                n.span.clone(),
-                                format!("`{}` is neither a department field nor a department in the staff directory", n.text),
-                            )
-                            .help = help;
+                            self.err(Code::UnknownDepartment, n.span.clone(), &[&n.text])
+                                .set_help(help);
                         }
                     }
                     Who::HeadOfDept(n.text.clone())
@@ -627,15 +577,15 @@ impl Checker<'_> {
                 Some(Type::Person) => Who::Field(n.text.clone()),
                 Some(Type::Text) if allow_address => Who::Address(n.text.clone()),
                 Some(other) => {
+                    let wanted = if allow_address {
+                        "a person or an address"
+                    } else {
+                        "a person"
+                    };
                     self.err(
-                        "E030",
+                        Code::NotAPerson,
                         n.span.clone(),
-                        format!(
-                            "`{}` is {}, not a person{}",
-                            n.text,
-                            other.describe(),
-                            if allow_address { " or an address" } else { "" }
-                        ),
+                        &[&n.text, &other.describe(), &wanted],
                     );
                     Who::Field(n.text.clone())
                 }
@@ -657,14 +607,11 @@ impl Checker<'_> {
                                     .chain(person_fields.iter().copied()),
                             );
                             self.err(
-                                "E004",
+                                Code::UnknownRole,
                                 n.span.clone(),
-                                format!(
-                                    "`{}` is neither a person field nor a role in the staff directory",
-                                    n.text
-                                ),
+                                &[&n.text, &", and it is not a person field"],
                             )
-                            .help = help;
+                            .set_help(help);
                         }
                     }
                     Who::Role(n.text.clone())
@@ -690,11 +637,7 @@ impl Checker<'_> {
         let x = self.typer().expect(e, &Ty::Duration, what);
         let d = const_duration(&x)?;
         if !d.is_positive() {
-            self.err(
-                "E050",
-                e.span.clone(),
-                format!("{what} must be longer than zero"),
-            );
+            self.err(Code::NotPositive, e.span.clone(), &[&what]);
             return None;
         }
         Some(d)
@@ -709,26 +652,14 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for (r, sp) in rs {
             if !has_due {
-                self.err(
-                    "E051",
-                    sp.clone(),
-                    "a reminder needs a due time to count from",
-                )
-                .help = Some("add `due 2h` (or another time) to the step".into());
+                self.err(Code::ReminderWithoutDue, sp.clone(), &[]);
             }
             match r {
                 ast::Remind::Before(e) => {
                     if let Some(d) = self.positive_duration(e, "a reminder's lead time") {
                         if let Some(due) = shortest_due {
                             if d.approx_minutes() >= due {
-                                self.err(
-                                    "E051",
-                                    e.span.clone(),
-                                    "this reminder would come before the step even starts",
-                                )
-                                .help = Some(
-                                    "a reminder before the due time must be shorter than the time allowed".into(),
-                                );
+                                self.err(Code::ReminderTooEarly, e.span.clone(), &[]);
                             }
                         }
                         out.push(Reminder::Before(d));
@@ -747,11 +678,7 @@ impl Checker<'_> {
     fn extension(&mut self, x: Option<&ast::Extend>, has_due: bool) -> Option<Extension> {
         let x = x?;
         if !has_due {
-            self.err(
-                "E026",
-                x.span.clone(),
-                "`extend` needs a due time to extend",
-            );
+            self.err(Code::NeedsDue, x.span.clone(), &[&"extend"]);
         }
         let up_to = self.positive_duration(&x.up_to, "an extension")?;
         let when = x

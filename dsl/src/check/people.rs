@@ -4,6 +4,7 @@
 
 use super::Checker;
 use crate::ast;
+use crate::catalogue::Code;
 use crate::diagnostic::Diagnostic;
 use crate::model::Type;
 use std::collections::BTreeSet;
@@ -54,17 +55,8 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            found.push(
-                Diagnostic::warning(
-                    "W005",
-                    w.span(),
-                    format!(
-                        "this finds nobody for {}{more}: no supervisor in the staff directory",
-                        named.join(", ")
-                    ),
-                )
-                .help("give them a supervisor in staff.ron, or send this to a role"),
-            );
+            let who = format!("{}{more}", named.join(", "));
+            found.push(Diagnostic::new(Code::NobodyFound, w.span(), &[&who]));
         }
         self.diags.extend(found);
     }

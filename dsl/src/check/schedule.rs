@@ -3,6 +3,7 @@
 
 use super::StaffNames;
 use crate::ast::{Schedule as AstSchedule, When};
+use crate::catalogue::Code;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{CatchUp, Schedule};
 use std::str::FromStr;
@@ -11,10 +12,10 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
     let check_time =
         |(h, m): (u32, u32), diags: &mut Vec<Diagnostic>, span: &std::ops::Range<usize>| {
             if h > 23 || m > 59 {
-                diags.push(Diagnostic::error(
-                    "E062",
+                diags.push(Diagnostic::new(
+                    Code::NoSuchTime,
                     span.clone(),
-                    format!("{h}:{m:02} is not a time of day"),
+                    &[&h, &format!("{m:02}")],
                 ));
             }
         };
@@ -33,14 +34,11 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
                 _ => text.value.trim().to_string(),
             };
             if cron::Schedule::from_str(&expr).is_err() {
-                diags.push(
-                    Diagnostic::error(
-                        "E060",
-                        text.span.clone(),
-                        format!("`{}` is not a valid cron expression", text.value),
-                    )
-                    .help("five fields: minute hour day-of-month month day-of-week, e.g. \"30 17 * * *\""),
-                );
+                diags.push(Diagnostic::new(
+                    Code::BadCron,
+                    text.span.clone(),
+                    &[&text.value],
+                ));
             }
             (format!("cron \"{}\"", text.value), expr)
         }
@@ -71,20 +69,9 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
         When::Monthly { day, at, span } => {
             check_time(*at, diags, span);
             if !(1..=31).contains(day) {
-                diags.push(Diagnostic::error(
-                    "E063",
-                    span.clone(),
-                    format!("a month has no day {day}"),
-                ));
+                diags.push(Diagnostic::new(Code::NoSuchDay, span.clone(), &[day]));
             } else if *day > 28 {
-                diags.push(
-                    Diagnostic::warning(
-                        "W004",
-                        span.clone(),
-                        format!("not every month has a day {day}; those months are skipped"),
-                    )
-                    .help("use a day from 1 to 28 to run every month"),
-                );
+                diags.push(Diagnostic::new(Code::SkippedMonths, span.clone(), &[day]));
             }
             (
                 format!("on day {day} of every month at {:02}:{:02}", at.0, at.1),
@@ -96,12 +83,7 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
         if z.value.parse::<chrono_tz::Tz>().is_err() {
             let help = did_you_mean(&z.value, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()));
             diags.push(
-                Diagnostic::error(
-                    "E061",
-                    z.span.clone(),
-                    format!("unknown time zone `{}`", z.value),
-                )
-                .help(help.unwrap_or_else(|| "use an IANA name such as \"Asia/Shanghai\"".into())),
+                Diagnostic::new(Code::UnknownTimeZone, z.span.clone(), &[&z.value]).help_opt(help),
             );
         }
     }
@@ -109,12 +91,8 @@ pub fn lower(s: &AstSchedule, staff: Option<&StaffNames>, diags: &mut Vec<Diagno
         if !staff.roles.contains(&role.text) {
             let help = did_you_mean(&role.text, staff.roles.iter().map(String::as_str));
             diags.push(
-                Diagnostic::error(
-                    "E004",
-                    role.span.clone(),
-                    format!("no one in the staff directory has the role `{}`", role.text),
-                )
-                .help_opt(help),
+                Diagnostic::new(Code::UnknownRole, role.span.clone(), &[&role.text, &""])
+                    .help_opt(help),
             );
         }
     }

@@ -4,7 +4,8 @@ use super::decide;
 use super::types::{check_placeholders, const_duration, Ty};
 use super::{Checker, StepParts};
 use crate::ast::{self, Span, Stmt};
-use crate::diagnostic::{did_you_mean, Diagnostic, Severity};
+use crate::catalogue::Code;
+use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::*;
 use std::collections::BTreeSet;
 
@@ -25,9 +26,11 @@ impl Checker<'_> {
                     to, via, message, ..
                 } => {
                     check_placeholders(message, &self.fields, &mut self.diags);
-                    let to = self.who(to, via.is_some());
+                    // A text field is an address in any `notify`, so one without `via` is told
+                    // it needs a channel (rather than that it is not a person).
+                    let to = self.who(to, true);
                     if matches!(to, Who::Address(_)) && via.is_none() {
-                        self.err("E030", to_span(st), "an address needs a channel: `via sms`");
+                        self.err(Code::AddressWithoutVia, to_span(st), &[]);
                     }
                     notifies.push(Notify {
                         to,
@@ -54,31 +57,16 @@ impl Checker<'_> {
         }
 
         for extra in parts.actions.iter().skip(1) {
-            self.err(
-                "E023",
-                to_span(extra),
-                format!(
-                    "step `{}` already has a task, sign-off, decision or start",
-                    s.name.text
-                ),
-            )
-            .help = Some("a step does one thing: split it into two steps".into());
+            self.err(Code::SeveralActions, to_span(extra), &[&s.name.text]);
         }
         for extra in parts.waits.iter().skip(1) {
-            self.err("E023", to_span(extra), "a step can wait only once");
+            self.err(Code::WaitsTwice, to_span(extra), &[]);
         }
         let wait = parts.waits.first().map(|w| match w {
             Stmt::WaitUntil(e, _) => {
                 let (x, t) = self.typer().lower(e);
                 if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
-                    self.err(
-                        "E030",
-                        e.span.clone(),
-                        format!(
-                            "`wait until` needs a date or a time, found {}",
-                            t.describe()
-                        ),
-                    );
+                    self.err(Code::WaitUntilNotTime, e.span.clone(), &[&t.describe()]);
                 }
                 Wait::Until(x)
             }
@@ -86,7 +74,7 @@ impl Checker<'_> {
                 let x = self.typer().expect(e, &Ty::Duration, "a wait");
                 if let Some(d) = const_duration(&x) {
                     if !d.is_positive() {
-                        self.err("E050", e.span.clone(), "a wait must be longer than zero");
+                        self.err(Code::NotPositive, e.span.clone(), &[&"a wait"]);
                     }
                 }
                 Wait::For(x)
@@ -116,30 +104,14 @@ impl Checker<'_> {
                             .iter()
                             .any(|w| matches!(w, Who::Role(_) | Who::EachWithRole(_)));
                         if n == 0 || (!open_ended && n as usize > signers.len()) {
-                            self.err(
-                                "E029",
-                                span.clone(),
-                                format!("{n} signatures asked of {} signers", signers.len()),
-                            );
+                            self.err(Code::SignatureCount, span.clone(), &[&n, &signers.len()]);
                         }
                     }
                     if parts.refuse.is_none() {
-                        self.err(
-                            "E085",
-                            span.clone(),
-                            "a sign-off needs `on refuse -> STEP`: a signer may refuse",
-                        )
-                        .help =
-                            Some("say where a refusal leads, e.g. `on refuse -> revise`".into());
+                        self.err(Code::SignWithoutRefuse, span.clone(), &[]);
                     }
                     if parts.self_approval.is_none() && signers.contains(&Who::Starter) {
-                        self.err(
-                            "E086",
-                            span.clone(),
-                            "the starter signs here, but may not approve their own request",
-                        )
-                        .help =
-                            Some("add `allow self approval`, or ask someone else to sign".into());
+                        self.err(Code::StarterSigns, span.clone(), &[]);
                     }
                     Action::Sign {
                         mode,
@@ -165,34 +137,25 @@ impl Checker<'_> {
         let has_person = is_task || matches!(action, Action::Sign { .. });
         if !matches!(action, Action::Sign { .. }) {
             if let Some((_, sp)) = &parts.refuse {
-                self.err("E027", sp.clone(), "`on refuse` belongs to a sign-off step");
+                self.err(Code::NotASignOff, sp.clone(), &[&"on refuse"]);
             }
             if let Some(sp) = &parts.self_approval {
-                self.err(
-                    "E027",
-                    sp.clone(),
-                    "`allow self approval` belongs to a sign-off step",
-                );
+                self.err(Code::NotASignOff, sp.clone(), &[&"allow self approval"]);
             }
         }
 
         // What a person fills.
         let mut fills = Vec::new();
         if let (Some(sp), false) = (&parts.fill_span, is_task) {
-            self.err(
-                "E024",
-                sp.clone(),
-                "only a task has someone to fill in data",
-            )
-            .help = Some("add `task for ...` to this step".into());
+            self.err(Code::NoTaskToFill, sp.clone(), &[&"fill in data"]);
         }
         for it in &parts.fills {
             if it.ty.is_none() && !self.fields.contains_key(&it.name.text) {
                 let help = did_you_mean(&it.name.text, self.fields.keys().map(String::as_str));
                 self.err(
-                    "E003",
+                    Code::UnknownField,
                     it.name.span.clone(),
-                    format!("unknown field `{}`", it.name.text),
+                    &[&it.name.text, &""],
                 )
                 .help = help.or_else(|| Some(format!("declare it here: `{}: text`", it.name.text)));
             }
@@ -213,24 +176,16 @@ impl Checker<'_> {
                 .map(|c| c.1.clone())
                 .or_else(|| parts.nexts.first().map(|n| n.2.clone()))
                 .unwrap_or(s.name.span.clone());
-            self.err(
-                "E025",
-                sp,
-                "a step goes on by its rules, by a choice, or by `next`: not by more than one",
-            );
+            self.err(Code::SeveralRoutes, sp, &[]);
         }
         let route = if rule_route {
             Route::ByRules
         } else if let Some((arms, sp)) = parts.chooses.first() {
             if !is_task {
-                self.err("E024", sp.clone(), "only a task has someone to choose");
+                self.err(Code::NoTaskToFill, sp.clone(), &[&"choose"]);
             }
             if let Action::Task(Who::EachWithRole(_)) = &action {
-                self.err(
-                    "E028",
-                    sp.clone(),
-                    "a task for each person cannot have one choice; use `sign` to collect answers",
-                );
+                self.err(Code::ChooseForEach, sp.clone(), &[]);
             }
             let mut seen = BTreeSet::new();
             Route::Choose(
@@ -238,9 +193,9 @@ impl Checker<'_> {
                     .map(|a| {
                         if !seen.insert(a.name.text.clone()) {
                             self.err(
-                                "E010",
+                                Code::DuplicateName,
                                 a.name.span.clone(),
-                                format!("choice `{}` is listed twice", a.name.text),
+                                &[&"choice", &a.name.text],
                             );
                         }
                         Choice {
@@ -261,12 +216,7 @@ impl Checker<'_> {
                 })
                 .collect();
             if next.is_empty() {
-                self.err(
-                    "E022",
-                    s.name.span.clone(),
-                    format!("step `{}` has no way to finish", s.name.text),
-                )
-                .help = Some("add `next STEP`, a `choose { ... }` or a `rule { ... }`".into());
+                self.err(Code::NoWayToFinish, s.name.span.clone(), &[&s.name.text]);
             } else {
                 let spans: Vec<Span> = parts.nexts.iter().map(|n| n.2.clone()).collect();
                 let live = self.cover(
@@ -274,6 +224,7 @@ impl Checker<'_> {
                     &spans,
                     s.name.span.clone(),
                     "`next`",
+                    false,
                 );
                 for (i, ((cond, target), live)) in next.iter().zip(live).enumerate() {
                     if !live {
@@ -281,7 +232,7 @@ impl Checker<'_> {
                             Some(c) => format!("`next {target} when {c}`"),
                             None => format!("`next {target}`"),
                         };
-                        self.note_dead_exit(&s.name.text, i, text);
+                        self.note_dead_exit(&s.name.text, i, text, parts.nexts[i].2.clone());
                     }
                 }
             }
@@ -291,11 +242,7 @@ impl Checker<'_> {
         // Time.
         let has_due = !parts.dues.is_empty();
         if has_due && !has_person {
-            self.err(
-                "E026",
-                parts.dues[0].2.clone(),
-                "a due time needs a task or a sign-off to be due",
-            );
+            self.err(Code::DueWithoutPerson, parts.dues[0].2.clone(), &[]);
         }
         let mut due = Vec::new();
         let mut shortest: Option<i64> = None;
@@ -305,11 +252,7 @@ impl Checker<'_> {
                 Ty::Duration => {
                     if let Some(d) = const_duration(&x) {
                         if !d.is_positive() {
-                            self.err(
-                                "E050",
-                                at.span.clone(),
-                                "a due time must be longer than zero",
-                            );
+                            self.err(Code::NotPositive, at.span.clone(), &[&"a due time"]);
                         }
                         let m = d.approx_minutes();
                         shortest = Some(shortest.map_or(m, |s| s.min(m)));
@@ -317,14 +260,7 @@ impl Checker<'_> {
                 }
                 Ty::Date | Ty::DateTime | Ty::Unknown => {}
                 other => {
-                    self.err(
-                        "E030",
-                        at.span.clone(),
-                        format!(
-                            "a due time is a duration, a date or a time, found {}",
-                            other.describe()
-                        ),
-                    );
+                    self.err(Code::DueNotTime, at.span.clone(), &[&other.describe()]);
                 }
             }
             let when = when.map(|w| self.typer().expect(w, &Ty::Bool, "the condition"));
@@ -345,7 +281,7 @@ impl Checker<'_> {
         let mut on_overdue = Vec::new();
         for (a, sp) in &parts.overdue {
             if !has_due {
-                self.err("E026", sp.clone(), "`on overdue` needs a due time");
+                self.err(Code::NeedsDue, sp.clone(), &[&"on overdue"]);
             }
             on_overdue.push(self.action(a, targets));
         }
@@ -391,12 +327,8 @@ impl Checker<'_> {
         match sig {
             Some((None, names)) => {
                 let help = did_you_mean(&process.text, names.iter().map(String::as_str));
-                self.err(
-                    "E008",
-                    process.span.clone(),
-                    format!("no process is named `{}`", process.text),
-                )
-                .help = help;
+                self.err(Code::UnknownProcess, process.span.clone(), &[&process.text])
+                    .set_help(help);
                 for a in with {
                     let (x, _) = self.typer().lower(&a.value);
                     lowered.push((a.field.text.clone(), x));
@@ -411,11 +343,11 @@ impl Checker<'_> {
                             let help =
                                 did_you_mean(&a.field.text, sig.fields.keys().map(String::as_str));
                             self.err(
-                                "E003",
+                                Code::UnknownField,
                                 a.field.span.clone(),
-                                format!("`{}` has no field `{}`", process.text, a.field.text),
+                                &[&a.field.text, &format!(" of `{}`", process.text)],
                             )
-                            .help = help;
+                            .set_help(help);
                             Ty::Unknown
                         }
                     };
@@ -426,11 +358,10 @@ impl Checker<'_> {
                 for req in &sig.required {
                     if !with.iter().any(|a| &a.field.text == req) {
                         self.err(
-                            "E009",
+                            Code::MissingStartField,
                             process.span.clone(),
-                            format!("starting `{}` needs `{req}`", process.text),
-                        )
-                        .help = Some(format!("add `with {req} = ...`"));
+                            &[&process.text, req],
+                        );
                     }
                 }
             }
@@ -475,6 +406,7 @@ impl Checker<'_> {
             &spans,
             sp,
             "rule",
+            false,
         );
         for (i, (r, live)) in rules.iter().zip(live).enumerate() {
             if !live {
@@ -482,7 +414,7 @@ impl Checker<'_> {
                     Some(c) => format!("the rule `{c} -> {}`", r.target),
                     None => format!("the rule `otherwise -> {}`", r.target),
                 };
-                self.note_dead_exit(step, i, text);
+                self.note_dead_exit(step, i, text, arms[i].span.clone());
             }
         }
         rules
@@ -490,30 +422,28 @@ impl Checker<'_> {
 
     /// Conditions tried in order (`None` always holds), analysed together over every
     /// field they read (see `decide`). Reports rules that can never be used, overlaps
-    /// that send the same cases elsewhere, and cases nothing covers. Returns, per
-    /// condition, whether it can ever be the one taken.
+    /// that send the same cases elsewhere, and cases nothing covers (an error, or with
+    /// `warn_gaps` a warning: no deadline then). Returns, per condition, whether it
+    /// can ever be the one taken.
     fn cover(
         &mut self,
         conds: Vec<(Option<&Expr>, &str)>,
         spans: &[Span],
         at: Span,
         what: &str,
+        warn_gaps: bool,
     ) -> Vec<bool> {
         let v = decide::analyse(&self.domains, &conds);
         for (i, d) in v.dead.iter().enumerate() {
             match d {
                 Some(decide::Dead::NeverHolds) => {
-                    self.err(
-                        "E041",
-                        spans[i].clone(),
-                        format!("this {what} matches no value"),
-                    );
+                    self.err(Code::MatchesNothing, spans[i].clone(), &[&what]);
                 }
                 Some(decide::Dead::Shadowed) => {
                     self.err(
-                        "E041",
+                        Code::CaseNeverUsed,
                         spans[i].clone(),
-                        format!("this {what} can never be used: earlier ones already cover it"),
+                        &[&what, &"earlier ones already cover it"],
                     );
                 }
                 None => {}
@@ -522,30 +452,20 @@ impl Checker<'_> {
         for (i, os) in v.overlaps.iter().enumerate() {
             for (_, cases) in os {
                 self.diags.push(
-                    Diagnostic::warning(
-                        "W002",
-                        spans[i].clone(),
-                        format!(
-                            "this {what} overlaps an earlier one that leads elsewhere, when {cases}; the earlier one wins"
-                        ),
-                    )
-                    .label("order matters here"),
+                    Diagnostic::new(Code::Overlap, spans[i].clone(), &[&what, cases])
+                        .label("order matters here"),
                 );
             }
         }
         if let Some(g) = &v.gaps {
-            if g.unanalysed.is_empty() {
-                self.err(
-                    "E040",
-                    at,
-                    format!(
-                        "the {what}s do not cover every case: not covered: {}",
-                        g.described
-                    ),
-                )
-                .help = Some(format!(
-                    "add a {what} for these cases, or a last one that always applies"
-                ));
+            if warn_gaps {
+                let mut described = g.described.clone();
+                if !g.unanalysed.is_empty() {
+                    described.push_str(" (perhaps: some conditions could not be analysed)");
+                }
+                self.err(Code::DueNotCovered, at, &[&what, &described]);
+            } else if g.unanalysed.is_empty() {
+                self.err(Code::NotCovered, at, &[&what, &g.described]);
             } else {
                 let parts: Vec<String> = g
                     .unanalysed
@@ -553,17 +473,10 @@ impl Checker<'_> {
                     .map(|(e, why)| format!("`{e}` ({why})"))
                     .collect();
                 self.err(
-                    "E040",
+                    Code::CannotAnalyse,
                     at,
-                    format!(
-                        "cannot tell whether every case is covered by these {what}s: {} could not be analysed",
-                        parts.join(", ")
-                    ),
-                )
-                .help = Some(format!(
-                    "add a last {what} that always applies (`otherwise -> STEP` or an unconditional `next STEP`); perhaps not covered: {}",
-                    g.described
-                ));
+                    &[&what, &parts.join(", "), &g.described],
+                );
             }
         }
         v.dead.iter().map(Option::is_none).collect()
@@ -572,15 +485,7 @@ impl Checker<'_> {
     /// For `due ... when` and `within ... when`: a gap is not fatal (no deadline
     /// then), so warn.
     fn cover_warn(&mut self, conds: Vec<(Option<&Expr>, &str)>, spans: &[Span], what: &str) {
-        let before = self.diags.len();
-        self.cover(conds, spans, spans[0].clone(), what);
-        for d in &mut self.diags[before..] {
-            if d.code == "E040" {
-                d.severity = Severity::Warning;
-                d.code = "W003";
-                d.message = format!("{}; there is no deadline then", d.message);
-            }
-        }
+        self.cover(conds, spans, spans[0].clone(), what, true);
     }
 
     pub(super) fn limit(
@@ -592,20 +497,12 @@ impl Checker<'_> {
         for n in [&l.from, &l.to] {
             if !p.steps.iter().any(|s| s.name.text == n.text) {
                 let help = did_you_mean(&n.text, p.steps.iter().map(|s| s.name.text.as_str()));
-                self.err(
-                    "E002",
-                    n.span.clone(),
-                    format!("no step is named `{}`", n.text),
-                )
-                .help = help;
+                self.err(Code::UnknownStep, n.span.clone(), &[&"step", &n.text])
+                    .set_help(help);
             }
         }
         if l.within.is_empty() {
-            self.err(
-                "E011",
-                l.name.span.clone(),
-                "a limit needs `within DURATION`",
-            );
+            self.err(Code::LimitWithoutWithin, l.name.span.clone(), &[]);
         }
         let mut shortest: Option<i64> = None;
         let mut within = Vec::new();

@@ -2,6 +2,7 @@
 
 use super::Fields;
 use crate::ast::{self, DurLit, ExprKind, Span};
+use crate::catalogue::Code;
 use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::model::{BinOp, Duration, Expr, Func, Type};
 
@@ -68,8 +69,8 @@ pub struct Typer<'a> {
 }
 
 impl Typer<'_> {
-    fn err(&mut self, code: &'static str, span: Span, msg: String) {
-        self.diags.push(Diagnostic::error(code, span, msg));
+    fn err(&mut self, code: Code, span: Span, args: &[&dyn std::fmt::Display]) {
+        self.diags.push(Diagnostic::new(code, span, args));
     }
 
     /// Lower `e` and require it to have type `want` (integers are accepted where a
@@ -88,12 +89,8 @@ impl Typer<'_> {
                 if !vs.contains(v) {
                     let help = did_you_mean(v, vs.iter().map(String::as_str));
                     self.diags.push(
-                        Diagnostic::error(
-                            "E031",
-                            span,
-                            format!("`{v}` is not one of the choices {}", vs.join(", ")),
-                        )
-                        .help_opt(help),
+                        Diagnostic::new(Code::NotAChoice, span, &[v, &vs.join(", ")])
+                            .help_opt(help),
                     );
                 }
                 return;
@@ -107,13 +104,9 @@ impl Typer<'_> {
         };
         if !ok {
             self.err(
-                "E030",
+                Code::TypeMismatch,
                 span,
-                format!(
-                    "{what} must be {}, found {}",
-                    want.describe(),
-                    got.describe()
-                ),
+                &[&what, &want.describe(), &got.describe()],
             );
         }
     }
@@ -121,7 +114,7 @@ impl Typer<'_> {
     fn unknown_name(&mut self, name: &str, span: Span) {
         let help = did_you_mean(name, self.fields.keys().map(String::as_str));
         self.diags.push(
-            Diagnostic::error("E003", span, format!("unknown field `{name}`"))
+            Diagnostic::new(Code::UnknownField, span, &[&name, &""])
                 .label("not a field of this process")
                 .help_opt(help),
         );
@@ -142,7 +135,7 @@ impl Typer<'_> {
         match &e.kind {
             ExprKind::Int(i) => {
                 if *i == i64::MAX {
-                    self.err("E032", sp, "number too large".into());
+                    self.err(Code::NumberTooLarge, sp, &[]);
                 }
                 (Expr::Int(*i), Ty::Int)
             }
@@ -152,7 +145,7 @@ impl Typer<'_> {
             ExprKind::Date(s) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
                 Ok(d) => (Expr::Date(d), Ty::Date),
                 Err(_) => {
-                    self.err("E033", sp, format!("`{s}` is not a date"));
+                    self.err(Code::NoSuchDate, sp, &[s]);
                     (Expr::Bool(false), Ty::Unknown)
                 }
             },
@@ -167,7 +160,7 @@ impl Typer<'_> {
             ExprKind::Neg(inner) => {
                 let (x, t) = self.value(inner);
                 if !(t.numeric() || t == Ty::Duration || t == Ty::Unknown) {
-                    self.err("E030", sp, format!("cannot negate {}", t.describe()));
+                    self.err(Code::CannotNegate, sp, &[&t.describe()]);
                 }
                 (Expr::Neg(Box::new(x)), t)
             }
@@ -187,11 +180,7 @@ impl Typer<'_> {
                 let (hi_x, ht) = self.value(hi);
                 for (t, s) in [(&lt, lo.span.clone()), (&ht, hi.span.clone())] {
                     if !comparable(&vt, t) {
-                        self.err(
-                            "E030",
-                            s,
-                            format!("cannot compare {} with {}", vt.describe(), t.describe()),
-                        );
+                        self.err(Code::CannotCompare, s, &[&vt.describe(), &t.describe()]);
                     }
                 }
                 (
@@ -218,11 +207,7 @@ impl Typer<'_> {
             }
             ExprKind::At(base, (h, m)) => {
                 if *h > 23 || *m > 59 {
-                    self.err(
-                        "E062",
-                        sp.clone(),
-                        format!("{h}:{m:02} is not a time of day"),
-                    );
+                    self.err(Code::NoSuchTime, sp.clone(), &[h, &format!("{m:02}")]);
                 }
                 let x = self.expect(base, &Ty::Date, "the day before `at`");
                 (Expr::At(Box::new(x), *h, *m), Ty::DateTime)
@@ -234,7 +219,7 @@ impl Typer<'_> {
         let Some(f) = Func::from_name(name) else {
             let help = did_you_mean(name, Func::NAMES.iter().copied());
             self.diags.push(
-                Diagnostic::error("E034", sp, format!("unknown function `{name}`")).help(
+                Diagnostic::new(Code::UnknownFunction, sp, &[&name]).help(
                     help.unwrap_or_else(|| format!("functions are {}", Func::NAMES.join(", "))),
                 ),
             );
@@ -246,9 +231,9 @@ impl Typer<'_> {
         };
         if args.len() != arity {
             self.err(
-                "E035",
+                Code::ArgumentCount,
                 sp.clone(),
-                format!("`{name}` takes {arity} argument(s), found {}", args.len()),
+                &[&name, &arity, &args.len()],
             );
             return (Expr::Bool(false), Ty::Unknown);
         }
@@ -258,9 +243,9 @@ impl Typer<'_> {
             Func::Day | Func::Month | Func::Year | Func::Weekday => {
                 if !matches!(t0, Ty::Date | Ty::DateTime | Ty::Unknown) {
                     self.err(
-                        "E030",
+                        Code::ArgumentType,
                         args[0].span.clone(),
-                        format!("`{name}` needs a date, found {}", t0.describe()),
+                        &[&name, &"a date", &t0.describe()],
                     );
                 }
                 Ty::Int
@@ -268,9 +253,9 @@ impl Typer<'_> {
             Func::Date => {
                 if !matches!(t0, Ty::DateTime | Ty::Date | Ty::Unknown) {
                     self.err(
-                        "E030",
+                        Code::ArgumentType,
                         args[0].span.clone(),
-                        format!("`date` needs a datetime, found {}", t0.describe()),
+                        &[&"date", &"a datetime", &t0.describe()],
                     );
                 }
                 Ty::Date
@@ -278,9 +263,9 @@ impl Typer<'_> {
             Func::Round => {
                 if !(t0.numeric() || t0 == Ty::Unknown) {
                     self.err(
-                        "E030",
+                        Code::ArgumentType,
                         args[0].span.clone(),
-                        "`round` needs a number".into(),
+                        &[&"round", &"a number", &t0.describe()],
                     );
                 }
                 Ty::Int
@@ -289,9 +274,9 @@ impl Typer<'_> {
                 let t1 = lowered[1].1.clone();
                 if !comparable(&t0, &t1) {
                     self.err(
-                        "E030",
+                        Code::CannotCompare,
                         sp.clone(),
-                        format!("cannot compare {} with {}", t0.describe(), t1.describe()),
+                        &[&t0.describe(), &t1.describe()],
                     );
                 }
                 if t0 == Ty::Dec || t1 == Ty::Dec {
@@ -329,13 +314,15 @@ impl Typer<'_> {
             let (a, at) = self.value(l);
             if !matches!(at, Ty::Bool | Ty::Unknown) {
                 if !matches!(a, Expr::Field(_)) {
+                    let found = at.describe();
                     self.err(
-                        "E030",
+                        Code::TypeMismatch,
                         l.span.clone(),
-                        format!(
-                            "the left of `or` must be true/false, or a field to fall back from, found {}",
-                            at.describe()
-                        ),
+                        &[
+                            &"the left of `or`",
+                            &"true/false, or a field to fall back from",
+                            &found,
+                        ],
                     );
                 }
                 let b = self.expect(r, &at, "the fallback after `or`");
@@ -367,9 +354,9 @@ impl Typer<'_> {
                 (Ty::Variant(_), other) => self.conform(&at, other, l.span.clone(), "this value"),
                 (other, Ty::Variant(_)) => self.conform(&bt, other, r.span.clone(), "this value"),
                 _ if !comparable(&at, &bt) => self.err(
-                    "E030",
+                    Code::CannotCompare,
                     sp.clone(),
-                    format!("cannot compare {} with {}", at.describe(), bt.describe()),
+                    &[&at.describe(), &bt.describe()],
                 ),
                 _ => {}
             }
@@ -422,14 +409,11 @@ impl Typer<'_> {
                     let range = super::coverage::range_of(divisor, self.domains);
                     if range.is_none_or(|(lo, hi)| lo <= 0.0 && hi >= 0.0) {
                         let shown = divisor.to_string();
-                        self.diags.push(
-                            Diagnostic::error(
-                                "E084",
-                                r.span.clone(),
-                                format!("`{shown}` may be zero here, and nothing can be divided by zero"),
-                            )
-                            .help("give the divisor a range that leaves out 0 (for example `1..100`), or divide by a constant"),
-                        );
+                        self.diags.push(Diagnostic::new(
+                            Code::DivisorMaybeZero,
+                            r.span.clone(),
+                            &[&shown],
+                        ));
                     }
                 }
                 (at.numeric() && bt.numeric()).then_some(Ty::Dec)
@@ -450,13 +434,9 @@ impl Typer<'_> {
                     _ => ">=",
                 };
                 self.err(
-                    "E030",
+                    Code::OperatorMismatch,
                     sp,
-                    format!(
-                        "cannot apply `{sym}` to {} and {}",
-                        at.describe(),
-                        bt.describe()
-                    ),
+                    &[&sym, &at.describe(), &bt.describe()],
                 );
                 (x, Ty::Unknown)
             }
@@ -514,10 +494,10 @@ pub fn check_placeholders(msg: &ast::Text, fields: &Fields, diags: &mut Vec<Diag
         if !fields.contains_key(name) && !matches!(name, "title" | "id" | "step") {
             let help = did_you_mean(name, fields.keys().map(String::as_str));
             diags.push(
-                Diagnostic::error(
-                    "E003",
+                Diagnostic::new(
+                    Code::UnknownField,
                     msg.span.clone(),
-                    format!("unknown field `{name}` in a message placeholder"),
+                    &[&name, &" in a message placeholder"],
                 )
                 .help_opt(help),
             );

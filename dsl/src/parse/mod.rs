@@ -282,12 +282,16 @@ fn build_type(p: Pair<Rule>) -> TypeSpec {
         Rule::range_type => {
             let sp = span(&inner);
             let mut decimal = false;
+            // `integer 1.5..3` stays an integer range, so the checker can say it needs
+            // whole numbers; only a range without a keyword becomes decimal by its ends.
+            let mut integer = false;
             let mut nums = vec![];
             for k in inner.into_inner() {
                 match k.as_rule() {
                     Rule::dec_kw => decimal = true,
+                    Rule::int_kw => integer = true,
                     Rule::signed_number => {
-                        if k.as_str().contains('.') {
+                        if k.as_str().contains('.') && !integer {
                             decimal = true;
                         }
                         nums.push(k.as_str().parse::<f64>().unwrap_or(0.0));

@@ -2,6 +2,7 @@
 //! (newlines kept, so positions stay true) and the file parsed again.
 
 use super::Rule;
+use crate::catalogue::Code;
 use crate::diagnostic::Diagnostic;
 use pest::error::ErrorVariant;
 
@@ -80,12 +81,12 @@ pub(super) fn syntax_diagnostic(
     expected.sort();
     expected.dedup();
     let end = pos + found.map_or(0, |f| f.len());
-    let message = if expected.is_empty() {
-        format!("unexpected {found_desc}")
+    let expected = if expected.is_empty() {
+        "something else".to_string()
     } else {
-        format!("expected {}, found {found_desc}", one_of(&expected))
+        one_of(&expected)
     };
-    Diagnostic::error("E001", pos..end, message).label("not expected here")
+    Diagnostic::new(Code::Syntax, pos..end, &[&expected, &found_desc]).label("not expected here")
 }
 
 fn one_of(items: &[String]) -> String {
