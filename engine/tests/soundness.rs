@@ -154,21 +154,35 @@ struct Failure {
 
 fn kind_of(prefix: &str, msg: &str) -> String {
     let mut out = String::from(prefix);
-    let mut inside = false;
+    let mut name: Option<String> = None;
     for c in msg.chars() {
-        match c {
-            '`' => {
-                inside = !inside;
-                if inside {
-                    out.push('_');
-                }
+        match (c, &mut name) {
+            ('`', None) => name = Some(String::new()),
+            ('`', Some(n)) => {
+                out.push_str(category(n));
+                name = None;
             }
-            _ if inside => {}
-            c if c.is_ascii_digit() => {}
-            c => out.push(c),
+            (c, Some(n)) => n.push(c),
+            (c, None) if c.is_ascii_digit() => {}
+            (c, None) => out.push(c),
         }
     }
     out
+}
+
+/// What kind of name the generator gave: where a field gets its value.
+fn category(name: &str) -> &'static str {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    match name.split_once('_') {
+        None if name.starts_with('d') && digits(&name[1..]) => "<data field>",
+        Some((s, rest)) if s.starts_with('s') && digits(&s[1..]) => match rest {
+            "c" => "<set field>",
+            "r" => "<rule-with field>",
+            r if r.starts_with('f') && digits(&r[1..]) => "<filled field>",
+            _ => "_",
+        },
+        _ => "_",
+    }
 }
 
 /// The people who may act on a task now.
