@@ -499,6 +499,10 @@ fn property() {
         explore(&world, &tally);
         return;
     }
+    if std::env::var("BATON_SOUNDNESS_REPLAY").is_ok_and(|v| v == "1") {
+        replay(&world);
+        return;
+    }
     let filter = kind_filter();
     let mut runner = TestRunner::new(Config {
         cases: cases(),
@@ -573,12 +577,7 @@ fn explore(world: &World, tally: &Tally) {
     }
 }
 
-/// Every saved counterexample must be refused by the checker.
-// Re-enabled when the checker catches the cases in tests/soundness_cases/.
-#[test]
-#[ignore = "fails until the checker catches the cases in tests/soundness_cases/"]
-fn saved_counterexamples_fail_the_checker() {
-    let world = World::new();
+fn case_files() -> Vec<std::path::PathBuf> {
     let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soundness_cases");
     let mut files: Vec<_> = std::fs::read_dir(&folder)
         .expect("tests/soundness_cases")
@@ -586,7 +585,38 @@ fn saved_counterexamples_fail_the_checker() {
         .filter(|p| p.extension().is_some_and(|x| x == "flow"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no cases in {}", folder.display());
+    files
+}
+
+/// Walk each saved counterexample that the checker still passes, to confirm it
+/// does go wrong at run time, and print how.
+fn replay(world: &World) {
+    let ctx = world.ctx();
+    for path in case_files() {
+        let src = std::fs::read_to_string(&path).expect("readable");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(def) = checked(&src, &world.names) else {
+            eprintln!("{name}: refused by the checker");
+            continue;
+        };
+        let found = (1..=300u64)
+            .filter_map(|seed| walk(&def, &src, seed * 7919, &world.dir, &ctx).failure)
+            .next();
+        match found {
+            Some(f) => eprintln!("{name}: {}", f.detail.lines().next().unwrap_or("")),
+            None => eprintln!("{name}: NO FAILURE in 300 walks"),
+        }
+    }
+}
+
+/// Every saved counterexample must be refused by the checker.
+// Re-enabled when the checker catches the cases in tests/soundness_cases/.
+#[test]
+#[ignore = "fails until the checker catches the cases in tests/soundness_cases/"]
+fn saved_counterexamples_fail_the_checker() {
+    let world = World::new();
+    let files = case_files();
+    assert!(!files.is_empty(), "no cases in tests/soundness_cases");
     let passing: Vec<String> = files
         .iter()
         .filter(|p| {
