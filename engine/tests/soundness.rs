@@ -218,6 +218,19 @@ fn moves_on(def: &Definition, kind: &TimerKind) -> bool {
     }
 }
 
+/// The instance's state without ids and times: where it is, its data, who has what
+/// to do.
+fn fingerprint(inst: &Instance) -> String {
+    let tasks: Vec<String> = inst
+        .active_tasks()
+        .map(|t| format!("{:?}{:?}{:?}", t.kind, t.candidates, t.assignee))
+        .collect();
+    format!(
+        "{:?}|{}|{:?}|{tasks:?}|{:?}",
+        inst.step, inst.waiting, inst.data, inst.signatures
+    )
+}
+
 struct Walk {
     steps: usize,
     failure: Option<Failure>,
@@ -281,6 +294,11 @@ fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) -> W
         }
     };
     let mut steps = 1;
+    // A state met again with nothing but forced moves in between (tasks without
+    // choices, data or deadlines; waits) repeats forever: a loop with no way out.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut last_free = 0;
+    seen.insert(fingerprint(&inst), 0);
     while steps < MAX_STEPS && inst.status == Status::Running {
         let step = inst.step.as_deref().and_then(|s| def.step(s));
         // Every (task, person) pair that may act now.
@@ -316,6 +334,9 @@ fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) -> W
             let t = next_timer.expect("a timer");
             now = now.max(t.due);
             trace.push(format!("fire {:?} at {}", t.kind, t.due));
+            if !matches!(t.kind, TimerKind::Wait { .. }) {
+                last_free = steps + 1;
+            }
             (
                 Command::FireTimer { n: t.n, due: t.due },
                 baton_engine::core::SYSTEM.to_string(),
@@ -323,6 +344,14 @@ fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) -> W
         } else {
             let (task, actor) = acts[rng.below(acts.len())].clone();
             let step = step.expect("a task has a step");
+            // A signature is a free move unless the signer may only refuse.
+            let forced = task.kind == TaskKind::Sign
+                || (step.fills.is_empty()
+                    && step.due.is_empty()
+                    && !matches!(step.route, Route::Choose(_)));
+            if !forced {
+                last_free = steps + 1;
+            }
             if task.kind == TaskKind::Sign {
                 let allow_self = matches!(
                     step.action,
@@ -332,6 +361,9 @@ fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) -> W
                     }
                 );
                 let may_approve = allow_self || actor != inst.starter || inst.parent.is_some();
+                if may_approve || !step.due.is_empty() {
+                    last_free = steps + 1;
+                }
                 let approve = may_approve && rng.chance(0.75);
                 let choice = if approve { "approve" } else { "refuse" };
                 trace.push(format!("{actor} {choice}s at {}", task.step));
@@ -374,7 +406,23 @@ fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) -> W
         };
         steps += 1;
         match apply(def, 1, Some(&inst), inst.id, &cmd, &actor, now, ctx) {
-            Ok(a) => inst = a.instance,
+            Ok(a) => {
+                inst = a.instance;
+                if inst.status == Status::Running {
+                    let f = fingerprint(&inst);
+                    if seen.get(&f).is_some_and(|&at| at >= last_free) {
+                        let msg = format!(
+                            "dead end at `{}`: a loop with no way out (the same state again, with nothing chosen or filled in between)",
+                            inst.step.as_deref().unwrap_or("?")
+                        );
+                        return Walk {
+                            steps,
+                            failure: Some(fail(kind_of("dead end: ", &msg), &msg, &trace)),
+                        };
+                    }
+                    seen.insert(f, steps);
+                }
+            }
             Err(Rejection::Stuck(m)) => {
                 return Walk {
                     steps,

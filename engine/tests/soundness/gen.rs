@@ -422,7 +422,7 @@ fn cover(name: &str, t: &Ty, o: u8) -> Vec<String> {
 fn partition(n: &Names, p: &PartSpec) -> Option<Vec<String>> {
     let (a, ta) = n.condable(p.f1)?;
     let first = cover(a, ta, p.o / 2);
-    if p.o % 2 == 0 {
+    if p.o.is_multiple_of(2) {
         return Some(first);
     }
     let (b, tb) = n.condable(p.f2)?;
