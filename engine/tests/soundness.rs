@@ -594,8 +594,27 @@ fn explore(world: &World, tally: &Tally) {
     let strategy = (gen::spec(), proptest::num::u64::ANY);
     let mut kinds: BTreeMap<String, (usize, Failure, usize)> = BTreeMap::new();
     let mut failing = 0;
+    let mut refused: BTreeMap<&'static str, usize> = BTreeMap::new();
     for _ in 0..cases() {
         let (spec, seed) = strategy.new_tree(&mut runner).expect("a value").current();
+        let src = gen::render(&spec);
+        let out = check(
+            &src,
+            &Context {
+                staff: Some(&world.names),
+                processes: None,
+            },
+        );
+        let mut codes: Vec<&'static str> = out.errors().map(|d| d.code).collect();
+        codes.sort();
+        codes.dedup();
+        for c in codes {
+            *refused.entry(c).or_default() += 1;
+        }
+        if std::env::var("BATON_SOUNDNESS_SHOW").is_ok_and(|v| out.errors().any(|d| d.code == v)) {
+            let d = out.errors().next().expect("an error");
+            eprintln!("{}: {}\n{src}", d.code, d.message);
+        }
         if let Some(f) = one(world, &spec, seed, tally) {
             failing += 1;
             let len = gen::render(&spec).len();
@@ -623,6 +642,7 @@ fn explore(world: &World, tally: &Tally) {
     for (kind, (n, _, _)) in &kinds {
         eprintln!("  {n:5} {kind}");
     }
+    eprintln!("checker errors among the refused definitions (definitions per code): {refused:?}");
 }
 
 fn case_files() -> Vec<std::path::PathBuf> {
