@@ -1,0 +1,372 @@
+//! The walker: one instance of a checked definition driven at random on the pure
+//! core, and what counts as going wrong.
+
+use super::ZONE;
+use baton_dsl::model::{Action, Definition, FieldSource, Route, TimedAction, Type};
+use baton_engine::core::{apply, Command, Ctx, Instance, Rejection, Status, TaskKind, TimerKind};
+use baton_engine::staff::{Directory, Person};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Map, Value as Json};
+use std::collections::BTreeMap;
+
+/// Commands per walk at most.
+pub const MAX_STEPS: usize = 50;
+
+/// A small deterministic generator for the walker's choices.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() % 1000) as f64 / 1000.0 < p
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len())]
+    }
+}
+
+/// A random value of a declared type, as a form would send it.
+fn value(ty: &Type, rng: &mut Rng, dir: &Directory) -> Json {
+    match ty {
+        Type::Text => json!(*rng.pick(&["a", "b", "客戶"])),
+        Type::Integer { min, max } => {
+            let lo = min.unwrap_or(-5);
+            let hi = max.unwrap_or(5).max(lo);
+            let v = match rng.below(4) {
+                0 => lo,
+                1 => hi,
+                _ => lo + rng.below((hi - lo + 1) as usize) as i64,
+            };
+            json!(v)
+        }
+        Type::Decimal { min, max } => {
+            let lo = min.unwrap_or(-5.0);
+            let hi = max.unwrap_or(5.0).max(lo);
+            let v = match rng.below(4) {
+                0 => lo,
+                1 => hi,
+                _ => lo + (hi - lo) * rng.below(11) as f64 / 10.0,
+            };
+            json!(v)
+        }
+        Type::Bool => json!(rng.chance(0.5)),
+        Type::Date => {
+            let d = chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()
+                + chrono::Duration::days(rng.below(150) as i64);
+            json!(d.format("%Y-%m-%d").to_string())
+        }
+        Type::DateTime => json!("2026-03-05T10:00:00+08:00"),
+        Type::Duration => json!("2h"),
+        Type::Person => json!(rng.pick(&dir.people).id),
+        Type::Department => json!(rng.pick(&dir.departments).id),
+        Type::Choice(vs) => json!(rng.pick(vs).name),
+    }
+}
+
+/// What went wrong on a walk.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The message with names and numbers taken out, to group failures.
+    pub kind: String,
+    pub detail: String,
+}
+
+fn kind_of(prefix: &str, msg: &str) -> String {
+    let mut out = String::from(prefix);
+    let mut name: Option<String> = None;
+    for c in msg.chars() {
+        match (c, &mut name) {
+            ('`', None) => name = Some(String::new()),
+            ('`', Some(n)) => {
+                out.push_str(category(n));
+                name = None;
+            }
+            (c, Some(n)) => n.push(c),
+            (c, None) if c.is_ascii_digit() => {}
+            (c, None) => out.push(c),
+        }
+    }
+    out
+}
+
+/// What kind of name the generator gave: where a field gets its value.
+fn category(name: &str) -> &'static str {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    match name.split_once('_') {
+        None if name.starts_with('d') && digits(&name[1..]) => "<data field>",
+        Some((s, rest)) if s.starts_with('s') && digits(&s[1..]) => match rest {
+            "c" => "<set field>",
+            "r" => "<rule-with field>",
+            r if r.starts_with('f') && digits(&r[1..]) => "<filled field>",
+            _ => "_",
+        },
+        _ => "_",
+    }
+}
+
+/// The people who may act on a task now.
+fn candidates(inst: &Instance, task: &baton_engine::core::Task, dir: &Directory) -> Vec<String> {
+    let mut v: Vec<String> = match &task.assignee {
+        Some(a) => vec![a.clone()],
+        None => {
+            let mut v = task.candidates.people.clone();
+            for r in &task.candidates.roles {
+                v.extend(dir.with_role(r).map(|p| p.id.clone()));
+            }
+            v
+        }
+    };
+    if task.kind == TaskKind::Sign {
+        v.retain(|p| !inst.signatures.iter().any(|s| &s.by == p));
+    }
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// A timer that can move the instance on (not a reminder or a mere notice).
+fn moves_on(def: &Definition, kind: &TimerKind) -> bool {
+    match kind {
+        TimerKind::Wait { .. } | TimerKind::LimitBreach { .. } => true,
+        TimerKind::Due { step } => def.step(step).is_some_and(|s| {
+            s.on_overdue
+                .iter()
+                .any(|a| matches!(a, TimedAction::Goto(_) | TimedAction::Escalate(_)))
+        }),
+        _ => false,
+    }
+}
+
+/// The instance's state without ids and times: where it is, its data, who has what
+/// to do.
+fn fingerprint(inst: &Instance) -> String {
+    let tasks: Vec<String> = inst
+        .active_tasks()
+        .map(|t| format!("{:?}{:?}{:?}", t.kind, t.candidates, t.assignee))
+        .collect();
+    format!(
+        "{:?}|{}|{:?}|{tasks:?}|{:?}",
+        inst.step, inst.waiting, inst.data, inst.signatures
+    )
+}
+
+pub struct Walk {
+    pub steps: usize,
+    pub failure: Option<Failure>,
+}
+
+/// One instance of `def`, driven at random for at most `MAX_STEPS` commands.
+pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) -> Walk {
+    let mut rng = Rng(seed | 1);
+    let mut now: DateTime<Utc> = ZONE
+        .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let mut trace: Vec<String> = Vec::new();
+    let fail = |kind: String, msg: &str, trace: &[String]| Failure {
+        kind,
+        detail: format!(
+            "{msg}\n--- walk:\n{}\n--- definition:\n{src}",
+            trace.join("\n")
+        ),
+    };
+    // The starter: someone allowed to start it by hand.
+    let starters: Vec<&Person> = dir
+        .people
+        .iter()
+        .filter(|p| def.started_by.is_empty() || def.started_by.iter().any(|r| p.roles.contains(r)))
+        .collect();
+    let starter = rng.pick(&starters).id.clone();
+    let mut data = Map::new();
+    for f in def.fields.iter().filter(|f| f.source == FieldSource::Start) {
+        let leave_out =
+            (f.optional && rng.chance(0.35)) || (f.default.is_some() && rng.chance(0.5));
+        if !leave_out {
+            data.insert(f.name.clone(), value(&f.ty, &mut rng, dir));
+        }
+    }
+    trace.push(format!(
+        "start by {starter} with {}",
+        Json::Object(data.clone())
+    ));
+    let cmd = Command::Start {
+        process: def.name.clone(),
+        data,
+    };
+    let mut inst = match apply(def, 1, None, 1, &cmd, &starter, now, ctx) {
+        Ok(a) => a.instance,
+        Err(Rejection::Stuck(m)) => {
+            return Walk {
+                steps: 1,
+                failure: Some(fail(kind_of("stuck: ", &m), &m, &trace)),
+            }
+        }
+        Err(e) => {
+            return Walk {
+                steps: 1,
+                failure: Some(fail(
+                    kind_of("refused: ", &e.to_string()),
+                    &e.to_string(),
+                    &trace,
+                )),
+            }
+        }
+    };
+    let mut steps = 1;
+    // A state met again with nothing but forced moves in between (tasks without
+    // choices, data or deadlines; waits) repeats forever: a loop with no way out.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut last_free = 0;
+    seen.insert(fingerprint(&inst), 0);
+    while steps < MAX_STEPS && inst.status == Status::Running {
+        let step = inst.step.as_deref().and_then(|s| def.step(s));
+        // Every (task, person) pair that may act now.
+        let mut acts: Vec<(baton_engine::core::Task, String)> = Vec::new();
+        for t in inst.active_tasks() {
+            for p in candidates(&inst, t, dir) {
+                acts.push((t.clone(), p));
+            }
+        }
+        let next_timer = inst.timers.iter().min_by_key(|t| (t.due, t.n)).cloned();
+        let progress = inst.timers.iter().any(|t| moves_on(def, &t.kind));
+        if acts.is_empty() && !progress && !inst.awaiting_child {
+            let what = if inst.active_tasks().next().is_some() {
+                "no candidate of the open task may act"
+            } else {
+                "no task, no timer that moves it on"
+            };
+            let msg = format!(
+                "dead end at `{}`: {what}",
+                inst.step.as_deref().unwrap_or("?")
+            );
+            return Walk {
+                steps,
+                failure: Some(fail(kind_of("dead end: ", &msg), &msg, &trace)),
+            };
+        }
+        let use_timer = match (&next_timer, acts.is_empty()) {
+            (None, _) => false,
+            (Some(_), true) => true,
+            (Some(_), false) => rng.chance(0.2),
+        };
+        let (cmd, actor) = if use_timer {
+            let t = next_timer.expect("a timer");
+            now = now.max(t.due);
+            trace.push(format!("fire {:?} at {}", t.kind, t.due));
+            if !matches!(t.kind, TimerKind::Wait { .. }) {
+                last_free = steps + 1;
+            }
+            (
+                Command::FireTimer { n: t.n, due: t.due },
+                baton_engine::core::SYSTEM.to_string(),
+            )
+        } else {
+            let (task, actor) = acts[rng.below(acts.len())].clone();
+            let step = step.expect("a task has a step");
+            // A signature is a free move unless the signer may only refuse.
+            let forced = task.kind == TaskKind::Sign
+                || (step.fills.is_empty()
+                    && step.due.is_empty()
+                    && !matches!(step.route, Route::Choose(_)));
+            if !forced {
+                last_free = steps + 1;
+            }
+            if task.kind == TaskKind::Sign {
+                let allow_self = matches!(
+                    step.action,
+                    Action::Sign {
+                        allow_self: true,
+                        ..
+                    }
+                );
+                let may_approve = allow_self || actor != inst.starter || inst.parent.is_some();
+                if may_approve || !step.due.is_empty() {
+                    last_free = steps + 1;
+                }
+                let approve = may_approve && rng.chance(0.75);
+                let choice = if approve { "approve" } else { "refuse" };
+                trace.push(format!("{actor} {choice}s at {}", task.step));
+                (
+                    Command::Complete {
+                        task: task.id,
+                        choice: Some(choice.into()),
+                        data: Map::new(),
+                    },
+                    actor,
+                )
+            } else {
+                let choice = match &step.route {
+                    Route::Choose(cs) => Some(rng.pick(cs).name.clone()),
+                    _ => None,
+                };
+                let mut data = Map::new();
+                for f in &step.fills {
+                    if f.optional && rng.chance(0.4) {
+                        continue;
+                    }
+                    if let Some(field) = def.field(&f.field) {
+                        data.insert(f.field.clone(), value(&field.ty, &mut rng, dir));
+                    }
+                }
+                trace.push(format!(
+                    "{actor} completes {} choosing {choice:?} with {}",
+                    task.step,
+                    Json::Object(data.clone())
+                ));
+                (
+                    Command::Complete {
+                        task: task.id,
+                        choice,
+                        data,
+                    },
+                    actor,
+                )
+            }
+        };
+        steps += 1;
+        match apply(def, 1, Some(&inst), inst.id, &cmd, &actor, now, ctx) {
+            Ok(a) => {
+                inst = a.instance;
+                if inst.status == Status::Running {
+                    let f = fingerprint(&inst);
+                    if seen.get(&f).is_some_and(|&at| at >= last_free) {
+                        let msg = format!(
+                            "dead end at `{}`: a loop with no way out (the same state again, with nothing chosen or filled in between)",
+                            inst.step.as_deref().unwrap_or("?")
+                        );
+                        return Walk {
+                            steps,
+                            failure: Some(fail(kind_of("dead end: ", &msg), &msg, &trace)),
+                        };
+                    }
+                    seen.insert(f, steps);
+                }
+            }
+            Err(Rejection::Stuck(m)) => {
+                return Walk {
+                    steps,
+                    failure: Some(fail(kind_of("stuck: ", &m), &m, &trace)),
+                }
+            }
+            Err(e) => {
+                let m = e.to_string();
+                return Walk {
+                    steps,
+                    failure: Some(fail(kind_of("refused: ", &m), &m, &trace)),
+                };
+            }
+        }
+    }
+    Walk {
+        steps,
+        failure: None,
+    }
+}
