@@ -175,6 +175,10 @@ catalogue! {
         "no end can be reached from step `{0}`: its way out, {1}, can never be taken",
         help: Some("a loop needs an exit whose condition can hold for the declared ranges and choices"),
         summary: "A loop whose only exits can never be taken (their conditions hold for no value of the declared ranges and choices), so no end can be reached from it.";
+    UnbreakableLoop = "E045", Error,
+        "{0} can go round for ever: {1}",
+        help: Some("let a person decide the way out (`choose`), fill or set a field the conditions read, or add `on overdue -> STEP`"),
+        summary: "A loop whose way out is decided by data that nothing inside the loop can change (no choice, no fill or set of the fields its conditions read, no timer leading out): an instance that enters it with such data never leaves.";
     NotPositive = "E050", Error,
         "{0} must be longer than zero", help: None,
         summary: "A duration that must be positive is zero or negative (due time, wait, reminder, limit, extension).";

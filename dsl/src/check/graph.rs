@@ -115,6 +115,12 @@ impl Checker<'_> {
         }
         let finishing_live = can_finish(&live, d);
         let finishing = can_finish(&edges, d);
+        let spans: BTreeMap<&str, crate::ast::Span> = p
+            .steps
+            .iter()
+            .map(|s| (s.name.text.as_str(), s.name.span.clone()))
+            .collect();
+        self.unbreakable_loops(d, &finishing_live, &spans);
         let names: BTreeSet<&str> = d
             .steps
             .iter()

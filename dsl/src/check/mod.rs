@@ -7,6 +7,7 @@ mod assigned;
 mod coverage;
 mod decide;
 mod graph;
+mod loops;
 mod people;
 mod schedule;
 mod steps;

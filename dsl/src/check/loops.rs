@@ -1,0 +1,248 @@
+//! Loops that nothing can break: a cycle of steps whose way out is decided by data
+//! that nothing inside the cycle can change. An instance that enters it with data that
+//! keeps it in goes round for ever (or until the engine gives up on an automatic
+//! loop), though an end is reachable on paper.
+//!
+//! Something can break a cycle when, inside it, a person chooses a way out
+//! (`choose`), signs (approve and refuse lead different ways), a timer moves the
+//! instance out (`on overdue -> STEP`, a limit's `on breach -> STEP`), or a field that
+//! the cycle's conditions read is filled or set; conditions on `today`/`now` change as
+//! time passes while someone works or waits.
+
+use super::Checker;
+use crate::catalogue::Code;
+use crate::model::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn reads_time(e: &Expr) -> bool {
+    match e {
+        Expr::Today | Expr::Now => true,
+        Expr::Call(_, xs) | Expr::InSet(_, xs) if xs.iter().any(reads_time) => true,
+        Expr::InSet(v, _) | Expr::Neg(v) | Expr::Not(v) | Expr::At(v, _, _) => reads_time(v),
+        Expr::Bin(_, a, b) => reads_time(a) || reads_time(b),
+        Expr::InRange { value, lo, hi, .. } => {
+            reads_time(value) || reads_time(lo) || reads_time(hi)
+        }
+        _ => false,
+    }
+}
+
+/// Strongly connected components of `edges` over `nodes`, without recursion (a
+/// definition may have ten thousand steps): Kosaraju with explicit stacks.
+fn components<'a>(nodes: &[&'a str], edges: &BTreeMap<&'a str, Vec<&'a str>>) -> Vec<Vec<&'a str>> {
+    let index: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let succ: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|n| {
+            edges
+                .get(n)
+                .into_iter()
+                .flatten()
+                .filter_map(|t| index.get(t).copied())
+                .collect()
+        })
+        .collect();
+    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (i, ss) in succ.iter().enumerate() {
+        for &s in ss {
+            pred[s].push(i);
+        }
+    }
+    // First pass: finishing order.
+    let mut seen = vec![false; nodes.len()];
+    let mut order = Vec::with_capacity(nodes.len());
+    for start in 0..nodes.len() {
+        if seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        let mut stack = vec![(start, 0usize)];
+        while let Some((n, k)) = stack.last_mut() {
+            if let Some(&next) = succ[*n].get(*k) {
+                *k += 1;
+                if !seen[next] {
+                    seen[next] = true;
+                    stack.push((next, 0));
+                }
+            } else {
+                order.push(*n);
+                stack.pop();
+            }
+        }
+    }
+    // Second pass: on the reversed graph, in reverse finishing order.
+    let mut comp = vec![usize::MAX; nodes.len()];
+    let mut out: Vec<Vec<&str>> = Vec::new();
+    for &start in order.iter().rev() {
+        if comp[start] != usize::MAX {
+            continue;
+        }
+        let id = out.len();
+        let mut members = Vec::new();
+        let mut stack = vec![start];
+        comp[start] = id;
+        while let Some(n) = stack.pop() {
+            members.push(nodes[n]);
+            for &p in &pred[n] {
+                if comp[p] == usize::MAX {
+                    comp[p] = id;
+                    stack.push(p);
+                }
+            }
+        }
+        out.push(members);
+    }
+    out
+}
+
+impl Checker<'_> {
+    /// `finishing`: the steps from which an end can be reached.
+    pub(super) fn unbreakable_loops(
+        &mut self,
+        d: &Definition,
+        finishing: &BTreeSet<&str>,
+        spans: &BTreeMap<&str, crate::ast::Span>,
+    ) {
+        let nodes: Vec<&str> = d.steps.iter().map(|s| s.name.as_str()).collect();
+        // The ways a step goes on when it is done, without the exits that can never
+        // be taken; timers are left out, since someone acting in time avoids them.
+        let mut live: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in &d.steps {
+            let dead: Vec<usize> = self
+                .dead_exits
+                .get(&s.name)
+                .map(|v| v.iter().map(|(i, _, _)| *i).collect())
+                .unwrap_or_default();
+            let e = live.entry(s.name.as_str()).or_default();
+            match &s.route {
+                Route::Next(ns) => e.extend(
+                    ns.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !dead.contains(i))
+                        .map(|(_, (_, t))| t.as_str()),
+                ),
+                Route::Choose(cs) => e.extend(cs.iter().map(|c| c.target.as_str())),
+                Route::ByRules => {}
+            }
+            match &s.action {
+                Action::Decide(rules) => e.extend(
+                    rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !dead.contains(i))
+                        .map(|(_, r)| r.target.as_str()),
+                ),
+                Action::Sign {
+                    on_refuse: Some(t), ..
+                } => e.push(t.as_str()),
+                _ => {}
+            }
+        }
+        let live = &live;
+        for comp in components(&nodes, live) {
+            let members: BTreeSet<&str> = comp.iter().copied().collect();
+            let steps: Vec<&Step> = d
+                .steps
+                .iter()
+                .filter(|s| members.contains(s.name.as_str()))
+                .collect();
+            // Two steps of one name were reported already (E010).
+            if steps.len() != members.len() {
+                continue;
+            }
+            let cyclic = steps.len() > 1
+                || steps.iter().any(|s| {
+                    live.get(s.name.as_str())
+                        .is_some_and(|ts| ts.contains(&s.name.as_str()))
+                });
+            // A cycle with no end beyond it at all is reported as such (E021, E044).
+            if !cyclic || !comp.iter().all(|n| finishing.contains(n)) {
+                continue;
+            }
+            let mut breakable = false;
+            let mut written: BTreeSet<String> = BTreeSet::new();
+            let mut read: BTreeSet<String> = BTreeSet::new();
+            let mut time_passes = false;
+            let mut time_read = false;
+            for s in &steps {
+                let leaves = |t: &String| !members.contains(t.as_str());
+                match &s.route {
+                    Route::Choose(cs) => {
+                        // A person picks, and may pick the way out.
+                        breakable |= cs.iter().any(|c| leaves(&c.target));
+                    }
+                    Route::Next(ns) => {
+                        for (c, _) in ns {
+                            if let Some(c) = c {
+                                let mut fs = Vec::new();
+                                super::fields_in(c, &mut fs);
+                                read.extend(fs);
+                                time_read |= reads_time(c);
+                            }
+                        }
+                    }
+                    Route::ByRules => {}
+                }
+                match &s.action {
+                    Action::Decide(rules) => {
+                        for r in rules {
+                            if let Some(c) = &r.cond {
+                                let mut fs = Vec::new();
+                                super::fields_in(c, &mut fs);
+                                read.extend(fs);
+                                time_read |= reads_time(c);
+                            }
+                            written.extend(r.sets.iter().map(|(k, _)| k.clone()));
+                        }
+                    }
+                    Action::Sign { .. } => {
+                        breakable = true;
+                        time_passes = true;
+                    }
+                    Action::Task(_) => {
+                        written.extend(s.fills.iter().map(|f| f.field.clone()));
+                        time_passes = true;
+                    }
+                    Action::Start { wait: true, .. } => time_passes = true,
+                    Action::Start { .. } | Action::Auto => {}
+                }
+                written.extend(s.sets.iter().map(|(k, _)| k.clone()));
+                time_passes |= s.wait.is_some();
+                breakable |= s
+                    .on_overdue
+                    .iter()
+                    .any(|a| matches!(a, TimedAction::Goto(t) if leaves(t)));
+                breakable |= d.limits.iter().any(|l| {
+                    l.from == s.name
+                        && l.on_breach
+                            .iter()
+                            .any(|a| matches!(a, TimedAction::Goto(t) if leaves(t)))
+                });
+            }
+            breakable |= read.iter().any(|f| written.contains(f));
+            breakable |= time_read && time_passes;
+            if breakable {
+                continue;
+            }
+            let first = steps[0].name.as_str();
+            let Some(span) = spans.get(first) else {
+                continue;
+            };
+            let names: Vec<String> = steps.iter().map(|s| format!("`{}`", s.name)).collect();
+            let deciders = if read.is_empty() {
+                "nothing decides when it stops".to_string()
+            } else {
+                let fs: Vec<String> = read.iter().map(|f| format!("`{f}`")).collect();
+                format!(
+                    "nothing in it changes what decides whether it goes on ({})",
+                    fs.join(", ")
+                )
+            };
+            self.err(
+                Code::UnbreakableLoop,
+                span.clone(),
+                &[&names.join(", "), &deciders],
+            );
+        }
+    }
+}
