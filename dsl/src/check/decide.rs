@@ -296,12 +296,7 @@ fn why_opaque(e: &Expr) -> &'static str {
     fields.sort();
     fields.dedup();
     match e {
-        Expr::Bin(op, a, b)
-            if matches!(
-                op,
-                BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-            ) =>
-        {
+        Expr::Bin(BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b) => {
             let field_like = |x: &Expr| matches!(x, Expr::Field(_));
             if field_like(a) && field_like(b) {
                 "it compares two fields"
