@@ -282,6 +282,10 @@ catalogue! {
         "this finds nobody for {0}: no supervisor in the staff directory",
         help: Some("give them a supervisor in staff.ron, or send this to a role"),
         summary: "(with `--staff`) `supervisor of ...` is certain to find nobody for a person it may start from (the starter's roles, `person ID`, a scheduled `subject`): they have no supervisor.";
+    StarterMaySign = "W006", Warning,
+        "the starter may be the one who signs here ({0}), and may not approve their own request",
+        help: Some("add `allow self approval`, or ask someone the starter cannot be"),
+        summary: "(with `--staff`) A signer of a sign-off may be the starter (a person the starter's roles include, or who heads them), who may not approve their own request.";
 }
 
 impl Code {

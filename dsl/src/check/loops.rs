@@ -139,7 +139,71 @@ impl Checker<'_> {
             }
         }
         let live = &live;
+        // Steps that run within one command: nobody works and no time passes there.
+        let automatic = |s: &Step| {
+            s.wait.is_none()
+                && matches!(
+                    s.action,
+                    Action::Auto | Action::Decide(_) | Action::Start { wait: false, .. }
+                )
+        };
+        let auto_names: BTreeSet<&str> = d
+            .steps
+            .iter()
+            .filter(|s| automatic(s))
+            .map(|s| s.name.as_str())
+            .collect();
+        // A cycle of automatic steps, even inside a larger loop that a person can
+        // break, goes round within one command until the engine gives up.
+        let auto_edges: BTreeMap<&str, Vec<&str>> = live
+            .iter()
+            .filter(|(n, _)| auto_names.contains(*n))
+            .map(|(n, ts)| {
+                (
+                    *n,
+                    ts.iter()
+                        .copied()
+                        .filter(|t| auto_names.contains(t))
+                        .collect(),
+                )
+            })
+            .collect();
+        let auto_nodes: Vec<&str> = nodes
+            .iter()
+            .copied()
+            .filter(|n| auto_names.contains(n))
+            .collect();
+        for comp in components(&auto_nodes, &auto_edges) {
+            let cyclic = comp.len() > 1
+                || auto_edges
+                    .get(comp[0])
+                    .is_some_and(|ts| ts.contains(&comp[0]));
+            if !cyclic || !comp.iter().all(|n| finishing.contains(n)) {
+                continue;
+            }
+            let first = d
+                .steps
+                .iter()
+                .map(|s| s.name.as_str())
+                .find(|n| comp.contains(n));
+            let Some(span) = first.and_then(|f| spans.get(f)) else {
+                continue;
+            };
+            let mut names: Vec<String> = comp.iter().map(|n| format!("`{n}`")).collect();
+            names.sort();
+            self.err(
+                Code::UnbreakableLoop,
+                span.clone(),
+                &[
+                    &names.join(", "),
+                    &"none of its steps waits for a person or for time",
+                ],
+            );
+        }
         for comp in components(&nodes, live) {
+            if comp.iter().all(|n| auto_names.contains(n)) {
+                continue;
+            }
             let members: BTreeSet<&str> = comp.iter().copied().collect();
             let steps: Vec<&Step> = d
                 .steps
@@ -160,7 +224,11 @@ impl Checker<'_> {
                 continue;
             }
             let mut breakable = false;
+            // Fields a person fills in the cycle change from round to round; so do
+            // fields computed from changing ones, from themselves (a counter) or from
+            // the time. A field set to the same constant each round does not.
             let mut written: BTreeSet<String> = BTreeSet::new();
+            let mut computed: Vec<(&String, &Expr)> = Vec::new();
             let mut read: BTreeSet<String> = BTreeSet::new();
             let mut time_passes = false;
             let mut time_read = false;
@@ -192,7 +260,7 @@ impl Checker<'_> {
                                 read.extend(fs);
                                 time_read |= reads_time(c);
                             }
-                            written.extend(r.sets.iter().map(|(k, _)| k.clone()));
+                            computed.extend(r.sets.iter().map(|(k, e)| (k, e)));
                         }
                     }
                     Action::Sign { .. } => {
@@ -206,7 +274,7 @@ impl Checker<'_> {
                     Action::Start { wait: true, .. } => time_passes = true,
                     Action::Start { .. } | Action::Auto => {}
                 }
-                written.extend(s.sets.iter().map(|(k, _)| k.clone()));
+                computed.extend(s.sets.iter().map(|(k, e)| (k, e)));
                 time_passes |= s.wait.is_some();
                 breakable |= s
                     .on_overdue
@@ -219,7 +287,24 @@ impl Checker<'_> {
                             .any(|a| matches!(a, TimedAction::Goto(t) if leaves(t)))
                 });
             }
-            breakable |= read.iter().any(|f| written.contains(f));
+            // A cycle in which nobody works and no time passes runs within one
+            // command: whatever it sets, it is a loop of the engine's, not a process.
+            loop {
+                let before = written.len();
+                for (k, e) in &computed {
+                    let mut fs = Vec::new();
+                    super::fields_in(e, &mut fs);
+                    if fs.iter().any(|f| f == *k || written.contains(f))
+                        || (time_passes && reads_time(e))
+                    {
+                        written.insert((*k).clone());
+                    }
+                }
+                if written.len() == before {
+                    break;
+                }
+            }
+            breakable |= time_passes && read.iter().any(|f| written.contains(f));
             breakable |= time_read && time_passes;
             if breakable {
                 continue;
@@ -229,7 +314,9 @@ impl Checker<'_> {
                 continue;
             };
             let names: Vec<String> = steps.iter().map(|s| format!("`{}`", s.name)).collect();
-            let deciders = if read.is_empty() {
+            let deciders = if !time_passes {
+                "none of its steps waits for a person or for time".to_string()
+            } else if read.is_empty() {
                 "nothing decides when it stops".to_string()
             } else {
                 let fs: Vec<String> = read.iter().map(|f| format!("`{f}`")).collect();

@@ -58,6 +58,51 @@ impl Checker<'_> {
             let who = format!("{}{more}", named.join(", "));
             found.push(Diagnostic::new(Code::NobodyFound, w.span(), &[&who]));
         }
+        // A signer who may turn out to be the starter can only refuse.
+        let starters: BTreeSet<String> = {
+            let mut none = Vec::new();
+            self.chain(&ast::Who::Starter(0..0), p, &mut none)
+        };
+        for s in &p.steps {
+            if s.body
+                .iter()
+                .any(|st| matches!(st, ast::Stmt::SelfApproval(_)))
+            {
+                continue;
+            }
+            for st in &s.body {
+                let ast::Stmt::Sign { signers, .. } = st else {
+                    continue;
+                };
+                for w in signers {
+                    if matches!(w, ast::Who::Starter(_)) {
+                        continue;
+                    }
+                    let mut none = Vec::new();
+                    let both: Vec<String> = self
+                        .chain(w, p, &mut none)
+                        .intersection(&starters)
+                        .cloned()
+                        .collect();
+                    if both.is_empty() {
+                        continue;
+                    }
+                    let named: Vec<String> = both
+                        .iter()
+                        .take(3)
+                        .map(|id| match staff.shape.get(id) {
+                            Some(x) if !x.name.is_empty() => format!("{} ({id})", x.name),
+                            _ => id.clone(),
+                        })
+                        .collect();
+                    found.push(Diagnostic::new(
+                        Code::StarterMaySign,
+                        w.span(),
+                        &[&named.join(", ")],
+                    ));
+                }
+            }
+        }
         self.diags.extend(found);
     }
 

@@ -469,7 +469,16 @@ fn complete(
                 ))
             }
         };
-        if run.inst.signatures.iter().any(|s| s.by == actor) {
+        // One person signs a step once; in order, a later place that names them
+        // again is a signature of its own, and so is a place that only people who
+        // signed already may fill (a task escalated to them), or it could never be
+        // signed at all.
+        let signed = |p: &str| run.inst.signatures.iter().any(|s| s.by == p);
+        let someone_else = run
+            .people_of(&t.candidates)
+            .iter()
+            .any(|p| p != actor && !signed(p));
+        if *mode != SignMode::InOrder && signed(actor) && someone_else {
             return Err(Rejection::Forbidden(format!(
                 "{actor} has already signed this step"
             )));

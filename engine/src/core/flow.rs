@@ -515,16 +515,26 @@ impl<'a> Run<'a> {
         who: &Who,
         due: Option<DateTime<Utc>>,
     ) -> Result<(), Rejection> {
-        match assign::resolve(who, &self.inst, self.ctx)? {
-            Resolved::One(c) => self.create_task(step, c, TaskKind::Sign, due),
-            Resolved::Each(people) => {
-                for p in people {
-                    let c = Candidates {
-                        people: vec![p],
-                        roles: vec![],
-                    };
-                    self.create_task(step, c, TaskKind::Sign, due);
-                }
+        let tasks = match assign::resolve(who, &self.inst, self.ctx)? {
+            Resolved::One(c) => vec![c],
+            Resolved::Each(people) => people
+                .into_iter()
+                .map(|p| Candidates {
+                    people: vec![p],
+                    roles: vec![],
+                })
+                .collect(),
+        };
+        for c in tasks {
+            // Two signers that turn out to be the same person (the starter's
+            // supervisor is also named outright) sign once: a second task for them
+            // could never be signed, since one person signs a step once.
+            let twice = self
+                .inst
+                .active_tasks()
+                .any(|t| t.kind == TaskKind::Sign && t.step == step.name && t.candidates == c);
+            if !twice {
+                self.create_task(step, c, TaskKind::Sign, due);
             }
         }
         Ok(())

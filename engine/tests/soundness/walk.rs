@@ -65,7 +65,17 @@ fn value(ty: &Type, rng: &mut Rng, dir: &Directory) -> Json {
         }
         Type::DateTime => json!("2026-03-05T10:00:00+08:00"),
         Type::Duration => json!("2h"),
-        Type::Person => json!(rng.pick(&dir.people).id),
+        // Which person a field holds is data: a chain from one without a supervisor
+        // is refused at run time for that data alone, which no checker can see. The
+        // walker keeps to people the directory gives a supervisor.
+        Type::Person => {
+            let led: Vec<_> = dir
+                .people
+                .iter()
+                .filter(|p| p.supervisor.is_some())
+                .collect();
+            json!(rng.pick(&led).id)
+        }
         Type::Department => json!(rng.pick(&dir.departments).id),
         Type::Choice(vs) => json!(rng.pick(vs).name),
     }
@@ -113,7 +123,12 @@ fn category(name: &str) -> &'static str {
 }
 
 /// The people who may act on a task now.
-fn candidates(inst: &Instance, task: &baton_engine::core::Task, dir: &Directory) -> Vec<String> {
+fn candidates(
+    inst: &Instance,
+    task: &baton_engine::core::Task,
+    dir: &Directory,
+    in_order: bool,
+) -> Vec<String> {
     let mut v: Vec<String> = match &task.assignee {
         Some(a) => vec![a.clone()],
         None => {
@@ -124,8 +139,17 @@ fn candidates(inst: &Instance, task: &baton_engine::core::Task, dir: &Directory)
             v
         }
     };
-    if task.kind == TaskKind::Sign {
-        v.retain(|p| !inst.signatures.iter().any(|s| &s.by == p));
+    // One person signs a step once, except at a later place of an in-order sign-off.
+    // ... and a place only people who signed already may fill is theirs again.
+    if task.kind == TaskKind::Sign && !in_order {
+        let fresh: Vec<String> = v
+            .iter()
+            .filter(|p| !inst.signatures.iter().any(|s| &s.by == *p))
+            .cloned()
+            .collect();
+        if !fresh.is_empty() {
+            v = fresh;
+        }
     }
     v.sort();
     v.dedup();
@@ -231,7 +255,16 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
         // Every (task, person) pair that may act now.
         let mut acts: Vec<(baton_engine::core::Task, String)> = Vec::new();
         for t in inst.active_tasks() {
-            for p in candidates(&inst, t, dir) {
+            let in_order = step.is_some_and(|s| {
+                matches!(
+                    s.action,
+                    baton_dsl::model::Action::Sign {
+                        mode: baton_dsl::model::SignMode::InOrder,
+                        ..
+                    }
+                )
+            });
+            for p in candidates(&inst, t, dir, in_order) {
                 acts.push((t.clone(), p));
             }
         }
