@@ -12,10 +12,43 @@ use std::collections::BTreeSet;
 impl Checker<'_> {
     // ---- steps --------------------------------------------------------------------------
 
+    /// A step in phases, in the order the engine runs them: its statements sorted
+    /// into parts (with `set` and `notify` lowered on the way), then the wait, the
+    /// action, what a person fills, where it goes next, and its time.
     pub(super) fn step(&mut self, s: &ast::Step, targets: &BTreeSet<String>) -> Step {
-        let mut parts = StepParts::default();
         let mut sets = Vec::new();
         let mut notifies = Vec::new();
+        let parts = self.step_parts(s, &mut sets, &mut notifies);
+        let wait = self.step_wait(&parts, &s.name.text);
+        let (action, rule_route) = self.step_action(s, &parts, targets);
+        let fills = self.step_fills(&parts, &action);
+        let route = self.step_route(s, &parts, &action, rule_route, targets);
+        let (due, reminders, on_overdue, extend) = self.step_time(&parts, &action, targets);
+        Step {
+            name: s.name.text.clone(),
+            title: s.title.as_ref().map(|t| t.value.clone()),
+            wait,
+            sets,
+            notifies,
+            action,
+            fills,
+            route,
+            due,
+            reminders,
+            on_overdue,
+            extend,
+        }
+    }
+
+    /// Sort a step's statements into their parts; `set` and `notify` need no other
+    /// part, so they are lowered here.
+    fn step_parts<'s>(
+        &mut self,
+        s: &'s ast::Step,
+        sets: &mut Vec<(String, Expr)>,
+        notifies: &mut Vec<Notify>,
+    ) -> StepParts<'s> {
+        let mut parts = StepParts::default();
         for st in &s.body {
             match st {
                 Stmt::Task(..) | Stmt::Sign { .. } | Stmt::Rules(..) | Stmt::Start { .. } => {
@@ -55,14 +88,17 @@ impl Checker<'_> {
                 Stmt::Extend(x) => parts.extend = Some(x),
             }
         }
+        parts
+    }
 
+    fn step_wait(&mut self, parts: &StepParts, step: &str) -> Option<Wait> {
         for extra in parts.actions.iter().skip(1) {
-            self.err(Code::SeveralActions, to_span(extra), &[&s.name.text]);
+            self.err(Code::SeveralActions, to_span(extra), &[&step]);
         }
         for extra in parts.waits.iter().skip(1) {
             self.err(Code::WaitsTwice, to_span(extra), &[]);
         }
-        let wait = parts.waits.first().map(|w| match w {
+        parts.waits.first().map(|w| match w {
             Stmt::WaitUntil(e, _) => {
                 let (x, t) = self.typer().lower(e);
                 if !matches!(t, Ty::Date | Ty::DateTime | Ty::Unknown) {
@@ -80,8 +116,16 @@ impl Checker<'_> {
                 Wait::For(x)
             }
             _ => unreachable!("only waits are collected here"),
-        });
+        })
+    }
 
+    /// The one thing a step does, and whether it routes by its rules.
+    fn step_action(
+        &mut self,
+        s: &ast::Step,
+        parts: &StepParts,
+        targets: &BTreeSet<String>,
+    ) -> (Action, bool) {
         let mut action = Action::Auto;
         let mut rule_route = false;
         if let Some(first) = parts.actions.first() {
@@ -133,8 +177,6 @@ impl Checker<'_> {
                 _ => unreachable!("only actions are collected here"),
             };
         }
-        let is_task = matches!(action, Action::Task(_));
-        let has_person = is_task || matches!(action, Action::Sign { .. });
         if !matches!(action, Action::Sign { .. }) {
             if let Some((_, sp)) = &parts.refuse {
                 self.err(Code::NotASignOff, sp.clone(), &[&"on refuse"]);
@@ -143,8 +185,12 @@ impl Checker<'_> {
                 self.err(Code::NotASignOff, sp.clone(), &[&"allow self approval"]);
             }
         }
+        (action, rule_route)
+    }
 
-        // What a person fills.
+    /// What a person fills when the task completes.
+    fn step_fills(&mut self, parts: &StepParts, action: &Action) -> Vec<Fill> {
+        let is_task = matches!(action, Action::Task(_));
         let mut fills = Vec::new();
         if let (Some(sp), false) = (&parts.fill_span, is_task) {
             self.err(Code::NoTaskToFill, sp.clone(), &[&"fill in data"]);
@@ -164,8 +210,19 @@ impl Checker<'_> {
                 optional: it.optional,
             });
         }
+        fills
+    }
 
-        // Where the step goes next.
+    /// Where the step goes next: by its rules, a choice, or `next` lines.
+    fn step_route(
+        &mut self,
+        s: &ast::Step,
+        parts: &StepParts,
+        action: &Action,
+        rule_route: bool,
+        targets: &BTreeSet<String>,
+    ) -> Route {
+        let is_task = matches!(action, Action::Task(_));
         let routes = usize::from(rule_route)
             + usize::from(!parts.chooses.is_empty())
             + usize::from(!parts.nexts.is_empty());
@@ -178,7 +235,7 @@ impl Checker<'_> {
                 .unwrap_or(s.name.span.clone());
             self.err(Code::SeveralRoutes, sp, &[]);
         }
-        let route = if rule_route {
+        if rule_route {
             Route::ByRules
         } else if let Some((arms, sp)) = parts.chooses.first() {
             if !is_task {
@@ -237,9 +294,17 @@ impl Checker<'_> {
                 }
             }
             Route::Next(next)
-        };
+        }
+    }
 
-        // Time.
+    /// Due times, reminders, what happens when overdue, and extension.
+    fn step_time(
+        &mut self,
+        parts: &StepParts,
+        action: &Action,
+        targets: &BTreeSet<String>,
+    ) -> (Vec<Due>, Vec<Reminder>, Vec<TimedAction>, Option<Extension>) {
+        let has_person = matches!(action, Action::Task(_) | Action::Sign { .. });
         let has_due = !parts.dues.is_empty();
         if has_due && !has_person {
             self.err(Code::DueWithoutPerson, parts.dues[0].2.clone(), &[]);
@@ -286,21 +351,7 @@ impl Checker<'_> {
             on_overdue.push(self.action(a, targets));
         }
         let extend = self.extension(parts.extend, has_due);
-
-        Step {
-            name: s.name.text.clone(),
-            title: s.title.as_ref().map(|t| t.value.clone()),
-            wait,
-            sets,
-            notifies,
-            action,
-            fills,
-            route,
-            due,
-            reminders,
-            on_overdue,
-            extend,
-        }
+        (due, reminders, on_overdue, extend)
     }
 
     fn assign(&mut self, a: &ast::Assign) -> (String, Expr) {
