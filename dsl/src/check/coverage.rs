@@ -329,8 +329,36 @@ pub fn complement(a: &Values, dom: &Domain) -> Values {
 }
 
 pub fn intersect(a: &Values, b: &Values, dom: &Domain) -> Values {
-    // A ∩ B = ¬(¬A ∪ ¬B): reuses the two operations above instead of a third sweep.
-    complement(&union(&complement(a, dom), &complement(b, dom), dom), dom)
+    match (a, b) {
+        (Values::Choices(x), Values::Choices(y)) => {
+            Values::Choices(x.intersection(y).cloned().collect())
+        }
+        // A ∩ B = ¬(¬A ∪ ¬B): reuses the two operations above instead of a third sweep.
+        _ => complement(&union(&complement(a, dom), &complement(b, dom), dom), dom),
+    }
+}
+
+/// Whether two sets of values share one, without building the intersection.
+pub fn meets(a: &Values, b: &Values) -> bool {
+    match (a, b) {
+        (Values::Choices(x), Values::Choices(y)) => x.iter().any(|v| y.contains(v)),
+        (Values::Num(x), Values::Num(y)) => x.iter().any(|i| {
+            y.iter().any(|j| {
+                let lo = if i.lo.v > j.lo.v || (i.lo.v == j.lo.v && !i.lo.closed) {
+                    i.lo
+                } else {
+                    j.lo
+                };
+                let hi = if i.hi.v < j.hi.v || (i.hi.v == j.hi.v && !i.hi.closed) {
+                    i.hi
+                } else {
+                    j.hi
+                };
+                !Iv { lo, hi }.is_empty()
+            })
+        }),
+        _ => false,
+    }
 }
 
 pub fn is_empty(v: &Values) -> bool {

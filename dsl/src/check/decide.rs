@@ -104,6 +104,21 @@ impl<'a> Space<'a> {
         s.iter().all(|c| self.cube_is_empty(c))
     }
 
+    /// Whether two cubes share a case, without building their meet.
+    fn touches(&self, a: &Cube, b: &Cube) -> bool {
+        let n = a.len().max(b.len());
+        (0..n).all(|i| match (a.get(i), b.get(i)) {
+            (Some(x), Some(y)) => coverage::meets(x, y),
+            (Some(x), None) | (None, Some(x)) => !coverage::is_empty(x),
+            (None, None) => true,
+        })
+    }
+
+    /// Whether two sets of cases share one.
+    pub fn overlap(&self, a: &[Cube], b: &[Cube]) -> bool {
+        a.iter().any(|x| b.iter().any(|y| self.touches(x, y)))
+    }
+
     fn meet(&self, a: &Cube, b: &Cube) -> Cube {
         let n = a.len().max(b.len());
         (0..n)
@@ -126,7 +141,7 @@ impl<'a> Space<'a> {
 
     /// `a` without the cases of cube `b`, as disjoint cubes.
     fn subtract_cube(&self, a: &Cube, b: &Cube) -> Vec<Cube> {
-        if self.cube_is_empty(&self.meet(a, b)) {
+        if !self.touches(a, b) {
             return vec![a.clone()];
         }
         let n = a.len().max(b.len());
@@ -155,7 +170,14 @@ impl<'a> Space<'a> {
                 break;
             }
         }
-        self.tidy(cur)
+        // Merging keeps sets small, but it is quadratic: only small sets are merged
+        // on the way; `describe` merges what it shows.
+        if cur.len() <= 32 {
+            self.tidy(cur)
+        } else {
+            cur.retain(|c| !self.cube_is_empty(c));
+            cur
+        }
     }
 
     pub fn complement(&self, a: &[Cube]) -> Vec<Cube> {
@@ -263,6 +285,7 @@ impl<'a> Space<'a> {
     /// A few readable lines for a set of cases.
     pub fn describe(&self, s: &[Cube]) -> String {
         const SHOWN: usize = 4;
+        let s = &self.tidy(s.to_vec());
         let mut lines: Vec<String> = s
             .iter()
             .take(SHOWN)
@@ -369,14 +392,17 @@ pub fn analyse(domains: &BTreeMap<String, Domain>, rules: &[(Option<&Expr>, &str
         } else {
             dead.push(None);
             // An unconditional last rule is the fallback: overlapping is its job.
+            // One warning per rule, for the first earlier rule it overlaps: the
+            // author reorders or narrows it, and the next check shows the rest.
             if rules[i].0.is_some() {
                 for (j, earlier) in fresh_by_rule.iter().enumerate() {
                     if rules[j].1 == rules[i].1 || dead[j].is_some() {
                         continue;
                     }
-                    let both = space.intersect(set, earlier);
-                    if !space.is_empty(&both) {
+                    if space.overlap(set, earlier) {
+                        let both = space.intersect(set, earlier);
                         mine.push((j, space.describe(&both)));
+                        break;
                     }
                 }
             }
