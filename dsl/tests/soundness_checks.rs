@@ -288,3 +288,38 @@ fn one_conditional_due_line_warns_about_cases_without_a_deadline() {
     assert_eq!(w.len(), 1, "{ds:#?}");
     assert!(w[0].message.contains("severity is general"));
 }
+
+#[test]
+fn an_inner_loop_nobody_can_change_is_an_error_even_inside_a_breakable_one() {
+    let src = r#"process p {
+      started by agent
+      data { d0 integer 6..7 }
+      step s0 {
+        wait 1h
+        rule {
+          d0 < 7 -> s0
+          d0 >= 7 -> s1
+        }
+      }
+      step s1 {
+        sign all of supervisor of starter
+        on refuse -> s0
+        next done
+      }
+      end done }"#;
+    let ds = diags(src);
+    let e = with_code(&ds, "E045");
+    assert_eq!(e.len(), 1, "{ds:#?}");
+    assert!(e[0].message.contains("`s0`"), "{}", e[0].message);
+    // A counter that changes each round can end the loop.
+    let counting = src
+        .replace(
+            "data { d0 integer 6..7 }",
+            "data { d0 integer 6..7  n integer? }",
+        )
+        .replace("wait 1h", "wait 1h\n        set n = (n or 0) + 1")
+        .replace("d0 < 7 -> s0", "d0 < 7 and n < 5 -> s0")
+        .replace("d0 >= 7 -> s1", "otherwise -> s1");
+    let ds = diags(&counting);
+    assert!(with_code(&ds, "E045").is_empty(), "{ds:#?}");
+}

@@ -140,8 +140,15 @@ impl Checker<'_> {
         }
         let live = &live;
         // Steps that run within one command: nobody works and no time passes there.
+        // A wait until a moment fixed by the data passes time only the first time
+        // round: once the moment is past, the step goes straight on.
+        let waits_each_round = |s: &Step| match &s.wait {
+            Some(Wait::For(_)) => true,
+            Some(Wait::Until(e)) => reads_time(e),
+            None => false,
+        };
         let automatic = |s: &Step| {
-            s.wait.is_none()
+            !waits_each_round(s)
                 && matches!(
                     s.action,
                     Action::Auto | Action::Decide(_) | Action::Start { wait: false, .. }
@@ -155,53 +162,20 @@ impl Checker<'_> {
             .collect();
         // A cycle of automatic steps, even inside a larger loop that a person can
         // break, goes round within one command until the engine gives up.
-        let auto_edges: BTreeMap<&str, Vec<&str>> = live
-            .iter()
-            .filter(|(n, _)| auto_names.contains(*n))
-            .map(|(n, ts)| {
-                (
-                    *n,
-                    ts.iter()
-                        .copied()
-                        .filter(|t| auto_names.contains(t))
-                        .collect(),
-                )
-            })
-            .collect();
-        let auto_nodes: Vec<&str> = nodes
-            .iter()
-            .copied()
-            .filter(|n| auto_names.contains(n))
-            .collect();
-        for comp in components(&auto_nodes, &auto_edges) {
-            let cyclic = comp.len() > 1
-                || auto_edges
-                    .get(comp[0])
-                    .is_some_and(|ts| ts.contains(&comp[0]));
-            if !cyclic || !comp.iter().all(|n| finishing.contains(n)) {
-                continue;
-            }
-            let first = d
-                .steps
-                .iter()
-                .map(|s| s.name.as_str())
-                .find(|n| comp.contains(n));
-            let Some(span) = first.and_then(|f| spans.get(f)) else {
-                continue;
-            };
-            let mut names: Vec<String> = comp.iter().map(|n| format!("`{n}`")).collect();
-            names.sort();
-            self.err(
-                Code::UnbreakableLoop,
-                span.clone(),
-                &[
-                    &names.join(", "),
-                    &"none of its steps waits for a person or for time",
-                ],
-            );
-        }
+        let mut reported: BTreeSet<Vec<&str>> = BTreeSet::new();
+        self.cycles_within(
+            d,
+            &auto_names,
+            live,
+            finishing,
+            spans,
+            "none of its steps waits for a person or for time",
+            &mut reported,
+        );
         for comp in components(&nodes, live) {
-            if comp.iter().all(|n| auto_names.contains(n)) {
+            let mut key = comp.clone();
+            key.sort();
+            if reported.contains(&key) {
                 continue;
             }
             let members: BTreeSet<&str> = comp.iter().copied().collect();
@@ -275,7 +249,7 @@ impl Checker<'_> {
                     Action::Start { .. } | Action::Auto => {}
                 }
                 computed.extend(s.sets.iter().map(|(k, e)| (k, e)));
-                time_passes |= s.wait.is_some();
+                time_passes |= waits_each_round(s);
                 breakable |= s
                     .on_overdue
                     .iter()
@@ -329,6 +303,119 @@ impl Checker<'_> {
                 Code::UnbreakableLoop,
                 span.clone(),
                 &[&names.join(", "), &deciders],
+            );
+            reported.insert(key);
+        }
+        // A cycle of steps where nobody can change the way (no choice, no fill, no
+        // signature, no timer leading elsewhere, nothing computed that changes from
+        // round to round) goes round for ever once the data sends it round.
+        let inert: BTreeSet<&str> = d
+            .steps
+            .iter()
+            .filter(|s| self.inert(s, d, waits_each_round(s)))
+            .map(|s| s.name.as_str())
+            .collect();
+        self.cycles_within(
+            d,
+            &inert,
+            live,
+            finishing,
+            spans,
+            "none of its steps lets anyone change where it goes",
+            &mut reported,
+        );
+    }
+
+    /// Whether nothing at step `s` can change where the instance goes next.
+    fn inert(&self, s: &Step, d: &Definition, waits: bool) -> bool {
+        let changes = |k: &String, e: &Expr| {
+            let mut fs = Vec::new();
+            super::fields_in(e, &mut fs);
+            fs.contains(k) || (waits && reads_time(e))
+        };
+        let conds_read_time = match (&s.route, &s.action) {
+            (Route::Next(ns), _) => ns.iter().any(|(c, _)| c.as_ref().is_some_and(reads_time)),
+            (_, Action::Decide(rules)) => rules
+                .iter()
+                .any(|r| r.cond.as_ref().is_some_and(reads_time)),
+            _ => false,
+        };
+        let rule_sets_change = match &s.action {
+            Action::Decide(rules) => rules
+                .iter()
+                .any(|r| r.sets.iter().any(|(k, e)| changes(k, e))),
+            _ => false,
+        };
+        !matches!(s.route, Route::Choose(_))
+            && !matches!(s.action, Action::Sign { .. })
+            && !(matches!(s.action, Action::Task(_)) && !s.fills.is_empty())
+            && !s
+                .on_overdue
+                .iter()
+                .any(|a| matches!(a, TimedAction::Goto(_)))
+            && !d.limits.iter().any(|l| {
+                l.from == s.name
+                    && l.on_breach
+                        .iter()
+                        .any(|a| matches!(a, TimedAction::Goto(_)))
+            })
+            && !s.sets.iter().any(|(k, e)| changes(k, e))
+            && !rule_sets_change
+            && !(waits && conds_read_time)
+    }
+
+    /// Report each cycle made only of the steps in `within`.
+    #[allow(clippy::too_many_arguments)]
+    fn cycles_within<'d>(
+        &mut self,
+        d: &'d Definition,
+        within: &BTreeSet<&'d str>,
+        live: &BTreeMap<&'d str, Vec<&'d str>>,
+        finishing: &BTreeSet<&str>,
+        spans: &BTreeMap<&str, crate::ast::Span>,
+        why: &str,
+        reported: &mut BTreeSet<Vec<&'d str>>,
+    ) {
+        let edges: BTreeMap<&str, Vec<&str>> = live
+            .iter()
+            .filter(|(n, _)| within.contains(*n))
+            .map(|(n, ts)| {
+                (
+                    *n,
+                    ts.iter().copied().filter(|t| within.contains(t)).collect(),
+                )
+            })
+            .collect();
+        let nodes: Vec<&str> = d
+            .steps
+            .iter()
+            .map(|s| s.name.as_str())
+            .filter(|n| within.contains(n))
+            .collect();
+        for comp in components(&nodes, &edges) {
+            let cyclic =
+                comp.len() > 1 || edges.get(comp[0]).is_some_and(|ts| ts.contains(&comp[0]));
+            if !cyclic || !comp.iter().all(|n| finishing.contains(n)) {
+                continue;
+            }
+            let mut key = comp.clone();
+            key.sort();
+            if !reported.insert(key.clone()) {
+                continue;
+            }
+            let first = d
+                .steps
+                .iter()
+                .map(|s| s.name.as_str())
+                .find(|n| comp.contains(n));
+            let Some(span) = first.and_then(|f| spans.get(f)) else {
+                continue;
+            };
+            let names: Vec<String> = key.iter().map(|n| format!("`{n}`")).collect();
+            self.err(
+                Code::UnbreakableLoop,
+                span.clone(),
+                &[&names.join(", "), &why],
             );
         }
     }

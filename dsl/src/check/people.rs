@@ -71,19 +71,29 @@ impl Checker<'_> {
                 continue;
             }
             for st in &s.body {
-                let ast::Stmt::Sign { signers, .. } = st else {
+                let ast::Stmt::Sign { signers, mode, .. } = st else {
                     continue;
                 };
+                // With `all` or `in order`, every place must approve: a place of
+                // `each person with role` held by the starter can only be refused.
+                let every_place = matches!(mode, ast::SignMode::All | ast::SignMode::InOrder);
                 for w in signers {
-                    if matches!(w, ast::Who::Starter(_)) {
-                        continue;
-                    }
-                    let mut none = Vec::new();
-                    let both: Vec<String> = self
-                        .chain(w, p, &mut none)
-                        .intersection(&starters)
-                        .cloned()
-                        .collect();
+                    let may_be = match w {
+                        ast::Who::Starter(_) => continue,
+                        ast::Who::EachWithRole(r) if every_place => staff
+                            .shape
+                            .iter()
+                            .filter(|(_, x)| x.roles.contains(&r.text))
+                            .map(|(id, _)| id.clone())
+                            .collect(),
+                        // A person field may hold anyone, so here a chain from one
+                        // starts from everybody.
+                        _ => {
+                            let mut none = Vec::new();
+                            self.chain_from_anyone(w, p, &mut none)
+                        }
+                    };
+                    let both: Vec<String> = may_be.intersection(&starters).cloned().collect();
                     if both.is_empty() {
                         continue;
                     }
@@ -104,6 +114,35 @@ impl Checker<'_> {
             }
         }
         self.diags.extend(found);
+    }
+
+    /// Like `chain`, but a person field stands for anyone in the directory.
+    fn chain_from_anyone(
+        &self,
+        w: &ast::Who,
+        p: &ast::Process,
+        nobody: &mut Vec<String>,
+    ) -> BTreeSet<String> {
+        let Some(staff) = self.ctx.staff else {
+            return BTreeSet::new();
+        };
+        match w {
+            ast::Who::Name(n) if self.fields.get(&n.text).map(|f| &f.ty) == Some(&Type::Person) => {
+                staff.shape.keys().cloned().collect()
+            }
+            ast::Who::SupervisorOf(inner, _) => self
+                .chain_from_anyone(inner, p, nobody)
+                .iter()
+                .filter_map(|id| staff.shape.get(id).and_then(|x| x.supervisor.clone()))
+                .collect(),
+            ast::Who::DeptHeadOf(inner, _) => self
+                .chain_from_anyone(inner, p, nobody)
+                .iter()
+                .filter_map(|id| staff.shape.get(id))
+                .filter_map(|x| staff.heads.get(&x.department).cloned())
+                .collect(),
+            other => self.chain(other, p, nobody),
+        }
     }
 
     /// The people a who-clause may stand for; those for whom a step up the chain

@@ -321,7 +321,12 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
                     }
                 );
                 let may_approve = allow_self || actor != inst.starter || inst.parent.is_some();
-                if may_approve || !step.due.is_empty() {
+                // Another candidate who could have approved makes the move free too:
+                // who acts is a choice.
+                let someone_could = acts
+                    .iter()
+                    .any(|(t, p)| t.kind == TaskKind::Sign && (allow_self || *p != inst.starter));
+                if may_approve || someone_could || !step.due.is_empty() {
                     last_free = steps + 1;
                 }
                 let approve = may_approve && rng.chance(0.75);
