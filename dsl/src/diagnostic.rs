@@ -56,12 +56,42 @@ impl Diagnostic {
 }
 
 /// Line and column (both from 1, the column counted in characters) of a byte offset.
+/// Scans from the start: for many offsets in one file, use [`LineIndex`].
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(src, offset.min(src.len()));
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, src[line_start..offset].chars().count() + 1)
+}
+
+/// Where each line of a file starts, built once so that locating every diagnostic of a
+/// file costs a binary search and the length of its line, not a scan of the file.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// Line and column (both from 1, the column in characters) of a byte offset of
+    /// `src`, the text this index was built from.
+    pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(src, offset.min(src.len()));
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1].min(offset);
+        (line, src[start..offset].chars().count() + 1)
+    }
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -84,9 +114,27 @@ pub struct Located {
 }
 
 impl Located {
+    /// Locate one diagnostic. For all of a file's, use [`Located::all`].
     pub fn new(file: &str, src: &str, diagnostic: Diagnostic) -> Self {
-        let (line, column) = line_col(src, diagnostic.span.start);
-        let (end_line, end_column) = line_col(src, diagnostic.span.end);
+        Located::with_index(file, src, &LineIndex::new(src), diagnostic)
+    }
+
+    /// Locate every diagnostic of one file, indexing its lines once.
+    pub fn all(
+        file: &str,
+        src: &str,
+        diagnostics: impl IntoIterator<Item = Diagnostic>,
+    ) -> Vec<Located> {
+        let index = LineIndex::new(src);
+        diagnostics
+            .into_iter()
+            .map(|d| Located::with_index(file, src, &index, d))
+            .collect()
+    }
+
+    pub fn with_index(file: &str, src: &str, index: &LineIndex, diagnostic: Diagnostic) -> Self {
+        let (line, column) = index.line_col(src, diagnostic.span.start);
+        let (end_line, end_column) = index.line_col(src, diagnostic.span.end);
         Located {
             file: file.to_string(),
             line,
@@ -109,7 +157,12 @@ impl Located {
             "{kind}[{}]: {}\n  --> {}:{}:{}\n",
             d.code, d.message, self.file, self.line, self.column
         );
-        let line_text = src.lines().nth(self.line - 1).unwrap_or("");
+        // The line around the diagnostic's start, found from its offset: no scan of the
+        // lines before it.
+        let at = floor_char_boundary(src, d.span.start.min(src.len()));
+        let line_start = src[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = src[at..].find('\n').map_or(src.len(), |i| at + i);
+        let line_text = src[line_start..line_end].trim_end_matches('\r');
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
         let prefix: String = line_text.chars().take(self.column - 1).collect();
