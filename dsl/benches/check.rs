@@ -98,8 +98,9 @@ fn main() {
 /// `n` steps after the first: reachable in a chain (`clean`), or none of them reachable,
 /// one warning each. Both files are the same size to a few bytes.
 fn many_steps(n: usize, clean: bool) -> String {
+    let first = if clean { "s1" } else { "e" };
     let mut s =
-        String::from("process many {\n  step s0 {\n    task for starter\n    next s1\n  }\n");
+        format!("process many {{\n  step s0 {{\n    task for starter\n    next {first}\n  }}\n");
     for i in 1..=n {
         let next = if !clean || i == n {
             "e".to_string()
