@@ -1,0 +1,100 @@
+//! The real `baton` binary on hostile input: a definition nested far too deeply is
+//! reported (E013, with file:line:column, exit code 1) by `check`, `graph` and
+//! `deploy`, never a crash. Before the nesting limit, each of these aborted with a
+//! stack overflow (SIGABRT).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn baton(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("BATON_DB")
+        .env_remove("BATON_SERVER")
+        .env_remove("BATON_AS")
+        .output()
+        .expect("baton runs")
+}
+
+/// A small definition whose `require` is nested `depth` parentheses deep (2 KB for
+/// 1,000), and whose step hands its task up 13,000 supervisors.
+fn deep(depth: usize, supervisors: usize) -> String {
+    format!(
+        "process deep {{\n  data {{\n    x integer\n  }}\n  require {}x{} == 1 \"m\"\n  step a {{\n    task for {}starter\n    next done\n  }}\n  end done\n}}\n",
+        "(".repeat(depth),
+        ")".repeat(depth),
+        "supervisor of ".repeat(supervisors)
+    )
+}
+
+/// Exit code 1, not a signal, and the E013 message in `text`.
+fn assert_reported(out: &Output, text: &str, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{what}: {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("error[E013]"), "{what}: {text}");
+    assert!(text.contains("nested too deeply"), "{what}: {text}");
+}
+
+#[test]
+fn check_and_graph_report_deep_nesting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("deep.flow"), deep(1_000, 0)).expect("write");
+    std::fs::write(dir.path().join("chain.flow"), deep(0, 13_000)).expect("write");
+    std::fs::write(
+        dir.path().join("minus.flow"),
+        deep(0, 0).replace("require x", &format!("require {}x", "-".repeat(5_500))),
+    )
+    .expect("write");
+
+    let out = baton(&["check", "."], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_reported(&out, &stdout, "check");
+    assert_eq!(stdout.matches("error[E013]").count(), 3, "{stdout}");
+    assert!(stdout.contains("deep.flow:5:11"), "{stdout}");
+    assert!(stdout.contains("chain.flow:7:"), "{stdout}");
+
+    let out = baton(&["check", "--format", "json", "deep.flow"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["diagnostics"][0]["code"], "E013");
+    assert_eq!(doc["diagnostics"][0]["line"], 5);
+
+    for file in ["deep.flow", "chain.flow", "minus.flow"] {
+        let out = baton(&["graph", file], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_reported(&out, &stderr, &format!("graph {file}"));
+        let out = baton(&["fmt", "--check", file], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_reported(&out, &stderr, &format!("fmt {file}"));
+    }
+}
+
+/// `baton deploy` (what `baton serve` does with its folder) refuses the file, deploys
+/// the others, and exits cleanly.
+#[test]
+fn deploy_refuses_a_deep_definition_and_keeps_the_others() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).expect("mkdir");
+    for f in ["staff.ron", "complaint.flow"] {
+        std::fs::copy(root().join("processes").join(f), flows.join(f)).expect("copy");
+    }
+    std::fs::write(flows.join("deep.flow"), deep(1_000, 13_000)).expect("write");
+    let out = baton(&["deploy", "flows", "--db", "db"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_reported(&out, &stderr, "deploy");
+    assert!(stderr.contains("deep.flow: not deployed"), "{stderr}");
+    assert!(stdout.contains("complaint"), "{stdout}");
+}
