@@ -126,6 +126,12 @@ fn e013_does_not_hide_other_errors() {
 #[test]
 fn nesting_at_the_limits_passes_every_pass() {
     for (require, task) in [
+        // Parsed on the test's own stack (a few levels), and on the parser's.
+        (parens(5), "starter".to_string()),
+        (
+            format!("x in {{1, {}2{}}}", "(".repeat(4), ")".repeat(4)),
+            "starter".to_string(),
+        ),
         (parens(60), "starter".to_string()),
         (plus(95), "starter".to_string()),
         (minus(60), "starter".to_string()),

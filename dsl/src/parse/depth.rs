@@ -29,6 +29,22 @@ pub(crate) fn too_deep(span: Span, levels: usize, max: usize) -> Diagnostic {
 /// Returns the E013 diagnostic at the first place the limit is passed, counting the
 /// deepest nesting of the whole text.
 pub(super) fn scan(src: &str) -> Option<Diagnostic> {
+    let (deepest, first) = measure(src);
+    let at = first?;
+    let end = src
+        .get(at..)
+        .and_then(|rest| rest.char_indices().nth(1))
+        .map_or(src.len(), |(k, _)| at + k);
+    Some(too_deep(at..end, deepest, MAX_NESTING))
+}
+
+/// The deepest nesting of `src`, counted as [`scan`] counts it.
+pub(super) fn deepest(src: &str) -> usize {
+    measure(src).0
+}
+
+/// The deepest nesting, and where it first passes [`MAX_NESTING`].
+fn measure(src: &str) -> (usize, Option<usize>) {
     let b = src.as_bytes();
     // Levels held by each open bracket: itself plus the prefix operators before it.
     let mut frames: Vec<usize> = Vec::new();
@@ -91,12 +107,7 @@ pub(super) fn scan(src: &str) -> Option<Diagnostic> {
             first = Some(start);
         }
     }
-    let at = first?;
-    let end = src
-        .get(at..)
-        .and_then(|rest| rest.char_indices().nth(1))
-        .map_or(src.len(), |(k, _)| at + k);
-    Some(too_deep(at..end, deepest, MAX_NESTING))
+    (deepest, first)
 }
 
 #[cfg(test)]

@@ -25,8 +25,13 @@ struct Grammar;
 pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
     // pest descends several calls per parenthesis, and an unoptimised build uses a
     // large frame for each (a 2 MiB thread holds 8 parentheses). The nesting limit
-    // bounds the depth; a thread of its own gives that depth a stack of known size,
-    // whatever thread (a test's, a server worker's) asks for the parse.
+    // bounds the depth; beyond what any thread's stack holds, the parse gets a thread
+    // of its own with a stack of known size, whatever thread (a test's, a server
+    // worker's) asks for it. Ordinary files, a few levels deep, parse where they are:
+    // a thread per parse would cost more than the parse.
+    if depth::deepest(src) <= INLINE_NESTING {
+        return parse_here(src);
+    }
     let on_own_stack = std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("baton-parse".into())
@@ -43,6 +48,9 @@ pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
     // Without a thread to spare, parse here: the limits still hold, on a smaller stack.
     on_own_stack.unwrap_or_else(|| parse_here(src))
 }
+
+/// Nesting parsed on the caller's stack (braces of steps and blocks count too).
+const INLINE_NESTING: usize = 6;
 
 /// Stack for parsing: room for [`MAX_NESTING`] levels of the deepest-recursing rule in
 /// an unoptimised build, with a wide margin. Reserved, not committed, until used.
