@@ -117,3 +117,67 @@ fn deploy_refuses_a_deep_definition_and_keeps_the_others() {
     );
     assert!(stdout.contains("complaint"), "{}", short(&stdout));
 }
+
+/// `baton serve` deploys its folder at start: the deep file is logged as not deployed
+/// with E013, and the server keeps running and stops cleanly.
+#[test]
+fn serve_logs_a_deep_definition_and_keeps_running() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flows = dir.path().join("flows");
+    std::fs::create_dir(&flows).expect("mkdir");
+    for f in ["staff.ron", "complaint.flow"] {
+        std::fs::copy(root().join("processes").join(f), flows.join(f)).expect("copy");
+    }
+    std::fs::write(flows.join("deep.flow"), deep(1_000, 13_000)).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args([
+            "serve",
+            "--db",
+            "db",
+            "--dir",
+            "flows",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir.path())
+        .env_remove("BATON_ADDR")
+        .env_remove("BATON_DB")
+        .env("BATON_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton serve starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = Vec::new();
+    let (mut refused, mut listening) = (false, false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(refused && listening) && Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(line) => {
+                refused |= line.contains("nested too deeply");
+                listening |= line.contains("HTTP API on http://");
+                log.push(line);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(_) => break,
+        }
+    }
+    let alive = matches!(child.try_wait(), Ok(None));
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let status = child.wait().expect("exits");
+    let log = short(&log.join("\n"));
+    assert!(refused && listening, "{log}");
+    assert!(alive, "{log}");
+    assert!(status.success(), "{status}: {log}");
+}
