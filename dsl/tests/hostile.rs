@@ -121,6 +121,23 @@ fn e013_does_not_hide_other_errors() {
     assert_eq!(codes, ["E013", "E001"], "{:?}", out.diagnostics);
 }
 
+/// Recovery blanks a broken item, and with it the opening quote of a string that went
+/// on, after an escaped line break, over nested text: that text is bounded too.
+#[test]
+fn nesting_uncovered_by_recovery_is_bounded_too() {
+    for (depth, deep) in [(40, false), (60, false), (1_000, true)] {
+        let src = format!(
+            "process p {{\n  require x x \"a\\\nstep q {{ next e when {}x{} == 1 }}\"\n  step a {{ next e }}\n  end e\n}}\n",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        );
+        let out = every_pass(&src);
+        assert!(out.definition.is_none());
+        let codes: Vec<_> = out.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes.contains(&"E013"), deep, "{codes:?}");
+    }
+}
+
 /// Just inside the limits, every pass (check, format, both diagrams, evaluation) runs
 /// on the deepest tree it may be given.
 #[test]
@@ -312,9 +329,27 @@ fn cases() -> u32 {
 
 fn soup() -> impl Strategy<Value = String> {
     let word = prop::sample::select(WORDS);
+    // Runs of what nests, now and then deeper than the limits.
+    let run = (
+        prop::sample::select(
+            &[
+                "(",
+                "not ",
+                "-",
+                "- ",
+                "supervisor of ",
+                "{x in ",
+                "f(",
+                " + x",
+            ][..],
+        ),
+        1usize..200,
+    )
+        .prop_map(|(w, n)| w.repeat(n));
     let piece = prop_oneof![
-        8 => word.prop_map(str::to_string),
-        1 => "\\PC{0,4}",
+        16 => word.prop_map(str::to_string),
+        2 => "\\PC{0,4}",
+        1 => run,
     ];
     prop::collection::vec(piece, 0..120).prop_map(|ws| {
         let mut s = String::from("process p {\n");

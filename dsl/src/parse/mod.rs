@@ -30,23 +30,23 @@ pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
     // worker's) asks for it. Ordinary files, a few levels deep, parse where they are:
     // a thread per parse would cost more than the parse.
     if depth::deepest(src) <= INLINE_NESTING {
-        return parse_here(src);
+        if let Some(done) = parse_here(src, true) {
+            return done;
+        }
     }
     let on_own_stack = std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("baton-parse".into())
             .stack_size(PARSE_STACK)
-            .spawn_scoped(scope, || parse_here(src))
+            .spawn_scoped(scope, || parse_here(src, false))
             .ok()?;
-        Some(handle.join().unwrap_or_else(|_| {
-            Err(vec![internal(
-                0..src.len(),
-                "this file (the parser stopped)",
-            )])
-        }))
+        let stopped = || internal(0..src.len(), "this file (the parser stopped)");
+        handle.join().unwrap_or_else(|_| Some(Err(vec![stopped()])))
     });
     // Without a thread to spare, parse here: the limits still hold, on a smaller stack.
-    on_own_stack.unwrap_or_else(|| parse_here(src))
+    on_own_stack
+        .or_else(|| parse_here(src, false))
+        .unwrap_or_else(|| Err(vec![internal(0..src.len(), "this file")]))
 }
 
 /// Nesting parsed on the caller's stack (braces of steps and blocks count too).
@@ -56,7 +56,10 @@ const INLINE_NESTING: usize = 6;
 /// an unoptimised build, with a wide margin. Reserved, not committed, until used.
 const PARSE_STACK: usize = 64 << 20;
 
-fn parse_here(src: &str) -> Result<Process, Vec<Diagnostic>> {
+/// The parse, with recovery. `inline`: on the caller's stack, so `None` as soon as a
+/// round's text nests deeper than [`INLINE_NESTING`] (blanking a broken item can turn
+/// what was inside a string into text).
+fn parse_here(src: &str, inline: bool) -> Option<Result<Process, Vec<Diagnostic>>> {
     let mut text = src.to_string();
     let mut errors: Vec<Diagnostic> = Vec::new();
     // Each round blanks at least one line, so this ends; the bound keeps a pathological
@@ -72,20 +75,22 @@ fn parse_here(src: &str) -> Result<Process, Vec<Diagnostic>> {
                     text = t;
                     continue;
                 }
-                None => return Err(errors),
+                None => return Some(Err(errors)),
             }
+        }
+        if inline && depth::deepest(&text) > INLINE_NESTING {
+            return None;
         }
         match Grammar::parse(Rule::file, &text) {
             Ok(mut pairs) => {
                 if !errors.is_empty() {
-                    return Err(errors);
+                    return Some(Err(errors));
                 }
                 let whole = 0..text.len();
-                let process = pairs
-                    .next()
-                    .and_then(|file| file.into_inner().next())
-                    .ok_or_else(|| vec![internal(whole, "the process")])?;
-                return build_process(process);
+                let Some(process) = pairs.next().and_then(|file| file.into_inner().next()) else {
+                    return Some(Err(vec![internal(whole, "the process")]));
+                };
+                return Some(build_process(process));
             }
             Err(e) => {
                 let pos = match e.location {
@@ -95,12 +100,12 @@ fn parse_here(src: &str) -> Result<Process, Vec<Diagnostic>> {
                 errors.push(syntax_diagnostic(&text, pos, &e.variant));
                 match blank_item_at(&text, pos) {
                     Some(t) => text = t,
-                    None => return Err(errors),
+                    None => return Some(Err(errors)),
                 }
             }
         }
     }
-    Err(errors)
+    Some(Err(errors))
 }
 
 // ---- building the tree -----------------------------------------------------------------
