@@ -93,8 +93,10 @@ proptest! {
 // ---- generated valid definitions with unusual tokens ------------------------------------
 
 /// Names the grammar accepts (XID_START or `_`, then XID_CONTINUE), from several
-/// scripts: combining marks (Thai, Devanagari, a decomposed é), connector punctuation
-/// (`‿`), the middle dot, CJK, right-to-left scripts.
+/// scripts and every class of those: letters of each case (Lu, Ll, Lt `ǅ`, Lm `ʰ`,
+/// Lo), letter numbers (Nl `Ⅻ`), combining marks (Mn in Thai and a decomposed é, Mc
+/// in Devanagari), other digits (Nd `٣`), connector punctuation (Pc `‿`), the
+/// middle dot; CJK and right-to-left scripts.
 const NAMES: &[&str] = &[
     "ชื่อ",
     "क्षेत्र",
@@ -115,6 +117,11 @@ const NAMES: &[&str] = &[
     "ǅemal",
     "x",
     "score",
+    "नाम",
+    "xʰ",
+    "Ⅻ",
+    "x٣",
+    "a‿‿b",
 ];
 
 /// Text inside quotes: every escape, an escaped line break, `#`, quotes, wide text.
