@@ -275,14 +275,17 @@ fn logical_lines(src: &str) -> Vec<String> {
             }
             _ => out.push(line.to_string()),
         }
-        open = out.last().is_some_and(|l| string_goes_on(l));
+        // Only the new physical line is scanned: a string of many escaped line
+        // breaks costs its length, not its length squared.
+        open = string_goes_on(line, open);
     }
     out
 }
 
-/// Whether `line` ends inside a string, on a backslash that escapes the line break.
-fn string_goes_on(line: &str) -> bool {
-    let mut in_str = false;
+/// Whether `line` (which begins inside a string when `in_string`) ends inside a
+/// string, on a backslash that escapes the line break.
+fn string_goes_on(line: &str, in_string: bool) -> bool {
+    let mut in_str = in_string;
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
         match (in_str, c) {

@@ -381,3 +381,85 @@ proptest! {
         }
     }
 }
+
+/// Long input of one kind: formatting and checking stay about linear (a string of
+/// 100,000 escaped line breaks, 20,000 comment lines, a 1 MB line).
+#[test]
+fn long_input_stays_linear() {
+    let many_breaks = format!(
+        "process p {{\n  description \"{}\"\n  step a {{ next e }}\n  end e\n}}\n",
+        "a\\\n".repeat(100_000)
+    );
+    let comments = format!(
+        "process p {{\n{}  step a {{ next e }}\n  end e\n}}\n",
+        "  # (((( \"\n".repeat(20_000)
+    );
+    let long_line = format!(
+        "process p {{ require true{} \"m\" step a {{ next e }} end e }}\n",
+        " and true".repeat(100_000)
+    );
+    for src in [many_breaks, comments, long_line] {
+        let start = std::time::Instant::now();
+        every_pass(&src);
+        // Generous for a debug build on a busy machine; quadratic would take minutes.
+        eprintln!("{} bytes: {:?}", src.len(), start.elapsed());
+        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
+}
+
+/// A file of one long line with 10,000 diagnostics: each is located and rendered
+/// from the text around it, so reporting stays linear, and the line is shown cut
+/// around the diagnostic, not whole 10,000 times.
+#[test]
+fn one_long_line_with_many_diagnostics() {
+    let mut src = String::from("process p { step s0 { next e } ");
+    for i in 0..10_000 {
+        src.push_str(&format!("step unreachable_{i} {{ next e }} "));
+    }
+    src.push_str("end e }\n");
+    let start = std::time::Instant::now();
+    let out = check(&src, &Context::default());
+    assert_eq!(out.diagnostics.len(), 10_000);
+    let located = Located::all("long.flow", &src, out.diagnostics);
+    let rendered: Vec<String> = located.iter().map(|l| l.render(&src)).collect();
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
+    let bytes: usize = rendered.iter().map(String::len).sum();
+    assert!(bytes < 10_000 * 1_000, "{bytes} bytes of report");
+    // The 5,000th: its column, and its caret under its name in the cut line.
+    let l = &located[5_000];
+    let at = src.find("step unreachable_5000 ").expect("step") + "step ".len();
+    assert_eq!((l.line, l.column), (1, at + 1));
+    let r = &rendered[5_000];
+    let lines: Vec<&str> = r.lines().collect();
+    let shown = lines[3].split_once("| ").expect("source line").1;
+    let carets = lines[4].split_once("| ").expect("caret line").1;
+    assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+    let caret = carets.find('^').expect("caret");
+    let under: String = shown.chars().skip(caret).take(17).collect();
+    assert_eq!(under, "unreachable_5000 ", "{r}");
+}
+
+proptest! {
+    /// Located by the file's line index (in any order, spans of any length) is where
+    /// scanning from the start says.
+    #[test]
+    fn the_line_index_agrees_with_scanning(
+        src in "[a \n\r é中\u{301}]{0,120}",
+        spans in prop::collection::vec((0usize..130, 0usize..40), 0..12),
+    ) {
+        let diags: Vec<_> = spans
+            .iter()
+            .map(|&(s, len)| baton_dsl::Diagnostic::error("E001", s..s + len, "x"))
+            .collect();
+        let located = Located::all("f", &src, diags);
+        for l in &located {
+            let d = &l.diagnostic;
+            let want = (
+                baton_dsl::diagnostic::line_col(&src, d.span.start),
+                baton_dsl::diagnostic::line_col(&src, d.span.end),
+            );
+            prop_assert_eq!(((l.line, l.column), (l.end_line, l.end_column)), want);
+            let _ = l.render(&src);
+        }
+    }
+}
