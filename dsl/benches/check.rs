@@ -2,6 +2,9 @@
 //! generated definitions of 1,000 / 10,000 / 20,000 steps to show that checking
 //! stays linear in a definition's size.
 //!
+//! Also a file with 10,000 diagnostics (unreachable steps), checked and reported,
+//! against a clean file of the same size.
+//!
 //! Run: `cargo bench -p baton-dsl --bench check`
 
 use std::time::{Duration, Instant};
@@ -45,6 +48,7 @@ fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    diagnostics_case();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../processes");
     let mut sources: Vec<String> = std::fs::read_dir(&dir)
         .expect("processes/ exists")
@@ -89,4 +93,89 @@ fn main() {
             secs_per_step * 1e6
         );
     }
+}
+
+/// `n` steps after the first, in a chain: reachable (`clean`), or, when the first step
+/// goes straight to the end, none of them, one warning each. Both files are the same
+/// size to a byte.
+fn many_steps(n: usize, clean: bool) -> String {
+    let first = if clean { "s1" } else { "e" };
+    let mut s =
+        format!("process many {{\n  step s0 {{\n    task for starter\n    next {first}\n  }}\n");
+    for i in 1..=n {
+        let next = if i == n {
+            "e".to_string()
+        } else {
+            format!("s{}", i + 1)
+        };
+        s.push_str(&format!(
+            "  step s{i} {{ task for starter  next {next} }}\n"
+        ));
+    }
+    s.push_str("  end e\n}\n");
+    s
+}
+
+/// Checking and reporting a file with 10,000 diagnostics, against checking a clean file
+/// of the same size in the same run: reporting must cost about as much as checking,
+/// not grow with diagnostics times file size.
+fn diagnostics_case() {
+    let n = 10_000;
+    let ctx = baton_dsl::Context::default();
+    let clean = many_steps(n, true);
+    let noisy = many_steps(n, false);
+    let time = |f: &mut dyn FnMut()| {
+        let runs = 3;
+        f();
+        let start = Instant::now();
+        for _ in 0..runs {
+            f();
+        }
+        start.elapsed().as_secs_f64() / runs as f64
+    };
+    let base = time(&mut || {
+        let out = baton_dsl::check(&clean, &ctx);
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics.first());
+    });
+    let mut count = 0;
+    let checked = time(&mut || {
+        count = baton_dsl::check(&noisy, &ctx).diagnostics.len();
+    });
+    let mut bytes = 0;
+    let reported = time(&mut || {
+        let out = baton_dsl::check(&noisy, &ctx);
+        bytes = baton_dsl::Located::all("many.flow", &noisy, out.diagnostics)
+            .iter()
+            .map(|l| l.render(&noisy).len())
+            .sum();
+    });
+    assert_eq!(count, n);
+    // For comparison, the way diagnostics were located before: each one scanning the
+    // file from its start for its line and column, and again for its line's text.
+    let scanning = time(&mut || {
+        let out = baton_dsl::check(&noisy, &ctx);
+        for d in out.diagnostics {
+            let (line, _) = baton_dsl::diagnostic::line_col(&noisy, d.span.start);
+            let _ = baton_dsl::diagnostic::line_col(&noisy, d.span.end);
+            std::hint::black_box(noisy.lines().nth(line - 1));
+        }
+    });
+    println!(
+        "clean file, {n} steps, {} bytes: check {:.1} ms (baseline)",
+        clean.len(),
+        base * 1e3
+    );
+    println!(
+        "{count} diagnostics, {} bytes: check {:.1} ms ({:.2}x baseline); check, locate and render ({bytes} bytes of text) {:.1} ms ({:.2}x baseline)",
+        noisy.len(),
+        checked * 1e3,
+        checked / base,
+        reported * 1e3,
+        reported / base
+    );
+    println!(
+        "  (locating each by scanning from the start of the file, as before: {:.1} ms, {:.2}x baseline)",
+        scanning * 1e3,
+        scanning / base
+    );
 }

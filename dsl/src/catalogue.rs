@@ -55,6 +55,9 @@ macro_rules! catalogue {
 }
 
 catalogue! {
+    Internal = "E000", Error,
+        "internal error: the parser could not read {0} here; please report this", help: None,
+        summary: "The parser and the grammar disagree: a fault in Baton, not in the definition. Reported rather than crashing; no valid or invalid input should produce it.";
     Syntax = "E001", Error,
         "expected {0}, found {1}", help: None,
         summary: "Syntax error: the text does not follow the grammar. Says what was expected and what was found; every broken part of a file is reported.";
@@ -94,7 +97,7 @@ catalogue! {
         summary: "A scheduled start `for each person with role R` in a process without a `subject person` field to hold that person.";
     NestingTooDeep = "E013", Error,
         "this is nested too deeply ({0} levels; at most {1})", help: None,
-        summary: "An expression or a who-clause is nested more deeply than the checker allows. Reserved: not reported yet.";
+        summary: "Nested too deeply: more than 64 levels of parentheses, braces, `not`, unary `-` and `supervisor of` / `head of department of` open at one point, or an expression whose tree is more than 100 levels deep (a chain such as `a + b + c ...` of more than 100 terms). Reported before the file is parsed, so no input can exhaust the parser's stack; split the expression, for example into fields set by earlier steps.";
     WaitsTwice = "E019", Error,
         "a step can wait only once", help: Some("split the waits into two steps"),
         summary: "A step waits twice (two `wait` or `wait until` lines). Formerly part of E023.";

@@ -67,12 +67,63 @@ impl Diagnostic {
 }
 
 /// Line and column (both from 1, the column counted in characters) of a byte offset.
+/// Scans from the start: for many offsets in one file, use [`LineIndex`].
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = floor_char_boundary(src, offset.min(src.len()));
     let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, src[line_start..offset].chars().count() + 1)
+}
+
+/// Where each line of a file starts, built once so that locating every diagnostic of a
+/// file costs a binary search and the length of its line, not a scan of the file.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+    /// The last offset located and its column: offsets asked in order along a line
+    /// (a file's diagnostics are sorted) count only the characters between them, so a
+    /// file of one long line costs its length, not its length per diagnostic.
+    last: std::cell::Cell<(usize, usize)>,
+}
+
+impl LineIndex {
+    pub fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            starts,
+            last: std::cell::Cell::new((0, 1)),
+        }
+    }
+
+    /// Line and column (both from 1, the column in characters) of a byte offset of
+    /// `src`, the text this index was built from.
+    pub fn line_col(&self, src: &str, offset: usize) -> (usize, usize) {
+        let (line, col) = self.locate(src, offset, self.last.get());
+        self.last
+            .set((floor_char_boundary(src, offset.min(src.len())), col));
+        (line, col)
+    }
+
+    /// Like [`LineIndex::line_col`], counting from a known offset and its column
+    /// (a span's start, for its end) when both are on one line.
+    fn locate(&self, src: &str, offset: usize, (from, from_col): (usize, usize)) -> (usize, usize) {
+        let offset = floor_char_boundary(src, offset.min(src.len()));
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1].min(offset);
+        let col = if (start..=offset).contains(&from) && src.is_char_boundary(from) {
+            from_col + src[from..offset].chars().count()
+        } else {
+            src[start..offset].chars().count() + 1
+        };
+        (line, col)
+    }
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -95,9 +146,28 @@ pub struct Located {
 }
 
 impl Located {
+    /// Locate one diagnostic. For all of a file's, use [`Located::all`].
     pub fn new(file: &str, src: &str, diagnostic: Diagnostic) -> Self {
-        let (line, column) = line_col(src, diagnostic.span.start);
-        let (end_line, end_column) = line_col(src, diagnostic.span.end);
+        Located::with_index(file, src, &LineIndex::new(src), diagnostic)
+    }
+
+    /// Locate every diagnostic of one file, indexing its lines once.
+    pub fn all(
+        file: &str,
+        src: &str,
+        diagnostics: impl IntoIterator<Item = Diagnostic>,
+    ) -> Vec<Located> {
+        let index = LineIndex::new(src);
+        diagnostics
+            .into_iter()
+            .map(|d| Located::with_index(file, src, &index, d))
+            .collect()
+    }
+
+    pub fn with_index(file: &str, src: &str, index: &LineIndex, diagnostic: Diagnostic) -> Self {
+        let (line, column) = index.line_col(src, diagnostic.span.start);
+        let start = floor_char_boundary(src, diagnostic.span.start.min(src.len()));
+        let (end_line, end_column) = index.locate(src, diagnostic.span.end, (start, column));
         Located {
             file: file.to_string(),
             line,
@@ -120,15 +190,23 @@ impl Located {
             "{kind}[{}]: {}\n  --> {}:{}:{}\n",
             d.code, d.message, self.file, self.line, self.column
         );
-        let line_text = src.lines().nth(self.line - 1).unwrap_or("");
+        // The line around the diagnostic's start, found from its offset, and cut around
+        // the diagnostic when it is long: no scan of the lines before it, nor of more
+        // than a screenful of its own.
+        let at = floor_char_boundary(src, d.span.start.min(src.len()));
+        let shown = Shown::around(src, at);
+        let text = src[shown.from..shown.to].trim_end_matches('\r');
+        let (open, close) = (
+            if shown.cut_before { "…" } else { "" },
+            if shown.cut_after { "…" } else { "" },
+        );
+        let line_text = format!("{open}{text}{close}");
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
-        let prefix: String = line_text.chars().take(self.column - 1).collect();
-        let start_col = UnicodeWidthStr::width(prefix.as_str());
+        let start_col = UnicodeWidthStr::width(open) + UnicodeWidthStr::width(&src[shown.from..at]);
         let width = if self.end_line == self.line && self.end_column > self.column {
-            let marked: String = line_text
+            let marked: String = src[at..shown.to.max(at)]
                 .chars()
-                .skip(self.column - 1)
                 .take(self.end_column - self.column)
                 .collect();
             UnicodeWidthStr::width(marked.as_str()).max(1)
@@ -147,6 +225,50 @@ impl Located {
             out.push_str(&format!("{pad} = help: {help}\n"));
         }
         out
+    }
+}
+
+/// The part of a line shown under a diagnostic: all of it when it is at most
+/// [`Shown::WIDTH`] characters, else that many around the diagnostic's start.
+struct Shown {
+    from: usize,
+    to: usize,
+    cut_before: bool,
+    cut_after: bool,
+}
+
+impl Shown {
+    const WIDTH: usize = 200;
+    /// Characters kept before the diagnostic when a line is cut.
+    const BEFORE: usize = 60;
+
+    fn around(src: &str, at: usize) -> Shown {
+        let back = || {
+            src[..at]
+                .char_indices()
+                .rev()
+                .take_while(|&(_, c)| c != '\n')
+        };
+        let ahead = || src[at..].char_indices().take_while(|&(_, c)| c != '\n');
+        let before = back().take(Self::WIDTH + 1).count();
+        let after = ahead().take(Self::WIDTH + 1).count();
+        let keep_before = if before + after <= Self::WIDTH {
+            before
+        } else {
+            before.min(Self::BEFORE)
+        };
+        let keep_after = after.min(Self::WIDTH - keep_before);
+        let from = back().take(keep_before).last().map_or(at, |(i, _)| i);
+        let to = ahead()
+            .take(keep_after)
+            .last()
+            .map_or(at, |(i, c)| at + i + c.len_utf8());
+        Shown {
+            from,
+            to,
+            cut_before: keep_before < before,
+            cut_after: keep_after < after,
+        }
     }
 }
 

@@ -25,15 +25,15 @@ struct Tok {
     spaced: bool,
 }
 
+/// The characters of a name, as the grammar has them (`XID_CONTINUE`, which holds
+/// `_`, digits, combining marks, `‿` and `·`). `char::is_alphanumeric` would split
+/// `ชื่อ` or `क्षेत्र` at their marks.
 fn is_word_char(c: char) -> bool {
-    c == '_' || unicode_ident(c)
+    c == '_' || unicode_ident::is_xid_continue(c)
 }
 
-fn unicode_ident(c: char) -> bool {
-    c.is_alphanumeric()
-}
-
-/// Split one line into tokens. Strings and comments never span lines in Baton.
+/// Split one logical line into tokens. A comment ends the line; a string may go on
+/// to the next physical line after an escaped line break (see [`logical_lines`]).
 fn lex_line(line: &str) -> Vec<Tok> {
     let chars: Vec<char> = line.chars().collect();
     let mut toks = Vec::new();
@@ -109,8 +109,10 @@ fn lex_line(line: &str) -> Vec<Tok> {
     toks
 }
 
-/// The space between two neighbouring tokens.
-fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>) -> &'static str {
+/// The space between two neighbouring tokens. `in_type` is set on lines where a type
+/// may stand (data fields, `fill`): there `-10` is one number, which a space would
+/// break (`integer -10..10`).
+fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>, in_type: bool) -> &'static str {
     let p = prev.text.as_str();
     let c = cur.text.as_str();
     if cur.kind == Kind::Comment {
@@ -126,18 +128,30 @@ fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>) -> &'static str {
     if c == "(" && prev.kind == Kind::Word && !cur.spaced {
         return "";
     }
+    // A signed number in a type, or a minus the author set apart from what is before
+    // it but not from its number (`x in -10..10`, `integer -5..5`): kept together.
+    let number_after = cur.text.starts_with(|c: char| c.is_ascii_digit());
+    if p == "-" && !cur.spaced && number_after && (in_type || prev.spaced || prev_prev.is_none()) {
+        return "";
+    }
     // Unary minus: written against its operand, after an operator or at the start.
     if p == "-" && !cur.spaced {
         let unary = match prev_prev {
             None => true,
             Some(pp) if pp.kind == Kind::Punct => pp.text != ")" && pp.text != "}",
-            Some(pp) => pp.kind == Kind::Word && is_operator_word(&pp.text),
+            Some(pp) => {
+                pp.kind == Kind::Word && (is_operator_word(&pp.text) || is_type_word(&pp.text))
+            }
         };
         if unary {
             return "";
         }
     }
     " "
+}
+
+fn is_type_word(w: &str) -> bool {
+    matches!(w, "integer" | "decimal")
 }
 
 fn is_operator_word(w: &str) -> bool {
@@ -154,14 +168,16 @@ struct Line {
     block: String,
 }
 
-fn render(toks: &[Tok]) -> Vec<String> {
+fn render(toks: &[Tok], block: &str) -> Vec<String> {
     // Pieces with their leading gap, so alignment can widen a chosen gap.
+    let in_type = block == "data" || toks.iter().any(|t| t.text == "fill" || t.text == "data");
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let g = if i == 0 {
             ""
         } else {
-            gap(&toks[i - 1], t, if i >= 2 { toks.get(i - 2) } else { None })
+            let pp = if i >= 2 { toks.get(i - 2) } else { None };
+            gap(&toks[i - 1], t, pp, in_type)
         };
         out.push(format!("{g}{}", t.text));
     }
@@ -178,8 +194,8 @@ pub fn format(src: &str) -> String {
     let mut lines: Vec<Option<Line>> = Vec::new();
     let mut depth: usize = 0;
     let mut blocks: Vec<String> = Vec::new();
-    for raw in src.lines() {
-        let toks = lex_line(raw);
+    for raw in logical_lines(src) {
+        let toks = lex_line(&raw);
         if toks.is_empty() {
             lines.push(None);
             continue;
@@ -218,7 +234,7 @@ pub fn format(src: &str) -> String {
 
     let mut rendered: Vec<Option<(usize, Vec<String>)>> = lines
         .iter()
-        .map(|l| l.as_ref().map(|l| (l.indent, render(&l.toks))))
+        .map(|l| l.as_ref().map(|l| (l.indent, render(&l.toks, &l.block))))
         .collect();
     align(&lines, &mut rendered);
 
@@ -243,6 +259,50 @@ pub fn format(src: &str) -> String {
         }
     }
     out
+}
+
+/// The source's lines, except that a line whose string goes on after an escaped line
+/// break (`"a\` then a newline: the grammar's `\\ ~ ANY`) is joined with the next, the
+/// newline kept, so that no indentation is ever put inside a string.
+fn logical_lines(src: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for line in src.lines() {
+        match out.last_mut() {
+            Some(last) if open => {
+                last.push('\n');
+                last.push_str(line);
+            }
+            _ => out.push(line.to_string()),
+        }
+        // Only the new physical line is scanned: a string of many escaped line
+        // breaks costs its length, not its length squared.
+        open = string_goes_on(line, open);
+    }
+    out
+}
+
+/// Whether `line` (which begins inside a string when `in_string`) ends inside a
+/// string, on a backslash that escapes the line break.
+fn string_goes_on(line: &str, in_string: bool) -> bool {
+    let mut in_str = in_string;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (in_str, c) {
+            (false, '#') => return false,
+            (false, '"') => in_str = true,
+            (true, '"') => in_str = false,
+            (true, '\\') => {
+                // The escaped character; none left means the line break is escaped.
+                let escaped = chars.next();
+                if escaped.is_none() {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Line up runs of similar lines: data fields (type column and label column) and the

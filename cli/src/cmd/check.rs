@@ -3,6 +3,7 @@
 use crate::exit::Code;
 use crate::files;
 use baton_dsl::{Context, Located, Severity};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -31,7 +32,10 @@ pub fn run(paths: &[PathBuf], staff: Option<&Path>, format: Format) -> Code {
         staff: staff.as_ref(),
         processes: Some(&sigs),
     };
-    let mut all: Vec<(Located, String)> = Vec::new();
+    // Each file's text once, and its diagnostics pointing at it by number: copying the
+    // text per diagnostic made a file with thousands of them take minutes.
+    let mut sources: Vec<String> = Vec::new();
+    let mut all: Vec<(Located, usize)> = Vec::new();
     let mut unreadable = false;
     for f in &list {
         let src = match files::read(f) {
@@ -43,9 +47,14 @@ pub fn run(paths: &[PathBuf], staff: Option<&Path>, format: Format) -> Code {
             }
         };
         let name = f.display().to_string();
-        for d in baton_dsl::check(&src, &ctx).diagnostics {
-            all.push((Located::new(&name, &src, d), src.clone()));
-        }
+        let diagnostics = baton_dsl::check(&src, &ctx).diagnostics;
+        let n = sources.len();
+        all.extend(
+            Located::all(&name, &src, diagnostics)
+                .into_iter()
+                .map(|l| (l, n)),
+        );
+        sources.push(src);
     }
     let errors = all
         .iter()
@@ -64,11 +73,15 @@ pub fn run(paths: &[PathBuf], staff: Option<&Path>, format: Format) -> Code {
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         Format::Text => {
+            // One write per buffer, not per line: stdout flushes at every newline.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for sev in [Severity::Error, Severity::Warning] {
-                for (l, src) in all.iter().filter(|(l, _)| l.diagnostic.severity == sev) {
-                    println!("{}", l.render(src));
+                for (l, n) in all.iter().filter(|(l, _)| l.diagnostic.severity == sev) {
+                    writeln!(out, "{}", l.render(&sources[*n])).ok();
                 }
             }
+            out.flush().ok();
+            drop(out);
             eprintln!(
                 "checked {} file(s): {errors} error(s), {warnings} warning(s)",
                 list.len()

@@ -26,8 +26,8 @@ pub fn run(paths: &[PathBuf], check: bool) -> Code {
         // the problem, and guessing could hide the real one.
         if let Err(diags) = baton_dsl::parse(&src) {
             let name = f.display().to_string();
-            for d in diags {
-                eprintln!("{}", Located::new(&name, &src, d).render(&src));
+            for l in Located::all(&name, &src, diags) {
+                eprintln!("{}", l.render(&src));
             }
             code = Code::Problems;
             continue;

@@ -54,8 +54,8 @@ pub fn run(target: &str, dir: &Path, format: Format) -> Code {
     );
     let Some(def) = out.definition else {
         let name = path.display().to_string();
-        for d in out.diagnostics {
-            eprintln!("{}", Located::new(&name, &src, d).render(&src));
+        for l in Located::all(&name, &src, out.diagnostics) {
+            eprintln!("{}", l.render(&src));
         }
         return Code::Problems;
     };

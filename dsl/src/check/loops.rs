@@ -348,7 +348,7 @@ impl Checker<'_> {
         };
         !matches!(s.route, Route::Choose(_))
             && !matches!(s.action, Action::Sign { .. })
-            && !(matches!(s.action, Action::Task(_)) && !s.fills.is_empty())
+            && (!matches!(s.action, Action::Task(_)) || s.fills.is_empty())
             && !s
                 .on_overdue
                 .iter()

@@ -5,10 +5,13 @@
 //! keeping its newlines so positions stay true, and parses again.
 
 use crate::ast::*;
+use crate::catalogue::Code;
 use crate::diagnostic::Diagnostic;
+use depth::{MAX_EXPR_DEPTH, MAX_NESTING};
 use pest::error::InputLocation;
 use recover::{blank_item_at, syntax_diagnostic};
 
+mod depth;
 mod recover;
 use pest::iterators::Pair;
 use pest::Parser as _;
@@ -21,19 +24,74 @@ struct Grammar;
 /// Parse a whole file. On syntax errors, returns every one found (at most one per
 /// top-level item) and no tree.
 pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
+    // pest descends several calls per parenthesis, and an unoptimised build uses a
+    // large frame for each (a 2 MiB thread holds 8 parentheses). The nesting limit
+    // bounds the depth; beyond what any thread's stack holds, the parse gets a thread
+    // of its own with a stack of known size, whatever thread (a test's, a server
+    // worker's) asks for it. Ordinary files, a few levels deep, parse where they are:
+    // a thread per parse would cost more than the parse.
+    if depth::deepest(src) <= INLINE_NESTING {
+        if let Some(done) = parse_here(src, true) {
+            return done;
+        }
+    }
+    let on_own_stack = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("baton-parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, || parse_here(src, false))
+            .ok()?;
+        let stopped = || internal(0..src.len(), "this file (the parser stopped)");
+        handle.join().unwrap_or_else(|_| Some(Err(vec![stopped()])))
+    });
+    // Without a thread to spare, parse here: the limits still hold, on a smaller stack.
+    on_own_stack
+        .or_else(|| parse_here(src, false))
+        .unwrap_or_else(|| Err(vec![internal(0..src.len(), "this file")]))
+}
+
+/// Nesting parsed on the caller's stack (braces of steps and blocks count too).
+const INLINE_NESTING: usize = 6;
+
+/// Stack for parsing: room for [`MAX_NESTING`] levels of the deepest-recursing rule in
+/// an unoptimised build, with a wide margin. Reserved, not committed, until used.
+const PARSE_STACK: usize = 64 << 20;
+
+/// The parse, with recovery. `inline`: on the caller's stack, so `None` as soon as a
+/// round's text nests deeper than [`INLINE_NESTING`] (blanking a broken item can turn
+/// what was inside a string into text).
+fn parse_here(src: &str, inline: bool) -> Option<Result<Process, Vec<Diagnostic>>> {
     let mut text = src.to_string();
     let mut errors: Vec<Diagnostic> = Vec::new();
     // Each round blanks at least one line, so this ends; the bound keeps a pathological
     // file from taking quadratic time.
     for _ in 0..50 {
+        // Before pest descends into the text: nesting it could not survive. Blanking an
+        // item may turn the rest of a string into text, so every round scans again.
+        if let Some(d) = depth::scan(&text) {
+            let pos = d.span.start;
+            errors.push(d);
+            match blank_item_at(&text, pos) {
+                Some(t) => {
+                    text = t;
+                    continue;
+                }
+                None => return Some(Err(errors)),
+            }
+        }
+        if inline && depth::deepest(&text) > INLINE_NESTING {
+            return None;
+        }
         match Grammar::parse(Rule::file, &text) {
             Ok(mut pairs) => {
                 if !errors.is_empty() {
-                    return Err(errors);
+                    return Some(Err(errors));
                 }
-                let file = pairs.next().expect("file rule always yields one pair");
-                let process = file.into_inner().next().expect("grammar: file = process");
-                return Ok(build_process(process));
+                let whole = 0..text.len();
+                let Some(process) = pairs.next().and_then(|file| file.into_inner().next()) else {
+                    return Some(Err(vec![internal(whole, "the process")]));
+                };
+                return Some(build_process(process));
             }
             Err(e) => {
                 let pos = match e.location {
@@ -43,12 +101,12 @@ pub fn parse(src: &str) -> Result<Process, Vec<Diagnostic>> {
                 errors.push(syntax_diagnostic(&text, pos, &e.variant));
                 match blank_item_at(&text, pos) {
                     Some(t) => text = t,
-                    None => return Err(errors),
+                    None => return Some(Err(errors)),
                 }
             }
         }
     }
-    Err(errors)
+    Some(Err(errors))
 }
 
 // ---- building the tree -----------------------------------------------------------------
@@ -135,10 +193,40 @@ fn is_keyword(r: Rule) -> bool {
     )
 }
 
+/// What a builder returns: the node, or an internal error when the pairs do not have
+/// the shape the grammar promises, or E013 when an expression is too deep.
+type Built<T> = Result<T, Diagnostic>;
+
+/// The grammar and this builder disagree: a bug in Baton, not in the definition. It
+/// is still reported as a diagnostic so that no input can crash a command.
+fn internal(at: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(Code::Internal, at, &[&what])
+}
+
+fn unexpected(p: &Pair<Rule>, what: &str) -> Diagnostic {
+    internal(
+        span(p),
+        &format!("{what} (it found the grammar rule `{:?}`)", p.as_rule()),
+    )
+}
+
+/// The next child, which the grammar says is there.
+fn need<'a>(next: Option<Pair<'a, Rule>>, at: &Span, what: &str) -> Built<Pair<'a, Rule>> {
+    next.ok_or_else(|| internal(at.clone(), what))
+}
+
 fn name(p: Pair<Rule>) -> Name {
     Name {
         text: p.as_str().to_string(),
         span: span(&p),
+    }
+}
+
+/// A name, which must come from an `ident` pair.
+fn ident(p: Pair<Rule>) -> Built<Name> {
+    match p.as_rule() {
+        Rule::ident => Ok(name(p)),
+        _ => Err(unexpected(&p, "a name")),
     }
 }
 
@@ -148,6 +236,14 @@ fn text(p: Pair<Rule>) -> Text {
     Text {
         value: unescape(inner),
         span: sp,
+    }
+}
+
+/// A quoted text, which must come from a `string` pair.
+fn string(p: Pair<Rule>) -> Built<Text> {
+    match p.as_rule() {
+        Rule::string => Ok(text(p)),
+        _ => Err(unexpected(&p, "a quoted text")),
     }
 }
 
@@ -174,10 +270,14 @@ fn time_of_day(p: &Pair<Rule>) -> (u32, u32) {
     (h.parse().unwrap_or(99), m.parse().unwrap_or(99))
 }
 
-fn build_process(p: Pair<Rule>) -> Process {
+/// The process. An item that cannot be built (too deep, or an internal error) is
+/// reported and the others are still built, so every such problem shows in one run.
+fn build_process(p: Pair<Rule>) -> Result<Process, Vec<Diagnostic>> {
+    let sp = span(&p);
     let mut it = kids(p);
+    let first = need(it.next(), &sp, "the process name").map_err(|d| vec![d])?;
     let mut proc = Process {
-        name: name(it.next().expect("grammar: process name")),
+        name: ident(first).map_err(|d| vec![d])?,
         title: None,
         description: None,
         started_by: vec![],
@@ -188,97 +288,135 @@ fn build_process(p: Pair<Rule>) -> Process {
         steps: vec![],
         ends: vec![],
     };
+    let mut errors = Vec::new();
     for item in it {
-        match item.as_rule() {
-            Rule::string => proc.title = Some(text(item)),
-            Rule::description => proc.description = kids(item).next().map(text),
-            Rule::started_by => proc.started_by.extend(kids(item).map(name)),
-            Rule::schedule => proc.schedules.push(build_schedule(item)),
-            Rule::require => {
-                let mut k = kids(item);
-                let cond = build_expr(k.next().expect("grammar: require expr"));
-                let message = text(k.next().expect("grammar: require message"));
-                proc.requires.push(Require { cond, message });
-            }
-            Rule::data_block => proc.data.extend(kids(item).map(build_field)),
-            Rule::limit => proc.limits.push(build_limit(item)),
-            Rule::step => proc.steps.push(build_step(item)),
-            Rule::end_step => {
-                let mut k = kids(item);
-                let n = name(k.next().expect("grammar: end name"));
-                proc.ends.push(End {
-                    name: n,
-                    title: k.next().map(text),
-                });
-            }
-            _ => {}
+        if let Err(d) = build_item(&mut proc, item) {
+            errors.push(d);
         }
     }
-    proc
+    if errors.is_empty() {
+        Ok(proc)
+    } else {
+        Err(errors)
+    }
 }
 
-fn build_schedule(p: Pair<Rule>) -> Schedule {
+fn build_item(proc: &mut Process, item: Pair<Rule>) -> Built<()> {
+    let sp = span(&item);
+    match item.as_rule() {
+        Rule::string => proc.title = Some(text(item)),
+        Rule::description => {
+            proc.description = Some(string(need(kids(item).next(), &sp, "a description")?)?)
+        }
+        Rule::started_by => {
+            for n in kids(item) {
+                proc.started_by.push(ident(n)?);
+            }
+        }
+        Rule::schedule => proc.schedules.push(build_schedule(item)?),
+        Rule::require => {
+            let mut k = kids(item);
+            let cond = build_expr(need(k.next(), &sp, "a condition")?, 0)?;
+            let message = string(need(k.next(), &sp, "a message")?)?;
+            proc.requires.push(Require { cond, message });
+        }
+        Rule::data_block => {
+            for f in kids(item) {
+                proc.data.push(build_field(f)?);
+            }
+        }
+        Rule::limit => proc.limits.push(build_limit(item)?),
+        Rule::step => proc.steps.push(build_step(item)?),
+        Rule::end_step => {
+            let mut k = kids(item);
+            let n = ident(need(k.next(), &sp, "the end's name")?)?;
+            proc.ends.push(End {
+                name: n,
+                title: k.next().map(string).transpose()?,
+            });
+        }
+        _ => return Err(unexpected(&item, "an item of the process")),
+    }
+    Ok(())
+}
+
+fn build_schedule(p: Pair<Rule>) -> Built<Schedule> {
     let sp = span(&p);
-    let mut when = When::Cron(Text {
-        value: String::new(),
-        span: sp.clone(),
-    });
+    let mut when = None;
     let (mut zone, mut for_each_role, mut catch_up) = (None, None, None);
     for k in kids(p) {
         let ks = span(&k);
         match k.as_rule() {
-            Rule::cron_spec => when = When::Cron(text(kids(k).next().expect("grammar: cron"))),
+            Rule::cron_spec => {
+                when = Some(When::Cron(string(need(
+                    kids(k).next(),
+                    &ks,
+                    "a cron text",
+                )?)?))
+            }
             Rule::every_spec => {
-                // The keyword pairs are dropped by `kids`, so look at the raw ones.
-                let inner: Vec<_> = k.into_inner().collect();
-                let at = inner
-                    .iter()
-                    .find(|x| x.as_rule() == Rule::time_of_day)
-                    .map(time_of_day)
-                    .unwrap_or((0, 0));
-                let what = &inner[1];
-                when = match what.as_rule() {
+                // `every day` and `every weekday` are keywords, which `kids` drops.
+                let mut at = (0, 0);
+                let mut what = None;
+                for x in k.into_inner() {
+                    match x.as_rule() {
+                        Rule::kw_every | Rule::kw_at => {}
+                        Rule::kw_day | Rule::kw_weekday | Rule::weekday_name => what = Some(x),
+                        Rule::time_of_day => at = time_of_day(&x),
+                        _ => return Err(unexpected(&x, "a day or a time of day")),
+                    }
+                }
+                let what = need(what, &ks, "the days of the schedule")?;
+                when = Some(match what.as_rule() {
                     Rule::kw_day => When::Daily { at, span: ks },
                     Rule::kw_weekday => When::Weekdays { at, span: ks },
-                    _ => When::Weekly {
+                    Rule::weekday_name => When::Weekly {
                         weekday: what.as_str().to_string(),
                         at,
                         span: ks,
                     },
-                };
+                    _ => return Err(unexpected(&what, "the days of the schedule")),
+                });
             }
             Rule::monthly_spec => {
-                let inner: Vec<_> = kids(k).collect();
-                let day = inner[0]
+                let mut inner = kids(k);
+                let day = need(inner.next(), &ks, "a day of the month")?;
+                if day.as_rule() != Rule::ordinal {
+                    return Err(unexpected(&day, "a day of the month"));
+                }
+                let day = day
                     .as_str()
                     .trim_end_matches(char::is_alphabetic)
                     .parse()
                     .unwrap_or(0);
-                let at = inner.get(1).map(time_of_day).unwrap_or((0, 0));
-                when = When::Monthly { day, at, span: ks };
+                let at = inner.next().map(|t| time_of_day(&t)).unwrap_or((0, 0));
+                when = Some(When::Monthly { day, at, span: ks });
             }
-            Rule::sched_zone => zone = kids(k).next().map(text),
-            Rule::sched_fanout => for_each_role = kids(k).next().map(name),
-            Rule::sched_catchup => catch_up = kids(k).next().map(name),
-            _ => {}
+            Rule::sched_zone => zone = Some(string(need(kids(k).next(), &ks, "a zone")?)?),
+            Rule::sched_fanout => {
+                for_each_role = Some(ident(need(kids(k).next(), &ks, "a role")?)?)
+            }
+            Rule::sched_catchup => {
+                let policy = need(kids(k).next(), &ks, "a catch-up policy")?;
+                catch_up = Some(name(policy));
+            }
+            _ => return Err(unexpected(&k, "a part of a schedule")),
         }
     }
-    Schedule {
-        when,
+    Ok(Schedule {
+        when: when.ok_or_else(|| internal(sp.clone(), "when the schedule starts"))?,
         zone,
         for_each_role,
         catch_up,
         span: sp,
-    }
+    })
 }
 
-fn build_type(p: Pair<Rule>) -> TypeSpec {
-    let inner = p
-        .into_inner()
-        .next()
-        .expect("grammar: type_spec has one child");
+fn build_type(p: Pair<Rule>) -> Built<TypeSpec> {
+    let sp = span(&p);
+    let inner = need(p.into_inner().next(), &sp, "a type")?;
     match inner.as_rule() {
-        Rule::base_type => TypeSpec::Base(name(inner)),
+        Rule::base_type => Ok(TypeSpec::Base(name(inner))),
         Rule::range_type => {
             let sp = span(&inner);
             let mut decimal = false;
@@ -296,33 +434,41 @@ fn build_type(p: Pair<Rule>) -> TypeSpec {
                         }
                         nums.push(k.as_str().parse::<f64>().unwrap_or(0.0));
                     }
-                    _ => {}
+                    _ => return Err(unexpected(&k, "a range")),
                 }
             }
-            TypeSpec::Range {
+            Ok(TypeSpec::Range {
                 decimal,
                 lo: nums.first().copied().unwrap_or(0.0),
                 hi: nums.get(1).copied().unwrap_or(0.0),
                 span: sp,
-            }
+            })
         }
-        _ => TypeSpec::Choice(
-            inner
-                .into_inner()
-                .map(|v| {
-                    let mut k = v.into_inner();
-                    let n = name(k.next().expect("grammar: variant name"));
-                    (n, k.next().map(text))
-                })
-                .collect(),
-        ),
+        Rule::choice_type => {
+            let mut variants = vec![];
+            for v in inner.into_inner() {
+                let vs = span(&v);
+                if v.as_rule() != Rule::variant {
+                    return Err(unexpected(&v, "a choice"));
+                }
+                let mut k = v.into_inner();
+                let n = ident(need(k.next(), &vs, "a choice's name")?)?;
+                variants.push((n, k.next().map(string).transpose()?));
+            }
+            Ok(TypeSpec::Choice(variants))
+        }
+        _ => Err(unexpected(&inner, "a type")),
     }
 }
 
-fn build_field(p: Pair<Rule>) -> FieldDecl {
+fn build_field(p: Pair<Rule>) -> Built<FieldDecl> {
+    let sp = span(&p);
+    if p.as_rule() != Rule::field {
+        return Err(unexpected(&p, "a field"));
+    }
     let mut k = p.into_inner();
-    let n = name(k.next().expect("grammar: field name"));
-    let ty = build_type(k.next().expect("grammar: field type"));
+    let n = ident(need(k.next(), &sp, "the field's name")?)?;
+    let ty = build_type(need(k.next(), &sp, "the field's type")?)?;
     let mut f = FieldDecl {
         name: n,
         ty,
@@ -333,123 +479,152 @@ fn build_field(p: Pair<Rule>) -> FieldDecl {
     for x in k {
         match x.as_rule() {
             Rule::optional => f.optional = true,
-            Rule::default => f.default = x.into_inner().next().map(build_expr),
+            Rule::default => {
+                let xs = span(&x);
+                f.default = Some(build_expr(
+                    need(x.into_inner().next(), &xs, "a default")?,
+                    0,
+                )?)
+            }
             Rule::string => f.label = Some(text(x)),
-            _ => {}
+            _ => return Err(unexpected(&x, "a part of a field")),
         }
     }
-    f
+    Ok(f)
 }
 
-fn build_when(p: Pair<Rule>) -> Expr {
-    build_expr(kids(p).next().expect("grammar: when expr"))
+fn build_when(p: Pair<Rule>) -> Built<Expr> {
+    let sp = span(&p);
+    if p.as_rule() != Rule::when_clause {
+        return Err(unexpected(&p, "a `when` condition"));
+    }
+    build_expr(need(kids(p).next(), &sp, "a `when` condition")?, 0)
 }
 
-fn build_remind(p: Pair<Rule>) -> Remind {
-    let inner = kids(p).next().expect("grammar: remind kind");
+fn build_remind(p: Pair<Rule>) -> Built<Remind> {
+    let sp = span(&p);
+    let inner = need(kids(p).next(), &sp, "a reminder")?;
     let rule = inner.as_rule();
-    let e = build_expr(kids(inner).next().expect("grammar: remind duration"));
-    if rule == Rule::remind_every {
-        Remind::Every(e)
-    } else {
-        Remind::Before(e)
+    let e = build_expr(need(kids(inner.clone()).next(), &sp, "a duration")?, 0)?;
+    match rule {
+        Rule::remind_every => Ok(Remind::Every(e)),
+        Rule::remind_before => Ok(Remind::Before(e)),
+        _ => Err(unexpected(&inner, "a reminder")),
     }
 }
 
-fn build_extend(p: Pair<Rule>) -> Extend {
+fn build_extend(p: Pair<Rule>) -> Built<Extend> {
     let sp = span(&p);
     let mut k = kids(p);
-    let up_to = build_expr(k.next().expect("grammar: extend amount"));
-    Extend {
+    let up_to = build_expr(need(k.next(), &sp, "an extension")?, 0)?;
+    Ok(Extend {
         up_to,
-        when: k.next().map(build_when),
+        when: k.next().map(build_when).transpose()?,
         span: sp,
-    }
+    })
 }
 
-fn build_action(p: Pair<Rule>) -> Action {
-    let a = kids(p).next().expect("grammar: action");
+fn build_action(p: Pair<Rule>) -> Built<Action> {
+    let sp = span(&p);
+    let a = need(kids(p).next(), &sp, "an action")?;
     let rule = a.as_rule();
-    let mut k = kids(a);
-    let first = k.next().expect("grammar: action target");
+    let mut k = kids(a.clone());
+    let first = need(k.next(), &sp, "the action's target")?;
     match rule {
-        Rule::act_notify => Action::Notify(build_who(first), k.next().map(text)),
-        Rule::act_escalate => Action::Escalate(build_who(first)),
-        _ => Action::Goto(name(first)),
+        Rule::act_notify => Ok(Action::Notify(
+            build_who(first, 0)?,
+            k.next().map(string).transpose()?,
+        )),
+        Rule::act_escalate => Ok(Action::Escalate(build_who(first, 0)?)),
+        Rule::act_goto => Ok(Action::Goto(ident(first)?)),
+        _ => Err(unexpected(&a, "an action")),
     }
 }
 
-fn build_limit(p: Pair<Rule>) -> Limit {
+fn build_limit(p: Pair<Rule>) -> Built<Limit> {
     let sp = span(&p);
     let mut k = kids(p);
     let mut l = Limit {
-        name: name(k.next().expect("grammar: limit name")),
-        from: name(k.next().expect("grammar: limit from")),
-        to: name(k.next().expect("grammar: limit to")),
+        name: ident(need(k.next(), &sp, "the limit's name")?)?,
+        from: ident(need(k.next(), &sp, "the limit's first step")?)?,
+        to: ident(need(k.next(), &sp, "the limit's last step")?)?,
         within: vec![],
         reminders: vec![],
         on_breach: vec![],
         extend: None,
-        span: sp,
+        span: sp.clone(),
     };
     for item in k {
         match item.as_rule() {
             Rule::within => {
                 let mut w = kids(item);
-                let d = build_expr(w.next().expect("grammar: within duration"));
-                l.within.push((d, w.next().map(build_when)));
+                let d = build_expr(need(w.next(), &sp, "a duration")?, 0)?;
+                l.within.push((d, w.next().map(build_when).transpose()?));
             }
-            Rule::remind => l.reminders.push(build_remind(item)),
-            Rule::on_breach => l.on_breach.push(build_action(
-                kids(item).next().expect("grammar: breach action"),
-            )),
-            Rule::extend => l.extend = Some(build_extend(item)),
-            _ => {}
+            Rule::remind => l.reminders.push(build_remind(item)?),
+            Rule::on_breach => l.on_breach.push(build_action(need(
+                kids(item).next(),
+                &sp,
+                "a breach action",
+            )?)?),
+            Rule::extend => l.extend = Some(build_extend(item)?),
+            _ => return Err(unexpected(&item, "a part of a limit")),
         }
     }
-    l
+    Ok(l)
 }
 
-fn build_who(p: Pair<Rule>) -> Who {
+fn build_who(p: Pair<Rule>, depth: usize) -> Built<Who> {
     let sp = span(&p);
-    let inner = if p.as_rule() == Rule::assignee {
-        p.into_inner()
-            .next()
-            .expect("grammar: assignee has one child")
-    } else {
-        p
-    };
+    if depth > MAX_NESTING {
+        return Err(depth::too_deep(sp, depth, MAX_NESTING));
+    }
+    if p.as_rule() != Rule::assignee {
+        return Err(unexpected(&p, "who"));
+    }
+    let inner = need(p.into_inner().next(), &sp, "who")?;
     let rule = inner.as_rule();
-    let mut k = kids(inner);
+    let mut k = kids(inner.clone());
     match rule {
-        Rule::fanout => Who::EachWithRole(name(k.next().expect("grammar: fanout role"))),
-        Rule::supervisor_of => Who::SupervisorOf(
-            Box::new(build_who(k.next().expect("grammar: supervisor of"))),
+        Rule::fanout => Ok(Who::EachWithRole(ident(need(k.next(), &sp, "a role")?)?)),
+        Rule::supervisor_of => Ok(Who::SupervisorOf(
+            Box::new(build_who(
+                need(k.next(), &sp, "whose supervisor")?,
+                depth + 1,
+            )?),
             sp,
-        ),
-        Rule::dept_head_of => Who::DeptHeadOf(
-            Box::new(build_who(k.next().expect("grammar: head of department of"))),
+        )),
+        Rule::dept_head_of => Ok(Who::DeptHeadOf(
+            Box::new(build_who(
+                need(k.next(), &sp, "whose department")?,
+                depth + 1,
+            )?),
             sp,
-        ),
-        Rule::head_of => Who::HeadOf(name(k.next().expect("grammar: head of"))),
-        Rule::starter => Who::Starter(sp),
-        Rule::person_ref => Who::Person(name(k.next().expect("grammar: person id"))),
-        _ => Who::Name(name(k.next().expect("grammar: name"))),
+        )),
+        Rule::head_of => Ok(Who::HeadOf(ident(need(k.next(), &sp, "a department")?)?)),
+        Rule::starter => Ok(Who::Starter(sp)),
+        Rule::person_ref => Ok(Who::Person(ident(need(k.next(), &sp, "a person")?)?)),
+        Rule::name_ref => Ok(Who::Name(ident(need(k.next(), &sp, "a name")?)?)),
+        _ => Err(unexpected(&inner, "who")),
     }
 }
 
-fn build_assign(p: Pair<Rule>) -> Assign {
+fn build_assign(p: Pair<Rule>) -> Built<Assign> {
+    let sp = span(&p);
+    if p.as_rule() != Rule::assignment {
+        return Err(unexpected(&p, "an assignment"));
+    }
     let mut k = p.into_inner();
-    Assign {
-        field: name(k.next().expect("grammar: assignment field")),
-        value: build_expr(k.next().expect("grammar: assignment value")),
-    }
+    Ok(Assign {
+        field: ident(need(k.next(), &sp, "the field to set")?)?,
+        value: build_expr(need(k.next(), &sp, "the value to set")?, 0)?,
+    })
 }
 
-fn build_step(p: Pair<Rule>) -> Step {
+fn build_step(p: Pair<Rule>) -> Built<Step> {
     let sp = span(&p);
     let mut k = kids(p);
-    let n = name(k.next().expect("grammar: step name"));
+    let n = ident(need(k.next(), &sp, "the step's name")?)?;
     let mut step = Step {
         name: n,
         title: None,
@@ -461,22 +636,22 @@ fn build_step(p: Pair<Rule>) -> Step {
             step.title = Some(text(s));
             continue;
         }
-        step.body.push(build_stmt(s));
+        step.body.push(build_stmt(s)?);
     }
-    step
+    Ok(step)
 }
 
-fn build_stmt(s: Pair<Rule>) -> Stmt {
+fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
     let sp = span(&s);
     let rule = s.as_rule();
-    match rule {
-        Rule::task => Stmt::Task(build_who(kids(s).next().expect("grammar: task who")), sp),
+    Ok(match rule {
+        Rule::task => Stmt::Task(build_who(need(kids(s).next(), &sp, "who")?, 0)?, sp),
         Rule::wait => {
             let until = s
                 .clone()
                 .into_inner()
                 .any(|c| c.as_rule() == Rule::kw_until);
-            let e = build_expr(kids(s).next().expect("grammar: wait expr"));
+            let e = build_expr(need(kids(s).next(), &sp, "what to wait for")?, 0)?;
             if until {
                 Stmt::WaitUntil(e, sp)
             } else {
@@ -484,34 +659,38 @@ fn build_stmt(s: Pair<Rule>) -> Stmt {
             }
         }
         Rule::notify => {
-            let parts: Vec<_> = kids(s).collect();
             let mut to = None;
             let mut via = None;
             let mut message = None;
-            for part in parts {
+            for part in kids(s) {
                 match part.as_rule() {
-                    Rule::assignee => to = Some(build_who(part)),
+                    Rule::assignee => to = Some(build_who(part, 0)?),
                     Rule::ident => via = Some(name(part)),
-                    _ => message = Some(text(part)),
+                    Rule::string => message = Some(text(part)),
+                    _ => return Err(unexpected(&part, "a part of `notify`")),
                 }
             }
             Stmt::Notify {
-                to: to.expect("grammar: notify target"),
+                to: to.ok_or_else(|| internal(sp.clone(), "whom to notify"))?,
                 via,
-                message: message.expect("grammar: notify message"),
+                message: message.ok_or_else(|| internal(sp.clone(), "the message"))?,
                 span: sp,
             }
         }
-        Rule::set => Stmt::Set(build_assign(kids(s).next().expect("grammar: set")), sp),
+        Rule::set => Stmt::Set(
+            build_assign(need(kids(s).next(), &sp, "an assignment")?)?,
+            sp,
+        ),
         Rule::start => {
             let mut k = kids(s);
-            let process = name(k.next().expect("grammar: start process"));
+            let process = ident(need(k.next(), &sp, "the process to start")?)?;
             let mut with = vec![];
             let mut wait = false;
             for x in k {
                 match x.as_rule() {
-                    Rule::assignment => with.push(build_assign(x)),
-                    _ => wait = true,
+                    Rule::assignment => with.push(build_assign(x)?),
+                    Rule::and_wait => wait = true,
+                    _ => return Err(unexpected(&x, "a part of `start`")),
                 }
             }
             Stmt::Start {
@@ -522,143 +701,180 @@ fn build_stmt(s: Pair<Rule>) -> Stmt {
             }
         }
         Rule::sign => {
-            let inner = kids(s).next().expect("grammar: sign mode");
-            let in_order = inner.as_rule() == Rule::sign_in_order;
-            let mut mode = SignMode::InOrder;
-            if !in_order {
-                let first = inner.clone().into_inner().next().expect("grammar: quorum");
-                mode = match first.as_rule() {
-                    Rule::kw_all => SignMode::All,
-                    Rule::kw_any => SignMode::Any,
-                    _ => SignMode::Count(first.as_str().parse().unwrap_or(0)),
-                };
+            let inner = need(kids(s).next(), &sp, "how to sign")?;
+            let mode = match inner.as_rule() {
+                Rule::sign_in_order => SignMode::InOrder,
+                Rule::sign_quorum => {
+                    let first = need(inner.clone().into_inner().next(), &sp, "a quorum")?;
+                    match first.as_rule() {
+                        Rule::kw_all => SignMode::All,
+                        Rule::kw_any => SignMode::Any,
+                        Rule::integer => SignMode::Count(first.as_str().parse().unwrap_or(0)),
+                        _ => return Err(unexpected(&first, "a quorum")),
+                    }
+                }
+                _ => return Err(unexpected(&inner, "how to sign")),
+            };
+            let mut signers = vec![];
+            for x in kids(inner) {
+                match x.as_rule() {
+                    Rule::assignee => signers.push(build_who(x, 0)?),
+                    Rule::integer => {}
+                    _ => return Err(unexpected(&x, "a signer")),
+                }
             }
-            let signers = kids(inner)
-                .filter(|x| x.as_rule() == Rule::assignee)
-                .map(build_who)
-                .collect();
             Stmt::Sign {
                 mode,
                 signers,
                 span: sp,
             }
         }
-        Rule::fill => Stmt::Fill(
-            kids(s)
-                .map(|item| {
-                    let mut k = item.into_inner();
-                    let n = name(k.next().expect("grammar: fill name"));
-                    let mut fi = FillItem {
-                        name: n,
-                        optional: false,
-                        ty: None,
-                    };
-                    for x in k {
-                        match x.as_rule() {
-                            Rule::optional => fi.optional = true,
-                            _ => fi.ty = Some(build_type(x)),
-                        }
+        Rule::fill => {
+            let mut items = vec![];
+            for item in kids(s) {
+                let is = span(&item);
+                if item.as_rule() != Rule::fill_item {
+                    return Err(unexpected(&item, "a field to fill"));
+                }
+                let mut k = item.into_inner();
+                let n = ident(need(k.next(), &is, "a field to fill")?)?;
+                let mut fi = FillItem {
+                    name: n,
+                    optional: false,
+                    ty: None,
+                };
+                for x in k {
+                    match x.as_rule() {
+                        Rule::optional => fi.optional = true,
+                        Rule::type_spec => fi.ty = Some(build_type(x)?),
+                        _ => return Err(unexpected(&x, "a field to fill")),
                     }
-                    fi
-                })
-                .collect(),
-            sp,
-        ),
-        Rule::choose => Stmt::Choose(
-            kids(s)
-                .map(|arm| {
-                    let mut k = kids(arm);
-                    let n = name(k.next().expect("grammar: choice name"));
-                    let second = k.next().expect("grammar: choice target");
-                    let (label, target) = if second.as_rule() == Rule::string {
-                        (
-                            Some(text(second)),
-                            name(k.next().expect("grammar: choice target")),
-                        )
-                    } else {
-                        (None, name(second))
-                    };
-                    ChoiceArm {
-                        name: n,
-                        label,
-                        target,
-                    }
-                })
-                .collect(),
-            sp,
-        ),
+                }
+                items.push(fi);
+            }
+            Stmt::Fill(items, sp)
+        }
+        Rule::choose => {
+            let mut arms = vec![];
+            for arm in kids(s) {
+                let asp = span(&arm);
+                if arm.as_rule() != Rule::choice_arm {
+                    return Err(unexpected(&arm, "a choice"));
+                }
+                let mut k = kids(arm);
+                let n = ident(need(k.next(), &asp, "a choice's name")?)?;
+                let second = need(k.next(), &asp, "a choice's step")?;
+                let (label, target) = if second.as_rule() == Rule::string {
+                    (
+                        Some(text(second)),
+                        ident(need(k.next(), &asp, "a choice's step")?)?,
+                    )
+                } else {
+                    (None, ident(second)?)
+                };
+                arms.push(ChoiceArm {
+                    name: n,
+                    label,
+                    target,
+                });
+            }
+            Stmt::Choose(arms, sp)
+        }
         Rule::next => {
             let mut k = kids(s);
-            let target = name(k.next().expect("grammar: next target"));
+            let target = ident(need(k.next(), &sp, "the next step")?)?;
             Stmt::Next {
                 target,
-                when: k.next().map(build_when),
+                when: k.next().map(build_when).transpose()?,
                 span: sp,
             }
         }
-        Rule::rules => Stmt::Rules(
-            kids(s)
-                .map(|arm| {
-                    let asp = span(&arm);
-                    let mut cond = None;
-                    let mut target = None;
-                    let mut sets = vec![];
-                    for x in arm.into_inner() {
-                        match x.as_rule() {
-                            Rule::expr => cond = Some(build_expr(x)),
-                            Rule::ident => target = Some(name(x)),
-                            Rule::assignment => sets.push(build_assign(x)),
-                            _ => {}
-                        }
+        Rule::rules => {
+            let mut arms = vec![];
+            for arm in kids(s) {
+                let asp = span(&arm);
+                if arm.as_rule() != Rule::rule_arm {
+                    return Err(unexpected(&arm, "a rule"));
+                }
+                let mut cond = None;
+                let mut target = None;
+                let mut sets = vec![];
+                for x in arm.into_inner() {
+                    match x.as_rule() {
+                        Rule::expr => cond = Some(build_expr(x, 0)?),
+                        Rule::ident => target = Some(name(x)),
+                        Rule::assignment => sets.push(build_assign(x)?),
+                        Rule::kw_otherwise | Rule::kw_arrow | Rule::kw_with => {}
+                        _ => return Err(unexpected(&x, "a part of a rule")),
                     }
-                    RuleArm {
-                        cond,
-                        target: target.expect("grammar: rule target"),
-                        sets,
-                        span: asp,
-                    }
-                })
-                .collect(),
-            sp,
-        ),
+                }
+                arms.push(RuleArm {
+                    cond,
+                    target: target.ok_or_else(|| internal(asp.clone(), "the rule's step"))?,
+                    sets,
+                    span: asp,
+                });
+            }
+            Stmt::Rules(arms, sp)
+        }
         Rule::due => {
             let mut k = kids(s);
-            let at = build_expr(k.next().expect("grammar: due expr"));
+            let at = build_expr(need(k.next(), &sp, "when it is due")?, 0)?;
             Stmt::Due {
                 at,
-                when: k.next().map(build_when),
+                when: k.next().map(build_when).transpose()?,
                 span: sp,
             }
         }
-        Rule::remind => Stmt::Remind(build_remind(s), sp),
+        Rule::remind => Stmt::Remind(build_remind(s)?, sp),
         Rule::on_overdue => Stmt::OnOverdue(
-            build_action(kids(s).next().expect("grammar: overdue action")),
+            build_action(need(kids(s).next(), &sp, "an overdue action")?)?,
             sp,
         ),
-        Rule::on_refuse => Stmt::OnRefuse(name(kids(s).next().expect("grammar: refuse")), sp),
-        Rule::extend => Stmt::Extend(build_extend(s)),
-        _ => Stmt::SelfApproval(sp),
-    }
+        Rule::on_refuse => Stmt::OnRefuse(ident(need(kids(s).next(), &sp, "a step")?)?, sp),
+        Rule::extend => Stmt::Extend(build_extend(s)?),
+        Rule::self_approval => Stmt::SelfApproval(sp),
+        _ => return Err(unexpected(&s, "a statement")),
+    })
 }
 
 // ---- expressions -----------------------------------------------------------------------
 
-fn build_expr(p: Pair<Rule>) -> Expr {
+/// Build the expression `p`, whose node sits `depth` levels below the top of its
+/// expression. Deeper than [`MAX_EXPR_DEPTH`] is E013: every later pass recurses over
+/// the tree, and `a + b + c ...` is a left-deep tree as deep as it is long.
+fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
     let sp = span(&p);
-    match p.as_rule() {
-        Rule::expr => build_expr(p.into_inner().next().expect("grammar: expr")),
+    if depth > MAX_EXPR_DEPTH {
+        return Err(depth::too_deep(sp, depth, MAX_EXPR_DEPTH));
+    }
+    let expr = |kind| Expr {
+        kind,
+        span: sp.clone(),
+    };
+    Ok(match p.as_rule() {
+        Rule::expr => build_expr(need(p.into_inner().next(), &sp, "an expression")?, depth)?,
         Rule::or_expr | Rule::and_expr | Rule::sum | Rule::product => {
-            let mut it = p.into_inner();
-            let mut acc = build_expr(it.next().expect("grammar: operand"));
+            let parts: Vec<_> = p.into_inner().collect();
+            // The first operand is the deepest node of the left-deep chain.
+            let ops = parts.len() / 2;
+            if depth + ops > MAX_EXPR_DEPTH {
+                return Err(depth::too_deep(sp, depth + ops + 1, MAX_EXPR_DEPTH));
+            }
+            let mut it = parts.into_iter();
+            let mut acc = build_expr(need(it.next(), &sp, "an operand")?, depth + ops)?;
+            let mut level = depth + ops;
             while let Some(op) = it.next() {
-                let rhs = build_expr(it.next().expect("grammar: right operand"));
+                let rhs = build_expr(need(it.next(), &sp, "a right operand")?, level)?;
+                level = level.saturating_sub(1);
                 let op = match (op.as_rule(), op.as_str()) {
                     (Rule::kw_or, _) => BinOp::Or,
                     (Rule::kw_and, _) => BinOp::And,
-                    (_, "+") => BinOp::Add,
-                    (_, "-") => BinOp::Sub,
-                    (_, "*") => BinOp::Mul,
-                    _ => BinOp::Div,
+                    (Rule::add_op, "+") => BinOp::Add,
+                    (Rule::add_op, "-") => BinOp::Sub,
+                    (Rule::mul_op, "*") => BinOp::Mul,
+                    (Rule::mul_op, "/") => BinOp::Div,
+                    _ => return Err(unexpected(&op, "an operator")),
                 };
                 let s = acc.span.start..rhs.span.end;
                 acc = Expr {
@@ -670,157 +886,141 @@ fn build_expr(p: Pair<Rule>) -> Expr {
         }
         Rule::not_expr => {
             let mut it = p.into_inner();
-            let first = it.next().expect("grammar: not_expr");
-            if first.as_rule() == Rule::kw_not {
-                let inner = build_expr(it.next().expect("grammar: not operand"));
-                Expr {
-                    kind: ExprKind::Not(Box::new(inner)),
-                    span: sp,
+            let first = need(it.next(), &sp, "an expression")?;
+            match first.as_rule() {
+                Rule::kw_not => {
+                    let inner = build_expr(need(it.next(), &sp, "what `not` negates")?, depth + 1)?;
+                    expr(ExprKind::Not(Box::new(inner)))
                 }
-            } else {
-                build_expr(first)
+                _ => build_expr(first, depth)?,
             }
         }
         Rule::cmp_expr => {
             let mut it = kids(p);
-            let lhs = build_expr(it.next().expect("grammar: comparison"));
-            let Some(op) = it.next() else { return lhs };
+            let lhs = need(it.next(), &sp, "a comparison")?;
+            let Some(op) = it.next() else {
+                return build_expr(lhs, depth);
+            };
+            let lhs = build_expr(lhs, depth + 1)?;
             match op.as_rule() {
                 Rule::cmp_op => {
-                    let rhs = build_expr(it.next().expect("grammar: comparison rhs"));
+                    let rhs = build_expr(need(it.next(), &sp, "a right side")?, depth + 1)?;
                     let op = match op.as_str() {
                         "==" => BinOp::Eq,
                         "!=" => BinOp::Ne,
                         "<=" => BinOp::Le,
                         ">=" => BinOp::Ge,
                         "<" => BinOp::Lt,
-                        _ => BinOp::Gt,
+                        ">" => BinOp::Gt,
+                        _ => return Err(unexpected(&op, "a comparison")),
                     };
-                    Expr {
-                        kind: ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)),
-                        span: sp,
-                    }
+                    expr(ExprKind::Bin(op, Box::new(lhs), Box::new(rhs)))
                 }
                 Rule::range_expr => {
                     let mut r = op.into_inner();
-                    let lo = build_expr(r.next().expect("grammar: range lo"));
-                    let inclusive_hi = r.next().expect("grammar: range op").as_str() == "..";
-                    let hi = build_expr(r.next().expect("grammar: range hi"));
-                    Expr {
-                        kind: ExprKind::InRange {
-                            value: Box::new(lhs),
-                            lo: Box::new(lo),
-                            hi: Box::new(hi),
-                            inclusive_hi,
-                        },
-                        span: sp,
-                    }
+                    let lo = build_expr(need(r.next(), &sp, "a range's start")?, depth + 1)?;
+                    let range_op = need(r.next(), &sp, "`..` or `..<`")?;
+                    let inclusive_hi = match range_op.as_str() {
+                        ".." => true,
+                        "..<" => false,
+                        _ => return Err(unexpected(&range_op, "`..` or `..<`")),
+                    };
+                    let hi = build_expr(need(r.next(), &sp, "a range's end")?, depth + 1)?;
+                    expr(ExprKind::InRange {
+                        value: Box::new(lhs),
+                        lo: Box::new(lo),
+                        hi: Box::new(hi),
+                        inclusive_hi,
+                    })
                 }
-                _ => Expr {
-                    kind: ExprKind::InSet(Box::new(lhs), op.into_inner().map(build_expr).collect()),
-                    span: sp,
-                },
+                Rule::set_expr => {
+                    let mut items = vec![];
+                    for x in op.into_inner() {
+                        items.push(build_expr(x, depth + 1)?);
+                    }
+                    expr(ExprKind::InSet(Box::new(lhs), items))
+                }
+                _ => return Err(unexpected(&op, "a comparison")),
             }
         }
         Rule::at_expr => {
             let mut it = kids(p);
-            let base = build_expr(it.next().expect("grammar: at base"));
+            let base = need(it.next(), &sp, "a date")?;
             match it.next() {
-                Some(t) => Expr {
-                    kind: ExprKind::At(Box::new(base), time_of_day(&t)),
-                    span: sp,
-                },
-                None => base,
+                Some(t) if t.as_rule() == Rule::time_of_day => {
+                    let base = build_expr(base, depth + 1)?;
+                    expr(ExprKind::At(Box::new(base), time_of_day(&t)))
+                }
+                Some(t) => return Err(unexpected(&t, "a time of day")),
+                None => build_expr(base, depth)?,
             }
         }
         Rule::unary => {
             let parts: Vec<_> = p.into_inner().collect();
             let negs = parts.iter().filter(|x| x.as_rule() == Rule::neg).count();
-            let primary = parts
-                .into_iter()
-                .find(|x| x.as_rule() != Rule::neg)
-                .expect("grammar: unary operand");
-            let mut e = build_expr(primary);
+            if depth + negs > MAX_EXPR_DEPTH {
+                return Err(depth::too_deep(sp, depth + negs + 1, MAX_EXPR_DEPTH));
+            }
+            let primary = need(
+                parts.into_iter().find(|x| x.as_rule() != Rule::neg),
+                &sp,
+                "an operand",
+            )?;
+            let mut e = build_expr(primary, depth + negs)?;
             for _ in 0..negs {
-                e = Expr {
-                    kind: ExprKind::Neg(Box::new(e)),
-                    span: sp.clone(),
-                };
+                e = expr(ExprKind::Neg(Box::new(e)));
             }
             e
         }
         Rule::call => {
             let mut it = p.into_inner();
-            let f = it.next().expect("grammar: call name").as_str().to_string();
-            Expr {
-                kind: ExprKind::Call(f, it.map(build_expr).collect()),
-                span: sp,
+            let f = need(it.next(), &sp, "a function's name")?
+                .as_str()
+                .to_string();
+            let mut args = vec![];
+            for a in it {
+                args.push(build_expr(a, depth + 1)?);
             }
+            expr(ExprKind::Call(f, args))
         }
         Rule::duration => {
             let mut n = 0i64;
             let mut working = false;
-            let mut unit = "m";
+            let mut unit = None;
             for k in p.clone().into_inner() {
                 match k.as_rule() {
                     Rule::integer => n = k.as_str().parse().unwrap_or(i64::MAX),
                     Rule::working => working = true,
-                    _ => unit = k.as_str(),
+                    Rule::short_unit | Rule::long_unit => unit = Some(k),
+                    _ => return Err(unexpected(&k, "a duration")),
                 }
             }
-            let lit = match (unit.chars().next(), unit, working) {
-                (_, "months" | "month", _) => DurLit::Months(n),
-                (Some('m'), _, true) => DurLit::WorkingMinutes(n),
-                (Some('h'), _, true) => DurLit::WorkingMinutes(n.saturating_mul(60)),
-                (Some('d'), _, true) => DurLit::WorkingDays(n),
-                (Some('w'), _, true) => DurLit::WorkingDays(n.saturating_mul(5)),
-                (Some('m'), _, false) => DurLit::Minutes(n),
-                (Some('h'), _, false) => DurLit::Minutes(n.saturating_mul(60)),
-                (Some('d'), _, false) => DurLit::Minutes(n.saturating_mul(60 * 24)),
-                _ => DurLit::Minutes(n.saturating_mul(60 * 24 * 7)),
+            let unit = need(unit, &sp, "a unit")?;
+            let lit = match (unit.as_str(), working) {
+                ("months" | "month", _) => DurLit::Months(n),
+                ("m" | "min" | "minute" | "minutes", true) => DurLit::WorkingMinutes(n),
+                ("h" | "hour" | "hours", true) => DurLit::WorkingMinutes(n.saturating_mul(60)),
+                ("d" | "day" | "days", true) => DurLit::WorkingDays(n),
+                ("w" | "week" | "weeks", true) => DurLit::WorkingDays(n.saturating_mul(5)),
+                ("m" | "min" | "minute" | "minutes", false) => DurLit::Minutes(n),
+                ("h" | "hour" | "hours", false) => DurLit::Minutes(n.saturating_mul(60)),
+                ("d" | "day" | "days", false) => DurLit::Minutes(n.saturating_mul(60 * 24)),
+                ("w" | "week" | "weeks", false) => DurLit::Minutes(n.saturating_mul(60 * 24 * 7)),
+                _ => return Err(unexpected(&unit, "a unit of time")),
             };
-            Expr {
-                kind: ExprKind::Duration(lit),
-                span: sp,
-            }
+            expr(ExprKind::Duration(lit))
         }
-        Rule::date_lit => Expr {
-            kind: ExprKind::Date(p.as_str().to_string()),
-            span: sp,
-        },
-        Rule::decimal => Expr {
-            kind: ExprKind::Dec(p.as_str().parse().unwrap_or(0.0)),
-            span: sp,
-        },
-        Rule::integer => Expr {
-            // An integer too large for i64 becomes i64::MAX; the checker reports it.
-            kind: ExprKind::Int(p.as_str().parse().unwrap_or(i64::MAX)),
-            span: sp,
-        },
-        Rule::string => {
-            let t = text(p);
-            Expr {
-                kind: ExprKind::Str(t.value),
-                span: sp,
-            }
-        }
-        Rule::boolean => Expr {
-            kind: ExprKind::Bool(p.as_str() == "true"),
-            span: sp,
-        },
-        Rule::today => Expr {
-            kind: ExprKind::Today,
-            span: sp,
-        },
-        Rule::now => Expr {
-            kind: ExprKind::Now,
-            span: sp,
-        },
-        _ => Expr {
-            kind: ExprKind::Ident(p.as_str().to_string()),
-            span: sp,
-        },
-    }
+        Rule::date_lit => expr(ExprKind::Date(p.as_str().to_string())),
+        Rule::decimal => expr(ExprKind::Dec(p.as_str().parse().unwrap_or(0.0))),
+        // An integer too large for i64 becomes i64::MAX; the checker reports it.
+        Rule::integer => expr(ExprKind::Int(p.as_str().parse().unwrap_or(i64::MAX))),
+        Rule::string => expr(ExprKind::Str(text(p).value)),
+        Rule::boolean => expr(ExprKind::Bool(p.as_str() == "true")),
+        Rule::today => expr(ExprKind::Today),
+        Rule::now => expr(ExprKind::Now),
+        Rule::ident => expr(ExprKind::Ident(p.as_str().to_string())),
+        _ => return Err(unexpected(&p, "an expression")),
+    })
 }
 
 #[cfg(test)]

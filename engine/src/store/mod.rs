@@ -625,13 +625,13 @@ impl Store {
             },
         );
         let Some(def) = out.definition else {
-            return Err(StoreError::Definition(
+            return Err(StoreError::Definition(Located::all(
+                file,
+                source,
                 out.diagnostics
                     .into_iter()
-                    .filter(|d| d.severity == Severity::Error)
-                    .map(|d| Located::new(file, source, d))
-                    .collect(),
-            ));
+                    .filter(|d| d.severity == Severity::Error),
+            )));
         };
         let name = def.name.clone();
         let current = self
