@@ -9,7 +9,7 @@
 //! command may be refused as `Stuck`, and a running instance must always leave
 //! somebody something to do or a timer that moves it on.
 //!
-//! `BATON_SOUNDNESS_CASES` sets the number of definitions (default 200);
+//! `BATON_SOUNDNESS_CASES` sets the number of definitions (default 1,500, a few seconds);
 //! `BATON_SOUNDNESS_KIND` makes only failures whose kind contains that text count
 //! (to shrink one kind at a time); `BATON_SOUNDNESS_EXPLORE=1` runs a census that
 //! does not stop at the first failure and prints the smallest definition of each
@@ -103,7 +103,7 @@ fn cases() -> u32 {
     std::env::var("BATON_SOUNDNESS_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(1500)
 }
 
 struct World {

@@ -469,16 +469,26 @@ fn complete(
                 ))
             }
         };
-        // One person signs a step once; in order, a later place that names them
-        // again is a signature of its own, and so is a place that only people who
-        // signed already may fill (a task escalated to them), or it could never be
-        // signed at all.
+        // One person signs a step once. In order, a later place whose definition
+        // names them again is a signature of its own (a task handed to them is not).
+        // Together, a place that only people who signed already may fill (a task
+        // escalated to them) is theirs again, or it could never be signed at all.
         let signed = |p: &str| run.inst.signatures.iter().any(|s| s.by == p);
-        let someone_else = run
-            .people_of(&t.candidates)
-            .iter()
-            .any(|p| p != actor && !signed(p));
-        if *mode != SignMode::InOrder && signed(actor) && someone_else {
+        let again_allowed = if *mode == SignMode::InOrder {
+            let place = run.inst.signatures.iter().filter(|s| s.approve).count();
+            signers
+                .get(place)
+                .and_then(|w| super::assign::resolve(w, &run.inst, run.ctx).ok())
+                .is_some_and(|r| match r {
+                    super::assign::Resolved::One(c) => is_candidate(&c, actor, run.ctx),
+                    super::assign::Resolved::Each(people) => people.iter().any(|p| p == actor),
+                })
+        } else {
+            !run.people_of(&t.candidates)
+                .iter()
+                .any(|p| p != actor && !signed(p))
+        };
+        if signed(actor) && !again_allowed {
             return Err(Rejection::Forbidden(format!(
                 "{actor} has already signed this step"
             )));

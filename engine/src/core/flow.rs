@@ -663,6 +663,21 @@ impl<'a> Run<'a> {
                             roles: vec![],
                         },
                     };
+                    let people = self.people_of(&to);
+                    let signed = |p: &String| self.inst.signatures.iter().any(|s| &s.by == p);
+                    // A signature cannot go to people who have all signed this step
+                    // already: such a place stays with its signer.
+                    let to_signed_only = !people.is_empty() && people.iter().all(signed);
+                    let open: Vec<TaskId> = open
+                        .into_iter()
+                        .filter(|id| {
+                            !(to_signed_only
+                                && self
+                                    .inst
+                                    .task(*id)
+                                    .is_some_and(|t| t.kind == TaskKind::Sign))
+                        })
+                        .collect();
                     for task in &open {
                         self.emit(Event::TaskReassigned {
                             task: *task,
@@ -670,7 +685,6 @@ impl<'a> Run<'a> {
                             escalated: true,
                         });
                     }
-                    let people = self.people_of(&to);
                     self.message(
                         MessageKind::Escalation,
                         people,
