@@ -205,7 +205,9 @@ impl Checker<'_> {
                 if have.contains(&r.field) {
                     continue;
                 }
-                if !reported.insert((r.field.clone(), format!("{}:{:?}", s.name, r.span))) {
+                // One error per field and kind of read in a step: four rules reading
+                // the same empty field are one mistake.
+                if !reported.insert((r.field.clone(), format!("{}:{}", s.name, r.what))) {
                     continue;
                 }
                 let path = self.path_without(&r.field, &s.name, &flows, &at_start, d);
