@@ -54,7 +54,7 @@ fn num(v: f64) -> Option<f64> {
     Some(v)
 }
 
-fn constant(e: &Expr) -> Option<f64> {
+pub(super) fn constant(e: &Expr) -> Option<f64> {
     match e {
         Expr::Int(i) => num(*i as f64),
         Expr::Dec(d) => num(*d),

@@ -16,7 +16,7 @@
 //! abstract ones. A gap found only among abstract cases may be impossible in reality,
 //! so then the checker says which part it could not analyse and asks for `otherwise`.
 
-use super::coverage::{self, Domain, Values};
+use super::coverage::{self, constant, Domain, Values};
 use crate::model::{BinOp, Expr};
 use std::collections::BTreeMap;
 
@@ -47,15 +47,6 @@ fn full(d: &Domain) -> Values {
     match d {
         Domain::Number { .. } => coverage::complement(&Values::Num(vec![]), d),
         Domain::Choices(vs) => Values::Choices(vs.iter().cloned().collect()),
-    }
-}
-
-fn constant(e: &Expr) -> Option<f64> {
-    match e {
-        Expr::Int(i) => Some(*i as f64),
-        Expr::Dec(d) => Some(*d),
-        Expr::Neg(x) => constant(x).map(|v| -v),
-        _ => None,
     }
 }
 

@@ -13,68 +13,14 @@ impl Checker<'_> {
     pub(super) fn graph(&mut self, p: &ast::Process, d: &Definition) {
         let Some(first) = d.steps.first() else { return };
         // Every exit as written, and the exits that can actually be taken: a `next`
-        // or rule whose condition can never hold leads nowhere.
-        let mut edges: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let mut live: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        // or rule whose condition can never hold leads nowhere. Timers lead on too.
+        let mut edges = self.exits(d, false);
+        let mut live = self.exits(d, true);
         for s in &d.steps {
-            let dead: Vec<usize> = self
-                .dead_exits
-                .get(&s.name)
-                .map(|v| v.iter().map(|(i, _, _)| *i).collect())
-                .unwrap_or_default();
-            let l = live.entry(s.name.as_str()).or_default();
-            match &s.route {
-                Route::Next(ns) => l.extend(
-                    ns.iter()
-                        .enumerate()
-                        .filter(|(i, _)| !dead.contains(i))
-                        .map(|(_, (_, t))| t.as_str()),
-                ),
-                Route::Choose(cs) => l.extend(cs.iter().map(|c| c.target.as_str())),
-                Route::ByRules => {}
-            }
-            if let Action::Decide(rules) = &s.action {
-                l.extend(
-                    rules
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !dead.contains(i))
-                        .map(|(_, r)| r.target.as_str()),
-                );
-            }
-            let e = edges.entry(s.name.as_str()).or_default();
-            match &s.route {
-                Route::Choose(cs) => e.extend(cs.iter().map(|c| c.target.as_str())),
-                Route::Next(ns) => e.extend(ns.iter().map(|(_, t)| t.as_str())),
-                Route::ByRules => {}
-            }
-            if let Action::Decide(rules) = &s.action {
-                e.extend(rules.iter().map(|r| r.target.as_str()));
-            }
-            let timed: Vec<&str> = s
-                .on_overdue
-                .iter()
-                .filter_map(|a| match a {
-                    TimedAction::Goto(t) => Some(t.as_str()),
-                    _ => None,
-                })
-                .chain(match &s.action {
-                    Action::Sign {
-                        on_refuse: Some(t), ..
-                    } => Some(t.as_str()),
-                    _ => None,
-                })
-                .collect();
-            live.entry(s.name.as_str()).or_default().extend(timed);
-            if let Action::Sign {
-                on_refuse: Some(t), ..
-            } = &s.action
-            {
-                e.push(t);
-            }
             for a in &s.on_overdue {
                 if let TimedAction::Goto(t) = a {
-                    e.push(t);
+                    edges.entry(s.name.as_str()).or_default().push(t);
+                    live.entry(s.name.as_str()).or_default().push(t);
                 }
             }
         }
@@ -156,6 +102,48 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// Where each step goes when it is done: its `next` lines or choices, its rules,
+    /// a sign-off's refusal. With `live_only`, without the exits whose condition can
+    /// never hold.
+    pub(super) fn exits<'d>(
+        &self,
+        d: &'d Definition,
+        live_only: bool,
+    ) -> BTreeMap<&'d str, Vec<&'d str>> {
+        let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in &d.steps {
+            let dead: Vec<usize> = match (live_only, self.dead_exits.get(&s.name)) {
+                (true, Some(v)) => v.iter().map(|(i, _, _)| *i).collect(),
+                _ => Vec::new(),
+            };
+            let e = out.entry(s.name.as_str()).or_default();
+            match &s.route {
+                Route::Next(ns) => e.extend(
+                    ns.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !dead.contains(i))
+                        .map(|(_, (_, t))| t.as_str()),
+                ),
+                Route::Choose(cs) => e.extend(cs.iter().map(|c| c.target.as_str())),
+                Route::ByRules => {}
+            }
+            match &s.action {
+                Action::Decide(rules) => e.extend(
+                    rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !dead.contains(i))
+                        .map(|(_, r)| r.target.as_str()),
+                ),
+                Action::Sign {
+                    on_refuse: Some(t), ..
+                } => e.push(t.as_str()),
+                _ => {}
+            }
+        }
+        out
     }
 }
 

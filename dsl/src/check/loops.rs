@@ -106,38 +106,7 @@ impl Checker<'_> {
         let nodes: Vec<&str> = d.steps.iter().map(|s| s.name.as_str()).collect();
         // The ways a step goes on when it is done, without the exits that can never
         // be taken; timers are left out, since someone acting in time avoids them.
-        let mut live: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for s in &d.steps {
-            let dead: Vec<usize> = self
-                .dead_exits
-                .get(&s.name)
-                .map(|v| v.iter().map(|(i, _, _)| *i).collect())
-                .unwrap_or_default();
-            let e = live.entry(s.name.as_str()).or_default();
-            match &s.route {
-                Route::Next(ns) => e.extend(
-                    ns.iter()
-                        .enumerate()
-                        .filter(|(i, _)| !dead.contains(i))
-                        .map(|(_, (_, t))| t.as_str()),
-                ),
-                Route::Choose(cs) => e.extend(cs.iter().map(|c| c.target.as_str())),
-                Route::ByRules => {}
-            }
-            match &s.action {
-                Action::Decide(rules) => e.extend(
-                    rules
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !dead.contains(i))
-                        .map(|(_, r)| r.target.as_str()),
-                ),
-                Action::Sign {
-                    on_refuse: Some(t), ..
-                } => e.push(t.as_str()),
-                _ => {}
-            }
-        }
+        let live = self.exits(d, true);
         let live = &live;
         // Steps that run within one command: nobody works and no time passes there.
         // A wait until a moment fixed by the data passes time only the first time

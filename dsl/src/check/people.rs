@@ -42,21 +42,11 @@ impl Checker<'_> {
             if nobody.is_empty() {
                 continue;
             }
-            let named: Vec<String> = nobody
-                .iter()
-                .take(3)
-                .map(|id| match staff.shape.get(id) {
-                    Some(x) if !x.name.is_empty() => format!("{} ({id})", x.name),
-                    _ => id.clone(),
-                })
-                .collect();
-            let more = if nobody.len() > 3 {
-                format!(" and {} more", nobody.len() - 3)
-            } else {
-                String::new()
-            };
-            let who = format!("{}{more}", named.join(", "));
-            found.push(Diagnostic::new(Code::NobodyFound, w.span(), &[&who]));
+            found.push(Diagnostic::new(
+                Code::NobodyFound,
+                w.span(),
+                &[&named(staff, &nobody)],
+            ));
         }
         // A signer who may turn out to be the starter can only refuse.
         let starters: BTreeSet<String> = {
@@ -97,18 +87,10 @@ impl Checker<'_> {
                     if both.is_empty() {
                         continue;
                     }
-                    let named: Vec<String> = both
-                        .iter()
-                        .take(3)
-                        .map(|id| match staff.shape.get(id) {
-                            Some(x) if !x.name.is_empty() => format!("{} ({id})", x.name),
-                            _ => id.clone(),
-                        })
-                        .collect();
                     found.push(Diagnostic::new(
                         Code::StarterMaySign,
                         w.span(),
-                        &[&named.join(", ")],
+                        &[&named(staff, &both)],
                     ));
                 }
             }
@@ -212,6 +194,25 @@ impl Checker<'_> {
                 .collect(),
         }
     }
+}
+
+/// People as a reader knows them: "陳靜 (chen_jing)", at most three, then how many
+/// more.
+fn named(staff: &super::StaffNames, ids: &[String]) -> String {
+    let shown: Vec<String> = ids
+        .iter()
+        .take(3)
+        .map(|id| match staff.shape.get(id) {
+            Some(x) if !x.name.is_empty() => format!("{} ({id})", x.name),
+            _ => id.clone(),
+        })
+        .collect();
+    let more = if ids.len() > 3 {
+        format!(" and {} more", ids.len() - 3)
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
 }
 
 fn action_who(a: &ast::Action) -> Option<&ast::Who> {
