@@ -338,30 +338,27 @@ pub fn intersect(a: &Values, b: &Values, dom: &Domain) -> Values {
     }
 }
 
-/// Whether two sets of values share one, without building the intersection.
-pub fn meets(a: &Values, b: &Values) -> bool {
-    match (a, b) {
-        (Values::Choices(x), Values::Choices(y)) => x.iter().any(|v| y.contains(v)),
-        (Values::Num(x), Values::Num(y)) => x.iter().any(|i| {
-            y.iter().any(|j| {
-                let lo = if i.lo.v > j.lo.v || (i.lo.v == j.lo.v && !i.lo.closed) {
-                    i.lo
-                } else {
-                    j.lo
-                };
-                let hi = if i.hi.v < j.hi.v || (i.hi.v == j.hi.v && !i.hi.closed) {
-                    i.hi
-                } else {
-                    j.hi
-                };
-                !Iv { lo, hi }.is_empty()
-            })
-        }),
-        _ => false,
-    }
+/// Whether two unions of intervals share a value, without building the intersection.
+pub fn intervals_meet(x: &[Iv], y: &[Iv]) -> bool {
+    x.iter().any(|i| {
+        y.iter().any(|j| {
+            let lo = if i.lo.v > j.lo.v || (i.lo.v == j.lo.v && !i.lo.closed) {
+                i.lo
+            } else {
+                j.lo
+            };
+            let hi = if i.hi.v < j.hi.v || (i.hi.v == j.hi.v && !i.hi.closed) {
+                i.hi
+            } else {
+                j.hi
+            };
+            !Iv { lo, hi }.is_empty()
+        })
+    })
 }
 
-pub fn is_empty(v: &Values) -> bool {
+#[cfg(test)]
+fn is_empty(v: &Values) -> bool {
     match v {
         Values::Num(s) => s.is_empty(),
         Values::Choices(s) => s.is_empty(),

@@ -28,25 +28,122 @@ pub struct Var {
     pub domain: Domain,
     /// Why the analysis could not look inside it (`None` for a field).
     pub opaque: Option<&'static str>,
+    /// All its values, as the analysis holds them.
+    full: V,
+}
+
+/// The values of one variable: for a choice (or a bool, or an opaque condition) a
+/// bit per choice, in the order the domain lists them; for a number, intervals. Bits
+/// keep the analysis free of allocation where most conditions are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    Bits(u64),
+    Num(Vec<coverage::Iv>),
 }
 
 /// Every variable's values, by variable index; missing entries are the full domain.
-pub type Cube = Vec<Values>;
+pub type Cube = Vec<V>;
 
 /// The variables discovered while translating a decision's conditions.
 pub struct Space<'a> {
     pub domains: &'a BTreeMap<String, Domain>,
     pub vars: Vec<Var>,
+    /// A condition names a choice its field does not have: that is reported as such
+    /// (E031), and no verdict on the decision would mean anything.
+    pub broken: bool,
 }
 
 fn bool_domain() -> Domain {
     Domain::Choices(vec!["false".into(), "true".into()])
 }
 
-fn full(d: &Domain) -> Values {
+/// A choice domain small enough for bits.
+const MAX_CHOICES: usize = 64;
+
+fn full_of(d: &Domain) -> V {
     match d {
-        Domain::Number { .. } => coverage::complement(&Values::Num(vec![]), d),
-        Domain::Choices(vs) => Values::Choices(vs.iter().cloned().collect()),
+        Domain::Number { .. } => match coverage::complement(&Values::Num(vec![]), d) {
+            Values::Num(v) => V::Num(v),
+            Values::Choices(_) => V::Num(vec![]),
+        },
+        Domain::Choices(vs) => V::Bits(if vs.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << vs.len()) - 1
+        }),
+    }
+}
+
+impl Var {
+    fn to_v(&self, v: &Values) -> V {
+        match (v, &self.domain) {
+            (Values::Num(x), _) => V::Num(x.clone()),
+            (Values::Choices(set), Domain::Choices(all)) => V::Bits(
+                all.iter()
+                    .enumerate()
+                    .filter(|(_, c)| set.contains(*c))
+                    .fold(0, |acc, (k, _)| acc | (1 << k)),
+            ),
+            (Values::Choices(_), Domain::Number { .. }) => V::Num(vec![]),
+        }
+    }
+
+    fn to_values(&self, v: &V) -> Values {
+        match (v, &self.domain) {
+            (V::Num(x), _) => Values::Num(x.clone()),
+            (V::Bits(b), Domain::Choices(all)) => Values::Choices(
+                all.iter()
+                    .enumerate()
+                    .filter(|(k, _)| b & (1 << k) != 0)
+                    .map(|(_, c)| c.clone())
+                    .collect(),
+            ),
+            (V::Bits(_), Domain::Number { .. }) => Values::Num(vec![]),
+        }
+    }
+
+    fn meet(&self, a: &V, b: &V) -> V {
+        match (a, b) {
+            (V::Bits(x), V::Bits(y)) => V::Bits(x & y),
+            _ => self.to_v(&coverage::intersect(
+                &self.to_values(a),
+                &self.to_values(b),
+                &self.domain,
+            )),
+        }
+    }
+
+    fn not(&self, a: &V) -> V {
+        match (a, &self.full) {
+            (V::Bits(x), V::Bits(all)) => V::Bits(!x & all),
+            _ => self.to_v(&coverage::complement(&self.to_values(a), &self.domain)),
+        }
+    }
+
+    fn join(&self, a: &V, b: &V) -> V {
+        match (a, b) {
+            (V::Bits(x), V::Bits(y)) => V::Bits(x | y),
+            _ => self.to_v(&coverage::union(
+                &self.to_values(a),
+                &self.to_values(b),
+                &self.domain,
+            )),
+        }
+    }
+}
+
+fn v_is_empty(v: &V) -> bool {
+    match v {
+        V::Bits(b) => *b == 0,
+        V::Num(x) => x.is_empty(),
+    }
+}
+
+fn v_meets(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::Bits(x), V::Bits(y)) => x & y != 0,
+        (V::Num(x), V::Num(y)) => coverage::intervals_meet(x, y),
+        _ => false,
     }
 }
 
@@ -55,6 +152,7 @@ impl<'a> Space<'a> {
         Space {
             domains,
             vars: Vec::new(),
+            broken: false,
         }
     }
 
@@ -64,6 +162,7 @@ impl<'a> Space<'a> {
         }
         self.vars.push(Var {
             name: name.to_string(),
+            full: full_of(&domain),
             domain,
             opaque,
         });
@@ -71,14 +170,12 @@ impl<'a> Space<'a> {
     }
 
     /// The values of variable `i` in `c`.
-    fn get(&self, c: &Cube, i: usize) -> Values {
-        c.get(i)
-            .cloned()
-            .unwrap_or_else(|| full(&self.vars[i].domain))
+    fn get<'c>(&'c self, c: &'c Cube, i: usize) -> &'c V {
+        c.get(i).unwrap_or(&self.vars[i].full)
     }
 
-    fn cube_with(&self, i: usize, v: Values) -> Cube {
-        let mut c: Cube = (0..i).map(|k| full(&self.vars[k].domain)).collect();
+    fn cube_with(&self, i: usize, v: V) -> Cube {
+        let mut c: Cube = (0..i).map(|k| self.vars[k].full.clone()).collect();
         c.push(v);
         c
     }
@@ -88,7 +185,7 @@ impl<'a> Space<'a> {
     }
 
     fn cube_is_empty(&self, c: &Cube) -> bool {
-        c.iter().any(coverage::is_empty)
+        c.iter().any(v_is_empty)
     }
 
     pub fn is_empty(&self, s: &[Cube]) -> bool {
@@ -98,11 +195,7 @@ impl<'a> Space<'a> {
     /// Whether two cubes share a case, without building their meet.
     fn touches(&self, a: &Cube, b: &Cube) -> bool {
         let n = a.len().max(b.len());
-        (0..n).all(|i| match (a.get(i), b.get(i)) {
-            (Some(x), Some(y)) => coverage::meets(x, y),
-            (Some(x), None) | (None, Some(x)) => !coverage::is_empty(x),
-            (None, None) => true,
-        })
+        (0..n).all(|i| v_meets(self.get(a, i), self.get(b, i)))
     }
 
     /// Whether two sets of cases share one.
@@ -113,7 +206,7 @@ impl<'a> Space<'a> {
     fn meet(&self, a: &Cube, b: &Cube) -> Cube {
         let n = a.len().max(b.len());
         (0..n)
-            .map(|i| coverage::intersect(&self.get(a, i), &self.get(b, i), &self.vars[i].domain))
+            .map(|i| self.vars[i].meet(self.get(a, i), self.get(b, i)))
             .collect()
     }
 
@@ -136,19 +229,19 @@ impl<'a> Space<'a> {
             return vec![a.clone()];
         }
         let n = a.len().max(b.len());
-        let mut acc: Cube = (0..n).map(|i| self.get(a, i)).collect();
+        let mut acc: Cube = (0..n).map(|i| self.get(a, i).clone()).collect();
         let mut out = Vec::new();
         for i in 0..n {
-            let dom = &self.vars[i].domain;
+            let var = &self.vars[i];
             let bi = self.get(b, i);
-            let outside = coverage::intersect(&acc[i], &coverage::complement(&bi, dom), dom);
-            if coverage::is_empty(&outside) {
+            let outside = var.meet(&acc[i], &var.not(bi));
+            if v_is_empty(&outside) {
                 continue;
             }
             let mut piece = acc.clone();
             piece[i] = outside;
             out.push(piece);
-            acc[i] = coverage::intersect(&acc[i], &bi, dom);
+            acc[i] = var.meet(&acc[i], bi);
         }
         out
     }
@@ -182,7 +275,7 @@ impl<'a> Space<'a> {
         let n = self.vars.len();
         for c in &mut s {
             while c.len() < n {
-                c.push(full(&self.vars[c.len()].domain));
+                c.push(self.vars[c.len()].full.clone());
             }
         }
         // Merging is quadratic; past a few hundred cubes the sets are only computed
@@ -195,11 +288,11 @@ impl<'a> Space<'a> {
             changed = false;
             'outer: for i in 0..s.len() {
                 for j in i + 1..s.len() {
-                    let diff: Vec<usize> = (0..n).filter(|&k| s[i][k] != s[j][k]).collect();
-                    if diff.len() <= 1 {
-                        if let Some(&k) = diff.first() {
-                            let u = coverage::union(&s[i][k], &s[j][k], &self.vars[k].domain);
-                            s[i][k] = u;
+                    let mut diff = (0..n).filter(|&k| s[i][k] != s[j][k]);
+                    let first = diff.next();
+                    if diff.next().is_none() {
+                        if let Some(k) = first {
+                            s[i][k] = self.vars[k].join(&s[i][k], &s[j][k]);
                         }
                         s.swap_remove(j);
                         changed = true;
@@ -234,21 +327,30 @@ impl<'a> Space<'a> {
                 None => {
                     let why = why_opaque(e);
                     let i = self.var(&e.to_string(), bool_domain(), Some(why));
-                    vec![self.cube_with(i, Values::Choices(["true".to_string()].into()))]
+                    // `true` is the second of the bool domain's two choices.
+                    vec![self.cube_with(i, V::Bits(0b10))]
                 }
             },
         }
     }
 
     /// A comparison of one field with constants, as that field's values.
-    fn atom(&mut self, e: &Expr) -> Option<(usize, Values)> {
+    fn atom(&mut self, e: &Expr) -> Option<(usize, V)> {
         let c = coverage::Analyzer {
             domains: self.domains,
         }
         .constraint(e)?;
         let dom = self.domains.get(&c.field)?.clone();
+        if matches!(&dom, Domain::Choices(vs) if vs.len() > MAX_CHOICES) {
+            return None;
+        }
+        if let (Values::Choices(named), Domain::Choices(all)) = (&c.values, &dom) {
+            if named.iter().any(|n| !all.contains(n)) {
+                self.broken = true;
+            }
+        }
         let i = self.var(&c.field, dom, None);
-        Some((i, c.values))
+        Some((i, self.vars[i].to_v(&c.values)))
     }
 
     /// "severity is major and channel is hotline or onsite"
@@ -256,14 +358,14 @@ impl<'a> Space<'a> {
         let mut parts = Vec::new();
         for (i, v) in self.vars.iter().enumerate() {
             let vals = self.get(c, i);
-            if vals == full(&v.domain) {
+            if *vals == v.full {
                 continue;
             }
             if v.opaque.is_some() {
-                let truth = matches!(&vals, Values::Choices(s) if s.contains("true"));
+                let truth = matches!(vals, V::Bits(b) if b & 0b10 != 0);
                 parts.push(format!("`{}` is {}", v.name, truth));
             } else {
-                parts.push(coverage::describe(&v.name, &vals, &v.domain));
+                parts.push(coverage::describe(&v.name, &v.to_values(vals), &v.domain));
             }
         }
         if parts.is_empty() {
@@ -293,8 +395,7 @@ impl<'a> Space<'a> {
         let mut out: Vec<(String, &'static str)> = Vec::new();
         for (i, v) in self.vars.iter().enumerate() {
             let Some(why) = v.opaque else { continue };
-            if s.iter().any(|c| self.get(c, i) != full(&v.domain))
-                && !out.iter().any(|(n, _)| n == &v.name)
+            if s.iter().any(|c| *self.get(c, i) != v.full) && !out.iter().any(|(n, _)| n == &v.name)
             {
                 out.push((v.name.clone(), why));
             }
@@ -369,6 +470,13 @@ pub fn analyse(domains: &BTreeMap<String, Domain>, rules: &[(Option<&Expr>, &str
             None => space.universe(),
         })
         .collect();
+    if space.broken {
+        return Verdicts {
+            dead: vec![None; rules.len()],
+            overlaps: vec![Vec::new(); rules.len()],
+            gaps: None,
+        };
+    }
     let mut covered: Vec<Cube> = Vec::new();
     let mut fresh_by_rule: Vec<Vec<Cube>> = Vec::new();
     let mut dead = Vec::new();
