@@ -141,31 +141,38 @@ impl Checker<'_> {
             "none of its steps waits for a person or for time",
             &mut reported,
         );
+        // Steps by name, and how many share each name (two were reported, E010).
+        let mut by_name: BTreeMap<&str, Vec<&Step>> = BTreeMap::new();
+        for s in &d.steps {
+            by_name.entry(s.name.as_str()).or_default().push(s);
+        }
         for comp in components(&nodes, live) {
+            let cyclic =
+                comp.len() > 1 || live.get(comp[0]).is_some_and(|ts| ts.contains(&comp[0]));
+            // A cycle with no end beyond it at all is reported as such (E021, E044).
+            if !cyclic || !comp.iter().all(|n| finishing.contains(n)) {
+                continue;
+            }
             let mut key = comp.clone();
             key.sort();
             if reported.contains(&key) {
                 continue;
             }
             let members: BTreeSet<&str> = comp.iter().copied().collect();
-            let steps: Vec<&Step> = d
-                .steps
+            if comp
                 .iter()
-                .filter(|s| members.contains(s.name.as_str()))
+                .any(|n| by_name.get(n).is_some_and(|v| v.len() > 1))
+            {
+                continue;
+            }
+            // In source order, so the error stands at the cycle's first step.
+            let mut steps: Vec<&Step> = comp
+                .iter()
+                .filter_map(|n| by_name.get(n).and_then(|v| v.first().copied()))
                 .collect();
-            // Two steps of one name were reported already (E010).
-            if steps.len() != members.len() {
-                continue;
-            }
-            let cyclic = steps.len() > 1
-                || steps.iter().any(|s| {
-                    live.get(s.name.as_str())
-                        .is_some_and(|ts| ts.contains(&s.name.as_str()))
-                });
-            // A cycle with no end beyond it at all is reported as such (E021, E044).
-            if !cyclic || !comp.iter().all(|n| finishing.contains(n)) {
-                continue;
-            }
+            let order: BTreeMap<&str, usize> =
+                nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+            steps.sort_by_key(|s| order.get(s.name.as_str()).copied().unwrap_or(0));
             let mut breakable = false;
             // Fields a person fills in the cycle change from round to round; so do
             // fields computed from changing ones, from themselves (a counter) or from
