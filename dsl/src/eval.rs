@@ -390,6 +390,32 @@ mod tests {
     }
 
     #[test]
+    fn or_falls_back_from_an_empty_field_and_is_the_usual_or_for_bools() {
+        let e = expr(
+            "(note or \"-\") == \"-\" and (n or 0) + 1 == 1 and (flag or true)",
+            "note text?  n integer?  flag bool?",
+        );
+        let empty = E(BTreeMap::new(), Utc::now());
+        assert_eq!(eval(&e, &empty), Ok(Value::Bool(true)));
+        let given = E(
+            [
+                ("note".into(), Value::Text("x".into())),
+                ("n".into(), Value::Int(4)),
+                ("flag".into(), Value::Bool(false)),
+            ]
+            .into(),
+            Utc::now(),
+        );
+        // Each part now reads the field's own value: all three are false.
+        assert_eq!(eval(&e, &given), Ok(Value::Bool(false)));
+        let only_flag = E([("flag".into(), Value::Bool(false))].into(), Utc::now());
+        assert_eq!(
+            eval(&expr("flag or true", "flag bool?"), &only_flag),
+            Ok(Value::Bool(true))
+        );
+    }
+
+    #[test]
     fn averages_are_decimal_and_missing_values_are_errors() {
         let e = expr("(a + b) / 2 >= 2.5", "a integer  b integer");
         let env = E(
