@@ -1,0 +1,79 @@
+//! Onboarding opens the probation application on a day applications are accepted
+//! (on or before the 15th), whenever the mentor finishes the guidance: her task never
+//! depends on the date, and the child's start is never refused.
+
+mod common;
+
+use baton_engine::core::TimerKind;
+use common::*;
+use serde_json::json;
+
+const HR: &str = "sun_li";
+const SUPERVISOR: &str = "chen_jing";
+const MENTOR: &str = "wang_fang";
+
+/// Onboarding for zhang_wei, hired 2026-04-01, up to the mentor's guidance, which
+/// she completes at `guided`. Returns the instance id.
+fn guided_at(h: &Harness, guided: chrono::DateTime<chrono::Utc>) -> u64 {
+    let o = h.start(
+        "onboarding",
+        json!({"employee": "zhang_wei", "hired_on": "2026-04-01"}),
+        HR,
+    );
+    let id = o.instance.id;
+    assert_eq!(h.fire_at(sh(2026, 4, 1, 9, 0)), 1);
+    h.act(
+        id,
+        "report",
+        SUPERVISOR,
+        None,
+        json!({"offer_letter_no": "HR-1"}),
+    );
+    h.act(id, "introduce", SUPERVISOR, None, json!({}));
+    h.act(id, "study", "zhang_wei", None, json!({}));
+    h.act(
+        id,
+        "assign",
+        SUPERVISOR,
+        None,
+        json!({"workstation": "A-1", "mentor": MENTOR}),
+    );
+    h.fire_at(guided);
+    // The mentor's completion is accepted whatever the date.
+    h.act(id, "guide", MENTOR, None, json!({}));
+    id
+}
+
+fn opens(h: &Harness, id: u64) -> Vec<chrono::DateTime<chrono::Utc>> {
+    h.timers(id)
+        .into_iter()
+        .filter(|(_, k)| matches!(k, TimerKind::Wait { step } if step == "probation"))
+        .map(|(t, _)| t)
+        .collect()
+}
+
+#[test]
+fn guidance_finished_after_the_15th_opens_the_application_early_next_month() {
+    let h = Harness::at(sh(2026, 3, 20, 9, 0));
+    // The planned day (07-02) has passed, and on the 20th no application is accepted.
+    let id = guided_at(&h, sh(2026, 7, 20, 10, 0));
+    let day = sh(2026, 8, 1, 9, 0);
+    assert_eq!(h.inst(id).step.as_deref(), Some("probation"));
+    assert_eq!(opens(&h, id), [day]);
+    assert_eq!(h.fire_at(day - minutes(1)), 0);
+    assert_eq!(h.fire_at(day), 1);
+    let running = h.instances("probation", "running");
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0].parent, Some(id));
+    assert_eq!(h.inst(id).outcome.as_deref(), Some("done"));
+}
+
+#[test]
+fn guidance_finished_by_the_15th_opens_the_application_at_once() {
+    let h = Harness::at(sh(2026, 3, 20, 9, 0));
+    let id = guided_at(&h, sh(2026, 7, 10, 10, 0));
+    // 09:00 on the 10th is past: no wait, the application opens now.
+    assert!(opens(&h, id).is_empty());
+    assert_eq!(h.instances("probation", "running").len(), 1);
+    assert_eq!(h.inst(id).outcome.as_deref(), Some("done"));
+}
