@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-const FLOW: &str = "process due_soon \"到期\" {\n  data {\n    deadline datetime\n  }\n  step answer {\n    task for starter\n    due deadline\n    on overdue notify starter \"已過期\"\n    next done\n  }\n  end done\n}\n";
+const FLOW: &str = "process due_soon \"到期\" {\n  started by agent\n  data {\n    deadline datetime\n  }\n  step answer {\n    task for starter\n    due deadline\n    on overdue notify starter \"已過期\"\n    next done\n  }\n  end done\n}\n";
 
 const N: usize = 1500;
 

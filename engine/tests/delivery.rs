@@ -42,6 +42,7 @@ async fn hook(
 
 const FLOW: &str = r#"
 process notice {
+  started by agent
   data {
     phone text
   }

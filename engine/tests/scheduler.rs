@@ -322,7 +322,7 @@ async fn a_missed_daily_start_runs_once_after_a_long_downtime() {
 #[test]
 fn a_working_hours_deadline_set_on_friday_at_five_falls_due_on_monday() {
     let h = Harness::at(sh(2026, 11, 27, 17, 0));
-    let src = "process quick {\n  step answer {\n    task for starter\n    due 4 working hours\n    next done\n  }\n  end done\n}\n";
+    let src = "process quick {\n  started by agent\n  step answer {\n    task for starter\n    due 4 working hours\n    next done\n  }\n  end done\n}\n";
     h.engine
         .store
         .deploy("quick.flow", src, h.now())

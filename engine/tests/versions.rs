@@ -9,8 +9,8 @@ use baton_engine::store::{Deployed, StoreError};
 use common::*;
 use serde_json::json;
 
-const V1: &str = "process leave \"請假\" {\n  step ask {\n    task for starter\n    next approve\n  }\n  step approve {\n    task for supervisor of starter\n    next done\n  }\n  end done\n}\n";
-const V2: &str = "process leave \"請假\" {\n  step ask {\n    task for starter\n    next done\n  }\n  end done\n}\n";
+const V1: &str = "process leave \"請假\" {\n  started by agent\n  step ask {\n    task for starter\n    next approve\n  }\n  step approve {\n    task for supervisor of starter\n    next done\n  }\n  end done\n}\n";
+const V2: &str = "process leave \"請假\" {\n  started by agent\n  step ask {\n    task for starter\n    next done\n  }\n  end done\n}\n";
 const BROKEN: &str =
     "process leave {\n  step ask {\n    task for starter\n    next nowhere\n  }\n  end done\n}\n";
 

@@ -221,9 +221,27 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
         "start by {starter} with {}",
         Json::Object(data.clone())
     ));
-    let cmd = Command::Start {
-        process: def.name.clone(),
-        data,
+    // A process that names no role in `started by` is started by another process:
+    // start it as a child, whose starter is the parent's.
+    let cmd = if def.started_by.is_empty() {
+        let mut checked = baton_engine::core::Data::new();
+        for (k, v) in &data {
+            let Some(f) = def.field(k) else { continue };
+            if let Ok(x) = baton_engine::core::coerce(k, &f.ty, v, dir) {
+                checked.insert(k.clone(), x);
+            }
+        }
+        Command::StartChild {
+            process: def.name.clone(),
+            data: checked,
+            parent: 1_000_000,
+            starter: starter.clone(),
+        }
+    } else {
+        Command::Start {
+            process: def.name.clone(),
+            data,
+        }
     };
     let mut inst = match apply(def, 1, None, 1, &cmd, &starter, now, ctx) {
         Ok(a) => a.instance,
