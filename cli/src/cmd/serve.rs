@@ -143,26 +143,40 @@ fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, (SystemTime, u64)> {
         .collect()
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The first SIGINT or SIGTERM. The handlers are installed when this is called, not
+/// when it is first awaited: a signal that arrives once the server says it listens
+/// must already stop it gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (int, term) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(int) => {},
+                _ = wait(term) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing what is in flight");
     }
-    tracing::info!("shutting down: finishing what is in flight");
 }
 
 pub fn run(args: ServeArgs, db: &Path) -> Code {
@@ -265,6 +279,7 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
         stopped(stop_rx.clone()),
     ));
 
+    let shutdown = shutdown_signal();
     let http = if args.no_http {
         None
     } else {
@@ -278,7 +293,7 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
         }
     };
 
-    shutdown_signal().await;
+    shutdown.await;
     let _ = stop_tx.send(true);
     if let Some(h) = http {
         let _ = h.await;
