@@ -473,3 +473,60 @@ async fn no_input_gets_a_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_required_field_sent_as_null_is_missing() {
+    let api = Api::new();
+    // A start field: one entry, the same as when it is left out.
+    let p = api
+        .post(
+            "/instances",
+            "wang_fang",
+            json!({"process": "complaint", "data": {
+                "customer": null, "contact": "138-0000-0000", "channel": "hotline"
+            }}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(
+        p["errors"],
+        json!([{"field": "customer", "message": "missing required field"}]),
+        "{p}"
+    );
+
+    // A field the follow-up must fill.
+    let id = api.start_complaint("wang_fang", "張三").await;
+    let task = api.open_task(id);
+    api.post(
+        &format!("/tasks/{task}/complete"),
+        "wang_fang",
+        json!({"data": {"summary": "導遊遲到"}}),
+    )
+    .await
+    .ok();
+    let task = api.open_task(id);
+    api.post(
+        &format!("/tasks/{task}/complete"),
+        "wang_fang",
+        json!({"choice": "resolved"}),
+    )
+    .await
+    .ok();
+    let task = api.open_task(id);
+    let p = api
+        .post(
+            &format!("/tasks/{task}/complete"),
+            "wang_fang",
+            json!({"data": {"satisfaction": null}}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(
+        p["errors"],
+        json!([{"field": "satisfaction", "message": "missing required field"}]),
+        "{p}"
+    );
+    let inst = api.get(&format!("/instances/{id}"), "wang_fang").await.ok();
+    assert_eq!(inst["status"], "running", "{inst}");
+    assert_eq!(api.open_task(id), task);
+}
