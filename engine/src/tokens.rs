@@ -65,6 +65,12 @@ fn storage(e: impl std::fmt::Debug) -> StoreError {
 /// Issue a new token for a person of the staff directory. The returned string is the
 /// only copy of the token: print it once.
 pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, StoreError> {
+    // The directory refuses this id too; a token for it would act as Baton itself.
+    if person == crate::core::SYSTEM {
+        return Err(
+            Rejection::Forbidden(format!("`{person}` is Baton itself and gets no token")).into(),
+        );
+    }
     if store.directory().person(person).is_none() {
         return Err(
             Rejection::NotFound(format!("no person `{person}` in the staff directory")).into(),
@@ -256,6 +262,23 @@ mod tests {
             .set_directory(Directory::new(dir.departments, dir.people))
             .expect("directory");
         assert_eq!(first_with_role(&store, "admin"), Some("ann".into()));
+    }
+
+    #[test]
+    fn baton_itself_gets_no_token() {
+        let (_dir, store) = store();
+        let mut dir = (*store.directory()).clone();
+        let mut me = dir.people[0].clone();
+        me.id = crate::core::SYSTEM.into();
+        dir.people.push(me);
+        // Past the directory's own check, as a directory built in code would be.
+        store
+            .set_directory(Directory::new(dir.departments, dir.people))
+            .expect("directory");
+        assert!(matches!(
+            issue(&store, crate::core::SYSTEM, Utc::now()),
+            Err(StoreError::Rejected(Rejection::Forbidden(_)))
+        ));
     }
 
     #[test]
