@@ -79,6 +79,13 @@ impl Directory {
             }
         }
         for p in &self.people {
+            if p.id == crate::core::SYSTEM {
+                return Err(StaffError::Invalid(format!(
+                    "the person id `{}` is reserved: Baton acts under it (timers, \
+                     escalations) with an admin's rights; give this person another id",
+                    p.id
+                )));
+            }
             if !depts.contains(p.department.as_str()) {
                 return Err(StaffError::Invalid(format!(
                     "`{}` is in department `{}`, which is not in `departments`",
@@ -200,6 +207,15 @@ mod tests {
             people: [(id: "a", name: "A", department: "cs", roles: ["agent"], supervisor: Some("ghost"))])"#;
         let err = Directory::from_ron(text).expect_err("ghost supervisor");
         assert!(err.to_string().contains("ghost"), "{err}");
+    }
+
+    #[test]
+    fn the_system_id_is_reserved() {
+        let text = r#"(departments: [(id: "cs", name: "客服部", head: "a")],
+            people: [(id: "a", name: "A", department: "cs"),
+                     (id: "baton", name: "B", department: "cs", roles: ["agent"])])"#;
+        let err = Directory::from_ron(text).expect_err("reserved id");
+        assert!(err.to_string().contains("`baton` is reserved"), "{err}");
     }
 
     #[test]

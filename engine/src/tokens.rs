@@ -8,6 +8,7 @@
 //! revoking a person's tokens reads a key range instead of every token.
 
 use crate::core::Rejection;
+use crate::staff::Directory;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,13 @@ fn storage(e: impl std::fmt::Debug) -> StoreError {
 /// Issue a new token for a person of the staff directory. The returned string is the
 /// only copy of the token: print it once.
 pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, StoreError> {
+    let _staff = store.staff_lock();
+    // The directory refuses this id too; a token for it would act as Baton itself.
+    if person == crate::core::SYSTEM {
+        return Err(
+            Rejection::Forbidden(format!("`{person}` is Baton itself and gets no token")).into(),
+        );
+    }
     if store.directory().person(person).is_none() {
         return Err(
             Rejection::NotFound(format!("no person `{person}` in the staff directory")).into(),
@@ -157,10 +165,46 @@ pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError>
     Ok(hashes.len())
 }
 
+/// Revoke the tokens of everyone `dir` does not list (before it replaces the
+/// directory: see `Store::set_directory`). Returns how many tokens were revoked.
+pub(crate) fn revoke_absent(store: &Store, dir: &Directory) -> Result<usize, StoreError> {
+    let tree = store.tree(TREE)?;
+    let mut absent: Vec<(String, [u8; 32])> = Vec::new();
+    for kv in tree.scan_prefix([b'p']) {
+        let (k, _) = kv?;
+        // `p` + person + 0 + hash.
+        let Some(split) = k.len().checked_sub(33).filter(|&i| i >= 1) else {
+            continue;
+        };
+        let (Ok(person), Ok(h)) = (
+            std::str::from_utf8(&k[1..split]),
+            <[u8; 32]>::try_from(&k[split + 1..]),
+        ) else {
+            continue;
+        };
+        if dir.person(person).is_none() {
+            absent.push((person.to_string(), h));
+        }
+    }
+    if absent.is_empty() {
+        return Ok(0);
+    }
+    tree.transaction(|t| {
+        for (person, h) in &absent {
+            t.remove(hash_key(h))?;
+            t.remove(person_key(person, h))?;
+        }
+        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+    })
+    .map_err(storage)?;
+    store.durable()?;
+    Ok(absent.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::staff::{Department, Directory, Person};
+    use crate::staff::{Department, Person};
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -256,6 +300,47 @@ mod tests {
             .set_directory(Directory::new(dir.departments, dir.people))
             .expect("directory");
         assert_eq!(first_with_role(&store, "admin"), Some("ann".into()));
+    }
+
+    #[test]
+    fn removing_a_person_revokes_their_tokens_for_good() {
+        let (_dir, store) = store();
+        let now = Utc::now();
+        let a = issue(&store, "ann", now).expect("issue");
+        let b = issue(&store, "bob", now).expect("issue");
+        let full = (*store.directory()).clone();
+        let without_bob: Vec<Person> = full
+            .people
+            .iter()
+            .filter(|p| p.id != "bob")
+            .cloned()
+            .collect();
+        store
+            .set_directory(Directory::new(full.departments.clone(), without_bob))
+            .expect("directory");
+        assert_eq!(verify(&store, &b).expect("verify"), None);
+        store
+            .set_directory(Directory::new(full.departments, full.people))
+            .expect("directory");
+        assert_eq!(verify(&store, &b).expect("verify"), None);
+        assert!(verify(&store, &a).expect("verify").is_some());
+    }
+
+    #[test]
+    fn baton_itself_gets_no_token() {
+        let (_dir, store) = store();
+        let mut dir = (*store.directory()).clone();
+        let mut me = dir.people[0].clone();
+        me.id = crate::core::SYSTEM.into();
+        dir.people.push(me);
+        // Past the directory's own check, as a directory built in code would be.
+        store
+            .set_directory(Directory::new(dir.departments, dir.people))
+            .expect("directory");
+        assert!(matches!(
+            issue(&store, crate::core::SYSTEM, Utc::now()),
+            Err(StoreError::Rejected(Rejection::Forbidden(_)))
+        ));
     }
 
     #[test]

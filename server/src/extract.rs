@@ -46,10 +46,21 @@ async fn read_json<S: Send + Sync>(req: Request, state: &S) -> Result<Option<Byt
     Ok((!bytes.iter().all(u8::is_ascii_whitespace)).then_some(bytes))
 }
 
-/// Parse JSON, telling a syntax error (400, "malformed JSON") from a value of the
-/// wrong shape (400 naming the field).
+/// Parse a JSON object, telling a syntax error (400, "malformed JSON") from a value
+/// of the wrong shape (400 naming the field). The whole body must be UTF-8, the
+/// members nobody reads included (the parser skips those without looking), and
+/// an object: the request types are structs, which serde would also fill from an
+/// array of their members in order.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::bad_request("body", format!("the body is not UTF-8: {e}")))?;
+    if text.trim_start().starts_with('[') {
+        return Err(ApiError::bad_request(
+            "body",
+            "expected a JSON object, found an array",
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {

@@ -5,6 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method};
+use baton_engine::staff::Directory;
 use baton_engine::tokens;
 use common::*;
 use serde_json::{json, Value};
@@ -47,7 +48,7 @@ async fn no_token_a_bad_token_or_a_revoked_one_is_401() {
         .await
         .ok();
 
-    // A token whose owner left the staff directory is no good either.
+    // A token whose owner left the staff directory is revoked with her leaving.
     let d = api.engine.store.directory();
     let people: Vec<_> = d
         .people
@@ -66,7 +67,7 @@ async fn no_token_a_bad_token_or_a_revoked_one_is_401() {
         .await
         .problem(401);
     assert!(
-        p["detail"].as_str().unwrap_or("").contains("wang_fang"),
+        p["detail"].as_str().unwrap_or("").contains("revoked"),
         "{p}"
     );
 }
@@ -397,4 +398,59 @@ async fn admins_issue_and_revoke_tokens_over_http() {
         .await
         .problem(400);
     assert_eq!(p["errors"][0]["field"], "person", "{p}");
+}
+
+#[tokio::test]
+async fn a_person_removed_from_the_directory_loses_their_tokens_for_good() {
+    let api = Api::new();
+    let token = api.token("wang_fang").to_string();
+    let with = (*api.engine.store.directory()).clone();
+    let get = |token: String| {
+        let api = &api;
+        async move {
+            api.send(
+                axum::http::Request::builder()
+                    .uri("/tasks")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+        }
+    };
+    get(token.clone()).await.ok();
+
+    let people = with
+        .people
+        .iter()
+        .filter(|p| p.id != "wang_fang")
+        .cloned()
+        .collect();
+    api.engine
+        .store
+        .set_directory(Directory::new(with.departments.clone(), people))
+        .expect("directory without her");
+    get(token.clone()).await.problem(401);
+
+    // Back under the same id: the old token stays refused; a new one works.
+    api.engine
+        .store
+        .set_directory(Directory::new(
+            with.departments.clone(),
+            with.people.clone(),
+        ))
+        .expect("directory with her again");
+    let p = get(token.clone()).await.problem(401);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("unknown or revoked"),
+        "{p}"
+    );
+    let fresh =
+        tokens::issue(&api.engine.store, "wang_fang", sh(2026, 3, 2, 11, 0)).expect("a new token");
+    get(fresh).await.ok();
+    // Everyone else's tokens still work.
+    get(api.token("chen_jing").to_string()).await.ok();
 }

@@ -473,3 +473,125 @@ async fn no_input_gets_a_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_required_field_sent_as_null_is_missing() {
+    let api = Api::new();
+    // A start field: one entry, the same as when it is left out.
+    let p = api
+        .post(
+            "/instances",
+            "wang_fang",
+            json!({"process": "complaint", "data": {
+                "customer": null, "contact": "138-0000-0000", "channel": "hotline"
+            }}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(
+        p["errors"],
+        json!([{"field": "customer", "message": "missing required field"}]),
+        "{p}"
+    );
+
+    // A field the follow-up must fill.
+    let id = api.start_complaint("wang_fang", "張三").await;
+    let task = api.open_task(id);
+    api.post(
+        &format!("/tasks/{task}/complete"),
+        "wang_fang",
+        json!({"data": {"summary": "導遊遲到"}}),
+    )
+    .await
+    .ok();
+    let task = api.open_task(id);
+    api.post(
+        &format!("/tasks/{task}/complete"),
+        "wang_fang",
+        json!({"choice": "resolved"}),
+    )
+    .await
+    .ok();
+    let task = api.open_task(id);
+    let p = api
+        .post(
+            &format!("/tasks/{task}/complete"),
+            "wang_fang",
+            json!({"data": {"satisfaction": null}}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(
+        p["errors"],
+        json!([{"field": "satisfaction", "message": "missing required field"}]),
+        "{p}"
+    );
+    let inst = api.get(&format!("/instances/{id}"), "wang_fang").await.ok();
+    assert_eq!(inst["status"], "running", "{inst}");
+    assert_eq!(api.open_task(id), task);
+}
+
+#[tokio::test]
+async fn an_array_where_an_object_is_expected_is_400() {
+    let api = Api::new();
+    let id = api.start_complaint("wang_fang", "張三").await;
+    let task = api.open_task(id);
+    let cases = [
+        (
+            "/instances".to_string(),
+            "wang_fang",
+            json!(["complaint", {"customer": "李四", "contact": "138", "channel": "hotline"}]),
+        ),
+        ("/tokens".to_string(), ADMIN, json!(["wang_fang"])),
+        (
+            format!("/tasks/{task}/comment"),
+            "wang_fang",
+            json!(["客戶來電"]),
+        ),
+        (
+            format!("/tasks/{task}/complete"),
+            "wang_fang",
+            json!([null, {}]),
+        ),
+        (format!("/instances/{id}/cancel"), ADMIN, json!(["重複"])),
+    ];
+    for (path, who, body) in cases {
+        let p = api.post(&path, who, body).await.problem(400);
+        assert_eq!(p["errors"][0]["field"], "body", "{path}: {p}");
+    }
+    // Nothing happened: the instance runs, its first task open, without a comment.
+    let inst = api.get(&format!("/instances/{id}"), "wang_fang").await.ok();
+    assert_eq!(inst["status"], "running", "{inst}");
+    assert_eq!(api.open_task(id), task);
+    assert_eq!(
+        api.get("/instances?limit=500", ADMIN).await.ok()["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn invalid_utf8_anywhere_in_a_body_is_400() {
+    let api = Api::new();
+    let mut body = b"{\"process\": \"complaint\", \"ignored\": \"".to_vec();
+    body.extend_from_slice(&[0xff, 0xfe]);
+    body.extend_from_slice(
+        "\", \"data\": {\"customer\": \"李四\", \"contact\": \"138\", \"channel\": \"hotline\"}}"
+            .as_bytes(),
+    );
+    let req = api
+        .request(Method::POST, "/instances", Some("wang_fang"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let p = api.send(req).await.problem(400);
+    assert_eq!(p["errors"][0]["field"], "body", "{p}");
+    assert!(p["detail"].as_str().unwrap_or("").contains("UTF-8"), "{p}");
+    assert_eq!(
+        api.get("/instances?limit=500", ADMIN).await.ok()["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+}

@@ -3,7 +3,7 @@
 use super::assign::is_candidate;
 use super::flow::Run;
 use super::fold::started;
-use super::validate::{check_input, FieldError};
+use super::validate::{check_input, given, FieldError, MISSING};
 use super::*;
 use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
 
@@ -148,10 +148,11 @@ fn start<'a>(
         }
     };
     for f in def.fields.iter().filter(|f| f.source == FieldSource::Start) {
-        if !f.optional && f.default.is_none() && !input.contains_key(&f.name) {
+        let reported = errors.iter().any(|e| e.field == f.name);
+        if !f.optional && f.default.is_none() && !given(input, &f.name) && !reported {
             errors.push(FieldError {
                 field: f.name.clone(),
-                message: "missing required field".into(),
+                message: MISSING.into(),
             });
         }
     }
@@ -564,10 +565,11 @@ fn complete(
         }
     };
     for f in step.fills.iter().filter(|f| !f.optional) {
-        if !input.contains_key(&f.field) && !run.inst.data.contains_key(&f.field) {
+        let reported = errors.iter().any(|e| e.field == f.field);
+        if !given(input, &f.field) && !run.inst.data.contains_key(&f.field) && !reported {
             errors.push(FieldError {
                 field: f.field.clone(),
-                message: "missing required field".into(),
+                message: MISSING.into(),
             });
         }
     }

@@ -161,6 +161,14 @@ pub fn coerce(
     }
 }
 
+/// The message of a required field without a value, left out or sent as `null`.
+pub const MISSING: &str = "missing required field";
+
+/// Whether `input` gives `field` a value: present and not `null`.
+pub fn given(input: &serde_json::Map<String, serde_json::Value>, field: &str) -> bool {
+    input.get(field).is_some_and(|v| !v.is_null())
+}
+
 /// Check `input` against the fields in `allowed` (all fields of `def` when `None`).
 /// Every bad field gets its own error; nothing is partially accepted.
 pub fn check_input(
@@ -190,7 +198,12 @@ pub fn check_input(
                 continue;
             }
         }
-        if v.is_null() && f.optional {
+        // `null` is no value: an optional field is left as it is, a required one
+        // is missing (a present null must not count as given).
+        if v.is_null() {
+            if !f.optional {
+                errors.push(err(k, MISSING));
+            }
             continue;
         }
         match coerce(k, &f.ty, v, dir) {

@@ -286,6 +286,9 @@ pub struct Store {
     defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
     latest: RwLock<BTreeMap<String, u32>>,
     directory: RwLock<Arc<Directory>>,
+    /// Held while the directory changes and while a token is issued, so that no
+    /// token is issued for a person the directory is removing.
+    staff: std::sync::Mutex<()>,
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
     pub calendar: crate::calendar::Calendar,
@@ -477,6 +480,7 @@ impl Store {
             defs: RwLock::new(defs),
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),
+            staff: std::sync::Mutex::new(()),
             zone: opts.zone,
             admin_role: opts.admin_role,
             calendar,
@@ -514,13 +518,24 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
+    /// Replace the staff directory. The tokens of everyone it no longer lists are
+    /// revoked first, so that a person removed and later added back under the same
+    /// id does not find their old tokens working again (and a failure part-way
+    /// leaves fewer working tokens, never more).
     pub fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
+        let _staff = self.staff_lock();
+        crate::tokens::revoke_absent(self, &dir)?;
         let w = self.t.outside_batch()?;
         self.t.meta.insert("directory", encode(&dir))?;
         drop(w);
         self.durable()?;
         *self.directory.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dir);
         Ok(())
+    }
+
+    /// See `staff`.
+    pub(crate) fn staff_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.staff.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn definition(&self, name: &str, version: u32) -> Result<Arc<Definition>, StoreError> {
