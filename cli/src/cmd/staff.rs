@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::exit::Code;
 use crate::table;
 use baton_engine::core::{Command, Event, Instance, Record, Rejection, Task, TaskId, TaskState};
-use baton_engine::store::{Options, Outcome, StoreError};
+use baton_engine::store::{Deployed, Options, Outcome, StoreError};
 use baton_engine::{clock::SystemClock, Engine};
 use baton_server::Notification;
 use chrono::{DateTime, Utc};
@@ -320,15 +320,15 @@ pub fn history_table(records: &[Record], zone: chrono_tz::Tz) -> String {
 
 fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     if c.json {
-        println!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
     } else {
-        print!("{}", instance_text(&o.instance, zone));
+        out!("{}", instance_text(&o.instance, zone));
     }
 }
 
 fn print_started(o: &Outcome, c: &Common, zone: chrono_tz::Tz, quiet: bool) {
     if quiet {
-        println!("{}", o.instance.id);
+        outln!("{}", o.instance.id);
     } else {
         print_outcome(o, c, zone);
     }
@@ -426,7 +426,7 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             let mut failed = false;
             for r in reports {
                 match r.result {
-                    Ok((name, d)) => println!("{}: {name} {:?}", r.file, d),
+                    Ok((name, d)) => outln!("{}: {name}, {d}", r.file),
                     Err(StoreError::Definition(diags)) => {
                         failed = true;
                         let src = std::fs::read_to_string(&r.file).unwrap_or_default();
@@ -485,12 +485,12 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
                 engine.store.tasks_for(&actor(c)?).map_err(failure)?
             };
             if c.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&tasks).unwrap_or_default()
                 );
             } else {
-                print!("{}", tasks_table(&tasks, zone));
+                out!("{}", tasks_table(&tasks, zone));
             }
         }
         StaffCommand::Claim { task } => {
@@ -527,17 +527,17 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
         StaffCommand::Show { instance } => {
             let i = engine.store.instance(instance).map_err(failure)?;
             if c.json {
-                println!("{}", serde_json::to_string_pretty(&i).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&i).unwrap_or_default());
             } else {
-                print!("{}", instance_text(&i, zone));
+                out!("{}", instance_text(&i, zone));
             }
         }
         StaffCommand::History { instance } => {
             let h = engine.store.history(instance).map_err(failure)?;
             if c.json {
-                println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
             } else {
-                print!("{}", history_table(&h, zone));
+                out!("{}", history_table(&h, zone));
             }
         }
         StaffCommand::Cancel { instance, reason } => {
@@ -584,17 +584,17 @@ pub fn inbox_table(items: &[Notification], zone: chrono_tz::Tz) -> String {
 
 fn print_inbox(items: &[Notification], c: &Common, zone: chrono_tz::Tz) {
     if c.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(items).unwrap_or_default()
         );
     } else {
-        print!("{}", inbox_table(items, zone));
+        out!("{}", inbox_table(items, zone));
     }
 }
 
 fn print_json<T: serde::Serialize>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 /// The same commands through a running server: same tables, same JSON, same exit
@@ -627,13 +627,16 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
                 let body = serde_json::json!({"file": file, "source": source});
                 match client.post::<serde_json::Value>("/definitions", &body, None) {
                     Ok(d) => {
-                        let version = d["version"].as_u64().unwrap_or(0);
+                        let version = d["version"]
+                            .as_u64()
+                            .and_then(|v| u32::try_from(v).ok())
+                            .unwrap_or(0);
                         let deployed = if d["created"] == true {
-                            format!("New {{ version: {version} }}")
+                            Deployed::New { version }
                         } else {
-                            format!("Unchanged {{ version: {version} }}")
+                            Deployed::Unchanged { version }
                         };
-                        println!("{file}: {} {deployed}", d["name"].as_str().unwrap_or(""));
+                        outln!("{file}: {}, {deployed}", d["name"].as_str().unwrap_or(""));
                     }
                     Err((Code::Problems, msg)) => {
                         failed = true;
@@ -677,7 +680,7 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&tasks);
             } else {
-                print!("{}", tasks_table(&tasks, zone));
+                out!("{}", tasks_table(&tasks, zone));
             }
         }
         StaffCommand::Claim { task } => {
@@ -711,7 +714,7 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&i);
             } else {
-                print!("{}", instance_text(&i, zone));
+                out!("{}", instance_text(&i, zone));
             }
         }
         StaffCommand::History { instance } => {
@@ -719,7 +722,7 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&h);
             } else {
-                print!("{}", history_table(&h, zone));
+                out!("{}", history_table(&h, zone));
             }
         }
         StaffCommand::Cancel { instance, reason } => {
