@@ -1171,3 +1171,48 @@ fn a_changed_file_is_redeployed_and_a_broken_one_keeps_the_running_version() {
     assert_eq!(version(&http), 2);
     server.stop();
 }
+
+#[test]
+fn the_log_names_the_database_with_its_size_and_says_when_staff_is_reloaded_or_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = processes_copy(tmp.path());
+    let db = tmp.path().join("db");
+    let mut server = Server::start(&db, &dir);
+    // The database is a path and its size a number of bytes, each labelled so.
+    let running = server
+        .log()
+        .into_iter()
+        .find(|l| l.contains("Baton is running"))
+        .expect("the running line");
+    assert!(
+        running.contains(&format!("db={}", db.display())) && running.contains("db_bytes="),
+        "{running}"
+    );
+    // At start, the staff directory is reported with the definitions.
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("staff directory reloaded")),
+        "{}",
+        server.log().join("\n")
+    );
+    // A changed staff.ron is reloaded, and the log says so.
+    let file = dir.join("staff.ron");
+    let staff = std::fs::read_to_string(&file).expect("staff.ron");
+    std::fs::write(&file, format!("{staff}\n")).expect("write");
+    let line = server.wait_for("staff directory reloaded");
+    assert!(
+        line.contains("staff.ron") && line.contains("people"),
+        "{line}"
+    );
+    // A broken one is refused with its reason; the running directory stays.
+    std::fs::write(&file, "(people: [").expect("write");
+    let line = server.wait_for("staff directory not reloaded");
+    assert!(line.contains("the running one stays"), "{line}");
+    let admin = server.admin_token();
+    let http = Http::new(&server.url);
+    // The admin is still known as one.
+    http.get("/definitions", &admin).ok();
+    server.stop();
+}
