@@ -653,6 +653,8 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
     h.clock.set(sh(2026, 3, 15, 23, 59));
     let o = start("2026-01-05", json!({})).expect("the 15th is inside the window");
     assert_eq!(o.instance.status, Status::Running);
+    // Ids count the starts that happened, not the refused ones before.
+    assert_eq!(o.instance.id, before as u64 + 1);
 
     // Less than one month of service.
     h.clock.set(sh(2026, 3, 10, 10, 0));
@@ -660,7 +662,8 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         rejection(start("2026-02-20", json!({}))),
         Rejection::Requirement("試用未滿一個月不得申請轉正".into())
     );
-    start("2026-02-10", json!({})).expect("exactly one month is enough");
+    let second = start("2026-02-10", json!({})).expect("exactly one month is enough");
+    assert_eq!(second.instance.id, o.instance.id + 1);
     // The declared attendance record.
     assert_eq!(
         rejection(start("2026-01-05", json!({"leave_count": 6}))),
@@ -670,8 +673,16 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         rejection(start("2026-01-05", json!({"violation": true}))),
         Rejection::Requirement("試用期內有違紀違規記錄，不得申請轉正".into())
     );
-    // Nothing was created by the refused starts.
+    // Invalid data.
+    assert!(matches!(
+        rejection(start("2026-01-05", json!({"leave_count": "many"}))),
+        Rejection::Invalid(_)
+    ));
+    // Nothing was created by the refused starts, and they took no id.
     assert_eq!(h.instances("probation", "running").len(), before + 2);
+    h.clock.set(sh(2026, 3, 15, 10, 0));
+    let third = start("2026-01-05", json!({})).expect("inside the window");
+    assert_eq!(third.instance.id, second.instance.id + 1);
     // Someone without a starting role.
     assert!(matches!(
         rejection(h.engine.start(
