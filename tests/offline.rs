@@ -105,3 +105,44 @@ fn deploy_says_in_words_what_it_did() {
         "no Debug output:\n{first}{again}"
     );
 }
+
+#[test]
+fn show_says_what_a_waiting_step_waits_for() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let started = ok(&baton(
+        &[
+            "start",
+            "trip_care",
+            "--as",
+            "wang_fang",
+            "--set",
+            "customer=王",
+            "--set",
+            "phone=13800000000",
+            "--set",
+            "trip_date=2099-06-10",
+            "--set",
+            "agent=wang_fang",
+            "--quiet",
+        ],
+        &db,
+    ));
+    let id = started.trim();
+    // Two days before the trip, at 10:00 in the company's zone.
+    let text = ok(&baton(&["show", id], &db));
+    assert!(
+        text.contains("step confirm (waiting until 2099-06-08 10:00)"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&baton(&["show", id, "--json"], &db))).expect("json");
+    assert_eq!(json["waiting"], true, "{json}");
+    assert_eq!(json["waiting_for"]["kind"], "time", "{json}");
+    assert_eq!(
+        json["waiting_for"]["until"], "2099-06-08T02:00:00Z",
+        "{json}"
+    );
+    assert_eq!(json["signoffs"], serde_json::json!([]), "{json}");
+}

@@ -9,6 +9,7 @@ pub mod scheduler;
 pub mod staff;
 pub mod store;
 pub mod tokens;
+pub mod view;
 
 use crate::clock::Clock;
 use crate::core::{Command, Event, InstanceId, TaskId, SYSTEM};
