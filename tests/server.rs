@@ -307,6 +307,16 @@ fn complaint(customer: &str) -> Value {
     }})
 }
 
+/// The instance of `GET /instances/{id}`, without what the server adds beside it
+/// (its sign-offs, what it waits for): as a command's outcome has it.
+fn instance_of(mut shown: Value) -> Value {
+    if let Some(o) = shown.as_object_mut() {
+        o.remove("signoffs");
+        o.remove("waiting_for");
+    }
+    shown
+}
+
 /// The open task of an instance, as `42-3`.
 fn open_task(instance: &Value) -> String {
     let t = instance["tasks"]
@@ -582,7 +592,9 @@ fn raw_http_carries_a_complaint_through_and_every_error_has_its_status_and_body(
         }
     }
     let shown = http.get(&format!("/instances/{id}"), &fang).ok();
-    assert_eq!(shown, inst);
+    assert_eq!(shown["signoffs"], json!([]), "{shown}");
+    assert_eq!(shown["waiting_for"], Value::Null, "{shown}");
+    assert_eq!(instance_of(shown), inst);
     let h = http
         .get(&format!("/instances/{id}/history?limit=500"), &fang)
         .ok();
@@ -767,7 +779,7 @@ fn a_wrong_person_gets_403() {
     }
     // Nothing changed, and his list does not show it.
     let after = http.get(&format!("/instances/{id}"), &fang).ok();
-    assert_eq!(after, o["instance"]);
+    assert_eq!(instance_of(after), o["instance"]);
     let list = http.get("/tasks", &wei).ok();
     assert_eq!(list["items"], json!([]));
     // The starter herself may.
@@ -1169,5 +1181,50 @@ fn a_changed_file_is_redeployed_and_a_broken_one_keeps_the_running_version() {
         "{log}"
     );
     assert_eq!(version(&http), 2);
+    server.stop();
+}
+
+#[test]
+fn the_log_names_the_database_with_its_size_and_says_when_staff_is_reloaded_or_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = processes_copy(tmp.path());
+    let db = tmp.path().join("db");
+    let mut server = Server::start(&db, &dir);
+    // The database is a path and its size a number of bytes, each labelled so.
+    let running = server
+        .log()
+        .into_iter()
+        .find(|l| l.contains("Baton is running"))
+        .expect("the running line");
+    assert!(
+        running.contains(&format!("db={}", db.display())) && running.contains("db_bytes="),
+        "{running}"
+    );
+    // At start, the staff directory is reported with the definitions.
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|l| l.contains("staff directory reloaded")),
+        "{}",
+        server.log().join("\n")
+    );
+    // A changed staff.ron is reloaded, and the log says so.
+    let file = dir.join("staff.ron");
+    let staff = std::fs::read_to_string(&file).expect("staff.ron");
+    std::fs::write(&file, format!("{staff}\n")).expect("write");
+    let line = server.wait_for("staff directory reloaded");
+    assert!(
+        line.contains("staff.ron") && line.contains("people"),
+        "{line}"
+    );
+    // A broken one is refused with its reason; the running directory stays.
+    std::fs::write(&file, "(people: [").expect("write");
+    let line = server.wait_for("staff directory not reloaded");
+    assert!(line.contains("the running one stays"), "{line}");
+    let admin = server.admin_token();
+    let http = Http::new(&server.url);
+    // The admin is still known as one.
+    http.get("/definitions", &admin).ok();
     server.stop();
 }

@@ -2,6 +2,11 @@
 //! arguments and turns a command's outcome into an exit code (see `exit`).
 
 mod client;
+
+// Before `cmd`, whose commands print with its macros.
+#[macro_use]
+mod out;
+
 mod cmd;
 mod exit;
 mod files;

@@ -9,6 +9,7 @@ pub mod scheduler;
 pub mod staff;
 pub mod store;
 pub mod tokens;
+pub mod view;
 
 use crate::clock::Clock;
 use crate::core::{Command, Event, InstanceId, TaskId, SYSTEM};
@@ -66,14 +67,29 @@ impl Engine {
     /// Deploy a folder: `staff.ron` first (if present), then every `.flow` file. A
     /// file with errors is reported and not deployed; the others still are.
     pub fn deploy_dir(&self, dir: &Path) -> Result<Vec<DeployReport>, StoreError> {
+        self.deploy_staff(dir)?;
+        self.deploy_definitions(dir)
+    }
+
+    /// Deploy the folder's staff directory, `staff.ron`: how many people it lists, or
+    /// none without the file. A file that cannot be read or parsed is refused with
+    /// the reason, and the running directory stays.
+    pub fn deploy_staff(&self, dir: &Path) -> Result<Option<usize>, StoreError> {
         let staff = dir.join("staff.ron");
-        if staff.exists() {
-            let text = std::fs::read_to_string(&staff)
-                .map_err(|e| StoreError::Storage(format!("{}: {e}", staff.display())))?;
-            let d = staff::Directory::from_ron(&text)
-                .map_err(|e| StoreError::Storage(format!("{}: {e}", staff.display())))?;
-            self.store.set_directory(d)?;
+        if !staff.exists() {
+            return Ok(None);
         }
+        let text = std::fs::read_to_string(&staff)
+            .map_err(|e| StoreError::Storage(format!("{}: {e}", staff.display())))?;
+        let d = staff::Directory::from_ron(&text)
+            .map_err(|e| StoreError::Storage(format!("{}: {e}", staff.display())))?;
+        let people = d.people.len();
+        self.store.set_directory(d)?;
+        Ok(Some(people))
+    }
+
+    /// Deploy every definition (`.flow`) of a folder, each on its own.
+    pub fn deploy_definitions(&self, dir: &Path) -> Result<Vec<DeployReport>, StoreError> {
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| StoreError::Storage(format!("{}: {e}", dir.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))

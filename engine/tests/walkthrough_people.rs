@@ -8,6 +8,7 @@ use baton_dsl::eval::Value;
 use baton_engine::core::{
     Candidates, Event, InstanceId, MessageKind, Rejection, Signature, Status, TaskKind, TimerKind,
 };
+use baton_engine::view::{shown, waiting_for, SignOff, WaitingFor};
 use common::*;
 use serde_json::json;
 
@@ -83,6 +84,12 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
     let onboarding = o.children[0];
     assert_at(&o.instance, "onboard");
     assert!(o.instance.awaiting_child);
+    assert_eq!(
+        waiting_for(&o.instance, &o.records),
+        Some(WaitingFor::Child {
+            process: "onboarding".into()
+        })
+    );
     assert_eq!(h.instances("onboarding", "running").len(), 1);
     let child = h.inst(onboarding);
     assert_eq!(child.process, "onboarding");
@@ -102,6 +109,10 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
 
     // Onboarding waits for the first day at 09:00.
     let first_day = sh(2026, 4, 1, 9, 0);
+    assert_eq!(
+        waiting_for(&child, &h.history(onboarding)),
+        Some(WaitingFor::Time { until: first_day })
+    );
     assert_at(&child, "report");
     assert!(child.waiting);
     assert_eq!(
@@ -391,6 +402,46 @@ fn sign_all(h: &Harness, id: InstanceId) -> baton_engine::core::Instance {
 }
 
 #[test]
+fn probation_signatures_stay_visible_after_the_signoff() {
+    let h = Harness::at(sh(2026, 3, 10, 10, 0));
+    let id = to_signoffs(&h, 85, 85, 85);
+    let inst = sign_all(&h, id);
+    assert_ended(&inst, "promoted");
+    // The instance keeps the signatures of the step it is at only...
+    assert!(inst.signatures.is_empty());
+    // ...and its history shows every one, with its step and time.
+    let shown = shown(inst, &h.history(id));
+    let signed: Vec<(&str, bool)> = shown
+        .signoffs
+        .iter()
+        .flat_map(|s: &SignOff| s.signatures.iter())
+        .map(|s| (s.by.as_str(), s.approve))
+        .collect();
+    assert_eq!(
+        signed,
+        [
+            (SUPERVISOR, true),
+            (CS_MANAGER, true),
+            ("qian_yu", true),
+            ("zhao_guoqiang", true)
+        ]
+    );
+    assert_eq!(shown.signoffs.len(), 1);
+    assert_eq!(shown.signoffs[0].step, "signoffs");
+    assert!(shown.signoffs[0]
+        .signatures
+        .iter()
+        .all(|s| s.at == sh(2026, 3, 10, 10, 0)));
+    assert_eq!(shown.waiting_for, None);
+    // In JSON, beside the instance's own fields.
+    let json = serde_json::to_value(&shown).expect("json");
+    assert_eq!(json["id"], id);
+    assert_eq!(json["signoffs"][0]["signatures"][3]["by"], "zhao_guoqiang");
+    let back: baton_engine::view::Shown = serde_json::from_value(json).expect("read back");
+    assert_eq!(back, shown);
+}
+
+#[test]
 fn probation_every_score_band() {
     let h = Harness::at(sh(2026, 3, 10, 10, 0));
     // (daily, test, interview) -> result, end. The average decides.
@@ -653,6 +704,8 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
     h.clock.set(sh(2026, 3, 15, 23, 59));
     let o = start("2026-01-05", json!({})).expect("the 15th is inside the window");
     assert_eq!(o.instance.status, Status::Running);
+    // Ids count the starts that happened, not the refused ones before.
+    assert_eq!(o.instance.id, before as u64 + 1);
 
     // Less than one month of service.
     h.clock.set(sh(2026, 3, 10, 10, 0));
@@ -660,7 +713,8 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         rejection(start("2026-02-20", json!({}))),
         Rejection::Requirement("試用未滿一個月不得申請轉正".into())
     );
-    start("2026-02-10", json!({})).expect("exactly one month is enough");
+    let second = start("2026-02-10", json!({})).expect("exactly one month is enough");
+    assert_eq!(second.instance.id, o.instance.id + 1);
     // The declared attendance record.
     assert_eq!(
         rejection(start("2026-01-05", json!({"leave_count": 6}))),
@@ -670,8 +724,16 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         rejection(start("2026-01-05", json!({"violation": true}))),
         Rejection::Requirement("試用期內有違紀違規記錄，不得申請轉正".into())
     );
-    // Nothing was created by the refused starts.
+    // Invalid data.
+    assert!(matches!(
+        rejection(start("2026-01-05", json!({"leave_count": "many"}))),
+        Rejection::Invalid(_)
+    ));
+    // Nothing was created by the refused starts, and they took no id.
     assert_eq!(h.instances("probation", "running").len(), before + 2);
+    h.clock.set(sh(2026, 3, 15, 10, 0));
+    let third = start("2026-01-05", json!({})).expect("inside the window");
+    assert_eq!(third.instance.id, second.instance.id + 1);
     // Someone without a starting role.
     assert!(matches!(
         rejection(h.engine.start(

@@ -156,6 +156,40 @@ pub struct InstanceDoc {
     pub next_timer: u32,
 }
 
+/// An instance as `GET /instances/{id}` shows it: its state, every sign-off of its
+/// history (`signatures` holds only those of the step it is at), and what its step
+/// waits for.
+#[derive(ToSchema)]
+#[schema(as = ShownInstance)]
+pub struct ShownInstanceDoc {
+    #[serde(flatten)]
+    pub instance: InstanceDoc,
+    /// Every sign-off so far, oldest first, the one under way included.
+    pub signoffs: Vec<SignOffDoc>,
+    /// What the current step waits for before it does anything: `{"kind": "time",
+    /// "until": ...}` (`wait`, `wait until`) or `{"kind": "child", "process": ...}`
+    /// (`start ... and wait`); null when it waits for neither.
+    #[schema(value_type = Option<Object>)]
+    pub waiting_for: Option<serde_json::Value>,
+}
+
+/// The signatures given at one visit of a sign-off step.
+#[derive(ToSchema)]
+#[schema(as = SignOff)]
+pub struct SignOffDoc {
+    pub step: String,
+    pub signatures: Vec<SignedDoc>,
+}
+
+/// A signature with its time.
+#[derive(ToSchema)]
+#[schema(as = Signed)]
+pub struct SignedDoc {
+    pub by: String,
+    pub approve: bool,
+    pub at: DateTime<Utc>,
+}
+
 /// An event of the history: `event` has one member, the kind of event (`Started`,
 /// `StepEntered`, `TaskCreated`, `TaskClaimed`, `TaskCompleted`, `Commented`,
 /// `Cancelled`, ...), holding its details; `WaitEnded` is the bare string.

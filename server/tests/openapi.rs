@@ -286,6 +286,16 @@ async fn documented_records_match_what_is_sent() {
     ] {
         assert_eq!(keys(value), documented(&doc, schema), "{schema}: {value}");
     }
+    // An instance as shown: the instance's members, its sign-offs and what it waits for.
+    let shown = api.get(&format!("/instances/{id}"), "wang_fang").await.ok();
+    let mut expected = documented(&doc, "Instance");
+    let extra = keys(&doc["components"]["schemas"]["ShownInstance"]["allOf"][1]["properties"]);
+    assert_eq!(
+        extra,
+        ["signoffs".to_string(), "waiting_for".to_string()].into()
+    );
+    expected.extend(extra);
+    assert_eq!(keys(&shown), expected, "{shown}");
     let problem = api.get("/instances/999", ADMIN).await.problem(404);
     let documented_problem = documented(&doc, "Problem");
     assert!(keys(&problem).is_subset(&documented_problem));

@@ -70,7 +70,7 @@ pub fn run(paths: &[PathBuf], staff: Option<&Path>, format: Format) -> Code {
                 "warnings": warnings,
                 "diagnostics": items,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         Format::Text => {
             // One write per buffer, not per line: stdout flushes at every newline.

@@ -37,13 +37,13 @@ pub fn run(paths: &[PathBuf], check: bool) -> Code {
             continue;
         }
         if check {
-            println!("would reformat {}", f.display());
+            outln!("would reformat {}", f.display());
             code = Code::Problems;
         } else if let Err(e) = std::fs::write(f, out) {
             eprintln!("error: cannot write {}: {e}", f.display());
             return Code::Usage;
         } else {
-            println!("formatted {}", f.display());
+            outln!("formatted {}", f.display());
         }
     }
     code

@@ -60,8 +60,8 @@ pub fn run(target: &str, dir: &Path, format: Format) -> Code {
         return Code::Problems;
     };
     match format {
-        Format::Mermaid => print!("{}", baton_dsl::graph::mermaid(&def)),
-        Format::Dot => print!("{}", baton_dsl::graph::dot(&def)),
+        Format::Mermaid => out!("{}", baton_dsl::graph::mermaid(&def)),
+        Format::Dot => out!("{}", baton_dsl::graph::dot(&def)),
     }
     Code::Ok
 }

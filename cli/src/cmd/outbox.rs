@@ -43,7 +43,7 @@ pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
         .filter(|r| !failed_only || matches!(r.state, Delivery::Failed(_)))
         .collect();
     if c.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&records).unwrap_or_default()
         );
@@ -69,7 +69,7 @@ pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
             ]
         })
         .collect();
-    print!(
+    out!(
         "{}",
         table::render(&["ID", "AT", "KIND", "TO", "TEXT", "DELIVERY"], &rows)
     );

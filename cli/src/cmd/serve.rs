@@ -44,9 +44,22 @@ fn load_config(args: &ServeArgs) -> Result<Config, String> {
 }
 
 /// Deploy the folder, logging each file's result; a broken file keeps the running
-/// version and says why.
-fn deploy(engine: &Engine, dir: &Path) {
-    match engine.deploy_dir(dir) {
+/// version and says why. The staff directory's result is logged when `staff_changed`
+/// (at start, and when the watcher sees staff.ron change); a refused one keeps the
+/// running directory, and the definitions are deployed all the same.
+fn deploy(engine: &Engine, dir: &Path, staff_changed: bool) {
+    let staff = dir.join("staff.ron");
+    match engine.deploy_staff(dir) {
+        Ok(Some(people)) if staff_changed => {
+            tracing::info!(file = %staff.display(), "staff directory reloaded: {people} people")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(
+            file = %staff.display(),
+            "staff directory not reloaded; the running one stays: {e}"
+        ),
+    }
+    match engine.deploy_definitions(dir) {
         Ok(reports) => {
             for r in reports {
                 match r.result {
@@ -223,10 +236,13 @@ pub fn run(args: ServeArgs, db: &Path) -> Code {
 }
 
 async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf) -> Code {
+    // What the folder looked like before the first deployment: a file changed from
+    // then on is deployed again, even while the watcher is still being started.
+    let mut seen = fingerprint(&args.dir);
     {
         let (e, dir, http, db) = (engine.clone(), args.dir.clone(), !args.no_http, db.clone());
         let _ = tokio::task::spawn_blocking(move || {
-            deploy(&e, &dir);
+            deploy(&e, &dir, true);
             // After the staff directory is deployed, before anyone can connect.
             if http {
                 bootstrap_admin_token(&e, &db);
@@ -235,7 +251,8 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
         .await;
     }
     tracing::info!(
-        db = ?engine.store.size_on_disk(),
+        db = %db.display(),
+        db_bytes = engine.store.size_on_disk(),
         zone = %engine.store.zone,
         "Baton is running on {}",
         args.dir.display()
@@ -250,7 +267,6 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
     let watcher = {
         let (e, dir, rx) = (engine.clone(), args.dir.clone(), stop_rx.clone());
         tokio::spawn(async move {
-            let mut seen = fingerprint(&dir);
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             let stop = stopped(rx);
             tokio::pin!(stop);
@@ -261,9 +277,14 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
                 }
                 let now = fingerprint(&dir);
                 if now != seen {
+                    let staff = dir.join("staff.ron");
+                    let staff_changed = now.get(&staff) != seen.get(&staff);
                     seen = now;
                     let (engine, folder) = (e.clone(), dir.clone());
-                    let _ = tokio::task::spawn_blocking(move || deploy(&engine, &folder)).await;
+                    let _ = tokio::task::spawn_blocking(move || {
+                        deploy(&engine, &folder, staff_changed)
+                    })
+                    .await;
                     e.wake.notify_one();
                 }
             }

@@ -7,7 +7,8 @@ use crate::client::Client;
 use crate::exit::Code;
 use crate::table;
 use baton_engine::core::{Command, Event, Instance, Record, Rejection, Task, TaskId, TaskState};
-use baton_engine::store::{Options, Outcome, StoreError};
+use baton_engine::store::{Deployed, Options, Outcome, StoreError};
+use baton_engine::view::{self, Shown, WaitingFor};
 use baton_engine::{clock::SystemClock, Engine};
 use baton_server::Notification;
 use chrono::{DateTime, Utc};
@@ -181,7 +182,40 @@ pub fn tasks_table(tasks: &[Task], zone: chrono_tz::Tz) -> String {
     table::render(&["TASK", "PROCESS", "TITLE", "STATE", "FOR", "DUE"], &rows)
 }
 
-pub fn instance_text(i: &Instance, zone: chrono_tz::Tz) -> String {
+/// What a step waits for, as a person reads it: `until 2026-12-01 10:00`, `for
+/// its onboarding to end`.
+fn waiting_text(w: &WaitingFor, zone: chrono_tz::Tz) -> String {
+    match w {
+        WaitingFor::Time { until } => format!("until {}", when(Some(*until), zone)),
+        other => other.to_string(),
+    }
+}
+
+/// `baton show`: the instance, then every sign-off of its history.
+pub fn shown_text(s: &Shown, zone: chrono_tz::Tz) -> String {
+    let mut out = instance_text(&s.instance, s.waiting_for.as_ref(), zone);
+    let rows: Vec<Vec<String>> = s
+        .signoffs
+        .iter()
+        .flat_map(|o| {
+            o.signatures.iter().map(|g| {
+                vec![
+                    o.step.clone(),
+                    g.by.clone(),
+                    if g.approve { "approved" } else { "refused" }.to_string(),
+                    when(Some(g.at), zone),
+                ]
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        out.push('\n');
+        out.push_str(&table::render(&["SIGN-OFF", "BY", "SIGNED", "AT"], &rows));
+    }
+    out
+}
+
+pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, zone: chrono_tz::Tz) -> String {
     let mut out = format!(
         "instance {}  {} v{}  {}{}\nstarted by {} at {}\n",
         i.id,
@@ -196,11 +230,12 @@ pub fn instance_text(i: &Instance, zone: chrono_tz::Tz) -> String {
         when(Some(i.started_at), zone),
     );
     if let Some(s) = &i.step {
-        out.push_str(&format!(
-            "step {s}{}  due {}\n",
-            if i.waiting { " (waiting)" } else { "" },
-            when(i.due, zone)
-        ));
+        let waits = match waiting {
+            Some(w) => format!(" (waiting {})", waiting_text(w, zone)),
+            None if i.waiting => " (waiting)".to_string(),
+            None => String::new(),
+        };
+        out.push_str(&format!("step {s}{waits}  due {}\n", when(i.due, zone)));
     }
     let rows: Vec<Vec<String>> = i
         .data
@@ -320,15 +355,16 @@ pub fn history_table(records: &[Record], zone: chrono_tz::Tz) -> String {
 
 fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     if c.json {
-        println!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
     } else {
-        print!("{}", instance_text(&o.instance, zone));
+        let waiting = view::waiting_for(&o.instance, &o.records);
+        out!("{}", instance_text(&o.instance, waiting.as_ref(), zone));
     }
 }
 
 fn print_started(o: &Outcome, c: &Common, zone: chrono_tz::Tz, quiet: bool) {
     if quiet {
-        println!("{}", o.instance.id);
+        outln!("{}", o.instance.id);
     } else {
         print_outcome(o, c, zone);
     }
@@ -426,7 +462,7 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             let mut failed = false;
             for r in reports {
                 match r.result {
-                    Ok((name, d)) => println!("{}: {name} {:?}", r.file, d),
+                    Ok((name, d)) => outln!("{}: {name}, {d}", r.file),
                     Err(StoreError::Definition(diags)) => {
                         failed = true;
                         let src = std::fs::read_to_string(&r.file).unwrap_or_default();
@@ -485,12 +521,12 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
                 engine.store.tasks_for(&actor(c)?).map_err(failure)?
             };
             if c.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&tasks).unwrap_or_default()
                 );
             } else {
-                print!("{}", tasks_table(&tasks, zone));
+                out!("{}", tasks_table(&tasks, zone));
             }
         }
         StaffCommand::Claim { task } => {
@@ -526,18 +562,23 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
         }
         StaffCommand::Show { instance } => {
             let i = engine.store.instance(instance).map_err(failure)?;
+            let history = engine.store.history(instance).map_err(failure)?;
+            let shown = view::shown(i, &history);
             if c.json {
-                println!("{}", serde_json::to_string_pretty(&i).unwrap_or_default());
+                outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&shown).unwrap_or_default()
+                );
             } else {
-                print!("{}", instance_text(&i, zone));
+                out!("{}", shown_text(&shown, zone));
             }
         }
         StaffCommand::History { instance } => {
             let h = engine.store.history(instance).map_err(failure)?;
             if c.json {
-                println!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
+                outln!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
             } else {
-                print!("{}", history_table(&h, zone));
+                out!("{}", history_table(&h, zone));
             }
         }
         StaffCommand::Cancel { instance, reason } => {
@@ -584,17 +625,17 @@ pub fn inbox_table(items: &[Notification], zone: chrono_tz::Tz) -> String {
 
 fn print_inbox(items: &[Notification], c: &Common, zone: chrono_tz::Tz) {
     if c.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(items).unwrap_or_default()
         );
     } else {
-        print!("{}", inbox_table(items, zone));
+        out!("{}", inbox_table(items, zone));
     }
 }
 
 fn print_json<T: serde::Serialize>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 /// The same commands through a running server: same tables, same JSON, same exit
@@ -627,13 +668,16 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
                 let body = serde_json::json!({"file": file, "source": source});
                 match client.post::<serde_json::Value>("/definitions", &body, None) {
                     Ok(d) => {
-                        let version = d["version"].as_u64().unwrap_or(0);
+                        let version = d["version"]
+                            .as_u64()
+                            .and_then(|v| u32::try_from(v).ok())
+                            .unwrap_or(0);
                         let deployed = if d["created"] == true {
-                            format!("New {{ version: {version} }}")
+                            Deployed::New { version }
                         } else {
-                            format!("Unchanged {{ version: {version} }}")
+                            Deployed::Unchanged { version }
                         };
-                        println!("{file}: {} {deployed}", d["name"].as_str().unwrap_or(""));
+                        outln!("{file}: {}, {deployed}", d["name"].as_str().unwrap_or(""));
                     }
                     Err((Code::Problems, msg)) => {
                         failed = true;
@@ -677,7 +721,7 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&tasks);
             } else {
-                print!("{}", tasks_table(&tasks, zone));
+                out!("{}", tasks_table(&tasks, zone));
             }
         }
         StaffCommand::Claim { task } => {
@@ -707,11 +751,11 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             print_outcome(&o, c, zone);
         }
         StaffCommand::Show { instance } => {
-            let i: Instance = client.get(&format!("/instances/{instance}"))?;
+            let shown: Shown = client.get(&format!("/instances/{instance}"))?;
             if c.json {
-                print_json(&i);
+                print_json(&shown);
             } else {
-                print!("{}", instance_text(&i, zone));
+                out!("{}", shown_text(&shown, zone));
             }
         }
         StaffCommand::History { instance } => {
@@ -719,7 +763,7 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&h);
             } else {
-                print!("{}", history_table(&h, zone));
+                out!("{}", history_table(&h, zone));
             }
         }
         StaffCommand::Cancel { instance, reason } => {

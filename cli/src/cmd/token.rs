@@ -33,7 +33,7 @@ pub fn run(cmd: TokenCommand, c: &Common) -> Code {
 }
 
 fn issued(person: &str, token: &str) {
-    println!("{token}");
+    outln!("{token}");
     eprintln!("token for {person}: shown once, keep it safe");
 }
 
@@ -44,7 +44,7 @@ fn revoked(n: usize) -> Result<(), (Code, String)> {
             "no such token, or nobody by that id holds one".into(),
         ));
     }
-    println!("revoked {n} token{}", if n == 1 { "" } else { "s" });
+    outln!("revoked {n} token{}", if n == 1 { "" } else { "s" });
     Ok(())
 }
 

@@ -75,6 +75,16 @@ pub enum Deployed {
     Unchanged { version: u32 },
 }
 
+/// As `baton deploy` reports it: `version 1 (new)`, `unchanged (version 3)`.
+impl std::fmt::Display for Deployed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Deployed::New { version } => write!(f, "version {version} (new)"),
+            Deployed::Unchanged { version } => write!(f, "unchanged (version {version})"),
+        }
+    }
+}
+
 pub(crate) struct Trees {
     /// The one sled tree every space below lives in.
     tree: sled::Tree,

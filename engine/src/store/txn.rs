@@ -318,10 +318,17 @@ impl Store {
         let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below());
         let mut outs = Vec::with_capacity(work.len());
         for (req, _) in &work {
+            // One batch runs at a time, so nothing else takes an id meanwhile: a
+            // refused command (invalid data, a `require` that fails) gives back the
+            // ids it took, and instance ids count only the starts that happened.
+            let ids = self.next_instance.load(Ordering::Relaxed);
             let res = self.run_one(&mut ov, req, &ctx);
             match &res {
                 Ok(_) => ov.keep(),
-                Err(_) => ov.discard(),
+                Err(_) => {
+                    ov.discard();
+                    self.next_instance.store(ids, Ordering::Relaxed);
+                }
             }
             outs.push(res);
         }

@@ -4,7 +4,7 @@ use crate::access::sees_instance;
 use crate::error::ApiError;
 use crate::extract::{Body, Caller, IdempotencyKey, OptionalBody, Params};
 use crate::page::{self, Paged};
-use crate::schema::{InstanceDoc, OutcomeDoc, RecordDoc};
+use crate::schema::{InstanceDoc, OutcomeDoc, RecordDoc, ShownInstanceDoc};
 use crate::{blocking, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_engine::core::{Command, Instance, InstanceId, Record};
 use baton_engine::store::Outcome;
+use baton_engine::view::{self, Shown};
 use baton_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -199,11 +200,12 @@ async fn list(
     Ok(Json(page))
 }
 
-/// An instance: its step, data and current tasks.
+/// An instance: its step, data and current tasks, every sign-off of its history, and
+/// what its step waits for.
 #[utoipa::path(get, operation_id = "show_instance", path = "/instances/{id}", tag = "instances",
     params(("id" = u64, Path, description = "The instance id")),
     responses(
-        (status = 200, body = InstanceDoc),
+        (status = 200, body = ShownInstanceDoc),
         (status = 401, response = crate::error::responses::Unauthorized),
         (status = 403, response = crate::error::responses::Forbidden),
         (status = 404, response = crate::error::responses::NotFound),
@@ -212,10 +214,15 @@ async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Instance>, ApiError> {
+) -> Result<Json<Shown>, ApiError> {
     let id = instance_id(&id)?;
-    let inst = blocking(&state, move |engine| visible(engine, &caller, id)).await?;
-    Ok(Json(inst))
+    let shown = blocking(&state, move |engine| {
+        let inst = visible(engine, &caller, id)?;
+        let history = engine.store.history(id)?;
+        Ok(view::shown(inst, &history))
+    })
+    .await?;
+    Ok(Json(shown))
 }
 
 /// An instance's history: who did what, and when, oldest first.

@@ -1,0 +1,136 @@
+//! An instance as people read it: its state, every sign-off of its history (the
+//! instance itself keeps only the signatures of the step it is at), and what its
+//! step waits for. Worked out when it is shown; none of it is stored.
+
+use crate::core::{Event, Instance, Record, TimerKind};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `GET /instances/{id}` and `baton show`: the instance, and beside it what its
+/// history and its timers tell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shown {
+    #[serde(flatten)]
+    pub instance: Instance,
+    /// Every sign-off so far, oldest first, the one under way included.
+    pub signoffs: Vec<SignOff>,
+    /// What the current step waits for before it does anything.
+    pub waiting_for: Option<WaitingFor>,
+}
+
+/// The signatures given at one visit of a sign-off step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignOff {
+    pub step: String,
+    pub signatures: Vec<Signed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signed {
+    pub by: String,
+    pub approve: bool,
+    #[serde(with = "crate::core::time")]
+    pub at: DateTime<Utc>,
+}
+
+/// What a waiting step waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WaitingFor {
+    /// `wait` or `wait until`: the step goes on at `until`.
+    Time {
+        #[serde(with = "crate::core::time")]
+        until: DateTime<Utc>,
+    },
+    /// `start ... and wait`: the step goes on when the instance of `process` it
+    /// started ends.
+    Child { process: String },
+}
+
+impl std::fmt::Display for WaitingFor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaitingFor::Time { until } => write!(f, "until {}", until.to_rfc3339()),
+            WaitingFor::Child { process } => write!(f, "for its {process} to end"),
+        }
+    }
+}
+
+/// The instance with its sign-offs, from its `history` (oldest first).
+pub fn shown(instance: Instance, history: &[Record]) -> Shown {
+    Shown {
+        signoffs: signoffs(history),
+        waiting_for: waiting_for(&instance, history),
+        instance,
+    }
+}
+
+/// Every sign-off of a history: the signatures after each entry into a step.
+pub fn signoffs(history: &[Record]) -> Vec<SignOff> {
+    let mut out: Vec<SignOff> = Vec::new();
+    // The step entered last, and whether its sign-off is in `out` yet.
+    let mut step: Option<(&str, bool)> = None;
+    for r in history {
+        match &r.event {
+            Event::StepEntered { step: s, .. } => step = Some((s, false)),
+            Event::Signed { by, approve } => {
+                let signed = Signed {
+                    by: by.clone(),
+                    approve: *approve,
+                    at: r.at,
+                };
+                match &mut step {
+                    Some((_, true)) => {
+                        if let Some(last) = out.last_mut() {
+                            last.signatures.push(signed);
+                        }
+                    }
+                    Some((s, listed)) => {
+                        *listed = true;
+                        out.push(SignOff {
+                            step: s.to_string(),
+                            signatures: vec![signed],
+                        });
+                    }
+                    // A signature before any step: cannot happen; shown all the same.
+                    None => out.push(SignOff {
+                        step: String::new(),
+                        signatures: vec![signed],
+                    }),
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What the instance's current step waits for: a moment (`wait`), an instance it
+/// started (`start ... and wait`, named in `history`: the instance's, or at least
+/// the records of the command that started it), or nothing (its open tasks, if
+/// any, say the rest).
+pub fn waiting_for(i: &Instance, history: &[Record]) -> Option<WaitingFor> {
+    if i.waiting {
+        let step = i.step.as_deref()?;
+        return i
+            .timers
+            .iter()
+            .filter(|t| matches!(&t.kind, TimerKind::Wait { step: s } if s == step))
+            .map(|t| t.due)
+            .min()
+            .map(|until| WaitingFor::Time { until });
+    }
+    if i.awaiting_child {
+        // The step started it last: a step does one thing.
+        return history.iter().rev().find_map(|r| match &r.event {
+            Event::ChildStarted {
+                process,
+                wait: true,
+            } => Some(WaitingFor::Child {
+                process: process.clone(),
+            }),
+            _ => None,
+        });
+    }
+    None
+}

@@ -1,0 +1,148 @@
+//! The real `baton` binary on a database of its own (no server): what it prints, to
+//! a person and to a pipe.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn command(args: &[&str], db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_baton"));
+    c.args(args)
+        .arg("--db")
+        .arg(db)
+        .current_dir(root())
+        .env_remove("BATON_SERVER")
+        .env_remove("BATON_AS")
+        .env("BATON_ZONE", "Asia/Shanghai");
+    c
+}
+
+fn baton(args: &[&str], db: &Path) -> Output {
+    command(args, db).output().expect("baton runs")
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The command with its stdout a pipe nobody reads any more (`| head` that has
+/// finished): exit 0 and nothing said, not a panic (exit 101).
+#[track_caller]
+fn to_a_closed_pipe(args: &[&str], db: &Path) {
+    let mut child = command(args, db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("baton runs");
+    // The reader goes away before baton writes a thing.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("baton ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    assert!(stderr.is_empty(), "{args:?}: {stderr}");
+}
+
+#[test]
+fn output_to_a_pipe_closed_early_ends_quietly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let started = ok(&baton(
+        &[
+            "start",
+            "complaint",
+            "--as",
+            "wang_fang",
+            "--set",
+            "customer=王",
+            "--set",
+            "contact=13800000000",
+            "--set",
+            "channel=hotline",
+            "--quiet",
+        ],
+        &db,
+    ));
+    let id = started.trim();
+    to_a_closed_pipe(&["show", id, "--json"], &db);
+    to_a_closed_pipe(&["history", id, "--json"], &db);
+    to_a_closed_pipe(&["tasks", "--as", "wang_fang", "--json"], &db);
+    to_a_closed_pipe(&["graph", "complaint"], &db);
+    to_a_closed_pipe(&["check", "processes/", "--format", "json"], &db);
+}
+
+#[test]
+fn deploy_says_in_words_what_it_did() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    let first = ok(&baton(&["deploy", "processes/"], &db));
+    assert!(
+        first
+            .lines()
+            .any(|l| l == "processes/complaint.flow: complaint, version 1 (new)"),
+        "{first}"
+    );
+    let again = ok(&baton(&["deploy", "processes/"], &db));
+    assert!(
+        again
+            .lines()
+            .any(|l| l == "processes/complaint.flow: complaint, unchanged (version 1)"),
+        "{again}"
+    );
+    assert!(
+        !first.contains('{') && !again.contains('{'),
+        "no Debug output:\n{first}{again}"
+    );
+}
+
+#[test]
+fn show_says_what_a_waiting_step_waits_for() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let started = ok(&baton(
+        &[
+            "start",
+            "trip_care",
+            "--as",
+            "wang_fang",
+            "--set",
+            "customer=王",
+            "--set",
+            "phone=13800000000",
+            "--set",
+            "trip_date=2099-06-10",
+            "--set",
+            "agent=wang_fang",
+            "--quiet",
+        ],
+        &db,
+    ));
+    let id = started.trim();
+    // Two days before the trip, at 10:00 in the company's zone.
+    let text = ok(&baton(&["show", id], &db));
+    assert!(
+        text.contains("step confirm (waiting until 2099-06-08 10:00)"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&baton(&["show", id, "--json"], &db))).expect("json");
+    assert_eq!(json["waiting"], true, "{json}");
+    assert_eq!(json["waiting_for"]["kind"], "time", "{json}");
+    assert_eq!(
+        json["waiting_for"]["until"], "2099-06-08T02:00:00Z",
+        "{json}"
+    );
+    assert_eq!(json["signoffs"], serde_json::json!([]), "{json}");
+}
