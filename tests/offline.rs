@@ -146,3 +146,25 @@ fn show_says_what_a_waiting_step_waits_for() {
     );
     assert_eq!(json["signoffs"], serde_json::json!([]), "{json}");
 }
+
+/// A command other than `deploy` on a folder without a database says so, and leaves
+/// no database behind.
+#[test]
+fn a_command_on_a_missing_database_says_so_and_creates_none() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let db = tmp.path().join("missing-dir");
+    for args in [
+        &["tasks", "--as", "wang_fang"][..],
+        &["show", "1", "--as", "wang_fang"][..],
+    ] {
+        let out = baton(args, &db);
+        assert_eq!(out.status.code(), Some(9), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no database here"), "{err}");
+        assert!(!db.exists(), "{args:?} made a database");
+    }
+    // `deploy` makes one.
+    ok(&baton(&["deploy", "processes"], &db));
+    assert!(db.exists());
+    ok(&baton(&["tasks", "--as", "wang_fang"], &db));
+}

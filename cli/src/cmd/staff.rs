@@ -454,6 +454,18 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
     if let Some(url) = c.server.as_deref() {
         return remote(cmd, c, url);
     }
+    // Only `deploy` makes a database: any other command on a folder that holds none
+    // (a typo in `--db`, say) would otherwise leave an empty database behind and
+    // answer as if there were simply nothing in it.
+    if !matches!(cmd, StaffCommand::Deploy { .. }) && !c.db.exists() {
+        return Err((
+            Code::Storage,
+            format!(
+                "{}: no database here; `baton deploy` makes one, `baton serve` too (or use --server)",
+                c.db.display()
+            ),
+        ));
+    }
     let engine = open(c)?;
     let zone = engine.store.zone;
     match cmd {
