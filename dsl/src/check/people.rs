@@ -36,7 +36,7 @@ impl Checker<'_> {
                 continue;
             }
             let mut nobody = Vec::new();
-            self.chain(w, p, &mut nobody);
+            self.chain(w, p, false, &mut nobody);
             nobody.sort();
             nobody.dedup();
             if nobody.is_empty() {
@@ -51,7 +51,7 @@ impl Checker<'_> {
         // A signer who may turn out to be the starter can only refuse.
         let starters: BTreeSet<String> = {
             let mut none = Vec::new();
-            self.chain(&ast::Who::Starter(0..0), p, &mut none)
+            self.chain(&ast::Who::Starter(0..0), p, false, &mut none)
         };
         for s in &p.steps {
             if s.body
@@ -78,10 +78,7 @@ impl Checker<'_> {
                             .collect(),
                         // A person field may hold anyone, so here a chain from one
                         // starts from everybody.
-                        _ => {
-                            let mut none = Vec::new();
-                            self.chain_from_anyone(w, p, &mut none)
-                        }
+                        _ => self.chain(w, p, true, &mut Vec::new()),
                     };
                     let both: Vec<String> = may_be.intersection(&starters).cloned().collect();
                     if both.is_empty() {
@@ -98,38 +95,16 @@ impl Checker<'_> {
         self.diags.extend(found);
     }
 
-    /// Like `chain`, but a person field stands for anyone in the directory.
-    fn chain_from_anyone(
+    /// The people a who-clause may stand for; those for whom a step up the chain
+    /// finds nobody go to `nobody`. A person field stands for nobody in particular,
+    /// or, with `fields_anyone`, for anyone in the directory.
+    fn chain(
         &self,
         w: &ast::Who,
         p: &ast::Process,
+        fields_anyone: bool,
         nobody: &mut Vec<String>,
     ) -> BTreeSet<String> {
-        let Some(staff) = self.ctx.staff else {
-            return BTreeSet::new();
-        };
-        match w {
-            ast::Who::Name(n) if self.fields.get(&n.text).map(|f| &f.ty) == Some(&Type::Person) => {
-                staff.shape.keys().cloned().collect()
-            }
-            ast::Who::SupervisorOf(inner, _) => self
-                .chain_from_anyone(inner, p, nobody)
-                .iter()
-                .filter_map(|id| staff.shape.get(id).and_then(|x| x.supervisor.clone()))
-                .collect(),
-            ast::Who::DeptHeadOf(inner, _) => self
-                .chain_from_anyone(inner, p, nobody)
-                .iter()
-                .filter_map(|id| staff.shape.get(id))
-                .filter_map(|x| staff.heads.get(&x.department).cloned())
-                .collect(),
-            other => self.chain(other, p, nobody),
-        }
-    }
-
-    /// The people a who-clause may stand for; those for whom a step up the chain
-    /// finds nobody go to `nobody`.
-    fn chain(&self, w: &ast::Who, p: &ast::Process, nobody: &mut Vec<String>) -> BTreeSet<String> {
         let Some(staff) = self.ctx.staff else {
             return BTreeSet::new();
         };
@@ -161,7 +136,9 @@ impl Checker<'_> {
                         .iter()
                         .filter_map(|s| s.for_each_role.as_ref().map(|r| r.text.as_str()))
                         .collect();
-                    if n.text == "subject" && !roles.is_empty() && p.started_by.is_empty() {
+                    if fields_anyone {
+                        everyone()
+                    } else if n.text == "subject" && !roles.is_empty() && p.started_by.is_empty() {
                         with_roles(&roles)
                     } else {
                         BTreeSet::new()
@@ -176,7 +153,7 @@ impl Checker<'_> {
             ast::Who::EachWithRole(_) => BTreeSet::new(),
             ast::Who::SupervisorOf(inner, _) => {
                 let mut out = BTreeSet::new();
-                for id in self.chain(inner, p, nobody) {
+                for id in self.chain(inner, p, fields_anyone, nobody) {
                     match staff.shape.get(&id).and_then(|x| x.supervisor.clone()) {
                         Some(s) => {
                             out.insert(s);
@@ -187,7 +164,7 @@ impl Checker<'_> {
                 out
             }
             ast::Who::DeptHeadOf(inner, _) => self
-                .chain(inner, p, nobody)
+                .chain(inner, p, fields_anyone, nobody)
                 .iter()
                 .filter_map(|id| staff.shape.get(id))
                 .filter_map(|x| staff.heads.get(&x.department).cloned())
