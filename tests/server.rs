@@ -1205,7 +1205,7 @@ fn the_log_names_the_database_with_its_size_and_says_when_staff_is_reloaded_or_r
         server
             .log()
             .iter()
-            .any(|l| l.contains("staff directory reloaded")),
+            .any(|l| l.contains("staff directory loaded")),
         "{}",
         server.log().join("\n")
     );

@@ -44,16 +44,19 @@ fn load_config(args: &ServeArgs) -> Result<Config, String> {
 }
 
 /// Deploy the folder, logging each file's result; a broken file keeps the running
-/// version and says why. The staff directory's result is logged when `staff_changed`
-/// (at start, and when the watcher sees staff.ron change); a refused one keeps the
-/// running directory, and the definitions are deployed all the same.
-fn deploy(engine: &Engine, dir: &Path, staff_changed: bool) {
+/// version and says why. The staff directory's result is logged as `staff_done`
+/// ("loaded" at start, "reloaded" when the watcher sees staff.ron change, `None`
+/// otherwise); a refused one keeps the running directory, and the definitions are
+/// deployed all the same.
+fn deploy(engine: &Engine, dir: &Path, staff_done: Option<&str>) {
     let staff = dir.join("staff.ron");
     match engine.deploy_staff(dir) {
-        Ok(Some(people)) if staff_changed => {
-            tracing::info!(file = %staff.display(), "staff directory reloaded: {people} people")
+        Ok(Some(people)) => {
+            if let Some(done) = staff_done {
+                tracing::info!(file = %staff.display(), "staff directory {done}: {people} people")
+            }
         }
-        Ok(_) => {}
+        Ok(None) => {}
         Err(e) => tracing::error!(
             file = %staff.display(),
             "staff directory not reloaded; the running one stays: {e}"
@@ -242,7 +245,7 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
     {
         let (e, dir, http, db) = (engine.clone(), args.dir.clone(), !args.no_http, db.clone());
         let _ = tokio::task::spawn_blocking(move || {
-            deploy(&e, &dir, true);
+            deploy(&e, &dir, Some("loaded"));
             // After the staff directory is deployed, before anyone can connect.
             if http {
                 bootstrap_admin_token(&e, &db);
@@ -282,7 +285,7 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
                     seen = now;
                     let (engine, folder) = (e.clone(), dir.clone());
                     let _ = tokio::task::spawn_blocking(move || {
-                        deploy(&engine, &folder, staff_changed)
+                        deploy(&engine, &folder, staff_changed.then_some("reloaded"))
                     })
                     .await;
                     e.wake.notify_one();
