@@ -31,6 +31,9 @@ pub struct Signed {
     pub approve: bool,
     #[serde(with = "crate::core::time")]
     pub at: DateTime<Utc>,
+    /// Why, when the signer said (`--reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What a waiting step waits for.
@@ -70,14 +73,18 @@ pub fn signoffs(history: &[Record]) -> Vec<SignOff> {
     let mut out: Vec<SignOff> = Vec::new();
     // The step entered last, and whether its sign-off is in `out` yet.
     let mut step: Option<(&str, bool)> = None;
+    // A reason is recorded just before the signature it explains.
+    let mut reason: Option<&str> = None;
     for r in history {
         match &r.event {
             Event::StepEntered { step: s, .. } => step = Some((s, false)),
+            Event::Reasoned { reason: why, .. } => reason = Some(why),
             Event::Signed { by, approve } => {
                 let signed = Signed {
                     by: by.clone(),
                     approve: *approve,
                     at: r.at,
+                    reason: reason.take().map(str::to_string),
                 };
                 match &mut step {
                     Some((_, true)) => {
@@ -99,6 +106,7 @@ pub fn signoffs(history: &[Record]) -> Vec<SignOff> {
                     }),
                 }
             }
+            Event::TaskCompleted { .. } => reason = None,
             _ => {}
         }
     }

@@ -656,7 +656,14 @@ fn coordination_declined_by_partner_head() {
         Some(&Value::Text("人手不足".into()))
     );
     assert!(h.list("zheng_kai").is_empty());
-    assert!(h.sent_by(id).is_empty());
+    // The requester hears that the request was declined.
+    let sent = h.sent_by(id);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to(), [AGENT]);
+    assert_eq!(
+        sent[0].text(),
+        format!("部門協調單 {id}, 配合部門領導審核簽字: 鄭凱 chose 不予配合")
+    );
 }
 
 #[test]

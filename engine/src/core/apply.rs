@@ -321,8 +321,14 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             }
         }
         Command::Complete { task, choice, data } => {
-            complete(run, *task, choice.as_deref(), data, actor)
+            complete(run, *task, choice.as_deref(), data, None, actor)
         }
+        Command::CompleteWithReason {
+            task,
+            choice,
+            data,
+            reason,
+        } => complete(run, *task, choice.as_deref(), data, Some(reason), actor),
         Command::Reassign { task, to } => {
             running(run)?;
             let t = active_task(run, *task)?;
@@ -452,11 +458,16 @@ fn complete(
     task: TaskId,
     choice: Option<&str>,
     input: &serde_json::Map<String, serde_json::Value>,
+    reason: Option<&str>,
     actor: &str,
 ) -> Result<(), Rejection> {
     running(run)?;
     let t = active_task(run, task)?;
     may_work(run, &t, actor)?;
+    let reason = match reason.map(str::trim) {
+        Some("") => return Err(invalid("reason", "a reason cannot be empty")),
+        r => r,
+    };
     let step = run
         .step()
         .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
@@ -525,10 +536,20 @@ fn complete(
             choice: Some(if approve { "approve" } else { "refuse" }.into()),
             data: Data::new(),
         });
+        if let Some(r) = reason {
+            run.emit(Event::Reasoned {
+                task,
+                reason: r.to_string(),
+            });
+        }
         run.emit(Event::Signed {
             by: actor.to_string(),
             approve,
         });
+        if !approve {
+            let what = format!("{} refused to sign", run.name_of(actor));
+            tell_starter(run, step, task, actor, &what, reason);
+        }
         return after_signature(run, step, *mode, signers, on_refuse.as_deref());
     }
 
@@ -582,11 +603,55 @@ fn complete(
         choice: choice.map(str::to_string),
         data,
     });
+    if let Some(r) = reason {
+        run.emit(Event::Reasoned {
+            task,
+            reason: r.to_string(),
+        });
+    }
     // A task for each person: the step is done when the last one is.
     if run.inst.active_tasks().next().is_some() {
         return Ok(());
     }
-    run.route(step, choice)
+    run.route(step, choice)?;
+    // A choice that ends the instance (a request declined, returned) is news to
+    // the starter, who would otherwise learn of it from nobody.
+    if let (Some(c), Status::Completed) = (choice, &run.inst.status) {
+        let label = match &step.route {
+            Route::Choose(cs) => cs
+                .iter()
+                .find(|x| x.name == c)
+                .and_then(|x| x.label.clone())
+                .unwrap_or_else(|| c.to_string()),
+            _ => c.to_string(),
+        };
+        let what = format!("{} chose {label}", run.name_of(actor));
+        tell_starter(run, step, task, actor, &what, reason);
+    }
+    Ok(())
+}
+
+/// Tell the instance's starter what someone else decided on a step (a refusal, a
+/// choice that ended the instance), with the reason when one was given.
+fn tell_starter(
+    run: &mut Run,
+    step: &baton_dsl::model::Step,
+    task: TaskId,
+    actor: &str,
+    what: &str,
+    reason: Option<&str>,
+) {
+    let starter = run.inst.starter.clone();
+    if starter == actor || run.ctx.directory.person(&starter).is_none() {
+        return;
+    }
+    let process = run.def.title.as_deref().unwrap_or(&run.def.name);
+    let step_title = step.title.as_deref().unwrap_or(&step.name);
+    let mut text = format!("{process} {}, {step_title}: {what}", run.inst.id);
+    if let Some(r) = reason {
+        text.push_str(&format!(" (reason: {r})"));
+    }
+    run.message(MessageKind::Notify, vec![starter], text, Some(task));
 }
 
 fn after_signature(
@@ -738,7 +803,7 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             }
         }
         TimerKind::LimitRemind { limit } => {
-            let to = run.task_people();
+            let to = run.limit_people();
             run.message(
                 MessageKind::Reminder,
                 to,
@@ -751,7 +816,7 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             limit,
             every_minutes,
         } => {
-            let to = run.task_people();
+            let to = run.limit_people();
             run.message(
                 MessageKind::Reminder,
                 to,
@@ -903,6 +968,7 @@ fn extend(
             run.due_timers(step, Some(due));
         }
     }
+    run.refresh_task_dues();
     Ok(())
 }
 

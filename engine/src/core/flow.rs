@@ -592,6 +592,7 @@ impl<'a> Run<'a> {
             n: self.inst.next_task,
         };
         let title = step.title.clone().unwrap_or_else(|| step.name.clone());
+        let due = self.task_due(due);
         self.emit(Event::TaskCreated {
             task: Task {
                 id,
@@ -608,6 +609,53 @@ impl<'a> Run<'a> {
                 choice: None,
             },
         });
+    }
+
+    /// A task's due time: its step's, or the deadline of a limit running over it
+    /// when that comes first, so that task lists and the overdue index show the
+    /// limit too.
+    fn task_due(&self, step_due: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        self.inst
+            .limits
+            .iter()
+            .map(|l| l.deadline)
+            .chain(step_due)
+            .min()
+    }
+
+    /// After a due time or a limit moved: each open task takes its new due time.
+    pub fn refresh_task_dues(&mut self) {
+        let due = self.task_due(self.inst.due);
+        let changed: Vec<TaskId> = self
+            .inst
+            .active_tasks()
+            .filter(|t| t.due != due)
+            .map(|t| t.id)
+            .collect();
+        for task in changed {
+            self.emit(Event::TaskDue { task, due });
+        }
+    }
+
+    /// Who hears a limit's reminder: whoever holds the current step's work, and the
+    /// instance's starter, who answers for it to the end (the first responder of a
+    /// complaint), even while someone else holds the step.
+    pub fn limit_people(&self) -> Vec<String> {
+        let mut out = self.task_people();
+        let starter = &self.inst.starter;
+        if self.ctx.directory.person(starter).is_some() && !out.contains(starter) {
+            out.push(starter.clone());
+            out.sort();
+        }
+        out
+    }
+
+    /// A person's name as people read it (the id when the directory lacks them).
+    pub fn name_of(&self, id: &str) -> String {
+        self.ctx
+            .directory
+            .person(id)
+            .map_or_else(|| id.to_string(), |p| p.name.clone())
     }
 
     /// A step is done: go where its route says.

@@ -86,6 +86,7 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             inst.tasks.push(task.clone());
         }
         Event::TaskClaimed { task, .. }
+        | Event::TaskDue { task, .. }
         | Event::TaskReleased { task }
         | Event::TaskReassigned { task, .. }
         | Event::TaskCancelled { task } => {
@@ -139,7 +140,7 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
                 }
             }
         },
-        Event::MessageQueued { .. } | Event::Commented { .. } => {}
+        Event::MessageQueued { .. } | Event::Commented { .. } | Event::Reasoned { .. } => {}
         Event::ChildStarted { wait, .. } => inst.awaiting_child = *wait,
         Event::ChildFinished { child, .. } => {
             inst.awaiting_child = false;
@@ -185,6 +186,7 @@ pub fn fold_task(t: &mut Task, ev: &Event) {
             t.state = TaskState::Open;
         }
         Event::TaskCancelled { task } if *task == t.id => t.state = TaskState::Cancelled,
+        Event::TaskDue { task, due } if *task == t.id => t.due = *due,
         Event::DeadlineExtended {
             limit: None, due, ..
         } if t.state.is_active() => t.due = Some(*due),

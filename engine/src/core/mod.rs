@@ -334,6 +334,18 @@ pub enum Event {
     Cancelled {
         reason: String,
     },
+    /// A task's due time became the earlier of its step's due time and the
+    /// deadline of a limit running over it (after either was extended).
+    TaskDue {
+        task: TaskId,
+        #[serde(with = "time::option")]
+        due: Option<DateTime<Utc>>,
+    },
+    /// Why a task was completed as it was: a refused sign-off, a choice.
+    Reasoned {
+        task: TaskId,
+        reason: String,
+    },
 }
 
 /// An event as stored in the history: who caused it, and when.
@@ -404,6 +416,14 @@ pub enum Command {
     ChildEnded {
         child: InstanceId,
         outcome: String,
+    },
+    /// As `Complete`, with the reason for the choice or the refusal, which the
+    /// history keeps and a refusal's notification carries.
+    CompleteWithReason {
+        task: TaskId,
+        choice: Option<String>,
+        data: serde_json::Map<String, serde_json::Value>,
+        reason: String,
     },
 }
 

@@ -543,6 +543,7 @@ fn write(
                 continue;
             }
             Event::TaskClaimed { task, .. }
+            | Event::TaskDue { task, .. }
             | Event::TaskReleased { task }
             | Event::TaskCompleted { task, .. }
             | Event::TaskReassigned { task, .. }
