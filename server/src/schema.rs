@@ -188,6 +188,8 @@ pub struct SignedDoc {
     pub by: String,
     pub approve: bool,
     pub at: DateTime<Utc>,
+    /// Why, when the signer gave a reason (left out otherwise).
+    pub reason: Option<String>,
 }
 
 /// An event of the history: `event` has one member, the kind of event (`Started`,

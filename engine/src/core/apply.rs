@@ -893,10 +893,23 @@ fn extend(
             let step = run
                 .step()
                 .ok_or_else(|| Rejection::Conflict("no current step".into()))?;
-            let due = run
-                .inst
-                .due
-                .ok_or_else(|| Rejection::Conflict("the current step has no due time".into()))?;
+            // A task's due time may be a limit's deadline: name the limit to extend.
+            let due = run.inst.due.ok_or_else(|| {
+                let limits: Vec<String> = run
+                    .inst
+                    .limits
+                    .iter()
+                    .map(|l| format!("`{}`", l.name))
+                    .collect();
+                Rejection::Conflict(if limits.is_empty() {
+                    "the current step has no due time".into()
+                } else {
+                    format!(
+                        "the current step has no due time of its own; its tasks are due by the limit {}: extend that",
+                        limits.join(", ")
+                    )
+                })
+            })?;
             (step.extend.clone(), due, run.inst.due_extended_minutes)
         }
     };

@@ -10,7 +10,7 @@ pub mod time;
 mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
-pub use validate::{coerce, FieldError};
+pub use validate::{coerce, extension_minutes, FieldError};
 
 use baton_dsl::eval::Value;
 use chrono::{DateTime, Utc};

@@ -42,6 +42,18 @@ fn parse_duration(s: &str) -> Option<baton_dsl::model::Duration> {
     Some(baton_dsl::model::Duration::minutes(minutes))
 }
 
+/// How much longer an extension asks for (`30m`, `2h`, `1d`), in minutes.
+pub fn extension_minutes(s: &str) -> Result<i64, FieldError> {
+    match parse_duration(s).map(|d| d.approx_minutes()) {
+        Some(m) if m > 0 => Ok(m),
+        Some(_) => Err(err("by", "an extension must be longer than zero")),
+        None => Err(err(
+            "by",
+            format!("`{s}` is not a length of time (like 30m, 2h, 1d)"),
+        )),
+    }
+}
+
 /// One JSON value as a value of type `ty`. Strings are accepted for numbers and
 /// booleans because the command line has only strings.
 pub fn coerce(

@@ -3,8 +3,10 @@
 //! `#[utoipa::path]`: a route cannot exist without its documentation.
 
 mod definitions;
+mod extend;
 pub mod inbox;
 mod instances;
+mod outbox;
 mod system;
 mod tasks;
 pub mod tokens;
@@ -72,6 +74,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(definitions::router())
         .merge(instances::router())
         .merge(tasks::router())
+        .merge(extend::router())
+        .merge(outbox::router())
         .merge(inbox::router())
         .merge(tokens::router())
         .merge(system::router())

@@ -59,6 +59,9 @@ pub struct CompleteRequest {
     /// The fields the step fills: `{"satisfaction": 5}`.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
+    /// Why: the history keeps it, and a refusal's notice to the starter carries it.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -332,10 +335,18 @@ async fn complete(
     Path(id): Path<String>,
     Body(req): Body<CompleteRequest>,
 ) -> Result<Response, ApiError> {
-    task_command(state, caller, key, id, move |task| Command::Complete {
-        task,
-        choice: req.choice,
-        data: req.data,
+    task_command(state, caller, key, id, move |task| match req.reason {
+        None => Command::Complete {
+            task,
+            choice: req.choice,
+            data: req.data,
+        },
+        Some(reason) => Command::CompleteWithReason {
+            task,
+            choice: req.choice,
+            data: req.data,
+            reason,
+        },
     })
     .await
 }
