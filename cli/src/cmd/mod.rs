@@ -1,5 +1,6 @@
 //! The subcommands. Help text comes from the doc comments.
 
+mod act;
 mod check;
 mod fmt;
 mod graph;
@@ -51,10 +52,14 @@ enum Command {
     },
     #[command(flatten)]
     Staff(staff::StaffCommand),
+    #[command(flatten)]
+    Act(act::ActCommand),
     /// Run Baton: the HTTP API and the scheduler on the database, with the
     /// definitions of `--dir` deployed and watched.
     Serve(serve::ServeArgs),
-    /// Notifications and their delivery state (pending, sent, failed with the reason).
+    /// Notifications and their delivery state (pending, sent, failed with the
+    /// reason): through a running server with `--server` (admins), or on the
+    /// database of `--db` while no server owns it.
     Outbox {
         /// Only failed deliveries.
         #[arg(long)]
@@ -91,6 +96,7 @@ pub fn run(cli: Cli) -> Code {
         } => check::run(&default_paths(paths), staff.as_deref(), format),
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
+        Command::Act(cmd) => act::run(cmd, &cli.common),
         Command::Token(cmd) => token::run(cmd, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Outbox {

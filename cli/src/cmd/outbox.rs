@@ -1,53 +1,96 @@
 //! `baton outbox`: every notification with its delivery state (pending, sent, failed
-//! with the reason), for whoever runs the daemon.
+//! with the reason), for whoever runs Baton: through the running server (an admin's
+//! token), or on the database while no server holds it.
 
-use crate::cmd::staff::{failure, Common};
+use crate::client::Client;
+use crate::cmd::staff::{failure, open_existing, Common};
 use crate::exit::Code;
 use crate::table;
-use baton_engine::store::{Delivery, Options};
-use baton_engine::{clock::SystemClock, Engine};
-use std::sync::Arc;
+use baton_engine::store::{Delivery, OutboxRecord};
 
 pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
-    let zone = match crate::cmd::staff::zone(c.zone.as_deref()) {
-        Ok(z) => z,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Code::Usage;
+    match records(c, failed_only, after, limit) {
+        Ok((records, zone)) => {
+            print(c, &records, zone);
+            Code::Ok
         }
-    };
-    let engine = match Engine::open(
-        &c.db,
-        Options {
-            zone,
-            ..Default::default()
-        },
-        Arc::new(SystemClock),
-    ) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {}: {e}", c.db.display());
-            return Code::Storage;
-        }
-    };
-    let records = match engine.store.outbox(after, limit) {
-        Ok(r) => r,
-        Err(e) => {
-            let (code, msg) = failure(e);
+        Err((code, msg)) => {
             eprintln!("error: {msg}");
-            return code;
+            code
         }
-    };
-    let records: Vec<_> = records
-        .into_iter()
-        .filter(|r| !failed_only || matches!(r.state, Delivery::Failed(_)))
-        .collect();
+    }
+}
+
+/// The records after `after`, up to `limit`: from the server (which filters the
+/// failed ones itself) or from the database.
+fn records(
+    c: &Common,
+    failed_only: bool,
+    after: u64,
+    limit: usize,
+) -> Result<(Vec<OutboxRecord>, chrono_tz::Tz), (Code, String)> {
+    let zone = crate::cmd::staff::zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
+    if let Some(url) = c.server.as_deref() {
+        let client = Client::new(url)?;
+        let mut path = String::from("/outbox");
+        if failed_only {
+            path.push_str("?failed=true");
+        }
+        let page_path = |cursor: Option<&str>| {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let size = limit.clamp(1, 500);
+            match cursor {
+                Some(c) => format!("{path}{sep}limit={size}&cursor={}", crate::client::encode(c)),
+                // The server's cursors are opaque; the first page starts after `after`.
+                None if after > 0 => format!(
+                    "{path}{sep}limit={size}&cursor={}",
+                    crate::client::encode(&encode_cursor(after))
+                ),
+                None => format!("{path}{sep}limit={size}"),
+            }
+        };
+        let mut out: Vec<OutboxRecord> = Vec::new();
+        let mut cursor: Option<String> = None;
+        while out.len() < limit {
+            let page: Page = client.get(&page_path(cursor.as_deref()))?;
+            out.extend(page.items);
+            match page.next {
+                Some(n) => cursor = Some(n),
+                None => break,
+            }
+        }
+        out.truncate(limit);
+        return Ok((out, zone));
+    }
+    let engine = open_existing(c)?;
+    let records = engine.store.outbox(after, limit).map_err(failure)?;
+    Ok((
+        records
+            .into_iter()
+            .filter(|r| !failed_only || matches!(r.state, Delivery::Failed(_)))
+            .collect(),
+        zone,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct Page {
+    items: Vec<OutboxRecord>,
+    next: Option<String>,
+}
+
+/// The server's cursor for "after message `id`".
+fn encode_cursor(id: u64) -> String {
+    baton_server::page::encode(&format!("o:{id}"))
+}
+
+fn print(c: &Common, records: &[OutboxRecord], zone: chrono_tz::Tz) {
     if c.json {
         outln!(
             "{}",
-            serde_json::to_string_pretty(&records).unwrap_or_default()
+            serde_json::to_string_pretty(records).unwrap_or_default()
         );
-        return Code::Ok;
+        return;
     }
     let rows: Vec<Vec<String>> = records
         .iter()
@@ -73,5 +116,4 @@ pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
         "{}",
         table::render(&["ID", "AT", "KIND", "TO", "TEXT", "DELIVERY"], &rows)
     );
-    Code::Ok
 }

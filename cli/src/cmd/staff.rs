@@ -76,7 +76,22 @@ pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
     })
 }
 
-fn actor(c: &Common) -> Result<String, (Code, String)> {
+/// Open the database of `--db` for a command that only uses one: only `deploy` (and
+/// `serve`) make a database, so a typo in `--db` is an error, not an empty answer.
+pub(crate) fn open_existing(c: &Common) -> Result<Engine, (Code, String)> {
+    if !c.db.exists() {
+        return Err((
+            Code::Storage,
+            format!(
+                "{}: no database here; `baton deploy` makes one, `baton serve` too (or use --server)",
+                c.db.display()
+            ),
+        ));
+    }
+    open(c)
+}
+
+pub(crate) fn actor(c: &Common) -> Result<String, (Code, String)> {
     c.actor.clone().ok_or_else(|| {
         (
             Code::Usage,
@@ -152,7 +167,7 @@ pub fn parse_sets(
     Ok(map)
 }
 
-fn when(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
+pub(crate) fn when(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
     t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "-".into())
 }
@@ -199,10 +214,14 @@ pub fn shown_text(s: &Shown, zone: chrono_tz::Tz) -> String {
         .iter()
         .flat_map(|o| {
             o.signatures.iter().map(|g| {
+                let signed = if g.approve { "approved" } else { "refused" };
                 vec![
                     o.step.clone(),
                     g.by.clone(),
-                    if g.approve { "approved" } else { "refused" }.to_string(),
+                    match &g.reason {
+                        Some(r) => format!("{signed}: {r}"),
+                        None => signed.to_string(),
+                    },
                     when(Some(g.at), zone),
                 ]
             })
@@ -237,6 +256,26 @@ pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, zone: chrono_tz
         };
         out.push_str(&format!("step {s}{waits}  due {}\n", when(i.due, zone)));
     }
+    // Every running limit with its deadline: its tasks are due by it too.
+    for l in &i.limits {
+        let mut state = Vec::new();
+        if l.extended_minutes > 0 {
+            state.push(format!("extended by {} min", l.extended_minutes));
+        }
+        if l.breached {
+            state.push("breached".to_string());
+        }
+        let state = if state.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", state.join(", "))
+        };
+        out.push_str(&format!(
+            "limit {}  deadline {}{state}\n",
+            l.name,
+            when(Some(l.deadline), zone)
+        ));
+    }
     let rows: Vec<Vec<String>> = i
         .data
         .iter()
@@ -252,7 +291,7 @@ pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, zone: chrono_tz
     out
 }
 
-fn describe(e: &Event) -> String {
+fn describe(e: &Event, zone: chrono_tz::Tz) -> String {
     match e {
         Event::Started { process, .. } => format!("started {process}"),
         Event::StepEntered { step, waiting } => {
@@ -335,6 +374,8 @@ fn describe(e: &Event) -> String {
         Event::Commented { text } => format!("comment: {text}"),
         Event::Completed { outcome } => format!("completed: {outcome}"),
         Event::Cancelled { reason } => format!("cancelled: {reason}"),
+        Event::TaskDue { task, due } => format!("task {task} due {}", when(*due, zone)),
+        Event::Reasoned { task, reason } => format!("task {task} reason: {reason}"),
     }
 }
 
@@ -346,14 +387,14 @@ pub fn history_table(records: &[Record], zone: chrono_tz::Tz) -> String {
                 r.seq.to_string(),
                 when(Some(r.at), zone),
                 r.actor.clone(),
-                describe(&r.event),
+                describe(&r.event, zone),
             ]
         })
         .collect();
     table::render(&["#", "AT", "BY", "WHAT"], &rows)
 }
 
-fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
+pub(crate) fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     if c.json {
         outln!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
     } else {
@@ -419,6 +460,10 @@ pub enum StaffCommand {
         sets: Vec<String>,
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Why (a refusal, a choice): kept in the history; a refusal's notice to
+        /// the starter carries it.
+        #[arg(long)]
+        reason: Option<String>,
         #[arg(long)]
         idempotency_key: Option<String>,
     },
@@ -436,7 +481,7 @@ pub enum StaffCommand {
     Inbox,
 }
 
-fn task_id(s: &str) -> Result<TaskId, (Code, String)> {
+pub(crate) fn task_id(s: &str) -> Result<TaskId, (Code, String)> {
     s.parse().map_err(|e| (Code::Usage, e))
 }
 
@@ -558,14 +603,23 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             choice,
             sets,
             data,
+            reason,
             idempotency_key,
         } => {
             let t = task_id(&task)?;
             let input = parse_sets(&sets, data.as_deref())?;
-            let cmd = Command::Complete {
-                task: t,
-                choice,
-                data: input,
+            let cmd = match reason {
+                None => Command::Complete {
+                    task: t,
+                    choice,
+                    data: input,
+                },
+                Some(reason) => Command::CompleteWithReason {
+                    task: t,
+                    choice,
+                    data: input,
+                    reason,
+                },
             };
             let o = engine
                 .act(t.instance, cmd, &actor(c)?, idempotency_key.as_deref())
@@ -751,10 +805,14 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             choice,
             sets,
             data,
+            reason,
             idempotency_key,
         } => {
             let input = parse_sets(&sets, data.as_deref())?;
-            let body = serde_json::json!({"choice": choice, "data": input});
+            let mut body = serde_json::json!({"choice": choice, "data": input});
+            if let Some(r) = reason {
+                body["reason"] = serde_json::Value::String(r);
+            }
             let o: Outcome = client.post(
                 &task_path(&task, "complete")?,
                 &body,
