@@ -156,6 +156,10 @@ fn a_command_on_a_missing_database_says_so_and_creates_none() {
     for args in [
         &["tasks", "--as", "wang_fang"][..],
         &["show", "1", "--as", "wang_fang"][..],
+        &["outbox"][..],
+        &["extend", "1/settle", "--by", "2h", "--as", "wang_fang"][..],
+        &["comment", "1-1", "已致電", "--as", "wang_fang"][..],
+        &["reassign", "1-1", "--to", "zhang_wei", "--as", "wang_fang"][..],
     ] {
         let out = baton(args, &db);
         assert_eq!(out.status.code(), Some(9), "{args:?}");

@@ -1,0 +1,354 @@
+//! The real `baton serve` driven by the real CLI with `--server`: a running limit
+//! shown with its deadline and as its tasks' due time, a breached one listed by
+//! `tasks --overdue`, an extension with the customer's consent given then, comments,
+//! reassignment, a refusal's reason reaching the requester, and the outbox.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A limit that is over when it starts (`window - 1h` with a window under an
+/// hour): its task is overdue at once, with no waiting.
+const URGENT: &str = r#"process urgent "緊急答覆" {
+  started by agent
+  data {
+    window duration "時限"
+  }
+  limit reply from answer to answer {
+    within window - 1h
+    on breach notify starter "答覆已超時"
+  }
+  step answer "答覆" {
+    task for starter
+    next done
+  }
+  end done
+}
+"#;
+
+fn processes_copy(into: &Path) -> PathBuf {
+    let dir = into.join("processes");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for e in std::fs::read_dir(root().join("processes")).expect("processes/") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().expect("name").to_string_lossy().into_owned();
+        if name.ends_with(".flow") || name == "staff.ron" || name == "baton.ron" {
+            std::fs::copy(&p, dir.join(&name)).expect("copy");
+        }
+    }
+    std::fs::write(dir.join("urgent.flow"), URGENT).expect("urgent.flow");
+    dir
+}
+
+/// A running `baton serve`, killed when the test ends.
+struct Server {
+    child: Child,
+    url: String,
+    db: PathBuf,
+}
+
+impl Server {
+    fn start(db: &Path, dir: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .arg("serve")
+            .arg("--db")
+            .arg(db)
+            .arg("--dir")
+            .arg(dir)
+            .args(["--addr", "127.0.0.1:0"])
+            .env_remove("BATON_ADDR")
+            .env_remove("BATON_DB")
+            .env("BATON_LOG", "info")
+            .env("BATON_ZONE", "Asia/Shanghai")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("baton serve starts");
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let url = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("baton serve says where it listens");
+            if let Some(at) = line.find("HTTP API on http://") {
+                let rest = &line[at + "HTTP API on ".len()..];
+                break rest.split_whitespace().next().expect("url").to_string();
+            }
+        };
+        // Keep draining the log so that the server never blocks on a full pipe.
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Server {
+            child,
+            url,
+            db: db.to_path_buf(),
+        }
+    }
+
+    fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.db.join("admin.token"))
+            .expect("admin.token")
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    fn ok(&self) -> &str {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        &self.stdout
+    }
+
+    #[track_caller]
+    fn fails(&self, code: i32) -> &str {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        &self.stderr
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(self.ok()).expect("JSON")
+    }
+}
+
+fn baton(server: &str, token: &str, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .env_remove("BATON_DB")
+        .env_remove("BATON_AS")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", "/nonexistent")
+        .env("BATON_SERVER", server)
+        .env("BATON_TOKEN", token)
+        .env("BATON_ZONE", "Asia/Shanghai")
+        .output()
+        .expect("baton runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A time of the JSON as the tables print it, in Shanghai time.
+fn shown_time(v: &Value) -> String {
+    let t: chrono::DateTime<chrono::Utc> = serde_json::from_value(v.clone()).expect("a time");
+    t.with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+#[test]
+fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_server() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = processes_copy(tmp.path());
+    let server = Server::start(&tmp.path().join("db"), &dir);
+    let url = server.url.clone();
+    let admin = server.admin_token();
+    let token = |person: &str| -> String {
+        baton(&url, &admin, &["token", "issue", person])
+            .ok()
+            .trim()
+            .to_string()
+    };
+    let wang = token("wang_fang");
+
+    // A complaint: `show` lists its running limit with the deadline, which is also
+    // its task's due time in `tasks`.
+    let id = baton(
+        &url,
+        &wang,
+        &[
+            "start",
+            "complaint",
+            "-q",
+            "--set",
+            "customer=張三",
+            "--set",
+            "contact=13800000000",
+            "--set",
+            "channel=hotline",
+        ],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    let shown = baton(&url, &wang, &["show", &id, "--json"]).json();
+    let deadline = shown_time(&shown["limits"][0]["deadline"]);
+    let text = baton(&url, &wang, &["show", &id]).ok().to_string();
+    assert!(
+        text.contains(&format!("limit settle  deadline {deadline}\n")),
+        "{text}"
+    );
+    let tasks = baton(&url, &wang, &["tasks"]).ok().to_string();
+    assert!(
+        tasks.contains(&format!("{id}-1")) && tasks.contains(&deadline),
+        "{tasks}"
+    );
+
+    // The extension needs the customer's consent, given when it is asked for.
+    let limit = format!("{id}/settle");
+    let err = baton(&url, &wang, &["extend", &limit, "--by", "2h"])
+        .fails(5)
+        .to_string();
+    assert!(err.contains("customer_consents"), "{err}");
+    let err = baton(&url, &wang, &["extend", &limit, "--by", "soon"])
+        .fails(6)
+        .to_string();
+    assert!(err.contains("`by`"), "{err}");
+    baton(
+        &url,
+        &wang,
+        &[
+            "extend",
+            &limit,
+            "--by",
+            "2h",
+            "--set",
+            "customer_consents=true",
+        ],
+    )
+    .ok();
+    let shown = baton(&url, &wang, &["show", &id, "--json"]).json();
+    assert_eq!(shown["limits"][0]["extended_minutes"], 120);
+    assert_eq!(shown["data"]["customer_consents"], serde_json::json!({"Bool": true}));
+    let later = shown_time(&shown["limits"][0]["deadline"]);
+    let text = baton(&url, &wang, &["show", &id]).ok().to_string();
+    assert!(
+        text.contains(&format!(
+            "limit settle  deadline {later} (extended by 120 min)"
+        )),
+        "{text}"
+    );
+    // The task's step has no due time of its own: the answer names the limit.
+    let err = baton(&url, &wang, &["extend", &format!("{id}-1"), "--by", "1h"])
+        .fails(4)
+        .to_string();
+    assert!(err.contains("limit `settle`"), "{err}");
+
+    // Comment, then hand the task on.
+    let task = format!("{id}-1");
+    baton(&url, &wang, &["comment", &task, "已致電客戶"]).ok();
+    baton(&url, &wang, &["claim", &task]).ok();
+    let zhang = token("zhang_wei");
+    baton(&url, &zhang, &["reassign", &task, "--to", "zhang_wei"]).fails(5);
+    baton(&url, &wang, &["reassign", &task, "--to", "zhang_wei"]).ok();
+    let history = baton(&url, &wang, &["history", &id]).ok().to_string();
+    assert!(history.contains("comment: 已致電客戶"), "{history}");
+    assert!(history.contains(&format!("task {task} reassigned to zhang_wei")), "{history}");
+    let theirs = baton(&url, &zhang, &["tasks"]).ok().to_string();
+    assert!(theirs.contains(&task), "{theirs}");
+
+    // A limit that is already over: `tasks --overdue` lists its task.
+    let late = baton(
+        &url,
+        &wang,
+        &["start", "urgent", "-q", "--set", "window=30m"],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    let overdue = baton(&url, &wang, &["tasks", "--overdue", "--json"]).json();
+    let ids: Vec<String> = overdue
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| format!("{}-{}", t["id"]["instance"], t["id"]["n"]))
+        .collect();
+    assert_eq!(ids, [format!("{late}-1")], "the complaint is not overdue");
+
+    // A declined coordination request, with the reason: the requester is told.
+    let coordination = baton(
+        &url,
+        &wang,
+        &[
+            "start",
+            "coordination",
+            "-q",
+            "--set",
+            "partner=technology",
+            "--set",
+            "request=協助排查App登錄故障",
+            "--set",
+            "needed_by=2030-03-05T18:00:00+08:00",
+        ],
+    )
+    .ok()
+    .trim()
+    .to_string();
+    let li = token("li_ming");
+    baton(
+        &url,
+        &li,
+        &["complete", &format!("{coordination}-1"), "--choose", "approve"],
+    )
+    .ok();
+    let zheng = token("zheng_kai");
+    baton(
+        &url,
+        &zheng,
+        &[
+            "complete",
+            &format!("{coordination}-2"),
+            "--choose",
+            "decline",
+            "--reason",
+            "本週人手不足",
+        ],
+    )
+    .ok();
+    let inbox = baton(&url, &wang, &["inbox"]).ok().to_string();
+    assert!(
+        inbox.contains("鄭凱 chose 不予配合 (reason: 本週人手不足)"),
+        "{inbox}"
+    );
+    let history = baton(&url, &wang, &["history", &coordination])
+        .ok()
+        .to_string();
+    assert!(
+        history.contains(&format!("task {coordination}-2 reason: 本週人手不足")),
+        "{history}"
+    );
+
+    // The outbox goes through the server too (the database is the server's): admins only.
+    let err = baton(&url, &wang, &["outbox"]).fails(5).to_string();
+    assert!(err.contains("admins only"), "{err}");
+    let outbox = baton(&url, &admin, &["outbox"]).ok().to_string();
+    assert!(outbox.contains("handed to you"), "{outbox}");
+    assert!(outbox.contains("本週人手不足"), "{outbox}");
+    let failed = baton(&url, &admin, &["outbox", "--failed", "--json"]).json();
+    assert_eq!(failed, serde_json::json!([]));
+}
