@@ -96,7 +96,7 @@ pub struct Limit {
     pub from: Name,
     pub to: Name,
     pub within: Vec<(Expr, Option<Expr>)>,
-    pub reminders: Vec<Remind>,
+    pub reminders: Vec<RemindLine>,
     pub on_breach: Vec<Action>,
     pub extend: Option<Extend>,
     pub span: Span,
@@ -106,6 +106,14 @@ pub struct Limit {
 pub enum Remind {
     Before(Expr),
     Every(Expr),
+}
+
+/// A `remind` line: when, and optionally to whom and with what message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemindLine {
+    pub at: Remind,
+    pub to: Option<Who>,
+    pub message: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,7 +225,7 @@ pub enum Stmt {
         when: Option<Expr>,
         span: Span,
     },
-    Remind(Remind, Span),
+    Remind(RemindLine, Span),
     OnOverdue(Action, Span),
     OnRefuse(Name, Span),
     Extend(Extend),

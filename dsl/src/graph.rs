@@ -67,10 +67,15 @@ fn step_label(s: &Step) -> String {
         }
     }
     for r in &s.reminders {
-        lines.push(match r {
-            Reminder::Before(d) => format!("remind {d} before due"),
-            Reminder::Every(d) => format!("remind every {d} after due"),
-        });
+        let mut line = match (r.lead(), r.every()) {
+            (Some(d), _) => format!("remind {d} before due"),
+            (_, Some(d)) => format!("remind every {d} after due"),
+            _ => continue,
+        };
+        if let Some(w) = r.to() {
+            line.push_str(&format!(" to {w}"));
+        }
+        lines.push(line);
     }
     for a in &s.on_overdue {
         if !matches!(a, TimedAction::Goto(_)) {
@@ -185,8 +190,9 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
             });
         }
         for r in &l.reminders {
-            if let Reminder::Before(d) = r {
-                lines.push(format!("remind {d} before"));
+            if let Some(d) = r.lead() {
+                let to = r.to().map(|w| format!(" to {w}")).unwrap_or_default();
+                lines.push(format!("remind {d} before{to}"));
             }
         }
         for a in &l.on_breach {

@@ -355,6 +355,59 @@ pub struct Fill {
 pub enum Reminder {
     Before(Duration),
     Every(Duration),
+    /// `remind 10m before to WHO "message"`: a reminder that names whom it goes
+    /// to, or says its own message, or both. (New variants go last: deployed
+    /// definitions are stored.)
+    BeforeTold {
+        lead: Duration,
+        to: Option<Who>,
+        text: Option<String>,
+    },
+    EveryTold {
+        every: Duration,
+        to: Option<Who>,
+        text: Option<String>,
+    },
+}
+
+impl Reminder {
+    /// How long before the due time it comes, for a reminder "before".
+    pub fn lead(&self) -> Option<&Duration> {
+        match self {
+            Reminder::Before(d) | Reminder::BeforeTold { lead: d, .. } => Some(d),
+            _ => None,
+        }
+    }
+    /// How often it repeats after the due time, for a reminder "every".
+    pub fn every(&self) -> Option<&Duration> {
+        match self {
+            Reminder::Every(d) | Reminder::EveryTold { every: d, .. } => Some(d),
+            _ => None,
+        }
+    }
+    /// Whom it names (else: whoever holds the work).
+    pub fn to(&self) -> Option<&Who> {
+        match self {
+            Reminder::BeforeTold { to, .. } | Reminder::EveryTold { to, .. } => to.as_ref(),
+            _ => None,
+        }
+    }
+    /// Its own message (else: the engine's).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Reminder::BeforeTold { text, .. } | Reminder::EveryTold { text, .. } => {
+                text.as_deref()
+            }
+            _ => None,
+        }
+    }
+    /// Whether it names whom it goes to or says its own message.
+    pub fn is_told(&self) -> bool {
+        matches!(
+            self,
+            Reminder::BeforeTold { .. } | Reminder::EveryTold { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

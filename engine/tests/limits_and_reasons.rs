@@ -278,3 +278,68 @@ fn a_declined_coordination_request_is_told_to_the_requester_with_the_reason() {
             reason: "客戶接受".into()
         }));
 }
+
+const CALLBACK: &str = r#"process callback "回電" {
+  started by agent
+  data {
+    customer text "客戶"
+  }
+  limit answer from call to call {
+    within 1h
+    remind 10m before "「{customer}」的回電還有10分鐘到期"
+    remind every 30m after to supervisor of starter "「{customer}」的回電已超時"
+  }
+  step call "回電" {
+    task for starter
+    due 20m
+    remind 5m before due to supervisor of starter
+    next done
+  }
+  end done
+}
+"#;
+
+#[test]
+fn a_reminder_goes_to_whom_its_line_names_with_its_own_message() {
+    let t0 = sh(2026, 3, 2, 9, 0);
+    let h = Harness::at(t0);
+    h.engine
+        .store
+        .deploy("callback.flow", CALLBACK, t0)
+        .expect("deploys");
+    let id = h.start("callback", json!({"customer": "張三"}), AGENT).instance.id;
+    let reminders = |h: &Harness| -> Vec<(Vec<String>, String)> {
+        h.sent_by(id)
+            .into_iter()
+            .filter(|s| s.kind() == MessageKind::Reminder)
+            .map(|s| (s.message.to.clone(), s.message.text.clone()))
+            .collect()
+    };
+    // The step's: to the starter's supervisor, with the engine's words.
+    h.fire_at(t0 + minutes(15));
+    assert_eq!(
+        reminders(&h),
+        [(vec!["chen_jing".to_string()], "reminder: 回電 is due soon".to_string())]
+    );
+    // The limit's "before": its own message, to the holder and the starter (one
+    // person here).
+    h.fire_at(t0 + minutes(50));
+    assert_eq!(
+        reminders(&h)[1],
+        (vec![AGENT.to_string()], "「張三」的回電還有10分鐘到期".to_string())
+    );
+    // The limit's "every": to the supervisor, with its message, again and again.
+    h.fire_at(t0 + minutes(90));
+    h.fire_at(t0 + minutes(120));
+    let after = &reminders(&h)[2..];
+    assert_eq!(after.len(), 2, "{after:?}");
+    for r in after {
+        assert_eq!(
+            r,
+            &(vec!["chen_jing".to_string()], "「張三」的回電已超時".to_string())
+        );
+    }
+    // Finishing the step ends the limit and its reminders.
+    h.act(id, "call", AGENT, None, json!({}));
+    assert!(h.inst(id).timers.is_empty());
+}

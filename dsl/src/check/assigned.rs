@@ -312,6 +312,9 @@ impl Checker<'_> {
             for a in &l.on_breach {
                 action_reads(a, fields, &mut rs);
             }
+            for r in &l.reminders {
+                remind_reads(r, fields, &mut rs);
+            }
             if let Some(x) = &l.extend {
                 if let Some(w) = &x.when {
                     reads_in(w, fields, &mut rs);
@@ -417,8 +420,11 @@ impl Checker<'_> {
                     );
                     continue;
                 }
+                Stmt::Remind(r, _) => {
+                    remind_reads(r, fields, &mut rs);
+                    "a reminder"
+                }
                 Stmt::Choose(..)
-                | Stmt::Remind(..)
                 | Stmt::OnRefuse(..)
                 | Stmt::SelfApproval(..) => continue,
             };
@@ -505,6 +511,16 @@ impl Checker<'_> {
             reads,
             edges,
         }
+    }
+}
+
+/// A reminder that names whom it goes to, or says a message, reads those fields.
+fn remind_reads(r: &ast::RemindLine, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    if let Some(w) = &r.to {
+        who_reads(w, fields, out);
+    }
+    if let Some(m) = &r.message {
+        placeholder_reads(m, fields, out);
     }
 }
 

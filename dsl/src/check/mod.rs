@@ -206,7 +206,7 @@ struct StepParts<'s> {
     chooses: Vec<(&'s Vec<ast::ChoiceArm>, Span)>,
     nexts: Vec<(&'s ast::Name, Option<&'s ast::Expr>, Span)>,
     dues: Vec<(&'s ast::Expr, Option<&'s ast::Expr>, Span)>,
-    reminders: Vec<(&'s ast::Remind, Span)>,
+    reminders: Vec<(&'s ast::RemindLine, Span)>,
     overdue: Vec<(&'s ast::Action, Span)>,
     refuse: Option<(&'s ast::Name, Span)>,
     self_approval: Option<Span>,
@@ -646,7 +646,7 @@ impl Checker<'_> {
 
     fn reminders(
         &mut self,
-        rs: &[(&ast::Remind, Span)],
+        rs: &[(&ast::RemindLine, Span)],
         shortest_due: Option<i64>,
         has_due: bool,
     ) -> Vec<Reminder> {
@@ -655,7 +655,13 @@ impl Checker<'_> {
             if !has_due {
                 self.err(Code::ReminderWithoutDue, sp.clone(), &[]);
             }
-            match r {
+            if let Some(m) = &r.message {
+                check_placeholders(m, &self.fields, &mut self.diags);
+            }
+            let to = r.to.as_ref().map(|w| self.who(w, false));
+            let text = r.message.as_ref().map(|m| m.value.clone());
+            let told = to.is_some() || text.is_some();
+            match &r.at {
                 ast::Remind::Before(e) => {
                     if let Some(d) = self.positive_duration(e, "a reminder's lead time") {
                         if let Some(due) = shortest_due {
@@ -663,12 +669,20 @@ impl Checker<'_> {
                                 self.err(Code::ReminderTooEarly, e.span.clone(), &[]);
                             }
                         }
-                        out.push(Reminder::Before(d));
+                        out.push(if told {
+                            Reminder::BeforeTold { lead: d, to, text }
+                        } else {
+                            Reminder::Before(d)
+                        });
                     }
                 }
                 ast::Remind::Every(e) => {
                     if let Some(d) = self.positive_duration(e, "a repeating reminder's interval") {
-                        out.push(Reminder::Every(d));
+                        out.push(if told {
+                            Reminder::EveryTold { every: d, to, text }
+                        } else {
+                            Reminder::Every(d)
+                        });
                     }
                 }
             }

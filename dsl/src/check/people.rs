@@ -23,12 +23,14 @@ impl Checker<'_> {
                     ast::Stmt::Notify { to, .. } => whos.push(to),
                     ast::Stmt::Sign { signers, .. } => whos.extend(signers),
                     ast::Stmt::OnOverdue(a, _) => whos.extend(action_who(a)),
+                    ast::Stmt::Remind(r, _) => whos.extend(r.to.as_ref()),
                     _ => {}
                 }
             }
         }
         for l in &p.limits {
             whos.extend(l.on_breach.iter().filter_map(action_who));
+            whos.extend(l.reminders.iter().filter_map(|r| r.to.as_ref()));
         }
         let mut found = Vec::new();
         for w in whos {

@@ -579,7 +579,7 @@ impl Checker<'_> {
                 .collect();
             self.cover_warn(conds, &spans, "`within`");
         }
-        let rs: Vec<(&ast::Remind, Span)> =
+        let rs: Vec<(&ast::RemindLine, Span)> =
             l.reminders.iter().map(|r| (r, l.span.clone())).collect();
         let reminders = self.reminders(&rs, shortest, true);
         let on_breach = l

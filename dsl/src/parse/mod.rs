@@ -503,16 +503,33 @@ fn build_when(p: Pair<Rule>) -> Built<Expr> {
     build_expr(need(kids(p).next(), &sp, "a `when` condition")?, 0)
 }
 
-fn build_remind(p: Pair<Rule>) -> Built<Remind> {
+fn build_remind(p: Pair<Rule>) -> Built<RemindLine> {
     let sp = span(&p);
-    let inner = need(kids(p).next(), &sp, "a reminder")?;
+    let mut k = kids(p);
+    let inner = need(k.next(), &sp, "a reminder")?;
     let rule = inner.as_rule();
     let e = build_expr(need(kids(inner.clone()).next(), &sp, "a duration")?, 0)?;
-    match rule {
-        Rule::remind_every => Ok(Remind::Every(e)),
-        Rule::remind_before => Ok(Remind::Before(e)),
-        _ => Err(unexpected(&inner, "a reminder")),
+    let at = match rule {
+        Rule::remind_every => Remind::Every(e),
+        Rule::remind_before => Remind::Before(e),
+        _ => return Err(unexpected(&inner, "a reminder")),
+    };
+    let mut line = RemindLine {
+        at,
+        to: None,
+        message: None,
+    };
+    for part in k {
+        match part.as_rule() {
+            Rule::remind_to => {
+                let psp = span(&part);
+                line.to = Some(build_who(need(kids(part).next(), &psp, "whom to remind")?, 0)?);
+            }
+            Rule::string => line.message = Some(string(part)?),
+            _ => return Err(unexpected(&part, "a reminder")),
+        }
     }
+    Ok(line)
 }
 
 fn build_extend(p: Pair<Rule>) -> Built<Extend> {
@@ -828,7 +845,12 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
                 span: sp,
             }
         }
-        Rule::remind => Stmt::Remind(build_remind(s)?, sp),
+        Rule::remind => {
+            // A reminder without `to` or a message ends before the whitespace its
+            // optional tail would have skipped.
+            let sp = sp.start..sp.start + s.as_str().trim_end().len();
+            Stmt::Remind(build_remind(s)?, sp)
+        }
         Rule::on_overdue => Stmt::OnOverdue(
             build_action(need(kids(s).next(), &sp, "an overdue action")?)?,
             sp,

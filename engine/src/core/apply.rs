@@ -812,6 +812,41 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             );
             Ok(())
         }
+        TimerKind::StepReminder {
+            step,
+            index,
+            every_minutes,
+        } => {
+            let Some(s) = def.step(step) else {
+                return Ok(());
+            };
+            let title = s.title.as_deref().unwrap_or(&s.name);
+            let text = match every_minutes {
+                Some(_) => format!("reminder: {title} is overdue"),
+                None => format!("reminder: {title} is due soon"),
+            };
+            let to = run.task_people();
+            let r = s.reminders.get(*index as usize);
+            told_reminder(run, &timer, r, to, text, *every_minutes);
+            Ok(())
+        }
+        TimerKind::LimitReminder {
+            limit,
+            index,
+            every_minutes,
+        } => {
+            let Some(l) = def.limits.iter().find(|l| &l.name == limit) else {
+                return Ok(());
+            };
+            let text = match every_minutes {
+                Some(_) => format!("reminder: time limit `{limit}` is exceeded"),
+                None => format!("reminder: time limit `{limit}` is near"),
+            };
+            let to = run.limit_people();
+            let r = l.reminders.get(*index as usize);
+            told_reminder(run, &timer, r, to, text, *every_minutes);
+            Ok(())
+        }
         TimerKind::LimitRemindEvery {
             limit,
             every_minutes,
@@ -833,6 +868,29 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             );
             Ok(())
         }
+    }
+}
+
+/// A `remind` line that names whom it goes to or says its own message: to them (or
+/// to `default_to`), with its text (or `default_text`); a repeating one is set again.
+fn told_reminder(
+    run: &mut Run,
+    timer: &Timer,
+    reminder: Option<&baton_dsl::model::Reminder>,
+    default_to: Vec<String>,
+    default_text: String,
+    every_minutes: Option<i64>,
+) {
+    let Some(r) = reminder else { return };
+    let to = match r.to() {
+        Some(w) => super::assign::recipients(w, &run.inst, run.ctx),
+        None => default_to,
+    };
+    let text = r.text().map_or(default_text, |t| run.render(t));
+    run.message(MessageKind::Reminder, to, text, None);
+    if let Some(m) = every_minutes {
+        let next = next_repeat(timer.due, m, run.now);
+        run.set_timer(next, timer.kind.clone());
     }
 }
 
@@ -971,6 +1029,7 @@ fn extend(
                         TimerKind::Due { .. }
                             | TimerKind::Remind { .. }
                             | TimerKind::RemindEvery { .. }
+                            | TimerKind::StepReminder { .. }
                     )
                 })
                 .map(|t| t.n)

@@ -9,7 +9,7 @@ use super::fold::fold;
 use super::*;
 use baton_dsl::eval::{eval, truth, Env};
 use baton_dsl::model::{
-    Action, Definition, Duration, Expr, Reminder, Route, SignMode, Step, TimedAction, Wait, Who,
+    Action, Definition, Duration, Expr, Route, SignMode, Step, TimedAction, Wait, Who,
 };
 use chrono::TimeZone;
 
@@ -206,7 +206,8 @@ impl<'a> Run<'a> {
                 TimerKind::Wait { step: s }
                 | TimerKind::Due { step: s }
                 | TimerKind::Remind { step: s }
-                | TimerKind::RemindEvery { step: s, .. } => s == &step,
+                | TimerKind::RemindEvery { step: s, .. }
+                | TimerKind::StepReminder { step: s, .. } => s == &step,
                 _ => false,
             })
             .map(|t| t.n)
@@ -239,7 +240,8 @@ impl<'a> Run<'a> {
             .filter(|t| match &t.kind {
                 TimerKind::LimitBreach { limit }
                 | TimerKind::LimitRemind { limit }
-                | TimerKind::LimitRemindEvery { limit, .. } => limit == name,
+                | TimerKind::LimitRemindEvery { limit, .. }
+                | TimerKind::LimitReminder { limit, .. } => limit == name,
                 _ => false,
             })
             .map(|t| t.n)
@@ -344,31 +346,38 @@ impl<'a> Run<'a> {
                 limit: name.to_string(),
             },
         );
-        for r in &l.reminders {
-            match r {
-                Reminder::Before(d) => {
-                    let at = self.after(deadline, &d.negate());
-                    if at > self.now {
-                        self.set_timer(
-                            at,
-                            TimerKind::LimitRemind {
-                                limit: name.to_string(),
-                            },
-                        );
-                    }
-                }
-                Reminder::Every(d) => {
-                    let at = self.after(deadline, d);
-                    // Repeat at the interval the first one came after, as `after`
-                    // counts it (not the checker's rough 8-hour working day).
-                    self.set_timer(
-                        at,
-                        TimerKind::LimitRemindEvery {
+        for (index, r) in l.reminders.iter().enumerate() {
+            let told = |every_minutes| TimerKind::LimitReminder {
+                limit: name.to_string(),
+                index: index as u32,
+                every_minutes,
+            };
+            if let Some(d) = r.lead() {
+                let at = self.after(deadline, &d.negate());
+                if at > self.now {
+                    let kind = if r.is_told() {
+                        told(None)
+                    } else {
+                        TimerKind::LimitRemind {
                             limit: name.to_string(),
-                            every_minutes: (at - deadline).num_minutes(),
-                        },
-                    );
+                        }
+                    };
+                    self.set_timer(at, kind);
                 }
+            } else if let Some(d) = r.every() {
+                let at = self.after(deadline, d);
+                // Repeat at the interval the first one came after, as `after`
+                // counts it (not the checker's rough 8-hour working day).
+                let every_minutes = (at - deadline).num_minutes();
+                let kind = if r.is_told() {
+                    told(Some(every_minutes))
+                } else {
+                    TimerKind::LimitRemindEvery {
+                        limit: name.to_string(),
+                        every_minutes,
+                    }
+                };
+                self.set_timer(at, kind);
             }
         }
     }
@@ -556,26 +565,36 @@ impl<'a> Run<'a> {
         let Some(due) = due else { return };
         let name = step.name.clone();
         self.set_timer(due, TimerKind::Due { step: name.clone() });
-        for r in &step.reminders {
-            match r {
-                Reminder::Before(d) => {
-                    let at = self.after(due, &d.negate());
-                    if at > self.now {
-                        self.set_timer(at, TimerKind::Remind { step: name.clone() });
+        for (index, r) in step.reminders.iter().enumerate() {
+            let told = |every_minutes| TimerKind::StepReminder {
+                step: name.clone(),
+                index: index as u32,
+                every_minutes,
+            };
+            if let Some(d) = r.lead() {
+                let at = self.after(due, &d.negate());
+                if at > self.now {
+                    let kind = if r.is_told() {
+                        told(None)
+                    } else {
+                        TimerKind::Remind { step: name.clone() }
+                    };
+                    self.set_timer(at, kind);
+                }
+            } else if let Some(d) = r.every() {
+                let at = self.after(due, d);
+                // Repeat at the interval the first one came after, as `after`
+                // counts it (not the checker's rough 8-hour working day).
+                let every_minutes = (at - due).num_minutes();
+                let kind = if r.is_told() {
+                    told(Some(every_minutes))
+                } else {
+                    TimerKind::RemindEvery {
+                        step: name.clone(),
+                        every_minutes,
                     }
-                }
-                Reminder::Every(d) => {
-                    let at = self.after(due, d);
-                    // Repeat at the interval the first one came after, as `after`
-                    // counts it (not the checker's rough 8-hour working day).
-                    self.set_timer(
-                        at,
-                        TimerKind::RemindEvery {
-                            step: name.clone(),
-                            every_minutes: (at - due).num_minutes(),
-                        },
-                    );
-                }
+                };
+                self.set_timer(at, kind);
             }
         }
     }

@@ -128,6 +128,20 @@ pub enum TimerKind {
         limit: String,
         every_minutes: i64,
     },
+    /// A step's `remind` line that names whom it goes to or says its own message:
+    /// which line (its place among the step's reminders) and, for a repeating one,
+    /// its interval.
+    StepReminder {
+        step: String,
+        index: u32,
+        every_minutes: Option<i64>,
+    },
+    /// The same for a limit's `remind` line.
+    LimitReminder {
+        limit: String,
+        index: u32,
+        every_minutes: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
