@@ -244,7 +244,10 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     .ok();
     let shown = baton(&url, &wang, &["show", &id, "--json"]).json();
     assert_eq!(shown["limits"][0]["extended_minutes"], 120);
-    assert_eq!(shown["data"]["customer_consents"], serde_json::json!({"Bool": true}));
+    assert_eq!(
+        shown["data"]["customer_consents"],
+        serde_json::json!({"Bool": true})
+    );
     let later = shown_time(&shown["limits"][0]["deadline"]);
     let text = baton(&url, &wang, &["show", &id]).ok().to_string();
     assert!(
@@ -268,7 +271,10 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     baton(&url, &wang, &["reassign", &task, "--to", "zhang_wei"]).ok();
     let history = baton(&url, &wang, &["history", &id]).ok().to_string();
     assert!(history.contains("comment: 已致電客戶"), "{history}");
-    assert!(history.contains(&format!("task {task} reassigned to zhang_wei")), "{history}");
+    assert!(
+        history.contains(&format!("task {task} reassigned to zhang_wei")),
+        "{history}"
+    );
     let theirs = baton(&url, &zhang, &["tasks"]).ok().to_string();
     assert!(theirs.contains(&task), "{theirs}");
 
@@ -313,7 +319,12 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     baton(
         &url,
         &li,
-        &["complete", &format!("{coordination}-1"), "--choose", "approve"],
+        &[
+            "complete",
+            &format!("{coordination}-1"),
+            "--choose",
+            "approve",
+        ],
     )
     .ok();
     let zheng = token("zheng_kai");

@@ -395,9 +395,7 @@ impl Reminder {
     /// Its own message (else: the engine's).
     pub fn text(&self) -> Option<&str> {
         match self {
-            Reminder::BeforeTold { text, .. } | Reminder::EveryTold { text, .. } => {
-                text.as_deref()
-            }
+            Reminder::BeforeTold { text, .. } | Reminder::EveryTold { text, .. } => text.as_deref(),
             _ => None,
         }
     }

@@ -138,7 +138,13 @@ fn probation_at_signoffs(h: &Harness) -> InstanceId {
         )
         .instance
         .id;
-    h.act(id, "apply", COLLEAGUE, None, json!({"self_review": "按時完成"}));
+    h.act(
+        id,
+        "apply",
+        COLLEAGUE,
+        None,
+        json!({"self_review": "按時完成"}),
+    );
     h.act(
         id,
         "evaluate",
@@ -147,7 +153,13 @@ fn probation_at_signoffs(h: &Harness) -> InstanceId {
         json!({"opinion": "良好", "proposed_date": "2026-04-05", "salary": 6500, "daily_score": 85}),
     );
     h.act(id, "test", "guo_peng", None, json!({"test_score": 85}));
-    h.act(id, "interview", "li_ming", None, json!({"interview_score": 85}));
+    h.act(
+        id,
+        "interview",
+        "li_ming",
+        None,
+        json!({"interview_score": 85}),
+    );
     id
 }
 
@@ -186,12 +198,17 @@ fn a_refused_signoff_with_a_reason_is_recorded_and_told_to_the_starter() {
     assert_eq!(sent[0].message.task, Some(task));
     assert_eq!(
         sent[0].text(),
-        format!("試用期轉正申請 {id}, 簽字確認: 李明 refused to sign (reason: 試用期考勤記錄待核實)")
+        format!(
+            "試用期轉正申請 {id}, 簽字確認: 李明 refused to sign (reason: 試用期考勤記錄待核實)"
+        )
     );
     // The sign-off shows the reason beside the signature.
     let shown = baton_engine::view::shown(h.inst(id), &h.history(id));
     let last = shown.signoffs.last().expect("a sign-off");
-    assert_eq!(last.signatures[1].reason.as_deref(), Some("試用期考勤記錄待核實"));
+    assert_eq!(
+        last.signatures[1].reason.as_deref(),
+        Some("試用期考勤記錄待核實")
+    );
     assert_eq!(last.signatures[0].reason, None);
 }
 
@@ -244,7 +261,9 @@ fn a_declined_coordination_request_is_told_to_the_requester_with_the_reason() {
     assert_eq!(sent[0].to(), [AGENT]);
     assert_eq!(
         sent[0].text(),
-        format!("部門協調單 {id}, 配合部門領導審核簽字: 鄭凱 chose 不予配合 (reason: 本週人手不足)")
+        format!(
+            "部門協調單 {id}, 配合部門領導審核簽字: 鄭凱 chose 不予配合 (reason: 本週人手不足)"
+        )
     );
     // A choice that goes on (not an end) tells nobody: the process says who hears.
     let id2 = h
@@ -307,7 +326,10 @@ fn a_reminder_goes_to_whom_its_line_names_with_its_own_message() {
         .store
         .deploy("callback.flow", CALLBACK, t0)
         .expect("deploys");
-    let id = h.start("callback", json!({"customer": "張三"}), AGENT).instance.id;
+    let id = h
+        .start("callback", json!({"customer": "張三"}), AGENT)
+        .instance
+        .id;
     let reminders = |h: &Harness| -> Vec<(Vec<String>, String)> {
         h.sent_by(id)
             .into_iter()
@@ -319,14 +341,20 @@ fn a_reminder_goes_to_whom_its_line_names_with_its_own_message() {
     h.fire_at(t0 + minutes(15));
     assert_eq!(
         reminders(&h),
-        [(vec!["chen_jing".to_string()], "reminder: 回電 is due soon".to_string())]
+        [(
+            vec!["chen_jing".to_string()],
+            "reminder: 回電 is due soon".to_string()
+        )]
     );
     // The limit's "before": its own message, to the holder and the starter (one
     // person here).
     h.fire_at(t0 + minutes(50));
     assert_eq!(
         reminders(&h)[1],
-        (vec![AGENT.to_string()], "「張三」的回電還有10分鐘到期".to_string())
+        (
+            vec![AGENT.to_string()],
+            "「張三」的回電還有10分鐘到期".to_string()
+        )
     );
     // The limit's "every": to the supervisor, with its message, again and again.
     h.fire_at(t0 + minutes(90));
@@ -336,7 +364,10 @@ fn a_reminder_goes_to_whom_its_line_names_with_its_own_message() {
     for r in after {
         assert_eq!(
             r,
-            &(vec!["chen_jing".to_string()], "「張三」的回電已超時".to_string())
+            &(
+                vec!["chen_jing".to_string()],
+                "「張三」的回電已超時".to_string()
+            )
         );
     }
     // Finishing the step ends the limit and its reminders.

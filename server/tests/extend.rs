@@ -3,7 +3,6 @@
 
 mod common;
 
-use baton_engine::clock::Clock;
 use common::*;
 use serde_json::json;
 
@@ -79,7 +78,10 @@ async fn a_limit_is_extended_with_the_consent_recorded_at_that_moment() {
         .await
         .ok();
     let due = t0 + chrono::Duration::hours(3);
-    assert_eq!(o["instance"]["data"]["customer_consents"], json!({"Bool": true}));
+    assert_eq!(
+        o["instance"]["data"]["customer_consents"],
+        json!({"Bool": true})
+    );
     let limit = &o["instance"]["limits"][0];
     assert_eq!(limit["name"], "settle");
     assert_eq!(limit["extended_minutes"], 120);
@@ -93,11 +95,17 @@ async fn a_limit_is_extended_with_the_consent_recorded_at_that_moment() {
     assert_eq!(listed_due, due);
     // The task's step has no due time of its own: the answer names the limit.
     let p = api
-        .post(&format!("/tasks/{task}/extend"), "wang_fang", json!({"by": "1h"}))
+        .post(
+            &format!("/tasks/{task}/extend"),
+            "wang_fang",
+            json!({"by": "1h"}),
+        )
         .await
         .problem(409);
     assert!(
-        p["detail"].as_str().is_some_and(|d| d.contains("limit `settle`")),
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("limit `settle`")),
         "{p}"
     );
 }
@@ -130,22 +138,34 @@ async fn a_tasks_step_is_extended_and_a_finished_task_is_a_conflict() {
     let id = o["instance"]["id"].as_u64().expect("id");
     let task = api.open_task(id);
     let o = api
-        .post(&format!("/tasks/{task}/extend"), "wang_fang", json!({"by": "90m"}))
+        .post(
+            &format!("/tasks/{task}/extend"),
+            "wang_fang",
+            json!({"by": "90m"}),
+        )
         .await
         .ok();
     let due: chrono::DateTime<chrono::Utc> =
         serde_json::from_value(o["instance"]["tasks"][0]["due"].clone()).expect("a time");
     assert_eq!(due, t0 + chrono::Duration::minutes(210));
     // More than the definition allows in all.
-    api.post(&format!("/tasks/{task}/extend"), "wang_fang", json!({"by": "3h"}))
-        .await
-        .problem(403);
+    api.post(
+        &format!("/tasks/{task}/extend"),
+        "wang_fang",
+        json!({"by": "3h"}),
+    )
+    .await
+    .problem(403);
     api.post(&format!("/tasks/{task}/complete"), "wang_fang", json!({}))
         .await
         .ok();
-    api.post(&format!("/tasks/{task}/extend"), "wang_fang", json!({"by": "1h"}))
-        .await
-        .problem(409);
+    api.post(
+        &format!("/tasks/{task}/extend"),
+        "wang_fang",
+        json!({"by": "1h"}),
+    )
+    .await
+    .problem(409);
     api.post("/tasks/999-1/extend", "wang_fang", json!({"by": "1h"}))
         .await
         .problem(404);

@@ -40,7 +40,10 @@ fn records(
             let sep = if path.contains('?') { '&' } else { '?' };
             let size = limit.clamp(1, 500);
             match cursor {
-                Some(c) => format!("{path}{sep}limit={size}&cursor={}", crate::client::encode(c)),
+                Some(c) => format!(
+                    "{path}{sep}limit={size}&cursor={}",
+                    crate::client::encode(c)
+                ),
                 // The server's cursors are opaque; the first page starts after `after`.
                 None if after > 0 => format!(
                     "{path}{sep}limit={size}&cursor={}",

@@ -424,9 +424,7 @@ impl Checker<'_> {
                     remind_reads(r, fields, &mut rs);
                     "a reminder"
                 }
-                Stmt::Choose(..)
-                | Stmt::OnRefuse(..)
-                | Stmt::SelfApproval(..) => continue,
+                Stmt::Choose(..) | Stmt::OnRefuse(..) | Stmt::SelfApproval(..) => continue,
             };
             // Everything else reads after all of the step's sets: the engine runs
             // sets first, whatever their place in the text.

@@ -523,7 +523,10 @@ fn build_remind(p: Pair<Rule>) -> Built<RemindLine> {
         match part.as_rule() {
             Rule::remind_to => {
                 let psp = span(&part);
-                line.to = Some(build_who(need(kids(part).next(), &psp, "whom to remind")?, 0)?);
+                line.to = Some(build_who(
+                    need(kids(part).next(), &psp, "whom to remind")?,
+                    0,
+                )?);
             }
             Rule::string => line.message = Some(string(part)?),
             _ => return Err(unexpected(&part, "a reminder")),
