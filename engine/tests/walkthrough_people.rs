@@ -563,7 +563,11 @@ fn probation_signoffs_in_order_and_a_refusal() {
         inst.data.get("result"),
         Some(&Value::Choice("normal".into()))
     );
-    assert!(h.sent_by(id).is_empty());
+    // No OA submission; the applicant alone hears of the refusal.
+    let sent = h.sent_by(id);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].to(), [EMPLOYEE]);
+    assert!(sent[0].text().contains("refused to sign"), "{}", sent[0].text());
     let signed: Vec<(String, bool)> = h
         .history(id)
         .into_iter()
