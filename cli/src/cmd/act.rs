@@ -14,9 +14,11 @@ use std::path::PathBuf;
 
 #[derive(clap::Subcommand, Clone)]
 pub enum ActCommand {
-    /// Give a task's step more time (`42-3`), or a running limit (`42/settle`),
-    /// where the definition allows it: `baton extend 42/settle --by 2h --set
-    /// customer_consents=true`.
+    /// Give a task's step (`42-3`) or a running limit (`42/settle`) more time,
+    /// where the definition allows it.
+    ///
+    /// The data the definition's condition reads is given with it and recorded
+    /// then: `baton extend 42/settle --by 2h --set customer_consents=true`.
     Extend {
         /// A task (`INSTANCE-N`, its step's due time) or a limit (`INSTANCE/LIMIT`).
         target: String,
