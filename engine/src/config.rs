@@ -18,6 +18,9 @@ pub struct Config {
     pub admin_role: String,
     /// `fsync` after each group commit: survive a power cut, not only a crash.
     pub fsync: bool,
+    /// Process -> the role that owns it: told, with the admins, when one of its
+    /// instances becomes an incident (`owners: {"complaint": "cs_manager"}`).
+    pub owners: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             admin_role: "admin".into(),
             fsync: false,
+            owners: BTreeMap::new(),
         }
     }
 }
@@ -77,6 +81,7 @@ impl Config {
             calendar: self.calendar.clone(),
             cache_bytes: None,
             fsync: self.fsync,
+            owners: self.owners.clone(),
         })
     }
 }

@@ -172,8 +172,11 @@ impl Engine {
                 Event::TaskCompleted { .. } => {
                     self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed);
                 }
-                // A new timer may be the earliest; a new message should go out now.
-                Event::TimerSet { .. } | Event::MessageQueued { .. } => timers = true,
+                // A new timer may be the earliest; a new message should go out now;
+                // a resolved incident sets its instance's timers again.
+                Event::TimerSet { .. }
+                | Event::MessageQueued { .. }
+                | Event::IncidentResolved { .. } => timers = true,
                 _ => {}
             }
         }
@@ -266,16 +269,9 @@ impl Engine {
             for ((due, instance, n), res) in batch.into_iter().zip(results) {
                 match res {
                     Ok(_) => {}
-                    // A definition that cannot go on (nobody to escalate to) must not
-                    // block every other timer: record nothing and drop this timer.
-                    Err(StoreError::Rejected(r)) => {
-                        tracing::error!(
-                            instance,
-                            timer = n,
-                            "timer dropped: the process cannot go on: {r}"
-                        );
-                        self.store.drop_timer(due, instance, n)?;
-                    }
+                    // The core makes an incident of a timer that cannot be applied;
+                    // whatever it still refuses becomes one here, never dropped.
+                    Err(StoreError::Rejected(r)) => self.timer_incident(due, instance, n, &r)?,
                     Err(e) => return Err(e),
                 }
                 fired += 1;
@@ -286,5 +282,37 @@ impl Engine {
             .timers_fired
             .fetch_add(fired as u64, Ordering::Relaxed);
         Ok(fired)
+    }
+
+    /// A timer the engine refused: its instance becomes an incident with the timer
+    /// as the attempt (kept in the instance for a retry). Only a timer its instance
+    /// no longer has, or of an instance that is gone, has nothing to keep.
+    fn timer_incident(
+        &self,
+        due: chrono::DateTime<chrono::Utc>,
+        instance: InstanceId,
+        n: u32,
+        r: &core::Rejection,
+    ) -> Result<(), StoreError> {
+        let timer = match self.store.instance(instance) {
+            Ok(i) => i.timers.into_iter().find(|t| t.n == n),
+            Err(StoreError::Rejected(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(timer) = timer else {
+            tracing::warn!(instance, timer = n, "a timer its instance no longer has: removed");
+            return self.store.drop_timer(due, instance, n);
+        };
+        let cmd = Command::RaiseIncident {
+            reason: r.to_string(),
+            attempted: core::Attempt::Timer {
+                n,
+                timer: timer.kind,
+            },
+        };
+        let o = self.store.execute(Some(instance), &cmd, SYSTEM, self.clock.now(), None)?;
+        self.after(&o);
+        // Raised, or the instance was not running: either way the key has done its work.
+        self.store.drop_timer(due, instance, n)
     }
 }

@@ -194,6 +194,15 @@ fn waiting_text(w: &WaitingFor, zone: chrono_tz::Tz) -> String {
 /// `baton show`: the instance, then every sign-off of its history.
 pub fn shown_text(s: &Shown, zone: chrono_tz::Tz) -> String {
     let mut out = instance_text(&s.instance, s.waiting_for.as_ref(), zone);
+    if let Some(inc) = &s.incident {
+        out.push_str(&format!(
+            "\nincident since {}: {}\nattempted: {}\nresolve with: baton retry|set|move|cancel {}\n",
+            when(Some(inc.at), zone),
+            inc.reason,
+            inc.attempted,
+            inc.instance
+        ));
+    }
     let rows: Vec<Vec<String>> = s
         .signoffs
         .iter()
@@ -328,6 +337,10 @@ fn describe(e: &Event) -> String {
         Event::MessageQueued { message } => {
             format!("message to {}: {}", message.to.join(","), message.text)
         }
+        Event::IncidentRaised { reason, attempted } => {
+            format!("incident: {reason} (attempted: {attempted})")
+        }
+        Event::IncidentResolved { how } => format!("incident resolved: {how}"),
         Event::ChildStarted { process, wait } => {
             format!("started {process}{}", if *wait { " (waiting)" } else { "" })
         }

@@ -11,6 +11,8 @@ use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     StartChild {
+        /// The parent's step that starts it.
+        step: String,
         process: String,
         data: Data,
         parent: InstanceId,
@@ -237,6 +239,10 @@ fn start_checked<'a>(
 fn running(run: &Run) -> Result<(), Rejection> {
     match run.inst.status {
         Status::Running => Ok(()),
+        Status::Incident => Err(Rejection::Conflict(format!(
+            "instance {} has an incident: it waits for an admin to retry, set, move or cancel it",
+            run.inst.id
+        ))),
         ref s => Err(Rejection::Conflict(format!(
             "instance {} is {}",
             run.inst.id,
@@ -365,12 +371,20 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             Ok(())
         }
         Command::Cancel { reason } => {
-            running(run)?;
+            let incident = run.inst.status == Status::Incident;
+            if !incident {
+                running(run)?;
+            }
             if !(is_admin(run, actor) || run.inst.starter == actor) {
                 return Err(Rejection::Forbidden(format!(
                     "only the starter or an admin may cancel instance {}",
                     run.inst.id
                 )));
+            }
+            if incident {
+                run.emit(Event::IncidentResolved {
+                    how: Resolution::Cancel,
+                });
             }
             let open: Vec<TaskId> = run.inst.active_tasks().map(|t| t.id).collect();
             for task in open {
@@ -432,19 +446,182 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             data,
         } => extend(run, limit.as_deref(), *minutes, data, actor),
         Command::ChildEnded { child, outcome } => {
+            if run.inst.status == Status::Incident && run.inst.awaiting_child {
+                // Recorded now, gone on from when the incident is resolved.
+                run.emit(Event::ChildFinished {
+                    child: *child,
+                    outcome: outcome.clone(),
+                });
+                return Ok(());
+            }
             if run.inst.status != Status::Running || !run.inst.awaiting_child {
                 return Ok(());
             }
-            run.emit(Event::ChildFinished {
+            let attempted = Attempt::ChildEnded {
                 child: *child,
                 outcome: outcome.clone(),
-            });
-            let step = run
-                .step()
-                .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
-            run.route(step, None)
+            };
+            run.or_incident(attempted, |run| child_ended(run, *child, outcome))
+        }
+        Command::RaiseIncident { reason, attempted } => {
+            // One incident at a time: the first one's attempt is the one to retry.
+            if run.inst.status == Status::Running {
+                run.raise(reason.clone(), attempted.clone());
+            }
+            Ok(())
+        }
+        Command::Retry { data, attempted } => retry(run, data, attempted.as_ref(), actor),
+        Command::Move { step } => move_to(run, step, actor),
+    }
+}
+
+/// A child this instance waits for has ended: record it and go on.
+fn child_ended(run: &mut Run, child: InstanceId, outcome: &str) -> Result<(), Rejection> {
+    run.emit(Event::ChildFinished {
+        child,
+        outcome: outcome.to_string(),
+    });
+    let step = run
+        .step()
+        .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
+    run.route(step, None)
+}
+
+/// Only admins resolve incidents, and only of instances that have one.
+fn resolver(run: &Run, actor: &str) -> Result<(), Rejection> {
+    if !is_admin(run, actor) {
+        return Err(Rejection::Forbidden(format!(
+            "only an admin may resolve the incident of instance {}",
+            run.inst.id
+        )));
+    }
+    if run.inst.status != Status::Incident {
+        return Err(Rejection::Conflict(format!(
+            "instance {} has no incident (it is {})",
+            run.inst.id,
+            run.inst.status.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// Try again what failed, after setting corrected data. All or nothing: if it is
+/// refused again, nothing changes and the refusal says why.
+fn retry(
+    run: &mut Run,
+    input: &serde_json::Map<String, serde_json::Value>,
+    attempted: Option<&Attempt>,
+    actor: &str,
+) -> Result<(), Rejection> {
+    resolver(run, actor)?;
+    let attempted = attempted
+        .cloned()
+        .ok_or_else(|| Rejection::Stuck("the incident's record is missing".into()))?;
+    run.resolving = true;
+    let values = check_input(run.def, input, None, run.ctx.directory).map_err(Rejection::Invalid)?;
+    let how = if values.is_empty() {
+        Resolution::Retry
+    } else {
+        let fields = values.keys().cloned().collect();
+        run.emit(Event::DataSet { values });
+        Resolution::Set { fields }
+    };
+    run.emit(Event::IncidentResolved { how });
+    match attempted {
+        Attempt::Timer { n, .. } => {
+            if let Some(timer) = run.inst.timers.iter().find(|t| t.n == n).cloned() {
+                fire_timer(run, &timer)?;
+            }
+        }
+        Attempt::StartChild { step, .. } => {
+            let s = run
+                .def
+                .step(&step)
+                .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
+            if let Action::Start { process, with, .. } = &s.action {
+                let mut data = Data::new();
+                for (k, e) in with {
+                    data.insert(k.clone(), run.eval(e)?);
+                }
+                run.effects.push(Effect::StartChild {
+                    step: step.clone(),
+                    process: process.clone(),
+                    data,
+                    parent: run.inst.id,
+                    starter: run.inst.starter.clone(),
+                });
+            }
+        }
+        Attempt::ChildEnded { child, outcome } => {
+            if run.inst.awaiting_child {
+                child_ended(run, child, &outcome)?;
+            }
+        }
+        Attempt::Route { step, choice } => {
+            let s = run
+                .def
+                .step(&step)
+                .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
+            if run.inst.step.as_deref() == Some(step.as_str()) {
+                match &s.action {
+                    Action::Sign {
+                        mode,
+                        signers,
+                        on_refuse,
+                        ..
+                    } => after_signature(run, s, *mode, signers, on_refuse.as_deref())?,
+                    _ => run.route(s, choice.as_deref())?,
+                }
+            }
         }
     }
+    went_on_meanwhile(run)
+}
+
+/// A child that ended while its parent had an incident was recorded then; once the
+/// parent runs again at that step, it goes on.
+fn went_on_meanwhile(run: &mut Run) -> Result<(), Rejection> {
+    let Some(step) = run.step() else {
+        return Ok(());
+    };
+    let waits_for_child = matches!(step.action, Action::Start { wait: true, .. });
+    if run.inst.status == Status::Running
+        && waits_for_child
+        && !run.inst.waiting
+        && !run.inst.awaiting_child
+    {
+        return run.route(step, None);
+    }
+    Ok(())
+}
+
+/// Move an instance with an incident to a step (or an end) of its definition, once
+/// the data that step reads is there.
+fn move_to(run: &mut Run, target: &str, actor: &str) -> Result<(), Rejection> {
+    resolver(run, actor)?;
+    if run.def.step(target).is_none() && run.def.end(target).is_none() {
+        let mut names: Vec<&str> = run.def.steps.iter().map(|s| s.name.as_str()).collect();
+        names.extend(run.def.ends.iter().map(|e| e.name.as_str()));
+        return Err(invalid(
+            "step",
+            format!(
+                "{} has no step `{target}` (its steps: {})",
+                run.def.name,
+                names.join(", ")
+            ),
+        ));
+    }
+    let missing = super::incident::missing_for(run.def, target, &run.inst.data);
+    if !missing.is_empty() {
+        return Err(Rejection::Invalid(missing));
+    }
+    run.resolving = true;
+    run.emit(Event::IncidentResolved {
+        how: Resolution::Move {
+            step: target.to_string(),
+        },
+    });
+    run.goto(target)
 }
 
 fn complete(
@@ -529,7 +706,13 @@ fn complete(
             by: actor.to_string(),
             approve,
         });
-        return after_signature(run, step, *mode, signers, on_refuse.as_deref());
+        let attempted = Attempt::Route {
+            step: step.name.clone(),
+            choice: None,
+        };
+        return run.or_incident(attempted, |run| {
+            after_signature(run, step, *mode, signers, on_refuse.as_deref())
+        });
     }
 
     // A work task: its choice and its data.
@@ -586,7 +769,14 @@ fn complete(
     if run.inst.active_tasks().next().is_some() {
         return Ok(());
     }
-    run.route(step, choice)
+    // The task is done whatever comes next: what follows it and cannot go on is an
+    // incident for an admin, not a refusal the person who did the task can do
+    // nothing about.
+    let attempted = Attempt::Route {
+        step: step.name.clone(),
+        choice: choice.map(str::to_string),
+    };
+    run.or_incident(attempted, |run| run.route(step, choice))
 }
 
 fn after_signature(
@@ -657,9 +847,21 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
     let Some(timer) = run.inst.timers.iter().find(|t| t.n == n).cloned() else {
         return Ok(());
     };
+    // An instance with an incident keeps its timers without firing them; they are
+    // set again when the incident is resolved.
     if run.inst.status != Status::Running {
         return Ok(());
     }
+    let attempted = Attempt::Timer {
+        n,
+        timer: timer.kind.clone(),
+    };
+    run.or_incident(attempted, |run| fire_timer(run, &timer))
+}
+
+/// Apply a timer of the instance.
+fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> {
+    let n = timer.n;
     run.emit(Event::TimerFired { n });
     let def = run.def;
     match &timer.kind {
@@ -907,7 +1109,7 @@ fn extend(
 }
 
 /// The fields an expression reads.
-fn fields_read(e: &Expr, out: &mut Vec<String>) {
+pub(super) fn fields_read(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Field(f) => out.push(f.clone()),
         Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) => fields_read(x, out),
