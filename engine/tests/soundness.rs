@@ -131,6 +131,7 @@ impl World {
             admin_role: "admin",
             calendar: &self.calendar,
             owners: &self.owners,
+            child_check: None,
         }
     }
 }

@@ -508,6 +508,16 @@ impl<'a> Run<'a> {
                 for (k, e) in with {
                     data.insert(k.clone(), self.eval(e)?);
                 }
+                if let Some(check) = self.ctx.child_check {
+                    check(process, &data, self.inst.id, &self.inst.starter, self.now).map_err(
+                        |r| match r {
+                            Rejection::Requirement(m) => {
+                                Rejection::Requirement(format!("{process} cannot start: {m}"))
+                            }
+                            other => Rejection::Stuck(format!("{process} cannot start: {other}")),
+                        },
+                    )?;
+                }
                 self.effects.push(super::Effect::StartChild {
                     step: step.name.clone(),
                     process: process.clone(),

@@ -11,7 +11,7 @@ use baton_dsl::model::{Action, Definition, Expr, Route, Step, Wait, Who};
 
 /// What Baton tried when it was refused; a retry tries exactly this again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Attempt {
     /// Timer `n`, which stays in the instance until the retry fires it again.
     Timer { n: u32, timer: TimerKind },
@@ -54,7 +54,7 @@ impl std::fmt::Display for Attempt {
 
 /// How an admin resolved an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Resolution {
     Retry,
     /// Corrected values of these fields (the values are in the `DataSet` beside it),
@@ -216,12 +216,28 @@ pub(super) fn missing_for(def: &Definition, target: &str, data: &Data) -> Vec<Fi
     read.dedup();
     read.into_iter()
         .filter(|f| !set_here.contains(&f))
-        .filter(|f| def.field(f).is_some_and(|x| !x.optional) && !data.contains_key(f))
+        .filter(|f| required(def, f) && !data.contains_key(f))
         .map(|f| FieldError {
             message: format!("step `{target}` needs it, and it has no value"),
             field: f,
         })
         .collect()
+}
+
+/// A field that must have a value once its source has run: a start field or a
+/// computed one not marked optional, or one a step must fill.
+fn required(def: &Definition, field: &str) -> bool {
+    use baton_dsl::model::FieldSource;
+    let Some(f) = def.field(field) else {
+        return false;
+    };
+    match &f.source {
+        FieldSource::Filled(step) => def
+            .step(step)
+            .and_then(|s| s.fills.iter().find(|x| x.field == field))
+            .is_some_and(|x| !x.optional),
+        _ => !f.optional,
+    }
 }
 
 /// Every field a step reads: its wait, values, messages (recipients and `{field}`

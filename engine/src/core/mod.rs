@@ -475,4 +475,14 @@ pub struct Ctx<'a> {
     /// Process -> the role that owns it (`owners` in `baton.ron`): told, with the
     /// admins, when one of its instances becomes an incident.
     pub owners: &'a BTreeMap<String, String>,
+    /// Would this child start (process, values, parent, starter, now)? Asked before
+    /// a `start X` step goes on, so that a child its definition refuses stops the
+    /// parent where it is (an incident when Baton was acting on its own) rather than
+    /// leaving it gone on without its child. `None`: not checked (the pure core's
+    /// tests, which have no other definitions).
+    pub child_check: Option<&'a ChildCheck<'a>>,
 }
+
+/// See `Ctx::child_check`.
+pub type ChildCheck<'a> =
+    dyn Fn(&str, &Data, InstanceId, &str, DateTime<Utc>) -> Result<(), Rejection> + 'a;

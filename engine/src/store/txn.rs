@@ -6,6 +6,7 @@
 
 use super::batch::{write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
+use crate::staff::Directory;
 use crate::core::fold::fold_task;
 use crate::core::{
     self, Attempt, Command, Ctx, Event, Incident, Instance, InstanceId, Message, Record,
@@ -311,13 +312,10 @@ impl Store {
     fn exec(&self, work: Vec<(Request, bool)>) -> Ran {
         let flush = work.iter().any(|(_, d)| *d);
         let dir = self.directory();
-        let ctx = Ctx {
-            directory: &dir,
-            zone: self.zone,
-            admin_role: &self.admin_role,
-            calendar: &self.calendar,
-            owners: &self.owners,
+        let check = |process: &str, data: &core::Data, parent, starter: &str, now| {
+            self.check_child(&dir, process, data, parent, starter, now, 0)
         };
+        let ctx = self.ctx(&dir, &check);
         let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below());
         let mut outs = Vec::with_capacity(work.len());
         for (req, _) in &work {
@@ -531,6 +529,54 @@ impl Store {
         Ok(outcome)
     }
 
+    /// The core's view of the store: the directory, the zone, the calendar and
+    /// whether a child would start.
+    fn ctx<'a>(&'a self, dir: &'a Directory, check: &'a core::ChildCheck<'a>) -> Ctx<'a> {
+        Ctx {
+            directory: dir,
+            zone: self.zone,
+            admin_role: &self.admin_role,
+            calendar: &self.calendar,
+            owners: &self.owners,
+            child_check: Some(check),
+        }
+    }
+
+    /// Would `process` start as `parent`'s child with `data` now? Its own children
+    /// are asked in turn (a few levels deep; processes that start each other
+    /// without end are refused by the checker). Nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    fn check_child(
+        &self,
+        dir: &Directory,
+        process: &str,
+        data: &core::Data,
+        parent: InstanceId,
+        starter: &str,
+        now: DateTime<Utc>,
+        depth: usize,
+    ) -> Result<(), Rejection> {
+        if depth > 8 {
+            return Ok(());
+        }
+        let (version, def) = self.latest(process).map_err(|e| match e {
+            StoreError::Rejected(r) => r,
+            other => Rejection::Stuck(other.to_string()),
+        })?;
+        let check = |p: &str, d: &core::Data, par, st: &str, n| {
+            self.check_child(dir, p, d, par, st, n, depth + 1)
+        };
+        let ctx = self.ctx(dir, &check);
+        let cmd = Command::StartChild {
+            process: process.to_string(),
+            data: data.clone(),
+            parent,
+            starter: starter.to_string(),
+        };
+        core::apply(&def, version, None, InstanceId::MAX, &cmd, core::SYSTEM, now, &ctx)
+            .map(|_| ())
+    }
+
     /// The instance a command is for (a new id for a start), as this batch sees it,
     /// with its definition.
     fn load(
@@ -593,13 +639,19 @@ fn write(
     message_ids: &AtomicU64,
 ) -> Result<Vec<Record>, StoreError> {
     let base = old.map_or(0, |o| o.seq);
+    // An incident is Baton's own act, even inside a person's command (the route
+    // after their task): it and what follows it are recorded as Baton's.
+    let raised = events
+        .iter()
+        .position(|e| matches!(e, Event::IncidentRaised { .. }))
+        .unwrap_or(events.len());
     let records: Vec<Record> = events
         .iter()
         .enumerate()
         .map(|(i, e)| Record {
             seq: base + i as u64,
             at: now,
-            actor: actor.to_string(),
+            actor: if i < raised { actor } else { core::SYSTEM }.to_string(),
             event: e.clone(),
         })
         .collect();
