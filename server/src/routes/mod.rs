@@ -4,6 +4,7 @@
 
 mod definitions;
 pub mod inbox;
+mod incidents;
 mod instances;
 mod system;
 mod tasks;
@@ -42,6 +43,7 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "definitions", description = "Process definitions and their versions"),
         (name = "instances", description = "Running and finished instances"),
+        (name = "incidents", description = "Instances that cannot go on by themselves: admins list and resolve them"),
         (name = "tasks", description = "Tasks: see, claim, complete, hand on"),
         (name = "inbox", description = "Each person's notifications"),
         (name = "tokens", description = "Bearer tokens: admins issue and revoke them"),
@@ -71,6 +73,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(definitions::router())
         .merge(instances::router())
+        .merge(incidents::router())
         .merge(tasks::router())
         .merge(inbox::router())
         .merge(tokens::router())
