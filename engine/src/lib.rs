@@ -155,12 +155,27 @@ impl Engine {
         Ok(o)
     }
 
+    /// Log the incidents a command raised: the admins are told in their inboxes,
+    /// and whoever watches the log sees them too.
+    fn log_incidents(o: &Outcome) {
+        for r in &o.records {
+            if let Event::IncidentRaised { reason, attempted } = &r.event {
+                tracing::warn!(
+                    instance = o.instance.id,
+                    process = %o.instance.process,
+                    "incident: {attempted} was refused: {reason}; an admin must retry, set, move or cancel it"
+                );
+            }
+        }
+    }
+
     /// Count what a command did, and wake the scheduler if it set a timer or
     /// queued a message.
     fn after(&self, o: &Outcome) {
         if o.replayed {
             return;
         }
+        Self::log_incidents(o);
         let mut timers = false;
         for r in &o.records {
             match &r.event {
@@ -268,7 +283,7 @@ impl Engine {
             let results = self.store.execute_many_parked(requests);
             for ((due, instance, n), res) in batch.into_iter().zip(results) {
                 match res {
-                    Ok(_) => {}
+                    Ok(o) => Self::log_incidents(&o),
                     // The core makes an incident of a timer that cannot be applied;
                     // whatever it still refuses becomes one here, never dropped.
                     Err(StoreError::Rejected(r)) => self.timer_incident(due, instance, n, &r)?,

@@ -4,6 +4,7 @@ mod check;
 mod fmt;
 mod graph;
 mod http;
+mod incidents;
 mod outbox;
 mod serve;
 pub mod staff;
@@ -51,6 +52,8 @@ enum Command {
     },
     #[command(flatten)]
     Staff(staff::StaffCommand),
+    #[command(flatten)]
+    Incident(incidents::IncidentCommand),
     /// Run Baton: the HTTP API and the scheduler on the database, with the
     /// definitions of `--dir` deployed and watched.
     Serve(serve::ServeArgs),
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> Code {
         } => check::run(&default_paths(paths), staff.as_deref(), format),
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
+        Command::Incident(cmd) => incidents::run(cmd, &cli.common),
         Command::Token(cmd) => token::run(cmd, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Outbox {

@@ -76,7 +76,7 @@ pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
     })
 }
 
-fn actor(c: &Common) -> Result<String, (Code, String)> {
+pub(crate) fn actor(c: &Common) -> Result<String, (Code, String)> {
     c.actor.clone().ok_or_else(|| {
         (
             Code::Usage,
@@ -152,7 +152,7 @@ pub fn parse_sets(
     Ok(map)
 }
 
-fn when(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
+pub(crate) fn when(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
     t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|| "-".into())
 }
@@ -366,12 +366,20 @@ pub fn history_table(records: &[Record], zone: chrono_tz::Tz) -> String {
     table::render(&["#", "AT", "BY", "WHAT"], &rows)
 }
 
-fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
+pub(crate) fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     if c.json {
         outln!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
     } else {
         let waiting = view::waiting_for(&o.instance, &o.records);
         out!("{}", instance_text(&o.instance, waiting.as_ref(), zone));
+        // The command went through, and what Baton then tried could not go on.
+        if let Some(inc) = view::incident(&o.instance, &o.records) {
+            outln!(
+                "\nincident: {} (attempted: {}); an admin must resolve it",
+                inc.reason,
+                inc.attempted
+            );
+        }
     }
 }
 
