@@ -123,6 +123,7 @@ fn resolved(h: &Harness, id: u64) -> Vec<(Resolution, String)> {
 }
 
 fn open_incidents(h: &Harness) -> Vec<u64> {
+    assert_eq!(h.engine.store.verify().expect("verify"), Vec::<String>::new());
     let page = h.engine.store.incidents(None, 100).expect("incidents");
     page.items.iter().map(|i| i.instance).collect()
 }
