@@ -104,4 +104,27 @@ mod tests {
             .zone()
             .is_err());
     }
+
+    /// The shipped configuration names an owner for every shipped process, each a
+    /// role someone in the staff directory holds, so incidents reach a person.
+    #[test]
+    fn every_shipped_process_has_an_owner_someone_holds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../processes");
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("readable");
+        let c = Config::from_ron(&read("baton.ron")).expect("parses");
+        let staff = crate::staff::Directory::from_ron(&read("staff.ron")).expect("staff");
+        let mut processes: Vec<String> = std::fs::read_dir(&dir)
+            .expect("processes/")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+            .filter_map(|p| baton_dsl::signature(&std::fs::read_to_string(p).ok()?))
+            .map(|(name, _)| name)
+            .collect();
+        processes.sort();
+        let owned: Vec<String> = c.owners.keys().cloned().collect();
+        assert_eq!(owned, processes);
+        for (process, role) in &c.owners {
+            assert!(staff.with_role(role).next().is_some(), "{process}: nobody is {role}");
+        }
+    }
 }
