@@ -426,3 +426,59 @@ fn incidents_are_listed_by_page() {
     assert_eq!(h.engine.store.incident_count(), 3);
     assert_eq!(h.inst(ids[0]).status, Status::Incident);
 }
+
+/// An escalation that finds nobody: the overdue task stays where it was, its person
+/// cannot complete it while the incident lasts, and once the directory gives the
+/// handler a supervisor, a retry escalates it to them.
+#[test]
+fn an_escalation_to_nobody_waits_for_a_directory_change_and_a_retry() {
+    const ESC: &str = r#"
+process esc "升級測試" {
+  started by agent
+  data {
+    handler person "經辦人"
+  }
+  step work "處理" {
+    task for starter
+    due 1h
+    on overdue escalate to supervisor of handler
+    next done
+  }
+  end done "完成"
+}
+"#;
+    let h = harness(sh(2026, 7, 6, 10, 0));
+    h.engine.store.deploy("esc.flow", ESC, h.now()).expect("deploy");
+    let id = h
+        .start("esc", json!({"handler": "zhao_guoqiang"}), MENTOR)
+        .instance
+        .id;
+    let task = h.task(id, "work").id;
+    assert_eq!(h.fire_at(h.now() + hours(1)), 1);
+    assert_eq!(h.inst(id).status, Status::Incident);
+    let (reason, attempted, _) = raised(&h, id);
+    assert!(reason.contains("no supervisor"), "{reason}");
+    assert!(matches!(attempted, Attempt::Timer { timer: TimerKind::Due { .. }, .. }));
+    // The task is as it was, but waits for the admin.
+    assert_eq!(h.task(id, "work").candidates.people, [MENTOR]);
+    assert!(matches!(
+        rejection(h.try_complete(task, MENTOR, None, json!({}))),
+        Rejection::Conflict(_)
+    ));
+
+    let d = h.engine.store.directory();
+    let mut people = d.people.clone();
+    for p in people.iter_mut().filter(|p| p.id == "zhao_guoqiang") {
+        p.supervisor = Some(ADMIN.into());
+    }
+    h.engine
+        .store
+        .set_directory(baton_engine::staff::Directory::new(d.departments.clone(), people))
+        .expect("directory");
+    admin(&h, id, retry(json!({}))).expect("retried");
+    assert_eq!(h.inst(id).status, Status::Running);
+    assert_eq!(h.task(id, "work").candidates.people, [ADMIN]);
+    h.complete(task, ADMIN, None, json!({}));
+    assert_ended(&h.inst(id), "done");
+    assert!(open_incidents(&h).is_empty());
+}
