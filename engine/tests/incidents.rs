@@ -482,3 +482,80 @@ process esc "升級測試" {
     assert_ended(&h.inst(id), "done");
     assert!(open_incidents(&h).is_empty());
 }
+
+/// A child that ends while its parent has an incident is recorded then, and the
+/// parent goes on from it once the incident is resolved.
+#[test]
+fn a_child_that_ends_during_the_parents_incident_is_gone_on_from_after_the_retry() {
+    const KID: &str = r#"
+process kid "子流程" {
+  data {
+    handler person "經辦人"
+  }
+  step work "處理" {
+    task for handler
+    next done
+  }
+  end done "完成"
+}
+"#;
+    const WAITER: &str = r#"
+process waiter "等待子流程" {
+  started by agent
+  data {
+    handler person "經辦人"
+  }
+  limit whole from wait_kid to after {
+    within 1h
+    on breach escalate to supervisor of handler
+  }
+  step wait_kid "等子流程" {
+    start kid with handler = handler and wait
+    next after
+  }
+  step after "之後" {
+    task for starter
+    next done
+  }
+  end done "完成"
+}
+"#;
+    let h = harness(sh(2026, 7, 6, 10, 0));
+    for (f, src) in [("kid.flow", KID), ("waiter.flow", WAITER)] {
+        h.engine.store.deploy(f, src, h.now()).expect("deploy");
+    }
+    let o = h.start("waiter", json!({"handler": "zhao_guoqiang"}), MENTOR);
+    let id = o.instance.id;
+    let kid = o.children[0];
+    assert_eq!(h.fire_at(h.now() + hours(1)), 1);
+    assert_eq!(h.inst(id).status, Status::Incident);
+    // The child is not held by its parent's incident; its end is recorded.
+    h.act(kid, "work", "zhao_guoqiang", None, json!({}));
+    assert_ended(&h.inst(kid), "done");
+    let parent = h.inst(id);
+    assert_eq!(parent.status, Status::Incident);
+    assert_eq!(parent.step.as_deref(), Some("wait_kid"));
+    assert!(!parent.awaiting_child);
+
+    let d = h.engine.store.directory();
+    let mut people = d.people.clone();
+    for p in people.iter_mut().filter(|p| p.id == "zhao_guoqiang") {
+        p.supervisor = Some(ADMIN.into());
+    }
+    h.engine
+        .store
+        .set_directory(baton_engine::staff::Directory::new(d.departments.clone(), people))
+        .expect("directory");
+    admin(&h, id, retry(json!({}))).expect("retried");
+    let parent = h.inst(id);
+    assert_eq!(parent.status, Status::Running);
+    assert_eq!(h.task(id, "after").candidates.people, [MENTOR]);
+    assert!(h
+        .history(id)
+        .iter()
+        .any(|r| matches!(r.event, Event::LimitBreached { .. })));
+    assert!(h
+        .sent_by(id)
+        .iter()
+        .any(|s| s.kind() == MessageKind::Escalation && s.to() == [ADMIN]));
+}
