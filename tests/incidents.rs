@@ -210,7 +210,12 @@ fn an_admin_resolves_incidents_with_the_cli_through_the_server() {
     let owner = baton(&url, &admin, &["token", "issue", "li_ming"]);
     let owner = ok(&owner).trim().to_string();
     let inbox = baton(&url, &owner, &["inbox"]);
-    assert_eq!(ok(&inbox).matches("「修正測試」").count(), 2, "{}", inbox.stdout);
+    assert_eq!(
+        ok(&inbox).matches("「修正測試」").count(),
+        2,
+        "{}",
+        inbox.stdout
+    );
 
     // The cause is still there: a retry is refused with it (exit 8).
     let r = baton(&url, &admin, &["retry", &a]);
@@ -229,6 +234,12 @@ fn an_admin_resolves_incidents_with_the_cli_through_the_server() {
     assert_eq!(ok(&out).trim(), "[]");
     let history = baton(&url, &admin, &["history", &a]);
     let h = ok(&history);
-    assert!(h.contains("incident: `zhao_guoqiang` has no supervisor"), "{h}");
-    assert!(h.contains("incident resolved: set handler and retried"), "{h}");
+    assert!(
+        h.contains("incident: `zhao_guoqiang` has no supervisor"),
+        "{h}"
+    );
+    assert!(
+        h.contains("incident resolved: set handler and retried"),
+        "{h}"
+    );
 }

@@ -124,7 +124,10 @@ mod tests {
         let owned: Vec<String> = c.owners.keys().cloned().collect();
         assert_eq!(owned, processes);
         for (process, role) in &c.owners {
-            assert!(staff.with_role(role).next().is_some(), "{process}: nobody is {role}");
+            assert!(
+                staff.with_role(role).next().is_some(),
+                "{process}: nobody is {role}"
+            );
         }
     }
 }

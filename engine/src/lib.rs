@@ -315,7 +315,11 @@ impl Engine {
             Err(e) => return Err(e),
         };
         let Some(timer) = timer else {
-            tracing::warn!(instance, timer = n, "a timer its instance no longer has: removed");
+            tracing::warn!(
+                instance,
+                timer = n,
+                "a timer its instance no longer has: removed"
+            );
             return self.store.drop_timer(due, instance, n);
         };
         let cmd = Command::RaiseIncident {
@@ -325,7 +329,9 @@ impl Engine {
                 timer: timer.kind,
             },
         };
-        let o = self.store.execute(Some(instance), &cmd, SYSTEM, self.clock.now(), None)?;
+        let o = self
+            .store
+            .execute(Some(instance), &cmd, SYSTEM, self.clock.now(), None)?;
         self.after(&o);
         // Raised, or the instance was not running: either way the key has done its work.
         self.store.drop_timer(due, instance, n)

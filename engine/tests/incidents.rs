@@ -86,12 +86,10 @@ process fix_now "即時修正測試" {
 "#;
 
 fn admin(h: &Harness, id: u64, cmd: Command) -> Result<baton_engine::store::Outcome, Rejection> {
-    h.engine
-        .act(id, cmd, ADMIN, None)
-        .map_err(|e| match e {
-            baton_engine::store::StoreError::Rejected(r) => r,
-            other => panic!("{other}"),
-        })
+    h.engine.act(id, cmd, ADMIN, None).map_err(|e| match e {
+        baton_engine::store::StoreError::Rejected(r) => r,
+        other => panic!("{other}"),
+    })
 }
 
 fn retry(data: serde_json::Value) -> Command {
@@ -123,7 +121,10 @@ fn resolved(h: &Harness, id: u64) -> Vec<(Resolution, String)> {
 }
 
 fn open_incidents(h: &Harness) -> Vec<u64> {
-    assert_eq!(h.engine.store.verify().expect("verify"), Vec::<String>::new());
+    assert_eq!(
+        h.engine.store.verify().expect("verify"),
+        Vec::<String>::new()
+    );
     let page = h.engine.store.incidents(None, 100).expect("incidents");
     page.items.iter().map(|i| i.instance).collect()
 }
@@ -155,7 +156,13 @@ fn onboarding_guided(h: &Harness, guided: chrono::DateTime<chrono::Utc>) -> u64 
         .instance
         .id;
     h.fire_at(sh(2026, 4, 1, 9, 0));
-    h.act(id, "report", SUPERVISOR, None, json!({"offer_letter_no": "HR-1"}));
+    h.act(
+        id,
+        "report",
+        SUPERVISOR,
+        None,
+        json!({"offer_letter_no": "HR-1"}),
+    );
     h.act(id, "introduce", SUPERVISOR, None, json!({}));
     h.act(id, "study", "zhang_wei", None, json!({}));
     h.act(
@@ -196,7 +203,12 @@ fn a_timer_whose_child_is_refused_is_an_incident_until_a_retry_can_go_on() {
     assert_eq!(actor, SYSTEM);
     // The timer is kept in the instance, out of the scheduler's queue.
     assert_eq!(inst.timers.len(), 1);
-    assert!(h.engine.store.due_timers(sh(2027, 1, 1, 0, 0), 10).expect("due").is_empty());
+    assert!(h
+        .engine
+        .store
+        .due_timers(sh(2027, 1, 1, 0, 0), 10)
+        .expect("due")
+        .is_empty());
     assert_eq!(h.fire_at(sh(2026, 7, 17, 10, 0)), 0);
 
     let told: Vec<Sent> = h
@@ -209,7 +221,12 @@ fn a_timer_whose_child_is_refused_is_an_incident_until_a_retry_can_go_on() {
     to.sort();
     assert_eq!(to, [ADMIN, "qian_yu", HR]);
     let text = told[0].text();
-    for part in [&format!("#{id}"), "新員工入職", "新員工：張偉", "申請須於每月15日"] {
+    for part in [
+        &format!("#{id}"),
+        "新員工入職",
+        "新員工：張偉",
+        "申請須於每月15日",
+    ] {
         assert!(text.contains(part), "{part} not in {text}");
     }
     assert_eq!(open_incidents(&h), [id]);
@@ -327,7 +344,10 @@ fn move_checks_the_step_and_its_data_and_goes_there() {
         other => panic!("{other:?}"),
     }
     // The review itself still finds nobody: refused, with the reason.
-    assert!(matches!(admin(&h, id, mv("review")), Err(Rejection::Stuck(_))));
+    assert!(matches!(
+        admin(&h, id, mv("review")),
+        Err(Rejection::Stuck(_))
+    ));
     assert!(matches!(
         rejection(h.engine.act(id, mv("done"), SUPERVISOR, None)),
         Rejection::Forbidden(_)
@@ -337,11 +357,19 @@ fn move_checks_the_step_and_its_data_and_goes_there() {
     assert_ended(&h.inst(id), "done");
     assert_eq!(
         resolved(&h, id),
-        [(Resolution::Move { step: "done".into() }, ADMIN.to_string())]
+        [(
+            Resolution::Move {
+                step: "done".into()
+            },
+            ADMIN.to_string()
+        )]
     );
     assert!(open_incidents(&h).is_empty());
     // Only an instance with an incident is moved.
-    assert!(matches!(admin(&h, id, mv("review")), Err(Rejection::Conflict(_))));
+    assert!(matches!(
+        admin(&h, id, mv("review")),
+        Err(Rejection::Conflict(_))
+    ));
 }
 
 #[test]
@@ -448,7 +476,10 @@ process esc "升級測試" {
 }
 "#;
     let h = harness(sh(2026, 7, 6, 10, 0));
-    h.engine.store.deploy("esc.flow", ESC, h.now()).expect("deploy");
+    h.engine
+        .store
+        .deploy("esc.flow", ESC, h.now())
+        .expect("deploy");
     let id = h
         .start("esc", json!({"handler": "zhao_guoqiang"}), MENTOR)
         .instance
@@ -458,7 +489,13 @@ process esc "升級測試" {
     assert_eq!(h.inst(id).status, Status::Incident);
     let (reason, attempted, _) = raised(&h, id);
     assert!(reason.contains("no supervisor"), "{reason}");
-    assert!(matches!(attempted, Attempt::Timer { timer: TimerKind::Due { .. }, .. }));
+    assert!(matches!(
+        attempted,
+        Attempt::Timer {
+            timer: TimerKind::Due { .. },
+            ..
+        }
+    ));
     // The task is as it was, but waits for the admin.
     assert_eq!(h.task(id, "work").candidates.people, [MENTOR]);
     assert!(matches!(
@@ -473,7 +510,10 @@ process esc "升級測試" {
     }
     h.engine
         .store
-        .set_directory(baton_engine::staff::Directory::new(d.departments.clone(), people))
+        .set_directory(baton_engine::staff::Directory::new(
+            d.departments.clone(),
+            people,
+        ))
         .expect("directory");
     admin(&h, id, retry(json!({}))).expect("retried");
     assert_eq!(h.inst(id).status, Status::Running);
@@ -544,7 +584,10 @@ process waiter "等待子流程" {
     }
     h.engine
         .store
-        .set_directory(baton_engine::staff::Directory::new(d.departments.clone(), people))
+        .set_directory(baton_engine::staff::Directory::new(
+            d.departments.clone(),
+            people,
+        ))
         .expect("directory");
     admin(&h, id, retry(json!({}))).expect("retried");
     let parent = h.inst(id);

@@ -95,7 +95,10 @@ fn every_day_of_the_month_the_guidance_ends_and_the_application_opens() {
         let id = guided_at(&h, guided);
         // Fire each timer when it is due, as the scheduler would.
         while let Some((due, _)) = h.timers(id).first().cloned() {
-            assert!(due - guided < chrono::Duration::days(20), "{guided}: waits until {due}");
+            assert!(
+                due - guided < chrono::Duration::days(20),
+                "{guided}: waits until {due}"
+            );
             h.fire_at(due);
         }
         let inst = h.inst(id);

@@ -4,7 +4,6 @@
 
 mod common;
 
-use baton_engine::clock::Clock;
 use common::*;
 use serde_json::{json, Value};
 
@@ -37,7 +36,10 @@ process fix "修正測試" {
 /// `n` stuck instances of `fix`, an hour after their start.
 async fn stuck(api: &Api, n: usize) -> Vec<u64> {
     let now = api.engine.clock.now();
-    api.engine.store.deploy("fix.flow", FIX, now).expect("deploy");
+    api.engine
+        .store
+        .deploy("fix.flow", FIX, now)
+        .expect("deploy");
     let mut ids = Vec::new();
     for _ in 0..n {
         let a = api
@@ -89,7 +91,12 @@ async fn admins_list_incidents_a_page_at_a_time_and_staff_may_not() {
     assert_eq!(ids(&first), all[..2]);
     let item = &first["items"][0];
     assert_eq!(item["process"], "fix");
-    assert!(item["reason"].as_str().is_some_and(|r| r.contains("no supervisor")), "{item}");
+    assert!(
+        item["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("no supervisor")),
+        "{item}"
+    );
     assert!(item["attempted"]["timer"].is_object(), "{item}");
     let cursor = first["next"].as_str().expect("next");
     let second = api
@@ -102,8 +109,13 @@ async fn admins_list_incidents_a_page_at_a_time_and_staff_may_not() {
 
     let shown = api.get(&format!("/instances/{}", all[0]), ADMIN).await.ok();
     assert_eq!(shown["status"], "incident");
-    assert!(shown["incident"]["reason"].as_str().is_some_and(|r| r.contains("no supervisor")));
-    let listed = api.get("/instances?process=fix&state=incident", ADMIN).await.ok();
+    assert!(shown["incident"]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("no supervisor")));
+    let listed = api
+        .get("/instances?process=fix&state=incident", ADMIN)
+        .await
+        .ok();
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(3));
 }
 
@@ -121,20 +133,35 @@ async fn admins_resolve_incidents_by_retry_set_move_and_cancel() {
             .problem(403);
     }
     // A retry while the cause remains is refused with it, and changes nothing.
-    let p = api.post(&format!("/instances/{a}/retry"), ADMIN, json!({})).await.problem(422);
-    assert!(p["detail"].as_str().is_some_and(|d| d.contains("no supervisor")), "{p}");
+    let p = api
+        .post(&format!("/instances/{a}/retry"), ADMIN, json!({}))
+        .await
+        .problem(422);
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no supervisor")),
+        "{p}"
+    );
 
     // Set: corrected data, recorded with the admin, and on from where it stopped.
     api.post(&format!("/instances/{a}/set"), ADMIN, json!({"data": {}}))
         .await
         .problem(400);
     let o = api
-        .post(&format!("/instances/{a}/set"), ADMIN, json!({"data": {"handler": "wang_fang"}}))
+        .post(
+            &format!("/instances/{a}/set"),
+            ADMIN,
+            json!({"data": {"handler": "wang_fang"}}),
+        )
         .await
         .ok();
     assert_eq!(o["instance"]["status"], "running");
     assert_eq!(o["instance"]["step"], "review");
-    let history = api.get(&format!("/instances/{a}/history"), ADMIN).await.ok();
+    let history = api
+        .get(&format!("/instances/{a}/history"), ADMIN)
+        .await
+        .ok();
     let set = history["items"]
         .as_array()
         .expect("items")
@@ -149,24 +176,40 @@ async fn admins_resolve_incidents_by_retry_set_move_and_cancel() {
 
     // Move: checked against the definition and the data the step reads.
     let p = api
-        .post(&format!("/instances/{b}/move"), ADMIN, json!({"step": "nowhere"}))
+        .post(
+            &format!("/instances/{b}/move"),
+            ADMIN,
+            json!({"step": "nowhere"}),
+        )
         .await
         .problem(422);
     assert_eq!(p["errors"][0]["field"], "step", "{p}");
     let p = api
-        .post(&format!("/instances/{b}/move"), ADMIN, json!({"step": "close"}))
+        .post(
+            &format!("/instances/{b}/move"),
+            ADMIN,
+            json!({"step": "close"}),
+        )
         .await
         .problem(422);
     assert_eq!(p["errors"][0]["field"], "resolution", "{p}");
     let o = api
-        .post(&format!("/instances/{b}/move"), ADMIN, json!({"step": "done"}))
+        .post(
+            &format!("/instances/{b}/move"),
+            ADMIN,
+            json!({"step": "done"}),
+        )
         .await
         .ok();
     assert_eq!(o["instance"]["status"], "completed");
 
     // Cancel, as for any instance.
     let o = api
-        .post(&format!("/instances/{c}/cancel"), ADMIN, json!({"reason": "客戶撤回"}))
+        .post(
+            &format!("/instances/{c}/cancel"),
+            ADMIN,
+            json!({"reason": "客戶撤回"}),
+        )
         .await
         .ok();
     assert_eq!(o["instance"]["status"], "cancelled");

@@ -95,9 +95,7 @@ fn local(cmd: IncidentCommand, c: &Common) -> Result<(), (Code, String)> {
             print_incidents(&items, c, zone);
         }
         Some((id, command)) => {
-            let o = engine
-                .act(id, command, &actor(c)?, None)
-                .map_err(failure)?;
+            let o = engine.act(id, command, &actor(c)?, None).map_err(failure)?;
             print_outcome(&o, c, zone);
         }
     }
@@ -113,9 +111,10 @@ fn remote(cmd: IncidentCommand, c: &Common, url: &str) -> Result<(), (Code, Stri
             print_incidents(&items, c, zone);
             return Ok(());
         }
-        IncidentCommand::Retry { instance } => {
-            (format!("/instances/{instance}/retry"), serde_json::json!({}))
-        }
+        IncidentCommand::Retry { instance } => (
+            format!("/instances/{instance}/retry"),
+            serde_json::json!({}),
+        ),
         IncidentCommand::Set { instance, values } => (
             format!("/instances/{instance}/set"),
             serde_json::json!({ "data": parse_sets(values, None)? }),
@@ -152,6 +151,9 @@ fn print_incidents(items: &[Incident], c: &Common, zone: chrono_tz::Tz) {
         .collect();
     out!(
         "{}",
-        table::render(&["INSTANCE", "PROCESS", "SINCE", "ATTEMPTED", "REASON"], &rows)
+        table::render(
+            &["INSTANCE", "PROCESS", "SINCE", "ATTEMPTED", "REASON"],
+            &rows
+        )
     );
 }

@@ -59,8 +59,12 @@ pub enum Resolution {
     Retry,
     /// Corrected values of these fields (the values are in the `DataSet` beside it),
     /// then a retry.
-    Set { fields: Vec<String> },
-    Move { step: String },
+    Set {
+        fields: Vec<String>,
+    },
+    Move {
+        step: String,
+    },
     Cancel,
 }
 
@@ -208,7 +212,10 @@ pub(super) fn missing_for(def: &Definition, target: &str, data: &Data) -> Vec<Fi
         .iter()
         .map(|(k, _)| k)
         .chain(match &step.action {
-            Action::Decide(rules) => rules.iter().flat_map(|r| r.sets.iter().map(|(k, _)| k)).collect(),
+            Action::Decide(rules) => rules
+                .iter()
+                .flat_map(|r| r.sets.iter().map(|(k, _)| k))
+                .collect(),
             _ => Vec::new(),
         })
         .collect();

@@ -6,12 +6,12 @@
 
 use super::batch::{write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
-use crate::staff::Directory;
 use crate::core::fold::fold_task;
 use crate::core::{
-    self, Attempt, Command, Ctx, Event, Incident, Instance, InstanceId, Message, Record,
-    Rejection, Status, Task, TaskId,
+    self, Attempt, Command, Ctx, Event, Incident, Instance, InstanceId, Message, Record, Rejection,
+    Status, Task, TaskId,
 };
+use crate::staff::Directory;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::IVec;
@@ -573,8 +573,17 @@ impl Store {
             parent,
             starter: starter.to_string(),
         };
-        core::apply(&def, version, None, InstanceId::MAX, &cmd, core::SYSTEM, now, &ctx)
-            .map(|_| ())
+        core::apply(
+            &def,
+            version,
+            None,
+            InstanceId::MAX,
+            &cmd,
+            core::SYSTEM,
+            now,
+            &ctx,
+        )
+        .map(|_| ())
     }
 
     /// The instance a command is for (a new id for a start), as this batch sees it,

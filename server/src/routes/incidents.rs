@@ -89,10 +89,7 @@ async fn resolve(
 ) -> Result<Response, ApiError> {
     admin_only(state, caller)?;
     let id = instance_id(id)?;
-    let o = state
-        .engine
-        .act_async(id, cmd, &caller.person, key)
-        .await?;
+    let o = state.engine.act_async(id, cmd, &caller.person, key).await?;
     Ok(outcome_response(o, false))
 }
 
