@@ -5,7 +5,9 @@
 //! (after fixing the cause), sets corrected data and retries, moves the instance to
 //! a step, or cancels it.
 
+use super::apply::{after_signature, child_ended, fire_timer, invalid, is_admin, Effect};
 use super::flow::Run;
+use super::validate::check_input;
 use super::*;
 use baton_dsl::model::{Action, Definition, Expr, Route, Step, Wait, Who};
 
@@ -197,6 +199,144 @@ impl<'a> Run<'a> {
             .collect::<Vec<_>>()
             .join("，")
     }
+}
+
+/// Only admins resolve incidents, and only of instances that have one.
+fn resolver(run: &Run, actor: &str) -> Result<(), Rejection> {
+    if !is_admin(run, actor) {
+        return Err(Rejection::Forbidden(format!(
+            "only an admin may resolve the incident of instance {}",
+            run.inst.id
+        )));
+    }
+    if run.inst.status != Status::Incident {
+        return Err(Rejection::Conflict(format!(
+            "instance {} has no incident (it is {})",
+            run.inst.id,
+            run.inst.status.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// Try again what failed, after setting corrected data. All or nothing: if it is
+/// refused again, nothing changes and the refusal says why.
+pub(super) fn retry(
+    run: &mut Run,
+    input: &serde_json::Map<String, serde_json::Value>,
+    attempted: Option<&Attempt>,
+    actor: &str,
+) -> Result<(), Rejection> {
+    resolver(run, actor)?;
+    let attempted = attempted
+        .cloned()
+        .ok_or_else(|| Rejection::Stuck("the incident's record is missing".into()))?;
+    run.resolving = true;
+    let values =
+        check_input(run.def, input, None, run.ctx.directory).map_err(Rejection::Invalid)?;
+    let how = if values.is_empty() {
+        Resolution::Retry
+    } else {
+        let fields = values.keys().cloned().collect();
+        run.emit(Event::DataSet { values });
+        Resolution::Set { fields }
+    };
+    run.emit(Event::IncidentResolved { how });
+    match attempted {
+        Attempt::Timer { n, .. } => {
+            if let Some(timer) = run.inst.timers.iter().find(|t| t.n == n).cloned() {
+                fire_timer(run, &timer)?;
+            }
+        }
+        Attempt::StartChild { step, .. } => {
+            let s = run
+                .def
+                .step(&step)
+                .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
+            if let Action::Start { process, with, .. } = &s.action {
+                let mut data = Data::new();
+                for (k, e) in with {
+                    data.insert(k.clone(), run.eval(e)?);
+                }
+                run.effects.push(Effect::StartChild {
+                    step: step.clone(),
+                    process: process.clone(),
+                    data,
+                    parent: run.inst.id,
+                    starter: run.inst.starter.clone(),
+                });
+            }
+        }
+        Attempt::ChildEnded { child, outcome } => {
+            if run.inst.awaiting_child {
+                child_ended(run, child, &outcome)?;
+            }
+        }
+        Attempt::Route { step, choice } => {
+            let s = run
+                .def
+                .step(&step)
+                .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
+            if run.inst.step.as_deref() == Some(step.as_str()) {
+                match &s.action {
+                    Action::Sign {
+                        mode,
+                        signers,
+                        on_refuse,
+                        ..
+                    } => after_signature(run, s, *mode, signers, on_refuse.as_deref())?,
+                    _ => run.route(s, choice.as_deref())?,
+                }
+            }
+        }
+    }
+    went_on_meanwhile(run)
+}
+
+/// A child that ended while its parent had an incident was recorded then; once the
+/// parent runs again at that step, it goes on.
+fn went_on_meanwhile(run: &mut Run) -> Result<(), Rejection> {
+    let Some(step) = run.step() else {
+        return Ok(());
+    };
+    let waits_for_child = matches!(step.action, Action::Start { wait: true, .. });
+    if run.inst.status == Status::Running
+        && waits_for_child
+        && !run.inst.waiting
+        && !run.inst.awaiting_child
+    {
+        return run.route(step, None);
+    }
+    Ok(())
+}
+
+/// Move an instance with an incident to a step (or an end) of its definition, once
+/// the data that step reads is there.
+pub(super) fn move_to(run: &mut Run, target: &str, actor: &str) -> Result<(), Rejection> {
+    resolver(run, actor)?;
+    if run.def.step(target).is_none() && run.def.end(target).is_none() {
+        let mut names: Vec<&str> = run.def.steps.iter().map(|s| s.name.as_str()).collect();
+        names.extend(run.def.ends.iter().map(|e| e.name.as_str()));
+        return Err(invalid(
+            "step",
+            format!(
+                "{} has no step `{target}` (its steps: {})",
+                run.def.name,
+                names.join(", ")
+            ),
+        ));
+    }
+    let missing = missing_for(run.def, target, &run.inst.data);
+    if !missing.is_empty() {
+        return Err(Rejection::Invalid(missing));
+    }
+    run.resolving = true;
+    run.emit(Event::IncidentResolved {
+        how: Resolution::Move {
+            step: target.to_string(),
+        },
+    });
+    run.goto(target)
 }
 
 /// The required fields step `target` reads that have no value: a move there would
