@@ -414,9 +414,8 @@ impl Store {
                 on_refusal,
             } = q;
             let ids = self.next_instance.load(Ordering::Relaxed);
-            let loaded = self.load(ov, id, &cmd);
-            let loaded = loaded.and_then(|(id, old, version, def)| {
-                if let (Some(id), Command::Retry { attempted, .. }) = (Some(id), &mut cmd) {
+            let loaded = self.load(ov, id, &cmd).and_then(|(id, old, version, def)| {
+                if let Command::Retry { attempted, .. } = &mut cmd {
                     // What to try again is the open incident's attempt.
                     if let Some(b) = ov.get(INCIDENTS, keys::instance(id))? {
                         let inc: Incident = decode(&b)?;
