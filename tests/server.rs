@@ -308,11 +308,13 @@ fn complaint(customer: &str) -> Value {
 }
 
 /// The instance of `GET /instances/{id}`, without what the server adds beside it
-/// (its sign-offs, what it waits for): as a command's outcome has it.
+/// (its sign-offs, what it waits for, its open incident): as a command's outcome
+/// has it.
 fn instance_of(mut shown: Value) -> Value {
     if let Some(o) = shown.as_object_mut() {
         o.remove("signoffs");
         o.remove("waiting_for");
+        o.remove("incident");
     }
     shown
 }

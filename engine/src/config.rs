@@ -18,6 +18,9 @@ pub struct Config {
     pub admin_role: String,
     /// `fsync` after each group commit: survive a power cut, not only a crash.
     pub fsync: bool,
+    /// Process -> the role that owns it: told, with the admins, when one of its
+    /// instances becomes an incident (`owners: {"complaint": "cs_manager"}`).
+    pub owners: BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             admin_role: "admin".into(),
             fsync: false,
+            owners: BTreeMap::new(),
         }
     }
 }
@@ -77,6 +81,7 @@ impl Config {
             calendar: self.calendar.clone(),
             cache_bytes: None,
             fsync: self.fsync,
+            owners: self.owners.clone(),
         })
     }
 }
@@ -98,5 +103,31 @@ mod tests {
             .unwrap()
             .zone()
             .is_err());
+    }
+
+    /// The shipped configuration names an owner for every shipped process, each a
+    /// role someone in the staff directory holds, so incidents reach a person.
+    #[test]
+    fn every_shipped_process_has_an_owner_someone_holds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../processes");
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).expect("readable");
+        let c = Config::from_ron(&read("baton.ron")).expect("parses");
+        let staff = crate::staff::Directory::from_ron(&read("staff.ron")).expect("staff");
+        let mut processes: Vec<String> = std::fs::read_dir(&dir)
+            .expect("processes/")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "flow"))
+            .filter_map(|p| baton_dsl::signature(&std::fs::read_to_string(p).ok()?))
+            .map(|(name, _)| name)
+            .collect();
+        processes.sort();
+        let owned: Vec<String> = c.owners.keys().cloned().collect();
+        assert_eq!(owned, processes);
+        for (process, role) in &c.owners {
+            assert!(
+                staff.with_role(role).next().is_some(),
+                "{process}: nobody is {role}"
+            );
+        }
     }
 }

@@ -155,12 +155,27 @@ impl Engine {
         Ok(o)
     }
 
+    /// Log the incidents a command raised: the admins are told in their inboxes,
+    /// and whoever watches the log sees them too.
+    fn log_incidents(o: &Outcome) {
+        for r in &o.records {
+            if let Event::IncidentRaised { reason, attempted } = &r.event {
+                tracing::warn!(
+                    instance = o.instance.id,
+                    process = %o.instance.process,
+                    "incident: {attempted} was refused: {reason}; an admin must retry, set, move or cancel it"
+                );
+            }
+        }
+    }
+
     /// Count what a command did, and wake the scheduler if it set a timer or
     /// queued a message.
     fn after(&self, o: &Outcome) {
         if o.replayed {
             return;
         }
+        Self::log_incidents(o);
         let mut timers = false;
         for r in &o.records {
             match &r.event {
@@ -172,8 +187,11 @@ impl Engine {
                 Event::TaskCompleted { .. } => {
                     self.metrics.tasks_completed.fetch_add(1, Ordering::Relaxed);
                 }
-                // A new timer may be the earliest; a new message should go out now.
-                Event::TimerSet { .. } | Event::MessageQueued { .. } => timers = true,
+                // A new timer may be the earliest; a new message should go out now;
+                // a resolved incident sets its instance's timers again.
+                Event::TimerSet { .. }
+                | Event::MessageQueued { .. }
+                | Event::IncidentResolved { .. } => timers = true,
                 _ => {}
             }
         }
@@ -265,17 +283,10 @@ impl Engine {
             let results = self.store.execute_many_parked(requests);
             for ((due, instance, n), res) in batch.into_iter().zip(results) {
                 match res {
-                    Ok(_) => {}
-                    // A definition that cannot go on (nobody to escalate to) must not
-                    // block every other timer: record nothing and drop this timer.
-                    Err(StoreError::Rejected(r)) => {
-                        tracing::error!(
-                            instance,
-                            timer = n,
-                            "timer dropped: the process cannot go on: {r}"
-                        );
-                        self.store.drop_timer(due, instance, n)?;
-                    }
+                    Ok(o) => Self::log_incidents(&o),
+                    // The core makes an incident of a timer that cannot be applied;
+                    // whatever it still refuses becomes one here, never dropped.
+                    Err(StoreError::Rejected(r)) => self.timer_incident(due, instance, n, &r)?,
                     Err(e) => return Err(e),
                 }
                 fired += 1;
@@ -286,5 +297,43 @@ impl Engine {
             .timers_fired
             .fetch_add(fired as u64, Ordering::Relaxed);
         Ok(fired)
+    }
+
+    /// A timer the engine refused: its instance becomes an incident with the timer
+    /// as the attempt (kept in the instance for a retry). Only a timer its instance
+    /// no longer has, or of an instance that is gone, has nothing to keep.
+    fn timer_incident(
+        &self,
+        due: chrono::DateTime<chrono::Utc>,
+        instance: InstanceId,
+        n: u32,
+        r: &core::Rejection,
+    ) -> Result<(), StoreError> {
+        let timer = match self.store.instance(instance) {
+            Ok(i) => i.timers.into_iter().find(|t| t.n == n),
+            Err(StoreError::Rejected(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(timer) = timer else {
+            tracing::warn!(
+                instance,
+                timer = n,
+                "a timer its instance no longer has: removed"
+            );
+            return self.store.drop_timer(due, instance, n);
+        };
+        let cmd = Command::RaiseIncident {
+            reason: r.to_string(),
+            attempted: core::Attempt::Timer {
+                n,
+                timer: timer.kind,
+            },
+        };
+        let o = self
+            .store
+            .execute(Some(instance), &cmd, SYSTEM, self.clock.now(), None)?;
+        self.after(&o);
+        // Raised, or the instance was not running: either way the key has done its work.
+        self.store.drop_timer(due, instance, n)
     }
 }

@@ -2,7 +2,7 @@
 //! instance itself keeps only the signatures of the step it is at), and what its
 //! step waits for. Worked out when it is shown; none of it is stored.
 
-use crate::core::{Event, Instance, Record, TimerKind};
+use crate::core::{Event, Incident, Instance, Record, Status, TimerKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,8 @@ pub struct Shown {
     pub signoffs: Vec<SignOff>,
     /// What the current step waits for before it does anything.
     pub waiting_for: Option<WaitingFor>,
+    /// While its status is `incident`: since when, why, and what was attempted.
+    pub incident: Option<Incident>,
 }
 
 /// The signatures given at one visit of a sign-off step.
@@ -64,6 +66,7 @@ pub fn shown(instance: Instance, history: &[Record]) -> Shown {
     Shown {
         signoffs: signoffs(history),
         waiting_for: waiting_for(&instance, history),
+        incident: incident(&instance, history),
         instance,
     }
 }
@@ -141,4 +144,21 @@ pub fn waiting_for(i: &Instance, history: &[Record]) -> Option<WaitingFor> {
         });
     }
     None
+}
+
+/// The open incident of an instance, from the last one its history raised.
+pub fn incident(i: &Instance, history: &[Record]) -> Option<Incident> {
+    if i.status != Status::Incident {
+        return None;
+    }
+    history.iter().rev().find_map(|r| match &r.event {
+        Event::IncidentRaised { reason, attempted } => Some(Incident {
+            instance: i.id,
+            process: i.process.clone(),
+            at: r.at,
+            reason: reason.clone(),
+            attempted: attempted.clone(),
+        }),
+        _ => None,
+    })
 }

@@ -77,3 +77,37 @@ fn guidance_finished_by_the_15th_opens_the_application_at_once() {
     assert_eq!(h.instances("probation", "running").len(), 1);
     assert_eq!(h.inst(id).outcome.as_deref(), Some("done"));
 }
+
+/// Whatever the day the mentor finishes her guidance, her task is accepted and the
+/// application opens on a day applications are accepted: the probation starts and
+/// no incident is raised. Every day of a long month (after the 09:00 opening), and
+/// the edges: before the opening on the 15th and 16th, the end of February.
+#[test]
+fn every_day_of_the_month_the_guidance_ends_and_the_application_opens() {
+    use baton_engine::core::Status;
+    use chrono::Datelike;
+    let days = (1..=31)
+        .map(|d| sh(2026, 7, d, 17, 0))
+        .chain([sh(2026, 7, 15, 8, 0), sh(2026, 7, 16, 8, 0)])
+        .chain([sh(2027, 2, 15, 23, 0), sh(2027, 2, 28, 10, 0)]);
+    for guided in days {
+        let h = Harness::at(sh(2026, 3, 20, 9, 0));
+        let id = guided_at(&h, guided);
+        // Fire each timer when it is due, as the scheduler would.
+        while let Some((due, _)) = h.timers(id).first().cloned() {
+            assert!(
+                due - guided < chrono::Duration::days(20),
+                "{guided}: waits until {due}"
+            );
+            h.fire_at(due);
+        }
+        let inst = h.inst(id);
+        assert_eq!(inst.status, Status::Completed, "guided {guided}: {inst:?}");
+        let running = h.instances("probation", "running");
+        assert_eq!(running.len(), 1, "guided {guided}");
+        assert_eq!(running[0].parent, Some(id));
+        let opened = h.now().with_timezone(&ZONE).date_naive();
+        assert!(opened.day() <= 15, "guided {guided}: opened {opened}");
+        assert_eq!(h.engine.store.incident_count(), 0, "guided {guided}");
+    }
+}

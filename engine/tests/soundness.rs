@@ -110,6 +110,7 @@ struct World {
     dir: Directory,
     names: StaffNames,
     calendar: Calendar,
+    owners: std::collections::BTreeMap<String, String>,
 }
 
 impl World {
@@ -120,6 +121,7 @@ impl World {
             dir,
             names,
             calendar: Calendar::standard(ZONE),
+            owners: Default::default(),
         }
     }
     fn ctx(&self) -> Ctx<'_> {
@@ -128,6 +130,8 @@ impl World {
             zone: ZONE,
             admin_role: "admin",
             calendar: &self.calendar,
+            owners: &self.owners,
+            child_check: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `/metrics` in Prometheus' text format: the engine's counters (instances started,
 //! tasks completed, timers fired, deliveries failed: counted by the engine, so that
-//! work done by the scheduler and the delivery worker counts too) and the server's
+//! work done by the scheduler and the delivery worker counts too), the open
+//! incidents (a gauge, from the database) and the server's
 //! own requests, by route, with their latency.
 
 use std::collections::BTreeMap;
@@ -57,7 +58,7 @@ impl HttpMetrics {
     }
 
     /// The whole `/metrics` page: the engine's counters, then the requests.
-    pub fn render(&self, engine: &baton_engine::Metrics) -> String {
+    pub fn render(&self, engine: &baton_engine::Metrics, incidents: Option<usize>) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -88,6 +89,16 @@ impl HttpMetrics {
             "Notification deliveries that failed.",
             &engine.deliveries_failed,
         );
+        // Left out, rather than shown as 0, if the database could not be read.
+        if let Some(n) = incidents {
+            let name = "baton_incidents_open";
+            let _ = writeln!(
+                out,
+                "# HELP {name} Instances that cannot go on by themselves and wait for an admin."
+            );
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {n}");
+        }
         let _ = writeln!(
             out,
             "# HELP baton_http_requests_total HTTP requests answered, by route and status."

@@ -90,6 +90,8 @@ pub enum StatusDoc {
     running,
     completed,
     cancelled,
+    /// It cannot go on by itself and waits for an admin (see `GET /incidents`).
+    incident,
 }
 
 #[derive(ToSchema)]
@@ -171,6 +173,24 @@ pub struct ShownInstanceDoc {
     /// (`start ... and wait`); null when it waits for neither.
     #[schema(value_type = Option<Object>)]
     pub waiting_for: Option<serde_json::Value>,
+    /// While the status is `incident`: since when, why, and what was attempted.
+    pub incident: Option<IncidentDoc>,
+}
+
+/// An open incident: what Baton tried on its own for the instance and why it was
+/// refused. `attempted` has one member, the kind of attempt (`timer` with the
+/// timer's `n` and kind, `start_child` with its `step` and `process`,
+/// `child_ended`, `route` with the `step` it went on from).
+#[derive(ToSchema)]
+#[schema(as = Incident)]
+pub struct IncidentDoc {
+    pub instance: u64,
+    pub process: String,
+    /// When it was raised.
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    #[schema(value_type = Object)]
+    pub attempted: serde_json::Value,
 }
 
 /// The signatures given at one visit of a sign-off step.

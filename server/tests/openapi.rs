@@ -63,6 +63,10 @@ async fn the_document_lists_exactly_the_apis_routes() {
         ("GET", "/instances/{id}/history"),
         ("POST", "/instances/{id}/cancel"),
         ("POST", "/instances/{id}/limits/{limit}/extend"),
+        ("POST", "/instances/{id}/retry"),
+        ("POST", "/instances/{id}/set"),
+        ("POST", "/instances/{id}/move"),
+        ("GET", "/incidents"),
         ("GET", "/tasks"),
         ("POST", "/tasks/{id}/claim"),
         ("POST", "/tasks/{id}/release"),
@@ -295,7 +299,12 @@ async fn documented_records_match_what_is_sent() {
     let extra = keys(&doc["components"]["schemas"]["ShownInstance"]["allOf"][1]["properties"]);
     assert_eq!(
         extra,
-        ["signoffs".to_string(), "waiting_for".to_string()].into()
+        [
+            "incident".to_string(),
+            "signoffs".to_string(),
+            "waiting_for".to_string()
+        ]
+        .into()
     );
     expected.extend(extra);
     assert_eq!(keys(&shown), expected, "{shown}");

@@ -5,6 +5,7 @@ mod check;
 mod fmt;
 mod graph;
 mod http;
+mod incidents;
 mod outbox;
 mod serve;
 pub mod staff;
@@ -54,6 +55,8 @@ enum Command {
     Staff(staff::StaffCommand),
     #[command(flatten)]
     Act(act::ActCommand),
+    #[command(flatten)]
+    Incident(incidents::IncidentCommand),
     /// Run Baton: the HTTP API and the scheduler on the database, with the
     /// definitions of `--dir` deployed and watched.
     Serve(serve::ServeArgs),
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> Code {
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
         Command::Act(cmd) => act::run(cmd, &cli.common),
+        Command::Incident(cmd) => incidents::run(cmd, &cli.common),
         Command::Token(cmd) => token::run(cmd, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Outbox {

@@ -209,6 +209,15 @@ fn waiting_text(w: &WaitingFor, zone: chrono_tz::Tz) -> String {
 /// `baton show`: the instance, then every sign-off of its history.
 pub fn shown_text(s: &Shown, zone: chrono_tz::Tz) -> String {
     let mut out = instance_text(&s.instance, s.waiting_for.as_ref(), zone);
+    if let Some(inc) = &s.incident {
+        out.push_str(&format!(
+            "\nincident since {}: {}\nattempted: {}\nresolve with: baton retry|set|move|cancel {}\n",
+            when(Some(inc.at), zone),
+            inc.reason,
+            inc.attempted,
+            inc.instance
+        ));
+    }
     let rows: Vec<Vec<String>> = s
         .signoffs
         .iter()
@@ -367,6 +376,10 @@ fn describe(e: &Event, zone: chrono_tz::Tz) -> String {
         Event::MessageQueued { message } => {
             format!("message to {}: {}", message.to.join(","), message.text)
         }
+        Event::IncidentRaised { reason, attempted } => {
+            format!("incident: {reason} (attempted: {attempted})")
+        }
+        Event::IncidentResolved { how } => format!("incident resolved: {how}"),
         Event::ChildStarted { process, wait } => {
             format!("started {process}{}", if *wait { " (waiting)" } else { "" })
         }
@@ -400,6 +413,14 @@ pub(crate) fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     } else {
         let waiting = view::waiting_for(&o.instance, &o.records);
         out!("{}", instance_text(&o.instance, waiting.as_ref(), zone));
+        // The command went through, and what Baton then tried could not go on.
+        if let Some(inc) = view::incident(&o.instance, &o.records) {
+            outln!(
+                "\nincident: {} (attempted: {}); an admin must resolve it",
+                inc.reason,
+                inc.attempted
+            );
+        }
     }
 }
 

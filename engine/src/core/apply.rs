@@ -11,6 +11,8 @@ use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     StartChild {
+        /// The parent's step that starts it.
+        step: String,
         process: String,
         data: Data,
         parent: InstanceId,
@@ -33,7 +35,7 @@ pub struct Applied {
 /// The actor name for changes the engine makes itself (timers, schedules).
 pub const SYSTEM: &str = "baton";
 
-fn invalid(field: &str, message: impl Into<String>) -> Rejection {
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid(vec![FieldError {
         field: field.to_string(),
         message: message.into(),
@@ -237,6 +239,10 @@ fn start_checked<'a>(
 fn running(run: &Run) -> Result<(), Rejection> {
     match run.inst.status {
         Status::Running => Ok(()),
+        Status::Incident => Err(Rejection::Conflict(format!(
+            "instance {} has an incident: it waits for an admin to retry, set, move or cancel it",
+            run.inst.id
+        ))),
         ref s => Err(Rejection::Conflict(format!(
             "instance {} is {}",
             run.inst.id,
@@ -245,7 +251,7 @@ fn running(run: &Run) -> Result<(), Rejection> {
     }
 }
 
-fn is_admin(run: &Run, actor: &str) -> bool {
+pub(super) fn is_admin(run: &Run, actor: &str) -> bool {
     actor == SYSTEM || run.ctx.directory.has_role(actor, run.ctx.admin_role)
 }
 
@@ -371,12 +377,20 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             Ok(())
         }
         Command::Cancel { reason } => {
-            running(run)?;
+            let incident = run.inst.status == Status::Incident;
+            if !incident {
+                running(run)?;
+            }
             if !(is_admin(run, actor) || run.inst.starter == actor) {
                 return Err(Rejection::Forbidden(format!(
                     "only the starter or an admin may cancel instance {}",
                     run.inst.id
                 )));
+            }
+            if incident {
+                run.emit(Event::IncidentResolved {
+                    how: Resolution::Cancel,
+                });
             }
             let open: Vec<TaskId> = run.inst.active_tasks().map(|t| t.id).collect();
             for task in open {
@@ -438,19 +452,51 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             data,
         } => extend(run, limit.as_deref(), *minutes, data, actor),
         Command::ChildEnded { child, outcome } => {
+            if run.inst.status == Status::Incident && run.inst.awaiting_child {
+                // Recorded now, gone on from when the incident is resolved.
+                run.emit(Event::ChildFinished {
+                    child: *child,
+                    outcome: outcome.clone(),
+                });
+                return Ok(());
+            }
             if run.inst.status != Status::Running || !run.inst.awaiting_child {
                 return Ok(());
             }
-            run.emit(Event::ChildFinished {
+            let attempted = Attempt::ChildEnded {
                 child: *child,
                 outcome: outcome.clone(),
-            });
-            let step = run
-                .step()
-                .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
-            run.route(step, None)
+            };
+            run.or_incident(attempted, |run| child_ended(run, *child, outcome))
         }
+        Command::RaiseIncident { reason, attempted } => {
+            // One incident at a time: the first one's attempt is the one to retry.
+            if run.inst.status == Status::Running {
+                run.raise(reason.clone(), attempted.clone());
+            }
+            Ok(())
+        }
+        Command::Retry { data, attempted } => {
+            super::incident::retry(run, data, attempted.as_ref(), actor)
+        }
+        Command::Move { step } => super::incident::move_to(run, step, actor),
     }
+}
+
+/// A child this instance waits for has ended: record it and go on.
+pub(super) fn child_ended(
+    run: &mut Run,
+    child: InstanceId,
+    outcome: &str,
+) -> Result<(), Rejection> {
+    run.emit(Event::ChildFinished {
+        child,
+        outcome: outcome.to_string(),
+    });
+    let step = run
+        .step()
+        .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
+    run.route(step, None)
 }
 
 fn complete(
@@ -550,7 +596,13 @@ fn complete(
             let what = format!("{} refused to sign", run.name_of(actor));
             tell_starter(run, step, task, actor, &what, reason);
         }
-        return after_signature(run, step, *mode, signers, on_refuse.as_deref());
+        let attempted = Attempt::Route {
+            step: step.name.clone(),
+            choice: None,
+        };
+        return run.or_incident(attempted, |run| {
+            after_signature(run, step, *mode, signers, on_refuse.as_deref())
+        });
     }
 
     // A work task: its choice and its data.
@@ -613,7 +665,14 @@ fn complete(
     if run.inst.active_tasks().next().is_some() {
         return Ok(());
     }
-    run.route(step, choice)?;
+    // The task is done whatever comes next: what follows it and cannot go on is an
+    // incident for an admin, not a refusal the person who did the task can do
+    // nothing about.
+    let attempted = Attempt::Route {
+        step: step.name.clone(),
+        choice: choice.map(str::to_string),
+    };
+    run.or_incident(attempted, |run| run.route(step, choice))?;
     // A choice that ends the instance (a request declined, returned) is news to
     // the starter, who would otherwise learn of it from nobody.
     if let (Some(c), Status::Completed) = (choice, &run.inst.status) {
@@ -654,7 +713,7 @@ fn tell_starter(
     run.message(MessageKind::Notify, vec![starter], text, Some(task));
 }
 
-fn after_signature(
+pub(super) fn after_signature(
     run: &mut Run,
     step: &baton_dsl::model::Step,
     mode: SignMode,
@@ -722,9 +781,21 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
     let Some(timer) = run.inst.timers.iter().find(|t| t.n == n).cloned() else {
         return Ok(());
     };
+    // An instance with an incident keeps its timers without firing them; they are
+    // set again when the incident is resolved.
     if run.inst.status != Status::Running {
         return Ok(());
     }
+    let attempted = Attempt::Timer {
+        n,
+        timer: timer.kind.clone(),
+    };
+    run.or_incident(attempted, |run| fire_timer(run, &timer))
+}
+
+/// Apply a timer of the instance.
+pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> {
+    let n = timer.n;
     run.emit(Event::TimerFired { n });
     let def = run.def;
     match &timer.kind {
@@ -1045,7 +1116,7 @@ fn extend(
 }
 
 /// The fields an expression reads.
-fn fields_read(e: &Expr, out: &mut Vec<String>) {
+pub(super) fn fields_read(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Field(f) => out.push(f.clone()),
         Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) => fields_read(x, out),

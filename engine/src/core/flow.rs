@@ -25,6 +25,17 @@ pub struct Run<'a> {
     pub events: Vec<Event>,
     pub effects: Vec<super::Effect>,
     hops: usize,
+    /// An admin is resolving an incident: a refusal is their answer, not a new
+    /// incident (see `or_incident`).
+    pub resolving: bool,
+}
+
+/// Where a `Run` was, to go back to when what followed is refused.
+pub struct Checkpoint {
+    inst: Instance,
+    events: usize,
+    effects: usize,
+    hops: usize,
 }
 
 struct DataEnv<'a> {
@@ -73,7 +84,25 @@ impl<'a> Run<'a> {
             events: Vec::new(),
             effects: Vec::new(),
             hops: 0,
+            resolving: false,
         }
+    }
+
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            inst: self.inst.clone(),
+            events: self.events.len(),
+            effects: self.effects.len(),
+            hops: self.hops,
+        }
+    }
+
+    /// Undo every change since `cp`.
+    pub fn rollback(&mut self, cp: Checkpoint) {
+        self.inst = cp.inst;
+        self.events.truncate(cp.events);
+        self.effects.truncate(cp.effects);
+        self.hops = cp.hops;
     }
 
     pub fn emit(&mut self, e: Event) {
@@ -488,7 +517,18 @@ impl<'a> Run<'a> {
                 for (k, e) in with {
                     data.insert(k.clone(), self.eval(e)?);
                 }
+                if let Some(check) = self.ctx.child_check {
+                    check(process, &data, self.inst.id, &self.inst.starter, self.now).map_err(
+                        |r| match r {
+                            Rejection::Requirement(m) => {
+                                Rejection::Requirement(format!("{process} cannot start: {m}"))
+                            }
+                            other => Rejection::Stuck(format!("{process} cannot start: {other}")),
+                        },
+                    )?;
+                }
                 self.effects.push(super::Effect::StartChild {
+                    step: step.name.clone(),
                     process: process.clone(),
                     data,
                     parent: self.inst.id,

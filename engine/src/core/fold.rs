@@ -69,6 +69,9 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             inst.waiting = *waiting;
             inst.due = None;
             inst.due_extended_minutes = 0;
+            // A step left while it waited for a child (a limit's `goto`, an admin's
+            // move) waits for it no more.
+            inst.awaiting_child = false;
             inst.signatures.clear();
             // Finished tasks of earlier steps live on in the task records and the
             // history; the instance keeps only what the current step needs.
@@ -157,6 +160,8 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             inst.status = Status::Cancelled;
             inst.waiting = false;
         }
+        Event::IncidentRaised { .. } => inst.status = Status::Incident,
+        Event::IncidentResolved { .. } => inst.status = Status::Running,
     }
 }
 

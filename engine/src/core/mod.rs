@@ -6,10 +6,12 @@ mod apply;
 mod assign;
 mod flow;
 pub mod fold;
+mod incident;
 pub mod time;
 mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
+pub use incident::{Attempt, Incident, Resolution};
 pub use validate::{coerce, extension_minutes, FieldError};
 
 use baton_dsl::eval::Value;
@@ -170,6 +172,10 @@ pub enum Status {
     Running,
     Completed,
     Cancelled,
+    /// It cannot go on by itself: something Baton tried on its own (a timer, a child
+    /// start, the route after a task) was refused. Its timers wait and staff commands
+    /// are refused until an admin resolves it (see `incident`).
+    Incident,
 }
 
 impl Status {
@@ -178,6 +184,7 @@ impl Status {
             Status::Running => "running",
             Status::Completed => "completed",
             Status::Cancelled => "cancelled",
+            Status::Incident => "incident",
         }
     }
 }
@@ -252,6 +259,8 @@ pub enum MessageKind {
     Overdue,
     Escalation,
     Breach,
+    /// An instance became an incident: to the admins and the process's owner.
+    Incident,
 }
 
 /// What happened, in the past tense. The audit history is the list of these.
@@ -360,6 +369,15 @@ pub enum Event {
         task: TaskId,
         reason: String,
     },
+    /// Something Baton tried on its own was refused: the instance waits for an admin.
+    IncidentRaised {
+        reason: String,
+        attempted: Attempt,
+    },
+    /// An admin resolved the incident.
+    IncidentResolved {
+        how: Resolution,
+    },
 }
 
 /// An event as stored in the history: who caused it, and when.
@@ -439,6 +457,24 @@ pub enum Command {
         data: serde_json::Map<String, serde_json::Value>,
         reason: String,
     },
+    /// Internal: what Baton tried on its own for this instance was refused (a child
+    /// it started, a timer the core could not turn into an incident itself).
+    RaiseIncident {
+        reason: String,
+        attempted: Attempt,
+    },
+    /// An admin resolves an incident by trying again what failed, after setting
+    /// `data` (corrected values; none for a plain retry). The store fills
+    /// `attempted` from the open incident; callers leave it `None`.
+    Retry {
+        data: serde_json::Map<String, serde_json::Value>,
+        attempted: Option<Attempt>,
+    },
+    /// An admin resolves an incident by moving the instance to a step or end of its
+    /// definition.
+    Move {
+        step: String,
+    },
 }
 
 /// Why a command was refused. A refused command changes nothing.
@@ -470,4 +506,17 @@ pub struct Ctx<'a> {
     pub admin_role: &'a str,
     /// Working time (`4 working hours`) is counted against this calendar.
     pub calendar: &'a crate::calendar::Calendar,
+    /// Process -> the role that owns it (`owners` in `baton.ron`): told, with the
+    /// admins, when one of its instances becomes an incident.
+    pub owners: &'a BTreeMap<String, String>,
+    /// Would this child start (process, values, parent, starter, now)? Asked before
+    /// a `start X` step goes on, so that a child its definition refuses stops the
+    /// parent where it is (an incident when Baton was acting on its own) rather than
+    /// leaving it gone on without its child. `None`: not checked (the pure core's
+    /// tests, which have no other definitions).
+    pub child_check: Option<&'a ChildCheck<'a>>,
 }
+
+/// See `Ctx::child_check`.
+pub type ChildCheck<'a> =
+    dyn Fn(&str, &Data, InstanceId, &str, DateTime<Utc>) -> Result<(), Rejection> + 'a;

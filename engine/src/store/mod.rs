@@ -108,6 +108,9 @@ pub(crate) struct Trees {
     pub inbox: Space,
     /// Webhook deliveries waiting for their next attempt: (due time, message id).
     pub retries: Space,
+    /// Open incidents, by instance: what failed and why (see `core::incident`). An
+    /// instance is here exactly while its status is `incident`.
+    pub incidents: Space,
     /// The batch being written, until all of it is (see `journal`). Not among
     /// `SPACES`: it is empty whenever the database is closed.
     pub journal: Space,
@@ -133,7 +136,7 @@ const JOURNAL_TAG: u8 = 16;
 /// per kind of record), in the order of `Trees`' fields. The task spaces
 /// (`tasks`, `active`) are laid out anew and rebuilt from the records when a
 /// version-2 database is moved over; version 2's `tasks_by_due` (tag 9) is gone.
-const SPACES: [(&str, u8); 14] = [
+const SPACES: [(&str, u8); 15] = [
     ("meta", 1),
     ("definitions", 2),
     ("instances", 3),
@@ -148,6 +151,8 @@ const SPACES: [(&str, u8); 14] = [
     ("idempotency", 13),
     ("inbox", 14),
     ("delivery_retries", 15),
+    // Newer than layout version 2: no tree of that name is ever found to move over.
+    ("incidents", 17),
 ];
 
 impl Trees {
@@ -168,6 +173,7 @@ impl Trees {
             idempotency: s(11),
             inbox: s(12),
             retries: s(13),
+            incidents: s(14),
             journal: Space::new(tree.clone(), JOURNAL_TAG),
             writing: RwLock::new(false),
             tree,
@@ -192,6 +198,7 @@ impl Trees {
             &self.idempotency,
             &self.inbox,
             &self.retries,
+            &self.incidents,
         ]
     }
 
@@ -302,6 +309,8 @@ pub struct Store {
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
     pub calendar: crate::calendar::Calendar,
+    /// Process -> the role that owns it, told of its incidents.
+    pub owners: BTreeMap<String, String>,
     /// Ids for new instances and outbox messages. One process owns the database, so
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; a refused command only leaves a gap.
@@ -362,6 +371,8 @@ pub struct Options {
     /// After each group flush, also `fsync` the data file, so that acknowledged
     /// changes survive a power cut and not only a killed process.
     pub fsync: bool,
+    /// Process -> the role that owns it, told (with the admins) of its incidents.
+    pub owners: BTreeMap<String, String>,
 }
 
 impl Default for Options {
@@ -372,6 +383,7 @@ impl Default for Options {
             calendar: crate::calendar::CalendarConfig::default(),
             cache_bytes: None,
             fsync: false,
+            owners: BTreeMap::new(),
         }
     }
 }
@@ -493,6 +505,7 @@ impl Store {
             staff: std::sync::Mutex::new(()),
             zone: opts.zone,
             admin_role: opts.admin_role,
+            owners: opts.owners,
             calendar,
         })
     }

@@ -3,7 +3,7 @@
 
 use super::txn::OutboxRecord;
 use super::{decode, keys, Store, StoreError};
-use crate::core::{Instance, InstanceId, Record, Task, TaskId, TaskState};
+use crate::core::{Incident, Instance, InstanceId, Record, Task, TaskId, TaskState};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -189,6 +189,41 @@ impl Store {
             items.push(self.instance(id)?);
         }
         Ok(Page { items, next })
+    }
+
+    /// Open incidents, oldest instance first, `limit` at a time after the cursor:
+    /// read from their own space, never a scan of the instances.
+    pub fn incidents(
+        &self,
+        after: Option<InstanceId>,
+        limit: usize,
+    ) -> Result<Page<Incident>, StoreError> {
+        let start = keys::instance(after.map_or(0, |a| a.saturating_add(1)));
+        let mut items: Vec<Incident> = Vec::new();
+        let mut next = None;
+        for kv in self.t.incidents.range(start..) {
+            let (_, v) = kv?;
+            if items.len() == limit {
+                next = items.last().map(|i| i.instance.to_string());
+                break;
+            }
+            items.push(decode(&v)?);
+        }
+        Ok(Page { items, next })
+    }
+
+    /// The open incident of an instance, if it has one.
+    pub fn incident(&self, id: InstanceId) -> Result<Option<Incident>, StoreError> {
+        self.t
+            .incidents
+            .get(keys::instance(id))?
+            .map(|b| decode(&b))
+            .transpose()
+    }
+
+    /// How many incidents are open (the `/metrics` gauge).
+    pub fn incident_count(&self) -> usize {
+        self.t.incidents.len()
     }
 
     pub fn history(&self, id: InstanceId) -> Result<Vec<Record>, StoreError> {

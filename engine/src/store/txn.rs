@@ -8,8 +8,10 @@ use super::batch::{write_changes, Overlay, Staged};
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
-    self, Command, Ctx, Event, Instance, InstanceId, Message, Record, Rejection, Task, TaskId,
+    self, Attempt, Command, Ctx, Event, Incident, Instance, InstanceId, Message, Record, Rejection,
+    Status, Task, TaskId,
 };
+use crate::staff::Directory;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::IVec;
@@ -29,6 +31,7 @@ const BY_PROCESS: usize = 8;
 const TIMERS: usize = 9;
 const OUTBOX: usize = 10;
 const IDEMPOTENCY: usize = 11;
+const INCIDENTS: usize = 14;
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -309,12 +312,10 @@ impl Store {
     fn exec(&self, work: Vec<(Request, bool)>) -> Ran {
         let flush = work.iter().any(|(_, d)| *d);
         let dir = self.directory();
-        let ctx = Ctx {
-            directory: &dir,
-            zone: self.zone,
-            admin_role: &self.admin_role,
-            calendar: &self.calendar,
+        let check = |process: &str, data: &core::Data, parent, starter: &str, now| {
+            self.check_child(&dir, process, data, parent, starter, now, 0)
         };
+        let ctx = self.ctx(&dir, &check);
         let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below());
         let mut outs = Vec::with_capacity(work.len());
         for (req, _) in &work {
@@ -395,32 +396,54 @@ impl Store {
             }
         }
         let now = req.now;
-        let mut queue: VecDeque<(Option<InstanceId>, Command, String)> =
-            VecDeque::from([(req.target, req.command.clone(), req.actor.clone())]);
+        // An admin resolving an incident gets every refusal as the answer; otherwise
+        // a child that cannot be started makes its parent an incident.
+        let resolving = matches!(req.command, Command::Retry { .. } | Command::Move { .. });
+        let mut queue: VecDeque<Queued> = VecDeque::from([Queued {
+            target: req.target,
+            command: req.command.clone(),
+            actor: req.actor.clone(),
+            on_refusal: None,
+        }]);
         let mut first: Option<Outcome> = None;
-        while let Some((id, cmd, who)) = queue.pop_front() {
-            let (id, old, version, def) = match (id, &cmd) {
-                (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
-                    let (v, def) = self.latest(process)?;
-                    (
-                        self.next_instance.fetch_add(1, Ordering::Relaxed),
-                        None,
-                        v,
-                        def,
-                    )
+        while let Some(q) = queue.pop_front() {
+            let Queued {
+                target: id,
+                command: mut cmd,
+                actor: who,
+                on_refusal,
+            } = q;
+            let ids = self.next_instance.load(Ordering::Relaxed);
+            let loaded = self.load(ov, id, &cmd).and_then(|(id, old, version, def)| {
+                if let Command::Retry { attempted, .. } = &mut cmd {
+                    // What to try again is the open incident's attempt.
+                    if let Some(b) = ov.get(INCIDENTS, keys::instance(id))? {
+                        let inc: Incident = decode(&b)?;
+                        *attempted = Some(inc.attempted);
+                    }
                 }
-                (None, _) => return Err(Rejection::NotFound("no instance given".into()).into()),
-                (Some(id), _) => {
-                    let b = ov
-                        .get(INSTANCES, keys::instance(id))?
-                        .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
-                    let inst: Instance = decode(&b)?;
-                    let def = self.definition(&inst.process, inst.version)?;
-                    (id, Some(inst), 0, def)
+                let version = old.as_ref().map_or(version, |i: &Instance| i.version);
+                let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, ctx)?;
+                Ok((id, old, applied))
+            });
+            let (id, old, applied) = match (loaded, on_refusal) {
+                (Ok(x), _) => x,
+                (Err(StoreError::Rejected(r)), Some((parent, attempted))) if !resolving => {
+                    // Nothing of the refused command was written; its id goes back.
+                    self.next_instance.store(ids, Ordering::Relaxed);
+                    queue.push_front(Queued {
+                        target: Some(parent),
+                        command: Command::RaiseIncident {
+                            reason: r.to_string(),
+                            attempted,
+                        },
+                        actor: core::SYSTEM.to_string(),
+                        on_refusal: None,
+                    });
+                    continue;
                 }
+                (Err(e), _) => return Err(e),
             };
-            let version = old.as_ref().map_or(version, |i| i.version);
-            let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, ctx)?;
             let records = write(
                 ov,
                 old.as_ref(),
@@ -437,32 +460,42 @@ impl Store {
             for eff in &applied.effects {
                 match eff {
                     core::Effect::StartChild {
+                        step,
                         process,
                         data,
                         parent,
                         starter,
-                    } => queue.push_back((
-                        None,
-                        Command::StartChild {
+                    } => queue.push_back(Queued {
+                        target: None,
+                        command: Command::StartChild {
                             process: process.clone(),
                             data: data.clone(),
                             parent: *parent,
                             starter: starter.clone(),
                         },
-                        core::SYSTEM.to_string(),
-                    )),
+                        actor: core::SYSTEM.to_string(),
+                        on_refusal: Some((
+                            *parent,
+                            Attempt::StartChild {
+                                step: step.clone(),
+                                process: process.clone(),
+                            },
+                        )),
+                    }),
+                    // The core turns a parent that cannot go on into an incident itself.
                     core::Effect::ChildEnded {
                         parent,
                         child,
                         outcome,
-                    } => queue.push_back((
-                        Some(*parent),
-                        Command::ChildEnded {
+                    } => queue.push_back(Queued {
+                        target: Some(*parent),
+                        command: Command::ChildEnded {
                             child: *child,
                             outcome: outcome.clone(),
                         },
-                        core::SYSTEM.to_string(),
-                    )),
+                        actor: core::SYSTEM.to_string(),
+                        on_refusal: None,
+                    }),
                 }
             }
             match &mut first {
@@ -479,6 +512,12 @@ impl Store {
                     {
                         o.children.push(id);
                     }
+                    // The instance asked about changed again (a child ended, or it
+                    // became an incident): answer with its state at the end.
+                    if id == o.instance.id {
+                        o.instance = applied.instance;
+                        o.records.extend(records);
+                    }
                 }
             }
         }
@@ -488,6 +527,112 @@ impl Store {
         }
         Ok(outcome)
     }
+
+    /// The core's view of the store: the directory, the zone, the calendar and
+    /// whether a child would start.
+    fn ctx<'a>(&'a self, dir: &'a Directory, check: &'a core::ChildCheck<'a>) -> Ctx<'a> {
+        Ctx {
+            directory: dir,
+            zone: self.zone,
+            admin_role: &self.admin_role,
+            calendar: &self.calendar,
+            owners: &self.owners,
+            child_check: Some(check),
+        }
+    }
+
+    /// Would `process` start as `parent`'s child with `data` now? Its own children
+    /// are asked in turn (a few levels deep; processes that start each other
+    /// without end are refused by the checker). Nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    fn check_child(
+        &self,
+        dir: &Directory,
+        process: &str,
+        data: &core::Data,
+        parent: InstanceId,
+        starter: &str,
+        now: DateTime<Utc>,
+        depth: usize,
+    ) -> Result<(), Rejection> {
+        if depth > 8 {
+            return Ok(());
+        }
+        let (version, def) = self.latest(process).map_err(|e| match e {
+            StoreError::Rejected(r) => r,
+            other => Rejection::Stuck(other.to_string()),
+        })?;
+        let check = |p: &str, d: &core::Data, par, st: &str, n| {
+            self.check_child(dir, p, d, par, st, n, depth + 1)
+        };
+        let ctx = self.ctx(dir, &check);
+        let cmd = Command::StartChild {
+            process: process.to_string(),
+            data: data.clone(),
+            parent,
+            starter: starter.to_string(),
+        };
+        core::apply(
+            &def,
+            version,
+            None,
+            InstanceId::MAX,
+            &cmd,
+            core::SYSTEM,
+            now,
+            &ctx,
+        )
+        .map(|_| ())
+    }
+
+    /// The instance a command is for (a new id for a start), as this batch sees it,
+    /// with its definition.
+    fn load(
+        &self,
+        ov: &Ov<'_>,
+        target: Option<InstanceId>,
+        cmd: &Command,
+    ) -> Result<Loaded, StoreError> {
+        Ok(match (target, cmd) {
+            (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
+                let (v, def) = self.latest(process)?;
+                (
+                    self.next_instance.fetch_add(1, Ordering::Relaxed),
+                    None,
+                    v,
+                    def,
+                )
+            }
+            (None, _) => return Err(Rejection::NotFound("no instance given".into()).into()),
+            (Some(id), _) => {
+                let b = ov
+                    .get(INSTANCES, keys::instance(id))?
+                    .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
+                let inst: Instance = decode(&b)?;
+                let def = self.definition(&inst.process, inst.version)?;
+                (id, Some(inst), 0, def)
+            }
+        })
+    }
+}
+
+/// An instance (none for a start), its definition's version and the definition.
+type Loaded = (
+    InstanceId,
+    Option<Instance>,
+    u32,
+    Arc<baton_dsl::model::Definition>,
+);
+
+/// A command of a request: the one asked for, or work it caused across instances.
+struct Queued {
+    target: Option<InstanceId>,
+    command: Command,
+    actor: String,
+    /// If it is refused: the instance that becomes an incident instead, and what
+    /// it attempted (a child that cannot be started). `None`: the refusal is the
+    /// request's answer.
+    on_refusal: Option<(InstanceId, Attempt)>,
 }
 
 /// Write what one applied command changed. Task records and timers are updated from
@@ -502,13 +647,19 @@ fn write(
     message_ids: &AtomicU64,
 ) -> Result<Vec<Record>, StoreError> {
     let base = old.map_or(0, |o| o.seq);
+    // An incident is Baton's own act, even inside a person's command (the route
+    // after their task): it and what follows it are recorded as Baton's.
+    let raised = events
+        .iter()
+        .position(|e| matches!(e, Event::IncidentRaised { .. }))
+        .unwrap_or(events.len());
     let records: Vec<Record> = events
         .iter()
         .enumerate()
         .map(|(i, e)| Record {
             seq: base + i as u64,
             at: now,
-            actor: actor.to_string(),
+            actor: if i < raised { actor } else { core::SYSTEM }.to_string(),
             event: e.clone(),
         })
         .collect();
@@ -622,6 +773,17 @@ fn write(
                     ov.remove(TIMERS, keys::timer(*due, new.id, *n));
                 }
             }
+            Event::IncidentRaised { reason, attempted } => {
+                let rec = Incident {
+                    instance: new.id,
+                    process: new.process.clone(),
+                    at: now,
+                    reason: reason.clone(),
+                    attempted: attempted.clone(),
+                };
+                ov.insert(INCIDENTS, keys::instance(new.id), encode(&rec));
+            }
+            Event::IncidentResolved { .. } => ov.remove(INCIDENTS, keys::instance(new.id)),
             Event::MessageQueued { message } => {
                 let id = message_ids.fetch_add(1, Ordering::Relaxed);
                 let rec = OutboxRecord {
@@ -635,6 +797,18 @@ fn write(
                 ov.insert(OUTBOX, id.to_be_bytes(), encode(&rec));
             }
             _ => {}
+        }
+    }
+    // An instance with an incident keeps its timers in its record, not in the
+    // scheduler's queue: they fire only once it is resolved (due ones at once).
+    let was_incident = old.is_some_and(|o| o.status == Status::Incident);
+    if new.status == Status::Incident {
+        for t in old.iter().flat_map(|o| o.timers.iter()).chain(&new.timers) {
+            ov.remove(TIMERS, keys::timer(t.due, new.id, t.n));
+        }
+    } else if was_incident && new.status == Status::Running {
+        for t in &new.timers {
+            ov.insert(TIMERS, keys::timer(t.due, new.id, t.n), IVec::default());
         }
     }
     Ok(records)

@@ -7,7 +7,7 @@
 use super::txn::index_keys;
 use super::{decode, keys, Store, StoreError};
 use crate::core::fold::replay;
-use crate::core::{Instance, Task};
+use crate::core::{Incident, Instance, Status, Task};
 use std::collections::BTreeSet;
 
 impl Store {
@@ -39,6 +39,7 @@ impl Store {
         }
         let mut expect_timers = BTreeSet::new();
         let mut expect_process = BTreeSet::new();
+        let mut expect_incidents = BTreeSet::new();
         // The person and role entries carry a copy of the task: it must be current.
         for tree in [&self.t.by_person, &self.t.by_role] {
             for kv in tree.iter() {
@@ -64,8 +65,14 @@ impl Store {
             if ids.len() != inst.tasks.len() {
                 problems.push(format!("instance {}: a task appears twice", inst.id));
             }
-            for t in &inst.timers {
-                expect_timers.insert(keys::timer(t.due, inst.id, t.n).to_vec());
+            // An instance with an incident keeps its timers out of the timer tree
+            // until it is resolved, and has its entry among the incidents.
+            if inst.status == Status::Incident {
+                expect_incidents.insert(keys::instance(inst.id).to_vec());
+            } else {
+                for t in &inst.timers {
+                    expect_timers.insert(keys::timer(t.due, inst.id, t.n).to_vec());
+                }
             }
             expect_process.insert(keys::process_status(
                 &inst.process,
@@ -80,8 +87,9 @@ impl Store {
                     inst.id
                 )),
             }
+            // An incident may hold the tasks of the step it stopped at.
             if inst.tasks.iter().any(|t| t.state.is_active())
-                && inst.status != crate::core::Status::Running
+                && !matches!(inst.status, Status::Running | Status::Incident)
             {
                 problems.push(format!(
                     "instance {} has open tasks but is {}",
@@ -128,6 +136,16 @@ impl Store {
         }
         if actual(&self.t.by_process)? != expect_process {
             problems.push("instances_by_process: differs from the instances".into());
+        }
+        if actual(&self.t.incidents)? != expect_incidents {
+            problems.push("incidents: differ from the instances with an incident".into());
+        }
+        for kv in self.t.incidents.iter() {
+            let (k, v) = kv?;
+            let inc: Incident = decode(&v)?;
+            if keys::instance(inc.instance)[..] != k[..] {
+                problems.push(format!("incident of {}: under another key", inc.instance));
+            }
         }
         Ok(problems)
     }

@@ -3,7 +3,9 @@
 
 use super::ZONE;
 use baton_dsl::model::{Action, Definition, FieldSource, Route, TimedAction, Type};
-use baton_engine::core::{apply, Command, Ctx, Instance, Rejection, Status, TaskKind, TimerKind};
+use baton_engine::core::{
+    apply, Command, Ctx, Event, Instance, Rejection, Status, TaskKind, TimerKind,
+};
 use baton_engine::staff::{Directory, Person};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Map, Value as Json};
@@ -391,6 +393,18 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
         match apply(def, 1, Some(&inst), inst.id, &cmd, &actor, now, ctx) {
             Ok(a) => {
                 inst = a.instance;
+                // What cannot go on is no longer refused but an incident: the same
+                // failure.
+                let incident = a.events.iter().find_map(|e| match e {
+                    Event::IncidentRaised { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                });
+                if let Some(m) = incident {
+                    return Walk {
+                        steps,
+                        failure: Some(fail(kind_of("stuck: ", &m), &m, &trace)),
+                    };
+                }
                 if inst.status == Status::Running {
                     let f = fingerprint(&inst);
                     if seen.get(&f).is_some_and(|&at| at >= last_free) {

@@ -27,7 +27,8 @@ pub struct Notification {
     pub id: u64,
     pub instance: u64,
     pub at: DateTime<Utc>,
-    /// `notify`, `reminder`, `overdue`, `escalation` or `breach`.
+    /// `notify`, `reminder`, `overdue`, `escalation`, `breach` or `incident` (to
+    /// the admins and the process's owner: an instance cannot go on by itself).
     #[schema(value_type = String)]
     pub kind: MessageKind,
     pub text: String,

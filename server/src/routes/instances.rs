@@ -53,7 +53,7 @@ pub struct CancelRequest {
 pub struct ListQuery {
     /// Only this process (default: every process, by name).
     process: Option<String>,
-    /// `running` (default), `completed` or `cancelled`.
+    /// `running` (default), `completed`, `cancelled` or `incident`.
     state: Option<String>,
     /// Only instances started by this person.
     starter: Option<String>,
@@ -68,10 +68,10 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From a previous page's `next`.
-    cursor: Option<String>,
+    pub cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
     #[param(value_type = Option<u32>)]
-    limit: Option<String>,
+    pub limit: Option<String>,
 }
 
 /// An instance id from a path; anything else names no instance.
@@ -146,10 +146,10 @@ async fn list(
 ) -> Result<Json<Paged<Instance>>, ApiError> {
     let limit = page::limit(q.limit.as_deref())?;
     let status = q.state.unwrap_or_else(|| "running".into());
-    if !["running", "completed", "cancelled"].contains(&status.as_str()) {
+    if !["running", "completed", "cancelled", "incident"].contains(&status.as_str()) {
         return Err(ApiError::bad_request(
             "state",
-            "one of running, completed, cancelled",
+            "one of running, completed, cancelled, incident",
         ));
     }
     let from = match q.cursor.as_deref() {

@@ -5,6 +5,7 @@
 mod definitions;
 mod extend;
 pub mod inbox;
+mod incidents;
 mod instances;
 mod outbox;
 mod system;
@@ -44,6 +45,7 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "definitions", description = "Process definitions and their versions"),
         (name = "instances", description = "Running and finished instances"),
+        (name = "incidents", description = "Instances that cannot go on by themselves: admins list and resolve them"),
         (name = "tasks", description = "Tasks: see, claim, complete, hand on"),
         (name = "inbox", description = "Each person's notifications"),
         (name = "tokens", description = "Bearer tokens: admins issue and revoke them"),
@@ -73,6 +75,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(definitions::router())
         .merge(instances::router())
+        .merge(incidents::router())
         .merge(tasks::router())
         .merge(extend::router())
         .merge(outbox::router())

@@ -37,12 +37,17 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "system", security(()),
     responses((status = 200, body = String, content_type = "text/plain; version=0.0.4")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // Open incidents are counted from their own space (a few keys), not kept in
+    // memory: they outlive restarts.
+    let incidents = crate::blocking(&state, |engine| Ok(engine.store.incident_count()))
+        .await
+        .ok();
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&state.engine.metrics),
+        state.metrics.render(&state.engine.metrics, incidents),
     )
 }
 
