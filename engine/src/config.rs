@@ -18,6 +18,9 @@ pub struct Config {
     pub admin_role: String,
     /// `fsync` after each group commit: survive a power cut, not only a crash.
     pub fsync: bool,
+    /// The language of Baton's own messages (reminders, breaches, escalations):
+    /// `"zh-Hant"` (the default) or `"en"`.
+    pub language: crate::messages::Language,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             admin_role: "admin".into(),
             fsync: false,
+            language: crate::messages::Language::default(),
         }
     }
 }
@@ -77,6 +81,7 @@ impl Config {
             calendar: self.calendar.clone(),
             cache_bytes: None,
             fsync: self.fsync,
+            language: self.language,
         })
     }
 }
@@ -94,6 +99,13 @@ mod tests {
         assert_eq!(c.zone().unwrap(), chrono_tz::Asia::Shanghai);
         assert_eq!(c.delivery.max_attempts, 8);
         assert_eq!(c.calendar.rest_days, ["Sat", "Sun"]);
+        assert_eq!(c.language, crate::messages::Language::ZhHant);
+        assert_eq!(
+            Config::from_ron(r#"(language: "en")"#).unwrap().language,
+            crate::messages::Language::En
+        );
+        let err = Config::from_ron(r#"(language: "fr")"#).expect_err("unknown language");
+        assert!(err.contains("zh-Hant"), "{err}");
         assert!(Config::from_ron("(zone: Some(\"Mars/Base\"))")
             .unwrap()
             .zone()

@@ -128,6 +128,7 @@ impl World {
             zone: ZONE,
             admin_role: "admin",
             calendar: &self.calendar,
+            language: Default::default(),
         }
     }
 }

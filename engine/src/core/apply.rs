@@ -3,8 +3,9 @@
 use super::assign::is_candidate;
 use super::flow::Run;
 use super::fold::started;
-use super::validate::{check_input, given, FieldError, MISSING};
+use super::validate::{check_input, given, FieldError, Reading, MISSING};
 use super::*;
+use crate::messages::Text;
 use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
 
 /// Work for the store that crosses instances, done in the same transaction.
@@ -32,6 +33,15 @@ pub struct Applied {
 
 /// The actor name for changes the engine makes itself (timers, schedules).
 pub const SYSTEM: &str = "baton";
+
+/// What reading input needs: the directory, the company's zone, the time.
+fn reading<'a>(ctx: &'a Ctx<'a>, now: DateTime<Utc>) -> Reading<'a> {
+    Reading {
+        dir: ctx.directory,
+        zone: ctx.zone,
+        now,
+    }
+}
 
 fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid(vec![FieldError {
@@ -140,7 +150,7 @@ fn start<'a>(
         .map(|f| f.name.clone())
         .collect();
     let mut errors = Vec::new();
-    let data = match check_input(def, input, Some(&start_fields), ctx.directory) {
+    let data = match check_input(def, input, Some(&start_fields), &reading(ctx, now)) {
         Ok(d) => d,
         Err(e) => {
             errors = e;
@@ -162,9 +172,9 @@ fn start<'a>(
     }
     let mut run = start_checked(def, version, id, data, parent, actor, now, ctx)?;
     if as_admin {
-        run.emit(Event::Commented {
-            text: format!("started by {actor} as an admin, outside `started by`"),
-        });
+        let by = crate::display::person(actor, ctx.directory);
+        let text = run.text(Text::StartedAsAdmin { by: &by });
+        run.emit(Event::Commented { text });
     }
     Ok(run)
 }
@@ -353,7 +363,12 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                 },
                 escalated: false,
             });
-            let text = format!("{}: handed to you by {actor}", t.title);
+            let by = crate::display::person(actor, run.ctx.directory);
+            let text = run.text(Text::HandedOn {
+                instance: &run.instance_name(),
+                task: &t.title,
+                by: &by,
+            });
             run.message(MessageKind::Notify, vec![to.clone()], text, Some(*task));
             Ok(())
         }
@@ -419,7 +434,7 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                         .unwrap_or_default(),
                 )
             };
-            let values = check_input(run.def, data, allowed.as_deref(), run.ctx.directory)
+            let values = check_input(run.def, data, allowed.as_deref(), &reading(run.ctx, run.now))
                 .map_err(Rejection::Invalid)?;
             if !values.is_empty() {
                 run.emit(Event::DataSet { values });
@@ -557,7 +572,7 @@ fn complete(
         (_, None) => {}
     }
     let fills: Vec<String> = step.fills.iter().map(|f| f.field.clone()).collect();
-    let data = match check_input(run.def, input, Some(&fills), run.ctx.directory) {
+    let data = match check_input(run.def, input, Some(&fills), &reading(run.ctx, run.now)) {
         Ok(d) => d,
         Err(e) => {
             errors.extend(e);
@@ -677,7 +692,10 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             let Some(s) = def.step(step) else {
                 return Ok(());
             };
-            let what = format!("{} is overdue", s.title.as_deref().unwrap_or(&s.name));
+            let what = run.text(Text::Overdue {
+                instance: &run.instance_name(),
+                step: s.title.as_deref().unwrap_or(&s.name),
+            });
             if s.on_overdue.is_empty() {
                 let to = run.task_people();
                 run.message(MessageKind::Overdue, to, what, None);
@@ -691,10 +709,10 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
                 return Ok(());
             };
             let to = run.task_people();
-            let text = format!(
-                "reminder: {} is due soon",
-                s.title.as_deref().unwrap_or(&s.name)
-            );
+            let text = run.text(Text::DueSoon {
+                instance: &run.instance_name(),
+                step: s.title.as_deref().unwrap_or(&s.name),
+            });
             run.message(MessageKind::Reminder, to, text, None);
             Ok(())
         }
@@ -706,10 +724,10 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
                 return Ok(());
             };
             let to = run.task_people();
-            let text = format!(
-                "reminder: {} is overdue",
-                s.title.as_deref().unwrap_or(&s.name)
-            );
+            let text = run.text(Text::StillOverdue {
+                instance: &run.instance_name(),
+                step: s.title.as_deref().unwrap_or(&s.name),
+            });
             run.message(MessageKind::Reminder, to, text, None);
             let next = next_repeat(timer.due, *every_minutes, run.now);
             run.set_timer(
@@ -728,7 +746,10 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             run.emit(Event::LimitBreached {
                 name: limit.clone(),
             });
-            let what = format!("time limit `{limit}` is exceeded");
+            let what = run.text(Text::LimitBreached {
+                instance: &run.instance_name(),
+                limit: &limit_title(def, limit),
+            });
             if l.on_breach.is_empty() {
                 let to = run.task_people();
                 run.message(MessageKind::Breach, to, what, None);
@@ -739,12 +760,11 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
         }
         TimerKind::LimitRemind { limit } => {
             let to = run.task_people();
-            run.message(
-                MessageKind::Reminder,
-                to,
-                format!("reminder: time limit `{limit}` is near"),
-                None,
-            );
+            let text = run.text(Text::LimitNear {
+                instance: &run.instance_name(),
+                limit: &limit_title(def, limit),
+            });
+            run.message(MessageKind::Reminder, to, text, None);
             Ok(())
         }
         TimerKind::LimitRemindEvery {
@@ -752,12 +772,11 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             every_minutes,
         } => {
             let to = run.task_people();
-            run.message(
-                MessageKind::Reminder,
-                to,
-                format!("reminder: time limit `{limit}` is exceeded"),
-                None,
-            );
+            let text = run.text(Text::LimitStillExceeded {
+                instance: &run.instance_name(),
+                limit: &limit_title(def, limit),
+            });
+            run.message(MessageKind::Reminder, to, text, None);
             let next = next_repeat(timer.due, *every_minutes, run.now);
             run.set_timer(
                 next,
@@ -768,6 +787,21 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             );
             Ok(())
         }
+    }
+}
+
+/// A time limit as people know it: the titles of the steps it runs between (a
+/// limit has a name, for its definition, but no title).
+fn limit_title(def: &Definition, limit: &str) -> String {
+    let title = |step: &str| {
+        def.step(step)
+            .and_then(|s| s.title.clone())
+            .or_else(|| def.end(step).and_then(|e| e.title.clone()))
+            .unwrap_or_else(|| step.to_string())
+    };
+    match def.limits.iter().find(|l| l.name == limit) {
+        Some(l) => format!("{}→{}", title(&l.from), title(&l.to)),
+        None => limit.to_string(),
     }
 }
 
@@ -850,7 +884,7 @@ fn extend(
         }
         Some(read)
     };
-    let values = check_input(run.def, input, allowed.as_deref(), run.ctx.directory)
+    let values = check_input(run.def, input, allowed.as_deref(), &reading(run.ctx, run.now))
         .map_err(Rejection::Invalid)?;
     if !values.is_empty() {
         run.emit(Event::DataSet { values });

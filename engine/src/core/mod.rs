@@ -10,7 +10,7 @@ pub mod time;
 mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
-pub use validate::{coerce, FieldError};
+pub use validate::{coerce, parse_time, FieldError, Reading};
 
 use baton_dsl::eval::Value;
 use chrono::{DateTime, Utc};
@@ -436,4 +436,6 @@ pub struct Ctx<'a> {
     pub admin_role: &'a str,
     /// Working time (`4 working hours`) is counted against this calendar.
     pub calendar: &'a crate::calendar::Calendar,
+    /// The language of the engine's own messages.
+    pub language: crate::messages::Language,
 }

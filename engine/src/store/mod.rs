@@ -65,6 +65,7 @@ pub struct StoredDefinition {
     pub name: String,
     pub version: u32,
     pub source: String,
+    #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
     pub definition: Definition,
 }
@@ -302,6 +303,7 @@ pub struct Store {
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
     pub calendar: crate::calendar::Calendar,
+    pub language: crate::messages::Language,
     /// Ids for new instances and outbox messages. One process owns the database, so
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; a refused command only leaves a gap.
@@ -362,6 +364,8 @@ pub struct Options {
     /// After each group flush, also `fsync` the data file, so that acknowledged
     /// changes survive a power cut and not only a killed process.
     pub fsync: bool,
+    /// The language of the engine's own messages.
+    pub language: crate::messages::Language,
 }
 
 impl Default for Options {
@@ -372,6 +376,7 @@ impl Default for Options {
             calendar: crate::calendar::CalendarConfig::default(),
             cache_bytes: None,
             fsync: false,
+            language: crate::messages::Language::default(),
         }
     }
 }
@@ -494,6 +499,7 @@ impl Store {
             zone: opts.zone,
             admin_role: opts.admin_role,
             calendar,
+            language: opts.language,
         })
     }
 

@@ -314,6 +314,7 @@ impl Store {
             zone: self.zone,
             admin_role: &self.admin_role,
             calendar: &self.calendar,
+            language: self.language,
         };
         let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below());
         let mut outs = Vec::with_capacity(work.len());

@@ -34,12 +34,14 @@ pub struct DefinitionItem {
     pub description: Option<String>,
     /// The latest version: new instances start on it.
     pub version: u32,
+    #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VersionItem {
     pub version: u32,
+    #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
 }
 
