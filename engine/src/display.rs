@@ -23,13 +23,13 @@ pub fn time(t: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
     t.with_timezone(&zone).format(TIME_FORMAT).to_string()
 }
 
-/// A decimal without float noise: `5`, not `5.0`; `0.3`, not `0.30000000000000004`.
-/// Six decimals are more than any field of a process needs.
+/// A decimal without float noise: `5`, not `5.0`; `0.3`, not `0.30000000000000004`;
+/// at most two decimals (`81.67`), as people write scores and amounts.
 pub fn number(d: f64) -> String {
     if !d.is_finite() {
         return d.to_string();
     }
-    let s = format!("{d:.6}");
+    let s = format!("{d:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     match s {
         "-0" => "0".to_string(),
@@ -292,6 +292,7 @@ mod tests {
         assert_eq!(number(0.1 + 0.2), "0.3");
         assert_eq!(number(-2.25), "-2.25");
         assert_eq!(number(-0.0000001), "0");
+        assert_eq!(number(245.0 / 3.0), "81.67");
         assert_eq!(number(1e15), "1000000000000000");
     }
 

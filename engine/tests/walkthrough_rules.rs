@@ -506,6 +506,8 @@ fn out_of_range_and_missing_fields_at_a_task() {
         (json!(6), "6 is out of range 1..5"),
         (json!(0), "0 is out of range 1..5"),
         (json!(2.5), "expected a whole number, found the number 2.5"),
+        // Text is not a number in JSON; the command line converts by the field's type.
+        (json!("5"), "expected a whole number, found \"5\""),
     ] {
         assert_eq!(
             field_errors(rejection(h.try_complete(
@@ -523,7 +525,8 @@ fn out_of_range_and_missing_fields_at_a_task() {
         "follow_up",
         "wang_fang",
         None,
-        json!({"satisfaction": "5"}),
+        // The shape the API answers with is taken as input too.
+        json!({"satisfaction": {"Int": 5}}),
     );
     assert_ended(&inst, "done");
 }

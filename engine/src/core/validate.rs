@@ -116,7 +116,7 @@ pub fn coerce(
         J::Null => "null".to_string(),
         J::Bool(_) => "true/false".to_string(),
         J::Number(n) => format!("the number {n}"),
-        J::String(s) => format!("the text \"{s}\""),
+        J::String(s) => format!("\"{s}\""),
         J::Array(_) => "a list".to_string(),
         J::Object(_) => "an object".to_string(),
     };
@@ -140,14 +140,14 @@ pub fn coerce(
     match ty {
         Type::Text => match v {
             J::String(s) => Ok(Value::Text(s.clone())),
-            _ => Err(wrong("text (a JSON string)")),
+            _ => Err(wrong("text")),
         },
         Type::Integer { min, max } => {
             let i = match v {
                 J::Number(n) => n.as_i64(),
                 _ => None,
             }
-            .ok_or_else(|| wrong("a whole number (a JSON number)"))?;
+            .ok_or_else(|| wrong("a whole number"))?;
             if min.is_some_and(|m| i < m) || max.is_some_and(|m| i > m) {
                 return Err(err(
                     field,
@@ -166,7 +166,7 @@ pub fn coerce(
                 _ => None,
             }
             .filter(|d: &f64| d.is_finite())
-            .ok_or_else(|| wrong("a number (a JSON number)"))?;
+            .ok_or_else(|| wrong("a number"))?;
             if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
                 return Err(err(
                     field,

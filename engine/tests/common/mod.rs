@@ -108,9 +108,14 @@ pub struct Harness {
 impl Harness {
     /// A fresh database at `start`, with `processes/` deployed (every file must deploy).
     pub fn at(start: DateTime<Utc>) -> Harness {
+        Harness::with(start, options())
+    }
+
+    /// The same with other options (another language, say).
+    pub fn with(start: DateTime<Utc>, options: Options) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = ManualClock::new(start);
-        let engine = Engine::open(dir.path(), options(), Arc::new(clock.clone())).expect("open");
+        let engine = Engine::open(dir.path(), options, Arc::new(clock.clone())).expect("open");
         let reports = engine.deploy_dir(&processes_dir()).expect("deploy_dir");
         let mut names: Vec<String> = Vec::new();
         for r in &reports {
