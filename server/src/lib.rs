@@ -53,7 +53,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of an API over `engine`. JSON times are written from now on with
+    /// the offset of the engine's zone, the company's (a process serves one company).
     pub fn new(engine: Arc<Engine>) -> AppState {
+        baton_dsl::zone::set_json_zone(engine.store.zone);
         AppState {
             engine,
             metrics: Arc::new(HttpMetrics::new()),

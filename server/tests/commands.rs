@@ -254,7 +254,7 @@ async fn reassigning_notifies_the_new_holder_in_their_inbox() {
         items[0]["text"]
             .as_str()
             .unwrap_or("")
-            .contains("wang_fang"),
+            .contains("王芳"),
         "{inbox}"
     );
     assert_eq!(items[0]["kind"], "notify");
@@ -451,6 +451,6 @@ async fn healthz_answers_ok() {
         .body(Body::empty())
         .expect("request");
     let a = api.send(req).await;
-    assert_eq!(a.json(), json!({"status": "ok"}));
+    assert_eq!(a.json(), json!({"status": "ok", "zone": "Asia/Shanghai"}));
     let _ = header::CONTENT_TYPE;
 }

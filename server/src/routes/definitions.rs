@@ -113,10 +113,10 @@ pub struct ListQuery {
 pub struct VersionQuery {
     /// A version (default: the latest).
     #[param(value_type = Option<u32>)]
-    version: Option<String>,
+    pub(super) version: Option<String>,
 }
 
-fn stored(
+pub(super) fn stored(
     engine: &Engine,
     name: &str,
     version: Option<&str>,

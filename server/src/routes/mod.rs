@@ -3,6 +3,7 @@
 //! `#[utoipa::path]`: a route cannot exist without its documentation.
 
 mod definitions;
+mod display;
 pub mod inbox;
 mod instances;
 mod system;
@@ -75,4 +76,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(inbox::router())
         .merge(tokens::router())
         .merge(system::router())
+        .merge(display::router())
 }
