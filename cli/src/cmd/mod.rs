@@ -5,6 +5,7 @@ mod fmt;
 mod graph;
 mod http;
 mod outbox;
+mod render;
 mod serve;
 pub mod staff;
 mod token;
