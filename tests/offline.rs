@@ -133,7 +133,7 @@ fn show_says_what_a_waiting_step_waits_for() {
     // Two days before the trip, at 10:00 in the company's zone.
     let text = ok(&baton(&["show", id], &db));
     assert!(
-        text.contains("step confirm (waiting until 2099-06-08 10:00)"),
+        text.contains("step 行前確認（提前兩天） (waiting until 2099-06-08 10:00 +08:00)"),
         "{text}"
     );
     let json: serde_json::Value =
@@ -141,7 +141,7 @@ fn show_says_what_a_waiting_step_waits_for() {
     assert_eq!(json["waiting"], true, "{json}");
     assert_eq!(json["waiting_for"]["kind"], "time", "{json}");
     assert_eq!(
-        json["waiting_for"]["until"], "2099-06-08T02:00:00Z",
+        json["waiting_for"]["until"], "2099-06-08T10:00:00+08:00",
         "{json}"
     );
     assert_eq!(json["signoffs"], serde_json::json!([]), "{json}");

@@ -160,9 +160,17 @@ pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, s: &Show) -> St
             s.when(i.due)
         ));
     }
-    let rows: Vec<Vec<String>> = i
-        .data
-        .iter()
+    // Fields given at the start first, as the definition writes them; then the rest.
+    let mut fields: Vec<(&String, &baton_dsl::eval::Value)> = i.data.iter().collect();
+    fields.sort_by_key(|(k, _)| {
+        labels
+            .start_fields
+            .iter()
+            .position(|f| f == *k)
+            .unwrap_or(usize::MAX)
+    });
+    let rows: Vec<Vec<String>> = fields
+        .into_iter()
         .map(|(k, v)| {
             vec![
                 labels.field(k).to_string(),
