@@ -168,3 +168,56 @@ fn a_command_on_a_missing_database_says_so_and_creates_none() {
     assert!(db.exists());
     ok(&baton(&["tasks", "--as", "wang_fang"], &db));
 }
+
+/// On a database too, times are in the company's zone from processes/baton.ron
+/// (Asia/Shanghai) on a machine in UTC, `--zone` shows them in another, and
+/// messages name people: `baton outbox` and `baton history`.
+#[test]
+fn the_company_zone_and_names_on_a_database() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    let run = |args: &[&str]| {
+        let out = command(args, &db)
+            .env_remove("BATON_ZONE")
+            .env("TZ", "UTC")
+            .output()
+            .expect("baton runs");
+        ok(&out)
+    };
+    run(&["deploy", "processes/"]);
+    let id = run(&[
+        "start",
+        "daily_report",
+        "--as",
+        "jiang_hui",
+        "--set",
+        "subject=wang_fang",
+        "-q",
+    ]);
+    let id = id.trim();
+    run(&[
+        "complete",
+        &format!("{id}-1"),
+        "--as",
+        "wang_fang",
+        "--set",
+        "report=接聽52通",
+    ]);
+    let outbox = run(&["outbox"]);
+    let line = outbox
+        .lines()
+        .find(|l| l.contains("王芳的工作日報：接聽52通"))
+        .unwrap_or_else(|| panic!("{outbox}"));
+    assert!(line.contains("+08:00") && line.contains("陳靜"), "{line}");
+    let history = run(&["history", id]);
+    assert!(history.contains("message to 陳靜: 王芳的工作日報：接聽52通"), "{history}");
+    assert!(history.lines().skip(1).all(|l| l.contains("+08:00")), "{history}");
+    let utc = run(&["history", id, "--zone", "UTC"]);
+    assert!(utc.lines().skip(1).all(|l| l.contains("+00:00")), "{utc}");
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["show", id, "--json"])).expect("json");
+    assert!(
+        json["started_at"].as_str().is_some_and(|t| t.ends_with("+08:00")),
+        "{json}"
+    );
+}

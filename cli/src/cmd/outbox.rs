@@ -1,35 +1,23 @@
 //! `baton outbox`: every notification with its delivery state (pending, sent, failed
 //! with the reason), for whoever runs the daemon.
 
-use crate::cmd::staff::{failure, Common};
+use crate::cmd::staff::{failure, open, shown_zone, Common};
 use crate::exit::Code;
 use crate::table;
-use baton_engine::store::{Delivery, Options};
-use baton_engine::{clock::SystemClock, Engine};
-use std::sync::Arc;
+use baton_engine::display;
+use baton_engine::store::Delivery;
 
 pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
-    let zone = match crate::cmd::staff::zone(c.zone.as_deref()) {
+    // The company's configuration, its zone unless `--zone` says otherwise.
+    let opened = open(c).and_then(|e| Ok((shown_zone(c, e.store.zone)?, e)));
+    let (zone, engine) = match opened {
         Ok(z) => z,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Code::Usage;
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            return code;
         }
     };
-    let engine = match Engine::open(
-        &c.db,
-        Options {
-            zone,
-            ..Default::default()
-        },
-        Arc::new(SystemClock),
-    ) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {}: {e}", c.db.display());
-            return Code::Storage;
-        }
-    };
+    let dir = engine.store.directory();
     let records = match engine.store.outbox(after, limit) {
         Ok(r) => r,
         Err(e) => {
@@ -59,11 +47,19 @@ pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
             };
             vec![
                 r.id.to_string(),
-                r.at.with_timezone(&zone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                display::time(r.at, zone),
                 format!("{:?}", r.message.kind).to_lowercase(),
-                r.message.to.join(","),
+                // People by name; the addresses of a channel as they are.
+                match r.message.channel {
+                    Some(_) => r.message.to.join(", "),
+                    None => r
+                        .message
+                        .to
+                        .iter()
+                        .map(|p| display::person(p, dir.as_ref()))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
                 r.message.text.clone(),
                 state,
             ]

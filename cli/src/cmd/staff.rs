@@ -137,7 +137,7 @@ pub fn failure(e: StoreError) -> (Code, String) {
 }
 
 /// The zone times are shown in: `--zone`, else the company's.
-fn shown_zone(c: &Common, company: chrono_tz::Tz) -> Result<chrono_tz::Tz, (Code, String)> {
+pub(crate) fn shown_zone(c: &Common, company: chrono_tz::Tz) -> Result<chrono_tz::Tz, (Code, String)> {
     let z = match c.zone.as_deref() {
         Some(z) => z
             .parse()
