@@ -43,6 +43,12 @@ fn reading<'a>(ctx: &'a Ctx<'a>, now: DateTime<Utc>) -> Reading<'a> {
     }
 }
 
+/// A person as refusals name them: by name (an id the directory does not know, as
+/// it is).
+fn name(run: &Run, id: &str) -> String {
+    crate::display::person(id, run.ctx.directory)
+}
+
 fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid(vec![FieldError {
         field: field.to_string(),
@@ -286,16 +292,18 @@ fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection> {
     if let Some(a) = &t.assignee {
         if a != actor {
             return Err(Rejection::Conflict(format!(
-                "task {} is claimed by {a}",
-                t.id
+                "task {} is claimed by {}",
+                t.id,
+                name(run, a)
             )));
         }
         return Ok(());
     }
     if !is_candidate(&t.candidates, actor, run.ctx) {
         return Err(Rejection::Forbidden(format!(
-            "task {} is not for {actor}",
-            t.id
+            "task {} is not for {}",
+            t.id,
+            name(run, actor)
         )));
     }
     Ok(())
@@ -325,7 +333,9 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     Ok(())
                 }
                 Some(a) => Err(Rejection::Forbidden(format!(
-                    "task {task} is claimed by {a}, not {actor}"
+                    "task {task} is claimed by {}, not {}",
+                    name(run, a),
+                    name(run, actor)
                 ))),
                 None => Err(Rejection::Conflict(format!("task {task} is not claimed"))),
             }
@@ -424,7 +434,8 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     .any(|t| may_work(run, t, actor).is_ok());
                 if !holds_task {
                     return Err(Rejection::Forbidden(format!(
-                        "{actor} has no task in instance {}",
+                        "{} has no task in instance {}",
+                        name(run, actor),
                         run.inst.id
                     )));
                 }
@@ -520,7 +531,8 @@ fn complete(
         };
         if signed(actor) && !again_allowed {
             return Err(Rejection::Forbidden(format!(
-                "{actor} has already signed this step"
+                "{} has already signed this step",
+                name(run, actor)
             )));
         }
         // The requester is whoever filed the request by hand; an instance started by
@@ -834,7 +846,8 @@ fn extend(
         .any(|t| may_work(run, t, actor).is_ok());
     if !(holds_task || is_admin(run, actor)) {
         return Err(Rejection::Forbidden(format!(
-            "{actor} has no task in instance {}",
+            "{} has no task in instance {}",
+            name(run, actor),
             run.inst.id
         )));
     }
