@@ -691,7 +691,7 @@ fn raw_http_carries_a_complaint_through_and_every_error_has_its_status_and_body(
         assert!(
             p["detail"]
                 .as_str()
-                .is_some_and(|d| d.contains("claimed by li_ming")),
+                .is_some_and(|d| d.contains("claimed by 李明")),
             "{p}"
         );
     }
