@@ -28,7 +28,10 @@ fn processes_in_taipei(into: &Path) -> PathBuf {
         }
     }
     let config = std::fs::read_to_string(root().join("processes/baton.ron")).expect("baton.ron");
-    let taipei = config.replace(r#"zone: Some("Asia/Shanghai")"#, r#"zone: Some("Asia/Taipei")"#);
+    let taipei = config.replace(
+        r#"zone: Some("Asia/Shanghai")"#,
+        r#"zone: Some("Asia/Taipei")"#,
+    );
     assert_ne!(taipei, config, "baton.ron names its zone");
     std::fs::write(dir.join("baton.ron"), taipei).expect("write");
     dir
@@ -142,7 +145,11 @@ fn names_labels_and_local_times_through_a_server() {
         .expect("admin.token")
         .trim()
         .to_string();
-    let token = |p: &str| baton(&server, &admin, &["token", "issue", p]).trim().to_string();
+    let token = |p: &str| {
+        baton(&server, &admin, &["token", "issue", p])
+            .trim()
+            .to_string()
+    };
     let (fang, ming, li) = (token("wang_fang"), token("li_ming"), token("sun_li"));
 
     // A local time without an offset is read in the company's zone.
@@ -171,7 +178,9 @@ fn names_labels_and_local_times_through_a_server() {
         json!({"DateTime": "2026-12-05T18:00:00+08:00"})
     );
     assert!(
-        json["started_at"].as_str().is_some_and(|t| t.ends_with("+08:00")),
+        json["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
         "{json}"
     );
 
@@ -182,14 +191,26 @@ fn names_labels_and_local_times_through_a_server() {
         line_with(&shown, "instance").contains("部門協調單"),
         "{shown}"
     );
-    assert!(line_with(&shown, "started by").contains("started by 王芳 at "), "{shown}");
-    assert!(line_with(&shown, "started by").ends_with("+08:00"), "{shown}");
-    assert_eq!(cells(line_with(&shown, "配合部門")), ["配合部門", "人力資源部"]);
+    assert!(
+        line_with(&shown, "started by").contains("started by 王芳 at "),
+        "{shown}"
+    );
+    assert!(
+        line_with(&shown, "started by").ends_with("+08:00"),
+        "{shown}"
+    );
+    assert_eq!(
+        cells(line_with(&shown, "配合部門")),
+        ["配合部門", "人力資源部"]
+    );
     assert_eq!(
         cells(line_with(&shown, "需完成時間")),
         ["需完成時間", "2026-12-05 18:00 +08:00"]
     );
-    assert!(line_with(&shown, "step").contains("step 本部門領導簽字"), "{shown}");
+    assert!(
+        line_with(&shown, "step").contains("step 本部門領導簽字"),
+        "{shown}"
+    );
     // `--zone` shows the same moment in another zone.
     let utc = baton(&server, &fang, &["show", &id, "--zone", "UTC"]);
     assert_eq!(
@@ -200,11 +221,23 @@ fn names_labels_and_local_times_through_a_server() {
     // tasks: the process by title, the candidate by name.
     let tasks = baton(&server, &ming, &["tasks"]);
     let row = cells(line_with(&tasks, &format!("{id}-1")));
-    assert_eq!(row[1..5], ["部門協調單", "本部門領導簽字", "open", "李明"], "{tasks}");
+    assert_eq!(
+        row[1..5],
+        ["部門協調單", "本部門領導簽字", "open", "李明"],
+        "{tasks}"
+    );
     assert!(row[5].ends_with("+08:00"), "{tasks}");
 
-    baton(&server, &ming, &["complete", &format!("{id}-1"), "--choose", "approve"]);
-    baton(&server, &li, &["complete", &format!("{id}-2"), "--choose", "approve"]);
+    baton(
+        &server,
+        &ming,
+        &["complete", &format!("{id}-1"), "--choose", "approve"],
+    );
+    baton(
+        &server,
+        &li,
+        &["complete", &format!("{id}-2"), "--choose", "approve"],
+    );
     baton(
         &server,
         &li,
@@ -215,7 +248,13 @@ fn names_labels_and_local_times_through_a_server() {
     let row = cells(line_with(&tasks, &format!("{id}-4")));
     assert_eq!(
         row[1..],
-        ["部門協調單", "辦理協調事項", "open", "孫莉", "2026-12-05 18:00 +08:00"],
+        [
+            "部門協調單",
+            "辦理協調事項",
+            "open",
+            "孫莉",
+            "2026-12-05 18:00 +08:00"
+        ],
         "{tasks}"
     );
 
@@ -225,15 +264,24 @@ fn names_labels_and_local_times_through_a_server() {
     assert_eq!(started[2], "王芳", "{history}");
     assert!(started[1].ends_with("+08:00"), "{history}");
     let signed = cells(line_with(&history, &format!("task {id}-1 completed")));
-    assert_eq!(signed[2..], ["李明", &format!("task {id}-1 completed: 簽字")], "{history}");
+    assert_eq!(
+        signed[2..],
+        ["李明", &format!("task {id}-1 completed: 簽字")],
+        "{history}"
+    );
     assert!(
         line_with(&history, &format!("task {id}-3 completed")).contains("=孫莉"),
         "{history}"
     );
-    assert!(!history.contains("sun_li") && !history.contains("wang_fang"), "{history}");
+    assert!(
+        !history.contains("sun_li") && !history.contains("wang_fang"),
+        "{history}"
+    );
 
     // `18:00` alone is today's 18:00 in the company's zone.
-    let before = Utc::now().with_timezone(&chrono_tz::Asia::Taipei).date_naive();
+    let before = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Taipei)
+        .date_naive();
     let today = baton(
         &server,
         &fang,
@@ -251,7 +299,9 @@ fn names_labels_and_local_times_through_a_server() {
     )
     .trim()
     .to_string();
-    let after = Utc::now().with_timezone(&chrono_tz::Asia::Taipei).date_naive();
+    let after = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Taipei)
+        .date_naive();
     let json: Value =
         serde_json::from_str(&baton(&server, &fang, &["show", &today, "--json"])).expect("json");
     let at = |d: chrono::NaiveDate| {
@@ -297,7 +347,10 @@ fn the_cli_types_set_values_by_their_field() {
     .trim()
     .to_string();
     let shown = baton(&server, &fang, &["show", &id]);
-    assert_eq!(cells(line_with(&shown, "聯系方式")), ["聯系方式", "13800000000"]);
+    assert_eq!(
+        cells(line_with(&shown, "聯系方式")),
+        ["聯系方式", "13800000000"]
+    );
     // A choice by its label.
     assert_eq!(cells(line_with(&shown, "渠道")), ["渠道", "熱線"]);
     let json: Value =

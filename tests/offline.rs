@@ -210,14 +210,22 @@ fn the_company_zone_and_names_on_a_database() {
         .unwrap_or_else(|| panic!("{outbox}"));
     assert!(line.contains("+08:00") && line.contains("陳靜"), "{line}");
     let history = run(&["history", id]);
-    assert!(history.contains("message to 陳靜: 王芳的工作日報：接聽52通"), "{history}");
-    assert!(history.lines().skip(1).all(|l| l.contains("+08:00")), "{history}");
+    assert!(
+        history.contains("message to 陳靜: 王芳的工作日報：接聽52通"),
+        "{history}"
+    );
+    assert!(
+        history.lines().skip(1).all(|l| l.contains("+08:00")),
+        "{history}"
+    );
     let utc = run(&["history", id, "--zone", "UTC"]);
     assert!(utc.lines().skip(1).all(|l| l.contains("+00:00")), "{utc}");
     let json: serde_json::Value =
         serde_json::from_str(&run(&["show", id, "--json"])).expect("json");
     assert!(
-        json["started_at"].as_str().is_some_and(|t| t.ends_with("+08:00")),
+        json["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
         "{json}"
     );
 }

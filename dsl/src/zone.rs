@@ -61,9 +61,15 @@ mod tests {
         super::set_json_zone(chrono_tz::Asia::Taipei);
         let json = serde_json::to_string(&v).unwrap();
         assert_eq!(json, r#"{"DateTime":"2026-12-05T18:00:00+08:00"}"#);
-        assert_eq!(serde_json::from_str::<crate::eval::Value>(&json).unwrap(), v);
+        assert_eq!(
+            serde_json::from_str::<crate::eval::Value>(&json).unwrap(),
+            v
+        );
         // The store's binary records are what they were before a zone was set.
         assert_eq!(postcard::to_allocvec(&v).unwrap(), stored);
-        assert_eq!(postcard::from_bytes::<crate::eval::Value>(&stored).unwrap(), v);
+        assert_eq!(
+            postcard::from_bytes::<crate::eval::Value>(&stored).unwrap(),
+            v
+        );
     }
 }

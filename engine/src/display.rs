@@ -62,12 +62,7 @@ pub fn person(id: &str, names: &dyn Lookup) -> String {
 
 /// A value for people. `choice` is the label of a choice value, when its field has
 /// one.
-pub fn value(
-    v: &Value,
-    choice: Option<&str>,
-    names: &dyn Lookup,
-    zone: chrono_tz::Tz,
-) -> String {
+pub fn value(v: &Value, choice: Option<&str>, names: &dyn Lookup, zone: chrono_tz::Tz) -> String {
     match v {
         Value::Text(s) => s.clone(),
         Value::Int(i) => i.to_string(),
@@ -175,9 +170,8 @@ fn kind(ty: &Type) -> &'static str {
 
 impl Labels {
     pub fn of(def: &Definition) -> Labels {
-        let or_name = |title: &Option<String>, name: &str| {
-            title.clone().unwrap_or_else(|| name.to_string())
-        };
+        let or_name =
+            |title: &Option<String>, name: &str| title.clone().unwrap_or_else(|| name.to_string());
         Labels {
             title: or_name(&def.title, &def.name),
             fields: def

@@ -27,13 +27,25 @@ fn local_times_are_read_in_the_company_zone() {
     // 2026-03-02 09:00 in Shanghai (the harness's zone) is 01:00 UTC.
     let h = Harness::at(sh(2026, 3, 2, 9, 0));
     let at = |y, mo, d, hh, mi| Ok(Value::DateTime(sh(y, mo, d, hh, mi)));
-    assert_eq!(coordination(&h, json!("2026-12-05 18:00")), at(2026, 12, 5, 18, 0));
-    assert_eq!(coordination(&h, json!("2026-12-05T18:00")), at(2026, 12, 5, 18, 0));
+    assert_eq!(
+        coordination(&h, json!("2026-12-05 18:00")),
+        at(2026, 12, 5, 18, 0)
+    );
+    assert_eq!(
+        coordination(&h, json!("2026-12-05T18:00")),
+        at(2026, 12, 5, 18, 0)
+    );
     // A time alone is today's.
     assert_eq!(coordination(&h, json!("18:00")), at(2026, 3, 2, 18, 0));
     // As times are shown, and RFC 3339 with any offset.
-    assert_eq!(coordination(&h, json!("2026-12-05 18:00 +08:00")), at(2026, 12, 5, 18, 0));
-    assert_eq!(coordination(&h, json!("2026-12-05T10:00:00Z")), at(2026, 12, 5, 18, 0));
+    assert_eq!(
+        coordination(&h, json!("2026-12-05 18:00 +08:00")),
+        at(2026, 12, 5, 18, 0)
+    );
+    assert_eq!(
+        coordination(&h, json!("2026-12-05T10:00:00Z")),
+        at(2026, 12, 5, 18, 0)
+    );
     // The shape answers have.
     assert_eq!(
         coordination(&h, json!({"DateTime": "2026-12-05T18:00:00+08:00"})),

@@ -18,32 +18,50 @@ fn every_text_of_the_catalogue_in_both_languages() {
     let i = "客戶投訴處理 #3（張三）";
     let cases: Vec<(Text, &str, &str)> = vec![
         (
-            Text::DueSoon { instance: i, step: "回訪" },
+            Text::DueSoon {
+                instance: i,
+                step: "回訪",
+            },
             "提醒：客戶投訴處理 #3（張三）的「回訪」即將到期",
             "reminder: \"回訪\" of 客戶投訴處理 #3（張三） is due soon",
         ),
         (
-            Text::StillOverdue { instance: i, step: "回訪" },
+            Text::StillOverdue {
+                instance: i,
+                step: "回訪",
+            },
             "提醒：客戶投訴處理 #3（張三）的「回訪」已逾期",
             "reminder: \"回訪\" of 客戶投訴處理 #3（張三） is overdue",
         ),
         (
-            Text::Overdue { instance: i, step: "回訪" },
+            Text::Overdue {
+                instance: i,
+                step: "回訪",
+            },
             "客戶投訴處理 #3（張三）的「回訪」已逾期",
             "\"回訪\" of 客戶投訴處理 #3（張三） is overdue",
         ),
         (
-            Text::LimitNear { instance: i, limit: "接受投訴→回訪" },
+            Text::LimitNear {
+                instance: i,
+                limit: "接受投訴→回訪",
+            },
             "提醒：客戶投訴處理 #3（張三）的時限「接受投訴→回訪」即將屆滿",
             "reminder: time limit \"接受投訴→回訪\" of 客戶投訴處理 #3（張三） is near",
         ),
         (
-            Text::LimitBreached { instance: i, limit: "接受投訴→回訪" },
+            Text::LimitBreached {
+                instance: i,
+                limit: "接受投訴→回訪",
+            },
             "客戶投訴處理 #3（張三）已超過時限「接受投訴→回訪」",
             "客戶投訴處理 #3（張三） has exceeded time limit \"接受投訴→回訪\"",
         ),
         (
-            Text::LimitStillExceeded { instance: i, limit: "接受投訴→回訪" },
+            Text::LimitStillExceeded {
+                instance: i,
+                limit: "接受投訴→回訪",
+            },
             "提醒：客戶投訴處理 #3（張三）仍超過時限「接受投訴→回訪」",
             "reminder: 客戶投訴處理 #3（張三） is still past time limit \"接受投訴→回訪\"",
         ),
@@ -53,7 +71,11 @@ fn every_text_of_the_catalogue_in_both_languages() {
             "逾期: escalated to you",
         ),
         (
-            Text::HandedOn { instance: i, task: "回訪", by: "王芳" },
+            Text::HandedOn {
+                instance: i,
+                task: "回訪",
+                by: "王芳",
+            },
             "王芳將客戶投訴處理 #3（張三）的「回訪」轉交給你",
             "\"回訪\" of 客戶投訴處理 #3（張三）: handed to you by 王芳",
         ),
@@ -63,7 +85,10 @@ fn every_text_of_the_catalogue_in_both_languages() {
             "started by 江輝 as an admin, outside `started by`",
         ),
         (
-            Text::Incident { process: "工作日報", reason: "沒有人可以指派" },
+            Text::Incident {
+                process: "工作日報",
+                reason: "沒有人可以指派",
+            },
             "流程「工作日報」無法繼續：沒有人可以指派",
             "process \"工作日報\" cannot go on: 沒有人可以指派",
         ),
@@ -99,12 +124,18 @@ fn report_reminder(h: &Harness) -> (u64, String) {
 fn a_reminder_names_the_instance_and_its_person_by_name() {
     let h = Harness::at(sh(2026, 3, 2, 17, 30));
     let (id, text) = report_reminder(&h);
-    assert_eq!(text, format!("提醒：工作日報 #{id}（王芳）的「填寫工作日報」即將到期"));
+    assert_eq!(
+        text,
+        format!("提醒：工作日報 #{id}（王芳）的「填寫工作日報」即將到期")
+    );
     // The definition's own overdue text shows the person by name too.
     let due = h.task(id, "write").due.expect("due");
     assert_eq!(h.fire_at(due), 1);
     let sent = h.sent_by(id);
-    assert_eq!(sent.last().map(|s| s.text()), Some("王芳今日的工作日報尚未提交"));
+    assert_eq!(
+        sent.last().map(|s| s.text()),
+        Some("王芳今日的工作日報尚未提交")
+    );
 }
 
 #[test]
@@ -120,13 +151,10 @@ fn english_when_baton_ron_says_so() {
         format!("reminder: \"填寫工作日報\" of 工作日報 #{id} (王芳) is due soon")
     );
     // An admin outside `started by` is recorded by name.
-    let started = h
-        .history(id)
-        .into_iter()
-        .find_map(|r| match r.event {
-            baton_engine::core::Event::Commented { text } => Some(text),
-            _ => None,
-        });
+    let started = h.history(id).into_iter().find_map(|r| match r.event {
+        baton_engine::core::Event::Commented { text } => Some(text),
+        _ => None,
+    });
     assert_eq!(
         started.as_deref(),
         Some("started by 江輝 as an admin, outside `started by`")
@@ -179,7 +207,13 @@ fn an_escalation_says_what_was_overdue() {
         )
         .instance
         .id;
-    h.act(id, "accept", AGENT, None, json!({"summary": "退票", "severity": "major"}));
+    h.act(
+        id,
+        "accept",
+        AGENT,
+        None,
+        json!({"summary": "退票", "severity": "major"}),
+    );
     h.act(id, "explain", AGENT, Some("needs_solution"), json!({}));
     h.act(
         id,

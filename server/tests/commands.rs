@@ -251,10 +251,7 @@ async fn reassigning_notifies_the_new_holder_in_their_inbox() {
     let items = inbox["items"].as_array().expect("items");
     assert_eq!(items.len(), 1, "{inbox}");
     assert!(
-        items[0]["text"]
-            .as_str()
-            .unwrap_or("")
-            .contains("王芳"),
+        items[0]["text"].as_str().unwrap_or("").contains("王芳"),
         "{inbox}"
     );
     assert_eq!(items[0]["kind"], "notify");

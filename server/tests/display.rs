@@ -25,7 +25,10 @@ async fn the_server_says_its_zone_names_and_labels() {
         .ok();
     assert_eq!(labels["title"], "試用期轉正申請");
     assert_eq!(labels["fields"]["result"]["kind"], "choice");
-    assert_eq!(labels["fields"]["result"]["choices"]["postpone"], "延期轉正");
+    assert_eq!(
+        labels["fields"]["result"]["choices"]["postpone"],
+        "延期轉正"
+    );
     assert_eq!(labels["start_fields"][0], "employee");
     let v1 = api
         .get("/definitions/probation/labels?version=1", "wang_fang")

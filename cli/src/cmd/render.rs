@@ -17,12 +17,15 @@ use std::rc::Rc;
 /// Labels of a process at a version (`None`: its latest), when it can be found.
 pub type FetchLabels<'a> = Box<dyn Fn(&str, Option<u32>) -> Option<Labels> + 'a>;
 
+/// Labels fetched so far, by process and version.
+type Cache = RefCell<BTreeMap<(String, Option<u32>), Rc<Labels>>>;
+
 /// Where names and labels come from, and the zone times are shown in.
 pub struct Show<'a> {
     pub zone: chrono_tz::Tz,
     pub names: Names,
     fetch: FetchLabels<'a>,
-    cache: RefCell<BTreeMap<(String, Option<u32>), Rc<Labels>>>,
+    cache: Cache,
 }
 
 impl<'a> Show<'a> {
@@ -250,7 +253,9 @@ fn describe(e: &Event, labels: &Labels, steps: &BTreeMap<TaskId, String>, s: &Sh
             s.person(by),
             if *approve { "approved" } else { "refused" }
         ),
-        Event::TimerSet { timer } => format!("timer {} set for {}", timer.n, s.when(Some(timer.due))),
+        Event::TimerSet { timer } => {
+            format!("timer {} set for {}", timer.n, s.when(Some(timer.due)))
+        }
         Event::TimerCancelled { n } => format!("timer {n} cancelled"),
         Event::TimerFired { n } => format!("timer {n} fired"),
         Event::LimitStarted { limit } => format!(
@@ -261,7 +266,10 @@ fn describe(e: &Event, labels: &Labels, steps: &BTreeMap<TaskId, String>, s: &Sh
         Event::LimitBreached { name } => format!("limit {name} breached"),
         Event::LimitStopped { name } => format!("limit {name} stopped"),
         Event::DeadlineExtended {
-            limit, minutes, due, ..
+            limit,
+            minutes,
+            due,
+            ..
         } => format!(
             "{} extended by {minutes} min, until {}",
             limit.clone().unwrap_or_else(|| "due time".into()),

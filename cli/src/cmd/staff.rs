@@ -62,11 +62,17 @@ fn company_config(c: &Common) -> Result<Config, (Code, String)> {
     let path = Path::new(COMPANY_CONFIG);
     if !path.exists() {
         return Ok(Config {
-            zone: Some(zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?.name().to_string()),
+            zone: Some(
+                zone(c.zone.as_deref())
+                    .map_err(|e| (Code::Usage, e))?
+                    .name()
+                    .to_string(),
+            ),
             ..Config::default()
         });
     }
-    let text = std::fs::read_to_string(path).map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
     Config::from_ron(&text).map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))
 }
 
@@ -74,8 +80,7 @@ pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
     let options = company_config(c)?
         .options()
         .map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
-    Engine::open(&c.db, options, Arc::new(SystemClock))
-    .map_err(|e| {
+    Engine::open(&c.db, options, Arc::new(SystemClock)).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("lock")
             || msg.contains("WouldBlock")
@@ -137,7 +142,10 @@ pub fn failure(e: StoreError) -> (Code, String) {
 }
 
 /// The zone times are shown in: `--zone`, else the company's.
-pub(crate) fn shown_zone(c: &Common, company: chrono_tz::Tz) -> Result<chrono_tz::Tz, (Code, String)> {
+pub(crate) fn shown_zone(
+    c: &Common,
+    company: chrono_tz::Tz,
+) -> Result<chrono_tz::Tz, (Code, String)> {
     let z = match c.zone.as_deref() {
         Some(z) => z
             .parse()
@@ -503,7 +511,10 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
     let company: chrono_tz::Tz = names.zone.parse().map_err(|_| {
         (
             Code::Storage,
-            format!("the Baton server at {url} names an unknown zone `{}`", names.zone),
+            format!(
+                "the Baton server at {url} names an unknown zone `{}`",
+                names.zone
+            ),
         )
     })?;
     let fetch: FetchLabels = Box::new(|process, version| {

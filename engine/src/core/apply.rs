@@ -445,8 +445,13 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                         .unwrap_or_default(),
                 )
             };
-            let values = check_input(run.def, data, allowed.as_deref(), &reading(run.ctx, run.now))
-                .map_err(Rejection::Invalid)?;
+            let values = check_input(
+                run.def,
+                data,
+                allowed.as_deref(),
+                &reading(run.ctx, run.now),
+            )
+            .map_err(Rejection::Invalid)?;
             if !values.is_empty() {
                 run.emit(Event::DataSet { values });
             }
@@ -897,8 +902,13 @@ fn extend(
         }
         Some(read)
     };
-    let values = check_input(run.def, input, allowed.as_deref(), &reading(run.ctx, run.now))
-        .map_err(Rejection::Invalid)?;
+    let values = check_input(
+        run.def,
+        input,
+        allowed.as_deref(),
+        &reading(run.ctx, run.now),
+    )
+    .map_err(Rejection::Invalid)?;
     if !values.is_empty() {
         run.emit(Event::DataSet { values });
     }

@@ -80,15 +80,20 @@ pub fn parse_time(s: &str, zone: chrono_tz::Tz, now: DateTime<Utc>) -> Option<Da
     if let Ok(t) = DateTime::parse_from_str(s, crate::display::TIME_FORMAT) {
         return Some(t.with_timezone(&Utc));
     }
-    let local = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-        .or_else(|| {
-            let time = ["%H:%M", "%H:%M:%S"]
-                .iter()
-                .find_map(|f| NaiveTime::parse_from_str(s, f).ok())?;
-            Some(now.with_timezone(&zone).date_naive().and_time(time))
-        })?;
+    let local = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .or_else(|| {
+        let time = ["%H:%M", "%H:%M:%S"]
+            .iter()
+            .find_map(|f| NaiveTime::parse_from_str(s, f).ok())?;
+        Some(now.with_timezone(&zone).date_naive().and_time(time))
+    })?;
     // A time the clocks skip (a daylight-saving gap) has no moment; one they pass
     // twice is its first.
     zone.from_local_datetime(&local)
@@ -131,10 +136,7 @@ pub fn coerce(
                 _ if inner.is_object() => Err(wrong(&format!("{{\"{want}\": ...}}"))),
                 _ => coerce(field, ty, inner, at),
             },
-            _ => Err(wrong(&format!(
-                "{} or {{\"{want}\": ...}}",
-                plain(ty)
-            ))),
+            _ => Err(wrong(&format!("{} or {{\"{want}\": ...}}", plain(ty)))),
         };
     }
     match ty {
