@@ -356,4 +356,8 @@ fn the_cli_types_set_values_by_their_field() {
     let json: Value =
         serde_json::from_str(&baton(&server, &fang, &["show", &id, "--json"])).expect("json");
     assert_eq!(json["data"]["contact"], json!({"Text": "13800000000"}));
+    // A time limit by the steps it spans, its deadline in the company's zone.
+    let history = baton(&server, &fang, &["history", &id]);
+    let limit = line_with(&history, "limit 接受投訴→回訪 until ");
+    assert!(limit.ends_with("+08:00"), "{history}");
 }

@@ -55,6 +55,21 @@ impl Lookup for Directory {
     }
 }
 
+/// A time limit as people know it: the titles of the steps it runs between,
+/// `接受投訴→回訪` (a limit has a name, for its definition, but no title).
+pub fn limit_title(def: &Definition, limit: &str) -> String {
+    let title = |step: &str| {
+        def.step(step)
+            .and_then(|s| s.title.clone())
+            .or_else(|| def.end(step).and_then(|e| e.title.clone()))
+            .unwrap_or_else(|| step.to_string())
+    };
+    match def.limits.iter().find(|l| l.name == limit) {
+        Some(l) => format!("{}→{}", title(&l.from), title(&l.to)),
+        None => limit.to_string(),
+    }
+}
+
 /// A person by name; an id the directory no longer knows as it is.
 pub fn person(id: &str, names: &dyn Lookup) -> String {
     names.person(id).unwrap_or(id).to_string()
@@ -130,6 +145,9 @@ pub struct Labels {
     pub steps: BTreeMap<String, StepLabel>,
     /// End name -> title.
     pub ends: BTreeMap<String, String>,
+    /// Time limit name -> the titles of the steps it spans (`接受投訴→回訪`).
+    #[serde(default)]
+    pub limits: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -222,7 +240,17 @@ impl Labels {
                 .iter()
                 .map(|e| (e.name.clone(), or_name(&e.title, &e.name)))
                 .collect(),
+            limits: def
+                .limits
+                .iter()
+                .map(|l| (l.name.clone(), limit_title(def, &l.name)))
+                .collect(),
         }
+    }
+
+    /// A time limit's title, else its name.
+    pub fn limit<'a>(&'a self, name: &'a str) -> &'a str {
+        self.limits.get(name).map_or(name, String::as_str)
     }
 
     /// A field's label, else its name.

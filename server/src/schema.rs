@@ -258,6 +258,8 @@ pub struct LabelsDoc {
     pub steps: BTreeMap<String, StepLabelDoc>,
     /// End name -> title.
     pub ends: BTreeMap<String, String>,
+    /// Time limit name -> the titles of the steps it spans (`接受投訴→回訪`).
+    pub limits: BTreeMap<String, String>,
 }
 
 #[derive(ToSchema)]

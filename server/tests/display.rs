@@ -30,6 +30,16 @@ async fn the_server_says_its_zone_names_and_labels() {
         "延期轉正"
     );
     assert_eq!(labels["start_fields"][0], "employee");
+    let complaint = api
+        .get("/definitions/complaint/labels", "wang_fang")
+        .await
+        .ok();
+    assert_eq!(complaint["limits"]["settle"], "接受投訴→回訪");
+    assert_eq!(
+        complaint["steps"]["explain"]["choices"]["needs_solution"],
+        "需要解決方案"
+    );
+    assert_eq!(complaint["ends"]["done"], "已結案");
     let v1 = api
         .get("/definitions/probation/labels?version=1", "wang_fang")
         .await

@@ -260,11 +260,11 @@ fn describe(e: &Event, labels: &Labels, steps: &BTreeMap<TaskId, String>, s: &Sh
         Event::TimerFired { n } => format!("timer {n} fired"),
         Event::LimitStarted { limit } => format!(
             "limit {} until {}",
-            limit.name,
+            labels.limit(&limit.name),
             s.when(Some(limit.deadline))
         ),
-        Event::LimitBreached { name } => format!("limit {name} breached"),
-        Event::LimitStopped { name } => format!("limit {name} stopped"),
+        Event::LimitBreached { name } => format!("limit {} breached", labels.limit(name)),
+        Event::LimitStopped { name } => format!("limit {} stopped", labels.limit(name)),
         Event::DeadlineExtended {
             limit,
             minutes,
@@ -272,7 +272,7 @@ fn describe(e: &Event, labels: &Labels, steps: &BTreeMap<TaskId, String>, s: &Sh
             ..
         } => format!(
             "{} extended by {minutes} min, until {}",
-            limit.clone().unwrap_or_else(|| "due time".into()),
+            limit.as_deref().map_or("due time", |l| labels.limit(l)),
             s.when(Some(*due))
         ),
         Event::MessageQueued { message } => {

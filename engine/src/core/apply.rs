@@ -765,7 +765,7 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             });
             let what = run.text(Text::LimitBreached {
                 instance: &run.instance_name(),
-                limit: &limit_title(def, limit),
+                limit: &crate::display::limit_title(def, limit),
             });
             if l.on_breach.is_empty() {
                 let to = run.task_people();
@@ -779,7 +779,7 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             let to = run.task_people();
             let text = run.text(Text::LimitNear {
                 instance: &run.instance_name(),
-                limit: &limit_title(def, limit),
+                limit: &crate::display::limit_title(def, limit),
             });
             run.message(MessageKind::Reminder, to, text, None);
             Ok(())
@@ -791,7 +791,7 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             let to = run.task_people();
             let text = run.text(Text::LimitStillExceeded {
                 instance: &run.instance_name(),
-                limit: &limit_title(def, limit),
+                limit: &crate::display::limit_title(def, limit),
             });
             run.message(MessageKind::Reminder, to, text, None);
             let next = next_repeat(timer.due, *every_minutes, run.now);
@@ -804,21 +804,6 @@ fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
             );
             Ok(())
         }
-    }
-}
-
-/// A time limit as people know it: the titles of the steps it runs between (a
-/// limit has a name, for its definition, but no title).
-fn limit_title(def: &Definition, limit: &str) -> String {
-    let title = |step: &str| {
-        def.step(step)
-            .and_then(|s| s.title.clone())
-            .or_else(|| def.end(step).and_then(|e| e.title.clone()))
-            .unwrap_or_else(|| step.to_string())
-    };
-    match def.limits.iter().find(|l| l.name == limit) {
-        Some(l) => format!("{}→{}", title(&l.from), title(&l.to)),
-        None => limit.to_string(),
     }
 }
 
