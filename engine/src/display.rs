@@ -288,19 +288,6 @@ impl Labels {
         };
         value(v, choice, names, zone)
     }
-
-    /// The value of the first field given at the start that has one: what names an
-    /// instance besides its number.
-    pub fn subject(
-        &self,
-        data: &crate::core::Data,
-        names: &dyn Lookup,
-        zone: chrono_tz::Tz,
-    ) -> Option<String> {
-        self.start_fields
-            .iter()
-            .find_map(|f| data.get(f).map(|v| self.value(f, v, names, zone)))
-    }
 }
 
 #[cfg(test)]
