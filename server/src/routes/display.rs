@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The names of the staff directory's people and departments, the company's zone
 /// (times are reckoned and shown in it) and the language of Baton's messages.
-#[utoipa::path(get, operation_id = "directory", path = "/directory", tag = "system",
+#[utoipa::path(get, operation_id = "directory", path = "/directory", tag = "directory",
     responses(
         (status = 200, body = NamesDoc),
         (status = 401, response = crate::error::responses::Unauthorized),

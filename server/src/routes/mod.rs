@@ -47,6 +47,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "inbox", description = "Each person's notifications"),
         (name = "tokens", description = "Bearer tokens: admins issue and revoke them"),
         (name = "system", description = "Health, metrics and this document"),
+        (name = "directory", description = "Names of people and departments, the company's zone and language"),
     )
 )]
 struct ApiDoc;
