@@ -10,8 +10,16 @@ use serde_json::json;
 #[tokio::test]
 async fn the_server_says_its_zone_names_and_labels() {
     let api = Api::new();
-    let health = api.get("/healthz", "wang_fang").await.ok();
-    assert_eq!(health["zone"], "Asia/Shanghai");
+    let answer = api.get("/healthz", "wang_fang").await;
+    assert_eq!(answer.ok()["zone"], "Asia/Shanghai");
+    // Every answer says it, an error too.
+    let missing = api.get("/instances/999", "wang_fang").await;
+    for a in [&answer, &missing] {
+        assert_eq!(
+            a.headers.get("baton-zone").and_then(|v| v.to_str().ok()),
+            Some("Asia/Shanghai")
+        );
+    }
     let names = api.get("/directory", "wang_fang").await.ok();
     assert_eq!(names["zone"], "Asia/Shanghai");
     assert_eq!(names["language"], "zh-Hant");

@@ -26,7 +26,9 @@ use utoipa_axum::router::OpenApiRouter;
             `/healthz`, `/metrics` and `/openapi.json` needs `Authorization: Bearer TOKEN` \
             (`baton token issue PERSON`, or `POST /tokens`; the first admin's token is in \
             `<db>/admin.token`). POSTs take an `Idempotency-Key` header: a retry \
-            with the same key returns the first answer and changes nothing."
+            with the same key returns the first answer and changes nothing. Times are RFC \
+            3339 with the offset of the company's zone, which every answer names in a \
+            `Baton-Zone` header."
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
