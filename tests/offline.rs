@@ -133,7 +133,7 @@ fn show_says_what_a_waiting_step_waits_for() {
     // Two days before the trip, at 10:00 in the company's zone.
     let text = ok(&baton(&["show", id], &db));
     assert!(
-        text.contains("step confirm (waiting until 2099-06-08 10:00)"),
+        text.contains("step 行前確認（提前兩天） (waiting until 2099-06-08 10:00 +08:00)"),
         "{text}"
     );
     let json: serde_json::Value =
@@ -141,7 +141,7 @@ fn show_says_what_a_waiting_step_waits_for() {
     assert_eq!(json["waiting"], true, "{json}");
     assert_eq!(json["waiting_for"]["kind"], "time", "{json}");
     assert_eq!(
-        json["waiting_for"]["until"], "2099-06-08T02:00:00Z",
+        json["waiting_for"]["until"], "2099-06-08T10:00:00+08:00",
         "{json}"
     );
     assert_eq!(json["signoffs"], serde_json::json!([]), "{json}");
@@ -171,4 +171,65 @@ fn a_command_on_a_missing_database_says_so_and_creates_none() {
     ok(&baton(&["deploy", "processes"], &db));
     assert!(db.exists());
     ok(&baton(&["tasks", "--as", "wang_fang"], &db));
+}
+
+/// On a database too, times are in the company's zone from processes/baton.ron
+/// (Asia/Shanghai) on a machine in UTC, `--zone` shows them in another, and
+/// messages name people: `baton outbox` and `baton history`.
+#[test]
+fn the_company_zone_and_names_on_a_database() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    let run = |args: &[&str]| {
+        let out = command(args, &db)
+            .env_remove("BATON_ZONE")
+            .env("TZ", "UTC")
+            .output()
+            .expect("baton runs");
+        ok(&out)
+    };
+    run(&["deploy", "processes/"]);
+    let id = run(&[
+        "start",
+        "daily_report",
+        "--as",
+        "jiang_hui",
+        "--set",
+        "subject=wang_fang",
+        "-q",
+    ]);
+    let id = id.trim();
+    run(&[
+        "complete",
+        &format!("{id}-1"),
+        "--as",
+        "wang_fang",
+        "--set",
+        "report=接聽52通",
+    ]);
+    let outbox = run(&["outbox"]);
+    let line = outbox
+        .lines()
+        .find(|l| l.contains("王芳的工作日報：接聽52通"))
+        .unwrap_or_else(|| panic!("{outbox}"));
+    assert!(line.contains("+08:00") && line.contains("陳靜"), "{line}");
+    let history = run(&["history", id]);
+    assert!(
+        history.contains("message to 陳靜: 王芳的工作日報：接聽52通"),
+        "{history}"
+    );
+    assert!(
+        history.lines().skip(1).all(|l| l.contains("+08:00")),
+        "{history}"
+    );
+    let utc = run(&["history", id, "--zone", "UTC"]);
+    assert!(utc.lines().skip(1).all(|l| l.contains("+00:00")), "{utc}");
+    let json: serde_json::Value =
+        serde_json::from_str(&run(&["show", id, "--json"])).expect("json");
+    assert!(
+        json["started_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
+        "{json}"
+    );
 }

@@ -416,9 +416,9 @@ fn the_first_serve_writes_an_admin_token_and_the_cli_carries_a_complaint_through
         (
             "1",
             &["--set", "summary=門票退款", "--set", "severity=general"],
-            "step explain",
+            "step 解釋澄清",
         ),
-        ("2", &["--choose", "needs_solution"], "step propose"),
+        ("2", &["--choose", "needs_solution"], "step 提出解決方案"),
         (
             "3",
             &[
@@ -427,9 +427,9 @@ fn the_first_serve_writes_an_admin_token_and_the_cli_carries_a_complaint_through
                 "--set",
                 "within_authority=true",
             ],
-            "step follow_up",
+            "step 回訪",
         ),
-        ("4", &["--set", "satisfaction=5"], "completed (done)"),
+        ("4", &["--set", "satisfaction=5"], "completed (已結案)"),
     ];
     for (n, args, then) in steps {
         let task = format!("{id}-{n}");
@@ -533,11 +533,11 @@ fn the_readme_walkthrough_runs_as_written() {
         "{script}\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     // It ends with the history of a closed complaint, every stage by 王芳.
-    assert!(stdout.contains("completed (done)"), "{stdout}");
-    assert!(stdout.contains("completed: done"), "{stdout}");
+    assert!(stdout.contains("completed (已結案)"), "{stdout}");
+    assert!(stdout.contains("completed: 已結案"), "{stdout}");
     for stage in [
         "1 completed",
-        "2 completed: needs_solution",
+        "2 completed: 需要解決方案",
         "3 completed",
         "4 completed",
     ] {
@@ -693,7 +693,7 @@ fn raw_http_carries_a_complaint_through_and_every_error_has_its_status_and_body(
         assert!(
             p["detail"]
                 .as_str()
-                .is_some_and(|d| d.contains("claimed by li_ming")),
+                .is_some_and(|d| d.contains("claimed by 李明")),
             "{p}"
         );
     }
@@ -1145,7 +1145,7 @@ fn a_connection_survives_a_body_the_route_does_not_take() {
         all.contains("HTTP/1.1 200"),
         "the second request went unanswered:\n{all}"
     );
-    assert!(all.contains(r#"{"status":"ok"}"#), "{all}");
+    assert!(all.contains(r#"{"status":"ok","#), "{all}");
     server.stop();
 }
 

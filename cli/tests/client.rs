@@ -111,7 +111,8 @@ fn the_same_commands_print_the_same_through_a_server_and_on_the_database() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stdout.starts_with("instance 1  complaint v1  running"),
+        r.stdout
+            .starts_with("instance 1  客戶投訴處理 (complaint v1)  running"),
         "{}",
         r.stdout
     );

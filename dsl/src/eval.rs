@@ -16,7 +16,7 @@ pub enum Value {
     Dec(f64),
     Bool(bool),
     Date(NaiveDate),
-    DateTime(DateTime<Utc>),
+    DateTime(#[serde(with = "crate::zone")] DateTime<Utc>),
     Duration(Duration),
     Choice(String),
     Person(String),
@@ -33,7 +33,7 @@ impl fmt::Display for Value {
             Value::Dec(d) => write!(f, "{d}"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Date(d) => write!(f, "{d}"),
-            Value::DateTime(t) => write!(f, "{}", t.to_rfc3339()),
+            Value::DateTime(t) => write!(f, "{}", crate::zone::rfc3339(t)),
             Value::Duration(d) => write!(f, "{d}"),
         }
     }

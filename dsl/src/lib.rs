@@ -11,6 +11,7 @@ pub mod fmt;
 pub mod graph;
 pub mod model;
 mod parse;
+pub mod zone;
 
 pub use catalogue::Code;
 pub use check::{check, signature, Context, Outcome, PersonShape, Signature, StaffNames};

@@ -21,6 +21,9 @@ pub struct Config {
     /// Process -> the role that owns it: told, with the admins, when one of its
     /// instances becomes an incident (`owners: {"complaint": "cs_manager"}`).
     pub owners: BTreeMap<String, String>,
+    /// The language of Baton's own messages (reminders, breaches, escalations):
+    /// `"zh-Hant"` (the default) or `"en"`.
+    pub language: crate::messages::Language,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             admin_role: "admin".into(),
             fsync: false,
             owners: BTreeMap::new(),
+            language: crate::messages::Language::default(),
         }
     }
 }
@@ -82,6 +86,7 @@ impl Config {
             cache_bytes: None,
             fsync: self.fsync,
             owners: self.owners.clone(),
+            language: self.language,
         })
     }
 }
@@ -99,6 +104,13 @@ mod tests {
         assert_eq!(c.zone().unwrap(), chrono_tz::Asia::Shanghai);
         assert_eq!(c.delivery.max_attempts, 8);
         assert_eq!(c.calendar.rest_days, ["Sat", "Sun"]);
+        assert_eq!(c.language, crate::messages::Language::ZhHant);
+        assert_eq!(
+            Config::from_ron(r#"(language: "en")"#).unwrap().language,
+            crate::messages::Language::En
+        );
+        let err = Config::from_ron(r#"(language: "fr")"#).expect_err("unknown language");
+        assert!(err.contains("zh-Hant"), "{err}");
         assert!(Config::from_ron("(zone: Some(\"Mars/Base\"))")
             .unwrap()
             .zone()

@@ -5,6 +5,8 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod display;
+pub mod messages;
 pub mod scheduler;
 pub mod staff;
 pub mod store;

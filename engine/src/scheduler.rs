@@ -245,6 +245,8 @@ struct WebhookBody<'a> {
     to: &'a [String],
     channel: Option<&'a str>,
     text: &'a str,
+    /// With the offset of the company's zone, as in the API.
+    #[serde(with = "baton_dsl::zone")]
     at: DateTime<Utc>,
 }
 

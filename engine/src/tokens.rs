@@ -23,6 +23,7 @@ const TREE: &str = "tokens";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub person: String,
+    #[serde(with = "baton_dsl::zone")]
     pub issued_at: DateTime<Utc>,
 }
 

@@ -52,15 +52,6 @@ pub enum WaitingFor {
     Child { process: String },
 }
 
-impl std::fmt::Display for WaitingFor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WaitingFor::Time { until } => write!(f, "until {}", until.to_rfc3339()),
-            WaitingFor::Child { process } => write!(f, "for its {process} to end"),
-        }
-    }
-}
-
 /// The instance with its sign-offs, from its `history` (oldest first).
 pub fn shown(instance: Instance, history: &[Record]) -> Shown {
     Shown {

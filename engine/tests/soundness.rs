@@ -132,6 +132,7 @@ impl World {
             calendar: &self.calendar,
             owners: &self.owners,
             child_check: None,
+            language: Default::default(),
         }
     }
 }

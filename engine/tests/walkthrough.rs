@@ -338,7 +338,12 @@ fn complaint_general_limit_reminds_then_breaches_to_supervisor() {
     assert_eq!(sent[0].kind(), MessageKind::Reminder);
     assert_eq!(sent[0].to(), [AGENT]);
     assert_eq!(sent[0].at, t0 + minutes(50));
-    assert!(sent[0].text().contains("settle"), "{}", sent[0].text());
+    // The reminder names the instance (title, number, customer) and the limit by
+    // the steps it spans, in the company's language.
+    assert_eq!(
+        sent[0].text(),
+        format!("提醒：客戶投訴處理 #{id}（張三）的時限「接受投訴→回訪」即將屆滿")
+    );
 
     assert_eq!(h.fire_at(t0 + hours(1) - chrono::Duration::seconds(1)), 0);
     assert_eq!(h.fire_at(t0 + hours(1)), 1);
@@ -613,7 +618,7 @@ fn coordination_overdue_steps_notify_the_heads() {
     assert_eq!(sent[0].at, due);
     assert_eq!(
         sent[0].text(),
-        "部門協調單「協助排查App登錄故障」待technology領導簽字，已逾期"
+        "部門協調單「協助排查App登錄故障」待技術部領導簽字，已逾期"
     );
     h.act(id, "partner_head", "zheng_kai", Some("approve"), json!({}));
     h.act(

@@ -160,7 +160,7 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
     assert_eq!(sent[0].to(), ["wang_fang"]);
     assert!(sent[0]
         .text()
-        .starts_with("您已被安排為新員工zhang_wei的帶教老員工"));
+        .starts_with("您已被安排為新員工張偉的帶教老員工"));
     let inst = h.act(onboarding, "guide", "wang_fang", None, json!({}));
 
     // The probation application opens early in the month the three months end:
@@ -484,12 +484,16 @@ fn probation_every_score_band() {
         assert_eq!(sent[0].to(), ["sun_li", "qian_yu"]);
         assert_eq!(
             sent[0].text(),
-            format!("zhang_wei轉正考核結果：{result}（綜合得分 {score}），請提報OA系統")
+            format!(
+                "張偉轉正考核結果：{}（綜合得分 {}），請提報OA系統",
+                label(result),
+                baton_engine::display::number(score)
+            )
         );
         assert_eq!(sent[1].to(), [EMPLOYEE]);
         assert_eq!(
             sent[1].text(),
-            format!("您的轉正考核已完成，結果：{result}")
+            format!("您的轉正考核已完成，結果：{}", label(result))
         );
     }
     assert_eq!(h.instances("probation", "completed").len(), 13);
@@ -752,4 +756,15 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         )),
         Rejection::Forbidden(_)
     ));
+}
+
+/// A probation result as people read it: by its label, not its name.
+fn label(result: &str) -> &'static str {
+    match result {
+        "early" => "提前轉正",
+        "normal" => "自然轉正",
+        "postpone" => "延期轉正",
+        "dismiss" => "不予錄用",
+        other => panic!("no result `{other}`"),
+    }
 }

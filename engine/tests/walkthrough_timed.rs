@@ -229,7 +229,7 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind(), MessageKind::Notify);
     assert_eq!(sent[0].to(), [SUPERVISOR]);
-    assert_eq!(sent[0].text(), "wang_fang的工作日報：接聽52通，投訴2起");
+    assert_eq!(sent[0].text(), "王芳的工作日報：接聽52通，投訴2起");
 
     // The others: reminded at 19:00, their supervisors told at 19:30.
     assert_eq!(h.fire_at(t0 + minutes(90)), 3);
@@ -252,9 +252,9 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
     assert_eq!(
         overdue,
         [
-            (vec!["chen_jing"], "zhang_wei今日的工作日報尚未提交"),
-            (vec!["lin_tao"], "huang_min今日的工作日報尚未提交"),
-            (vec!["lin_tao"], "liu_yang今日的工作日報尚未提交"),
+            (vec!["chen_jing"], "張偉今日的工作日報尚未提交"),
+            (vec!["lin_tao"], "劉洋今日的工作日報尚未提交"),
+            (vec!["lin_tao"], "黃敏今日的工作日報尚未提交"),
         ]
     );
     // A late report still goes through.

@@ -42,8 +42,9 @@ fn an_admin_starts_anything_and_the_history_says_so() {
         .collect();
     assert_eq!(
         notes,
+        // Recorded in the company's language, the admin by name.
         [format!(
-            "{ADMIN}: started by {ADMIN} as an admin, outside `started by`"
+            "{ADMIN}: 由江輝以管理員身分發起（不在發起角色之列）"
         )]
     );
     // A role `started by` names needs no note.

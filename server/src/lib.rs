@@ -53,7 +53,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state of an API over `engine`. JSON times are written from now on with
+    /// the offset of the engine's zone, the company's (a process serves one company).
     pub fn new(engine: Arc<Engine>) -> AppState {
+        baton_dsl::zone::set_json_zone(engine.store.zone);
         AppState {
             engine,
             metrics: Arc::new(HttpMetrics::new()),
@@ -71,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(read_body_first))
         .layer(middleware::from_fn(problem_for_bare_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn_with_state(state.clone(), zone_header))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
@@ -113,6 +117,16 @@ where
     tokio::task::spawn_blocking(move || f(&engine))
         .await
         .map_err(|e| ApiError::Internal(format!("engine worker: {e}")))?
+}
+
+/// Every answer says the company's zone, `Baton-Zone: Asia/Taipei`: the zone its
+/// times are reckoned in, for clients that show them to people.
+async fn zone_header(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if let Ok(zone) = HeaderValue::from_str(state.engine.store.zone.name()) {
+        res.headers_mut().insert("baton-zone", zone);
+    }
+    res
 }
 
 /// Latency and status of every request, by route template.

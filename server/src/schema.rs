@@ -10,7 +10,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// A value of an instance's data, tagged with its type.
+/// A value of an instance's data, tagged with its type: answers always have this
+/// shape (`{"Choice": "app"}`), and input data takes it too, so a value read can be
+/// sent back as it is. Input also takes each type's plain shape: a string for text,
+/// a JSON number for integers and decimals (not `"5"`), `true`/`false`, and strings
+/// for dates (`2026-12-31`), times, durations (`2h`), choices, person and
+/// department ids. A time is RFC 3339 with an offset, or a local time read in the
+/// company's zone: `2026-12-05 18:00`, or `18:00` for today. A value of another
+/// shape is refused with 422, one entry per field.
 #[derive(ToSchema)]
 #[schema(as = Value, example = json!({"Text": "張三"}))]
 pub enum ValueDoc {
@@ -19,6 +26,7 @@ pub enum ValueDoc {
     Dec(f64),
     Bool(bool),
     Date(NaiveDate),
+    /// RFC 3339 with the offset of the company's zone.
     DateTime(DateTime<Utc>),
     /// Its parts, such as months, minutes, working minutes and working days.
     Duration(BTreeMap<String, i64>),
@@ -238,4 +246,62 @@ pub struct OutcomeDoc {
     /// True when this is the stored answer to an earlier request with the same
     /// `Idempotency-Key`: nothing was changed this time.
     pub replayed: bool,
+}
+
+/// The staff directory's names, the company's zone and the language of Baton's
+/// messages (`GET /directory`).
+#[derive(ToSchema)]
+#[schema(as = Names)]
+pub struct NamesDoc {
+    /// The company's zone (IANA name, like `Asia/Taipei`): deadlines are reckoned in
+    /// it, and JSON times carry its offset.
+    pub zone: String,
+    /// `zh-Hant` (traditional Chinese) or `en`.
+    pub language: String,
+    /// Person id -> name.
+    pub people: BTreeMap<String, String>,
+    /// Department id -> name.
+    pub departments: BTreeMap<String, String>,
+}
+
+/// A definition's titles and labels (`GET /definitions/{name}/labels`): what people
+/// read instead of the names inside a definition.
+#[derive(ToSchema)]
+#[schema(as = Labels)]
+pub struct LabelsDoc {
+    /// The process's title (its name when it has none).
+    pub title: String,
+    /// Field name -> its label, type and choices.
+    pub fields: BTreeMap<String, FieldLabelDoc>,
+    /// The fields given when an instance starts, in the order they are written; the
+    /// first with a value names an instance in Baton's messages.
+    pub start_fields: Vec<String>,
+    /// Step name -> its title and the labels of its choices.
+    pub steps: BTreeMap<String, StepLabelDoc>,
+    /// End name -> title.
+    pub ends: BTreeMap<String, String>,
+    /// Time limit name -> the titles of the steps it spans (`接受投訴→回訪`).
+    pub limits: BTreeMap<String, String>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = FieldLabel)]
+pub struct FieldLabelDoc {
+    /// The field's label (its name when it has none).
+    pub label: String,
+    /// `text`, `integer`, `decimal`, `bool`, `date`, `datetime`, `duration`,
+    /// `person`, `department` or `choice`.
+    pub kind: String,
+    /// For a choice: each choice's name -> label (left out otherwise).
+    pub choices: Option<BTreeMap<String, String>>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = StepLabel)]
+pub struct StepLabelDoc {
+    /// The step's title (its name when it has none).
+    pub title: String,
+    /// For a step completed with a choice: each choice's name -> label (left out
+    /// otherwise).
+    pub choices: Option<BTreeMap<String, String>>,
 }

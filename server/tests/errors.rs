@@ -229,7 +229,13 @@ async fn completing_a_completed_task_or_claiming_anothers_is_409() {
         .post(&format!("/tasks/{hr}/claim"), "qian_yu", json!({}))
         .await
         .problem(409);
-    assert!(p["detail"].as_str().unwrap_or("").contains("sun_li"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("claimed by 孫莉"),
+        "{p}"
+    );
     api.post(
         &format!("/tasks/{hr}/complete"),
         "qian_yu",

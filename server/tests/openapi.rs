@@ -57,6 +57,8 @@ async fn the_document_lists_exactly_the_apis_routes() {
         ("GET", "/definitions/{name}"),
         ("GET", "/definitions/{name}/source"),
         ("GET", "/definitions/{name}/diagram"),
+        ("GET", "/definitions/{name}/labels"),
+        ("GET", "/directory"),
         ("GET", "/instances"),
         ("POST", "/instances"),
         ("GET", "/instances/{id}"),
@@ -282,6 +284,12 @@ async fn documented_records_match_what_is_sent() {
         .get(&format!("/instances/{id}/history"), "wang_fang")
         .await
         .ok();
+    let names = api.get("/directory", "wang_fang").await.ok();
+    let labels = api
+        .get("/definitions/complaint/labels", "wang_fang")
+        .await
+        .ok();
+    let health = api.get("/healthz", "wang_fang").await.ok();
     for (schema, value) in [
         ("Outcome", &o),
         ("Instance", &o["instance"]),
@@ -290,6 +298,11 @@ async fn documented_records_match_what_is_sent() {
         ("Candidates", &o["instance"]["tasks"][0]["candidates"]),
         ("Record", &history["items"][0]),
         ("Notification", &inbox["items"][0]),
+        ("Names", &names),
+        ("Labels", &labels),
+        ("FieldLabel", &labels["fields"]["channel"]),
+        ("StepLabel", &labels["steps"]["explain"]),
+        ("Health", &health),
     ] {
         assert_eq!(keys(value), documented(&doc, schema), "{schema}: {value}");
     }

@@ -5,7 +5,8 @@
 
 use crate::client::Client;
 use crate::cmd::staff::{
-    actor, failure, open_existing, parse_sets, print_outcome, task_id, zone, Common,
+    actor, failure, instance_labels, local_show, open_existing, parse_sets, print_outcome,
+    remote_instance_labels, remote_show, task_id, Common,
 };
 use crate::exit::Code;
 use baton_engine::core::{extension_minutes, Command, InstanceId, TaskId};
@@ -91,7 +92,9 @@ fn minutes(by: &str) -> Result<i64, (Code, String)> {
 }
 
 fn local(cmd: ActCommand, c: &Common) -> Result<(), (Code, String)> {
-    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
+    let who = actor(c)?;
+    let engine = open_existing(c)?;
+    let show = local_show(c, &engine)?;
     let (instance, command, key) = match cmd {
         ActCommand::Extend {
             target: t,
@@ -102,11 +105,12 @@ fn local(cmd: ActCommand, c: &Common) -> Result<(), (Code, String)> {
         } => {
             let t = target(&t)?;
             let minutes = minutes(&by)?;
-            let data = parse_sets(&sets, data.as_deref())?;
             let (instance, limit) = match t {
                 Target::Task(task) => (task.instance, None),
                 Target::Limit(id, name) => (id, Some(name)),
             };
+            let labels = instance_labels(&engine, &show, instance);
+            let data = parse_sets(&sets, data.as_deref(), &labels)?;
             let cmd = Command::Extend {
                 limit,
                 minutes,
@@ -122,18 +126,16 @@ fn local(cmd: ActCommand, c: &Common) -> Result<(), (Code, String)> {
             (t.instance, Command::Reassign { task: t, to }, None)
         }
     };
-    let who = actor(c)?;
-    let engine = open_existing(c)?;
     let o = engine
         .act(instance, command, &who, key.as_deref())
         .map_err(failure)?;
-    print_outcome(&o, c, zone);
+    print_outcome(&o, c, &show);
     Ok(())
 }
 
 fn remote(cmd: ActCommand, c: &Common, url: &str) -> Result<(), (Code, String)> {
-    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
     let client = Client::new(url)?;
+    let show = remote_show(c, &client, url)?;
     let o: Outcome = match cmd {
         ActCommand::Extend {
             target: t,
@@ -142,14 +144,18 @@ fn remote(cmd: ActCommand, c: &Common, url: &str) -> Result<(), (Code, String)> 
             data,
             idempotency_key,
         } => {
-            let path = match target(&t)? {
-                Target::Task(task) => format!("/tasks/{task}/extend"),
-                Target::Limit(id, name) => format!(
-                    "/instances/{id}/limits/{}/extend",
-                    crate::client::encode(&name)
+            let (instance, path) = match target(&t)? {
+                Target::Task(task) => (task.instance, format!("/tasks/{task}/extend")),
+                Target::Limit(id, name) => (
+                    id,
+                    format!(
+                        "/instances/{id}/limits/{}/extend",
+                        crate::client::encode(&name)
+                    ),
                 ),
             };
-            let data = parse_sets(&sets, data.as_deref())?;
+            let labels = remote_instance_labels(&client, &show, instance);
+            let data = parse_sets(&sets, data.as_deref(), &labels)?;
             let body = serde_json::json!({"by": by, "data": data});
             client.post(&path, &body, idempotency_key.as_deref())?
         }
@@ -164,6 +170,6 @@ fn remote(cmd: ActCommand, c: &Common, url: &str) -> Result<(), (Code, String)> 
             None,
         )?,
     };
-    print_outcome(&o, c, zone);
+    print_outcome(&o, c, &show);
     Ok(())
 }

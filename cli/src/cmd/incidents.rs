@@ -4,7 +4,11 @@
 //! `baton serve`, otherwise on the database of `--db` (`--as` an admin).
 
 use crate::client::Client;
-use crate::cmd::staff::{actor, failure, open, parse_sets, print_outcome, when, zone, Common};
+use crate::cmd::render::Show;
+use crate::cmd::staff::{
+    actor, failure, instance_labels, local_show, open, parse_sets, print_outcome,
+    remote_instance_labels, remote_show, Common,
+};
 use crate::exit::Code;
 use crate::table;
 use baton_engine::core::{Command, Incident, InstanceId};
@@ -45,7 +49,11 @@ pub fn run(cmd: IncidentCommand, c: &Common) -> Code {
     }
 }
 
-fn command(cmd: &IncidentCommand) -> Result<Option<(InstanceId, Command)>, (Code, String)> {
+fn command(
+    cmd: &IncidentCommand,
+    engine: &baton_engine::Engine,
+    show: &Show,
+) -> Result<Option<(InstanceId, Command)>, (Code, String)> {
     Ok(match cmd {
         IncidentCommand::Incidents => None,
         IncidentCommand::Retry { instance } => Some((
@@ -58,7 +66,7 @@ fn command(cmd: &IncidentCommand) -> Result<Option<(InstanceId, Command)>, (Code
         IncidentCommand::Set { instance, values } => Some((
             *instance,
             Command::Retry {
-                data: parse_sets(values, None)?,
+                data: parse_sets(values, None, &instance_labels(engine, show, *instance))?,
                 attempted: None,
             },
         )),
@@ -79,8 +87,8 @@ fn local(cmd: IncidentCommand, c: &Common) -> Result<(), (Code, String)> {
         ));
     }
     let engine = open(c)?;
-    let zone = engine.store.zone;
-    match command(&cmd)? {
+    let show = local_show(c, &engine)?;
+    match command(&cmd, &engine, &show)? {
         None => {
             let mut items = Vec::new();
             let mut after = None;
@@ -92,23 +100,23 @@ fn local(cmd: IncidentCommand, c: &Common) -> Result<(), (Code, String)> {
                     break;
                 }
             }
-            print_incidents(&items, c, zone);
+            print_incidents(&items, c, &show);
         }
         Some((id, command)) => {
             let o = engine.act(id, command, &actor(c)?, None).map_err(failure)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
     }
     Ok(())
 }
 
 fn remote(cmd: IncidentCommand, c: &Common, url: &str) -> Result<(), (Code, String)> {
-    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
     let client = Client::new(url)?;
+    let show = remote_show(c, &client, url)?;
     let (path, body) = match &cmd {
         IncidentCommand::Incidents => {
             let items: Vec<Incident> = client.get_all("/incidents")?;
-            print_incidents(&items, c, zone);
+            print_incidents(&items, c, &show);
             return Ok(());
         }
         IncidentCommand::Retry { instance } => (
@@ -117,7 +125,13 @@ fn remote(cmd: IncidentCommand, c: &Common, url: &str) -> Result<(), (Code, Stri
         ),
         IncidentCommand::Set { instance, values } => (
             format!("/instances/{instance}/set"),
-            serde_json::json!({ "data": parse_sets(values, None)? }),
+            serde_json::json!({
+                "data": parse_sets(
+                    values,
+                    None,
+                    &remote_instance_labels(&client, &show, *instance)
+                )?
+            }),
         ),
         IncidentCommand::Move { instance, step } => (
             format!("/instances/{instance}/move"),
@@ -125,11 +139,11 @@ fn remote(cmd: IncidentCommand, c: &Common, url: &str) -> Result<(), (Code, Stri
         ),
     };
     let o: Outcome = client.post(&path, &body, None)?;
-    print_outcome(&o, c, zone);
+    print_outcome(&o, c, &show);
     Ok(())
 }
 
-fn print_incidents(items: &[Incident], c: &Common, zone: chrono_tz::Tz) {
+fn print_incidents(items: &[Incident], c: &Common, show: &Show) {
     if c.json {
         outln!(
             "{}",
@@ -142,8 +156,8 @@ fn print_incidents(items: &[Incident], c: &Common, zone: chrono_tz::Tz) {
         .map(|i| {
             vec![
                 i.instance.to_string(),
-                i.process.clone(),
-                when(Some(i.at), zone),
+                show.labels(&i.process, None).title.clone(),
+                show.when(Some(i.at)),
                 i.attempted.to_string(),
                 i.reason.clone(),
             ]

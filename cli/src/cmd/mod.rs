@@ -7,6 +7,7 @@ mod graph;
 mod http;
 mod incidents;
 mod outbox;
+mod render;
 mod serve;
 pub mod staff;
 mod token;

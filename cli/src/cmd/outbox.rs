@@ -3,17 +3,15 @@
 //! token), or on the database while no server holds it.
 
 use crate::client::Client;
-use crate::cmd::staff::{failure, open_existing, Common};
+use crate::cmd::render::Show;
+use crate::cmd::staff::{failure, local_show, open_existing, remote_show, Common};
 use crate::exit::Code;
 use crate::table;
 use baton_engine::store::{Delivery, OutboxRecord};
 
 pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
-    match records(c, failed_only, after, limit) {
-        Ok((records, zone)) => {
-            print(c, &records, zone);
-            Code::Ok
-        }
+    match listed(c, failed_only, after, limit) {
+        Ok(()) => Code::Ok,
         Err((code, msg)) => {
             eprintln!("error: {msg}");
             code
@@ -21,17 +19,13 @@ pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {
     }
 }
 
-/// The records after `after`, up to `limit`: from the server (which filters the
-/// failed ones itself) or from the database.
-fn records(
-    c: &Common,
-    failed_only: bool,
-    after: u64,
-    limit: usize,
-) -> Result<(Vec<OutboxRecord>, chrono_tz::Tz), (Code, String)> {
-    let zone = crate::cmd::staff::zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
+/// The records after `after`, up to `limit`, from the server (which filters the
+/// failed ones itself) or from the database, printed with names and the zone of
+/// where they came from.
+fn listed(c: &Common, failed_only: bool, after: u64, limit: usize) -> Result<(), (Code, String)> {
     if let Some(url) = c.server.as_deref() {
         let client = Client::new(url)?;
+        let show = remote_show(c, &client, url)?;
         let mut path = String::from("/outbox");
         if failed_only {
             path.push_str("?failed=true");
@@ -63,17 +57,20 @@ fn records(
             }
         }
         out.truncate(limit);
-        return Ok((out, zone));
+        print(c, &out, &show);
+        return Ok(());
     }
     let engine = open_existing(c)?;
-    let records = engine.store.outbox(after, limit).map_err(failure)?;
-    Ok((
-        records
-            .into_iter()
-            .filter(|r| !failed_only || matches!(r.state, Delivery::Failed(_)))
-            .collect(),
-        zone,
-    ))
+    let show = local_show(c, &engine)?;
+    let records: Vec<OutboxRecord> = engine
+        .store
+        .outbox(after, limit)
+        .map_err(failure)?
+        .into_iter()
+        .filter(|r| !failed_only || matches!(r.state, Delivery::Failed(_)))
+        .collect();
+    print(c, &records, &show);
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]
@@ -87,7 +84,7 @@ fn encode_cursor(id: u64) -> String {
     baton_server::page::encode(&format!("o:{id}"))
 }
 
-fn print(c: &Common, records: &[OutboxRecord], zone: chrono_tz::Tz) {
+fn print(c: &Common, records: &[OutboxRecord], show: &Show) {
     if c.json {
         outln!(
             "{}",
@@ -105,11 +102,19 @@ fn print(c: &Common, records: &[OutboxRecord], zone: chrono_tz::Tz) {
             };
             vec![
                 r.id.to_string(),
-                r.at.with_timezone(&zone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
+                show.when(Some(r.at)),
                 format!("{:?}", r.message.kind).to_lowercase(),
-                r.message.to.join(","),
+                // People by name; the addresses of a channel as they are.
+                match r.message.channel {
+                    Some(_) => r.message.to.join(", "),
+                    None => r
+                        .message
+                        .to
+                        .iter()
+                        .map(|p| show.person(p))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
                 r.message.text.clone(),
                 state,
             ]

@@ -218,6 +218,8 @@ pub fn run(args: ServeArgs, db: &Path) -> Code {
             return Code::Usage;
         }
     };
+    // Webhooks (with `--no-http` too) and the API write times with the company's offset.
+    baton_dsl::zone::set_json_zone(opts.zone);
     let engine = match Engine::open(db, opts, Arc::new(SystemClock)) {
         Ok(e) => Arc::new(e),
         Err(e) => {

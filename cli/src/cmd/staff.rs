@@ -3,15 +3,18 @@
 //! `baton serve` over HTTP; otherwise they open the database of `--db` directly
 //! (single user, offline). Both ways print the same tables and the same JSON.
 
+use super::render::{
+    history_table, inbox_table, instance_text, shown_text, tasks_table, FetchLabels, Show,
+};
 use crate::client::Client;
 use crate::exit::Code;
-use crate::table;
-use baton_engine::core::{Command, Event, Instance, Record, Rejection, Task, TaskId, TaskState};
-use baton_engine::store::{Deployed, Options, Outcome, StoreError};
-use baton_engine::view::{self, Shown, WaitingFor};
+use baton_engine::config::Config;
+use baton_engine::core::{Command, InstanceId, Record, Rejection, Task, TaskId, TaskState};
+use baton_engine::display::{Labels, Names};
+use baton_engine::store::{Deployed, Outcome, StoreError};
+use baton_engine::view::{self, Shown};
 use baton_engine::{clock::SystemClock, Engine};
 use baton_server::Notification;
-use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,7 +30,8 @@ pub struct Common {
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
-    /// The company's time zone (IANA name); default: this machine's.
+    /// Show times in this zone (IANA name, like Asia/Taipei). Default: the
+    /// company's, from the server or from processes/baton.ron (else this machine's).
     #[arg(long, global = true, env = "BATON_ZONE")]
     pub zone: Option<String>,
     /// Work through a running `baton serve` at this address (like
@@ -47,17 +51,36 @@ pub fn zone(name: Option<&str>) -> Result<chrono_tz::Tz, String> {
         .map_err(|_| format!("unknown time zone `{name}`"))
 }
 
+/// Where commands on a database find the company's configuration: where `baton
+/// serve` reads it by default.
+const COMPANY_CONFIG: &str = "processes/baton.ron";
+
+/// The company's configuration (zone, calendar, language) for commands on a
+/// database. Without `processes/baton.ron`, the zone is `--zone`'s or this
+/// machine's, as it always was.
+fn company_config(c: &Common) -> Result<Config, (Code, String)> {
+    let path = Path::new(COMPANY_CONFIG);
+    if !path.exists() {
+        return Ok(Config {
+            zone: Some(
+                zone(c.zone.as_deref())
+                    .map_err(|e| (Code::Usage, e))?
+                    .name()
+                    .to_string(),
+            ),
+            ..Config::default()
+        });
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
+    Config::from_ron(&text).map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))
+}
+
 pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
-    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
-    Engine::open(
-        &c.db,
-        Options {
-            zone,
-            ..Default::default()
-        },
-        Arc::new(SystemClock),
-    )
-    .map_err(|e| {
+    let options = company_config(c)?
+        .options()
+        .map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
+    Engine::open(&c.db, options, Arc::new(SystemClock)).map_err(|e| {
         let msg = e.to_string();
         if msg.contains("lock")
             || msg.contains("WouldBlock")
@@ -133,10 +156,114 @@ pub fn failure(e: StoreError) -> (Code, String) {
     }
 }
 
-/// `--set k=v`: a JSON value when it parses as one (numbers, true/false), else text.
+/// The zone times are shown in: `--zone`, else the company's.
+pub(crate) fn shown_zone(
+    c: &Common,
+    company: chrono_tz::Tz,
+) -> Result<chrono_tz::Tz, (Code, String)> {
+    let z = match c.zone.as_deref() {
+        Some(z) => z
+            .parse()
+            .map_err(|_| (Code::Usage, format!("unknown time zone `{z}`")))?,
+        None => company,
+    };
+    // `--json` writes times with this zone's offset too.
+    baton_dsl::zone::set_json_zone(z);
+    Ok(z)
+}
+
+/// Names, labels and the zone from the database: how a command on it shows things.
+pub(crate) fn local_show(c: &Common, engine: &Engine) -> Result<Show<'static>, (Code, String)> {
+    let store = engine.store.clone();
+    let fetch: FetchLabels<'static> = Box::new(move |process, version| {
+        let def = match version {
+            Some(v) => store.definition(process, v).ok(),
+            None => store.latest(process).ok().map(|(_, d)| d),
+        }?;
+        Some(Labels::of(&def))
+    });
+    let names = Names::of(
+        &engine.store.directory(),
+        engine.store.zone,
+        engine.store.language,
+    );
+    Ok(Show::new(shown_zone(c, engine.store.zone)?, names, fetch))
+}
+
+/// The server's names, zone and language; a process's labels when first needed.
+pub(crate) fn remote_show<'a>(
+    c: &Common,
+    client: &'a Client,
+    url: &str,
+) -> Result<Show<'a>, (Code, String)> {
+    let names: Names = client.get("/directory")?;
+    let company: chrono_tz::Tz = names.zone.parse().map_err(|_| {
+        (
+            Code::Storage,
+            format!(
+                "the Baton server at {url} names an unknown zone `{}`",
+                names.zone
+            ),
+        )
+    })?;
+    let fetch: FetchLabels<'a> = Box::new(move |process, version| {
+        let mut path = format!("/definitions/{}/labels", crate::client::encode(process));
+        if let Some(v) = version {
+            path.push_str(&format!("?version={v}"));
+        }
+        client.get(&path).ok()
+    });
+    Ok(Show::new(shown_zone(c, company)?, names, fetch))
+}
+
+/// The labels of the definition version an instance runs on, to read its `--set`
+/// values by their fields' types (none when it cannot be found: the engine then
+/// answers for the instance).
+pub(crate) fn instance_labels(
+    engine: &Engine,
+    show: &Show,
+    instance: InstanceId,
+) -> std::rc::Rc<Labels> {
+    match engine.store.instance(instance) {
+        Ok(i) => show.labels(&i.process, Some(i.version)),
+        Err(_) => Default::default(),
+    }
+}
+
+/// As `instance_labels`, through a server.
+pub(crate) fn remote_instance_labels(
+    client: &Client,
+    show: &Show,
+    instance: InstanceId,
+) -> std::rc::Rc<Labels> {
+    match client.get::<Shown>(&format!("/instances/{instance}")) {
+        Ok(sh) => show.labels(&sh.instance.process, Some(sh.instance.version)),
+        Err(_) => Default::default(),
+    }
+}
+
+/// `--set k=v` as the JSON value the field's type takes: a number for `integer`
+/// and `decimal` fields, true/false for `bool`, text for the rest (times, dates,
+/// choices, ids: the engine reads them). A value that is not of its field's type
+/// is sent as text, and refused with the field's message. For a field the labels
+/// do not know, a number or true/false when it parses as one, else text.
+fn typed(kind: Option<&str>, v: &str) -> serde_json::Value {
+    use serde_json::Value as J;
+    let parsed = serde_json::from_str::<J>(v.trim());
+    match (kind, parsed) {
+        (Some("integer" | "decimal"), Ok(j @ J::Number(_))) => j,
+        (Some("bool"), Ok(j @ J::Bool(_))) => j,
+        (None, Ok(j @ (J::Number(_) | J::Bool(_)))) => j,
+        _ => J::String(v.to_string()),
+    }
+}
+
+/// `--set k=v` (repeatable) over the JSON object of `--data FILE`, each value typed
+/// by its field in `labels`.
 pub fn parse_sets(
     sets: &[String],
     file: Option<&Path>,
+    labels: &Labels,
 ) -> Result<serde_json::Map<String, serde_json::Value>, (Code, String)> {
     let mut map = match file {
         Some(f) => {
@@ -158,261 +285,19 @@ pub fn parse_sets(
         let (k, v) = s
             .split_once('=')
             .ok_or_else(|| (Code::Usage, format!("`--set {s}`: write field=value")))?;
-        let value = match serde_json::from_str::<serde_json::Value>(v) {
-            Ok(j @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => j,
-            _ => serde_json::Value::String(v.to_string()),
-        };
-        map.insert(k.trim().to_string(), value);
+        let k = k.trim();
+        let kind = labels.fields.get(k).map(|f| f.kind.as_str());
+        map.insert(k.to_string(), typed(kind, v));
     }
     Ok(map)
 }
 
-pub(crate) fn when(t: Option<DateTime<Utc>>, zone: chrono_tz::Tz) -> String {
-    t.map(|t| t.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| "-".into())
-}
-
-pub fn tasks_table(tasks: &[Task], zone: chrono_tz::Tz) -> String {
-    let rows: Vec<Vec<String>> = tasks
-        .iter()
-        .map(|t| {
-            let who = match &t.assignee {
-                Some(a) => a.clone(),
-                None => {
-                    let mut v = t.candidates.people.clone();
-                    v.extend(t.candidates.roles.iter().map(|r| format!("@{r}")));
-                    v.join(",")
-                }
-            };
-            vec![
-                t.id.to_string(),
-                t.process.clone(),
-                t.title.clone(),
-                t.state.as_str().to_string(),
-                who,
-                when(t.due, zone),
-            ]
-        })
-        .collect();
-    table::render(&["TASK", "PROCESS", "TITLE", "STATE", "FOR", "DUE"], &rows)
-}
-
-/// What a step waits for, as a person reads it: `until 2026-12-01 10:00`, `for
-/// its onboarding to end`.
-fn waiting_text(w: &WaitingFor, zone: chrono_tz::Tz) -> String {
-    match w {
-        WaitingFor::Time { until } => format!("until {}", when(Some(*until), zone)),
-        other => other.to_string(),
-    }
-}
-
-/// `baton show`: the instance, then every sign-off of its history.
-pub fn shown_text(s: &Shown, zone: chrono_tz::Tz) -> String {
-    let mut out = instance_text(&s.instance, s.waiting_for.as_ref(), zone);
-    if let Some(inc) = &s.incident {
-        out.push_str(&format!(
-            "\nincident since {}: {}\nattempted: {}\nresolve with: baton retry|set|move|cancel {}\n",
-            when(Some(inc.at), zone),
-            inc.reason,
-            inc.attempted,
-            inc.instance
-        ));
-    }
-    let rows: Vec<Vec<String>> = s
-        .signoffs
-        .iter()
-        .flat_map(|o| {
-            o.signatures.iter().map(|g| {
-                let signed = if g.approve { "approved" } else { "refused" };
-                vec![
-                    o.step.clone(),
-                    g.by.clone(),
-                    match &g.reason {
-                        Some(r) => format!("{signed}: {r}"),
-                        None => signed.to_string(),
-                    },
-                    when(Some(g.at), zone),
-                ]
-            })
-        })
-        .collect();
-    if !rows.is_empty() {
-        out.push('\n');
-        out.push_str(&table::render(&["SIGN-OFF", "BY", "SIGNED", "AT"], &rows));
-    }
-    out
-}
-
-pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, zone: chrono_tz::Tz) -> String {
-    let mut out = format!(
-        "instance {}  {} v{}  {}{}\nstarted by {} at {}\n",
-        i.id,
-        i.process,
-        i.version,
-        i.status.as_str(),
-        i.outcome
-            .as_ref()
-            .map(|o| format!(" ({o})"))
-            .unwrap_or_default(),
-        i.starter,
-        when(Some(i.started_at), zone),
-    );
-    if let Some(s) = &i.step {
-        let waits = match waiting {
-            Some(w) => format!(" (waiting {})", waiting_text(w, zone)),
-            None if i.waiting => " (waiting)".to_string(),
-            None => String::new(),
-        };
-        out.push_str(&format!("step {s}{waits}  due {}\n", when(i.due, zone)));
-    }
-    // Every running limit with its deadline: its tasks are due by it too.
-    for l in &i.limits {
-        let mut state = Vec::new();
-        if l.extended_minutes > 0 {
-            state.push(format!("extended by {} min", l.extended_minutes));
-        }
-        if l.breached {
-            state.push("breached".to_string());
-        }
-        let state = if state.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", state.join(", "))
-        };
-        out.push_str(&format!(
-            "limit {}  deadline {}{state}\n",
-            l.name,
-            when(Some(l.deadline), zone)
-        ));
-    }
-    let rows: Vec<Vec<String>> = i
-        .data
-        .iter()
-        .map(|(k, v)| vec![k.clone(), v.to_string()])
-        .collect();
-    out.push('\n');
-    out.push_str(&table::render(&["FIELD", "VALUE"], &rows));
-    let open: Vec<Task> = i.active_tasks().cloned().collect();
-    if !open.is_empty() {
-        out.push('\n');
-        out.push_str(&tasks_table(&open, zone));
-    }
-    out
-}
-
-fn describe(e: &Event, zone: chrono_tz::Tz) -> String {
-    match e {
-        Event::Started { process, .. } => format!("started {process}"),
-        Event::StepEntered { step, waiting } => {
-            format!("entered {step}{}", if *waiting { " (waiting)" } else { "" })
-        }
-        Event::WaitEnded => "wait over".into(),
-        Event::DueSet { due } => format!("due {}", due.map(|d| d.to_rfc3339()).unwrap_or_default()),
-        Event::DataSet { values } => format!(
-            "set {}",
-            values
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Event::TaskCreated { task } => format!("task {} created: {}", task.id, task.title),
-        Event::TaskClaimed { task, by } => format!("task {task} claimed by {by}"),
-        Event::TaskReleased { task } => format!("task {task} released"),
-        Event::TaskCompleted {
-            task, choice, data, ..
-        } => {
-            let mut s = format!("task {task} completed");
-            if let Some(c) = choice {
-                s.push_str(&format!(": {c}"));
-            }
-            if !data.is_empty() {
-                s.push_str(&format!(
-                    " ({})",
-                    data.iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            s
-        }
-        Event::TaskReassigned {
-            task,
-            to,
-            escalated,
-        } => format!(
-            "task {task} {} to {}",
-            if *escalated {
-                "escalated"
-            } else {
-                "reassigned"
-            },
-            to.people
-                .iter()
-                .chain(to.roles.iter())
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        Event::TaskCancelled { task } => format!("task {task} cancelled"),
-        Event::Signed { by, approve } => {
-            format!("{by} {}", if *approve { "approved" } else { "refused" })
-        }
-        Event::TimerSet { timer } => {
-            format!("timer {} set for {}", timer.n, timer.due.to_rfc3339())
-        }
-        Event::TimerCancelled { n } => format!("timer {n} cancelled"),
-        Event::TimerFired { n } => format!("timer {n} fired"),
-        Event::LimitStarted { limit } => {
-            format!("limit {} until {}", limit.name, limit.deadline.to_rfc3339())
-        }
-        Event::LimitBreached { name } => format!("limit {name} breached"),
-        Event::LimitStopped { name } => format!("limit {name} stopped"),
-        Event::DeadlineExtended { limit, minutes, .. } => format!(
-            "{} extended by {minutes} min",
-            limit.clone().unwrap_or_else(|| "due time".into())
-        ),
-        Event::MessageQueued { message } => {
-            format!("message to {}: {}", message.to.join(","), message.text)
-        }
-        Event::IncidentRaised { reason, attempted } => {
-            format!("incident: {reason} (attempted: {attempted})")
-        }
-        Event::IncidentResolved { how } => format!("incident resolved: {how}"),
-        Event::ChildStarted { process, wait } => {
-            format!("started {process}{}", if *wait { " (waiting)" } else { "" })
-        }
-        Event::ChildFinished { child, outcome } => format!("child {child} ended: {outcome}"),
-        Event::Commented { text } => format!("comment: {text}"),
-        Event::Completed { outcome } => format!("completed: {outcome}"),
-        Event::Cancelled { reason } => format!("cancelled: {reason}"),
-        Event::TaskDue { task, due } => format!("task {task} due {}", when(*due, zone)),
-        Event::Reasoned { task, reason } => format!("task {task} reason: {reason}"),
-    }
-}
-
-pub fn history_table(records: &[Record], zone: chrono_tz::Tz) -> String {
-    let rows: Vec<Vec<String>> = records
-        .iter()
-        .map(|r| {
-            vec![
-                r.seq.to_string(),
-                when(Some(r.at), zone),
-                r.actor.clone(),
-                describe(&r.event, zone),
-            ]
-        })
-        .collect();
-    table::render(&["#", "AT", "BY", "WHAT"], &rows)
-}
-
-pub(crate) fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
+pub(crate) fn print_outcome(o: &Outcome, c: &Common, show: &Show) {
     if c.json {
         outln!("{}", serde_json::to_string_pretty(o).unwrap_or_default());
     } else {
         let waiting = view::waiting_for(&o.instance, &o.records);
-        out!("{}", instance_text(&o.instance, waiting.as_ref(), zone));
+        out!("{}", instance_text(&o.instance, waiting.as_ref(), show));
         // The command went through, and what Baton then tried could not go on.
         if let Some(inc) = view::incident(&o.instance, &o.records) {
             outln!(
@@ -424,11 +309,11 @@ pub(crate) fn print_outcome(o: &Outcome, c: &Common, zone: chrono_tz::Tz) {
     }
 }
 
-fn print_started(o: &Outcome, c: &Common, zone: chrono_tz::Tz, quiet: bool) {
+fn print_started(o: &Outcome, c: &Common, show: &Show, quiet: bool) {
     if quiet {
         outln!("{}", o.instance.id);
     } else {
-        print_outcome(o, c, zone);
+        print_outcome(o, c, show);
     }
 }
 
@@ -533,7 +418,7 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
         ));
     }
     let engine = open(c)?;
-    let zone = engine.store.zone;
+    let show = local_show(c, &engine)?;
     match cmd {
         StaffCommand::Deploy { dir } => {
             let reports = engine.deploy_dir(&dir).map_err(failure)?;
@@ -564,11 +449,11 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             quiet,
         } => {
             let who = actor(c)?;
-            let input = parse_sets(&sets, data.as_deref())?;
+            let input = parse_sets(&sets, data.as_deref(), &show.labels(&process, None))?;
             let o = engine
                 .start(&process, input, &who, idempotency_key.as_deref())
                 .map_err(failure)?;
-            print_started(&o, c, zone, quiet);
+            print_started(&o, c, &show, quiet);
         }
         StaffCommand::Tasks {
             role,
@@ -604,20 +489,20 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
                     serde_json::to_string_pretty(&tasks).unwrap_or_default()
                 );
             } else {
-                out!("{}", tasks_table(&tasks, zone));
+                out!("{}", tasks_table(&tasks, &show));
             }
         }
         StaffCommand::Claim { task } => {
             let t = task_id(&task)?;
             let o = engine.claim(t, &actor(c)?).map_err(failure)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Release { task } => {
             let t = task_id(&task)?;
             let o = engine
                 .act(t.instance, Command::Release { task: t }, &actor(c)?, None)
                 .map_err(failure)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Complete {
             task,
@@ -628,7 +513,12 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             idempotency_key,
         } => {
             let t = task_id(&task)?;
-            let input = parse_sets(&sets, data.as_deref())?;
+            // The fields are those of the version the task's instance runs on.
+            let labels = match engine.store.instance(t.instance) {
+                Ok(i) => show.labels(&i.process, Some(i.version)),
+                Err(_) => Default::default(),
+            };
+            let input = parse_sets(&sets, data.as_deref(), &labels)?;
             let cmd = match reason {
                 None => Command::Complete {
                     task: t,
@@ -645,7 +535,7 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             let o = engine
                 .act(t.instance, cmd, &actor(c)?, idempotency_key.as_deref())
                 .map_err(failure)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Show { instance } => {
             let i = engine.store.instance(instance).map_err(failure)?;
@@ -657,7 +547,7 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
                     serde_json::to_string_pretty(&shown).unwrap_or_default()
                 );
             } else {
-                out!("{}", shown_text(&shown, zone));
+                out!("{}", shown_text(&shown, &show));
             }
         }
         StaffCommand::History { instance } => {
@@ -665,14 +555,14 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             if c.json {
                 outln!("{}", serde_json::to_string_pretty(&h).unwrap_or_default());
             } else {
-                out!("{}", history_table(&h, zone));
+                out!("{}", history_table(&h, &show));
             }
         }
         StaffCommand::Cancel { instance, reason } => {
             let o = engine
                 .act(instance, Command::Cancel { reason }, &actor(c)?, None)
                 .map_err(failure)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Inbox => {
             let who = actor(c)?;
@@ -684,40 +574,20 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
                 after = last.id;
                 items.extend(batch.iter().map(Notification::from));
             }
-            print_inbox(&items, c, zone);
+            print_inbox(&items, c, &show);
         }
     }
     Ok(())
 }
 
-pub fn inbox_table(items: &[Notification], zone: chrono_tz::Tz) -> String {
-    let rows: Vec<Vec<String>> = items
-        .iter()
-        .map(|n| {
-            vec![
-                n.id.to_string(),
-                when(Some(n.at), zone),
-                serde_json::to_value(n.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                n.instance.to_string(),
-                n.task.clone().unwrap_or_else(|| "-".into()),
-                n.text.clone(),
-            ]
-        })
-        .collect();
-    table::render(&["#", "AT", "KIND", "INSTANCE", "TASK", "TEXT"], &rows)
-}
-
-fn print_inbox(items: &[Notification], c: &Common, zone: chrono_tz::Tz) {
+fn print_inbox(items: &[Notification], c: &Common, show: &Show) {
     if c.json {
         outln!(
             "{}",
             serde_json::to_string_pretty(items).unwrap_or_default()
         );
     } else {
-        out!("{}", inbox_table(items, zone));
+        out!("{}", inbox_table(items, show));
     }
 }
 
@@ -728,8 +598,8 @@ fn print_json<T: serde::Serialize>(v: &T) {
 /// The same commands through a running server: same tables, same JSON, same exit
 /// codes.
 fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)> {
-    let zone = zone(c.zone.as_deref()).map_err(|e| (Code::Usage, e))?;
     let client = Client::new(url)?;
+    let show = remote_show(c, &client, url)?;
     let task_path = |task: &str, verb: &str| -> Result<String, (Code, String)> {
         Ok(format!("/tasks/{}/{verb}", task_id(task)?))
     };
@@ -785,10 +655,10 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             idempotency_key,
             quiet,
         } => {
-            let input = parse_sets(&sets, data.as_deref())?;
+            let input = parse_sets(&sets, data.as_deref(), &show.labels(&process, None))?;
             let body = serde_json::json!({"process": process, "data": input});
             let o: Outcome = client.post("/instances", &body, idempotency_key.as_deref())?;
-            print_started(&o, c, zone, quiet);
+            print_started(&o, c, &show, quiet);
         }
         StaffCommand::Tasks {
             role,
@@ -808,18 +678,18 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&tasks);
             } else {
-                out!("{}", tasks_table(&tasks, zone));
+                out!("{}", tasks_table(&tasks, &show));
             }
         }
         StaffCommand::Claim { task } => {
             let o: Outcome =
                 client.post(&task_path(&task, "claim")?, &serde_json::json!({}), None)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Release { task } => {
             let o: Outcome =
                 client.post(&task_path(&task, "release")?, &serde_json::json!({}), None)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Complete {
             task,
@@ -829,7 +699,13 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             reason,
             idempotency_key,
         } => {
-            let input = parse_sets(&sets, data.as_deref())?;
+            // The fields are those of the version the task's instance runs on.
+            let t = task_id(&task)?;
+            let labels = match client.get::<Shown>(&format!("/instances/{}", t.instance)) {
+                Ok(sh) => show.labels(&sh.instance.process, Some(sh.instance.version)),
+                Err(_) => Default::default(),
+            };
+            let input = parse_sets(&sets, data.as_deref(), &labels)?;
             let mut body = serde_json::json!({"choice": choice, "data": input});
             if let Some(r) = reason {
                 body["reason"] = serde_json::Value::String(r);
@@ -839,14 +715,14 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
                 &body,
                 idempotency_key.as_deref(),
             )?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Show { instance } => {
             let shown: Shown = client.get(&format!("/instances/{instance}"))?;
             if c.json {
                 print_json(&shown);
             } else {
-                out!("{}", shown_text(&shown, zone));
+                out!("{}", shown_text(&shown, &show));
             }
         }
         StaffCommand::History { instance } => {
@@ -854,17 +730,17 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             if c.json {
                 print_json(&h);
             } else {
-                out!("{}", history_table(&h, zone));
+                out!("{}", history_table(&h, &show));
             }
         }
         StaffCommand::Cancel { instance, reason } => {
             let body = serde_json::json!({ "reason": reason });
             let o: Outcome = client.post(&format!("/instances/{instance}/cancel"), &body, None)?;
-            print_outcome(&o, c, zone);
+            print_outcome(&o, c, &show);
         }
         StaffCommand::Inbox => {
             let items: Vec<Notification> = client.get_all("/inbox")?;
-            print_inbox(&items, c, zone);
+            print_inbox(&items, c, &show);
         }
     }
     Ok(())

@@ -186,6 +186,23 @@ fn type_of(t: &ast::TypeSpec, diags: &mut Vec<Diagnostic>) -> Type {
     }
 }
 
+/// The fields of the data block in the order they are written (the first names an
+/// instance to people), then those filled at steps or computed, by name.
+fn in_declared_order(fields: &Fields, data: &[crate::ast::FieldDecl]) -> Vec<Field> {
+    let mut out: Vec<Field> = data
+        .iter()
+        .filter_map(|d| fields.get(&d.name.text).cloned())
+        .collect();
+    let declared: BTreeSet<&str> = data.iter().map(|d| d.name.text.as_str()).collect();
+    out.extend(
+        fields
+            .values()
+            .filter(|f| !declared.contains(f.name.as_str()))
+            .cloned(),
+    );
+    out
+}
+
 struct Checker<'a> {
     ctx: &'a Context<'a>,
     diags: Vec<Diagnostic>,
@@ -281,7 +298,7 @@ impl Checker<'_> {
             started_by,
             schedules,
             requires,
-            fields: self.fields.values().cloned().collect(),
+            fields: in_declared_order(&self.fields, &p.data),
             limits,
             steps,
             ends: p

@@ -3,8 +3,9 @@
 use super::assign::is_candidate;
 use super::flow::Run;
 use super::fold::started;
-use super::validate::{check_input, given, FieldError, MISSING};
+use super::validate::{check_input, given, FieldError, Reading, MISSING};
 use super::*;
+use crate::messages::Text;
 use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
 
 /// Work for the store that crosses instances, done in the same transaction.
@@ -34,6 +35,21 @@ pub struct Applied {
 
 /// The actor name for changes the engine makes itself (timers, schedules).
 pub const SYSTEM: &str = "baton";
+
+/// What reading input needs: the directory, the company's zone, the time.
+pub(super) fn reading<'a>(ctx: &'a Ctx<'a>, now: DateTime<Utc>) -> Reading<'a> {
+    Reading {
+        dir: ctx.directory,
+        zone: ctx.zone,
+        now,
+    }
+}
+
+/// A person as refusals name them: by name (an id the directory does not know, as
+/// it is).
+fn name(run: &Run, id: &str) -> String {
+    crate::display::person(id, run.ctx.directory)
+}
 
 pub(super) fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid(vec![FieldError {
@@ -142,7 +158,7 @@ fn start<'a>(
         .map(|f| f.name.clone())
         .collect();
     let mut errors = Vec::new();
-    let data = match check_input(def, input, Some(&start_fields), ctx.directory) {
+    let data = match check_input(def, input, Some(&start_fields), &reading(ctx, now)) {
         Ok(d) => d,
         Err(e) => {
             errors = e;
@@ -164,9 +180,9 @@ fn start<'a>(
     }
     let mut run = start_checked(def, version, id, data, parent, actor, now, ctx)?;
     if as_admin {
-        run.emit(Event::Commented {
-            text: format!("started by {actor} as an admin, outside `started by`"),
-        });
+        let by = crate::display::person(actor, ctx.directory);
+        let text = run.text(Text::StartedAsAdmin { by: &by });
+        run.emit(Event::Commented { text });
     }
     Ok(run)
 }
@@ -282,16 +298,18 @@ fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection> {
     if let Some(a) = &t.assignee {
         if a != actor {
             return Err(Rejection::Conflict(format!(
-                "task {} is claimed by {a}",
-                t.id
+                "task {} is claimed by {}",
+                t.id,
+                name(run, a)
             )));
         }
         return Ok(());
     }
     if !is_candidate(&t.candidates, actor, run.ctx) {
         return Err(Rejection::Forbidden(format!(
-            "task {} is not for {actor}",
-            t.id
+            "task {} is not for {}",
+            t.id,
+            name(run, actor)
         )));
     }
     Ok(())
@@ -321,7 +339,9 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     Ok(())
                 }
                 Some(a) => Err(Rejection::Forbidden(format!(
-                    "task {task} is claimed by {a}, not {actor}"
+                    "task {task} is claimed by {}, not {}",
+                    name(run, a),
+                    name(run, actor)
                 ))),
                 None => Err(Rejection::Conflict(format!("task {task} is not claimed"))),
             }
@@ -365,7 +385,12 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                 },
                 escalated: false,
             });
-            let text = format!("{}: handed to you by {actor}", t.title);
+            let by = crate::display::person(actor, run.ctx.directory);
+            let text = run.text(Text::HandedOn {
+                instance: &run.instance_name(),
+                task: &t.title,
+                by: &by,
+            });
             run.message(MessageKind::Notify, vec![to.clone()], text, Some(*task));
             Ok(())
         }
@@ -429,7 +454,8 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     .any(|t| may_work(run, t, actor).is_ok());
                 if !holds_task {
                     return Err(Rejection::Forbidden(format!(
-                        "{actor} has no task in instance {}",
+                        "{} has no task in instance {}",
+                        name(run, actor),
                         run.inst.id
                     )));
                 }
@@ -439,8 +465,13 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                         .unwrap_or_default(),
                 )
             };
-            let values = check_input(run.def, data, allowed.as_deref(), run.ctx.directory)
-                .map_err(Rejection::Invalid)?;
+            let values = check_input(
+                run.def,
+                data,
+                allowed.as_deref(),
+                &reading(run.ctx, run.now),
+            )
+            .map_err(Rejection::Invalid)?;
             if !values.is_empty() {
                 run.emit(Event::DataSet { values });
             }
@@ -562,7 +593,8 @@ fn complete(
         };
         if signed(actor) && !again_allowed {
             return Err(Rejection::Forbidden(format!(
-                "{actor} has already signed this step"
+                "{} has already signed this step",
+                name(run, actor)
             )));
         }
         // The requester is whoever filed the request by hand; an instance started by
@@ -630,7 +662,7 @@ fn complete(
         (_, None) => {}
     }
     let fills: Vec<String> = step.fills.iter().map(|f| f.field.clone()).collect();
-    let data = match check_input(run.def, input, Some(&fills), run.ctx.directory) {
+    let data = match check_input(run.def, input, Some(&fills), &reading(run.ctx, run.now)) {
         Ok(d) => d,
         Err(e) => {
             errors.extend(e);
@@ -813,7 +845,10 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             let Some(s) = def.step(step) else {
                 return Ok(());
             };
-            let what = format!("{} is overdue", s.title.as_deref().unwrap_or(&s.name));
+            let what = run.text(Text::Overdue {
+                instance: &run.instance_name(),
+                step: s.title.as_deref().unwrap_or(&s.name),
+            });
             if s.on_overdue.is_empty() {
                 let to = run.task_people();
                 run.message(MessageKind::Overdue, to, what, None);
@@ -827,10 +862,10 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
                 return Ok(());
             };
             let to = run.task_people();
-            let text = format!(
-                "reminder: {} is due soon",
-                s.title.as_deref().unwrap_or(&s.name)
-            );
+            let text = run.text(Text::DueSoon {
+                instance: &run.instance_name(),
+                step: s.title.as_deref().unwrap_or(&s.name),
+            });
             run.message(MessageKind::Reminder, to, text, None);
             Ok(())
         }
@@ -842,10 +877,10 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
                 return Ok(());
             };
             let to = run.task_people();
-            let text = format!(
-                "reminder: {} is overdue",
-                s.title.as_deref().unwrap_or(&s.name)
-            );
+            let text = run.text(Text::StillOverdue {
+                instance: &run.instance_name(),
+                step: s.title.as_deref().unwrap_or(&s.name),
+            });
             run.message(MessageKind::Reminder, to, text, None);
             let next = next_repeat(timer.due, *every_minutes, run.now);
             run.set_timer(
@@ -864,7 +899,10 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             run.emit(Event::LimitBreached {
                 name: limit.clone(),
             });
-            let what = format!("time limit `{limit}` is exceeded");
+            let what = run.text(Text::LimitBreached {
+                instance: &run.instance_name(),
+                limit: &crate::display::limit_title(def, limit),
+            });
             if l.on_breach.is_empty() {
                 let to = run.task_people();
                 run.message(MessageKind::Breach, to, what, None);
@@ -875,12 +913,11 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
         }
         TimerKind::LimitRemind { limit } => {
             let to = run.limit_people();
-            run.message(
-                MessageKind::Reminder,
-                to,
-                format!("reminder: time limit `{limit}` is near"),
-                None,
-            );
+            let text = run.text(Text::LimitNear {
+                instance: &run.instance_name(),
+                limit: &crate::display::limit_title(def, limit),
+            });
+            run.message(MessageKind::Reminder, to, text, None);
             Ok(())
         }
         TimerKind::StepReminder {
@@ -891,10 +928,17 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             let Some(s) = def.step(step) else {
                 return Ok(());
             };
-            let title = s.title.as_deref().unwrap_or(&s.name);
+            let instance = run.instance_name();
+            let step_title = s.title.as_deref().unwrap_or(&s.name);
             let text = match every_minutes {
-                Some(_) => format!("reminder: {title} is overdue"),
-                None => format!("reminder: {title} is due soon"),
+                Some(_) => run.text(Text::StillOverdue {
+                    instance: &instance,
+                    step: step_title,
+                }),
+                None => run.text(Text::DueSoon {
+                    instance: &instance,
+                    step: step_title,
+                }),
             };
             let to = run.task_people();
             let r = s.reminders.get(*index as usize);
@@ -909,9 +953,17 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             let Some(l) = def.limits.iter().find(|l| &l.name == limit) else {
                 return Ok(());
             };
+            let instance = run.instance_name();
+            let title = crate::display::limit_title(def, limit);
             let text = match every_minutes {
-                Some(_) => format!("reminder: time limit `{limit}` is exceeded"),
-                None => format!("reminder: time limit `{limit}` is near"),
+                Some(_) => run.text(Text::LimitStillExceeded {
+                    instance: &instance,
+                    limit: &title,
+                }),
+                None => run.text(Text::LimitNear {
+                    instance: &instance,
+                    limit: &title,
+                }),
             };
             let to = run.limit_people();
             let r = l.reminders.get(*index as usize);
@@ -923,12 +975,11 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             every_minutes,
         } => {
             let to = run.limit_people();
-            run.message(
-                MessageKind::Reminder,
-                to,
-                format!("reminder: time limit `{limit}` is exceeded"),
-                None,
-            );
+            let text = run.text(Text::LimitStillExceeded {
+                instance: &run.instance_name(),
+                limit: &crate::display::limit_title(def, limit),
+            });
+            run.message(MessageKind::Reminder, to, text, None);
             let next = next_repeat(timer.due, *every_minutes, run.now);
             run.set_timer(
                 next,
@@ -994,7 +1045,8 @@ fn extend(
         .any(|t| may_work(run, t, actor).is_ok());
     if !(holds_task || is_admin(run, actor)) {
         return Err(Rejection::Forbidden(format!(
-            "{actor} has no task in instance {}",
+            "{} has no task in instance {}",
+            name(run, actor),
             run.inst.id
         )));
     }
@@ -1057,8 +1109,13 @@ fn extend(
         }
         Some(read)
     };
-    let values = check_input(run.def, input, allowed.as_deref(), run.ctx.directory)
-        .map_err(Rejection::Invalid)?;
+    let values = check_input(
+        run.def,
+        input,
+        allowed.as_deref(),
+        &reading(run.ctx, run.now),
+    )
+    .map_err(Rejection::Invalid)?;
     if !values.is_empty() {
         run.emit(Event::DataSet { values });
     }

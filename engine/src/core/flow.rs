@@ -187,7 +187,38 @@ impl<'a> Run<'a> {
         });
     }
 
-    /// `{field}` placeholders filled from the data.
+    /// A field's value as people read it: a person or department by name, a choice
+    /// by its label, a number without float noise, a time in the company's zone.
+    pub fn shown(&self, field: &str, v: &Value) -> String {
+        let label = match (v, self.def.field(field).map(|f| &f.ty)) {
+            (Value::Choice(c), Some(baton_dsl::model::Type::Choice(vs))) => vs
+                .iter()
+                .find(|x| &x.name == c)
+                .and_then(|x| x.label.as_deref()),
+            _ => None,
+        };
+        crate::display::value(v, label, self.ctx.directory, self.ctx.zone)
+    }
+
+    /// The instance as people know it: title, number and first given value.
+    pub fn instance_name(&self) -> String {
+        use baton_dsl::model::FieldSource;
+        let title = self.def.title.as_deref().unwrap_or(&self.def.name);
+        let subject = self
+            .def
+            .fields
+            .iter()
+            .filter(|f| f.source == FieldSource::Start)
+            .find_map(|f| self.inst.data.get(&f.name).map(|v| self.shown(&f.name, v)));
+        crate::messages::instance_name(title, self.inst.id, subject.as_deref(), self.ctx.language)
+    }
+
+    /// One of the engine's own texts, in the company's language.
+    pub fn text(&self, t: crate::messages::Text<'_>) -> String {
+        t.render(self.ctx.language)
+    }
+
+    /// `{field}` placeholders filled from the data, written for people.
     pub fn render(&self, text: &str) -> String {
         let mut out = String::new();
         let mut rest = text;
@@ -202,7 +233,11 @@ impl<'a> Run<'a> {
             match key {
                 "id" => out.push_str(&self.inst.id.to_string()),
                 "title" => out.push_str(self.def.title.as_deref().unwrap_or(&self.def.name)),
-                "step" => out.push_str(self.inst.step.as_deref().unwrap_or("")),
+                "step" => {
+                    let step = self.inst.step.as_deref().unwrap_or("");
+                    let title = self.def.step(step).and_then(|s| s.title.as_deref());
+                    out.push_str(title.unwrap_or(step))
+                }
                 k => {
                     // `{field or 未填}`: the text after `or` stands in for an empty field.
                     let (k, fallback) = match k.split_once(" or ") {
@@ -210,7 +245,7 @@ impl<'a> Run<'a> {
                         None => (k, "-"),
                     };
                     match self.inst.data.get(k) {
-                        Some(v) => out.push_str(&v.to_string()),
+                        Some(v) => out.push_str(&self.shown(k, v)),
                         None => out.push_str(fallback),
                     }
                 }
@@ -792,12 +827,8 @@ impl<'a> Run<'a> {
                             escalated: true,
                         });
                     }
-                    self.message(
-                        MessageKind::Escalation,
-                        people,
-                        format!("{what}: escalated to you"),
-                        open.first().copied(),
-                    );
+                    let text = self.text(crate::messages::Text::Escalated { what });
+                    self.message(MessageKind::Escalation, people, text, open.first().copied());
                 }
                 TimedAction::Goto(target) => {
                     let target = target.clone();

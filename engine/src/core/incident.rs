@@ -240,8 +240,13 @@ pub(super) fn retry(
         .cloned()
         .ok_or_else(|| Rejection::Stuck("the incident's record is missing".into()))?;
     run.resolving = true;
-    let values =
-        check_input(run.def, input, None, run.ctx.directory).map_err(Rejection::Invalid)?;
+    let values = check_input(
+        run.def,
+        input,
+        None,
+        &super::apply::reading(run.ctx, run.now),
+    )
+    .map_err(Rejection::Invalid)?;
     let how = if values.is_empty() {
         Resolution::Retry
     } else {

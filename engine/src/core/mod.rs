@@ -12,7 +12,7 @@ mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
 pub use incident::{Attempt, Incident, Resolution};
-pub use validate::{coerce, extension_minutes, FieldError};
+pub use validate::{coerce, extension_minutes, parse_time, FieldError, Reading};
 
 use baton_dsl::eval::Value;
 use chrono::{DateTime, Utc};
@@ -515,6 +515,8 @@ pub struct Ctx<'a> {
     /// leaving it gone on without its child. `None`: not checked (the pure core's
     /// tests, which have no other definitions).
     pub child_check: Option<&'a ChildCheck<'a>>,
+    /// The language of the engine's own messages.
+    pub language: crate::messages::Language,
 }
 
 /// See `Ctx::child_check`.

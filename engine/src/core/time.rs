@@ -1,14 +1,15 @@
 //! Times as the store keeps them: two integers (seconds and nanoseconds since 1970),
 //! exact and a few bytes, where chrono's own format is about thirty bytes of RFC 3339
 //! text to write and parse on every change. Human-readable formats (the JSON of
-//! the API) still get RFC 3339 text.
+//! the API) still get RFC 3339 text, with the offset of the company's zone once the
+//! program has set it (`baton_dsl::zone`).
 
 use chrono::{DateTime, Utc};
 use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
 
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     if s.is_human_readable() {
-        t.serialize(s)
+        baton_dsl::zone::serialize(t, s)
     } else {
         (t.timestamp(), t.timestamp_subsec_nanos()).serialize(s)
     }
@@ -31,11 +32,8 @@ pub mod option {
     struct Exact(#[serde(with = "super")] DateTime<Utc>);
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            t.serialize(s)
-        } else {
-            t.map(Exact).serialize(s)
-        }
+        // `Exact` goes through `super::serialize`, text or binary alike.
+        t.map(Exact).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {

@@ -54,13 +54,75 @@ pub fn extension_minutes(s: &str) -> Result<i64, FieldError> {
     }
 }
 
-/// One JSON value as a value of type `ty`. Strings are accepted for numbers and
-/// booleans because the command line has only strings.
+/// What reading input needs besides the definition: the staff directory (people
+/// and departments must exist), and the company's zone and the time, for local
+/// times such as `2026-12-05 18:00` or `18:00` (today).
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    pub dir: &'a Directory,
+    pub zone: chrono_tz::Tz,
+    pub now: DateTime<Utc>,
+}
+
+/// The tag a value of type `ty` has in JSON answers (`{"Choice": "app"}`).
+fn tag(ty: &Type) -> &'static str {
+    match ty {
+        Type::Text => "Text",
+        Type::Integer { .. } => "Int",
+        Type::Decimal { .. } => "Dec",
+        Type::Bool => "Bool",
+        Type::Date => "Date",
+        Type::DateTime => "DateTime",
+        Type::Duration => "Duration",
+        Type::Person => "Person",
+        Type::Department => "Department",
+        Type::Choice(_) => "Choice",
+    }
+}
+
+/// A moment given as text: RFC 3339 with an offset, the way times are shown
+/// (`2026-12-05 18:00 +08:00`), or a local time read in the company's zone:
+/// `2026-12-05 18:00` (also with `T` and seconds) or `18:00` (today).
+pub fn parse_time(s: &str, zone: chrono_tz::Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    use chrono::{NaiveDateTime, NaiveTime, TimeZone};
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, crate::display::TIME_FORMAT) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let local = [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .or_else(|| {
+        let time = ["%H:%M", "%H:%M:%S"]
+            .iter()
+            .find_map(|f| NaiveTime::parse_from_str(s, f).ok())?;
+        Some(now.with_timezone(&zone).date_naive().and_time(time))
+    })?;
+    // A time the clocks skip (a daylight-saving gap) has no moment; one they pass
+    // twice is its first.
+    zone.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// One JSON value as a value of type `ty`. Each type has one plain JSON shape (a
+/// string for text, a number for numbers, true/false, strings for the rest), and
+/// the tagged shape the API answers with (`{"Choice": "app"}`) is read as well, so
+/// an answer's values can be sent back as they are. A number for a text field or a
+/// string for a number is refused: the command line converts by the field's type.
 pub fn coerce(
     field: &str,
     ty: &Type,
     v: &serde_json::Value,
-    dir: &Directory,
+    at: &Reading<'_>,
 ) -> Result<Value, FieldError> {
     use serde_json::Value as J;
     let text = match v {
@@ -76,16 +138,27 @@ pub fn coerce(
         J::Object(_) => "an object".to_string(),
     };
     let wrong = |want: &str| err(field, format!("expected {want}, found {}", describe(v)));
+    if let J::Object(m) = v {
+        let want = tag(ty);
+        return match m.iter().next() {
+            Some((k, inner)) if m.len() == 1 && k == want => match ty {
+                Type::Duration => serde_json::from_value(inner.clone())
+                    .map(Value::Duration)
+                    .map_err(|_| wrong("a duration's parts")),
+                _ if inner.is_object() => Err(wrong(&format!("{{\"{want}\": ...}}"))),
+                _ => coerce(field, ty, inner, at),
+            },
+            _ => Err(wrong(&format!("{} or {{\"{want}\": ...}}", plain(ty)))),
+        };
+    }
     match ty {
         Type::Text => match v {
             J::String(s) => Ok(Value::Text(s.clone())),
-            J::Number(n) => Ok(Value::Text(n.to_string())),
             _ => Err(wrong("text")),
         },
         Type::Integer { min, max } => {
             let i = match v {
                 J::Number(n) => n.as_i64(),
-                J::String(s) => s.trim().parse().ok(),
                 _ => None,
             }
             .ok_or_else(|| wrong("a whole number"))?;
@@ -104,7 +177,6 @@ pub fn coerce(
         Type::Decimal { min, max } => {
             let d = match v {
                 J::Number(n) => n.as_f64(),
-                J::String(s) => s.trim().parse().ok(),
                 _ => None,
             }
             .filter(|d: &f64| d.is_finite())
@@ -113,9 +185,10 @@ pub fn coerce(
                 return Err(err(
                     field,
                     format!(
-                        "{d} is out of range {}..{}",
-                        min.map_or(String::new(), |m| m.to_string()),
-                        max.map_or(String::new(), |m| m.to_string())
+                        "{} is out of range {}..{}",
+                        crate::display::number(d),
+                        min.map_or(String::new(), crate::display::number),
+                        max.map_or(String::new(), crate::display::number)
                     ),
                 ));
             }
@@ -123,7 +196,6 @@ pub fn coerce(
         }
         Type::Bool => match v {
             J::Bool(b) => Ok(Value::Bool(*b)),
-            J::String(s) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
             _ => Err(wrong("true or false")),
         },
         Type::Date => text
@@ -131,16 +203,21 @@ pub fn coerce(
             .map(Value::Date)
             .ok_or_else(|| wrong("a date like 2026-12-31")),
         Type::DateTime => text
-            .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
-            .map(|t| Value::DateTime(t.with_timezone(&Utc)))
-            .ok_or_else(|| wrong("a time like 2026-12-31T17:30:00+08:00")),
+            .and_then(|s| parse_time(s, at.zone, at.now))
+            .map(Value::DateTime)
+            .ok_or_else(|| {
+                wrong(&format!(
+                    "a time like 2026-12-31 17:30 or 17:30 (today), in {}, or 2026-12-31T17:30:00+08:00",
+                    at.zone.name()
+                ))
+            }),
         Type::Duration => text
             .and_then(parse_duration)
             .map(Value::Duration)
             .ok_or_else(|| wrong("a duration like 30m, 2h or 1d")),
         Type::Person => {
             let id = text.ok_or_else(|| wrong("a person's id"))?;
-            if dir.person(id).is_none() {
+            if at.dir.person(id).is_none() {
                 return Err(err(
                     field,
                     format!("no person `{id}` in the staff directory"),
@@ -150,7 +227,7 @@ pub fn coerce(
         }
         Type::Department => {
             let id = text.ok_or_else(|| wrong("a department's id"))?;
-            if dir.head_of(id).is_none() {
+            if at.dir.head_of(id).is_none() {
                 return Err(err(
                     field,
                     format!("no department `{id}` in the staff directory"),
@@ -173,6 +250,22 @@ pub fn coerce(
     }
 }
 
+/// The plain JSON shape of a type, for messages.
+fn plain(ty: &Type) -> &'static str {
+    match ty {
+        Type::Text => "text",
+        Type::Integer { .. } => "a whole number",
+        Type::Decimal { .. } => "a number",
+        Type::Bool => "true or false",
+        Type::Date => "a date",
+        Type::DateTime => "a time",
+        Type::Duration => "a duration",
+        Type::Person => "a person's id",
+        Type::Department => "a department's id",
+        Type::Choice(_) => "a choice",
+    }
+}
+
 /// The message of a required field without a value, left out or sent as `null`.
 pub const MISSING: &str = "missing required field";
 
@@ -187,7 +280,7 @@ pub fn check_input(
     def: &Definition,
     input: &serde_json::Map<String, serde_json::Value>,
     allowed: Option<&[String]>,
-    dir: &Directory,
+    at: &Reading<'_>,
 ) -> Result<Data, Vec<FieldError>> {
     let mut out = Data::new();
     let mut errors = Vec::new();
@@ -218,7 +311,7 @@ pub fn check_input(
             }
             continue;
         }
-        match coerce(k, &f.ty, v, dir) {
+        match coerce(k, &f.ty, v, at) {
             Ok(x) => {
                 out.insert(k.clone(), x);
             }

@@ -65,6 +65,7 @@ pub struct StoredDefinition {
     pub name: String,
     pub version: u32,
     pub source: String,
+    #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
     pub definition: Definition,
 }
@@ -311,6 +312,7 @@ pub struct Store {
     pub calendar: crate::calendar::Calendar,
     /// Process -> the role that owns it, told of its incidents.
     pub owners: BTreeMap<String, String>,
+    pub language: crate::messages::Language,
     /// Ids for new instances and outbox messages. One process owns the database, so
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; a refused command only leaves a gap.
@@ -373,6 +375,8 @@ pub struct Options {
     pub fsync: bool,
     /// Process -> the role that owns it, told (with the admins) of its incidents.
     pub owners: BTreeMap<String, String>,
+    /// The language of the engine's own messages.
+    pub language: crate::messages::Language,
 }
 
 impl Default for Options {
@@ -384,6 +388,7 @@ impl Default for Options {
             cache_bytes: None,
             fsync: false,
             owners: BTreeMap::new(),
+            language: crate::messages::Language::default(),
         }
     }
 }
@@ -507,6 +512,7 @@ impl Store {
             admin_role: opts.admin_role,
             owners: opts.owners,
             calendar,
+            language: opts.language,
         })
     }
 

@@ -538,6 +538,7 @@ impl Store {
             calendar: &self.calendar,
             owners: &self.owners,
             child_check: Some(check),
+            language: self.language,
         }
     }
 

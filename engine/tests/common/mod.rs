@@ -111,11 +111,11 @@ impl Harness {
         Harness::with(start, options())
     }
 
-    /// As `at`, with these options (the zone should stay Shanghai).
-    pub fn with(start: DateTime<Utc>, opts: Options) -> Harness {
+    /// The same with other options (another language, say).
+    pub fn with(start: DateTime<Utc>, options: Options) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = ManualClock::new(start);
-        let engine = Engine::open(dir.path(), opts, Arc::new(clock.clone())).expect("open");
+        let engine = Engine::open(dir.path(), options, Arc::new(clock.clone())).expect("open");
         let reports = engine.deploy_dir(&processes_dir()).expect("deploy_dir");
         let mut names: Vec<String> = Vec::new();
         for r in &reports {

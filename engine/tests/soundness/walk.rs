@@ -229,7 +229,16 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
         let mut checked = baton_engine::core::Data::new();
         for (k, v) in &data {
             let Some(f) = def.field(k) else { continue };
-            if let Ok(x) = baton_engine::core::coerce(k, &f.ty, v, dir) {
+            if let Ok(x) = baton_engine::core::coerce(
+                k,
+                &f.ty,
+                v,
+                &baton_engine::core::Reading {
+                    dir,
+                    zone: ZONE,
+                    now,
+                },
+            ) {
                 checked.insert(k.clone(), x);
             }
         }

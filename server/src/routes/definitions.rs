@@ -34,12 +34,14 @@ pub struct DefinitionItem {
     pub description: Option<String>,
     /// The latest version: new instances start on it.
     pub version: u32,
+    #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VersionItem {
     pub version: u32,
+    #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
 }
 
@@ -111,10 +113,10 @@ pub struct ListQuery {
 pub struct VersionQuery {
     /// A version (default: the latest).
     #[param(value_type = Option<u32>)]
-    version: Option<String>,
+    pub(super) version: Option<String>,
 }
 
-fn stored(
+pub(super) fn stored(
     engine: &Engine,
     name: &str,
     version: Option<&str>,

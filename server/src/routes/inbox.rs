@@ -26,6 +26,7 @@ pub struct Notification {
     /// Unique and stable: receivers use it to drop repeats.
     pub id: u64,
     pub instance: u64,
+    #[serde(with = "baton_dsl::zone")]
     pub at: DateTime<Utc>,
     /// `notify`, `reminder`, `overdue`, `escalation`, `breach` or `incident` (to
     /// the admins and the process's owner: an instance cannot go on by itself).

@@ -36,7 +36,9 @@ const SCAN_BUDGET: usize = 2000;
 pub struct StartRequest {
     /// The process to start (its latest version).
     pub process: String,
-    /// The start fields: `{"customer": "張三", "severity": "major"}`.
+    /// The start fields: `{"customer": "張三", "severity": "major"}`; each value in
+    /// its type's plain shape or tagged as answers give it (`{"Choice": "major"}`),
+    /// see `Value`.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
 }

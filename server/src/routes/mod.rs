@@ -3,6 +3,7 @@
 //! `#[utoipa::path]`: a route cannot exist without its documentation.
 
 mod definitions;
+mod display;
 mod extend;
 pub mod inbox;
 mod incidents;
@@ -28,7 +29,9 @@ use utoipa_axum::router::OpenApiRouter;
             `/healthz`, `/metrics` and `/openapi.json` needs `Authorization: Bearer TOKEN` \
             (`baton token issue PERSON`, or `POST /tokens`; the first admin's token is in \
             `<db>/admin.token`). POSTs take an `Idempotency-Key` header: a retry \
-            with the same key returns the first answer and changes nothing."
+            with the same key returns the first answer and changes nothing. Times are RFC \
+            3339 with the offset of the company's zone, which every answer names in a \
+            `Baton-Zone` header."
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -50,6 +53,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "inbox", description = "Each person's notifications"),
         (name = "tokens", description = "Bearer tokens: admins issue and revoke them"),
         (name = "system", description = "Health, metrics and this document"),
+        (name = "directory", description = "Names of people and departments, the company's zone and language"),
     )
 )]
 struct ApiDoc;
@@ -82,4 +86,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(inbox::router())
         .merge(tokens::router())
         .merge(system::router())
+        .merge(display::router())
 }

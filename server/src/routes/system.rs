@@ -22,14 +22,18 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct Health {
     /// `ok`
     pub status: String,
+    /// The company's zone (IANA name, like `Asia/Taipei`): deadlines are reckoned
+    /// in it and JSON times carry its offset.
+    pub zone: String,
 }
 
 /// The server is up and answering.
 #[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "system", security(()),
     responses((status = 200, body = Health)))]
-async fn healthz() -> Json<Health> {
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok".into(),
+        zone: state.engine.store.zone.name().to_string(),
     })
 }
 

@@ -56,7 +56,8 @@ pub struct CompleteRequest {
     /// The choice taken (`approve`/`refuse` for a sign-off), where the step has one.
     #[serde(default)]
     pub choice: Option<String>,
-    /// The fields the step fills: `{"satisfaction": 5}`.
+    /// The fields the step fills: `{"satisfaction": 5}`; each value in its type's
+    /// plain shape or tagged as answers give it (`{"Int": 5}`), see `Value`.
     #[serde(default)]
     pub data: serde_json::Map<String, serde_json::Value>,
     /// Why: the history keeps it, and a refusal's notice to the starter carries it.

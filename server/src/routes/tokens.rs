@@ -46,6 +46,7 @@ pub struct Issued {
     pub person: String,
     /// `baton_` and 64 hex digits; send it as `Authorization: Bearer TOKEN`.
     pub token: String,
+    #[serde(with = "baton_dsl::zone")]
     pub issued_at: DateTime<Utc>,
     /// True when this is the answer to an earlier request with the same
     /// `Idempotency-Key` (no new token was issued).
