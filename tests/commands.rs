@@ -167,7 +167,7 @@ fn baton(server: &str, token: &str, args: &[&str]) -> Run {
 fn shown_time(v: &Value) -> String {
     let t: chrono::DateTime<chrono::Utc> = serde_json::from_value(v.clone()).expect("a time");
     t.with_timezone(&chrono_tz::Asia::Shanghai)
-        .format("%Y-%m-%d %H:%M")
+        .format("%Y-%m-%d %H:%M %:z")
         .to_string()
 }
 
@@ -210,7 +210,7 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     let deadline = shown_time(&shown["limits"][0]["deadline"]);
     let text = baton(&url, &wang, &["show", &id]).ok().to_string();
     assert!(
-        text.contains(&format!("limit settle  deadline {deadline}\n")),
+        text.contains(&format!("limit 接受投訴→回訪  deadline {deadline}\n")),
         "{text}"
     );
     let tasks = baton(&url, &wang, &["tasks"]).ok().to_string();
@@ -252,7 +252,7 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     let text = baton(&url, &wang, &["show", &id]).ok().to_string();
     assert!(
         text.contains(&format!(
-            "limit settle  deadline {later} (extended by 120 min)"
+            "limit 接受投訴→回訪  deadline {later} (extended by 120 min)"
         )),
         "{text}"
     );
@@ -272,7 +272,7 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     let history = baton(&url, &wang, &["history", &id]).ok().to_string();
     assert!(history.contains("comment: 已致電客戶"), "{history}");
     assert!(
-        history.contains(&format!("task {task} reassigned to zhang_wei")),
+        history.contains(&format!("task {task} reassigned to 張偉")),
         "{history}"
     );
     let theirs = baton(&url, &zhang, &["tasks"]).ok().to_string();
@@ -343,7 +343,8 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     .ok();
     let inbox = baton(&url, &wang, &["inbox"]).ok().to_string();
     assert!(
-        inbox.contains("鄭凱 chose 不予配合 (reason: 本週人手不足)"),
+        inbox.contains("鄭凱在部門協調單 #")
+            && inbox.contains("的「配合部門領導審核簽字」選擇了「不予配合」，原因：本週人手不足"),
         "{inbox}"
     );
     let history = baton(&url, &wang, &["history", &coordination])
@@ -358,7 +359,7 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     let err = baton(&url, &wang, &["outbox"]).fails(5).to_string();
     assert!(err.contains("admins only"), "{err}");
     let outbox = baton(&url, &admin, &["outbox"]).ok().to_string();
-    assert!(outbox.contains("handed to you"), "{outbox}");
+    assert!(outbox.contains("轉交給你"), "{outbox}");
     assert!(outbox.contains("本週人手不足"), "{outbox}");
     let failed = baton(&url, &admin, &["outbox", "--failed", "--json"]).json();
     assert_eq!(failed, serde_json::json!([]));

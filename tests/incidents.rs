@@ -223,7 +223,7 @@ fn an_admin_resolves_incidents_with_the_cli_through_the_server() {
     assert!(r.stderr.contains("no supervisor"), "{}", r.stderr);
     // Corrected data, and on.
     let set = baton(&url, &admin, &["set", &a, "handler=wang_fang"]);
-    assert!(ok(&set).contains("step review"), "{}", set.stdout);
+    assert!(ok(&set).contains("step 主管覆核"), "{}", set.stdout);
     // A move is checked against the data the step reads (exit 6), then made.
     let r = baton(&url, &admin, &["move", &b, "close"]);
     assert_eq!(r.code, 6, "{}", r.stderr);

@@ -81,8 +81,29 @@ pub enum Text<'a> {
     },
     /// An admin started a process outside its `started by` roles.
     StartedAsAdmin { by: &'a str },
-    /// A process could not go on by itself and needs someone to look at it.
-    Incident { process: &'a str, reason: &'a str },
+    /// An instance could not go on by itself: what was attempted (in the text's
+    /// language) and why; an admin resolves it.
+    Incident {
+        instance: &'a str,
+        attempted: &'a str,
+        reason: &'a str,
+    },
+    /// A signer refused a sign-off (told to the starter), with their reason if given.
+    Refused {
+        instance: &'a str,
+        step: &'a str,
+        by: &'a str,
+        reason: Option<&'a str>,
+    },
+    /// Someone's choice ended the instance (told to the starter), with their reason
+    /// if given.
+    Decided {
+        instance: &'a str,
+        step: &'a str,
+        by: &'a str,
+        choice: &'a str,
+        reason: Option<&'a str>,
+    },
 }
 
 impl Text<'_> {
@@ -139,12 +160,76 @@ impl Text<'_> {
             (Text::StartedAsAdmin { by }, En) => {
                 format!("started by {by} as an admin, outside `started by`")
             }
-            (Text::Incident { process, reason }, ZhHant) => {
-                format!("流程「{process}」無法繼續：{reason}")
-            }
-            (Text::Incident { process, reason }, En) => {
-                format!("process \"{process}\" cannot go on: {reason}")
-            }
+            (
+                Text::Incident {
+                    instance,
+                    attempted,
+                    reason,
+                },
+                ZhHant,
+            ) => format!(
+                "{instance}無法繼續，已轉為事故：{attempted}未能完成，原因：{reason}。請管理員處理（retry、set、move 或 cancel）"
+            ),
+            (
+                Text::Incident {
+                    instance,
+                    attempted,
+                    reason,
+                },
+                En,
+            ) => format!(
+                "{instance} cannot go on and is now an incident: {attempted} failed: {reason}. An admin resolves it (retry, set, move or cancel)"
+            ),
+            (
+                Text::Refused {
+                    instance,
+                    step,
+                    by,
+                    reason,
+                },
+                ZhHant,
+            ) => format!(
+                "{by}拒絕簽署{instance}的「{step}」{}",
+                reason.map(|r| format!("，原因：{r}")).unwrap_or_default()
+            ),
+            (
+                Text::Refused {
+                    instance,
+                    step,
+                    by,
+                    reason,
+                },
+                En,
+            ) => format!(
+                "{by} refused to sign \"{step}\" of {instance}{}",
+                reason.map(|r| format!(" (reason: {r})")).unwrap_or_default()
+            ),
+            (
+                Text::Decided {
+                    instance,
+                    step,
+                    by,
+                    choice,
+                    reason,
+                },
+                ZhHant,
+            ) => format!(
+                "{by}在{instance}的「{step}」選擇了「{choice}」{}",
+                reason.map(|r| format!("，原因：{r}")).unwrap_or_default()
+            ),
+            (
+                Text::Decided {
+                    instance,
+                    step,
+                    by,
+                    choice,
+                    reason,
+                },
+                En,
+            ) => format!(
+                "{by} chose \"{choice}\" at \"{step}\" of {instance}{}",
+                reason.map(|r| format!(" (reason: {r})")).unwrap_or_default()
+            ),
         }
     }
 }

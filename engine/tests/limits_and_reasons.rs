@@ -199,7 +199,7 @@ fn a_refused_signoff_with_a_reason_is_recorded_and_told_to_the_starter() {
     assert_eq!(
         sent[0].text(),
         format!(
-            "試用期轉正申請 {id}, 簽字確認: 李明 refused to sign (reason: 試用期考勤記錄待核實)"
+            "李明拒絕簽署試用期轉正申請 #{id}（張偉）的「簽字確認」，原因：試用期考勤記錄待核實"
         )
     );
     // The sign-off shows the reason beside the signature.
@@ -223,7 +223,7 @@ fn a_refusal_without_a_reason_is_told_too() {
     assert_eq!(sent[0].to(), [COLLEAGUE]);
     assert_eq!(
         sent[0].text(),
-        format!("試用期轉正申請 {id}, 簽字確認: 陳靜 refused to sign")
+        format!("陳靜拒絕簽署試用期轉正申請 #{id}（張偉）的「簽字確認」")
     );
 }
 
@@ -262,7 +262,7 @@ fn a_declined_coordination_request_is_told_to_the_requester_with_the_reason() {
     assert_eq!(
         sent[0].text(),
         format!(
-            "部門協調單 {id}, 配合部門領導審核簽字: 鄭凱 chose 不予配合 (reason: 本週人手不足)"
+            "鄭凱在部門協調單 #{id}（技術部）的「配合部門領導審核簽字」選擇了「不予配合」，原因：本週人手不足"
         )
     );
     // A choice that goes on (not an end) tells nobody: the process says who hears.
@@ -343,7 +343,7 @@ fn a_reminder_goes_to_whom_its_line_names_with_its_own_message() {
         reminders(&h),
         [(
             vec!["chen_jing".to_string()],
-            "reminder: 回電 is due soon".to_string()
+            "提醒：回電 #1（張三）的「回電」即將到期".to_string()
         )]
     );
     // The limit's "before": its own message, to the holder and the starter (one

@@ -86,11 +86,33 @@ fn every_text_of_the_catalogue_in_both_languages() {
         ),
         (
             Text::Incident {
-                process: "工作日報",
+                instance: "「工作日報」#12（王芳）",
+                attempted: "「填寫工作日報」完成後繼續",
                 reason: "沒有人可以指派",
             },
-            "流程「工作日報」無法繼續：沒有人可以指派",
-            "process \"工作日報\" cannot go on: 沒有人可以指派",
+            "「工作日報」#12（王芳）無法繼續，已轉為事故：「填寫工作日報」完成後繼續未能完成，原因：沒有人可以指派。請管理員處理（retry、set、move 或 cancel）",
+            "「工作日報」#12（王芳） cannot go on and is now an incident: 「填寫工作日報」完成後繼續 failed: 沒有人可以指派. An admin resolves it (retry, set, move or cancel)",
+        ),
+        (
+            Text::Refused {
+                instance: "試用期轉正申請 #4（張偉）",
+                step: "簽字確認",
+                by: "李明",
+                reason: Some("考勤待核實"),
+            },
+            "李明拒絕簽署試用期轉正申請 #4（張偉）的「簽字確認」，原因：考勤待核實",
+            "李明 refused to sign \"簽字確認\" of 試用期轉正申請 #4（張偉） (reason: 考勤待核實)",
+        ),
+        (
+            Text::Decided {
+                instance: "部門協調單 #7（技術部）",
+                step: "審核",
+                by: "鄭凱",
+                choice: "不予配合",
+                reason: None,
+            },
+            "鄭凱在部門協調單 #7（技術部）的「審核」選擇了「不予配合」",
+            "鄭凱 chose \"不予配合\" at \"審核\" of 部門協調單 #7（技術部）",
         ),
     ];
     for (text, zh, en) in cases {

@@ -667,7 +667,7 @@ fn coordination_declined_by_partner_head() {
     assert_eq!(sent[0].to(), [AGENT]);
     assert_eq!(
         sent[0].text(),
-        format!("部門協調單 {id}, 配合部門領導審核簽字: 鄭凱 chose 不予配合")
+        format!("鄭凱在部門協調單 #{id}（技術部）的「配合部門領導審核簽字」選擇了「不予配合」")
     );
 }
 

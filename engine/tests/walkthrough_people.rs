@@ -571,11 +571,7 @@ fn probation_signoffs_in_order_and_a_refusal() {
     let sent = h.sent_by(id);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to(), [EMPLOYEE]);
-    assert!(
-        sent[0].text().contains("refused to sign"),
-        "{}",
-        sent[0].text()
-    );
+    assert!(sent[0].text().contains("拒絕簽署"), "{}", sent[0].text());
     let signed: Vec<(String, bool)> = h
         .history(id)
         .into_iter()

@@ -625,8 +625,7 @@ fn complete(
             approve,
         });
         if !approve {
-            let what = format!("{} refused to sign", run.name_of(actor));
-            tell_starter(run, step, task, actor, &what, reason);
+            tell_starter(run, step, task, actor, None, reason);
         }
         let attempted = Attempt::Route {
             step: step.name.clone(),
@@ -716,32 +715,44 @@ fn complete(
                 .unwrap_or_else(|| c.to_string()),
             _ => c.to_string(),
         };
-        let what = format!("{} chose {label}", run.name_of(actor));
-        tell_starter(run, step, task, actor, &what, reason);
+        tell_starter(run, step, task, actor, Some(&label), reason);
     }
     Ok(())
 }
 
 /// Tell the instance's starter what someone else decided on a step (a refusal, a
 /// choice that ended the instance), with the reason when one was given.
+/// `choice`: the label of the choice made; none for a refused signature.
 fn tell_starter(
     run: &mut Run,
     step: &baton_dsl::model::Step,
     task: TaskId,
     actor: &str,
-    what: &str,
+    choice: Option<&str>,
     reason: Option<&str>,
 ) {
     let starter = run.inst.starter.clone();
     if starter == actor || run.ctx.directory.person(&starter).is_none() {
         return;
     }
-    let process = run.def.title.as_deref().unwrap_or(&run.def.name);
+    let instance = run.instance_name();
     let step_title = step.title.as_deref().unwrap_or(&step.name);
-    let mut text = format!("{process} {}, {step_title}: {what}", run.inst.id);
-    if let Some(r) = reason {
-        text.push_str(&format!(" (reason: {r})"));
-    }
+    let by = run.name_of(actor);
+    let text = run.text(match choice {
+        None => Text::Refused {
+            instance: &instance,
+            step: step_title,
+            by: &by,
+            reason,
+        },
+        Some(choice) => Text::Decided {
+            instance: &instance,
+            step: step_title,
+            by: &by,
+            choice,
+            reason,
+        },
+    });
     run.message(MessageKind::Notify, vec![starter], text, Some(task));
 }
 
@@ -942,7 +953,7 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             };
             let to = run.task_people();
             let r = s.reminders.get(*index as usize);
-            told_reminder(run, &timer, r, to, text, *every_minutes);
+            told_reminder(run, timer, r, to, text, *every_minutes);
             Ok(())
         }
         TimerKind::LimitReminder {
@@ -967,7 +978,7 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             };
             let to = run.limit_people();
             let r = l.reminders.get(*index as usize);
-            told_reminder(run, &timer, r, to, text, *every_minutes);
+            told_reminder(run, timer, r, to, text, *every_minutes);
             Ok(())
         }
         TimerKind::LimitRemindEvery {

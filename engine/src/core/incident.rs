@@ -175,10 +175,18 @@ impl<'a> Run<'a> {
             Attempt::ChildEnded { child, .. } => format!("子流程 #{child} 結束後繼續"),
             Attempt::Route { step, .. } => format!("「{}」完成後繼續", step_title(step)),
         };
-        format!(
-            "「{title}」#{id}{key} 無法繼續，已轉為事故：{what}未能完成，原因：{reason}。請管理員處理（baton retry / set / move / cancel {id}）",
-            id = self.inst.id
-        )
+        let instance = format!("「{title}」#{}{key}", self.inst.id);
+        // The attempt in the company's language: as written above in Chinese, as
+        // the history writes it in English.
+        let what = match self.ctx.language {
+            crate::messages::Language::ZhHant => what,
+            crate::messages::Language::En => attempted.to_string(),
+        };
+        self.text(crate::messages::Text::Incident {
+            instance: &instance,
+            attempted: &what,
+            reason,
+        })
     }
 
     /// Up to three values given at the start, as `label：value` (people by name).
