@@ -53,6 +53,15 @@ pub trait Env {
     fn get(&self, field: &str) -> Option<&Value>;
     fn now(&self) -> DateTime<Utc>;
     fn zone(&self) -> Tz;
+    /// The person who started the instance, when there is one.
+    fn starter(&self) -> Option<&str> {
+        None
+    }
+    /// The supervisor of `person` in the staff directory, which the engine supplies;
+    /// `None` for a person without one (or without a directory).
+    fn supervisor_of(&self, _person: &str) -> Option<String> {
+        None
+    }
     /// Add a duration to a moment. Working time needs the business calendar, which
     /// the engine supplies; without one, working time counts as plain time.
     fn add(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
@@ -107,6 +116,18 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
         Expr::Choice(c) => Value::Choice(c.clone()),
         Expr::Today => Value::Date(env.now().with_timezone(&env.zone()).date_naive()),
         Expr::Now => Value::DateTime(env.now()),
+        Expr::Starter => Value::Person(
+            env.starter()
+                .ok_or_else(|| EvalError::Missing("starter".into()))?
+                .to_string(),
+        ),
+        Expr::SupervisorOf(x) => match eval(x, env)? {
+            Value::Person(p) => Value::Person(
+                env.supervisor_of(&p)
+                    .ok_or_else(|| EvalError::Invalid(format!("{p} has no supervisor")))?,
+            ),
+            v => return Err(EvalError::Invalid(format!("{v} is not a person"))),
+        },
         Expr::Field(f) => env
             .get(f)
             .cloned()

@@ -203,7 +203,14 @@ fn start_checked<'a>(
             tmp.inst.data = data.clone();
         }
     }
+    // A condition on `starter` says who may name whom when a person starts by hand. A
+    // start by another process names its people by that process's definition (and
+    // carries its starter along), and the calendar is nobody: neither is asked.
+    let by_hand = parent.is_none() && starter != SYSTEM;
     for r in &def.requires {
+        if !by_hand && reads_starter(&r.cond) {
+            continue;
+        }
         let ok = tmp
             .eval(&r.cond)
             .map_err(|e| Rejection::Requirement(format!("{} ({e})", r.message)))?;
@@ -906,11 +913,26 @@ fn extend(
     Ok(())
 }
 
+/// Whether an expression reads `starter`.
+fn reads_starter(e: &Expr) -> bool {
+    match e {
+        Expr::Starter => true,
+        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => reads_starter(x),
+        Expr::Bin(_, a, b) => reads_starter(a) || reads_starter(b),
+        Expr::InRange { value, lo, hi, .. } => [value, lo, hi].iter().any(|x| reads_starter(x)),
+        Expr::InSet(_, xs) | Expr::Call(_, xs) if xs.iter().any(reads_starter) => true,
+        Expr::InSet(x, _) => reads_starter(x),
+        _ => false,
+    }
+}
+
 /// The fields an expression reads.
 fn fields_read(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Field(f) => out.push(f.clone()),
-        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) => fields_read(x, out),
+        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => {
+            fields_read(x, out)
+        }
         Expr::Bin(_, a, b) => {
             fields_read(a, out);
             fields_read(b, out);
