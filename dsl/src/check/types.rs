@@ -155,7 +155,7 @@ impl Typer<'_> {
             ExprKind::Starter => (Expr::Starter, Ty::Person),
             // The supervisor of a person: a role or a text has none.
             ExprKind::SupervisorOf(whose) => {
-                let x = self.expect(whose, &Ty::Person, "whose supervisor");
+                let x = self.expect(whose, &Ty::Person, "the operand of `supervisor of`");
                 (Expr::SupervisorOf(Box::new(x)), Ty::Person)
             }
             ExprKind::Ident(n) => match self.fields.get(n) {
