@@ -168,3 +168,32 @@ fn a_command_on_a_missing_database_says_so_and_creates_none() {
     assert!(db.exists());
     ok(&baton(&["tasks", "--as", "wang_fang"], &db));
 }
+
+/// Who may name whom: a colleague who names someone else as probation's `employee` is
+/// refused by the process's `require` (exit 7, its message), and nothing is started.
+/// The condition on the starter is the first `require`, so the day of the month
+/// does not change the answer.
+#[test]
+fn naming_someone_else_in_a_probation_application_is_exit_7() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let out = baton(
+        &[
+            "start",
+            "probation",
+            "--as",
+            "zhang_wei",
+            "--set",
+            "employee=wang_fang",
+            "--set",
+            "hired_on=2020-01-06",
+        ],
+        &db,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("只能為本人或本人直屬下屬申請轉正"), "{stderr}");
+    // Nothing was started: there is no instance 1.
+    assert_eq!(baton(&["show", "1"], &db).status.code(), Some(3));
+}

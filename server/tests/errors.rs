@@ -352,6 +352,24 @@ async fn a_failed_require_is_422_with_its_message() {
     assert_eq!(p["detail"], "試用期內有違紀違規記錄，不得申請轉正", "{p}");
 }
 
+/// Probation names its `employee`: a colleague may not apply for someone else.
+#[tokio::test]
+async fn naming_someone_else_is_422_with_the_require_message() {
+    let api = Api::new();
+    let p = api
+        .post(
+            "/instances",
+            "zhang_wei",
+            json!({"process": "probation", "data": {
+                "employee": "wang_fang", "hired_on": "2025-12-01"
+            }}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:baton:problem:requirement");
+    assert_eq!(p["detail"], "只能為本人或本人直屬下屬申請轉正", "{p}");
+}
+
 #[tokio::test]
 async fn a_definition_with_errors_is_422_with_its_diagnostics() {
     let api = Api::new();
