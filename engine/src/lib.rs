@@ -8,6 +8,7 @@ pub mod core;
 pub mod scheduler;
 pub mod staff;
 pub mod store;
+pub mod team;
 pub mod tokens;
 pub mod view;
 

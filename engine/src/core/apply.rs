@@ -339,17 +339,17 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     format!("no person `{to}` in the staff directory"),
                 ));
             }
-            let supervisor_of_assignee = t.assignee.as_deref().is_some_and(|a| {
-                run.ctx
-                    .directory
-                    .person(a)
-                    .and_then(|p| p.supervisor.as_deref())
-                    == Some(actor)
-            });
             let holder = t.assignee.as_deref() == Some(actor);
-            if !(holder || supervisor_of_assignee || is_admin(run, actor)) {
+            // Along the org chart: a supervisor or department head hands on a task
+            // of their team, held by someone they lead or, unclaimed, offered to them.
+            let dir = run.ctx.directory;
+            let lead = match t.assignee.as_deref() {
+                Some(a) => dir.leads(actor, a),
+                None => crate::team::Party::team(dir, actor).offered(&t.candidates),
+            };
+            if !(holder || lead || is_admin(run, actor)) {
                 return Err(Rejection::Forbidden(format!(
-                    "only the person holding task {task}, their supervisor or an admin may hand it on"
+                    "only the person holding task {task}, someone who leads the people it is for, or an admin may hand it on"
                 )));
             }
             run.emit(Event::TaskReassigned {

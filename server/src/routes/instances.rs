@@ -1,6 +1,6 @@
 //! Instances: start, list, show, history, cancel.
 
-use crate::access::sees_instance;
+use crate::access::{sees_instance, Sight};
 use crate::error::ApiError;
 use crate::extract::{Body, Caller, IdempotencyKey, OptionalBody, Params};
 use crate::page::{self, Paged};
@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_engine::core::{Command, Instance, InstanceId, Record};
-use baton_engine::store::Outcome;
+use baton_engine::store::{Outcome, StoreError};
 use baton_engine::view::{self, Shown};
 use baton_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,10 @@ pub struct ListQuery {
     state: Option<String>,
     /// Only instances started by this person.
     starter: Option<String>,
+    /// `true`: the instances the people the caller leads take part in, instead of
+    /// the caller's own.
+    #[param(value_type = Option<bool>)]
+    team: Option<String>,
     /// From a previous page's `next`.
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
@@ -132,7 +136,7 @@ async fn start(
 }
 
 /// Instances, by process and state, that the caller takes part in or their roles
-/// cover (admins: all).
+/// cover (admins: all); with `team=true`, those of the people the caller leads.
 #[utoipa::path(get, operation_id = "list_instances", path = "/instances", tag = "instances", params(ListQuery),
     responses(
         (status = 200, body = Paged<InstanceDoc>),
@@ -152,6 +156,11 @@ async fn list(
             "one of running, completed, cancelled",
         ));
     }
+    let team = match q.team.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_request("team", "true or false")),
+    };
     let from = match q.cursor.as_deref() {
         Some(c) => {
             let p = page::parts(c, "i", 2)?;
@@ -161,6 +170,15 @@ async fn list(
     };
     let page = blocking(&state, move |engine| {
         let store = &engine.store;
+        let sight = Sight::of(store, &caller);
+        // The caller's own (an admin: every one), or their team's.
+        let listed = |inst: &Instance| -> Result<bool, StoreError> {
+            if team {
+                store.takes_part(&sight.team, inst)
+            } else {
+                Ok(sight.admin || store.takes_part(&sight.own, inst)?)
+            }
+        };
         let processes: Vec<String> = match q.process {
             Some(p) => vec![p],
             None => store.process_names().into_iter().map(|(n, _)| n).collect(),
@@ -180,7 +198,7 @@ async fn list(
                     after = Some(inst.id);
                     let id = inst.id;
                     if q.starter.as_ref().is_none_or(|s| inst.starter == *s)
-                        && sees_instance(store, &caller, &inst)?
+                        && listed(&inst)?
                     {
                         items.push(inst);
                     }

@@ -3,7 +3,7 @@
 //! decision (`Forbidden` -> 403, `Conflict` -> 409).
 
 use super::instances::outcome_response;
-use crate::access::{sees_instance, sees_task};
+use crate::access::{sees_instance, Sight};
 use crate::error::ApiError;
 use crate::extract::{Body, Caller, IdempotencyKey, Params};
 use crate::page::{self, Paged};
@@ -44,6 +44,10 @@ pub struct TaskQuery {
     /// `true`: open and claimed tasks past their due time.
     #[param(value_type = Option<bool>)]
     overdue: Option<String>,
+    /// `true`: the open and claimed tasks of the people the caller leads (whom they
+    /// supervise, directly or not, and the people of a department they head).
+    #[param(value_type = Option<bool>)]
+    team: Option<String>,
     /// From a previous page's `next`.
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
@@ -83,6 +87,7 @@ enum Mode {
     Role(String),
     State(TaskState),
     Overdue,
+    Team,
 }
 
 /// Soonest due first, tasks without a due time last, then by id.
@@ -106,8 +111,8 @@ fn parse_due_cursor(c: &str) -> Result<(bool, i64, u64, u32), ApiError> {
 }
 
 /// Tasks: by default the caller's own (offered to them or their roles, or claimed by
-/// them); or a role's, a state's, or the overdue ones, of the instances the caller
-/// sees. Give at most one of `role`, `state`, `overdue`.
+/// them); or their team's; or a role's, a state's, or the overdue ones, of the
+/// instances the caller sees. Give at most one of `role`, `state`, `overdue`, `team`.
 #[utoipa::path(get, operation_id = "list_tasks", path = "/tasks", tag = "tasks", params(TaskQuery),
     responses(
         (status = 200, body = Paged<TaskDoc>),
@@ -121,11 +126,13 @@ async fn list(
     Params(q): Params<TaskQuery>,
 ) -> Result<Json<Paged<Task>>, ApiError> {
     let limit = page::limit(q.limit.as_deref())?;
-    let overdue = match q.overdue.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::bad_request("overdue", "true or false")),
+    let flag = |v: Option<&str>, name: &str| match v {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(name, "true or false")),
     };
+    let overdue = flag(q.overdue.as_deref(), "overdue")?;
+    let team = flag(q.team.as_deref(), "team")?;
     let mut modes = Vec::new();
     if let Some(r) = q.role {
         modes.push(Mode::Role(r));
@@ -147,14 +154,16 @@ async fn list(
     if overdue {
         modes.push(Mode::Overdue);
     }
+    if team {
+        modes.push(Mode::Team);
+    }
     if modes.len() > 1 {
+        const ONE: &str = "give at most one of role, state, overdue, team";
         return Err(ApiError::BadRequest {
-            detail: "give at most one of role, state, overdue".into(),
-            errors: ["role", "state", "overdue"]
+            detail: ONE.into(),
+            errors: ["role", "state", "overdue", "team"]
                 .iter()
-                .map(|f| {
-                    crate::error::FieldProblem::new(*f, "give at most one of role, state, overdue")
-                })
+                .map(|f| crate::error::FieldProblem::new(*f, ONE))
                 .collect(),
         });
     }
@@ -170,6 +179,7 @@ async fn list(
     let cursor = q.cursor;
     let page = blocking(&state, move |engine| {
         let store = &engine.store;
+        let sight = Sight::of(store, &caller);
         if let Mode::State(st) = mode {
             // The position is the last task's due time (`-` for none) and id: open
             // and claimed tasks are listed soonest due first.
@@ -202,7 +212,7 @@ async fn list(
                     scanned += 1;
                     let at = TaskPosition::of(&t);
                     after = Some(at);
-                    if sees_task(store, &caller, &t)? {
+                    if sight.task(store, &t)? {
                         items.push(t);
                     }
                     if items.len() == limit || scanned >= SCAN_BUDGET {
@@ -225,6 +235,7 @@ async fn list(
             Mode::Mine => store.tasks_for(&caller.person)?,
             Mode::Role(r) => store.tasks_for_role(r)?,
             Mode::Overdue => store.overdue(engine.clock.now(), OVERDUE_MAX)?,
+            Mode::Team => store.tasks_of(&sight.team)?,
             Mode::State(_) => unreachable!("answered above"),
         };
         all.sort_by_key(due_key);
@@ -242,7 +253,7 @@ async fn list(
                 return Ok(Paged { items, next });
             }
             last = Some(due_key(&t));
-            if !filter || sees_task(store, &caller, &t)? {
+            if !filter || sight.task(store, &t)? {
                 items.push(t);
             }
         }
@@ -340,7 +351,9 @@ async fn complete(
     .await
 }
 
-/// Hand a task to someone else: the person holding it, their supervisor or an admin.
+/// Hand a task to someone else: the person holding it, someone who leads them (their
+/// supervisor, directly or not, or their department's head), or an admin; an unclaimed
+/// task, someone who leads a person it is offered to (by name or role), or an admin.
 #[utoipa::path(post, operation_id = "reassign_task", path = "/tasks/{id}/reassign", tag = "tasks", request_body = ReassignRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
         ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
