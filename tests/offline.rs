@@ -197,3 +197,31 @@ fn naming_someone_else_in_a_probation_application_is_exit_7() {
     // Nothing was started: there is no instance 1.
     assert_eq!(baton(&["show", "1"], &db).status.code(), Some(3));
 }
+
+/// On the database directly: `--team` lists what the people `--as` leads take part in.
+#[test]
+fn team_lists_on_the_database() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let id = ok(&baton(
+        &[
+            "start", "complaint", "--as", "wang_fang", "--set", "customer=王", "--set",
+            "contact=138", "--set", "channel=hotline", "--quiet",
+        ],
+        &db,
+    ));
+    let id = id.trim();
+    // 李明 heads 客服部: 王芳's complaint is his team's, not his own.
+    let tasks = ok(&baton(&["tasks", "--team", "--as", "li_ming"], &db));
+    assert!(tasks.contains(&format!("{id}-1")), "{tasks}");
+    let own = ok(&baton(&["tasks", "--as", "li_ming"], &db));
+    assert!(!own.contains(&format!("{id}-1")), "{own}");
+    let inst = ok(&baton(&["instances", "--team", "--as", "li_ming"], &db));
+    assert!(inst.contains("complaint"), "{inst}");
+    // 孫莉 heads 人力資源部: nothing of it.
+    let hr = ok(&baton(&["instances", "--team", "--as", "sun_li", "--json"], &db));
+    assert_eq!(hr.trim(), "[]");
+    // Whose team must be said.
+    assert_eq!(baton(&["instances", "--team"], &db).status.code(), Some(2));
+}

@@ -4,6 +4,7 @@ mod check;
 mod fmt;
 mod graph;
 mod http;
+mod instances;
 mod outbox;
 mod serve;
 pub mod staff;
@@ -51,6 +52,9 @@ enum Command {
     },
     #[command(flatten)]
     Staff(staff::StaffCommand),
+    /// Instances by process and state (`--state running` by default); `--team`: those
+    /// of the people you lead.
+    Instances(instances::InstancesArgs),
     /// Run Baton: the HTTP API and the scheduler on the database, with the
     /// definitions of `--dir` deployed and watched.
     Serve(serve::ServeArgs),
@@ -91,6 +95,7 @@ pub fn run(cli: Cli) -> Code {
         } => check::run(&default_paths(paths), staff.as_deref(), format),
         Command::Fmt { paths, check } => fmt::run(&default_paths(paths), check),
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
+        Command::Instances(args) => instances::run(args, &cli.common),
         Command::Token(cmd) => token::run(cmd, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Outbox {
