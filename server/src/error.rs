@@ -111,6 +111,8 @@ pub enum ApiError {
     Definition(Vec<Located>),
     /// 422: the process cannot go on (for example nobody to assign a task to).
     Stuck(String),
+    /// 422: an `Idempotency-Key` sent again with a different request.
+    KeyReused(String),
     /// 500: logged with its cause; the caller sees only that it happened.
     Internal(String),
 }
@@ -137,7 +139,8 @@ impl ApiError {
             ApiError::Invalid(_)
             | ApiError::Requirement(_)
             | ApiError::Definition(_)
-            | ApiError::Stuck(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::Stuck(_)
+            | ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -157,6 +160,10 @@ impl ApiError {
             ApiError::Requirement(_) => ("requirement", "A condition of the process is not met"),
             ApiError::Definition(_) => ("definition", "The definition has errors"),
             ApiError::Stuck(_) => ("stuck", "The process cannot go on"),
+            ApiError::KeyReused(_) => (
+                "idempotency-key-reused",
+                "The Idempotency-Key was used for another request",
+            ),
             ApiError::Internal(_) => ("internal", "Internal error"),
         };
         let mut errors = Vec::new();
@@ -175,6 +182,10 @@ impl ApiError {
             | ApiError::Requirement(d)
             | ApiError::Stuck(d) => d.clone(),
             ApiError::MethodNotAllowed => "this route does not take this method".into(),
+            ApiError::KeyReused(d) => {
+                errors = vec![FieldProblem::new("Idempotency-Key", d)];
+                d.clone()
+            }
             ApiError::Invalid(fields) => {
                 errors = fields
                     .iter()
@@ -248,6 +259,7 @@ impl From<Rejection> for ApiError {
             Rejection::Invalid(fields) => ApiError::Invalid(fields),
             Rejection::Requirement(m) => ApiError::Requirement(m),
             Rejection::Stuck(m) => ApiError::Stuck(m),
+            Rejection::KeyReused(m) => ApiError::KeyReused(m),
         }
     }
 }
@@ -309,7 +321,8 @@ pub mod responses {
 
     /// The data breaks the process's schema (`errors` has one entry per bad field), a
     /// `require` condition failed (its message is the detail), the definition has errors
-    /// (`diagnostics`), or the process cannot go on.
+    /// (`diagnostics`), the process cannot go on, or the `Idempotency-Key` was sent
+    /// before with a different request.
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Unprocessable(#[to_schema] Problem);

@@ -355,6 +355,31 @@ async fn a_failed_require_is_422_with_its_message() {
     assert_eq!(p["detail"], "試用期內有違紀違規記錄，不得申請轉正", "{p}");
 }
 
+/// An `Idempotency-Key` sent again with another body: 422, naming the header, as the
+/// IETF Idempotency-Key draft says; the first answer is not replayed for it.
+#[tokio::test]
+async fn a_reused_idempotency_key_with_another_body_is_422() {
+    let api = Api::new();
+    let body = |customer: &str| {
+        json!({"process": "complaint", "data": {"customer": customer, "contact": "138", "channel": "app"}})
+    };
+    api.post_with("/instances", "wang_fang", body("張三"), Some("once"))
+        .await
+        .ok();
+    let p = api
+        .post_with("/instances", "wang_fang", body("李四"), Some("once"))
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:baton:problem:idempotency-key-reused", "{p}");
+    assert_eq!(p["errors"][0]["field"], "Idempotency-Key", "{p}");
+    // The same body is still the first answer.
+    let again = api
+        .post_with("/instances", "wang_fang", body("張三"), Some("once"))
+        .await
+        .ok();
+    assert_eq!(again["replayed"], true);
+}
+
 /// Probation names its `employee`: a colleague may not apply for someone else.
 #[tokio::test]
 async fn naming_someone_else_is_422_with_the_require_message() {

@@ -96,6 +96,8 @@ pub fn failure(e: StoreError) -> (Code, String) {
                 Rejection::Invalid(_) => Code::Invalid,
                 Rejection::Requirement(_) => Code::Requirement,
                 Rejection::Stuck(_) => Code::Stuck,
+                // The same key for another request: a mistake of the caller's.
+                Rejection::KeyReused(_) => Code::Usage,
             };
             let msg = match &r {
                 Rejection::Invalid(errs) => {
