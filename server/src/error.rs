@@ -113,6 +113,14 @@ pub enum ApiError {
     Stuck(String),
     /// 422: an `Idempotency-Key` sent again with a different request.
     KeyReused(String),
+    /// 422: query parameters of the documented shape that cannot be used together or
+    /// here: a cursor of another list (or not made by this server), two ways of
+    /// choosing tasks at once. The OpenAPI document cannot say these; a request of
+    /// the wrong shape is a 400.
+    Unusable {
+        detail: String,
+        errors: Vec<FieldProblem>,
+    },
     /// 500: logged with its cause; the caller sees only that it happened.
     Internal(String),
 }
@@ -121,6 +129,14 @@ impl ApiError {
     pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
         let message = message.into();
         ApiError::BadRequest {
+            detail: message.clone(),
+            errors: vec![FieldProblem::new(field, message)],
+        }
+    }
+
+    pub fn unusable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Unusable {
             detail: message.clone(),
             errors: vec![FieldProblem::new(field, message)],
         }
@@ -140,7 +156,8 @@ impl ApiError {
             | ApiError::Requirement(_)
             | ApiError::Definition(_)
             | ApiError::Stuck(_)
-            | ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::KeyReused(_)
+            | ApiError::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -160,6 +177,7 @@ impl ApiError {
             ApiError::Requirement(_) => ("requirement", "A condition of the process is not met"),
             ApiError::Definition(_) => ("definition", "The definition has errors"),
             ApiError::Stuck(_) => ("stuck", "The process cannot go on"),
+            ApiError::Unusable { .. } => ("unusable-query", "The query cannot be used as it stands"),
             ApiError::KeyReused(_) => (
                 "idempotency-key-reused",
                 "The Idempotency-Key was used for another request",
@@ -169,7 +187,7 @@ impl ApiError {
         let mut errors = Vec::new();
         let mut diagnostics = Vec::new();
         let detail = match self {
-            ApiError::BadRequest { detail, errors: e } => {
+            ApiError::BadRequest { detail, errors: e } | ApiError::Unusable { detail, errors: e } => {
                 errors = e.clone();
                 detail.clone()
             }
@@ -321,8 +339,9 @@ pub mod responses {
 
     /// The data breaks the process's schema (`errors` has one entry per bad field), a
     /// `require` condition failed (its message is the detail), the definition has errors
-    /// (`diagnostics`), the process cannot go on, or the `Idempotency-Key` was sent
-    /// before with a different request.
+    /// (`diagnostics`), the process cannot go on, the `Idempotency-Key` was sent
+    /// before with a different request, or query parameters of the right shape cannot
+    /// be used (a cursor of another list, two ways of choosing tasks at once).
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Unprocessable(#[to_schema] Problem);

@@ -217,3 +217,25 @@ pub struct OutcomeDoc {
     /// `Idempotency-Key`: nothing was changed this time.
     pub replayed: bool,
 }
+
+/// The states `GET /instances?state=` takes (the query keeps it as text, so that a
+/// bad one is named in a 400; this is what the document says).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum InstanceState {
+    Running,
+    Completed,
+    Cancelled,
+}
+
+/// The states `GET /tasks?state=` takes.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum TaskStateParam {
+    Open,
+    Claimed,
+    Completed,
+    Cancelled,
+}

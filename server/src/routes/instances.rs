@@ -54,6 +54,7 @@ pub struct ListQuery {
     /// Only this process (default: every process, by name).
     process: Option<String>,
     /// `running` (default), `completed` or `cancelled`.
+    #[param(inline, value_type = Option<crate::schema::InstanceState>)]
     state: Option<String>,
     /// Only instances started by this person.
     starter: Option<String>,
@@ -62,9 +63,10 @@ pub struct ListQuery {
     #[param(value_type = Option<bool>)]
     team: Option<String>,
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -72,9 +74,10 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -109,7 +112,7 @@ pub fn outcome_response(o: Outcome, created: bool) -> Response {
 /// Start an instance of a process's latest version. Only the roles the definition
 /// names may start it.
 #[utoipa::path(post, operation_id = "start_instance", path = "/instances", tag = "instances", request_body = StartRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 201, description = "Started (or, with `replayed`, the first answer to this key)", body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -287,9 +290,9 @@ async fn history(
 
 /// Cancel a running instance: its starter or an admin.
 #[utoipa::path(post, operation_id = "cancel_instance", path = "/instances/{id}/cancel", tag = "instances",
-    request_body(content = Option<CancelRequest>, description = "Optional"),
+    request_body(content = Option<CancelRequest>, description = "Optional: no body, an empty one or `null` is `{}`"),
     params(("id" = u64, Path, description = "The instance id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),

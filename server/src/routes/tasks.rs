@@ -40,6 +40,7 @@ pub struct TaskQuery {
     /// Tasks offered to this role and not yet claimed (the caller must hold it).
     role: Option<String>,
     /// Tasks in this state: `open`, `claimed`, `completed` or `cancelled`.
+    #[param(inline, value_type = Option<crate::schema::TaskStateParam>)]
     state: Option<String>,
     /// `true`: open and claimed tasks past their due time.
     #[param(value_type = Option<bool>)]
@@ -49,9 +50,10 @@ pub struct TaskQuery {
     #[param(value_type = Option<bool>)]
     team: Option<String>,
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -159,7 +161,7 @@ async fn list(
     }
     if modes.len() > 1 {
         const ONE: &str = "give at most one of role, state, overdue, team";
-        return Err(ApiError::BadRequest {
+        return Err(ApiError::Unusable {
             detail: ONE.into(),
             errors: ["role", "state", "overdue", "team"]
                 .iter()
@@ -190,7 +192,7 @@ async fn list(
                         "-" => None,
                         ms => Some(
                             chrono::DateTime::from_timestamp_millis(page::number(ms)?).ok_or_else(
-                                || ApiError::bad_request("cursor", "not a cursor from this server"),
+                                || ApiError::unusable("cursor", "not a cursor from this server"),
                             )?,
                         ),
                     };
@@ -281,7 +283,7 @@ async fn task_command(
 /// Take a task so that nobody else works on it: its candidates only.
 #[utoipa::path(post, operation_id = "claim_task", path = "/tasks/{id}/claim", tag = "tasks",
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -302,7 +304,7 @@ async fn claim(
 /// Give a claimed task back to its candidates: its assignee or an admin.
 #[utoipa::path(post, operation_id = "release_task", path = "/tasks/{id}/release", tag = "tasks",
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -324,7 +326,7 @@ async fn release(
 /// assignee, once claimed).
 #[utoipa::path(post, operation_id = "complete_task", path = "/tasks/{id}/complete", tag = "tasks", request_body = CompleteRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -356,7 +358,7 @@ async fn complete(
 /// task, someone who leads a person it is offered to (by name or role), or an admin.
 #[utoipa::path(post, operation_id = "reassign_task", path = "/tasks/{id}/reassign", tag = "tasks", request_body = ReassignRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -385,7 +387,7 @@ async fn reassign(
 /// Comment on a task's instance: whoever sees the instance.
 #[utoipa::path(post, operation_id = "comment_task", path = "/tasks/{id}/comment", tag = "tasks", request_body = CommentRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
