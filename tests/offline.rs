@@ -193,7 +193,10 @@ fn naming_someone_else_in_a_probation_application_is_exit_7() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{stderr}");
-    assert!(stderr.contains("只能為本人或本人直屬下屬申請轉正"), "{stderr}");
+    assert!(
+        stderr.contains("只能為本人或本人直屬下屬申請轉正"),
+        "{stderr}"
+    );
     // Nothing was started: there is no instance 1.
     assert_eq!(baton(&["show", "1"], &db).status.code(), Some(3));
 }
@@ -206,8 +209,17 @@ fn team_lists_on_the_database() {
     ok(&baton(&["deploy", "processes/"], &db));
     let id = ok(&baton(
         &[
-            "start", "complaint", "--as", "wang_fang", "--set", "customer=王", "--set",
-            "contact=138", "--set", "channel=hotline", "--quiet",
+            "start",
+            "complaint",
+            "--as",
+            "wang_fang",
+            "--set",
+            "customer=王",
+            "--set",
+            "contact=138",
+            "--set",
+            "channel=hotline",
+            "--quiet",
         ],
         &db,
     ));
@@ -220,7 +232,10 @@ fn team_lists_on_the_database() {
     let inst = ok(&baton(&["instances", "--team", "--as", "li_ming"], &db));
     assert!(inst.contains("complaint"), "{inst}");
     // 孫莉 heads 人力資源部: nothing of it.
-    let hr = ok(&baton(&["instances", "--team", "--as", "sun_li", "--json"], &db));
+    let hr = ok(&baton(
+        &["instances", "--team", "--as", "sun_li", "--json"],
+        &db,
+    ));
     assert_eq!(hr.trim(), "[]");
     // Whose team must be said.
     assert_eq!(baton(&["instances", "--team"], &db).status.code(), Some(2));

@@ -476,8 +476,14 @@ mod tests {
         assert_eq!(eval(&e, &by("chen_jing")), Ok(Value::Bool(true)));
         assert_eq!(eval(&e, &by("zhang_wei")), Ok(Value::Bool(false)));
         // Two levels up, and the shown form reads as written.
-        let up = expr("supervisor of supervisor of employee == starter", "employee person");
-        assert_eq!(up.to_string(), "supervisor of supervisor of employee == starter");
+        let up = expr(
+            "supervisor of supervisor of employee == starter",
+            "employee person",
+        );
+        assert_eq!(
+            up.to_string(),
+            "supervisor of supervisor of employee == starter"
+        );
         assert_eq!(eval(&up, &by("li_ming")), Ok(Value::Bool(true)));
         // Nobody above 李明 here: an error that names him, not a silent false.
         let top = expr("supervisor of employee == starter", "employee person");

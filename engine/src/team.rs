@@ -68,7 +68,10 @@ impl Directory {
         }
         let mut members: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for p in &self.people {
-            members.entry(p.department.as_str()).or_default().push(&p.id);
+            members
+                .entry(p.department.as_str())
+                .or_default()
+                .push(&p.id);
         }
         let mut heads: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for d in &self.departments {
@@ -107,8 +110,7 @@ impl Store {
         if party.is_empty() {
             return Ok(false);
         }
-        if party.people.contains(&inst.starter) || inst.tasks.iter().any(|t| party.takes_part(t))
-        {
+        if party.people.contains(&inst.starter) || inst.tasks.iter().any(|t| party.takes_part(t)) {
             return Ok(true);
         }
         // The instance keeps only the current step's tasks; the history has the rest.

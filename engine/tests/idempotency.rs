@@ -27,7 +27,10 @@ fn the_same_key_with_another_request_is_refused() {
     assert!(again.replayed);
     assert_eq!(again.instance, first.instance);
     // Another body under the same key.
-    match rejection(h.engine.start("complaint", complaint("李四"), "wang_fang", Some("k1"))) {
+    match rejection(
+        h.engine
+            .start("complaint", complaint("李四"), "wang_fang", Some("k1")),
+    ) {
         Rejection::KeyReused(m) => assert!(m.contains("`k1`"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -35,15 +38,23 @@ fn the_same_key_with_another_request_is_refused() {
     let task = h.task(first.instance.id, "accept").id;
     let claim = Command::Claim { task };
     assert!(matches!(
-        rejection(h.engine.act(first.instance.id, claim.clone(), "wang_fang", Some("k1"))),
+        rejection(
+            h.engine
+                .act(first.instance.id, claim.clone(), "wang_fang", Some("k1"))
+        ),
         Rejection::KeyReused(_)
     ));
     assert_eq!(h.instances("complaint", "running").len(), 1);
     // Members in another order are the same request.
     let a = obj(json!({"customer": "王五", "contact": "139", "channel": "hotline"}));
     let b = obj(json!({"channel": "hotline", "contact": "139", "customer": "王五"}));
-    h.engine.start("complaint", a, "wang_fang", Some("k2")).expect("first");
-    let o = h.engine.start("complaint", b, "wang_fang", Some("k2")).expect("same");
+    h.engine
+        .start("complaint", a, "wang_fang", Some("k2"))
+        .expect("first");
+    let o = h
+        .engine
+        .start("complaint", b, "wang_fang", Some("k2"))
+        .expect("same");
     assert!(o.replayed);
     // A new key is a new request.
     let o = h
@@ -68,7 +79,10 @@ fn an_answer_stored_without_a_fingerprint_is_still_replayed() {
     k.extend_from_slice(b"wang_fang\0old");
     assert!(records.get(&k).expect("get").is_some(), "the answer's key");
     k.push(0xff);
-    assert!(records.remove(&k).expect("remove").is_some(), "the fingerprint's key");
+    assert!(
+        records.remove(&k).expect("remove").is_some(),
+        "the fingerprint's key"
+    );
     let o = h
         .engine
         .start("complaint", complaint("李四"), "wang_fang", Some("old"))

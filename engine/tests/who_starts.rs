@@ -111,7 +111,13 @@ fn a_supervisor_who_applied_signs_for_their_own_opinion() {
         .expect("for her team")
         .instance
         .id;
-    h.act(id, "apply", "zhang_wei", None, json!({"self_review": "按時完成工作"}));
+    h.act(
+        id,
+        "apply",
+        "zhang_wei",
+        None,
+        json!({"self_review": "按時完成工作"}),
+    );
     h.act(
         id,
         "evaluate",
@@ -120,7 +126,13 @@ fn a_supervisor_who_applied_signs_for_their_own_opinion() {
         json!({"opinion": "表現良好", "proposed_date": "2026-04-05", "salary": 6500, "daily_score": 90}),
     );
     h.act(id, "test", "guo_peng", None, json!({"test_score": 90}));
-    h.act(id, "interview", "li_ming", None, json!({"interview_score": 90}));
+    h.act(
+        id,
+        "interview",
+        "li_ming",
+        None,
+        json!({"interview_score": 90}),
+    );
     // She started it, and still signs first (`allow self approval`).
     h.sign(id, "chen_jing", true);
     assert_eq!(h.inst(id).step.as_deref(), Some("signoffs"));

@@ -39,7 +39,9 @@ impl Sight {
     }
 
     pub fn instance(&self, store: &Store, inst: &Instance) -> Result<bool, StoreError> {
-        Ok(self.admin || store.takes_part(&self.own, inst)? || store.takes_part(&self.team, inst)?)
+        Ok(self.admin
+            || store.takes_part(&self.own, inst)?
+            || store.takes_part(&self.team, inst)?)
     }
 
     pub fn task(&self, store: &Store, t: &Task) -> Result<bool, StoreError> {

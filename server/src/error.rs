@@ -177,7 +177,9 @@ impl ApiError {
             ApiError::Requirement(_) => ("requirement", "A condition of the process is not met"),
             ApiError::Definition(_) => ("definition", "The definition has errors"),
             ApiError::Stuck(_) => ("stuck", "The process cannot go on"),
-            ApiError::Unusable { .. } => ("unusable-query", "The query cannot be used as it stands"),
+            ApiError::Unusable { .. } => {
+                ("unusable-query", "The query cannot be used as it stands")
+            }
             ApiError::KeyReused(_) => (
                 "idempotency-key-reused",
                 "The Idempotency-Key was used for another request",
@@ -187,7 +189,8 @@ impl ApiError {
         let mut errors = Vec::new();
         let mut diagnostics = Vec::new();
         let detail = match self {
-            ApiError::BadRequest { detail, errors: e } | ApiError::Unusable { detail, errors: e } => {
+            ApiError::BadRequest { detail, errors: e }
+            | ApiError::Unusable { detail, errors: e } => {
                 errors = e.clone();
                 detail.clone()
             }

@@ -371,9 +371,7 @@ async fn a_failed_require_is_422_with_its_message() {
 #[tokio::test]
 async fn a_reused_idempotency_key_with_another_body_is_422() {
     let api = Api::new();
-    let body = |customer: &str| {
-        json!({"process": "complaint", "data": {"customer": customer, "contact": "138", "channel": "app"}})
-    };
+    let body = |customer: &str| json!({"process": "complaint", "data": {"customer": customer, "contact": "138", "channel": "app"}});
     api.post_with("/instances", "wang_fang", body("張三"), Some("once"))
         .await
         .ok();

@@ -87,7 +87,13 @@ fn expected(action: Action) -> Vec<&'static str> {
         Reassign => leads(&[ADMIN_OF_STAFF]),
         Cancel => with(&["wang_fang", ADMIN_OF_STAFF]),
         // `started by agent, scenic_agent`, and an admin anything.
-        Start => with(&["huang_min", "liu_yang", "wang_fang", "zhang_wei", ADMIN_OF_STAFF]),
+        Start => with(&[
+            "huang_min",
+            "liu_yang",
+            "wang_fang",
+            "zhang_wei",
+            ADMIN_OF_STAFF,
+        ]),
     }
 }
 
@@ -162,7 +168,8 @@ async fn try_action(api: &Api, person: &str, action: Action, shared: &(u64, Stri
         Claim => {
             let (_, t) = her_complaint(api).await;
             allowed(
-                &api.post(&format!("/tasks/{t}/claim"), person, json!({})).await,
+                &api.post(&format!("/tasks/{t}/claim"), person, json!({}))
+                    .await,
                 &what,
             )
         }
@@ -170,7 +177,8 @@ async fn try_action(api: &Api, person: &str, action: Action, shared: &(u64, Stri
             let (_, t) = her_complaint(api).await;
             let body = json!({"data": {"summary": "門票退款", "severity": "general"}});
             allowed(
-                &api.post(&format!("/tasks/{t}/complete"), person, body).await,
+                &api.post(&format!("/tasks/{t}/complete"), person, body)
+                    .await,
                 &what,
             )
         }
@@ -178,14 +186,16 @@ async fn try_action(api: &Api, person: &str, action: Action, shared: &(u64, Stri
             let (_, t) = her_complaint(api).await;
             let body = json!({"to": "zhang_wei"});
             allowed(
-                &api.post(&format!("/tasks/{t}/reassign"), person, body).await,
+                &api.post(&format!("/tasks/{t}/reassign"), person, body)
+                    .await,
                 &what,
             )
         }
         Cancel => {
             let (i, _) = her_complaint(api).await;
             allowed(
-                &api.post(&format!("/instances/{i}/cancel"), person, json!({})).await,
+                &api.post(&format!("/instances/{i}/cancel"), person, json!({}))
+                    .await,
                 &what,
             )
         }
@@ -277,7 +287,10 @@ async fn the_cs_manager_opens_a_breached_complaint_of_his_department() {
     .ok();
     // 黃敏 has it now; 陳靜, who leads neither of them, sees none of it.
     let hers = api.get("/tasks", "huang_min").await.ok();
-    assert!(lists(&hers, "id", &json!({"instance": id, "n": 1})), "{hers}");
+    assert!(
+        lists(&hers, "id", &json!({"instance": id, "n": 1})),
+        "{hers}"
+    );
     api.get(&format!("/instances/{id}"), "chen_jing")
         .await
         .problem(403);

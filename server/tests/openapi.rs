@@ -318,10 +318,18 @@ async fn the_document_states_the_limits_the_server_enforces() {
                 let at = format!("{m} {path} {name}");
                 match name {
                     "limit" => {
-                        assert_eq!((&s["minimum"], &s["maximum"]), (&json!(1), &json!(500)), "{at}");
+                        assert_eq!(
+                            (&s["minimum"], &s["maximum"]),
+                            (&json!(1), &json!(500)),
+                            "{at}"
+                        );
                     }
                     "Idempotency-Key" => {
-                        assert_eq!((&s["minLength"], &s["maxLength"]), (&json!(1), &json!(255)), "{at}");
+                        assert_eq!(
+                            (&s["minLength"], &s["maxLength"]),
+                            (&json!(1), &json!(255)),
+                            "{at}"
+                        );
                         assert_eq!(s["pattern"], "^[\\x21-\\x7E]+$", "{at}");
                     }
                     "cursor" => assert_eq!(s["pattern"], "^([0-9a-f]{2}){1,1024}$", "{at}"),
@@ -353,12 +361,18 @@ async fn the_document_states_the_limits_the_server_enforces() {
         ("a b".to_string(), 400),
     ] {
         let body = json!({"process": "complaint", "data": {"customer": "張三", "contact": "138", "channel": "app"}});
-        let a = api.post_with("/instances", "wang_fang", body, Some(&key)).await;
+        let a = api
+            .post_with("/instances", "wang_fang", body, Some(&key))
+            .await;
         assert_eq!(a.status.as_u16(), status, "{key}: {}", a.text);
     }
     let id = api.start_complaint("wang_fang", "李四").await;
     let req = api
-        .request(Method::POST, &format!("/instances/{id}/cancel"), Some("wang_fang"))
+        .request(
+            Method::POST,
+            &format!("/instances/{id}/cancel"),
+            Some("wang_fang"),
+        )
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("null"))
         .expect("request");

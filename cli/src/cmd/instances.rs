@@ -128,9 +128,7 @@ fn list(
         let mut after = None;
         let mut seen = 0;
         loop {
-            let page = store
-                .instances(&p, &a.state, after, 500)
-                .map_err(failure)?;
+            let page = store.instances(&p, &a.state, after, 500).map_err(failure)?;
             for inst in page.items {
                 after = Some(inst.id);
                 seen += 1;

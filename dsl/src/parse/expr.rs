@@ -186,7 +186,10 @@ pub(super) fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
         Rule::starter_value => expr(ExprKind::Starter),
         Rule::supervisor_value => {
             let whose = need(kids(p).next(), &sp, "whose supervisor")?;
-            expr(ExprKind::SupervisorOf(Box::new(build_expr(whose, depth + 1)?)))
+            expr(ExprKind::SupervisorOf(Box::new(build_expr(
+                whose,
+                depth + 1,
+            )?)))
         }
         Rule::now => expr(ExprKind::Now),
         Rule::ident => expr(ExprKind::Ident(p.as_str().to_string())),

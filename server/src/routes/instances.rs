@@ -200,9 +200,7 @@ async fn list(
                     scanned += 1;
                     after = Some(inst.id);
                     let id = inst.id;
-                    if q.starter.as_ref().is_none_or(|s| inst.starter == *s)
-                        && listed(&inst)?
-                    {
+                    if q.starter.as_ref().is_none_or(|s| inst.starter == *s) && listed(&inst)? {
                         items.push(inst);
                     }
                     if items.len() == limit || scanned >= SCAN_BUDGET {
