@@ -233,3 +233,75 @@ fn the_company_zone_and_names_on_a_database() {
         "{json}"
     );
 }
+
+/// Who may name whom: a colleague who names someone else as probation's `employee` is
+/// refused by the process's `require` (exit 7, its message), and nothing is started.
+/// The condition on the starter is the first `require`, so the day of the month
+/// does not change the answer.
+#[test]
+fn naming_someone_else_in_a_probation_application_is_exit_7() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let out = baton(
+        &[
+            "start",
+            "probation",
+            "--as",
+            "zhang_wei",
+            "--set",
+            "employee=wang_fang",
+            "--set",
+            "hired_on=2020-01-06",
+        ],
+        &db,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(
+        stderr.contains("只能為本人或本人直屬下屬申請轉正"),
+        "{stderr}"
+    );
+    // Nothing was started: there is no instance 1.
+    assert_eq!(baton(&["show", "1"], &db).status.code(), Some(3));
+}
+
+/// On the database directly: `--team` lists what the people `--as` leads take part in.
+#[test]
+fn team_lists_on_the_database() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    let id = ok(&baton(
+        &[
+            "start",
+            "complaint",
+            "--as",
+            "wang_fang",
+            "--set",
+            "customer=王",
+            "--set",
+            "contact=138",
+            "--set",
+            "channel=hotline",
+            "--quiet",
+        ],
+        &db,
+    ));
+    let id = id.trim();
+    // 李明 heads 客服部: 王芳's complaint is his team's, not his own.
+    let tasks = ok(&baton(&["tasks", "--team", "--as", "li_ming"], &db));
+    assert!(tasks.contains(&format!("{id}-1")), "{tasks}");
+    let own = ok(&baton(&["tasks", "--as", "li_ming"], &db));
+    assert!(!own.contains(&format!("{id}-1")), "{own}");
+    let inst = ok(&baton(&["instances", "--team", "--as", "li_ming"], &db));
+    assert!(inst.contains("客戶投訴處理"), "{inst}");
+    // 孫莉 heads 人力資源部: nothing of it.
+    let hr = ok(&baton(
+        &["instances", "--team", "--as", "sun_li", "--json"],
+        &db,
+    ));
+    assert_eq!(hr.trim(), "[]");
+    // Whose team must be said.
+    assert_eq!(baton(&["instances", "--team"], &db).status.code(), Some(2));
+}

@@ -790,6 +790,45 @@ fn a_wrong_person_gets_403() {
     server.stop();
 }
 
+/// Along the org chart, through the real binary: 陳靜 leads 王芳, so `baton tasks
+/// --team` and `baton instances --team` list her complaint and its task, and she
+/// opens it; 林濤, who leads another team, finds none of it.
+#[test]
+fn a_supervisor_lists_and_opens_her_teams_work_with_the_cli() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = processes_copy(tmp.path());
+    let server = Server::start(&tmp.path().join("db"), &dir);
+    let http = Http::new(&server.url);
+    let admin = server.admin_token();
+    let fang = http.issue(&admin, "wang_fang");
+    let jing = http.issue(&admin, "chen_jing");
+    let tao = http.issue(&admin, "lin_tao");
+    let o = http.post("/instances", &fang, complaint("張三")).ok();
+    let id = o["instance"]["id"].as_u64().expect("id").to_string();
+    let task = open_task(&o["instance"]);
+
+    let tasks = baton(&server.url, &jing, &["tasks", "--team"]);
+    assert!(tasks.ok().contains(&task), "{}", tasks.stdout);
+    let own = baton(&server.url, &jing, &["tasks"]);
+    assert!(!own.ok().contains(&task), "{}", own.stdout);
+    let inst = baton(&server.url, &jing, &["instances", "--team", "--json"]);
+    let listed: Value = serde_json::from_str(inst.ok()).expect("json");
+    assert_eq!(listed[0]["id"].to_string(), id, "{listed}");
+    baton(&server.url, &jing, &["show", &id]).ok();
+    // Another supervisor's team: empty lists, and 403 (exit 5) on the instance.
+    let other = baton(&server.url, &tao, &["tasks", "--team"]);
+    assert!(!other.ok().contains(&task), "{}", other.stdout);
+    let other = baton(&server.url, &tao, &["instances", "--team", "--json"]);
+    assert_eq!(other.ok().trim(), "[]");
+    assert_eq!(baton(&server.url, &tao, &["show", &id]).code, 5);
+    // `--team` goes with no other way of choosing tasks.
+    assert_eq!(
+        baton(&server.url, &jing, &["tasks", "--team", "--overdue"]).code,
+        2
+    );
+    server.stop();
+}
+
 #[test]
 fn two_concurrent_completions_of_one_task_one_wins_one_gets_409() {
     let tmp = tempfile::tempdir().expect("tempdir");

@@ -165,6 +165,7 @@ impl Client {
                 return (Code::Invalid, format!("invalid data:\n{}", lines.join("\n")));
             }
             (422, "requirement") => Code::Requirement,
+            (422, "idempotency-key-reused") => Code::Usage,
             (422, "stuck") => Code::Stuck,
             (422, "definition") => {
                 let lines: Vec<String> = p

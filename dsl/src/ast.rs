@@ -294,6 +294,10 @@ pub enum ExprKind {
     },
     InSet(Box<Expr>, Vec<Expr>),
     At(Box<Expr>, (u32, u32)),
+    /// `starter`: the person who started the instance.
+    Starter,
+    /// `supervisor of X`: the supervisor of the person X.
+    SupervisorOf(Box<Expr>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -97,6 +97,8 @@ impl fmt::Display for Expr {
             Expr::Duration(d) => write!(f, "{d}"),
             Expr::Choice(c) | Expr::Field(c) => write!(f, "{c}"),
             Expr::Today => write!(f, "today"),
+            Expr::Starter => write!(f, "starter"),
+            Expr::SupervisorOf(x) => write!(f, "supervisor of {}", Paren(x, 9)),
             Expr::Now => write!(f, "now"),
             Expr::Call(func, args) => {
                 let name = format!("{func:?}").to_lowercase();

@@ -53,6 +53,15 @@ pub trait Env {
     fn get(&self, field: &str) -> Option<&Value>;
     fn now(&self) -> DateTime<Utc>;
     fn zone(&self) -> Tz;
+    /// The person who started the instance, when there is one.
+    fn starter(&self) -> Option<&str> {
+        None
+    }
+    /// The supervisor of `person` in the staff directory, which the engine supplies;
+    /// `None` for a person without one (or without a directory).
+    fn supervisor_of(&self, _person: &str) -> Option<String> {
+        None
+    }
     /// Add a duration to a moment. Working time needs the business calendar, which
     /// the engine supplies; without one, working time counts as plain time.
     fn add(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
@@ -107,6 +116,18 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
         Expr::Choice(c) => Value::Choice(c.clone()),
         Expr::Today => Value::Date(env.now().with_timezone(&env.zone()).date_naive()),
         Expr::Now => Value::DateTime(env.now()),
+        Expr::Starter => Value::Person(
+            env.starter()
+                .ok_or_else(|| EvalError::Missing("starter".into()))?
+                .to_string(),
+        ),
+        Expr::SupervisorOf(x) => match eval(x, env)? {
+            Value::Person(p) => Value::Person(
+                env.supervisor_of(&p)
+                    .ok_or_else(|| EvalError::Invalid(format!("{p} has no supervisor")))?,
+            ),
+            v => return Err(EvalError::Invalid(format!("{v} is not a person"))),
+        },
         Expr::Field(f) => env
             .get(f)
             .cloned()
@@ -412,6 +433,73 @@ mod tests {
         assert_eq!(
             eval(&expr("flag or true", "flag bool?"), &only_flag),
             Ok(Value::Bool(true))
+        );
+    }
+
+    /// A starter and a two-level directory: 王芳 reports to 陳靜, who reports to 李明.
+    struct People(BTreeMap<String, Value>, &'static str);
+    impl Env for People {
+        fn get(&self, f: &str) -> Option<&Value> {
+            self.0.get(f)
+        }
+        fn now(&self) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 3, 10, 2, 0, 0).unwrap()
+        }
+        fn zone(&self) -> Tz {
+            chrono_tz::Asia::Shanghai
+        }
+        fn starter(&self) -> Option<&str> {
+            Some(self.1)
+        }
+        fn supervisor_of(&self, p: &str) -> Option<String> {
+            match p {
+                "wang_fang" => Some("chen_jing".into()),
+                "chen_jing" => Some("li_ming".into()),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn the_starter_and_a_supervisor_are_people() {
+        let e = expr(
+            "employee == starter or supervisor of employee == starter",
+            "employee person",
+        );
+        let by = |starter| {
+            People(
+                [("employee".into(), Value::Person("wang_fang".into()))].into(),
+                starter,
+            )
+        };
+        assert_eq!(eval(&e, &by("wang_fang")), Ok(Value::Bool(true)));
+        assert_eq!(eval(&e, &by("chen_jing")), Ok(Value::Bool(true)));
+        assert_eq!(eval(&e, &by("zhang_wei")), Ok(Value::Bool(false)));
+        // Two levels up, and the shown form reads as written.
+        let up = expr(
+            "supervisor of supervisor of employee == starter",
+            "employee person",
+        );
+        assert_eq!(
+            up.to_string(),
+            "supervisor of supervisor of employee == starter"
+        );
+        assert_eq!(eval(&up, &by("li_ming")), Ok(Value::Bool(true)));
+        // Nobody above 李明 here: an error that names him, not a silent false.
+        let top = expr("supervisor of employee == starter", "employee person");
+        let env = People(
+            [("employee".into(), Value::Person("li_ming".into()))].into(),
+            "wang_fang",
+        );
+        assert_eq!(
+            eval(&top, &env),
+            Err(EvalError::Invalid("li_ming has no supervisor".into()))
+        );
+        // Without a starter (an environment that has none), `starter` has no value.
+        let bare = E(BTreeMap::new(), Utc::now());
+        assert_eq!(
+            eval(&expr("starter == starter", ""), &bare),
+            Err(EvalError::Missing("starter".into()))
         );
     }
 

@@ -226,6 +226,11 @@ pub enum Expr {
     InSet(Box<Expr>, Vec<Expr>),
     /// A date at a time of day (hour, minute) in the company's zone.
     At(Box<Expr>, u32, u32),
+    // Appended after the others: stored definitions hold these by position.
+    /// The person who started the instance.
+    Starter,
+    /// The supervisor of a person, from the staff directory.
+    SupervisorOf(Box<Expr>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod scheduler;
 pub mod staff;
 pub mod store;
+pub mod team;
 pub mod tokens;
 pub mod view;
 

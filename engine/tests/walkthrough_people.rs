@@ -742,12 +742,12 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
     h.clock.set(sh(2026, 3, 15, 10, 0));
     let third = start("2026-01-05", json!({})).expect("inside the window");
     assert_eq!(third.instance.id, second.instance.id + 1);
-    // Someone without a starting role.
+    // Someone without a starting role (an HR officer; supervisors may, for their team).
     assert!(matches!(
         rejection(h.engine.start(
             "probation",
             obj(json!({"employee": EMPLOYEE, "hired_on": "2026-01-05"})),
-            SUPERVISOR,
+            "qian_yu",
             None
         )),
         Rejection::Forbidden(_)

@@ -58,3 +58,88 @@ fn an_admin_starts_anything_and_the_history_says_so() {
         .iter()
         .any(|r| matches!(r.event, Event::Commented { .. })));
 }
+
+// ---- who may name whom: probation's `employee` ------------------------------------------
+
+fn apply_for(
+    h: &Harness,
+    employee: &str,
+    by: &str,
+) -> Result<baton_engine::store::Outcome, baton_engine::store::StoreError> {
+    h.try_start(
+        "probation",
+        json!({"employee": employee, "hired_on": "2026-01-05"}),
+        by,
+    )
+}
+
+#[test]
+fn an_employee_applies_for_themselves_and_their_supervisor_for_them() {
+    let h = Harness::at(sh(2026, 3, 10, 10, 0));
+    // 王芳, an agent, for herself; 陳靜, her supervisor, for 張偉 of her team.
+    let own = apply_for(&h, "wang_fang", "wang_fang").expect("for herself");
+    assert_eq!(own.instance.starter, "wang_fang");
+    let team = apply_for(&h, "zhang_wei", "chen_jing").expect("for her team");
+    assert_eq!(team.instance.starter, "chen_jing");
+    assert_eq!(h.instances("probation", "running").len(), 2);
+}
+
+#[test]
+fn nobody_else_names_an_employee() {
+    let h = Harness::at(sh(2026, 3, 10, 10, 0));
+    let message = "只能為本人或本人直屬下屬申請轉正";
+    for (employee, by) in [
+        // A colleague of the same team.
+        ("wang_fang", "zhang_wei"),
+        // A supervisor, for someone of another team.
+        ("liu_yang", "chen_jing"),
+        // An admin is asked too.
+        ("wang_fang", ADMIN),
+    ] {
+        assert_eq!(
+            rejection(apply_for(&h, employee, by)),
+            Rejection::Requirement(message.into()),
+            "{by} for {employee}"
+        );
+    }
+    assert!(h.instances("probation", "running").is_empty());
+}
+
+#[test]
+fn a_supervisor_who_applied_signs_for_their_own_opinion() {
+    let h = Harness::at(sh(2026, 3, 10, 10, 0));
+    let id = apply_for(&h, "zhang_wei", "chen_jing")
+        .expect("for her team")
+        .instance
+        .id;
+    h.act(
+        id,
+        "apply",
+        "zhang_wei",
+        None,
+        json!({"self_review": "按時完成工作"}),
+    );
+    h.act(
+        id,
+        "evaluate",
+        "chen_jing",
+        None,
+        json!({"opinion": "表現良好", "proposed_date": "2026-04-05", "salary": 6500, "daily_score": 90}),
+    );
+    h.act(id, "test", "guo_peng", None, json!({"test_score": 90}));
+    h.act(
+        id,
+        "interview",
+        "li_ming",
+        None,
+        json!({"interview_score": 90}),
+    );
+    // She started it, and still signs first (`allow self approval`).
+    h.sign(id, "chen_jing", true);
+    assert_eq!(h.inst(id).step.as_deref(), Some("signoffs"));
+    assert!(h
+        .task(id, "signoffs")
+        .candidates
+        .roles
+        .contains(&"cs_manager".to_string()));
+}

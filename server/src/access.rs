@@ -1,60 +1,58 @@
 //! Who sees what. The engine decides who may *do* what (claim, complete, start,
-//! cancel) and refuses with `Forbidden`; reading is the server's business, and these
-//! are its rules:
+//! cancel, hand on) and refuses with `Forbidden`; reading is the server's business,
+//! and these are its rules:
 //!
 //! - an admin sees everything;
 //! - a person sees an instance they take part in: they started it, a task of it is or
 //!   was offered to them, claimed, completed or handed to them, they acted on it or
 //!   were sent a message about it;
 //! - or that their roles cover: a task of it is or was offered to one of their roles;
+//! - along the org chart, a supervisor or department head sees what the people they
+//!   lead (`Directory::team`) see by those two rules;
 //! - a task is seen by whoever sees its instance.
 
 use crate::extract::Caller;
-use baton_engine::core::{Candidates, Event, Instance, Task, SYSTEM};
+use baton_engine::core::{Instance, Task};
 use baton_engine::store::{Store, StoreError};
+use baton_engine::team::Party;
 
-fn offered(c: &Caller, to: &Candidates) -> bool {
-    to.people.contains(&c.person) || to.roles.iter().any(|r| c.has_role(r))
+/// What one caller sees, worked out once per request: a list asks it of many
+/// instances, and the team comes from the whole directory.
+pub struct Sight {
+    pub admin: bool,
+    /// The caller, with their roles.
+    pub own: Party,
+    /// The people the caller leads, with their roles.
+    pub team: Party,
 }
 
-/// The task itself names the caller or one of their roles.
-pub fn takes_part(c: &Caller, t: &Task) -> bool {
-    t.assignee.as_deref() == Some(&c.person)
-        || t.completed_by.as_deref() == Some(&c.person)
-        || offered(c, &t.candidates)
+impl Sight {
+    pub fn of(store: &Store, c: &Caller) -> Sight {
+        Sight {
+            admin: c.admin,
+            own: Party {
+                people: [c.person.clone()].into(),
+                roles: c.roles.iter().cloned().collect(),
+            },
+            team: Party::team(&store.directory(), &c.person),
+        }
+    }
+
+    pub fn instance(&self, store: &Store, inst: &Instance) -> Result<bool, StoreError> {
+        Ok(self.admin
+            || store.takes_part(&self.own, inst)?
+            || store.takes_part(&self.team, inst)?)
+    }
+
+    pub fn task(&self, store: &Store, t: &Task) -> Result<bool, StoreError> {
+        if self.admin || self.own.takes_part(t) || self.team.takes_part(t) {
+            return Ok(true);
+        }
+        let inst = store.instance(t.id.instance)?;
+        self.instance(store, &inst)
+    }
 }
 
 pub fn sees_instance(store: &Store, c: &Caller, inst: &Instance) -> Result<bool, StoreError> {
-    if c.admin || inst.starter == c.person || inst.tasks.iter().any(|t| takes_part(c, t)) {
-        return Ok(true);
-    }
-    // The instance keeps only the current step's tasks; the history has the rest.
-    for r in store.history(inst.id)? {
-        if r.actor == c.person && r.actor != SYSTEM {
-            return Ok(true);
-        }
-        let seen = match &r.event {
-            Event::TaskCreated { task } => takes_part(c, task),
-            Event::TaskClaimed { by, .. }
-            | Event::TaskCompleted { by, .. }
-            | Event::Signed { by, .. } => *by == c.person,
-            Event::TaskReassigned { to, .. } => offered(c, to),
-            Event::MessageQueued { message } => {
-                message.channel.is_none() && message.to.contains(&c.person)
-            }
-            _ => false,
-        };
-        if seen {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-pub fn sees_task(store: &Store, c: &Caller, t: &Task) -> Result<bool, StoreError> {
-    if c.admin || takes_part(c, t) {
-        return Ok(true);
-    }
-    let inst = store.instance(t.id.instance)?;
-    sees_instance(store, c, &inst)
+    Sight::of(store, c).instance(store, inst)
 }

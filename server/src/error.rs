@@ -111,6 +111,16 @@ pub enum ApiError {
     Definition(Vec<Located>),
     /// 422: the process cannot go on (for example nobody to assign a task to).
     Stuck(String),
+    /// 422: an `Idempotency-Key` sent again with a different request.
+    KeyReused(String),
+    /// 422: query parameters of the documented shape that cannot be used together or
+    /// here: a cursor of another list (or not made by this server), two ways of
+    /// choosing tasks at once. The OpenAPI document cannot say these; a request of
+    /// the wrong shape is a 400.
+    Unusable {
+        detail: String,
+        errors: Vec<FieldProblem>,
+    },
     /// 500: logged with its cause; the caller sees only that it happened.
     Internal(String),
 }
@@ -119,6 +129,14 @@ impl ApiError {
     pub fn bad_request(field: impl Into<String>, message: impl Into<String>) -> Self {
         let message = message.into();
         ApiError::BadRequest {
+            detail: message.clone(),
+            errors: vec![FieldProblem::new(field, message)],
+        }
+    }
+
+    pub fn unusable(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::Unusable {
             detail: message.clone(),
             errors: vec![FieldProblem::new(field, message)],
         }
@@ -137,7 +155,9 @@ impl ApiError {
             ApiError::Invalid(_)
             | ApiError::Requirement(_)
             | ApiError::Definition(_)
-            | ApiError::Stuck(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::Stuck(_)
+            | ApiError::KeyReused(_)
+            | ApiError::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -157,12 +177,20 @@ impl ApiError {
             ApiError::Requirement(_) => ("requirement", "A condition of the process is not met"),
             ApiError::Definition(_) => ("definition", "The definition has errors"),
             ApiError::Stuck(_) => ("stuck", "The process cannot go on"),
+            ApiError::Unusable { .. } => {
+                ("unusable-query", "The query cannot be used as it stands")
+            }
+            ApiError::KeyReused(_) => (
+                "idempotency-key-reused",
+                "The Idempotency-Key was used for another request",
+            ),
             ApiError::Internal(_) => ("internal", "Internal error"),
         };
         let mut errors = Vec::new();
         let mut diagnostics = Vec::new();
         let detail = match self {
-            ApiError::BadRequest { detail, errors: e } => {
+            ApiError::BadRequest { detail, errors: e }
+            | ApiError::Unusable { detail, errors: e } => {
                 errors = e.clone();
                 detail.clone()
             }
@@ -175,6 +203,10 @@ impl ApiError {
             | ApiError::Requirement(d)
             | ApiError::Stuck(d) => d.clone(),
             ApiError::MethodNotAllowed => "this route does not take this method".into(),
+            ApiError::KeyReused(d) => {
+                errors = vec![FieldProblem::new("Idempotency-Key", d)];
+                d.clone()
+            }
             ApiError::Invalid(fields) => {
                 errors = fields
                     .iter()
@@ -248,6 +280,7 @@ impl From<Rejection> for ApiError {
             Rejection::Invalid(fields) => ApiError::Invalid(fields),
             Rejection::Requirement(m) => ApiError::Requirement(m),
             Rejection::Stuck(m) => ApiError::Stuck(m),
+            Rejection::KeyReused(m) => ApiError::KeyReused(m),
         }
     }
 }
@@ -309,7 +342,9 @@ pub mod responses {
 
     /// The data breaks the process's schema (`errors` has one entry per bad field), a
     /// `require` condition failed (its message is the detail), the definition has errors
-    /// (`diagnostics`), or the process cannot go on.
+    /// (`diagnostics`), the process cannot go on, the `Idempotency-Key` was sent
+    /// before with a different request, or query parameters of the right shape cannot
+    /// be used (a cursor of another list, two ways of choosing tasks at once).
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Unprocessable(#[to_schema] Problem);

@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 /// A JSON request body.
 pub struct Body<T>(pub T);
 
-/// A JSON request body that may be left out (an empty body is `T::default()`).
+/// A JSON request body that may be left out: no body, an empty one or JSON `null`
+/// (which the OpenAPI document allows for an optional body) is `T::default()`.
 pub struct OptionalBody<T>(pub T);
 
 /// The body, if any. A body without `Content-Type` is taken as JSON (so that a plain
@@ -113,8 +114,8 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalB
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match read_json(req, state).await? {
-            Some(b) => Ok(OptionalBody(parse_json(&b)?)),
-            None => Ok(OptionalBody(T::default())),
+            Some(b) if b.trim_ascii() != b"null" => Ok(OptionalBody(parse_json(&b)?)),
+            _ => Ok(OptionalBody(T::default())),
         }
     }
 }

@@ -37,18 +37,28 @@ pub fn encode(position: &str) -> String {
     position.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The position inside a cursor; a cursor that this server did not make is a 400.
+/// The position inside a cursor. Not of the documented shape (hex pairs, at most
+/// 2048 digits) is a 400; of that shape but not made by this server, a 422.
 pub fn decode(cursor: &str) -> Result<String, ApiError> {
-    let bad = || ApiError::bad_request("cursor", "not a cursor from this server");
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 2048 {
-        return Err(bad());
+    let shape = || ApiError::bad_request("cursor", "not a cursor from this server");
+    let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+    if cursor.is_empty()
+        || !cursor.len().is_multiple_of(2)
+        || cursor.len() > 2048
+        || !cursor.bytes().all(hex)
+    {
+        return Err(shape());
     }
     let bytes = (0..cursor.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(cursor.get(i..i + 2).unwrap_or("zz"), 16))
         .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| bad())?;
-    String::from_utf8(bytes).map_err(|_| bad())
+        .map_err(|_| shape())?;
+    String::from_utf8(bytes).map_err(|_| not_ours())
+}
+
+fn not_ours() -> ApiError {
+    ApiError::unusable("cursor", "not a cursor from this server")
 }
 
 /// A cursor's position split into its `:`-separated parts, checked to have a tag and
@@ -57,24 +67,17 @@ pub fn parts(cursor: &str, tag: &str, n: usize) -> Result<Vec<String>, ApiError>
     let pos = decode(cursor)?;
     let mut it = pos.splitn(n + 1, ':');
     if it.next() != Some(tag) {
-        return Err(ApiError::bad_request(
-            "cursor",
-            "not a cursor for this list",
-        ));
+        return Err(ApiError::unusable("cursor", "not a cursor for this list"));
     }
     let rest: Vec<String> = it.map(str::to_string).collect();
     if rest.len() != n {
-        return Err(ApiError::bad_request(
-            "cursor",
-            "not a cursor from this server",
-        ));
+        return Err(not_ours());
     }
     Ok(rest)
 }
 
 pub fn number<T: std::str::FromStr>(s: &str) -> Result<T, ApiError> {
-    s.parse()
-        .map_err(|_| ApiError::bad_request("cursor", "not a cursor from this server"))
+    s.parse().map_err(|_| not_ours())
 }
 
 #[cfg(test)]

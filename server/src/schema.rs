@@ -305,3 +305,26 @@ pub struct StepLabelDoc {
     /// otherwise).
     pub choices: Option<BTreeMap<String, String>>,
 }
+
+/// The states `GET /instances?state=` takes (the query keeps it as text, so that a
+/// bad one is named in a 400; this is what the document says).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum InstanceState {
+    Running,
+    Completed,
+    Cancelled,
+    Incident,
+}
+
+/// The states `GET /tasks?state=` takes.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum TaskStateParam {
+    Open,
+    Claimed,
+    Completed,
+    Cancelled,
+}

@@ -336,10 +336,10 @@ async fn lists_are_paginated_with_a_cursor() {
         .await
         .ok();
     assert_eq!(rest["items"].as_array().map(Vec::len), Some(n - 1));
-    // A cursor of one list is refused by another.
+    // A cursor of one list is refused by another (of the right shape: 422).
     api.get(&format!("/instances?cursor={next}"), "wang_fang")
         .await
-        .problem(400);
+        .problem(422);
 }
 
 #[tokio::test]

@@ -92,18 +92,32 @@ async fn bad_query_parameters_and_headers_are_400_naming_each() {
         ("/instances?cursor=zz", "cursor"),
         ("/instances?cursor=abc", "cursor"),
         ("/tasks?overdue=maybe", "overdue"),
+        ("/tasks?team=yes", "team"),
+        ("/instances?team=1", "team"),
         ("/tasks?state=done", "state"),
-        ("/inbox?cursor=6b3a31", "cursor"),
         ("/definitions/complaint/source?version=two", "version"),
     ] {
         let p = api.get(path, ADMIN).await.problem(400);
         assert_eq!(p["errors"][0]["field"], field, "{path}: {p}");
     }
+    // Of the documented shape, but not usable: a cursor (hex) of another list or
+    // that this server did not make, two ways of choosing tasks at once. The
+    // document cannot say these, so they are 422, not 400.
+    for path in [
+        "/inbox?cursor=6b3a31",
+        "/instances?cursor=743a313a323a333a34",
+        "/tasks?cursor=ff",
+    ] {
+        let p = api.get(path, ADMIN).await.problem(422);
+        assert_eq!(p["type"], "urn:baton:problem:unusable-query", "{path}: {p}");
+        assert_eq!(p["errors"][0]["field"], "cursor", "{path}: {p}");
+    }
     let p = api
         .get("/tasks?role=agent&overdue=true", ADMIN)
         .await
-        .problem(400);
-    assert_eq!(p["errors"].as_array().map(Vec::len), Some(3), "{p}");
+        .problem(422);
+    // Each of the four ways to choose tasks is named.
+    assert_eq!(p["errors"].as_array().map(Vec::len), Some(4), "{p}");
 
     let req = api
         .request(Method::POST, "/instances", Some("wang_fang"))
@@ -356,6 +370,47 @@ async fn a_failed_require_is_422_with_its_message() {
         .problem(422);
     assert_eq!(p["type"], "urn:baton:problem:requirement");
     assert_eq!(p["detail"], "試用期內有違紀違規記錄，不得申請轉正", "{p}");
+}
+
+/// An `Idempotency-Key` sent again with another body: 422, naming the header, as the
+/// IETF Idempotency-Key draft says; the first answer is not replayed for it.
+#[tokio::test]
+async fn a_reused_idempotency_key_with_another_body_is_422() {
+    let api = Api::new();
+    let body = |customer: &str| json!({"process": "complaint", "data": {"customer": customer, "contact": "138", "channel": "app"}});
+    api.post_with("/instances", "wang_fang", body("張三"), Some("once"))
+        .await
+        .ok();
+    let p = api
+        .post_with("/instances", "wang_fang", body("李四"), Some("once"))
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:baton:problem:idempotency-key-reused", "{p}");
+    assert_eq!(p["errors"][0]["field"], "Idempotency-Key", "{p}");
+    // The same body is still the first answer.
+    let again = api
+        .post_with("/instances", "wang_fang", body("張三"), Some("once"))
+        .await
+        .ok();
+    assert_eq!(again["replayed"], true);
+}
+
+/// Probation names its `employee`: a colleague may not apply for someone else.
+#[tokio::test]
+async fn naming_someone_else_is_422_with_the_require_message() {
+    let api = Api::new();
+    let p = api
+        .post(
+            "/instances",
+            "zhang_wei",
+            json!({"process": "probation", "data": {
+                "employee": "wang_fang", "hired_on": "2025-12-01"
+            }}),
+        )
+        .await
+        .problem(422);
+    assert_eq!(p["type"], "urn:baton:problem:requirement");
+    assert_eq!(p["detail"], "只能為本人或本人直屬下屬申請轉正", "{p}");
 }
 
 #[tokio::test]

@@ -325,3 +325,81 @@ async fn documented_records_match_what_is_sent() {
     let documented_problem = documented(&doc, "Problem");
     assert!(keys(&problem).is_subset(&documented_problem));
 }
+
+/// What the server enforces on its inputs is in the document, and the server agrees
+/// with the document at the edges: `limit` 1 to 500, `Idempotency-Key` 1 to 255
+/// visible ASCII characters, `cursor` hex pairs, `state` one of its words, and the
+/// cancel body optional (none, `{}` or `null`).
+#[tokio::test]
+async fn the_document_states_the_limits_the_server_enforces() {
+    let doc = serde_json::to_value(baton_server::openapi()).expect("json");
+    let mut seen = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            let Some(op) = item.get(m) else { continue };
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let s = &p["schema"];
+                let name = p["name"].as_str().unwrap_or("");
+                let at = format!("{m} {path} {name}");
+                match name {
+                    "limit" => {
+                        assert_eq!(
+                            (&s["minimum"], &s["maximum"]),
+                            (&json!(1), &json!(500)),
+                            "{at}"
+                        );
+                    }
+                    "Idempotency-Key" => {
+                        assert_eq!(
+                            (&s["minLength"], &s["maxLength"]),
+                            (&json!(1), &json!(255)),
+                            "{at}"
+                        );
+                        assert_eq!(s["pattern"], "^[\\x21-\\x7E]+$", "{at}");
+                    }
+                    "cursor" => assert_eq!(s["pattern"], "^([0-9a-f]{2}){1,1024}$", "{at}"),
+                    "state" => assert!(s["enum"].is_array(), "{at}: {s}"),
+                    _ => continue,
+                }
+                seen.insert(name.to_string());
+            }
+        }
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let cancel = &doc["paths"]["/instances/{id}/cancel"]["post"]["requestBody"];
+    assert_ne!(cancel["required"], true, "{cancel}");
+
+    let api = Api::new();
+    for (path, status) in [
+        ("/tasks?limit=1", 200),
+        ("/tasks?limit=500", 200),
+        ("/tasks?limit=0", 400),
+        ("/tasks?limit=501", 400),
+        ("/tasks?state=open", 200),
+        ("/tasks?state=done", 400),
+    ] {
+        assert_eq!(api.get(path, ADMIN).await.status.as_u16(), status, "{path}");
+    }
+    for (key, status) in [
+        ("~".repeat(255), 201),
+        ("!".repeat(256), 400),
+        ("a b".to_string(), 400),
+    ] {
+        let body = json!({"process": "complaint", "data": {"customer": "張三", "contact": "138", "channel": "app"}});
+        let a = api
+            .post_with("/instances", "wang_fang", body, Some(&key))
+            .await;
+        assert_eq!(a.status.as_u16(), status, "{key}: {}", a.text);
+    }
+    let id = api.start_complaint("wang_fang", "李四").await;
+    let req = api
+        .request(
+            Method::POST,
+            &format!("/instances/{id}/cancel"),
+            Some("wang_fang"),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("null"))
+        .expect("request");
+    api.send(req).await.ok();
+}

@@ -6,6 +6,7 @@ mod fmt;
 mod graph;
 mod http;
 mod incidents;
+mod instances;
 mod outbox;
 mod render;
 mod serve;
@@ -58,6 +59,9 @@ enum Command {
     Act(act::ActCommand),
     #[command(flatten)]
     Incident(incidents::IncidentCommand),
+    /// Instances by process and state (`--state running` by default); `--team`: those
+    /// of the people you lead.
+    Instances(instances::InstancesArgs),
     /// Run Baton: the HTTP API and the scheduler on the database, with the
     /// definitions of `--dir` deployed and watched.
     Serve(serve::ServeArgs),
@@ -102,6 +106,7 @@ pub fn run(cli: Cli) -> Code {
         Command::Staff(cmd) => staff::run(cmd, &cli.common),
         Command::Act(cmd) => act::run(cmd, &cli.common),
         Command::Incident(cmd) => incidents::run(cmd, &cli.common),
+        Command::Instances(args) => instances::run(args, &cli.common),
         Command::Token(cmd) => token::run(cmd, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Outbox {

@@ -134,6 +134,8 @@ pub fn failure(e: StoreError) -> (Code, String) {
                 Rejection::Invalid(_) => Code::Invalid,
                 Rejection::Requirement(_) => Code::Requirement,
                 Rejection::Stuck(_) => Code::Stuck,
+                // The same key for another request: a mistake of the caller's.
+                Rejection::KeyReused(_) => Code::Usage,
             };
             let msg = match &r {
                 Rejection::Invalid(errs) => {
@@ -351,6 +353,10 @@ pub enum StaffCommand {
         /// Tasks past their due time.
         #[arg(long)]
         overdue: bool,
+        /// The tasks of the people you lead (whom you supervise, directly or not, and
+        /// the people of a department you head).
+        #[arg(long, conflicts_with_all = ["role", "state", "overdue"])]
+        team: bool,
     },
     /// Take a task so that nobody else works on it.
     Claim { task: String },
@@ -459,8 +465,13 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             role,
             state,
             overdue,
+            team,
         } => {
-            let tasks = if overdue {
+            let tasks = if team {
+                let who = actor(c)?;
+                let party = baton_engine::team::Party::team(&engine.store.directory(), &who);
+                engine.store.tasks_of(&party).map_err(failure)?
+            } else if overdue {
                 engine
                     .store
                     .overdue(engine.clock.now(), 1000)
@@ -664,8 +675,11 @@ fn remote(cmd: StaffCommand, c: &Common, url: &str) -> Result<(), (Code, String)
             role,
             state,
             overdue,
+            team,
         } => {
-            let path = if overdue {
+            let path = if team {
+                "/tasks?team=true".to_string()
+            } else if overdue {
                 "/tasks?overdue=true".to_string()
             } else if let Some(s) = state {
                 format!("/tasks?state={}", crate::client::encode(&s))

@@ -72,7 +72,9 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
             reads_in(a, fields, out);
             reads_in(b, fields, out);
         }
-        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::At(x, _) => reads_in(x, fields, out),
+        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::At(x, _) | ExprKind::SupervisorOf(x) => {
+            reads_in(x, fields, out)
+        }
         ExprKind::Call(_, xs) => xs.iter().for_each(|x| reads_in(x, fields, out)),
         ExprKind::InRange { value, lo, hi, .. } => {
             reads_in(value, fields, out);

@@ -726,7 +726,9 @@ pub fn fields_in(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Field(f) => out.push(f.clone()),
         Expr::Call(_, xs) => xs.iter().for_each(|x| fields_in(x, out)),
-        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) => fields_in(x, out),
+        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => {
+            fields_in(x, out)
+        }
         Expr::Bin(_, a, b) => {
             fields_in(a, out);
             fields_in(b, out);

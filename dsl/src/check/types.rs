@@ -152,6 +152,12 @@ impl Typer<'_> {
             ExprKind::Duration(d) => (Expr::Duration(duration(d)), Ty::Duration),
             ExprKind::Today => (Expr::Today, Ty::Date),
             ExprKind::Now => (Expr::Now, Ty::DateTime),
+            ExprKind::Starter => (Expr::Starter, Ty::Person),
+            // The supervisor of a person: a role or a text has none.
+            ExprKind::SupervisorOf(whose) => {
+                let x = self.expect(whose, &Ty::Person, "the operand of `supervisor of`");
+                (Expr::SupervisorOf(Box::new(x)), Ty::Person)
+            }
             ExprKind::Ident(n) => match self.fields.get(n) {
                 Some(f) => (Expr::Field(n.clone()), Ty::of(&f.ty)),
                 None => (Expr::Choice(n.clone()), Ty::Variant(n.clone())),

@@ -183,6 +183,14 @@ pub(super) fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
         Rule::string => expr(ExprKind::Str(text(p).value)),
         Rule::boolean => expr(ExprKind::Bool(p.as_str() == "true")),
         Rule::today => expr(ExprKind::Today),
+        Rule::starter_value => expr(ExprKind::Starter),
+        Rule::supervisor_value => {
+            let whose = need(kids(p).next(), &sp, "whose supervisor")?;
+            expr(ExprKind::SupervisorOf(Box::new(build_expr(
+                whose,
+                depth + 1,
+            )?)))
+        }
         Rule::now => expr(ExprKind::Now),
         Rule::ident => expr(ExprKind::Ident(p.as_str().to_string())),
         _ => return Err(unexpected(&p, "an expression")),

@@ -221,7 +221,14 @@ fn start_checked<'a>(
             tmp.inst.data = data.clone();
         }
     }
+    // A condition on `starter` says who may name whom when a person starts by hand. A
+    // start by another process names its people by that process's definition (and
+    // carries its starter along), and the calendar is nobody: neither is asked.
+    let by_hand = parent.is_none() && starter != SYSTEM;
     for r in &def.requires {
+        if !by_hand && reads_starter(&r.cond) {
+            continue;
+        }
         let ok = tmp
             .eval(&r.cond)
             .map_err(|e| Rejection::Requirement(format!("{} ({e})", r.message)))?;
@@ -364,17 +371,17 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     format!("no person `{to}` in the staff directory"),
                 ));
             }
-            let supervisor_of_assignee = t.assignee.as_deref().is_some_and(|a| {
-                run.ctx
-                    .directory
-                    .person(a)
-                    .and_then(|p| p.supervisor.as_deref())
-                    == Some(actor)
-            });
             let holder = t.assignee.as_deref() == Some(actor);
-            if !(holder || supervisor_of_assignee || is_admin(run, actor)) {
+            // Along the org chart: a supervisor or department head hands on a task
+            // of their team, held by someone they lead or, unclaimed, offered to them.
+            let dir = run.ctx.directory;
+            let lead = match t.assignee.as_deref() {
+                Some(a) => dir.leads(actor, a),
+                None => crate::team::Party::team(dir, actor).offered(&t.candidates),
+            };
+            if !(holder || lead || is_admin(run, actor)) {
                 return Err(Rejection::Forbidden(format!(
-                    "only the person holding task {task}, their supervisor or an admin may hand it on"
+                    "only the person holding task {task}, someone who leads the people it is for, or an admin may hand it on"
                 )));
             }
             run.emit(Event::TaskReassigned {
@@ -1183,11 +1190,26 @@ fn extend(
     Ok(())
 }
 
+/// Whether an expression reads `starter`.
+fn reads_starter(e: &Expr) -> bool {
+    match e {
+        Expr::Starter => true,
+        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => reads_starter(x),
+        Expr::Bin(_, a, b) => reads_starter(a) || reads_starter(b),
+        Expr::InRange { value, lo, hi, .. } => [value, lo, hi].iter().any(|x| reads_starter(x)),
+        Expr::InSet(_, xs) | Expr::Call(_, xs) if xs.iter().any(reads_starter) => true,
+        Expr::InSet(x, _) => reads_starter(x),
+        _ => false,
+    }
+}
+
 /// The fields an expression reads.
 pub(super) fn fields_read(e: &Expr, out: &mut Vec<String>) {
     match e {
         Expr::Field(f) => out.push(f.clone()),
-        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) => fields_read(x, out),
+        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => {
+            fields_read(x, out)
+        }
         Expr::Bin(_, a, b) => {
             fields_read(a, out);
             fields_read(b, out);

@@ -40,6 +40,8 @@ pub struct Checkpoint {
 
 struct DataEnv<'a> {
     data: &'a Data,
+    starter: &'a str,
+    directory: &'a crate::staff::Directory,
     now: DateTime<Utc>,
     zone: chrono_tz::Tz,
     calendar: &'a crate::calendar::Calendar,
@@ -54,6 +56,12 @@ impl Env for DataEnv<'_> {
     }
     fn zone(&self) -> chrono_tz::Tz {
         self.zone
+    }
+    fn starter(&self) -> Option<&str> {
+        Some(self.starter)
+    }
+    fn supervisor_of(&self, person: &str) -> Option<String> {
+        self.directory.person(person)?.supervisor.clone()
     }
     /// Calendar time first (months, minutes), then working days and hours on the
     /// business calendar.
@@ -113,6 +121,8 @@ impl<'a> Run<'a> {
     fn env(&self) -> DataEnv<'_> {
         DataEnv {
             data: &self.inst.data,
+            starter: &self.inst.starter,
+            directory: self.ctx.directory,
             now: self.now,
             zone: self.ctx.zone,
             calendar: self.ctx.calendar,

@@ -496,6 +496,9 @@ pub enum Rejection {
     /// The definition cannot go on (for example nobody can be assigned).
     #[error("{0}")]
     Stuck(String),
+    /// An idempotency key sent again with a different request.
+    #[error("{0}")]
+    KeyReused(String),
 }
 
 /// What the core needs besides the definition: the staff directory, the time zone.

@@ -388,8 +388,20 @@ impl Store {
             key.extend_from_slice(k.as_bytes());
             key
         });
-        if let Some(k) = &idem {
+        let print = idem.as_ref().map(|_| fingerprint(req));
+        if let (Some(k), Some(print)) = (&idem, &print) {
             if let Some(b) = ov.get(IDEMPOTENCY, k)? {
+                // Answers stored before fingerprints were kept have none: they are
+                // replayed as they always were.
+                if let Some(first) = ov.get(IDEMPOTENCY, fingerprint_key(k))? {
+                    if first.as_ref() != print.as_slice() {
+                        return Err(Rejection::KeyReused(format!(
+                            "the Idempotency-Key `{}` was sent before with a different request; use a new key for a new request",
+                            req.idempotency_key.as_deref().unwrap_or_default()
+                        ))
+                        .into());
+                    }
+                }
                 let mut o: Outcome = decode(&b)?;
                 o.replayed = true;
                 return Ok(o);
@@ -522,8 +534,9 @@ impl Store {
             }
         }
         let outcome = first.ok_or_else(|| StoreError::Storage("no command ran".into()))?;
-        if let Some(k) = &idem {
+        if let (Some(k), Some(print)) = (&idem, print) {
             ov.insert(IDEMPOTENCY, k.as_slice(), encode(&outcome));
+            ov.insert(IDEMPOTENCY, fingerprint_key(k).as_slice(), print.to_vec());
         }
         Ok(outcome)
     }
@@ -634,6 +647,24 @@ struct Queued {
     /// it attempted (a child that cannot be started). `None`: the refusal is the
     /// request's answer.
     on_refusal: Option<(InstanceId, Attempt)>,
+}
+
+/// What a retry must repeat to be answered with the first answer: the instance and
+/// the command with its data (JSON objects are sorted maps, so the order in which
+/// a client wrote the members does not count). SHA-256, stable across versions.
+fn fingerprint(req: &Request) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let body = serde_json::to_vec(&(req.target, &req.command)).unwrap_or_default();
+    Sha256::digest(body).into()
+}
+
+/// Where a key's fingerprint is kept: beside its answer, in the same space, under the
+/// key followed by 0xFF. Keys are UTF-8, which never holds that byte, so no key's
+/// answer can sit there; the stored answers keep their layout.
+fn fingerprint_key(k: &[u8]) -> Vec<u8> {
+    let mut f = k.to_vec();
+    f.push(0xff);
+    f
 }
 
 /// Write what one applied command changed. Task records and timers are updated from

@@ -102,9 +102,10 @@ pub struct DeployResponse {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -179,7 +180,7 @@ async fn list(
 /// Deploy a source (admins only). A source with errors is refused with its
 /// diagnostics and the version in use stays; an unchanged source keeps its version.
 #[utoipa::path(post, operation_id = "deploy_definition", path = "/definitions", tag = "definitions", request_body = DeployRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Deploying is idempotent by nature; the header is accepted and not needed")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Deploying is idempotent by nature; the header is accepted and not needed", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 201, description = "A new version", body = DeployResponse),
         (status = 200, description = "The source is unchanged", body = DeployResponse),

@@ -54,9 +54,10 @@ impl From<&OutboxRecord> for Notification {
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 

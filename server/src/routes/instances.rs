@@ -1,6 +1,6 @@
 //! Instances: start, list, show, history, cancel.
 
-use crate::access::sees_instance;
+use crate::access::{sees_instance, Sight};
 use crate::error::ApiError;
 use crate::extract::{Body, Caller, IdempotencyKey, OptionalBody, Params};
 use crate::page::{self, Paged};
@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_engine::core::{Command, Instance, InstanceId, Record};
-use baton_engine::store::Outcome;
+use baton_engine::store::{Outcome, StoreError};
 use baton_engine::view::{self, Shown};
 use baton_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -56,13 +56,19 @@ pub struct ListQuery {
     /// Only this process (default: every process, by name).
     process: Option<String>,
     /// `running` (default), `completed`, `cancelled` or `incident`.
+    #[param(inline, value_type = Option<crate::schema::InstanceState>)]
     state: Option<String>,
     /// Only instances started by this person.
     starter: Option<String>,
+    /// `true`: the instances the people the caller leads take part in, instead of
+    /// the caller's own.
+    #[param(value_type = Option<bool>)]
+    team: Option<String>,
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -70,9 +76,10 @@ pub struct ListQuery {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     pub cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
 }
 
@@ -107,7 +114,7 @@ pub fn outcome_response(o: Outcome, created: bool) -> Response {
 /// Start an instance of a process's latest version. Only the roles the definition
 /// names may start it.
 #[utoipa::path(post, operation_id = "start_instance", path = "/instances", tag = "instances", request_body = StartRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 201, description = "Started (or, with `replayed`, the first answer to this key)", body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -134,7 +141,7 @@ async fn start(
 }
 
 /// Instances, by process and state, that the caller takes part in or their roles
-/// cover (admins: all).
+/// cover (admins: all); with `team=true`, those of the people the caller leads.
 #[utoipa::path(get, operation_id = "list_instances", path = "/instances", tag = "instances", params(ListQuery),
     responses(
         (status = 200, body = Paged<InstanceDoc>),
@@ -154,6 +161,11 @@ async fn list(
             "one of running, completed, cancelled, incident",
         ));
     }
+    let team = match q.team.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::bad_request("team", "true or false")),
+    };
     let from = match q.cursor.as_deref() {
         Some(c) => {
             let p = page::parts(c, "i", 2)?;
@@ -163,6 +175,15 @@ async fn list(
     };
     let page = blocking(&state, move |engine| {
         let store = &engine.store;
+        let sight = Sight::of(store, &caller);
+        // The caller's own (an admin: every one), or their team's.
+        let listed = |inst: &Instance| -> Result<bool, StoreError> {
+            if team {
+                store.takes_part(&sight.team, inst)
+            } else {
+                Ok(sight.admin || store.takes_part(&sight.own, inst)?)
+            }
+        };
         let processes: Vec<String> = match q.process {
             Some(p) => vec![p],
             None => store.process_names().into_iter().map(|(n, _)| n).collect(),
@@ -181,9 +202,7 @@ async fn list(
                     scanned += 1;
                     after = Some(inst.id);
                     let id = inst.id;
-                    if q.starter.as_ref().is_none_or(|s| inst.starter == *s)
-                        && sees_instance(store, &caller, &inst)?
-                    {
+                    if q.starter.as_ref().is_none_or(|s| inst.starter == *s) && listed(&inst)? {
                         items.push(inst);
                     }
                     if items.len() == limit || scanned >= SCAN_BUDGET {
@@ -271,9 +290,9 @@ async fn history(
 
 /// Cancel a running instance: its starter or an admin.
 #[utoipa::path(post, operation_id = "cancel_instance", path = "/instances/{id}/cancel", tag = "instances",
-    request_body(content = Option<CancelRequest>, description = "Optional"),
+    request_body(content = Option<CancelRequest>, description = "Optional: no body, an empty one or `null` is `{}`"),
     params(("id" = u64, Path, description = "The instance id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),

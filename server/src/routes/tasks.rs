@@ -3,7 +3,7 @@
 //! decision (`Forbidden` -> 403, `Conflict` -> 409).
 
 use super::instances::outcome_response;
-use crate::access::{sees_instance, sees_task};
+use crate::access::{sees_instance, Sight};
 use crate::error::ApiError;
 use crate::extract::{Body, Caller, IdempotencyKey, Params};
 use crate::page::{self, Paged};
@@ -40,14 +40,20 @@ pub struct TaskQuery {
     /// Tasks offered to this role and not yet claimed (the caller must hold it).
     role: Option<String>,
     /// Tasks in this state: `open`, `claimed`, `completed` or `cancelled`.
+    #[param(inline, value_type = Option<crate::schema::TaskStateParam>)]
     state: Option<String>,
     /// `true`: open and claimed tasks past their due time.
     #[param(value_type = Option<bool>)]
     overdue: Option<String>,
+    /// `true`: the open and claimed tasks of the people the caller leads (whom they
+    /// supervise, directly or not, and the people of a department they head).
+    #[param(value_type = Option<bool>)]
+    team: Option<String>,
     /// From a previous page's `next`.
+    #[param(pattern = "^([0-9a-f]{2}){1,1024}$")]
     cursor: Option<String>,
     /// Items per page, 1 to 500 (default 50).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
@@ -87,6 +93,7 @@ enum Mode {
     Role(String),
     State(TaskState),
     Overdue,
+    Team,
 }
 
 /// Soonest due first, tasks without a due time last, then by id.
@@ -110,8 +117,8 @@ fn parse_due_cursor(c: &str) -> Result<(bool, i64, u64, u32), ApiError> {
 }
 
 /// Tasks: by default the caller's own (offered to them or their roles, or claimed by
-/// them); or a role's, a state's, or the overdue ones, of the instances the caller
-/// sees. Give at most one of `role`, `state`, `overdue`.
+/// them); or their team's; or a role's, a state's, or the overdue ones, of the
+/// instances the caller sees. Give at most one of `role`, `state`, `overdue`, `team`.
 #[utoipa::path(get, operation_id = "list_tasks", path = "/tasks", tag = "tasks", params(TaskQuery),
     responses(
         (status = 200, body = Paged<TaskDoc>),
@@ -125,11 +132,13 @@ async fn list(
     Params(q): Params<TaskQuery>,
 ) -> Result<Json<Paged<Task>>, ApiError> {
     let limit = page::limit(q.limit.as_deref())?;
-    let overdue = match q.overdue.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::bad_request("overdue", "true or false")),
+    let flag = |v: Option<&str>, name: &str| match v {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(name, "true or false")),
     };
+    let overdue = flag(q.overdue.as_deref(), "overdue")?;
+    let team = flag(q.team.as_deref(), "team")?;
     let mut modes = Vec::new();
     if let Some(r) = q.role {
         modes.push(Mode::Role(r));
@@ -151,14 +160,16 @@ async fn list(
     if overdue {
         modes.push(Mode::Overdue);
     }
+    if team {
+        modes.push(Mode::Team);
+    }
     if modes.len() > 1 {
-        return Err(ApiError::BadRequest {
-            detail: "give at most one of role, state, overdue".into(),
-            errors: ["role", "state", "overdue"]
+        const ONE: &str = "give at most one of role, state, overdue, team";
+        return Err(ApiError::Unusable {
+            detail: ONE.into(),
+            errors: ["role", "state", "overdue", "team"]
                 .iter()
-                .map(|f| {
-                    crate::error::FieldProblem::new(*f, "give at most one of role, state, overdue")
-                })
+                .map(|f| crate::error::FieldProblem::new(*f, ONE))
                 .collect(),
         });
     }
@@ -174,6 +185,7 @@ async fn list(
     let cursor = q.cursor;
     let page = blocking(&state, move |engine| {
         let store = &engine.store;
+        let sight = Sight::of(store, &caller);
         if let Mode::State(st) = mode {
             // The position is the last task's due time (`-` for none) and id: open
             // and claimed tasks are listed soonest due first.
@@ -184,7 +196,7 @@ async fn list(
                         "-" => None,
                         ms => Some(
                             chrono::DateTime::from_timestamp_millis(page::number(ms)?).ok_or_else(
-                                || ApiError::bad_request("cursor", "not a cursor from this server"),
+                                || ApiError::unusable("cursor", "not a cursor from this server"),
                             )?,
                         ),
                     };
@@ -206,7 +218,7 @@ async fn list(
                     scanned += 1;
                     let at = TaskPosition::of(&t);
                     after = Some(at);
-                    if sees_task(store, &caller, &t)? {
+                    if sight.task(store, &t)? {
                         items.push(t);
                     }
                     if items.len() == limit || scanned >= SCAN_BUDGET {
@@ -229,6 +241,7 @@ async fn list(
             Mode::Mine => store.tasks_for(&caller.person)?,
             Mode::Role(r) => store.tasks_for_role(r)?,
             Mode::Overdue => store.overdue(engine.clock.now(), OVERDUE_MAX)?,
+            Mode::Team => store.tasks_of(&sight.team)?,
             Mode::State(_) => unreachable!("answered above"),
         };
         all.sort_by_key(due_key);
@@ -246,7 +259,7 @@ async fn list(
                 return Ok(Paged { items, next });
             }
             last = Some(due_key(&t));
-            if !filter || sees_task(store, &caller, &t)? {
+            if !filter || sight.task(store, &t)? {
                 items.push(t);
             }
         }
@@ -274,7 +287,7 @@ async fn task_command(
 /// Take a task so that nobody else works on it: its candidates only.
 #[utoipa::path(post, operation_id = "claim_task", path = "/tasks/{id}/claim", tag = "tasks",
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -295,7 +308,7 @@ async fn claim(
 /// Give a claimed task back to its candidates: its assignee or an admin.
 #[utoipa::path(post, operation_id = "release_task", path = "/tasks/{id}/release", tag = "tasks",
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -317,7 +330,7 @@ async fn release(
 /// assignee, once claimed).
 #[utoipa::path(post, operation_id = "complete_task", path = "/tasks/{id}/complete", tag = "tasks", request_body = CompleteRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -352,10 +365,12 @@ async fn complete(
     .await
 }
 
-/// Hand a task to someone else: the person holding it, their supervisor or an admin.
+/// Hand a task to someone else: the person holding it, someone who leads them (their
+/// supervisor, directly or not, or their department's head), or an admin; an unclaimed
+/// task, someone who leads a person it is offered to (by name or role), or an admin.
 #[utoipa::path(post, operation_id = "reassign_task", path = "/tasks/{id}/reassign", tag = "tasks", request_body = ReassignRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -384,7 +399,7 @@ async fn reassign(
 /// Comment on a task's instance: whoever sees the instance.
 #[utoipa::path(post, operation_id = "comment_task", path = "/tasks/{id}/comment", tag = "tasks", request_body = CommentRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),

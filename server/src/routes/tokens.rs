@@ -73,7 +73,7 @@ fn admin_only(state: &AppState, caller: &Caller, what: &str) -> Result<(), ApiEr
 /// Issue a token for a person (admins only). The token is in this answer and
 /// nowhere else: the database keeps only its hash.
 #[utoipa::path(post, operation_id = "issue_token", path = "/tokens", tag = "tokens", request_body = IssueRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key, by the same admin, within 10 minutes returns the same token (kept in the server's memory only) and issues none")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key, by the same admin, within 10 minutes returns the same token (kept in the server's memory only) and issues none", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 201, description = "Issued (or, with `replayed`, the first answer to this key)", body = Issued),
         (status = 400, response = crate::error::responses::BadRequest),
