@@ -64,7 +64,7 @@ async fn the_document_lists_exactly_the_apis_routes() {
         ("GET", "/instances/{id}"),
         ("GET", "/instances/{id}/history"),
         ("POST", "/instances/{id}/cancel"),
-        ("POST", "/instances/{id}/limits/{limit}/extend"),
+        ("POST", "/instances/{id}/limits/{name}/extend"),
         ("POST", "/instances/{id}/retry"),
         ("POST", "/instances/{id}/set"),
         ("POST", "/instances/{id}/move"),

@@ -41,7 +41,7 @@ fn minutes(by: &str) -> Result<i64, ApiError> {
 /// an admin), where the step's `extend` allows it.
 #[utoipa::path(post, operation_id = "extend_task", path = "/tasks/{id}/extend", tag = "tasks", request_body = ExtendRequest,
     params(("id" = String, Path, description = "The task id, like `42-3`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -88,10 +88,10 @@ async fn extend_task(
 
 /// Give a running limit more time (`extend up to 24h when customer_consents`):
 /// whoever works on the instance's current step, or an admin.
-#[utoipa::path(post, operation_id = "extend_limit", path = "/instances/{id}/limits/{limit}/extend", tag = "instances", request_body = ExtendRequest,
+#[utoipa::path(post, operation_id = "extend_limit", path = "/instances/{id}/limits/{name}/extend", tag = "instances", request_body = ExtendRequest,
     params(("id" = u64, Path, description = "The instance id"),
-        ("limit" = String, Path, description = "The limit's name, like `settle`"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("name" = String, Path, description = "The limit's name, like `settle`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),

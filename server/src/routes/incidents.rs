@@ -98,7 +98,7 @@ async fn resolve(
 #[utoipa::path(post, operation_id = "retry_instance", path = "/instances/{id}/retry", tag = "incidents",
     request_body(content = Option<RetryRequest>, description = "Optional, empty"),
     params(("id" = u64, Path, description = "The instance id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -129,7 +129,7 @@ async fn retry(
 #[utoipa::path(post, operation_id = "set_instance_data", path = "/instances/{id}/set", tag = "incidents",
     request_body = SetRequest,
     params(("id" = u64, Path, description = "The instance id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
@@ -166,7 +166,7 @@ async fn set(
 #[utoipa::path(post, operation_id = "move_instance", path = "/instances/{id}/move", tag = "incidents",
     request_body = MoveRequest,
     params(("id" = u64, Path, description = "The instance id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing")),
+        ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer and changes nothing", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
     responses(
         (status = 200, body = OutcomeDoc),
         (status = 400, response = crate::error::responses::BadRequest),
