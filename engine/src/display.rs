@@ -41,6 +41,10 @@ pub fn number(d: f64) -> String {
 pub trait Lookup {
     fn person(&self, id: &str) -> Option<&str>;
     fn department(&self, id: &str) -> Option<&str>;
+    /// The language yes and no are written in (the company's default unless known).
+    fn language(&self) -> Language {
+        Language::default()
+    }
 }
 
 impl Lookup for Directory {
@@ -82,7 +86,12 @@ pub fn value(v: &Value, choice: Option<&str>, names: &dyn Lookup, zone: chrono_t
         Value::Text(s) => s.clone(),
         Value::Int(i) => i.to_string(),
         Value::Dec(d) => number(*d),
-        Value::Bool(b) => b.to_string(),
+        Value::Bool(b) => match (b, names.language()) {
+            (true, Language::ZhHant) => "是".into(),
+            (false, Language::ZhHant) => "否".into(),
+            (true, Language::En) => "yes".into(),
+            (false, Language::En) => "no".into(),
+        },
         Value::Date(d) => d.to_string(),
         Value::DateTime(t) => time(*t, zone),
         Value::Duration(d) => d.to_string(),
@@ -131,6 +140,9 @@ impl Lookup for Names {
     }
     fn department(&self, id: &str) -> Option<&str> {
         self.departments.get(id).map(String::as_str)
+    }
+    fn language(&self) -> Language {
+        self.language
     }
 }
 
@@ -310,5 +322,20 @@ mod tests {
         let t = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 5, 10, 0, 0).unwrap();
         assert_eq!(time(t, chrono_tz::Asia::Taipei), "2026-12-05 18:00 +08:00");
         assert_eq!(time(t, chrono_tz::UTC), "2026-12-05 10:00 +00:00");
+    }
+
+    #[test]
+    fn yes_and_no_are_words_of_the_company_language() {
+        let mut names = Names::default();
+        let shown = |names: &Names, b| value(&Value::Bool(b), None, names, chrono_tz::UTC);
+        assert_eq!(
+            (shown(&names, true), shown(&names, false)),
+            ("是".into(), "否".into())
+        );
+        names.language = Language::En;
+        assert_eq!(
+            (shown(&names, true), shown(&names, false)),
+            ("yes".into(), "no".into())
+        );
     }
 }

@@ -31,8 +31,21 @@ pub struct RetryRequest {}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SetRequest {
-    /// Corrected values, checked against the definition: `{"handler": "wang_fang"}`.
+    /// Corrected values, checked against the definition: `{"handler": "wang_fang"}`
+    /// (at least one: a plain retry is `POST /instances/{id}/retry`).
+    #[schema(schema_with = some_fields)]
     pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A JSON object with at least one member: the document says so, and a schema-driven
+/// client then never sends the `{}` the server refuses.
+fn some_fields() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .min_properties(Some(1))
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+        ))
+        .build()
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
