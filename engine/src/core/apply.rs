@@ -47,7 +47,7 @@ pub(super) fn reading<'a>(ctx: &'a Ctx<'a>, now: DateTime<Utc>) -> Reading<'a> {
 
 /// A person as refusals name them: by name (an id the directory does not know, as
 /// it is).
-fn name(run: &Run, id: &str) -> String {
+pub(super) fn name(run: &Run, id: &str) -> String {
     crate::display::person(id, run.ctx.directory)
 }
 
@@ -259,7 +259,7 @@ fn start_checked<'a>(
     Ok(run)
 }
 
-fn running(run: &Run) -> Result<(), Rejection> {
+pub(super) fn running(run: &Run) -> Result<(), Rejection> {
     match run.inst.status {
         Status::Running => Ok(()),
         Status::Incident => Err(Rejection::Conflict(format!(
@@ -301,7 +301,7 @@ fn active_task(run: &Run, id: TaskId) -> Result<Task, Rejection> {
 
 /// May `actor` work on `t`? Claimed by someone else is a conflict, not a candidate
 /// is forbidden.
-fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection> {
+pub(super) fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection> {
     if let Some(a) = &t.assignee {
         if a != actor {
             return Err(Rejection::Conflict(format!(
@@ -449,7 +449,7 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             }
             Ok(())
         }
-        Command::FireTimer { n, .. } => fire(run, *n),
+        Command::FireTimer { n, .. } => super::timers::fire(run, *n),
         Command::UpdateData { data } => {
             running(run)?;
             let allowed: Option<Vec<String>> = if is_admin(run, actor) {
@@ -488,7 +488,7 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             limit,
             minutes,
             data,
-        } => extend(run, limit.as_deref(), *minutes, data, actor),
+        } => super::extend::extend(run, limit.as_deref(), *minutes, data, actor),
         Command::ChildEnded { child, outcome } => {
             if run.inst.status == Status::Incident && run.inst.awaiting_child {
                 // Recorded now, gone on from when the incident is resolved.
@@ -824,370 +824,6 @@ pub(super) fn after_signature(
             }
         }
     }
-}
-
-fn fire(run: &mut Run, n: u32) -> Result<(), Rejection> {
-    // A timer whose instance has moved on was cancelled with it: nothing to do.
-    let Some(timer) = run.inst.timers.iter().find(|t| t.n == n).cloned() else {
-        return Ok(());
-    };
-    // An instance with an incident keeps its timers without firing them; they are
-    // set again when the incident is resolved.
-    if run.inst.status != Status::Running {
-        return Ok(());
-    }
-    let attempted = Attempt::Timer {
-        n,
-        timer: timer.kind.clone(),
-    };
-    run.or_incident(attempted, |run| fire_timer(run, &timer))
-}
-
-/// Apply a timer of the instance.
-pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> {
-    let n = timer.n;
-    run.emit(Event::TimerFired { n });
-    let def = run.def;
-    match &timer.kind {
-        TimerKind::Wait { step } => {
-            if run.inst.step.as_deref() == Some(step) && run.inst.waiting {
-                run.emit(Event::WaitEnded);
-                let s = def
-                    .step(step)
-                    .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
-                run.body(s)?;
-            }
-            Ok(())
-        }
-        TimerKind::Due { step } => {
-            let Some(s) = def.step(step) else {
-                return Ok(());
-            };
-            let what = run.text(Text::Overdue {
-                instance: &run.instance_name(),
-                step: s.title.as_deref().unwrap_or(&s.name),
-            });
-            if s.on_overdue.is_empty() {
-                let to = run.task_people();
-                run.message(MessageKind::Overdue, to, what, None);
-                Ok(())
-            } else {
-                run.timed_actions(&s.on_overdue, MessageKind::Overdue, &what)
-            }
-        }
-        TimerKind::Remind { step } => {
-            let Some(s) = def.step(step) else {
-                return Ok(());
-            };
-            let to = run.task_people();
-            let text = run.text(Text::DueSoon {
-                instance: &run.instance_name(),
-                step: s.title.as_deref().unwrap_or(&s.name),
-            });
-            run.message(MessageKind::Reminder, to, text, None);
-            Ok(())
-        }
-        TimerKind::RemindEvery {
-            step,
-            every_minutes,
-        } => {
-            let Some(s) = def.step(step) else {
-                return Ok(());
-            };
-            let to = run.task_people();
-            let text = run.text(Text::StillOverdue {
-                instance: &run.instance_name(),
-                step: s.title.as_deref().unwrap_or(&s.name),
-            });
-            run.message(MessageKind::Reminder, to, text, None);
-            let next = next_repeat(timer.due, *every_minutes, run.now);
-            run.set_timer(
-                next,
-                TimerKind::RemindEvery {
-                    step: step.clone(),
-                    every_minutes: *every_minutes,
-                },
-            );
-            Ok(())
-        }
-        TimerKind::LimitBreach { limit } => {
-            let Some(l) = def.limits.iter().find(|l| &l.name == limit) else {
-                return Ok(());
-            };
-            run.emit(Event::LimitBreached {
-                name: limit.clone(),
-            });
-            let what = run.text(Text::LimitBreached {
-                instance: &run.instance_name(),
-                limit: &crate::display::limit_title(def, limit),
-            });
-            if l.on_breach.is_empty() {
-                let to = run.task_people();
-                run.message(MessageKind::Breach, to, what, None);
-                Ok(())
-            } else {
-                run.timed_actions(&l.on_breach, MessageKind::Breach, &what)
-            }
-        }
-        TimerKind::LimitRemind { limit } => {
-            let to = run.limit_people();
-            let text = run.text(Text::LimitNear {
-                instance: &run.instance_name(),
-                limit: &crate::display::limit_title(def, limit),
-            });
-            run.message(MessageKind::Reminder, to, text, None);
-            Ok(())
-        }
-        TimerKind::StepReminder {
-            step,
-            index,
-            every_minutes,
-        } => {
-            let Some(s) = def.step(step) else {
-                return Ok(());
-            };
-            let instance = run.instance_name();
-            let step_title = s.title.as_deref().unwrap_or(&s.name);
-            let text = match every_minutes {
-                Some(_) => run.text(Text::StillOverdue {
-                    instance: &instance,
-                    step: step_title,
-                }),
-                None => run.text(Text::DueSoon {
-                    instance: &instance,
-                    step: step_title,
-                }),
-            };
-            let to = run.task_people();
-            let r = s.reminders.get(*index as usize);
-            told_reminder(run, timer, r, to, text, *every_minutes);
-            Ok(())
-        }
-        TimerKind::LimitReminder {
-            limit,
-            index,
-            every_minutes,
-        } => {
-            let Some(l) = def.limits.iter().find(|l| &l.name == limit) else {
-                return Ok(());
-            };
-            let instance = run.instance_name();
-            let title = crate::display::limit_title(def, limit);
-            let text = match every_minutes {
-                Some(_) => run.text(Text::LimitStillExceeded {
-                    instance: &instance,
-                    limit: &title,
-                }),
-                None => run.text(Text::LimitNear {
-                    instance: &instance,
-                    limit: &title,
-                }),
-            };
-            let to = run.limit_people();
-            let r = l.reminders.get(*index as usize);
-            told_reminder(run, timer, r, to, text, *every_minutes);
-            Ok(())
-        }
-        TimerKind::LimitRemindEvery {
-            limit,
-            every_minutes,
-        } => {
-            let to = run.limit_people();
-            let text = run.text(Text::LimitStillExceeded {
-                instance: &run.instance_name(),
-                limit: &crate::display::limit_title(def, limit),
-            });
-            run.message(MessageKind::Reminder, to, text, None);
-            let next = next_repeat(timer.due, *every_minutes, run.now);
-            run.set_timer(
-                next,
-                TimerKind::LimitRemindEvery {
-                    limit: limit.clone(),
-                    every_minutes: *every_minutes,
-                },
-            );
-            Ok(())
-        }
-    }
-}
-
-/// A `remind` line that names whom it goes to or says its own message: to them (or
-/// to `default_to`), with its text (or `default_text`); a repeating one is set again.
-fn told_reminder(
-    run: &mut Run,
-    timer: &Timer,
-    reminder: Option<&baton_dsl::model::Reminder>,
-    default_to: Vec<String>,
-    default_text: String,
-    every_minutes: Option<i64>,
-) {
-    let Some(r) = reminder else { return };
-    let to = match r.to() {
-        Some(w) => super::assign::recipients(w, &run.inst, run.ctx),
-        None => default_to,
-    };
-    let text = r.text().map_or(default_text, |t| run.render(t));
-    run.message(MessageKind::Reminder, to, text, None);
-    if let Some(m) = every_minutes {
-        let next = next_repeat(timer.due, m, run.now);
-        run.set_timer(next, timer.kind.clone());
-    }
-}
-
-/// The next repetition after `now`, on the grid that started at `first`: after a
-/// long downtime a repeating reminder fires once, not once per missed interval.
-fn next_repeat(first: DateTime<Utc>, every_minutes: i64, now: DateTime<Utc>) -> DateTime<Utc> {
-    let every = chrono::Duration::minutes(every_minutes.max(1));
-    let mut next = first + every;
-    if next <= now {
-        let missed = (now - first).num_minutes() / every_minutes.max(1);
-        next = first + every * (missed as i32 + 1);
-    }
-    next
-}
-
-fn extend(
-    run: &mut Run,
-    limit: Option<&str>,
-    minutes: i64,
-    input: &serde_json::Map<String, serde_json::Value>,
-    actor: &str,
-) -> Result<(), Rejection> {
-    running(run)?;
-    if minutes <= 0 {
-        return Err(invalid("minutes", "an extension must be longer than zero"));
-    }
-    let holds_task = run
-        .inst
-        .active_tasks()
-        .any(|t| may_work(run, t, actor).is_ok());
-    if !(holds_task || is_admin(run, actor)) {
-        return Err(Rejection::Forbidden(format!(
-            "{} has no task in instance {}",
-            name(run, actor),
-            run.inst.id
-        )));
-    }
-    let (extension, current, already) = match limit {
-        Some(name) => {
-            let def_limit = run
-                .def
-                .limits
-                .iter()
-                .find(|l| l.name == name)
-                .ok_or_else(|| Rejection::NotFound(format!("no limit `{name}`")))?;
-            let active = run
-                .inst
-                .limits
-                .iter()
-                .find(|l| l.name == name)
-                .ok_or_else(|| Rejection::Conflict(format!("limit `{name}` is not running")))?;
-            (
-                def_limit.extend.clone(),
-                active.deadline,
-                active.extended_minutes,
-            )
-        }
-        None => {
-            let step = run
-                .step()
-                .ok_or_else(|| Rejection::Conflict("no current step".into()))?;
-            // A task's due time may be a limit's deadline: name the limit to extend.
-            let due = run.inst.due.ok_or_else(|| {
-                let limits: Vec<String> = run
-                    .inst
-                    .limits
-                    .iter()
-                    .map(|l| format!("`{}`", l.name))
-                    .collect();
-                Rejection::Conflict(if limits.is_empty() {
-                    "the current step has no due time".into()
-                } else {
-                    format!(
-                        "the current step has no due time of its own; its tasks are due by the limit {}: extend that",
-                        limits.join(", ")
-                    )
-                })
-            })?;
-            (step.extend.clone(), due, run.inst.due_extended_minutes)
-        }
-    };
-    let ext = extension.ok_or_else(|| {
-        Rejection::Forbidden("the definition does not allow extending this deadline".into())
-    })?;
-    // The data given with the request (for example the customer's consent) counts
-    // for the condition; it is recorded only if the extension is granted. Only the
-    // fields the condition reads may be given this way (any field by an admin).
-    let allowed: Option<Vec<String>> = if is_admin(run, actor) {
-        None
-    } else {
-        let mut read = Vec::new();
-        if let Some(c) = &ext.when {
-            fields_read(c, &mut read);
-        }
-        Some(read)
-    };
-    let values = check_input(
-        run.def,
-        input,
-        allowed.as_deref(),
-        &reading(run.ctx, run.now),
-    )
-    .map_err(Rejection::Invalid)?;
-    if !values.is_empty() {
-        run.emit(Event::DataSet { values });
-    }
-    if !run.holds(ext.when.as_ref())? {
-        let cond = ext.when.as_ref().map(|c| c.to_string()).unwrap_or_default();
-        return Err(Rejection::Forbidden(format!(
-            "extension refused: `{cond}` does not hold"
-        )));
-    }
-    if already + minutes > ext.up_to.approx_minutes() {
-        return Err(Rejection::Forbidden(format!(
-            "extension refused: at most {} in all",
-            ext.up_to
-        )));
-    }
-    let due = current + chrono::Duration::minutes(minutes);
-    run.emit(Event::DeadlineExtended {
-        limit: limit.map(str::to_string),
-        minutes,
-        due,
-    });
-    // Move the timers: drop the old ones and set them again from the new deadline.
-    match limit {
-        Some(name) => {
-            run.cancel_limit_timers(name);
-            run.limit_timers(name, due);
-        }
-        None => {
-            let step = run
-                .step()
-                .ok_or_else(|| Rejection::Stuck("no step".into()))?;
-            let old: Vec<u32> = run
-                .inst
-                .timers
-                .iter()
-                .filter(|t| {
-                    matches!(
-                        &t.kind,
-                        TimerKind::Due { .. }
-                            | TimerKind::Remind { .. }
-                            | TimerKind::RemindEvery { .. }
-                            | TimerKind::StepReminder { .. }
-                    )
-                })
-                .map(|t| t.n)
-                .collect();
-            for n in old {
-                run.emit(Event::TimerCancelled { n });
-            }
-            run.due_timers(step, Some(due));
-        }
-    }
-    run.refresh_task_dues();
-    Ok(())
 }
 
 /// Whether an expression reads `starter`.

@@ -5,8 +5,9 @@
 //! (after fixing the cause), sets corrected data and retries, moves the instance to
 //! a step, or cancels it.
 
-use super::apply::{after_signature, child_ended, fire_timer, invalid, is_admin, Effect};
+use super::apply::{after_signature, child_ended, invalid, is_admin, Effect};
 use super::flow::Run;
+use super::timers::fire_timer;
 use super::validate::check_input;
 use super::*;
 use baton_dsl::model::{Action, Definition, Expr, Route, Step, Wait, Who};

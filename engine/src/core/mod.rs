@@ -4,10 +4,12 @@
 
 mod apply;
 mod assign;
+mod extend;
 mod flow;
 pub mod fold;
 mod incident;
 pub mod time;
+mod timers;
 mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
