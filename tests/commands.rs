@@ -3,17 +3,13 @@
 //! `tasks --overdue`, an extension with the customer's consent given then, comments,
 //! reassignment, a refusal's reason reaching the requester, and the outbox.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::*;
 
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// A limit that is over when it starts (`window - 1h` with a window under an
 /// hour): its task is overdue at once, with no waiting.
@@ -34,133 +30,11 @@ const URGENT: &str = r#"process urgent "緊急答覆" {
 }
 "#;
 
-fn processes_copy(into: &Path) -> PathBuf {
-    let dir = into.join("processes");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    for e in std::fs::read_dir(root().join("processes")).expect("processes/") {
-        let p = e.expect("entry").path();
-        let name = p.file_name().expect("name").to_string_lossy().into_owned();
-        if name.ends_with(".flow") || name == "staff.ron" || name == "baton.ron" {
-            std::fs::copy(&p, dir.join(&name)).expect("copy");
-        }
-    }
+/// processes/ with `urgent.flow` beside the company's definitions.
+fn processes_with_urgent(into: &Path) -> PathBuf {
+    let dir = processes_copy(into);
     std::fs::write(dir.join("urgent.flow"), URGENT).expect("urgent.flow");
     dir
-}
-
-/// A running `baton serve`, killed when the test ends.
-struct Server {
-    child: Child,
-    url: String,
-    db: PathBuf,
-}
-
-impl Server {
-    fn start(db: &Path, dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .arg("serve")
-            .arg("--db")
-            .arg(db)
-            .arg("--dir")
-            .arg(dir)
-            .args(["--addr", "127.0.0.1:0"])
-            .env_remove("BATON_ADDR")
-            .env_remove("BATON_DB")
-            .env("BATON_LOG", "info")
-            .env("BATON_ZONE", "Asia/Shanghai")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("baton serve starts");
-        let (tx, rx) = mpsc::channel();
-        let err = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let url = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("baton serve says where it listens");
-            if let Some(at) = line.find("HTTP API on http://") {
-                let rest = &line[at + "HTTP API on ".len()..];
-                break rest.split_whitespace().next().expect("url").to_string();
-            }
-        };
-        // Keep draining the log so that the server never blocks on a full pipe.
-        std::thread::spawn(move || while rx.recv().is_ok() {});
-        Server {
-            child,
-            url,
-            db: db.to_path_buf(),
-        }
-    }
-
-    fn admin_token(&self) -> String {
-        std::fs::read_to_string(self.db.join("admin.token"))
-            .expect("admin.token")
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-
-    #[track_caller]
-    fn fails(&self, code: i32) -> &str {
-        assert_eq!(
-            self.code, code,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        &self.stderr
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(self.ok()).expect("JSON")
-    }
-}
-
-fn baton(server: &str, token: &str, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .env_remove("BATON_DB")
-        .env_remove("BATON_AS")
-        .env_remove("XDG_CONFIG_HOME")
-        .env("HOME", "/nonexistent")
-        .env("BATON_SERVER", server)
-        .env("BATON_TOKEN", token)
-        .env("BATON_ZONE", "Asia/Shanghai")
-        .output()
-        .expect("baton runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// A time of the JSON as the tables print it, in Shanghai time.
@@ -174,7 +48,7 @@ fn shown_time(v: &Value) -> String {
 #[test]
 fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_server() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = processes_copy(tmp.path());
+    let dir = processes_with_urgent(tmp.path());
     let server = Server::start(&tmp.path().join("db"), &dir);
     let url = server.url.clone();
     let admin = server.admin_token();

@@ -3,18 +3,14 @@
 //! company's zone (Asia/Taipei here, while the machine runs in UTC) in one format,
 //! `--zone` to see them in another, and local times given without an offset.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::*;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// processes/ with the company in Taipei.
 fn processes_in_taipei(into: &Path) -> PathBuf {
@@ -37,87 +33,18 @@ fn processes_in_taipei(into: &Path) -> PathBuf {
     dir
 }
 
-/// A running `baton serve` on a machine in UTC, killed if the test fails.
-struct Server {
-    child: Child,
-    url: String,
-    db: PathBuf,
-}
-
-impl Server {
-    fn start(db: &Path, dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .arg("serve")
-            .arg("--db")
-            .arg(db)
-            .arg("--dir")
-            .arg(dir)
-            .args(["--addr", "127.0.0.1:0"])
-            .env_remove("BATON_ADDR")
-            .env_remove("BATON_DB")
-            .env("TZ", "UTC")
-            .env("BATON_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("baton serve starts");
-        let (tx, rx) = mpsc::channel();
-        let err = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let url = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(60))
-                .expect("baton serve says where it listens");
-            if let Some(at) = line.find("HTTP API on http://") {
-                let url = line[at + "HTTP API on ".len()..]
-                    .split_whitespace()
-                    .next()
-                    .expect("url");
-                break url.to_string();
-            }
-        };
-        Server {
-            child,
-            url,
-            db: db.to_path_buf(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The CLI against the server as the person of `token`, on a machine in UTC, with
 /// no zone of its own unless `args` give one.
 #[track_caller]
 fn baton(server: &Server, token: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .env_remove("BATON_DB")
-        .env_remove("BATON_AS")
-        .env_remove("BATON_ZONE")
-        .env_remove("XDG_CONFIG_HOME")
-        .env("HOME", "/nonexistent")
-        .env("TZ", "UTC")
-        .env("BATON_SERVER", &server.url)
-        .env("BATON_TOKEN", token)
-        .output()
-        .expect("baton runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let run = cli(&server.url, token, args, None);
     assert!(
-        out.status.success(),
-        "{args:?}\nstdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        run.code == 0,
+        "{args:?}\nstdout:\n{}\nstderr:\n{}",
+        run.stdout,
+        run.stderr
     );
-    stdout
+    run.stdout
 }
 
 /// The line of a table or text that contains `what`.

@@ -2,14 +2,15 @@
 //! the instances that cannot go on become incidents (logged, listed); an admin
 //! resolves them with the CLI through the server, and a staff member may not.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::*;
+
 use baton_engine::clock::ManualClock;
 use baton_engine::store::Options;
 use baton_engine::Engine;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::Arc;
 
 /// After an hour's wait, a review by the handler's supervisor: the general manager
 /// has none.
@@ -36,101 +37,6 @@ process fix "修正測試" {
   end done "完成"
 }
 "#;
-
-struct Serve {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    url: String,
-}
-
-impl Serve {
-    fn start(db: &Path, dir: &Path) -> Serve {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .arg("serve")
-            .arg("--db")
-            .arg(db)
-            .arg("--dir")
-            .arg(dir)
-            .args(["--addr", "127.0.0.1:0"])
-            .env_remove("BATON_ADDR")
-            .env_remove("BATON_DB")
-            .env("BATON_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("baton serve starts");
-        let (tx, rx) = mpsc::channel();
-        let err = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut s = Serve {
-            child,
-            lines: rx,
-            url: String::new(),
-        };
-        let line = s.wait_for("HTTP API on http://");
-        let at = line.find("http://").expect("an address");
-        s.url = line[at..]
-            .split_whitespace()
-            .next()
-            .expect("url")
-            .to_string();
-        s
-    }
-
-    fn wait_for(&mut self, what: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) if line.contains(what) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("baton serve never said `{what}`: {e}"),
-            }
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn baton(url: &str, token: &str, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .env_remove("BATON_DB")
-        .env_remove("BATON_AS")
-        .env_remove("XDG_CONFIG_HOME")
-        .env("HOME", "/nonexistent")
-        .env("BATON_SERVER", url)
-        .env("BATON_TOKEN", token)
-        .env("BATON_ZONE", "Asia/Shanghai")
-        .output()
-        .expect("baton runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-#[track_caller]
-fn ok(r: &Run) -> &str {
-    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    &r.stdout
-}
 
 /// The company's staff directory, `fix.flow` and a configuration naming its owner.
 fn folder(into: &Path) -> PathBuf {
@@ -176,7 +82,7 @@ fn an_admin_resolves_incidents_with_the_cli_through_the_server() {
             })
             .collect()
     };
-    let mut serve = Serve::start(&db, &dir);
+    let mut serve = Server::start(&db, &dir);
     for _ in &ids {
         let line = serve.wait_for("incident:");
         assert!(line.contains("no supervisor"), "{line}");
@@ -193,25 +99,25 @@ fn an_admin_resolves_incidents_with_the_cli_through_the_server() {
     let (a, b) = (ids[0].to_string(), ids[1].to_string());
 
     let listed = baton(&url, &admin, &["incidents"]);
-    let out = ok(&listed);
+    let out = listed.ok();
     for id in &ids {
         assert!(out.contains(&format!("\n{id} ")), "{out}");
     }
     assert!(out.contains("no supervisor"), "{out}");
     let shown = baton(&url, &admin, &["show", &a]);
-    assert!(ok(&shown).contains("incident since"), "{}", shown.stdout);
+    assert!(shown.ok().contains("incident since"), "{}", shown.stdout);
 
     // A staff member neither sees nor resolves them.
     let staff = baton(&url, &admin, &["token", "issue", "wang_fang"]);
-    let staff = ok(&staff).trim().to_string();
+    let staff = staff.ok().trim().to_string();
     assert_eq!(baton(&url, &staff, &["incidents"]).code, 5);
     assert_eq!(baton(&url, &staff, &["retry", &a]).code, 5);
 
     let owner = baton(&url, &admin, &["token", "issue", "li_ming"]);
-    let owner = ok(&owner).trim().to_string();
+    let owner = owner.ok().trim().to_string();
     let inbox = baton(&url, &owner, &["inbox"]);
     assert_eq!(
-        ok(&inbox).matches("「修正測試」").count(),
+        inbox.ok().matches("「修正測試」").count(),
         2,
         "{}",
         inbox.stdout
@@ -223,17 +129,17 @@ fn an_admin_resolves_incidents_with_the_cli_through_the_server() {
     assert!(r.stderr.contains("no supervisor"), "{}", r.stderr);
     // Corrected data, and on.
     let set = baton(&url, &admin, &["set", &a, "handler=wang_fang"]);
-    assert!(ok(&set).contains("step 主管覆核"), "{}", set.stdout);
+    assert!(set.ok().contains("step 主管覆核"), "{}", set.stdout);
     // A move is checked against the data the step reads (exit 6), then made.
     let r = baton(&url, &admin, &["move", &b, "close"]);
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(r.stderr.contains("resolution"), "{}", r.stderr);
-    ok(&baton(&url, &admin, &["move", &b, "done"]));
+    baton(&url, &admin, &["move", &b, "done"]).ok();
 
     let out = baton(&url, &admin, &["incidents", "--json"]);
-    assert_eq!(ok(&out).trim(), "[]");
+    assert_eq!(out.ok().trim(), "[]");
     let history = baton(&url, &admin, &["history", &a]);
-    let h = ok(&history);
+    let h = history.ok();
     assert!(
         h.contains("incident: `zhao_guoqiang` has no supervisor"),
         "{h}"
