@@ -273,3 +273,40 @@ fn an_extension_up_to_two_working_days_reaches_over_the_weekend_and_no_further()
     }
     assert_eq!(h.inst(id).due, Some(cap));
 }
+
+const TRIAGE: &str = r#"process triage "分流" {
+  started by agent
+  data {
+    customer text "客戶"
+    promised duration "承諾時限"
+  }
+  step call "回電" {
+    task for starter
+    due 2h when promised <= 1 working day
+    due 1 day when promised > 1 working day
+    next done
+  }
+  end done
+}
+"#;
+
+#[test]
+fn durations_compare_on_the_business_calendar_at_run_time() {
+    // From Friday 17:00 one working day ends on Monday 17:00: 20 hours is shorter,
+    // though it is more than an 8-hour working day.
+    let start = sh(2026, 3, 6, 17, 0);
+    let h = Harness::at(start);
+    h.engine
+        .store
+        .deploy("triage.flow", TRIAGE, start)
+        .expect("deploys");
+    let id = h
+        .start(
+            "triage",
+            json!({"customer": "張三", "promised": "20h"}),
+            AGENT,
+        )
+        .instance
+        .id;
+    assert_eq!(h.inst(id).due, Some(start + hours(2)));
+}
