@@ -344,6 +344,7 @@ fn call(f: Func, vals: Vec<Value>, env: &dyn Env) -> Result<Value, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use std::collections::BTreeMap;
 
     struct E(BTreeMap<String, Value>, DateTime<Utc>);
@@ -516,5 +517,35 @@ mod tests {
         assert_eq!(eval(&e, &env), Ok(Value::Bool(true)));
         let empty = E(BTreeMap::new(), Utc::now());
         assert_eq!(eval(&e, &empty), Err(EvalError::Missing("a".into())));
+    }
+
+    #[test]
+    fn hours_are_elapsed_and_days_follow_the_calendar_both_ways_across_a_change() {
+        use chrono_tz::America::New_York as NY;
+        let d = |minutes: i64| crate::model::Duration::minutes(minutes);
+        // Monday 9 March 2026, 09:00 EDT: the clocks sprang forward on Sunday at 02:00.
+        let due = NY.with_ymd_and_hms(2026, 3, 9, 9, 0, 0).unwrap().with_timezone(&Utc);
+        let local = |day, h, m| {
+            NY.with_ymd_and_hms(2026, 3, day, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // A reminder `1 day before` and `2 days before`: the same wall-clock time.
+        assert_eq!(add_plain(due, &d(-24 * 60), NY), local(8, 9, 0));
+        assert_eq!(add_plain(due, &d(-2 * 24 * 60), NY), local(7, 9, 0));
+        // `30h before`: a day back on the calendar, then six elapsed hours.
+        assert_eq!(add_plain(due, &d(-30 * 60), NY), local(8, 3, 0));
+        // Hours are elapsed, whichever way: 03:30 EDT less 2h is 00:30 EST.
+        let after = local(8, 3, 30);
+        assert_eq!(add_plain(after, &d(-120), NY), local(8, 0, 30));
+        assert_eq!(add_plain(local(8, 0, 30), &d(120), NY), after);
+        // A month keeps the wall-clock time too: 8 Feb 02:30 EST + 1 month falls in
+        // the gap and is 03:00 EDT.
+        let month = crate::model::Duration {
+            months: 1,
+            ..Default::default()
+        };
+        let feb = NY.with_ymd_and_hms(2026, 2, 8, 2, 30, 0).unwrap().with_timezone(&Utc);
+        assert_eq!(add_plain(feb, &month, NY), local(8, 3, 0));
     }
 }
