@@ -524,7 +524,10 @@ mod tests {
         use chrono_tz::America::New_York as NY;
         let d = |minutes: i64| crate::model::Duration::minutes(minutes);
         // Monday 9 March 2026, 09:00 EDT: the clocks sprang forward on Sunday at 02:00.
-        let due = NY.with_ymd_and_hms(2026, 3, 9, 9, 0, 0).unwrap().with_timezone(&Utc);
+        let due = NY
+            .with_ymd_and_hms(2026, 3, 9, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         let local = |day, h, m| {
             NY.with_ymd_and_hms(2026, 3, day, h, m, 0)
                 .unwrap()
@@ -545,7 +548,10 @@ mod tests {
             months: 1,
             ..Default::default()
         };
-        let feb = NY.with_ymd_and_hms(2026, 2, 8, 2, 30, 0).unwrap().with_timezone(&Utc);
+        let feb = NY
+            .with_ymd_and_hms(2026, 2, 8, 2, 30, 0)
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(add_plain(feb, &month, NY), local(8, 3, 0));
     }
 }

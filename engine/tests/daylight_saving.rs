@@ -310,3 +310,59 @@ fn durations_compare_on_the_business_calendar_at_run_time() {
         .id;
     assert_eq!(h.inst(id).due, Some(start + hours(2)));
 }
+
+const CHASE: &str = r#"process chase "催辦" {
+  started by agent
+  data {
+    customer text "客戶"
+  }
+  step call "回電" {
+    task for starter
+    due 1h
+    remind every 1 working day after due
+    remind every 1 working day after due to supervisor of starter "「{customer}」仍未回電"
+    next done
+  }
+  end done
+}
+"#;
+
+#[test]
+fn a_reminder_every_working_day_repeats_on_working_days() {
+    // Due Thursday 5 March 17:00: reminded Friday 17:00, then Monday 17:00 (not
+    // Sunday: three days was the first interval only because of the calendar).
+    let start = sh(2026, 3, 5, 16, 0);
+    let h = Harness::at(start);
+    h.engine
+        .store
+        .deploy("chase.flow", CHASE, start)
+        .expect("deploys");
+    let id = h
+        .start("chase", json!({"customer": "張三"}), AGENT)
+        .instance
+        .id;
+    let repeats = |h: &Harness| -> Vec<DateTime<Utc>> {
+        h.timers(id)
+            .into_iter()
+            .filter(|(_, k)| {
+                matches!(
+                    k,
+                    TimerKind::RemindEvery { .. }
+                        | TimerKind::StepReminder {
+                            every_minutes: Some(_),
+                            ..
+                        }
+                )
+            })
+            .map(|(t, _)| t)
+            .collect()
+    };
+    let friday = sh(2026, 3, 6, 17, 0);
+    assert_eq!(repeats(&h), [friday, friday]);
+    h.fire_at(friday);
+    let monday = sh(2026, 3, 9, 17, 0);
+    assert_eq!(repeats(&h), [monday, monday]);
+    h.fire_at(monday);
+    let tuesday = sh(2026, 3, 10, 17, 0);
+    assert_eq!(repeats(&h), [tuesday, tuesday]);
+}
