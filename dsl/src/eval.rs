@@ -2,7 +2,7 @@
 //! the company's zone through `Env`.
 
 use crate::model::{BinOp, Duration, Expr, Func};
-use chrono::{DateTime, Datelike, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
@@ -69,25 +69,31 @@ pub trait Env {
     }
 }
 
-/// Calendar-aware addition in the company zone: months keep the day of the month
-/// (clamped), minutes are exact.
+/// Calendar-aware addition in the company zone. Months and whole days (`1 day`,
+/// `1 week`, `24h`) are counted on the zone's calendar and keep the wall-clock time
+/// across a daylight-saving change; the rest (`2h`, `30m`) is elapsed time. Without
+/// a business calendar, working days count as days and working minutes as minutes.
 pub fn add_plain(at: DateTime<Utc>, d: &Duration, zone: Tz) -> DateTime<Utc> {
-    let mut local = at.with_timezone(&zone).naive_local();
-    if d.months > 0 {
-        local = local
-            .checked_add_months(Months::new(d.months as u32))
-            .unwrap_or(local);
-    } else if d.months < 0 {
-        local = local
-            .checked_sub_months(Months::new(d.months.unsigned_abs() as u32))
-            .unwrap_or(local);
+    const DAY: i64 = 24 * 60;
+    // Truncated toward zero, so `-36h` is a day back and then twelve hours.
+    let days = d.minutes / DAY + d.working_days;
+    let elapsed = d.minutes % DAY + d.working_minutes;
+    let mut t = at;
+    if d.months != 0 || days != 0 {
+        let mut local = at.with_timezone(&zone).naive_local();
+        if d.months > 0 {
+            local = local
+                .checked_add_months(Months::new(d.months as u32))
+                .unwrap_or(local);
+        } else if d.months < 0 {
+            local = local
+                .checked_sub_months(Months::new(d.months.unsigned_abs() as u32))
+                .unwrap_or(local);
+        }
+        local += chrono::Duration::days(days);
+        t = crate::zone::from_local(zone, local);
     }
-    let minutes = d.minutes + d.working_minutes + d.working_days * 24 * 60;
-    local += chrono::Duration::minutes(minutes);
-    zone.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(at)
+    t + chrono::Duration::minutes(elapsed)
 }
 
 fn add_to_date(date: NaiveDate, d: &Duration) -> NaiveDate {
@@ -158,8 +164,8 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             inclusive_hi,
         } => {
             let v = eval(value, env)?;
-            let above = compare(&v, &eval(lo, env)?)? != Ordering::Less;
-            let below = match compare(&v, &eval(hi, env)?)? {
+            let above = compare(&v, &eval(lo, env)?, env)? != Ordering::Less;
+            let below = match compare(&v, &eval(hi, env)?, env)? {
                 Ordering::Less => true,
                 Ordering::Equal => *inclusive_hi,
                 Ordering::Greater => false,
@@ -170,7 +176,7 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             let v = eval(value, env)?;
             let mut found = false;
             for i in items {
-                if compare(&v, &eval(i, env)?)? == Ordering::Equal {
+                if compare(&v, &eval(i, env)?, env)? == Ordering::Equal {
                     found = true;
                     break;
                 }
@@ -186,12 +192,7 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             let naive = date
                 .and_hms_opt(*h, *m, 0)
                 .ok_or_else(|| EvalError::Invalid("bad time of day".into()))?;
-            let t = env
-                .zone()
-                .from_local_datetime(&naive)
-                .earliest()
-                .ok_or_else(|| EvalError::Invalid(format!("{naive} does not exist in the zone")))?;
-            Value::DateTime(t.with_timezone(&Utc))
+            Value::DateTime(crate::zone::from_local(env.zone(), naive))
         }
         Expr::Call(f, args) => {
             let vals = args
@@ -218,13 +219,15 @@ fn num(v: &Value) -> Option<f64> {
     }
 }
 
-pub fn compare(a: &Value, b: &Value) -> Result<Ordering, EvalError> {
+/// Durations compare by the moment each reaches from now, so working time is
+/// measured on the business calendar (`env.add`), not as an 8-hour day.
+pub fn compare(a: &Value, b: &Value, env: &dyn Env) -> Result<Ordering, EvalError> {
     use Value::*;
     Ok(match (a, b) {
         (Int(x), Int(y)) => x.cmp(y),
         (Date(x), Date(y)) => x.cmp(y),
         (DateTime(x), DateTime(y)) => x.cmp(y),
-        (Duration(x), Duration(y)) => x.approx_minutes().cmp(&y.approx_minutes()),
+        (Duration(x), Duration(y)) => env.add(env.now(), x).cmp(&env.add(env.now(), y)),
         (Text(x), Text(y))
         | (Choice(x), Choice(y))
         | (Person(x), Person(y))
@@ -253,7 +256,7 @@ fn binary(op: BinOp, a: Value, b: Value, env: &dyn Env) -> Result<Value, EvalErr
         op,
         BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
     ) {
-        return Ok(Bool(ord(compare(&a, &b)?)));
+        return Ok(Bool(ord(compare(&a, &b, env)?)));
     }
     Ok(match (op, a, b) {
         (BinOp::Add, Int(x), Int(y)) => Int(x.saturating_add(y)),
@@ -325,7 +328,7 @@ fn call(f: Func, vals: Vec<Value>, env: &dyn Env) -> Result<Value, EvalError> {
             v => Value::Int(num(v).unwrap_or(0.0).round() as i64),
         },
         Func::Min | Func::Max => {
-            let o = compare(&vals[0], &vals[1])?;
+            let o = compare(&vals[0], &vals[1], env)?;
             let first = (f == Func::Min) == (o != Ordering::Greater);
             let pick = if first { &vals[0] } else { &vals[1] };
             match (pick, &vals[0], &vals[1]) {
@@ -341,6 +344,7 @@ fn call(f: Func, vals: Vec<Value>, env: &dyn Env) -> Result<Value, EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use std::collections::BTreeMap;
 
     struct E(BTreeMap<String, Value>, DateTime<Utc>);
@@ -513,5 +517,41 @@ mod tests {
         assert_eq!(eval(&e, &env), Ok(Value::Bool(true)));
         let empty = E(BTreeMap::new(), Utc::now());
         assert_eq!(eval(&e, &empty), Err(EvalError::Missing("a".into())));
+    }
+
+    #[test]
+    fn hours_are_elapsed_and_days_follow_the_calendar_both_ways_across_a_change() {
+        use chrono_tz::America::New_York as NY;
+        let d = |minutes: i64| crate::model::Duration::minutes(minutes);
+        // Monday 9 March 2026, 09:00 EDT: the clocks sprang forward on Sunday at 02:00.
+        let due = NY
+            .with_ymd_and_hms(2026, 3, 9, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let local = |day, h, m| {
+            NY.with_ymd_and_hms(2026, 3, day, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        // A reminder `1 day before` and `2 days before`: the same wall-clock time.
+        assert_eq!(add_plain(due, &d(-24 * 60), NY), local(8, 9, 0));
+        assert_eq!(add_plain(due, &d(-2 * 24 * 60), NY), local(7, 9, 0));
+        // `30h before`: a day back on the calendar, then six elapsed hours.
+        assert_eq!(add_plain(due, &d(-30 * 60), NY), local(8, 3, 0));
+        // Hours are elapsed, whichever way: 03:30 EDT less 2h is 00:30 EST.
+        let after = local(8, 3, 30);
+        assert_eq!(add_plain(after, &d(-120), NY), local(8, 0, 30));
+        assert_eq!(add_plain(local(8, 0, 30), &d(120), NY), after);
+        // A month keeps the wall-clock time too: 8 Feb 02:30 EST + 1 month falls in
+        // the gap and is 03:00 EDT.
+        let month = crate::model::Duration {
+            months: 1,
+            ..Default::default()
+        };
+        let feb = NY
+            .with_ymd_and_hms(2026, 2, 8, 2, 30, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(add_plain(feb, &month, NY), local(8, 3, 0));
     }
 }

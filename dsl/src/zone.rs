@@ -49,6 +49,31 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::
     DateTime::<Utc>::deserialize(d)
 }
 
+/// A wall-clock time in `zone` as a moment. One the clocks pass twice (when they
+/// fall back) is the earlier; one they skip (when they spring forward) moves on to
+/// the first moment that exists, the end of the gap: `due 1 day` from 02:30 the day
+/// before a change at 02:00 is 03:00, not "now" and not an error.
+pub fn from_local(zone: Tz, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+    use chrono::{Duration, TimeZone, Timelike};
+    if let Some(t) = zone.from_local_datetime(&local).earliest() {
+        return t.with_timezone(&Utc);
+    }
+    // Zones change their offset on a whole minute, and no gap lasts a day.
+    let mut probe = local
+        .with_second(0)
+        .unwrap_or(local)
+        .with_nanosecond(0)
+        .unwrap_or(local);
+    for _ in 0..24 * 60 {
+        probe += Duration::minutes(1);
+        if let Some(t) = zone.from_local_datetime(&probe).earliest() {
+            return t.with_timezone(&Utc);
+        }
+    }
+    // Unreachable for any real zone; read the time as UTC rather than fail.
+    local.and_utc()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};

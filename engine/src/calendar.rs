@@ -2,7 +2,7 @@
 //! working days, in the company's zone. `due 4 working hours` and `within 2 working
 //! days` are counted against it.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -92,13 +92,10 @@ impl Calendar {
         !self.holidays.contains(&d) && !self.rest.contains(&d.weekday())
     }
 
+    /// A wall-clock time on day `d`; one skipped by a daylight-saving change is the
+    /// end of the gap, one passed twice the earlier.
     fn at(&self, d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
-        self.zone
-            .from_local_datetime(&d.and_time(t))
-            .earliest()
-            .map(|x| x.with_timezone(&Utc))
-            // A time skipped by a daylight-saving change: take the hour after.
-            .unwrap_or_else(|| self.at(d, t + Duration::hours(1)))
+        baton_dsl::zone::from_local(self.zone, d.and_time(t))
     }
 
     /// `minutes` of working time after `from` (before it, when negative: a reminder
@@ -191,6 +188,7 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         chrono_tz::Asia::Shanghai

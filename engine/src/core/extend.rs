@@ -104,13 +104,19 @@ pub(super) fn extend(
             "extension refused: `{cond}` does not hold"
         )));
     }
-    if already + minutes > ext.up_to.approx_minutes() {
+    // The cap is a moment: `up to 2 working days` from the deadline as first set,
+    // counted on the business calendar (over a weekend, say), not as a fixed number
+    // of minutes.
+    let first = current - chrono::Duration::minutes(already);
+    let latest = run.after(first, &ext.up_to);
+    let due = current + chrono::Duration::minutes(minutes);
+    if due > latest {
         return Err(Rejection::Forbidden(format!(
-            "extension refused: at most {} in all",
-            ext.up_to
+            "extension refused: at most {} in all, until {}",
+            ext.up_to,
+            crate::display::time(latest, run.ctx.zone)
         )));
     }
-    let due = current + chrono::Duration::minutes(minutes);
     run.emit(Event::DeadlineExtended {
         limit: limit.map(str::to_string),
         minutes,

@@ -11,7 +11,6 @@ use baton_dsl::eval::{eval, truth, Env};
 use baton_dsl::model::{
     Action, Definition, Duration, Expr, Route, SignMode, Step, TimedAction, Wait, Who,
 };
-use chrono::TimeZone;
 
 /// Automatic steps (decisions, sets) could route in a circle; a command that passes
 /// through this many steps is refused instead of looping forever.
@@ -153,13 +152,11 @@ impl<'a> Run<'a> {
     fn moment(&self, v: Value) -> Result<DateTime<Utc>, Rejection> {
         match v {
             Value::DateTime(t) => Ok(t),
-            Value::Date(d) => self
-                .ctx
-                .zone
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| Rejection::Stuck(format!("{d} has no midnight in the zone"))),
+            // A zone that skips midnight starts that day at the end of the gap.
+            Value::Date(d) => Ok(baton_dsl::zone::from_local(
+                self.ctx.zone,
+                d.and_time(chrono::NaiveTime::MIN),
+            )),
             Value::Duration(d) => Ok(self.after(self.now, &d)),
             other => Err(Rejection::Stuck(format!("{other} is not a time"))),
         }

@@ -79,7 +79,8 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
                 step: s.title.as_deref().unwrap_or(&s.name),
             });
             run.message(MessageKind::Reminder, to, text, None);
-            let next = next_repeat(timer.due, *every_minutes, run.now);
+            let every = plain_every(&s.reminders);
+            let next = next_repeat(run, timer.due, every, *every_minutes);
             run.set_timer(
                 next,
                 TimerKind::RemindEvery {
@@ -177,7 +178,12 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
                 limit: &crate::display::limit_title(def, limit),
             });
             run.message(MessageKind::Reminder, to, text, None);
-            let next = next_repeat(timer.due, *every_minutes, run.now);
+            let every = def
+                .limits
+                .iter()
+                .find(|l| &l.name == limit)
+                .and_then(|l| plain_every(&l.reminders));
+            let next = next_repeat(run, timer.due, every, *every_minutes);
             run.set_timer(
                 next,
                 TimerKind::LimitRemindEvery {
@@ -208,19 +214,56 @@ fn told_reminder(
     let text = r.text().map_or(default_text, |t| run.render(t));
     run.message(MessageKind::Reminder, to, text, None);
     if let Some(m) = every_minutes {
-        let next = next_repeat(timer.due, m, run.now);
+        let next = next_repeat(run, timer.due, r.every(), m);
         run.set_timer(next, timer.kind.clone());
     }
 }
 
-/// The next repetition after `now`, on the grid that started at `first`: after a
-/// long downtime a repeating reminder fires once, not once per missed interval.
-fn next_repeat(first: DateTime<Utc>, every_minutes: i64, now: DateTime<Utc>) -> DateTime<Utc> {
+/// The `remind every` line without words of its own, of a step or a limit: what a
+/// `RemindEvery` timer stands for (when there is exactly one such line).
+fn plain_every(reminders: &[baton_dsl::model::Reminder]) -> Option<&baton_dsl::model::Duration> {
+    let mut plain = reminders
+        .iter()
+        .filter(|r| !r.is_told())
+        .filter_map(|r| r.every());
+    match (plain.next(), plain.next()) {
+        (Some(d), None) => Some(d),
+        _ => None,
+    }
+}
+
+/// The next repetition after `now`, counted from the last one by the reminder's own
+/// duration, so `every 1 working day` skips the weekend and `every 1 day` keeps the
+/// wall-clock time across a daylight-saving change. After a long downtime a
+/// repeating reminder fires once, not once per missed interval. Without the
+/// duration (a definition that no longer says it), the interval the first one came
+/// after, on a fixed grid.
+fn next_repeat(
+    run: &Run,
+    last: DateTime<Utc>,
+    every: Option<&baton_dsl::model::Duration>,
+    every_minutes: i64,
+) -> DateTime<Utc> {
+    if let Some(d) = every {
+        let mut next = run.after(last, d);
+        // Bounded: a year of hourly reminders missed is still found, and a
+        // duration that does not move forward falls back to the grid.
+        for _ in 0..10_000 {
+            if next > run.now {
+                return next;
+            }
+            let after = run.after(next, d);
+            if after <= next {
+                break;
+            }
+            next = after;
+        }
+    }
     let every = chrono::Duration::minutes(every_minutes.max(1));
-    let mut next = first + every;
-    if next <= now {
-        let missed = (now - first).num_minutes() / every_minutes.max(1);
-        next = first + every * (missed as i32 + 1);
+    let mut next = last + every;
+    if next <= run.now {
+        let missed = (run.now - last).num_minutes() / every_minutes.max(1);
+        next = last + every * (missed as i32 + 1);
     }
     next
 }

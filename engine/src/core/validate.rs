@@ -44,7 +44,8 @@ fn parse_duration(s: &str) -> Option<baton_dsl::model::Duration> {
 
 /// How much longer an extension asks for (`30m`, `2h`, `1d`), in minutes.
 pub fn extension_minutes(s: &str) -> Result<i64, FieldError> {
-    match parse_duration(s).map(|d| d.approx_minutes()) {
+    // Input durations are plain minutes (`1d` is 1440 of them), never working time.
+    match parse_duration(s).map(|d| d.minutes) {
         Some(m) if m > 0 => Ok(m),
         Some(_) => Err(err("by", "an extension must be longer than zero")),
         None => Err(err(
@@ -84,7 +85,7 @@ fn tag(ty: &Type) -> &'static str {
 /// (`2026-12-05 18:00 +08:00`), or a local time read in the company's zone:
 /// `2026-12-05 18:00` (also with `T` and seconds) or `18:00` (today).
 pub fn parse_time(s: &str, zone: chrono_tz::Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    use chrono::{NaiveDateTime, NaiveTime, TimeZone};
+    use chrono::{NaiveDateTime, NaiveTime};
     let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
@@ -106,11 +107,9 @@ pub fn parse_time(s: &str, zone: chrono_tz::Tz, now: DateTime<Utc>) -> Option<Da
             .find_map(|f| NaiveTime::parse_from_str(s, f).ok())?;
         Some(now.with_timezone(&zone).date_naive().and_time(time))
     })?;
-    // A time the clocks skip (a daylight-saving gap) has no moment; one they pass
-    // twice is its first.
-    zone.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
+    // A time the clocks skip (a daylight-saving gap) is the end of the gap; one
+    // they pass twice is its first.
+    Some(baton_dsl::zone::from_local(zone, local))
 }
 
 /// One JSON value as a value of type `ty`. Each type has one plain JSON shape (a
