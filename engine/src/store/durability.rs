@@ -6,7 +6,8 @@
 //! write, so each caller waits for the first flush numbered at or after the one that
 //! was next when it arrived.
 
-use std::sync::{Condvar, Mutex};
+use super::health::Health;
+use std::sync::{Arc, Condvar, Mutex};
 
 #[derive(Default)]
 struct State {
@@ -15,25 +16,27 @@ struct State {
     /// Highest flush number known to be complete (0: none yet).
     done: u64,
     running: bool,
-    failed: Option<String>,
     /// Time spent flushing, over all flushes.
     busy: std::time::Duration,
 }
 
-#[derive(Default)]
 pub struct GroupCommit {
     state: Mutex<State>,
     cv: Condvar,
+    /// A failed flush breaks the store: what it held in memory may never reach the
+    /// disk, so nothing after it can be acknowledged as durable.
+    health: Arc<Health>,
 }
 
 impl GroupCommit {
-    pub fn new() -> Self {
+    pub fn new(health: Arc<Health>) -> Self {
         GroupCommit {
             state: Mutex::new(State {
                 next: 1,
                 ..State::default()
             }),
             cv: Condvar::new(),
+            health,
         }
     }
 
@@ -45,8 +48,8 @@ impl GroupCommit {
             if st.done >= mine {
                 return Ok(());
             }
-            if let Some(e) = &st.failed {
-                return Err(e.clone());
+            if let Some(e) = self.health.broken() {
+                return Err(e.to_string());
             }
             if !st.running {
                 // Lead: this flush covers every write made before it starts.
@@ -61,7 +64,7 @@ impl GroupCommit {
                 st.running = false;
                 match res {
                     Ok(()) => st.done = st.done.max(number),
-                    Err(e) => st.failed = Some(e),
+                    Err(e) => self.health.fail(format!("a flush to disk failed: {e}")),
                 }
                 self.cv.notify_all();
                 continue;

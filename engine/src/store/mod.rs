@@ -4,14 +4,18 @@
 
 mod batch;
 mod durability;
+mod health;
 mod journal;
 pub mod keys;
 mod outbox;
+mod private;
 mod query;
 mod space;
 mod txn;
 mod verify;
 
+#[doc(hidden)]
+pub use health::Fault;
 pub use outbox::Attempt;
 pub use query::{InstancePage, Page, TaskPosition};
 pub use txn::{Delivery, OutboxRecord, Outcome, Request};
@@ -118,16 +122,22 @@ pub(crate) struct Trees {
     /// Held alone while a batch is written key by key, and shared by every other
     /// write, so that no other write lands between a batch's first key and the
     /// removal of its journal: replaying the batch after a crash would undo it.
-    /// Readers that must not see half a batch share it too. True once a batch
-    /// failed part-way: its journal stays until the database is opened again, so
-    /// from then on every write is refused (see `outside_batch`).
-    writing: RwLock<bool>,
+    /// Readers that must not see half a batch share it too.
+    writing: RwLock<()>,
+    /// Broken once a write or flush failed (see `health`): a batch that failed
+    /// part-way keeps its journal until the database is opened again, and a write
+    /// now could be undone when that batch is replayed, so from then on every write
+    /// is refused (see `outside_batch`).
+    pub health: Arc<health::Health>,
+    /// A failure a test asked for (see `Store::inject_failure`).
+    injected: std::sync::Mutex<Option<Fault>>,
 }
 
-fn half_written() -> StoreError {
-    StoreError::Storage(
-        "a batch failed part-way through its write; open the database again to finish it".into(),
-    )
+/// Why a write is refused once the store is broken, and what to do.
+fn refused(why: &str) -> StoreError {
+    StoreError::Storage(format!(
+        "the store refuses writes since {why}; check the disk (free space, errors), then restart the server"
+    ))
 }
 
 /// The journal's tag (see `Trees::journal`).
@@ -176,7 +186,9 @@ impl Trees {
             retries: s(13),
             incidents: s(14),
             journal: Space::new(tree.clone(), JOURNAL_TAG),
-            writing: RwLock::new(false),
+            writing: RwLock::new(()),
+            health: Arc::default(),
+            injected: std::sync::Mutex::new(None),
             tree,
         }
     }
@@ -213,30 +225,66 @@ impl Trees {
         Ok(self.tree.apply_batch(b)?)
     }
 
+    /// True, once, if a test asked for this failure now.
+    fn take_fault(&self, at: Fault) -> bool {
+        let mut f = self.injected.lock().unwrap_or_else(|e| e.into_inner());
+        if *f == Some(at) {
+            *f = None;
+            return true;
+        }
+        false
+    }
+
     /// Hold while writing anything but a batch of commands, or while reading what
-    /// must not be half a batch (see `writing`). Refused once a batch failed
-    /// part-way: a write now could be undone when that batch is replayed.
-    pub fn outside_batch(&self) -> Result<std::sync::RwLockReadGuard<'_, bool>, StoreError> {
-        match self.writing.read() {
-            Ok(w) if !*w => Ok(w),
-            // Poisoned: a batch write panicked part-way.
-            _ => Err(half_written()),
+    /// must not be half a batch (see `writing`). Refused once the store is broken.
+    pub fn outside_batch(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>, StoreError> {
+        // Poisoned: a batch write panicked part-way (and marked the store broken).
+        let w = self
+            .writing
+            .read()
+            .map_err(|_| refused("a write panicked"))?;
+        match self.health.broken() {
+            None => Ok(w),
+            Some(why) => Err(refused(why)),
         }
     }
 
-    /// Write a batch of commands with `write` (see `writing`); if it fails, refuse
-    /// every write after it.
+    /// Write a batch of commands with `write` (see `writing`); if it fails (or
+    /// panics), the store is broken and refuses every write after it.
     pub fn write_batch(
         &self,
         write: impl FnOnce() -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut failed = self.writing.write().map_err(|_| half_written())?;
-        if *failed {
-            return Err(half_written());
+        let _w = self
+            .writing
+            .write()
+            .map_err(|_| refused("a write panicked"))?;
+        if let Some(why) = self.health.broken() {
+            return Err(refused(why));
         }
+        if self.take_fault(Fault::Write) {
+            let e = StoreError::Storage("an injected write failure".into());
+            self.health
+                .fail(format!("a batch of commands failed in its write: {e}"));
+            return Err(e);
+        }
+        let panicked = BreakOnUnwind(&self.health);
         let res = write();
-        *failed = res.is_err();
+        std::mem::forget(panicked);
+        if let Err(e) = &res {
+            self.health
+                .fail(format!("a batch of commands failed in its write: {e}"));
+        }
         res
+    }
+}
+
+/// Marks the store broken if dropped while a batch write unwinds from a panic.
+struct BreakOnUnwind<'a>(&'a health::Health);
+
+impl Drop for BreakOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.fail("a batch write panicked part-way");
     }
 }
 
@@ -403,12 +451,26 @@ pub fn checkpoint(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Open sled's database in a folder readable by this user only (see `private`).
+fn open_db(path: &Path, opts: &Options) -> Result<sled::Db, StoreError> {
+    let private = |e: std::io::Error| {
+        StoreError::Storage(format!(
+            "cannot make the database folder {} readable by this user only: {e}",
+            path.display()
+        ))
+    };
+    private::create(path).map_err(private)?;
+    let db = open_sled(path, opts)?;
+    private::tighten(path).map_err(private)?;
+    Ok(db)
+}
+
 /// Open sled's database. Its file lock outlives a closed handle by a moment, while
 /// sled's background threads let go of it: a lock held by this process's last handle
 /// is waited for briefly, so that closing and opening again (a checkpoint, a restart
 /// in tests) does not fail on that. A lock held by another process still fails, a
 /// second later.
-fn open_db(path: &Path, opts: &Options) -> sled::Result<sled::Db> {
+fn open_sled(path: &Path, opts: &Options) -> sled::Result<sled::Db> {
     let mut tries = 0;
     loop {
         match sled_config(path, opts).open() {
@@ -494,16 +556,17 @@ impl Store {
         } else {
             None
         };
+        let health = t.health.clone();
         Ok(Store {
             fsync,
             next_instance,
             next_message,
             db,
             t,
-            commit: GroupCommit::new(),
+            commit: GroupCommit::new(health.clone()),
             batches: Arc::new(batch::Combiner::new()),
             helpers: std::sync::OnceLock::new(),
-            pipeline: batch::Pipeline::new(),
+            pipeline: batch::Pipeline::new(health),
             defs: RwLock::new(defs),
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),
@@ -522,6 +585,9 @@ impl Store {
     pub fn durable(&self) -> Result<(), StoreError> {
         self.commit
             .wait_durable(|| {
+                if self.t.take_fault(Fault::Flush) {
+                    return Err("an injected flush failure".into());
+                }
                 self.db.flush().map_err(|e| e.to_string())?;
                 match &self.fsync {
                     Some(f) => f.sync_data().map_err(|e| e.to_string()),
@@ -529,6 +595,20 @@ impl Store {
                 }
             })
             .map_err(StoreError::Storage)
+    }
+
+    /// Why the store refuses every write, or None while it is healthy. Once a write
+    /// or flush failed, the store stays broken until the database is opened again
+    /// (a restart), which replays a batch cut short.
+    pub fn broken(&self) -> Option<String> {
+        self.t.health.broken().map(str::to_string)
+    }
+
+    /// Make the next write of a batch of commands, or the next flush, fail: for
+    /// tests of a full or failing disk.
+    #[doc(hidden)]
+    pub fn inject_failure(&self, at: Fault) {
+        *self.t.injected.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
     }
 
     pub fn flushes(&self) -> u64 {
@@ -807,7 +887,9 @@ mod tests {
                 assert!(e.is_err());
             }
             let refused = t.apply(b()).expect_err("refused");
-            assert!(refused.to_string().contains("part-way"), "{refused}");
+            let why = if fail { "panicked" } else { "disk full" };
+            assert!(refused.to_string().contains(why), "{refused}");
+            assert!(t.health.broken().is_some_and(|b| b.contains(why)));
             assert!(t.outside_batch().is_err());
             assert!(t.write_batch(|| Ok(())).is_err());
         }
