@@ -178,9 +178,7 @@ impl<const N: usize> Pipeline<N> {
             ok: false,
         };
         let res = match self.health.broken() {
-            Some(why) => Err(StoreError::Storage(format!(
-                "not written, as the store stopped writing: {why}"
-            ))),
+            Some(why) => Err(super::health::refused(why)),
             None => write(staged.seq, &staged.changes),
         };
         if let Err(e) = &res {

@@ -32,6 +32,13 @@ impl Health {
     }
 }
 
+/// Why a write is refused once the store is broken, and what to do.
+pub fn refused(why: &str) -> super::StoreError {
+    super::StoreError::Storage(format!(
+        "the store refuses writes since {why}; check the disk (free space, errors), then restart the server"
+    ))
+}
+
 /// Failures a test can ask the store to have, to see how it behaves on a full or
 /// failing disk (see `Store::inject_failure`).
 #[doc(hidden)]
@@ -54,5 +61,40 @@ mod tests {
         h.fail("disk full");
         h.fail("not written, as an earlier write failed");
         assert_eq!(h.broken(), Some("disk full"));
+    }
+
+    /// Counts the events at error level.
+    struct Errors(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+    impl tracing::Subscriber for Errors {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, e: &tracing::Event<'_>) {
+            if *e.metadata().level() == tracing::Level::ERROR {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// The log says it once, at error level, when the store turns unhealthy; the
+    /// refusals after it are not logged again.
+    #[test]
+    fn turning_unhealthy_is_logged_once_at_error_level() {
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        tracing::subscriber::with_default(Errors(n.clone()), || {
+            let h = Health::default();
+            h.fail("a flush to disk failed: No space left on device");
+            h.fail("a write failed");
+            h.fail("a write failed");
+        });
+        assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

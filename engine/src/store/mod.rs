@@ -5,6 +5,7 @@
 mod batch;
 mod durability;
 mod health;
+use health::refused;
 mod journal;
 pub mod keys;
 mod outbox;
@@ -131,13 +132,6 @@ pub(crate) struct Trees {
     pub health: Arc<health::Health>,
     /// A failure a test asked for (see `Store::inject_failure`).
     injected: std::sync::Mutex<Option<Fault>>,
-}
-
-/// Why a write is refused once the store is broken, and what to do.
-fn refused(why: &str) -> StoreError {
-    StoreError::Storage(format!(
-        "the store refuses writes since {why}; check the disk (free space, errors), then restart the server"
-    ))
 }
 
 /// The journal's tag (see `Trees::journal`).

@@ -366,7 +366,11 @@ impl Store {
         match done {
             Ok(()) => outs,
             Err(e) => {
-                let msg = e.to_string();
+                // Not `e.to_string()`: that would say "storage: " twice.
+                let msg = match e {
+                    StoreError::Storage(m) => m,
+                    e => e.to_string(),
+                };
                 outs.into_iter()
                     .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
                     .collect()
