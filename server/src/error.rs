@@ -295,6 +295,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Rejected(r) => r.into(),
             StoreError::Definition(diags) => ApiError::Definition(diags),
+            // Said once in the log when the store broke; each request need not repeat it.
+            e @ StoreError::Broken(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

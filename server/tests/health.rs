@@ -1,5 +1,5 @@
-//! A broken store does not look healthy: once a flush to disk failed, `/healthz`
-//! answers 503 with the reason and what to do, and `/metrics` has
+//! A broken store does not look healthy: once a flush to disk failed, `/healthz` and
+//! every write answer 503 with the reason and what to do, and `/metrics` has
 //! `baton_store_healthy 0`; before, 200 and 1.
 
 mod common;
@@ -17,6 +17,12 @@ async fn get(api: &Api, path: &str) -> Answer {
             .expect("request"),
     )
     .await
+}
+
+fn complaint() -> serde_json::Value {
+    json!({"process": "complaint", "data": {
+        "customer": "張三", "contact": "138-0000-0000", "channel": "hotline"
+    }})
 }
 
 async fn healthy_gauge(api: &Api) -> String {
@@ -44,16 +50,18 @@ async fn a_failed_flush_makes_healthz_503_with_the_reason_and_the_gauge_0() {
     assert_eq!(healthy_gauge(&api).await, "baton_store_healthy 1");
 
     api.engine.store.inject_failure(Fault::Flush);
-    let failed = api
-        .post(
-            "/instances",
-            "wang_fang",
-            json!({"process": "complaint", "data": {
-                "customer": "張三", "contact": "138-0000-0000", "channel": "hotline"
-            }}),
-        )
-        .await;
-    assert!(!failed.status.is_success(), "{}", failed.text);
+    let failed = api.post("/instances", "wang_fang", complaint()).await;
+    // The request whose flush failed, and every write after it, answer 503 with the
+    // reason, as `/healthz` does.
+    let p = failed.problem(503);
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("a flush to disk failed")),
+        "{p}"
+    );
+    let refused = api.post("/instances", "wang_fang", complaint()).await;
+    assert_eq!(refused.problem(503)["detail"], p["detail"]);
 
     let p = get(&api, "/healthz").await.problem(503);
     assert_eq!(p["type"], "urn:baton:problem:unavailable");

@@ -41,15 +41,20 @@ impl GroupCommit {
     }
 
     /// Block until everything written before this call is durable.
-    pub fn wait_durable(&self, flush: impl Fn() -> Result<(), String>) -> Result<(), String> {
+    /// Once a flush failed, the store is broken and this is refused with the reason
+    /// (the failed flush's own callers too).
+    pub fn wait_durable(
+        &self,
+        flush: impl Fn() -> Result<(), String>,
+    ) -> Result<(), super::StoreError> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mine = st.next;
         loop {
             if st.done >= mine {
                 return Ok(());
             }
-            if let Some(e) = self.health.broken() {
-                return Err(e.to_string());
+            if let Some(why) = self.health.broken() {
+                return Err(super::health::refused(why));
             }
             if !st.running {
                 // Lead: this flush covers every write made before it starts.

@@ -34,9 +34,7 @@ impl Health {
 
 /// Why a write is refused once the store is broken, and what to do.
 pub fn refused(why: &str) -> super::StoreError {
-    super::StoreError::Storage(format!(
-        "the store refuses writes since {why}; check the disk (free space, errors), then restart the server"
-    ))
+    super::StoreError::Broken(why.to_string())
 }
 
 /// Failures a test can ask the store to have, to see how it behaves on a full or

@@ -49,6 +49,9 @@ pub enum StoreError {
     Storage(String),
     #[error("database {path} uses layout version {found}, this release reads {SCHEMA_VERSION}")]
     Schema { path: String, found: u32 },
+    /// The store is broken (see `Store::broken`): the first failure's reason.
+    #[error("the store refuses writes since {0}; check the disk (free space, errors), then restart the server")]
+    Broken(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -577,18 +580,16 @@ impl Store {
     /// callers). sled's flush writes its log with `sync_file_range`, which survives a
     /// killed process; see the README for what it does not cover.
     pub fn durable(&self) -> Result<(), StoreError> {
-        self.commit
-            .wait_durable(|| {
-                if self.t.take_fault(Fault::Flush) {
-                    return Err("an injected flush failure".into());
-                }
-                self.db.flush().map_err(|e| e.to_string())?;
-                match &self.fsync {
-                    Some(f) => f.sync_data().map_err(|e| e.to_string()),
-                    None => Ok(()),
-                }
-            })
-            .map_err(StoreError::Storage)
+        self.commit.wait_durable(|| {
+            if self.t.take_fault(Fault::Flush) {
+                return Err("an injected flush failure".into());
+            }
+            self.db.flush().map_err(|e| e.to_string())?;
+            match &self.fsync {
+                Some(f) => f.sync_data().map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
+        })
     }
 
     /// Why the store refuses every write, or None while it is healthy. Once a write

@@ -38,9 +38,9 @@ pub struct Health {
     ))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if let Some(why) = state.engine.store.broken() {
-        return Err(ApiError::Unavailable(format!(
-            "the store refuses every write since {why}; check the disk (free space, errors), then restart the server"
-        )));
+        return Err(ApiError::Unavailable(
+            baton_engine::store::StoreError::Broken(why).to_string(),
+        ));
     }
     Ok(Json(Health {
         status: "ok".into(),
