@@ -8,6 +8,7 @@ mod health;
 use health::refused;
 mod journal;
 pub mod keys;
+mod migrate;
 mod outbox;
 mod private;
 mod query;
@@ -285,57 +286,6 @@ impl Drop for BreakOnUnwind<'_> {
     }
 }
 
-/// Move a database of layout version 2 (a tree per kind of record) into the spaces
-/// of one tree. The copy is finished when the new schema version is written; until
-/// then a crash leaves the old trees whole, and the next open copies again.
-fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
-    let names = db.tree_names();
-    let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
-    if !has("meta") {
-        return Ok(());
-    }
-    if t.meta.get("schema_version")?.is_none() {
-        let old_meta = db.open_tree("meta")?;
-        let found = old_meta.get("schema_version")?.map_or(0, |v| {
-            u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
-        });
-        if found != 2 {
-            return Err(StoreError::Schema {
-                path: path.display().to_string(),
-                found,
-            });
-        }
-        for ((name, _), space) in SPACES.iter().zip(t.all()) {
-            if !has(name) || ["tasks", "tasks_by_state"].contains(name) {
-                continue;
-            }
-            let mut b = sled::Batch::default();
-            let mut n = 0;
-            for kv in db.open_tree(name)?.iter() {
-                let (k, v) = kv?;
-                space.put(&mut b, k, v);
-                n += 1;
-                if n % 10_000 == 0 {
-                    t.apply(std::mem::take(&mut b))?;
-                }
-            }
-            t.apply(b)?;
-        }
-        if has("tasks") {
-            rebuild_task_spaces(t, &db.open_tree("tasks")?)?;
-        }
-        t.meta
-            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
-        db.flush()?;
-    }
-    for (name, _) in SPACES {
-        db.drop_tree(name)?;
-    }
-    db.drop_tree("tasks_by_due")?;
-    db.flush()?;
-    Ok(())
-}
-
 pub struct Store {
     db: sled::Db,
     pub(crate) t: Trees,
@@ -365,39 +315,6 @@ pub struct Store {
     /// The data file, kept open to `fsync` it when `Options::fsync` asks.
     fsync: Option<std::fs::File>,
     pub(crate) next_message: AtomicU64,
-}
-
-/// The finished and active task entries of layout version 3, from version 2's
-/// task tree (tasks that had left their instance) and the tasks in the instances.
-fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreError> {
-    let mut b = sled::Batch::default();
-    let mut n = 0;
-    let mut put = |b: &mut sled::Batch, task: &crate::core::Task| -> Result<(), StoreError> {
-        if task.state.is_active() {
-            t.active
-                .put(b, keys::active_task(task.state, task.due, task.id), &[]);
-        } else {
-            t.tasks
-                .put(b, keys::state_task(task.state, task.id), encode(task));
-        }
-        n += 1;
-        if n % 10_000 == 0 {
-            t.apply(std::mem::take(b))?;
-        }
-        Ok(())
-    };
-    for kv in old_tasks.iter() {
-        let (_, v) = kv?;
-        put(&mut b, &decode(&v)?)?;
-    }
-    for kv in t.instances.iter() {
-        let (_, v) = kv?;
-        let inst: Instance = decode(&v)?;
-        for task in &inst.tasks {
-            put(&mut b, task)?;
-        }
-    }
-    t.apply(b)
 }
 
 fn last_u64(tree: &Space) -> Result<u64, StoreError> {
@@ -500,7 +417,7 @@ impl Store {
     pub fn open(path: &Path, opts: Options) -> Result<Store, StoreError> {
         let db = open_db(path, &opts)?;
         let t = Trees::new(db.open_tree("records")?);
-        migrate(&db, &t, path)?;
+        migrate::migrate(&db, &t, path)?;
         let replayed = journal::replay(&t.tree, &t.journal)?;
         if replayed > 0 {
             tracing::warn!(
