@@ -238,3 +238,39 @@ fn limits_extensions_comments_reassignment_reasons_and_the_outbox_through_the_se
     let failed = baton(&url, &admin, &["outbox", "--failed", "--json"]).json();
     assert_eq!(failed, serde_json::json!([]));
 }
+
+/// The database `baton serve` makes holds customers' names and phone numbers: its
+/// folder and everything in it are the server's user's only (Unix).
+#[cfg(unix)]
+#[test]
+fn the_database_serve_makes_is_readable_by_its_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::symlink_metadata(p)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = processes_copy(tmp.path());
+    let db = tmp.path().join("data").join("db");
+    let server = Server::start(&db, &dir);
+    assert!(!server.admin_token().is_empty());
+    assert_eq!(mode(&db), 0o700);
+    assert_eq!(mode(&db.join("admin.token")), 0o600);
+    let mut todo = vec![db.clone()];
+    let mut seen = 0;
+    while let Some(p) = todo.pop() {
+        assert_eq!(mode(&p) & 0o077, 0, "{} is {:o}", p.display(), mode(&p));
+        seen += 1;
+        if p.is_dir() {
+            todo.extend(
+                std::fs::read_dir(&p)
+                    .expect("read_dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+        }
+    }
+    assert!(seen > 3, "only {seen} files");
+}

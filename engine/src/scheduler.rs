@@ -352,7 +352,11 @@ pub async fn run(
                 t.next
             }
             Ok(Err(e)) => {
-                tracing::error!("scheduler: {e}");
+                // A broken store said why once, at error level (see `Store::broken`):
+                // every pass until the restart would only say it again.
+                if engine.store.broken().is_none() {
+                    tracing::error!("scheduler: {e}");
+                }
                 Some(engine.clock.now() + chrono::Duration::seconds(1))
             }
             Err(e) => {
@@ -373,7 +377,10 @@ pub async fn run(
                     ));
                 }
             }
-            Err(e) => tracing::error!("delivery queue: {e}"),
+            Err(e) if engine.store.broken().is_none() => {
+                tracing::error!("delivery queue: {e}")
+            }
+            Err(_) => {}
         }
         let sleep = match next {
             Some(t) => engine.clock.sleep_until(t),

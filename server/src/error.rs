@@ -123,6 +123,8 @@ pub enum ApiError {
     },
     /// 500: logged with its cause; the caller sees only that it happened.
     Internal(String),
+    /// 503: the store is broken and refuses every write; the detail says why.
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -159,6 +161,7 @@ impl ApiError {
             | ApiError::KeyReused(_)
             | ApiError::Unusable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -185,6 +188,7 @@ impl ApiError {
                 "The Idempotency-Key was used for another request",
             ),
             ApiError::Internal(_) => ("internal", "Internal error"),
+            ApiError::Unavailable(_) => ("unavailable", "The store refuses every write"),
         };
         let mut errors = Vec::new();
         let mut diagnostics = Vec::new();
@@ -201,7 +205,8 @@ impl ApiError {
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Requirement(d)
-            | ApiError::Stuck(d) => d.clone(),
+            | ApiError::Stuck(d)
+            | ApiError::Unavailable(d) => d.clone(),
             ApiError::MethodNotAllowed => "this route does not take this method".into(),
             ApiError::KeyReused(d) => {
                 errors = vec![FieldProblem::new("Idempotency-Key", d)];
@@ -290,6 +295,8 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Rejected(r) => r.into(),
             StoreError::Definition(diags) => ApiError::Definition(diags),
+            // Said once in the log when the store broke; each request need not repeat it.
+            e @ StoreError::Broken(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -348,4 +355,10 @@ pub mod responses {
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Unprocessable(#[to_schema] Problem);
+
+    /// The store is broken: a write or a flush to disk failed, and every write is
+    /// refused until the server is restarted. The detail says why.
+    #[derive(ToResponse)]
+    #[response(content_type = "application/problem+json")]
+    pub struct Unavailable(#[to_schema] Problem);
 }

@@ -58,7 +58,12 @@ impl HttpMetrics {
     }
 
     /// The whole `/metrics` page: the engine's counters, then the requests.
-    pub fn render(&self, engine: &baton_engine::Metrics, incidents: Option<usize>) -> String {
+    pub fn render(
+        &self,
+        engine: &baton_engine::Metrics,
+        incidents: Option<usize>,
+        store_healthy: bool,
+    ) -> String {
         let mut out = String::new();
         let counter = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -89,6 +94,15 @@ impl HttpMetrics {
             "Notification deliveries that failed.",
             &engine.deliveries_failed,
         );
+        {
+            let name = "baton_store_healthy";
+            let _ = writeln!(
+                out,
+                "# HELP {name} 1 while the store writes; 0 once a write or flush failed and every write is refused until a restart."
+            );
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {}", u8::from(store_healthy));
+        }
         // Left out, rather than shown as 0, if the database could not be read.
         if let Some(n) = incidents {
             let name = "baton_incidents_open";

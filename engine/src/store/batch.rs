@@ -117,9 +117,9 @@ pub(super) struct Pipeline<const N: usize> {
     /// The batch whose turn it is to be written.
     turn: Mutex<u64>,
     turned: Condvar,
-    /// Set when a write failed: batches that ran on top of its changes must not be
-    /// written either.
-    broken: Mutex<Option<String>>,
+    /// Broken when a write failed: batches that ran on top of its changes must not
+    /// be written either.
+    health: Arc<super::health::Health>,
 }
 
 /// A batch waiting for its turn to be written.
@@ -129,13 +129,13 @@ pub(super) struct Staged<const N: usize> {
 }
 
 impl<const N: usize> Pipeline<N> {
-    pub fn new() -> Self {
+    pub fn new(health: Arc<super::health::Health>) -> Self {
         Pipeline {
             pending: Mutex::new(VecDeque::new()),
             next: Mutex::new(0),
             turn: Mutex::new(0),
             turned: Condvar::new(),
-            broken: Mutex::new(None),
+            health,
         }
     }
 
@@ -177,19 +177,12 @@ impl<const N: usize> Pipeline<N> {
             seq: staged.seq,
             ok: false,
         };
-        let broken = self
-            .broken
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let res = match broken {
-            Some(why) => Err(StoreError::Storage(format!(
-                "not written, as an earlier write failed: {why}"
-            ))),
+        let res = match self.health.broken() {
+            Some(why) => Err(super::health::refused(why)),
             None => write(staged.seq, &staged.changes),
         };
         if let Err(e) = &res {
-            *self.broken.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+            self.health.fail(format!("a write failed: {e}"));
         }
         done.ok = true;
         res
@@ -209,7 +202,7 @@ impl<const N: usize> Drop for Done<'_, N> {
     fn drop(&mut self) {
         let p = self.pipeline;
         if !self.ok {
-            *p.broken.lock().unwrap_or_else(|e| e.into_inner()) = Some("a write panicked".into());
+            p.health.fail("a write panicked");
         }
         p.pending
             .lock()
@@ -642,7 +635,7 @@ mod tests {
     fn a_batch_reads_through_the_one_still_being_written_and_writes_after_it() {
         let f = Fixture::new();
         let t = &f.t;
-        let p: Pipeline<1> = Pipeline::new();
+        let p: Pipeline<1> = Pipeline::new(Arc::default());
         let mut first = Overlay::new([t], p.below());
         first.insert(0, b"k", b"1".to_vec());
         first.keep();
@@ -671,7 +664,7 @@ mod tests {
     fn after_a_failed_write_the_batches_that_read_it_are_not_written() {
         let f = Fixture::new();
         let t = &f.t;
-        let p: Pipeline<1> = Pipeline::new();
+        let p: Pipeline<1> = Pipeline::new(Arc::default());
         let mut first = Overlay::new([t], p.below());
         first.insert(0, b"a", b"1".to_vec());
         first.keep();

@@ -6,7 +6,8 @@
 //! write, so each caller waits for the first flush numbered at or after the one that
 //! was next when it arrived.
 
-use std::sync::{Condvar, Mutex};
+use super::health::Health;
+use std::sync::{Arc, Condvar, Mutex};
 
 #[derive(Default)]
 struct State {
@@ -15,38 +16,45 @@ struct State {
     /// Highest flush number known to be complete (0: none yet).
     done: u64,
     running: bool,
-    failed: Option<String>,
     /// Time spent flushing, over all flushes.
     busy: std::time::Duration,
 }
 
-#[derive(Default)]
 pub struct GroupCommit {
     state: Mutex<State>,
     cv: Condvar,
+    /// A failed flush breaks the store: what it held in memory may never reach the
+    /// disk, so nothing after it can be acknowledged as durable.
+    health: Arc<Health>,
 }
 
 impl GroupCommit {
-    pub fn new() -> Self {
+    pub fn new(health: Arc<Health>) -> Self {
         GroupCommit {
             state: Mutex::new(State {
                 next: 1,
                 ..State::default()
             }),
             cv: Condvar::new(),
+            health,
         }
     }
 
     /// Block until everything written before this call is durable.
-    pub fn wait_durable(&self, flush: impl Fn() -> Result<(), String>) -> Result<(), String> {
+    /// Once a flush failed, the store is broken and this is refused with the reason
+    /// (the failed flush's own callers too).
+    pub fn wait_durable(
+        &self,
+        flush: impl Fn() -> Result<(), String>,
+    ) -> Result<(), super::StoreError> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mine = st.next;
         loop {
             if st.done >= mine {
                 return Ok(());
             }
-            if let Some(e) = &st.failed {
-                return Err(e.clone());
+            if let Some(why) = self.health.broken() {
+                return Err(super::health::refused(why));
             }
             if !st.running {
                 // Lead: this flush covers every write made before it starts.
@@ -61,7 +69,7 @@ impl GroupCommit {
                 st.running = false;
                 match res {
                     Ok(()) => st.done = st.done.max(number),
-                    Err(e) => st.failed = Some(e),
+                    Err(e) => self.health.fail(format!("a flush to disk failed: {e}")),
                 }
                 self.cv.notify_all();
                 continue;

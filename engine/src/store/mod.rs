@@ -4,14 +4,20 @@
 
 mod batch;
 mod durability;
+mod health;
+use health::refused;
 mod journal;
 pub mod keys;
+mod migrate;
 mod outbox;
+mod private;
 mod query;
 mod space;
 mod txn;
 mod verify;
 
+#[doc(hidden)]
+pub use health::Fault;
 pub use outbox::Attempt;
 pub use query::{InstancePage, Page, TaskPosition};
 pub use txn::{Delivery, OutboxRecord, Outcome, Request};
@@ -44,6 +50,9 @@ pub enum StoreError {
     Storage(String),
     #[error("database {path} uses layout version {found}, this release reads {SCHEMA_VERSION}")]
     Schema { path: String, found: u32 },
+    /// The store is broken (see `Store::broken`): the first failure's reason.
+    #[error("the store refuses writes since {0}; check the disk (free space, errors), then restart the server")]
+    Broken(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -118,16 +127,15 @@ pub(crate) struct Trees {
     /// Held alone while a batch is written key by key, and shared by every other
     /// write, so that no other write lands between a batch's first key and the
     /// removal of its journal: replaying the batch after a crash would undo it.
-    /// Readers that must not see half a batch share it too. True once a batch
-    /// failed part-way: its journal stays until the database is opened again, so
-    /// from then on every write is refused (see `outside_batch`).
-    writing: RwLock<bool>,
-}
-
-fn half_written() -> StoreError {
-    StoreError::Storage(
-        "a batch failed part-way through its write; open the database again to finish it".into(),
-    )
+    /// Readers that must not see half a batch share it too.
+    writing: RwLock<()>,
+    /// Broken once a write or flush failed (see `health`): a batch that failed
+    /// part-way keeps its journal until the database is opened again, and a write
+    /// now could be undone when that batch is replayed, so from then on every write
+    /// is refused (see `outside_batch`).
+    pub health: Arc<health::Health>,
+    /// A failure a test asked for (see `Store::inject_failure`).
+    injected: std::sync::Mutex<Option<Fault>>,
 }
 
 /// The journal's tag (see `Trees::journal`).
@@ -176,7 +184,9 @@ impl Trees {
             retries: s(13),
             incidents: s(14),
             journal: Space::new(tree.clone(), JOURNAL_TAG),
-            writing: RwLock::new(false),
+            writing: RwLock::new(()),
+            health: Arc::default(),
+            injected: std::sync::Mutex::new(None),
             tree,
         }
     }
@@ -213,82 +223,67 @@ impl Trees {
         Ok(self.tree.apply_batch(b)?)
     }
 
+    /// True, once, if a test asked for this failure now.
+    fn take_fault(&self, at: Fault) -> bool {
+        let mut f = self.injected.lock().unwrap_or_else(|e| e.into_inner());
+        if *f == Some(at) {
+            *f = None;
+            return true;
+        }
+        false
+    }
+
     /// Hold while writing anything but a batch of commands, or while reading what
-    /// must not be half a batch (see `writing`). Refused once a batch failed
-    /// part-way: a write now could be undone when that batch is replayed.
-    pub fn outside_batch(&self) -> Result<std::sync::RwLockReadGuard<'_, bool>, StoreError> {
-        match self.writing.read() {
-            Ok(w) if !*w => Ok(w),
-            // Poisoned: a batch write panicked part-way.
-            _ => Err(half_written()),
+    /// must not be half a batch (see `writing`). Refused once the store is broken.
+    pub fn outside_batch(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>, StoreError> {
+        // Poisoned: a batch write panicked part-way (and marked the store broken).
+        let w = self
+            .writing
+            .read()
+            .map_err(|_| refused("a write panicked"))?;
+        match self.health.broken() {
+            None => Ok(w),
+            Some(why) => Err(refused(why)),
         }
     }
 
-    /// Write a batch of commands with `write` (see `writing`); if it fails, refuse
-    /// every write after it.
+    /// Write a batch of commands with `write` (see `writing`); if it fails (or
+    /// panics), the store is broken and refuses every write after it.
     pub fn write_batch(
         &self,
         write: impl FnOnce() -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut failed = self.writing.write().map_err(|_| half_written())?;
-        if *failed {
-            return Err(half_written());
+        let _w = self
+            .writing
+            .write()
+            .map_err(|_| refused("a write panicked"))?;
+        if let Some(why) = self.health.broken() {
+            return Err(refused(why));
         }
+        if self.take_fault(Fault::Write) {
+            let e = StoreError::Storage("an injected write failure".into());
+            self.health
+                .fail(format!("a batch of commands failed in its write: {e}"));
+            return Err(e);
+        }
+        let panicked = BreakOnUnwind(&self.health);
         let res = write();
-        *failed = res.is_err();
+        std::mem::forget(panicked);
+        if let Err(e) = &res {
+            self.health
+                .fail(format!("a batch of commands failed in its write: {e}"));
+        }
         res
     }
 }
 
-/// Move a database of layout version 2 (a tree per kind of record) into the spaces
-/// of one tree. The copy is finished when the new schema version is written; until
-/// then a crash leaves the old trees whole, and the next open copies again.
-fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
-    let names = db.tree_names();
-    let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
-    if !has("meta") {
-        return Ok(());
+/// Marks the store broken if dropped while a batch write unwinds from a panic.
+struct BreakOnUnwind<'a>(&'a health::Health);
+
+impl Drop for BreakOnUnwind<'_> {
+    fn drop(&mut self) {
+        self.0.fail("a batch write panicked part-way");
     }
-    if t.meta.get("schema_version")?.is_none() {
-        let old_meta = db.open_tree("meta")?;
-        let found = old_meta.get("schema_version")?.map_or(0, |v| {
-            u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
-        });
-        if found != 2 {
-            return Err(StoreError::Schema {
-                path: path.display().to_string(),
-                found,
-            });
-        }
-        for ((name, _), space) in SPACES.iter().zip(t.all()) {
-            if !has(name) || ["tasks", "tasks_by_state"].contains(name) {
-                continue;
-            }
-            let mut b = sled::Batch::default();
-            let mut n = 0;
-            for kv in db.open_tree(name)?.iter() {
-                let (k, v) = kv?;
-                space.put(&mut b, k, v);
-                n += 1;
-                if n % 10_000 == 0 {
-                    t.apply(std::mem::take(&mut b))?;
-                }
-            }
-            t.apply(b)?;
-        }
-        if has("tasks") {
-            rebuild_task_spaces(t, &db.open_tree("tasks")?)?;
-        }
-        t.meta
-            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
-        db.flush()?;
-    }
-    for (name, _) in SPACES {
-        db.drop_tree(name)?;
-    }
-    db.drop_tree("tasks_by_due")?;
-    db.flush()?;
-    Ok(())
 }
 
 pub struct Store {
@@ -320,39 +315,6 @@ pub struct Store {
     /// The data file, kept open to `fsync` it when `Options::fsync` asks.
     fsync: Option<std::fs::File>,
     pub(crate) next_message: AtomicU64,
-}
-
-/// The finished and active task entries of layout version 3, from version 2's
-/// task tree (tasks that had left their instance) and the tasks in the instances.
-fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreError> {
-    let mut b = sled::Batch::default();
-    let mut n = 0;
-    let mut put = |b: &mut sled::Batch, task: &crate::core::Task| -> Result<(), StoreError> {
-        if task.state.is_active() {
-            t.active
-                .put(b, keys::active_task(task.state, task.due, task.id), &[]);
-        } else {
-            t.tasks
-                .put(b, keys::state_task(task.state, task.id), encode(task));
-        }
-        n += 1;
-        if n % 10_000 == 0 {
-            t.apply(std::mem::take(b))?;
-        }
-        Ok(())
-    };
-    for kv in old_tasks.iter() {
-        let (_, v) = kv?;
-        put(&mut b, &decode(&v)?)?;
-    }
-    for kv in t.instances.iter() {
-        let (_, v) = kv?;
-        let inst: Instance = decode(&v)?;
-        for task in &inst.tasks {
-            put(&mut b, task)?;
-        }
-    }
-    t.apply(b)
 }
 
 fn last_u64(tree: &Space) -> Result<u64, StoreError> {
@@ -403,12 +365,26 @@ pub fn checkpoint(path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Open sled's database in a folder readable by this user only (see `private`).
+fn open_db(path: &Path, opts: &Options) -> Result<sled::Db, StoreError> {
+    let private = |e: std::io::Error| {
+        StoreError::Storage(format!(
+            "cannot make the database folder {} readable by this user only: {e}",
+            path.display()
+        ))
+    };
+    private::create(path).map_err(private)?;
+    let db = open_sled(path, opts)?;
+    private::tighten(path).map_err(private)?;
+    Ok(db)
+}
+
 /// Open sled's database. Its file lock outlives a closed handle by a moment, while
 /// sled's background threads let go of it: a lock held by this process's last handle
 /// is waited for briefly, so that closing and opening again (a checkpoint, a restart
 /// in tests) does not fail on that. A lock held by another process still fails, a
 /// second later.
-fn open_db(path: &Path, opts: &Options) -> sled::Result<sled::Db> {
+fn open_sled(path: &Path, opts: &Options) -> sled::Result<sled::Db> {
     let mut tries = 0;
     loop {
         match sled_config(path, opts).open() {
@@ -441,7 +417,7 @@ impl Store {
     pub fn open(path: &Path, opts: Options) -> Result<Store, StoreError> {
         let db = open_db(path, &opts)?;
         let t = Trees::new(db.open_tree("records")?);
-        migrate(&db, &t, path)?;
+        migrate::migrate(&db, &t, path)?;
         let replayed = journal::replay(&t.tree, &t.journal)?;
         if replayed > 0 {
             tracing::warn!(
@@ -494,16 +470,17 @@ impl Store {
         } else {
             None
         };
+        let health = t.health.clone();
         Ok(Store {
             fsync,
             next_instance,
             next_message,
             db,
             t,
-            commit: GroupCommit::new(),
+            commit: GroupCommit::new(health.clone()),
             batches: Arc::new(batch::Combiner::new()),
             helpers: std::sync::OnceLock::new(),
-            pipeline: batch::Pipeline::new(),
+            pipeline: batch::Pipeline::new(health),
             defs: RwLock::new(defs),
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),
@@ -520,15 +497,30 @@ impl Store {
     /// callers). sled's flush writes its log with `sync_file_range`, which survives a
     /// killed process; see the README for what it does not cover.
     pub fn durable(&self) -> Result<(), StoreError> {
-        self.commit
-            .wait_durable(|| {
-                self.db.flush().map_err(|e| e.to_string())?;
-                match &self.fsync {
-                    Some(f) => f.sync_data().map_err(|e| e.to_string()),
-                    None => Ok(()),
-                }
-            })
-            .map_err(StoreError::Storage)
+        self.commit.wait_durable(|| {
+            if self.t.take_fault(Fault::Flush) {
+                return Err("an injected flush failure".into());
+            }
+            self.db.flush().map_err(|e| e.to_string())?;
+            match &self.fsync {
+                Some(f) => f.sync_data().map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// Why the store refuses every write, or None while it is healthy. Once a write
+    /// or flush failed, the store stays broken until the database is opened again
+    /// (a restart), which replays a batch cut short.
+    pub fn broken(&self) -> Option<String> {
+        self.t.health.broken().map(str::to_string)
+    }
+
+    /// Make the next write of a batch of commands, or the next flush, fail: for
+    /// tests of a full or failing disk.
+    #[doc(hidden)]
+    pub fn inject_failure(&self, at: Fault) {
+        *self.t.injected.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
     }
 
     pub fn flushes(&self) -> u64 {
@@ -807,7 +799,9 @@ mod tests {
                 assert!(e.is_err());
             }
             let refused = t.apply(b()).expect_err("refused");
-            assert!(refused.to_string().contains("part-way"), "{refused}");
+            let why = if fail { "panicked" } else { "disk full" };
+            assert!(refused.to_string().contains(why), "{refused}");
+            assert!(t.health.broken().is_some_and(|b| b.contains(why)));
             assert!(t.outside_batch().is_err());
             assert!(t.write_batch(|| Ok(())).is_err());
         }

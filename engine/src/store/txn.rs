@@ -366,9 +366,15 @@ impl Store {
         match done {
             Ok(()) => outs,
             Err(e) => {
-                let msg = e.to_string();
+                // Every command of the batch fails the same way; a broken store stays
+                // `Broken`, for callers that answer it apart (HTTP 503).
+                let again = || match &e {
+                    StoreError::Broken(why) => StoreError::Broken(why.clone()),
+                    StoreError::Storage(m) => StoreError::Storage(m.clone()),
+                    e => StoreError::Storage(e.to_string()),
+                };
                 outs.into_iter()
-                    .map(|o| o.and_then(|_| Err(StoreError::Storage(msg.clone()))))
+                    .map(|o| o.and_then(|_| Err(again())))
                     .collect()
             }
         }

@@ -44,6 +44,7 @@ use utoipa_axum::router::OpenApiRouter;
         error::responses::PayloadTooLarge,
         error::responses::UnsupportedMediaType,
         error::responses::Unprocessable,
+        error::responses::Unavailable,
     )),
     tags(
         (name = "definitions", description = "Process definitions and their versions"),

@@ -1,5 +1,6 @@
 //! Health, metrics and the OpenAPI document: no token needed.
 
+use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -27,14 +28,24 @@ pub struct Health {
     pub zone: String,
 }
 
-/// The server is up and answering.
+/// The server is up and its store writes. Once a write or a flush to disk failed,
+/// the store refuses every write until the server is restarted: then 503, with the
+/// reason.
 #[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "system", security(()),
-    responses((status = 200, body = Health)))]
-async fn healthz(State(state): State<AppState>) -> Json<Health> {
-    Json(Health {
+    responses(
+        (status = 200, body = Health),
+        (status = 503, response = crate::error::responses::Unavailable),
+    ))]
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if let Some(why) = state.engine.store.broken() {
+        return Err(ApiError::Unavailable(
+            baton_engine::store::StoreError::Broken(why).to_string(),
+        ));
+    }
+    Ok(Json(Health {
         status: "ok".into(),
         zone: state.engine.store.zone.name().to_string(),
-    })
+    }))
 }
 
 /// Counters and request latency in Prometheus' text format.
@@ -51,7 +62,11 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&state.engine.metrics, incidents),
+        state.metrics.render(
+            &state.engine.metrics,
+            incidents,
+            state.engine.store.broken().is_none(),
+        ),
     )
 }
 
