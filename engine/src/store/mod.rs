@@ -3,6 +3,7 @@
 //! acknowledged only once its batch is durable (group commit).
 
 mod batch;
+mod deploy;
 mod durability;
 mod health;
 use health::refused;
@@ -25,7 +26,7 @@ pub use txn::{Delivery, OutboxRecord, Outcome, Request};
 use crate::core::{Instance, InstanceId, Rejection};
 use crate::staff::Directory;
 use baton_dsl::model::Definition;
-use baton_dsl::{Located, Severity};
+use baton_dsl::Located;
 use chrono::{DateTime, Utc};
 use durability::GroupCommit;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -302,6 +303,11 @@ pub struct Store {
     /// Held while the directory changes and while a token is issued, so that no
     /// token is issued for a person the directory is removing.
     staff: std::sync::Mutex<()>,
+    /// Held while a deploy reads the newest version of a process, decides the next
+    /// and writes it, so that two deploys at once (the file watcher and the API)
+    /// never both take the same number. One process owns the database, so a lock
+    /// in memory is enough.
+    deploys: std::sync::Mutex<()>,
     pub zone: chrono_tz::Tz,
     pub admin_role: String,
     pub calendar: crate::calendar::Calendar,
@@ -485,6 +491,7 @@ impl Store {
             latest: RwLock::new(latest),
             directory: RwLock::new(Arc::new(directory)),
             staff: std::sync::Mutex::new(()),
+            deploys: std::sync::Mutex::new(()),
             zone: opts.zone,
             admin_role: opts.admin_role,
             owners: opts.owners,
@@ -614,100 +621,6 @@ impl Store {
             .get(keys::definition(name, version))?
             .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
         decode(&b)
-    }
-
-    /// Check a source and store it as the next version of its process. A source with
-    /// errors is refused with its diagnostics and changes nothing; an unchanged source
-    /// keeps its version.
-    pub fn deploy(
-        &self,
-        file: &str,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(String, Deployed), StoreError> {
-        self.deploy_with(file, source, now, &BTreeMap::new())
-    }
-
-    /// As `deploy`, with the outside view of other processes being deployed together
-    /// (so that `start X` can name a process deployed in the same batch).
-    pub fn deploy_with(
-        &self,
-        file: &str,
-        source: &str,
-        now: DateTime<Utc>,
-        batch: &BTreeMap<String, baton_dsl::Signature>,
-    ) -> Result<(String, Deployed), StoreError> {
-        let dir = self.directory();
-        let names = (!dir.people.is_empty()).then(|| dir.names());
-        let mut sigs = batch.clone();
-        for (name, version) in self.process_names() {
-            if sigs.contains_key(&name) {
-                continue;
-            }
-            if let Ok(sd) = self.stored_definition(&name, version) {
-                if let Some((n, s)) = baton_dsl::signature(&sd.source) {
-                    sigs.insert(n, s);
-                }
-            }
-        }
-        if let Some((n, s)) = baton_dsl::signature(source) {
-            sigs.insert(n, s);
-        }
-        let out = baton_dsl::check(
-            source,
-            &baton_dsl::Context {
-                staff: names.as_ref(),
-                processes: Some(&sigs),
-            },
-        );
-        let Some(def) = out.definition else {
-            return Err(StoreError::Definition(Located::all(
-                file,
-                source,
-                out.diagnostics
-                    .into_iter()
-                    .filter(|d| d.severity == Severity::Error),
-            )));
-        };
-        let name = def.name.clone();
-        let current = self
-            .latest
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&name)
-            .copied();
-        if let Some(v) = current {
-            let sd = self.stored_definition(&name, v)?;
-            if sd.source == source {
-                return Ok((name, Deployed::Unchanged { version: v }));
-            }
-        }
-        let version = current.map_or(1, |v| v + 1);
-        let sd = StoredDefinition {
-            name: name.clone(),
-            version,
-            source: source.to_string(),
-            deployed_at: now,
-            definition: def.clone(),
-        };
-        let mut latest_key = b"latest\0".to_vec();
-        latest_key.extend_from_slice(name.as_bytes());
-        let mut b = sled::Batch::default();
-        self.t
-            .defs
-            .put(&mut b, keys::definition(&name, version), encode(&sd));
-        self.t.meta.put(&mut b, latest_key, &version.to_be_bytes());
-        self.t.apply(b)?;
-        self.durable()?;
-        self.defs
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((name.clone(), version), Arc::new(def));
-        self.latest
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(name.clone(), version);
-        Ok((name, Deployed::New { version }))
     }
 
     pub fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
