@@ -20,6 +20,15 @@ pub struct Paged<T> {
     pub next: Option<String>,
 }
 
+/// A true/false query parameter: absent is false.
+pub fn flag(raw: Option<&str>, name: &str) -> Result<bool, ApiError> {
+    match raw {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(name, "true or false")),
+    }
+}
+
 pub fn limit(raw: Option<&str>) -> Result<usize, ApiError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),

@@ -6,7 +6,7 @@
 use crate::client::Client;
 use crate::cmd::render::Show;
 use crate::cmd::staff::{
-    actor, failure, instance_labels, local_show, open, parse_sets, print_outcome,
+    actor, failure, instance_labels, local_show, open_existing, parse_sets, print_outcome,
     remote_instance_labels, remote_show, Common,
 };
 use crate::exit::Code;
@@ -77,16 +77,7 @@ fn command(
 }
 
 fn local(cmd: IncidentCommand, c: &Common) -> Result<(), (Code, String)> {
-    if !c.db.exists() {
-        return Err((
-            Code::Storage,
-            format!(
-                "{}: no database here; `baton deploy` makes one, `baton serve` too (or use --server)",
-                c.db.display()
-            ),
-        ));
-    }
-    let engine = open(c)?;
+    let engine = open_existing(c)?;
     let show = local_show(c, &engine)?;
     match command(&cmd, &engine, &show)? {
         None => {

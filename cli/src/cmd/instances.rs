@@ -2,7 +2,7 @@
 //! leads (`--team`), on the database of `--db` or through a running server.
 
 use super::render::Show;
-use super::staff::{failure, local_show, open, remote_show, Common};
+use super::staff::{failure, local_show, open_existing, remote_show, Common};
 use crate::client::{encode, Client};
 use crate::exit::Code;
 use crate::table;
@@ -94,16 +94,7 @@ fn offline(
     a: &InstancesArgs,
     c: &Common,
 ) -> Result<(Vec<Instance>, baton_engine::Engine), (Code, String)> {
-    if !c.db.exists() {
-        return Err((
-            Code::Storage,
-            format!(
-                "{}: no database here; `baton deploy` makes one, `baton serve` too (or use --server)",
-                c.db.display()
-            ),
-        ));
-    }
-    let engine = open(c)?;
+    let engine = open_existing(c)?;
     let team = match (a.team, c.actor.as_deref()) {
         (false, _) => None,
         (true, None) => {

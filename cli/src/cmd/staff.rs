@@ -414,16 +414,11 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
     // Only `deploy` makes a database: any other command on a folder that holds none
     // (a typo in `--db`, say) would otherwise leave an empty database behind and
     // answer as if there were simply nothing in it.
-    if !matches!(cmd, StaffCommand::Deploy { .. }) && !c.db.exists() {
-        return Err((
-            Code::Storage,
-            format!(
-                "{}: no database here; `baton deploy` makes one, `baton serve` too (or use --server)",
-                c.db.display()
-            ),
-        ));
-    }
-    let engine = open(c)?;
+    let engine = if matches!(cmd, StaffCommand::Deploy { .. }) {
+        open(c)?
+    } else {
+        open_existing(c)?
+    };
     let show = local_show(c, &engine)?;
     match cmd {
         StaffCommand::Deploy { dir } => {

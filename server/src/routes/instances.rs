@@ -161,11 +161,7 @@ async fn list(
             "one of running, completed, cancelled, incident",
         ));
     }
-    let team = match q.team.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::bad_request("team", "true or false")),
-    };
+    let team = page::flag(q.team.as_deref(), "team")?;
     let from = match q.cursor.as_deref() {
         Some(c) => {
             let p = page::parts(c, "i", 2)?;

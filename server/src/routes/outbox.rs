@@ -74,11 +74,7 @@ async fn outbox(
         )));
     }
     let limit = page::limit(q.limit.as_deref())?;
-    let failed = match q.failed.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::bad_request("failed", "true or false")),
-    };
+    let failed = page::flag(q.failed.as_deref(), "failed")?;
     let mut after = match q.cursor.as_deref() {
         Some(c) => page::number::<u64>(&page::parts(c, "o", 1)?[0])?,
         None => 0,

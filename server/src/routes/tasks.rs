@@ -132,13 +132,8 @@ async fn list(
     Params(q): Params<TaskQuery>,
 ) -> Result<Json<Paged<Task>>, ApiError> {
     let limit = page::limit(q.limit.as_deref())?;
-    let flag = |v: Option<&str>, name: &str| match v {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ApiError::bad_request(name, "true or false")),
-    };
-    let overdue = flag(q.overdue.as_deref(), "overdue")?;
-    let team = flag(q.team.as_deref(), "team")?;
+    let overdue = page::flag(q.overdue.as_deref(), "overdue")?;
+    let team = page::flag(q.team.as_deref(), "team")?;
     let mut modes = Vec::new();
     if let Some(r) = q.role {
         modes.push(Mode::Role(r));
