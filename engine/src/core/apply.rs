@@ -45,12 +45,6 @@ pub(super) fn reading<'a>(ctx: &'a Ctx<'a>, now: DateTime<Utc>) -> Reading<'a> {
     }
 }
 
-/// A person as refusals name them: by name (an id the directory does not know, as
-/// it is).
-pub(super) fn name(run: &Run, id: &str) -> String {
-    crate::display::person(id, run.ctx.directory)
-}
-
 pub(super) fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid(vec![FieldError {
         field: field.to_string(),
@@ -307,7 +301,7 @@ pub(super) fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection
             return Err(Rejection::Conflict(format!(
                 "task {} is claimed by {}",
                 t.id,
-                name(run, a)
+                run.name_of(a)
             )));
         }
         return Ok(());
@@ -316,7 +310,7 @@ pub(super) fn may_work(run: &Run, t: &Task, actor: &str) -> Result<(), Rejection
         return Err(Rejection::Forbidden(format!(
             "task {} is not for {}",
             t.id,
-            name(run, actor)
+            run.name_of(actor)
         )));
     }
     Ok(())
@@ -347,8 +341,8 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                 }
                 Some(a) => Err(Rejection::Forbidden(format!(
                     "task {task} is claimed by {}, not {}",
-                    name(run, a),
-                    name(run, actor)
+                    run.name_of(a),
+                    run.name_of(actor)
                 ))),
                 None => Err(Rejection::Conflict(format!("task {task} is not claimed"))),
             }
@@ -462,7 +456,7 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                 if !holds_task {
                     return Err(Rejection::Forbidden(format!(
                         "{} has no task in instance {}",
-                        name(run, actor),
+                        run.name_of(actor),
                         run.inst.id
                     )));
                 }
@@ -601,7 +595,7 @@ fn complete(
         if signed(actor) && !again_allowed {
             return Err(Rejection::Forbidden(format!(
                 "{} has already signed this step",
-                name(run, actor)
+                run.name_of(actor)
             )));
         }
         // The requester is whoever filed the request by hand; an instance started by

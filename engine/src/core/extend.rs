@@ -2,7 +2,7 @@
 //! (`extend up to 24h when customer_consents`), with the data its condition reads
 //! recorded at that moment.
 
-use super::apply::{fields_read, invalid, is_admin, may_work, name, reading, running};
+use super::apply::{fields_read, invalid, is_admin, may_work, reading, running};
 use super::flow::Run;
 use super::validate::check_input;
 use super::*;
@@ -25,7 +25,7 @@ pub(super) fn extend(
     if !(holds_task || is_admin(run, actor)) {
         return Err(Rejection::Forbidden(format!(
             "{} has no task in instance {}",
-            name(run, actor),
+            run.name_of(actor),
             run.inst.id
         )));
     }
