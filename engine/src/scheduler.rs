@@ -8,7 +8,7 @@
 
 use crate::config::DeliveryConfig;
 use crate::core::{Command, SYSTEM};
-use crate::store::{keys, Attempt, Delivery, StoreError};
+use crate::store::{Attempt, Delivery, StoreError};
 use crate::Engine;
 use baton_dsl::model::CatchUp;
 use chrono::{DateTime, Utc};
@@ -30,32 +30,7 @@ pub struct Tick {
     pub next: Option<DateTime<Utc>>,
 }
 
-fn watermark_key(process: &str, i: usize) -> Vec<u8> {
-    let mut k = b"schedule\0".to_vec();
-    k.extend_from_slice(&keys::name_prefix(process));
-    k.extend_from_slice(&(i as u32).to_be_bytes());
-    k
-}
-
 impl Engine {
-    fn watermark(&self, process: &str, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(self
-            .store
-            .t
-            .meta
-            .get(watermark_key(process, i))?
-            .and_then(|b| keys::millis_from(&b)))
-    }
-
-    fn set_watermark(&self, process: &str, i: usize, at: DateTime<Utc>) -> Result<(), StoreError> {
-        let _w = self.store.t.outside_batch()?;
-        self.store
-            .t
-            .meta
-            .insert(watermark_key(process, i), &keys::millis(at))?;
-        Ok(())
-    }
-
     /// Start the scheduled instances that are due, following each schedule's
     /// catch-up policy for occurrences missed while the daemon was down. Returns
     /// the number of instances started and the next occurrence of any schedule.
@@ -74,10 +49,10 @@ impl Engine {
                     .as_deref()
                     .and_then(|z| z.parse().ok())
                     .unwrap_or(self.store.zone);
-                let Some(mark) = self.watermark(&name, i)? else {
+                let Some(mark) = self.store.watermark(&name, i)? else {
                     // First sight of this schedule: it starts counting now, with no
                     // catch-up for times before it was deployed.
-                    self.set_watermark(&name, i, now)?;
+                    self.store.set_watermark(&name, i, now)?;
                     next = min_opt(
                         next,
                         cron.after(&now.with_timezone(&zone))
@@ -102,7 +77,7 @@ impl Engine {
                 }
                 if let Some(last) = due.last() {
                     self.store.durable()?;
-                    self.set_watermark(&name, i, *last)?;
+                    self.store.set_watermark(&name, i, *last)?;
                 }
                 let from = due.last().copied().unwrap_or(mark).max(mark);
                 next = min_opt(

@@ -3,9 +3,8 @@
 //! way in. Tokens are 256 random bits, so a plain (unsalted, fast) hash is enough:
 //! there is nothing to guess that a slow hash would protect.
 //!
-//! One tree, two kinds of key, written together in one transaction:
-//! `h` + hash -> the token's record, and `p` + person + 0 + hash -> nothing, so that
-//! revoking a person's tokens reads a key range instead of every token.
+//! The store keeps each token's record by hash and by person (see
+//! `store::tokens`).
 
 use crate::core::Rejection;
 use crate::staff::Directory;
@@ -18,8 +17,6 @@ use sha2::{Digest, Sha256};
 /// and a leaked token is easy to recognise in logs and secret scanners.
 pub const PREFIX: &str = "baton_";
 
-const TREE: &str = "tokens";
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub person: String,
@@ -31,37 +28,8 @@ fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-fn hash_key(h: &[u8; 32]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(33);
-    k.push(b'h');
-    k.extend_from_slice(h);
-    k
-}
-
-fn person_prefix(person: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(person.len() + 2);
-    k.push(b'p');
-    k.extend_from_slice(person.as_bytes());
-    k.push(0);
-    k
-}
-
-fn person_key(person: &str, h: &[u8; 32]) -> Vec<u8> {
-    let mut k = person_prefix(person);
-    k.extend_from_slice(h);
-    k
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn encode(r: &TokenRecord) -> Vec<u8> {
-    postcard::to_allocvec(r).expect("in-memory values always serialize")
-}
-
-fn storage(e: impl std::fmt::Debug) -> StoreError {
-    StoreError::Storage(format!("tokens: {e:?}"))
 }
 
 /// Issue a new token for a person of the staff directory. The returned string is the
@@ -83,18 +51,11 @@ pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, 
     getrandom::fill(&mut secret).map_err(|e| StoreError::Storage(format!("random: {e}")))?;
     let token = format!("{PREFIX}{}", hex(&secret));
     let h = hash(&token);
-    let rec = encode(&TokenRecord {
+    let rec = TokenRecord {
         person: person.to_string(),
         issued_at: now,
-    });
-    let tree = store.tree(TREE)?;
-    tree.transaction(|t| {
-        t.insert(hash_key(&h), rec.clone())?;
-        t.insert(person_key(person, &h), &[])?;
-        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-    })
-    .map_err(storage)?;
-    store.durable()?;
+    };
+    store.put_token(&h, &rec)?;
     Ok(token)
 }
 
@@ -103,21 +64,13 @@ pub fn verify(store: &Store, token: &str) -> Result<Option<TokenRecord>, StoreEr
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
-    let tree = store.tree(TREE)?;
-    match tree.get(hash_key(&hash(token)))? {
-        Some(b) => {
-            Ok(Some(postcard::from_bytes(&b).map_err(|e| {
-                StoreError::Storage(format!("tokens: {e}"))
-            })?))
-        }
-        None => Ok(None),
-    }
+    store.token(&hash(token))
 }
 
 /// True when no token has ever been issued, or every one has been revoked: the
 /// moment `baton serve` issues the first one for an admin.
 pub fn none_issued(store: &Store) -> Result<bool, StoreError> {
-    Ok(store.tree(TREE)?.is_empty())
+    store.no_tokens()
 }
 
 /// The first person of the staff directory, in its order, who holds `role`.
@@ -133,7 +86,6 @@ pub fn first_with_role(store: &Store, role: &str) -> Option<String> {
 /// Revoke one token (given as the token itself) or every token of a person (given
 /// as their id). Returns how many tokens were revoked.
 pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError> {
-    let tree = store.tree(TREE)?;
     let hashes: Vec<(String, [u8; 32])> = if token_or_person.starts_with(PREFIX) {
         let h = hash(token_or_person);
         match verify(store, token_or_person)? {
@@ -141,64 +93,25 @@ pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError>
             None => vec![],
         }
     } else {
-        let prefix = person_prefix(token_or_person);
-        let mut v = Vec::new();
-        for kv in tree.scan_prefix(&prefix) {
-            let (k, _) = kv?;
-            if let Ok(h) = <[u8; 32]>::try_from(&k[prefix.len()..]) {
-                v.push((token_or_person.to_string(), h));
-            }
-        }
-        v
+        store
+            .tokens_of(token_or_person)?
+            .into_iter()
+            .map(|h| (token_or_person.to_string(), h))
+            .collect()
     };
-    if hashes.is_empty() {
-        return Ok(0);
-    }
-    tree.transaction(|t| {
-        for (person, h) in &hashes {
-            t.remove(hash_key(h))?;
-            t.remove(person_key(person, h))?;
-        }
-        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-    })
-    .map_err(storage)?;
-    store.durable()?;
+    store.remove_tokens(&hashes)?;
     Ok(hashes.len())
 }
 
 /// Revoke the tokens of everyone `dir` does not list (before it replaces the
 /// directory: see `Store::set_directory`). Returns how many tokens were revoked.
 pub(crate) fn revoke_absent(store: &Store, dir: &Directory) -> Result<usize, StoreError> {
-    let tree = store.tree(TREE)?;
-    let mut absent: Vec<(String, [u8; 32])> = Vec::new();
-    for kv in tree.scan_prefix([b'p']) {
-        let (k, _) = kv?;
-        // `p` + person + 0 + hash.
-        let Some(split) = k.len().checked_sub(33).filter(|&i| i >= 1) else {
-            continue;
-        };
-        let (Ok(person), Ok(h)) = (
-            std::str::from_utf8(&k[1..split]),
-            <[u8; 32]>::try_from(&k[split + 1..]),
-        ) else {
-            continue;
-        };
-        if dir.person(person).is_none() {
-            absent.push((person.to_string(), h));
-        }
-    }
-    if absent.is_empty() {
-        return Ok(0);
-    }
-    tree.transaction(|t| {
-        for (person, h) in &absent {
-            t.remove(hash_key(h))?;
-            t.remove(person_key(person, h))?;
-        }
-        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-    })
-    .map_err(storage)?;
-    store.durable()?;
+    let absent: Vec<(String, [u8; 32])> = store
+        .token_holders()?
+        .into_iter()
+        .filter(|(person, _)| dir.person(person).is_none())
+        .collect();
+    store.remove_tokens(&absent)?;
     Ok(absent.len())
 }
 

@@ -74,15 +74,26 @@ fn an_answer_stored_without_a_fingerprint_is_still_replayed() {
     // A database written before fingerprints were kept has the answer alone: the
     // records' tree, the idempotency space's tag (13), the sender and the key; the
     // fingerprint sits at the same key followed by 0xFF.
-    let records = h.engine.store.tree("records").expect("records");
-    let mut k = vec![13u8];
-    k.extend_from_slice(b"wang_fang\0old");
-    assert!(records.get(&k).expect("get").is_some(), "the answer's key");
-    k.push(0xff);
-    assert!(
-        records.remove(&k).expect("remove").is_some(),
-        "the fingerprint's key"
-    );
+    // Laid out so with sled itself, while Baton has the database closed.
+    let Harness { dir, clock, engine } = h;
+    drop(engine);
+    {
+        let db = sled::open(dir.path()).expect("sled");
+        let records = db.open_tree("records").expect("records");
+        let mut k = vec![13u8];
+        k.extend_from_slice(b"wang_fang\0old");
+        assert!(records.get(&k).expect("get").is_some(), "the answer's key");
+        k.push(0xff);
+        assert!(
+            records.remove(&k).expect("remove").is_some(),
+            "the fingerprint's key"
+        );
+        db.flush().expect("flush");
+    }
+    let engine =
+        baton_engine::Engine::open(dir.path(), options(), std::sync::Arc::new(clock.clone()))
+            .expect("reopen");
+    let h = Harness { dir, clock, engine };
     let o = h
         .engine
         .start("complaint", complaint("李四"), "wang_fang", Some("old"))

@@ -91,7 +91,8 @@ impl<'a, const N: usize> Overlay<'a, N> {
 /// Write batch `seq`'s changes, all or nothing (see `journal`): the spaces all
 /// live in `tree`, the journal too.
 pub(super) fn write_changes<const N: usize>(
-    tree: &sled::Tree,
+    w: &super::space::Writer<'_>,
+    tree: &super::space::Shared,
     spaces: [&Space; N],
     journal: &Space,
     seq: u64,
@@ -104,7 +105,7 @@ pub(super) fn write_changes<const N: usize>(
         .iter()
         .zip(changes)
         .flat_map(|(space, layer)| layer.iter().map(|(k, v)| (space.key(k), v.as_ref())));
-    super::journal::write(tree, journal, seq, all)
+    super::journal::write(w, tree, journal, seq, all)
 }
 
 /// Batches whose commands have run but whose changes are not yet in sled. The next
@@ -505,26 +506,30 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    /// A database with one space (tag 1) and a journal beside it.
+    /// A database with one space and a journal beside it.
     struct Fixture {
-        tree: sled::Tree,
+        tree: super::super::space::Shared,
         t: Space,
         j: Space,
+        lock: std::sync::RwLock<()>,
     }
 
     impl Fixture {
         fn new() -> Fixture {
+            use super::super::{kind::Kind, space::Shared};
             let db = sled::Config::new().temporary(true).open().expect("db");
-            let tree = db.open_tree("t").expect("tree");
+            let tree = Shared::new(db.open_tree("t").expect("tree"));
             Fixture {
-                t: Space::new(tree.clone(), 1),
-                j: Space::new(tree.clone(), 0xfe),
+                t: Space::new(tree.clone(), Kind::Meta),
+                j: Space::journal(tree.clone()),
                 tree,
+                lock: std::sync::RwLock::new(()),
             }
         }
 
         fn write(&self, seq: u64, changes: &Changes<1>) -> Result<(), StoreError> {
-            write_changes(&self.tree, [&self.t], &self.j, seq, changes)
+            let w = super::super::space::Writer::alone(self.lock.write().expect("lock"));
+            write_changes(&w, &self.tree, [&self.t], &self.j, seq, changes)
         }
     }
 

@@ -1,6 +1,8 @@
 //! Deploying a definition: a checked source becomes the next version of its
 //! process, one version at a time.
 
+use super::kind::Kind;
+use super::space::WriteBatch;
 use super::{encode, keys, Deployed, Store, StoreError, StoredDefinition};
 use baton_dsl::{Located, Severity};
 use chrono::{DateTime, Utc};
@@ -88,11 +90,9 @@ impl Store {
         };
         let mut latest_key = b"latest\0".to_vec();
         latest_key.extend_from_slice(name.as_bytes());
-        let mut b = sled::Batch::default();
-        self.t
-            .defs
-            .put(&mut b, keys::definition(&name, version), encode(&sd));
-        self.t.meta.put(&mut b, latest_key, &version.to_be_bytes());
+        let mut b = WriteBatch::default();
+        self.t[Kind::Definitions].put(&mut b, keys::definition(&name, version), encode(&sd));
+        self.t[Kind::Meta].put(&mut b, latest_key, &version.to_be_bytes());
         self.t.apply(b)?;
         self.durable()?;
         self.defs

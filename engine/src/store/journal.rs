@@ -31,7 +31,7 @@
 //! the reason: sled checks its log's checksums, so that means a bug, not a torn
 //! write, and writing part of a batch would be worse.
 
-use super::space::Space;
+use super::space::{Shared, Space, Writer};
 use super::StoreError;
 use sled::IVec;
 
@@ -106,18 +106,20 @@ fn decode(mut rec: &[u8]) -> Result<Vec<Owned>, String> {
 
 /// Write `changes` (stored keys) as batch `seq`: journal, changes, journal removed.
 pub(super) fn write<'a>(
-    tree: &sled::Tree,
+    w: &Writer<'_>,
+    tree: &Shared,
     journal: &Space,
     seq: u64,
     changes: impl Iterator<Item = (Vec<u8>, Option<&'a IVec>)> + Clone,
 ) -> Result<(), StoreError> {
-    write_cut(tree, journal, seq, changes, usize::MAX)
+    write_cut(w, tree, journal, seq, changes, usize::MAX)
 }
 
 /// `write`, stopping as a crash would after `ops` writes to sled (tests stop it at
 /// every point; `write` never does).
 pub(super) fn write_cut<'a>(
-    tree: &sled::Tree,
+    w: &Writer<'_>,
+    tree: &Shared,
     journal: &Space,
     seq: u64,
     changes: impl Iterator<Item = (Vec<u8>, Option<&'a IVec>)> + Clone,
@@ -140,6 +142,7 @@ pub(super) fn write_cut<'a>(
                 return Ok(());
             }
             journal.insert(
+                w,
                 record_key(seq, records),
                 std::mem::replace(&mut rec, vec![MORE]),
             )?;
@@ -150,40 +153,42 @@ pub(super) fn write_cut<'a>(
     if !spend() {
         return Ok(());
     }
-    journal.insert(record_key(seq, records), rec)?;
+    journal.insert(w, record_key(seq, records), rec)?;
     records += 1;
     for (k, v) in changes {
         if !spend() {
             return Ok(());
         }
         match v {
-            Some(v) => tree.insert(k, v.clone())?,
-            None => tree.remove(k)?,
+            Some(v) => tree.insert(w, k, v.clone())?,
+            None => tree.remove(w, k)?,
         };
     }
     for part in 0..records {
         if !spend() {
             return Ok(());
         }
-        journal.remove(record_key(seq, part))?;
+        journal.remove(w, record_key(seq, part))?;
     }
     Ok(())
 }
 
 /// Write again every batch whose journal is still there and whole (the process
-/// stopped while writing its changes), oldest first, and clear the journal; all in
-/// one atomic sled batch. Returns how many batches were written again.
-pub(super) fn replay(tree: &sled::Tree, journal: &Space) -> Result<usize, StoreError> {
+/// stopped while writing its changes), oldest first, then clear the journal and
+/// flush. Key by key, not with sled's `apply_batch` (which would put every later
+/// write of the process under sled's global lock): a crash part-way leaves the
+/// journal, and the next open writes the same final values again. Returns how many
+/// batches were written again.
+pub(super) fn replay(w: &Writer<'_>, tree: &Shared, journal: &Space) -> Result<usize, StoreError> {
     let corrupt = |why: &str| StoreError::Storage(format!("corrupt journal: {why}"));
-    let mut b = sled::Batch::default();
+    let mut changes: Vec<Owned> = Vec::new();
+    let mut keys: Vec<IVec> = Vec::new();
     // The records of the batch being read, until its last one.
     let mut batch: Option<(u64, Vec<IVec>)> = None;
     let mut replayed = 0;
-    let mut left = false;
     for rec in journal.iter() {
         let (k, v) = rec?;
-        left = true;
-        journal.del(&mut b, &k);
+        keys.push(k.clone());
         let seq = k
             .get(..8)
             .and_then(|s| s.try_into().ok())
@@ -201,19 +206,24 @@ pub(super) fn replay(tree: &sled::Tree, journal: &Space) -> Result<usize, StoreE
             continue;
         }
         for rec in &records {
-            for (key, value) in decode(&rec[1..]).map_err(|e| corrupt(&e))? {
-                match value {
-                    Some(v) => b.insert(key, v),
-                    None => b.remove(key),
-                }
-            }
+            changes.extend(decode(&rec[1..]).map_err(|e| corrupt(&e))?);
         }
         replayed += 1;
     }
-    if left {
-        tree.apply_batch(b)?;
-        tree.flush()?;
+    if keys.is_empty() {
+        return Ok(0);
     }
+    for (key, value) in changes {
+        match value {
+            Some(v) => tree.insert(w, key, v)?,
+            None => tree.remove(w, key)?,
+        };
+    }
+    tree.flush()?;
+    for k in keys {
+        journal.remove(w, k)?;
+    }
+    tree.flush()?;
     Ok(replayed)
 }
 
@@ -221,14 +231,17 @@ pub(super) fn replay(tree: &sled::Tree, journal: &Space) -> Result<usize, StoreE
 mod tests {
     use super::*;
 
+    use crate::store::kind::Kind;
+    use std::sync::RwLock;
+
     /// A new tree, its journal and one space of records.
-    fn fresh() -> (sled::Tree, Space, Space) {
+    fn fresh() -> (Shared, Space, Space) {
         let db = sled::Config::new().temporary(true).open().expect("db");
-        let tree = db.open_tree("records").expect("tree");
+        let tree = Shared::new(db.open_tree("records").expect("tree"));
         (
             tree.clone(),
-            Space::new(tree.clone(), 0xfe),
-            Space::new(tree, 3),
+            Space::journal(tree.clone()),
+            Space::new(tree, Kind::Instances),
         )
     }
 
@@ -265,11 +278,13 @@ mod tests {
         let before = [Some(&old), Some(&old), None, None, Some(&old)];
         let after = [Some(&new), None, Some(&big), Some(&bigger), Some(&old)];
         let (records, writes) = (3, 4);
+        let lock = RwLock::new(());
+        let w = Writer::alone(lock.write().expect("lock"));
         for ops in 0..=records + writes + records {
             let (tree, journal, data) = fresh();
             for (name, v) in names.iter().zip(before) {
                 if let Some(v) = v {
-                    data.insert(name, v.clone()).expect("insert");
+                    data.insert(&w, name, v.clone()).expect("insert");
                 }
             }
             let changes: Vec<(Vec<u8>, Option<&IVec>)> = names[..4]
@@ -277,8 +292,8 @@ mod tests {
                 .zip(after)
                 .map(|(name, v)| (data.key(name), v))
                 .collect();
-            write_cut(&tree, &journal, 7, changes.iter().cloned(), ops).expect("write");
-            let replayed = replay(&tree, &journal).expect("replay");
+            write_cut(&w, &tree, &journal, 7, changes.iter().cloned(), ops).expect("write");
+            let replayed = replay(&w, &tree, &journal).expect("replay");
             let whole = ops >= records;
             assert_eq!(
                 replayed,
@@ -296,7 +311,9 @@ mod tests {
     #[test]
     fn a_written_batch_leaves_no_journal() {
         let (tree, journal, data) = fresh();
-        data.insert(b"gone", b"old".to_vec()).expect("insert");
+        let lock = RwLock::new(());
+        let w = Writer::alone(lock.write().expect("lock"));
+        data.insert(&w, b"gone", b"old".to_vec()).expect("insert");
         let big = IVec::from(vec![2u8; 2 * CHUNK]);
         let new = IVec::from(&b"new"[..]);
         let changes = [
@@ -304,7 +321,7 @@ mod tests {
             (data.key(b"gone"), None),
             (data.key(b"big"), Some(&big)),
         ];
-        write(&tree, &journal, 4, changes.iter().cloned()).expect("write");
+        write(&w, &tree, &journal, 4, changes.iter().cloned()).expect("write");
         assert_eq!(data.get(b"a").expect("get"), Some(new));
         assert_eq!(data.get(b"gone").expect("get"), None);
         assert_eq!(data.get(b"big").expect("get"), Some(big));

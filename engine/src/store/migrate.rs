@@ -1,7 +1,9 @@
 //! Databases of layout version 2 (one sled tree per kind of record) are moved into
 //! the spaces of one tree when they are opened.
 
-use super::{decode, encode, keys, StoreError, Trees, SCHEMA_VERSION, SPACES};
+use super::kind::Kind;
+use super::space::{WriteBatch, Writer};
+use super::{decode, encode, keys, StoreError, Trees, SCHEMA_VERSION};
 use crate::core::Instance;
 use std::path::Path;
 
@@ -9,12 +11,13 @@ use std::path::Path;
 /// of one tree. The copy is finished when the new schema version is written; until
 /// then a crash leaves the old trees whole, and the next open copies again.
 pub(super) fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
+    let w = t.alone()?;
     let names = db.tree_names();
     let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
     if !has("meta") {
-        return Ok(());
+        return move_tokens(db, t, &w, has("tokens"));
     }
-    if t.meta.get("schema_version")?.is_none() {
+    if t[Kind::Meta].get("schema_version")?.is_none() {
         let old_meta = db.open_tree("meta")?;
         let found = old_meta.get("schema_version")?.map_or(0, |v| {
             u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]))
@@ -25,53 +28,74 @@ pub(super) fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), Store
                 found,
             });
         }
-        for ((name, _), space) in SPACES.iter().zip(t.all()) {
-            if !has(name) || ["tasks", "tasks_by_state"].contains(name) {
+        for (kind, space) in Kind::ALL.iter().zip(t.all()) {
+            let name = kind.layout2_tree();
+            if !has(name) || ["tasks", "tasks_by_state"].contains(&name) {
                 continue;
             }
-            let mut b = sled::Batch::default();
+            let mut b = WriteBatch::default();
             let mut n = 0;
             for kv in db.open_tree(name)?.iter() {
                 let (k, v) = kv?;
                 space.put(&mut b, k, v);
                 n += 1;
                 if n % 10_000 == 0 {
-                    t.apply(std::mem::take(&mut b))?;
+                    t.apply_alone(&w, std::mem::take(&mut b))?;
                 }
             }
-            t.apply(b)?;
+            t.apply_alone(&w, b)?;
         }
         if has("tasks") {
-            rebuild_task_spaces(t, &db.open_tree("tasks")?)?;
+            rebuild_task_spaces(t, &w, &db.open_tree("tasks")?)?;
         }
-        t.meta
-            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+        t[Kind::Meta].insert(&w, "schema_version", &SCHEMA_VERSION.to_be_bytes())?;
         db.flush()?;
     }
-    for (name, _) in SPACES {
-        db.drop_tree(name)?;
+    for kind in Kind::ALL {
+        db.drop_tree(kind.layout2_tree())?;
     }
     db.drop_tree("tasks_by_due")?;
     db.flush()?;
     Ok(())
 }
 
+/// Layout version 3 kept the API's tokens in a tree of their own: move them into
+/// their space. The tree is dropped once the copy is durable; a crash before that
+/// copies again (the same keys and values).
+fn move_tokens(db: &sled::Db, t: &Trees, w: &Writer<'_>, has: bool) -> Result<(), StoreError> {
+    if !has {
+        return Ok(());
+    }
+    let mut b = WriteBatch::default();
+    for kv in db.open_tree(Kind::Tokens.layout2_tree())?.iter() {
+        let (k, v) = kv?;
+        t[Kind::Tokens].put(&mut b, k, v);
+    }
+    t.apply_alone(w, b)?;
+    db.flush()?;
+    db.drop_tree(Kind::Tokens.layout2_tree())?;
+    db.flush()?;
+    Ok(())
+}
+
 /// The finished and active task entries of layout version 3, from version 2's
 /// task tree (tasks that had left their instance) and the tasks in the instances.
-fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreError> {
-    let mut b = sled::Batch::default();
+fn rebuild_task_spaces(
+    t: &Trees,
+    w: &Writer<'_>,
+    old_tasks: &sled::Tree,
+) -> Result<(), StoreError> {
+    let mut b = WriteBatch::default();
     let mut n = 0;
-    let mut put = |b: &mut sled::Batch, task: &crate::core::Task| -> Result<(), StoreError> {
+    let mut put = |b: &mut WriteBatch, task: &crate::core::Task| -> Result<(), StoreError> {
         if task.state.is_active() {
-            t.active
-                .put(b, keys::active_task(task.state, task.due, task.id), &[]);
+            t[Kind::Active].put(b, keys::active_task(task.state, task.due, task.id), &[]);
         } else {
-            t.tasks
-                .put(b, keys::state_task(task.state, task.id), encode(task));
+            t[Kind::Tasks].put(b, keys::state_task(task.state, task.id), encode(task));
         }
         n += 1;
         if n % 10_000 == 0 {
-            t.apply(std::mem::take(b))?;
+            t.apply_alone(w, std::mem::take(b))?;
         }
         Ok(())
     };
@@ -79,12 +103,12 @@ fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreErr
         let (_, v) = kv?;
         put(&mut b, &decode(&v)?)?;
     }
-    for kv in t.instances.iter() {
+    for kv in t[Kind::Instances].iter() {
         let (_, v) = kv?;
         let inst: Instance = decode(&v)?;
         for task in &inst.tasks {
             put(&mut b, task)?;
         }
     }
-    t.apply(b)
+    t.apply_alone(w, b)
 }

@@ -9,11 +9,14 @@ mod health;
 use health::refused;
 mod journal;
 pub mod keys;
+mod kind;
 mod migrate;
 mod outbox;
 mod private;
 mod query;
+mod schedules;
 mod space;
+mod tokens;
 mod txn;
 mod verify;
 
@@ -35,7 +38,8 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
-use space::Space;
+use kind::Kind;
+use space::{Shared, Space, WriteBatch, Writer};
 
 /// The layout version of the data on disk. A release that changes the layout bumps
 /// it and migrates older databases when it opens them.
@@ -98,37 +102,17 @@ impl std::fmt::Display for Deployed {
 
 pub(crate) struct Trees {
     /// The one sled tree every space below lives in.
-    tree: sled::Tree,
-    pub meta: Space,
-    pub defs: Space,
-    pub instances: Space,
-    pub events: Space,
-    /// Finished tasks, by (state, task): the record of a task that has left its
-    /// instance (which keeps only its current step's tasks), and the index of
-    /// finished tasks by state. Written when the task finishes.
-    pub tasks: Space,
-    pub by_person: Space,
-    pub by_role: Space,
-    /// Open and claimed tasks by (state, due time, task).
-    pub active: Space,
-    pub by_process: Space,
-    pub timers: Space,
-    pub outbox: Space,
-    pub idempotency: Space,
-    /// Each person's notifications: (person, message id).
-    pub inbox: Space,
-    /// Webhook deliveries waiting for their next attempt: (due time, message id).
-    pub retries: Space,
-    /// Open incidents, by instance: what failed and why (see `core::incident`). An
-    /// instance is here exactly while its status is `incident`.
-    pub incidents: Space,
-    /// The batch being written, until all of it is (see `journal`). Not among
-    /// `SPACES`: it is empty whenever the database is closed.
+    tree: Shared,
+    /// Each kind's space, at its place (see `kind`).
+    spaces: [Space; Kind::COUNT],
+    /// The batch being written, until all of it is (see `journal`). Not a kind:
+    /// it is empty whenever the database is closed.
     pub journal: Space,
     /// Held alone while a batch is written key by key, and shared by every other
     /// write, so that no other write lands between a batch's first key and the
     /// removal of its journal: replaying the batch after a crash would undo it.
-    /// Readers that must not see half a batch share it too.
+    /// Readers that must not see half a batch share it too. A `Writer` is the proof
+    /// of holding it, and every write takes one (see `space`).
     writing: RwLock<()>,
     /// Broken once a write or flush failed (see `health`): a batch that failed
     /// part-way keeps its journal until the database is opened again, and a write
@@ -139,52 +123,24 @@ pub(crate) struct Trees {
     injected: std::sync::Mutex<Option<Fault>>,
 }
 
-/// The journal's tag (see `Trees::journal`).
-const JOURNAL_TAG: u8 = 16;
+impl std::ops::Index<Kind> for Trees {
+    type Output = Space;
+    fn index(&self, k: Kind) -> &Space {
+        &self.spaces[k.slot()]
+    }
+}
 
-/// Each space's tag, with the name of the tree it had in layout version 2 (one tree
-/// per kind of record), in the order of `Trees`' fields. The task spaces
-/// (`tasks`, `active`) are laid out anew and rebuilt from the records when a
-/// version-2 database is moved over; version 2's `tasks_by_due` (tag 9) is gone.
-const SPACES: [(&str, u8); 15] = [
-    ("meta", 1),
-    ("definitions", 2),
-    ("instances", 3),
-    ("events", 4),
-    ("tasks", 5),
-    ("tasks_by_person", 6),
-    ("tasks_by_role", 7),
-    ("tasks_by_state", 8),
-    ("instances_by_process", 10),
-    ("timers", 11),
-    ("outbox", 12),
-    ("idempotency", 13),
-    ("inbox", 14),
-    ("delivery_retries", 15),
-    // Newer than layout version 2: no tree of that name is ever found to move over.
-    ("incidents", 17),
-];
+/// The journal slot of writes outside the batches of commands (`Trees::apply`).
+/// They are written alone, one at a time, so one slot is enough; batches of
+/// commands count up from 0 and never reach it.
+const OUTSIDE_SEQ: u64 = u64::MAX;
 
 impl Trees {
     fn new(tree: sled::Tree) -> Trees {
-        let s = |i: usize| Space::new(tree.clone(), SPACES[i].1);
+        let tree = Shared::new(tree);
         Trees {
-            meta: s(0),
-            defs: s(1),
-            instances: s(2),
-            events: s(3),
-            tasks: s(4),
-            by_person: s(5),
-            by_role: s(6),
-            active: s(7),
-            by_process: s(8),
-            timers: s(9),
-            outbox: s(10),
-            idempotency: s(11),
-            inbox: s(12),
-            retries: s(13),
-            incidents: s(14),
-            journal: Space::new(tree.clone(), JOURNAL_TAG),
+            spaces: Kind::ALL.map(|k| Space::new(tree.clone(), k)),
+            journal: Space::journal(tree.clone()),
             writing: RwLock::new(()),
             health: Arc::default(),
             injected: std::sync::Mutex::new(None),
@@ -192,36 +148,36 @@ impl Trees {
         }
     }
 
-    /// Every space, in the order of `SPACES`; a command's writes are kept per space
-    /// in this order too (see `txn`).
-    pub fn all(&self) -> [&Space; SPACES.len()] {
-        [
-            &self.meta,
-            &self.defs,
-            &self.instances,
-            &self.events,
-            &self.tasks,
-            &self.by_person,
-            &self.by_role,
-            &self.active,
-            &self.by_process,
-            &self.timers,
-            &self.outbox,
-            &self.idempotency,
-            &self.inbox,
-            &self.retries,
-            &self.incidents,
-        ]
+    /// Every space, in the order of `Kind::ALL`; a command's writes are kept per
+    /// space in this order too (see `txn`).
+    pub fn all(&self) -> [&Space; Kind::COUNT] {
+        std::array::from_fn(|i| &self.spaces[i])
     }
 
-    pub fn shared(&self) -> &sled::Tree {
+    pub fn shared(&self) -> &Shared {
         &self.tree
     }
 
-    /// Write a batch built with `Space::put` and `Space::del`, all or nothing.
-    pub fn apply(&self, b: sled::Batch) -> Result<(), StoreError> {
-        let _w = self.outside_batch()?;
-        Ok(self.tree.apply_batch(b)?)
+    /// Write a batch built with `Space::put` and `Space::del`, all or nothing,
+    /// through the journal as batches of commands are. Only kinds that commands
+    /// never read (see `kind::ByCommands`).
+    pub fn apply(&self, b: WriteBatch) -> Result<(), StoreError> {
+        if let Some((k, _, _)) = b
+            .changes
+            .iter()
+            .find(|(k, _, _)| !k.is_some_and(Kind::outside_writable))
+        {
+            return Err(StoreError::Storage(format!(
+                "a write to {k:?} outside a batch of commands, which read it"
+            )));
+        }
+        self.write_batch(|w| self.apply_alone(w, b))
+    }
+
+    /// `apply` for a writer already alone (a migration): any kind.
+    fn apply_alone(&self, w: &Writer<'_>, b: WriteBatch) -> Result<(), StoreError> {
+        let changes = b.changes.iter().map(|(_, k, v)| (k.clone(), v.as_ref()));
+        journal::write(w, &self.tree, &self.journal, OUTSIDE_SEQ, changes)
     }
 
     /// True, once, if a test asked for this failure now.
@@ -234,27 +190,37 @@ impl Trees {
         false
     }
 
-    /// Hold while writing anything but a batch of commands, or while reading what
-    /// must not be half a batch (see `writing`). Refused once the store is broken.
-    pub fn outside_batch(&self) -> Result<std::sync::RwLockReadGuard<'_, ()>, StoreError> {
+    /// The right to write outside a batch of commands (or to read what must not be
+    /// half a batch; see `writing`). Refused once the store is broken.
+    pub fn outside_batch(&self) -> Result<Writer<'_>, StoreError> {
         // Poisoned: a batch write panicked part-way (and marked the store broken).
         let w = self
             .writing
             .read()
             .map_err(|_| refused("a write panicked"))?;
         match self.health.broken() {
-            None => Ok(w),
+            None => Ok(Writer::outside(w)),
             Some(why) => Err(refused(why)),
         }
     }
 
-    /// Write a batch of commands with `write` (see `writing`); if it fails (or
-    /// panics), the store is broken and refuses every write after it.
+    /// The right to write anything, alone: while the database is opened, before
+    /// anything else runs (migrations, the schema version).
+    fn alone(&self) -> Result<Writer<'_>, StoreError> {
+        let w = self
+            .writing
+            .write()
+            .map_err(|_| refused("a write panicked"))?;
+        Ok(Writer::alone(w))
+    }
+
+    /// Write a batch with `write` (see `writing`); if it fails (or panics), the
+    /// store is broken and refuses every write after it.
     pub fn write_batch(
         &self,
-        write: impl FnOnce() -> Result<(), StoreError>,
+        write: impl FnOnce(&Writer<'_>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let _w = self
+        let w = self
             .writing
             .write()
             .map_err(|_| refused("a write panicked"))?;
@@ -267,8 +233,9 @@ impl Trees {
                 .fail(format!("a batch of commands failed in its write: {e}"));
             return Err(e);
         }
+        let w = Writer::alone(w);
         let panicked = BreakOnUnwind(&self.health);
-        let res = write();
+        let res = write(&w);
         std::mem::forget(panicked);
         if let Err(e) = &res {
             self.health
@@ -294,7 +261,7 @@ pub struct Store {
     /// Commands waiting to run, in batches (see `batch`).
     batches: Arc<batch::Combiner<(txn::Request, bool), Result<Outcome, StoreError>>>,
     /// Batches that have run, waiting to be written (see `batch::Pipeline`).
-    pipeline: batch::Pipeline<{ SPACES.len() }>,
+    pipeline: batch::Pipeline<{ Kind::COUNT }>,
     /// Set once the threads that run async callers' batches are started.
     helpers: std::sync::OnceLock<()>,
     defs: RwLock<HashMap<(String, u32), Arc<Definition>>>,
@@ -424,17 +391,20 @@ impl Store {
         let db = open_db(path, &opts)?;
         let t = Trees::new(db.open_tree("records")?);
         migrate::migrate(&db, &t, path)?;
-        let replayed = journal::replay(&t.tree, &t.journal)?;
+        let replayed = journal::replay(&t.alone()?, &t.tree, &t.journal)?;
         if replayed > 0 {
             tracing::warn!(
                 replayed,
                 "wrote again a batch the last run was writing when it stopped"
             );
         }
-        match t.meta.get("schema_version")? {
+        match t[Kind::Meta].get("schema_version")? {
             None => {
-                t.meta
-                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+                t[Kind::Meta].insert(
+                    &t.alone()?,
+                    "schema_version",
+                    &SCHEMA_VERSION.to_be_bytes(),
+                )?;
             }
             Some(v) => {
                 let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
@@ -446,7 +416,7 @@ impl Store {
                 }
             }
         }
-        let directory = match t.meta.get("directory")? {
+        let directory = match t[Kind::Meta].get("directory")? {
             Some(b) => decode(&b)?,
             None => Directory::default(),
         };
@@ -454,11 +424,11 @@ impl Store {
         // load on demand, so opening stays fast whatever the history holds.
         let mut latest = BTreeMap::new();
         let mut defs = HashMap::new();
-        for kv in t.meta.scan_prefix(b"latest\0") {
+        for kv in t[Kind::Meta].scan_prefix(b"latest\0") {
             let (k, v) = kv?;
             let name = String::from_utf8_lossy(&k[7..]).into_owned();
             let version = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
-            if let Some(b) = t.defs.get(keys::definition(&name, version))? {
+            if let Some(b) = t[Kind::Definitions].get(keys::definition(&name, version))? {
                 let sd: StoredDefinition = decode(&b)?;
                 defs.insert((name.clone(), version), Arc::new(sd.definition));
             }
@@ -466,8 +436,8 @@ impl Store {
         }
         let calendar = crate::calendar::Calendar::new(opts.zone, &opts.calendar)
             .map_err(|e| StoreError::Storage(format!("calendar: {e}")))?;
-        let next_instance = AtomicU64::new(last_u64(&t.instances)? + 1);
-        let next_message = AtomicU64::new(last_u64(&t.outbox)? + 1);
+        let next_instance = AtomicU64::new(last_u64(&t[Kind::Instances])? + 1);
+        let next_message = AtomicU64::new(last_u64(&t[Kind::Outbox])? + 1);
         let fsync = if opts.fsync {
             Some(
                 std::fs::File::open(path.join("db"))
@@ -554,7 +524,7 @@ impl Store {
         let _staff = self.staff_lock();
         crate::tokens::revoke_absent(self, &dir)?;
         let w = self.t.outside_batch()?;
-        self.t.meta.insert("directory", encode(&dir))?;
+        self.t[Kind::Meta].insert(&w, "directory", encode(&dir))?;
         drop(w);
         self.durable()?;
         *self.directory.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dir);
@@ -576,9 +546,7 @@ impl Store {
         {
             return Ok(d.clone());
         }
-        let b = self
-            .t
-            .defs
+        let b = self.t[Kind::Definitions]
             .get(keys::definition(name, version))?
             .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
         let sd: StoredDefinition = decode(&b)?;
@@ -615,27 +583,17 @@ impl Store {
         name: &str,
         version: u32,
     ) -> Result<StoredDefinition, StoreError> {
-        let b = self
-            .t
-            .defs
+        let b = self.t[Kind::Definitions]
             .get(keys::definition(name, version))?
             .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
         decode(&b)
     }
 
     pub fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
-        let b = self
-            .t
-            .instances
+        let b = self.t[Kind::Instances]
             .get(keys::instance(id))?
             .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
         decode(&b)
-    }
-
-    /// A tree of its own for a module beside the store (the API's tokens), in the
-    /// same database, so that it is backed up and made durable with everything else.
-    pub fn tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
-        Ok(self.db.open_tree(name)?)
     }
 
     pub fn size_on_disk(&self) -> u64 {
@@ -651,8 +609,8 @@ impl Store {
         instance: InstanceId,
         n: u32,
     ) -> Result<(), StoreError> {
-        let _w = self.t.outside_batch()?;
-        self.t.timers.remove(keys::timer(due, instance, n))?;
+        let w = self.t.outside_batch()?;
+        self.t[Kind::Timers].remove(&w, keys::timer(due, instance, n))?;
         Ok(())
     }
 }
@@ -690,25 +648,25 @@ mod tests {
         let db = sled::Config::new().temporary(true).open().expect("db");
         for fail in [false, true] {
             let t = Trees::new(db.open_tree(format!("records{fail}")).expect("tree"));
-            t.write_batch(|| {
+            t.write_batch(|_| {
                 assert!(t.writing.try_read().is_err(), "another write got in");
                 Ok(())
             })
             .expect("written");
             assert!(t.outside_batch().is_ok());
             let b = || {
-                let mut b = sled::Batch::default();
-                t.meta.put(&mut b, b"k", &b"v"[..]);
+                let mut b = WriteBatch::default();
+                t[Kind::Meta].put(&mut b, b"k", &b"v"[..]);
                 b
             };
             t.apply(b()).expect("written");
             if fail {
                 let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    t.write_batch(|| panic!("a write panics"))
+                    t.write_batch(|_| panic!("a write panics"))
                 }));
                 assert!(panicked.is_err());
             } else {
-                let e = t.write_batch(|| Err(StoreError::Storage("disk full".into())));
+                let e = t.write_batch(|_| Err(StoreError::Storage("disk full".into())));
                 assert!(e.is_err());
             }
             let refused = t.apply(b()).expect_err("refused");
@@ -716,7 +674,7 @@ mod tests {
             assert!(refused.to_string().contains(why), "{refused}");
             assert!(t.health.broken().is_some_and(|b| b.contains(why)));
             assert!(t.outside_batch().is_err());
-            assert!(t.write_batch(|| Ok(())).is_err());
+            assert!(t.write_batch(|_| Ok(())).is_err());
         }
     }
 
@@ -730,14 +688,16 @@ mod tests {
             let db = open_db(dir.path(), &Options::default()).expect("db");
             let t = Trees::new(db.open_tree("records").expect("tree"));
             let one = sled::IVec::from(&b"1"[..]);
-            let changes = [(t.meta.key(b"probe"), Some(&one))];
+            let changes = [(t[Kind::Meta].key(b"probe"), Some(&one))];
             // Stopped after its journal, before its first change.
-            journal::write_cut(&t.tree, &t.journal, 3, changes.iter().cloned(), 1).expect("write");
+            let w = t.alone().expect("alone");
+            journal::write_cut(&w, &t.tree, &t.journal, 3, changes.iter().cloned(), 1)
+                .expect("write");
             db.flush().expect("flush");
         }
         let s = Store::open(dir.path(), Options::default()).expect("open");
         assert_eq!(
-            s.t.meta.get("probe").expect("get").as_deref(),
+            s.t[Kind::Meta].get("probe").expect("get").as_deref(),
             Some(&b"1"[..])
         );
         assert_eq!(s.t.journal.len(), 0);
@@ -750,18 +710,21 @@ mod tests {
         for _ in 0..2 {
             let s = Store::open(dir.path(), Options::default()).expect("open");
             assert_eq!(
-                s.t.instances
+                s.t[Kind::Instances]
                     .get(keys::instance(41))
                     .expect("get")
                     .as_deref(),
                 Some(&b"forty-one"[..])
             );
             assert_eq!(
-                s.t.by_person.get(b"ann\0x").expect("get").as_deref(),
+                s.t[Kind::ByPerson].get(b"ann\0x").expect("get").as_deref(),
                 Some(&b"task"[..])
             );
             assert_eq!(
-                s.t.meta.get("schema_version").expect("get").as_deref(),
+                s.t[Kind::Meta]
+                    .get("schema_version")
+                    .expect("get")
+                    .as_deref(),
                 Some(&SCHEMA_VERSION.to_be_bytes()[..])
             );
             // New ids continue after the moved records.
@@ -771,15 +734,12 @@ mod tests {
             );
             let names = s.db.tree_names();
             assert!(!names.iter().any(|n| n.as_ref() == b"instances"));
-            // Trees beside the store (the API's tokens) stay as they were.
+            // The API's tokens, in a tree of their own then, are in their space.
             assert_eq!(
-                s.tree("tokens")
-                    .expect("tree")
-                    .get(b"t")
-                    .expect("get")
-                    .as_deref(),
+                s.t[Kind::Tokens].get(b"t").expect("get").as_deref(),
                 Some(&b"kept"[..])
             );
+            assert!(!names.iter().any(|n| n.as_ref() == b"tokens"));
         }
     }
 
@@ -857,7 +817,7 @@ process review "審閱" {
             assert_eq!(lists[1].len(), 2);
             // Lay it out as version 2.
             let db = &s.db;
-            for ((name, _), space) in SPACES.iter().zip(s.t.all()) {
+            for (name, space) in Kind::ALL.map(Kind::layout2_tree).iter().zip(s.t.all()) {
                 if ["tasks", "tasks_by_state"].contains(name) {
                     continue;
                 }
@@ -868,7 +828,7 @@ process review "審閱" {
                 }
             }
             let old_tasks = db.open_tree("tasks").expect("tree");
-            for kv in s.t.tasks.iter() {
+            for kv in s.t[Kind::Tasks].iter() {
                 let (_, v) = kv.expect("entry");
                 let t: crate::core::Task = decode(&v).expect("task");
                 old_tasks.insert(keys::task(t.id), v).expect("insert");
@@ -877,7 +837,9 @@ process review "審閱" {
                 .expect("tree")
                 .insert("schema_version", &2u32.to_be_bytes())
                 .expect("insert");
-            s.t.shared().clear().expect("clear");
+            s.t.shared()
+                .clear(&s.t.alone().expect("alone"))
+                .expect("clear");
             db.drop_tree("records").expect("drop");
             s.durable().expect("flush");
             lists

@@ -1,6 +1,8 @@
 //! The outbox after the fact: handing messages to people's inboxes, and the state of
 //! each delivery (pending, sent, failed with its reason).
 
+use super::kind::Kind;
+use super::space::WriteBatch;
 use super::txn::{Delivery, OutboxRecord};
 use super::{decode, encode, keys, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -34,7 +36,7 @@ impl Store {
     /// cursor past an earlier one not yet there.
     pub fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let _w = self.t.outside_batch()?;
-        let cursor = match self.t.meta.get("delivery_cursor")? {
+        let cursor = match self.t[Kind::Meta].get("delivery_cursor")? {
             Some(b) => u64::from_be_bytes(b.as_ref().try_into().unwrap_or([0; 8])),
             None => 0,
         };
@@ -49,13 +51,13 @@ impl Store {
         webhooks: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut b = sled::Batch::default();
+        let mut b = WriteBatch::default();
         let dir = self.directory();
         for p in &rec.message.to {
             if dir.person(p).is_some() {
                 let mut k = keys::name_prefix(p);
                 k.extend_from_slice(&rec.id.to_be_bytes());
-                self.t.inbox.put(&mut b, k, &[]);
+                self.t[Kind::Inbox].put(&mut b, k, &[]);
             }
         }
         let mut updated = rec.clone();
@@ -72,9 +74,7 @@ impl Store {
         } else {
             Delivery::Pending
         };
-        self.t
-            .outbox
-            .put(&mut b, rec.id.to_be_bytes(), encode(&updated));
+        self.t[Kind::Outbox].put(&mut b, rec.id.to_be_bytes(), encode(&updated));
         for (slot, url) in webhooks.iter().enumerate() {
             let a = Attempt {
                 message: rec.id,
@@ -83,13 +83,9 @@ impl Store {
                 attempts: 0,
                 due: now,
             };
-            self.t
-                .retries
-                .put(&mut b, retry_key(now, rec.id, slot as u32), encode(&a));
+            self.t[Kind::Retries].put(&mut b, retry_key(now, rec.id, slot as u32), encode(&a));
         }
-        self.t
-            .meta
-            .put(&mut b, "delivery_cursor", &rec.id.to_be_bytes());
+        self.t[Kind::Meta].put(&mut b, "delivery_cursor", &rec.id.to_be_bytes());
         self.t.apply(b)
     }
 
@@ -98,25 +94,23 @@ impl Store {
     /// with compare-and-swap, so no webhook's result overwrites another's.
     pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
         let mut bad: Option<StoreError> = None;
-        let _w = self.t.outside_batch()?;
-        self.t
-            .outbox
-            .update_and_fetch(a.message.to_be_bytes(), |old| {
-                let old = old?;
-                let mut rec: OutboxRecord = match decode(old) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad = Some(e);
-                        return Some(old.to_vec());
-                    }
-                };
-                if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
-                    w.state = state.clone();
-                    w.attempts = a.attempts;
+        let w = self.t.outside_batch()?;
+        self.t[Kind::Outbox].update_and_fetch(&w, a.message.to_be_bytes(), |old| {
+            let old = old?;
+            let mut rec: OutboxRecord = match decode(old) {
+                Ok(r) => r,
+                Err(e) => {
+                    bad = Some(e);
+                    return Some(old.to_vec());
                 }
-                rec.state = overall(&rec);
-                Some(encode(&rec))
-            })?;
+            };
+            if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
+                w.state = state.clone();
+                w.attempts = a.attempts;
+            }
+            rec.state = overall(&rec);
+            Some(encode(&rec))
+        })?;
         match bad {
             Some(e) => Err(e),
             None => Ok(()),
@@ -124,7 +118,7 @@ impl Store {
     }
 
     pub fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
-        match self.t.outbox.get(id.to_be_bytes())? {
+        match self.t[Kind::Outbox].get(id.to_be_bytes())? {
             Some(b) => Ok(Some(decode(&b)?)),
             None => Ok(None),
         }
@@ -139,10 +133,10 @@ impl Store {
     ) -> Result<Vec<Attempt>, StoreError> {
         let end = retry_key(now, u64::MAX, u32::MAX);
         let mut out = Vec::new();
-        for kv in self.t.retries.range(..=end.to_vec()) {
+        for kv in self.t[Kind::Retries].range(..=end.to_vec()) {
             let (k, v) = kv?;
-            let _w = self.t.outside_batch()?;
-            self.t.retries.remove(k)?;
+            let w = self.t.outside_batch()?;
+            self.t[Kind::Retries].remove(&w, k)?;
             out.push(decode(&v)?);
             if out.len() == limit {
                 break;
@@ -152,15 +146,13 @@ impl Store {
     }
 
     pub fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
-        let _w = self.t.outside_batch()?;
-        self.t
-            .retries
-            .insert(retry_key(a.due, a.message, a.slot), encode(a))?;
+        let w = self.t.outside_batch()?;
+        self.t[Kind::Retries].insert(&w, retry_key(a.due, a.message, a.slot), encode(a))?;
         Ok(())
     }
 
     pub fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(match self.t.retries.first()? {
+        Ok(match self.t[Kind::Retries].first()? {
             Some((k, _)) => keys::millis_from(&k),
             None => None,
         })
@@ -178,7 +170,7 @@ impl Store {
         let mut end = keys::name_prefix(person);
         end.extend_from_slice(&[0xff; 8]);
         let mut out = Vec::new();
-        for kv in self.t.inbox.range(start..=end) {
+        for kv in self.t[Kind::Inbox].range(start..=end) {
             let (k, _) = kv?;
             let id = u64::from_be_bytes(k[k.len() - 8..].try_into().unwrap_or([0; 8]));
             if let Some(m) = self.message(id)? {

@@ -1,6 +1,7 @@
 //! Questions staff ask, each answered from an index range, never a scan of all
 //! instances.
 
+use super::kind::Kind;
 use super::txn::OutboxRecord;
 use super::{decode, keys, Store, StoreError};
 use crate::core::{Incident, Instance, InstanceId, Record, Task, TaskId, TaskState};
@@ -36,14 +37,14 @@ impl Store {
     /// A task: from its instance's record while its step runs, else from the tasks
     /// that have left their instance.
     fn task_record(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
-        if let Some(b) = self.t.instances.get(keys::instance(id.instance))? {
+        if let Some(b) = self.t[Kind::Instances].get(keys::instance(id.instance))? {
             let inst: Instance = decode(&b)?;
             if let Some(t) = inst.tasks.into_iter().find(|t| t.id == id) {
                 return Ok(Some(t));
             }
         }
         for state in keys::FINAL_STATES {
-            if let Some(b) = self.t.tasks.get(keys::state_task(state, id))? {
+            if let Some(b) = self.t[Kind::Tasks].get(keys::state_task(state, id))? {
                 return Ok(Some(decode(&b)?));
             }
         }
@@ -73,11 +74,11 @@ impl Store {
     /// that nobody has claimed yet. Soonest due first.
     pub fn tasks_for(&self, person: &str) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
-        self.tasks_under(&self.t.by_person, person, &mut out)?;
+        self.tasks_under(&self.t[Kind::ByPerson], person, &mut out)?;
         let dir = self.directory();
         if let Some(p) = dir.person(person) {
             for r in &p.roles {
-                self.tasks_under(&self.t.by_role, r, &mut out)?;
+                self.tasks_under(&self.t[Kind::ByRole], r, &mut out)?;
             }
         }
         out.sort_by_key(|t| (t.due.is_none(), t.due, t.id));
@@ -87,7 +88,7 @@ impl Store {
 
     pub fn tasks_for_role(&self, role: &str) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
-        self.tasks_under(&self.t.by_role, role, &mut out)?;
+        self.tasks_under(&self.t[Kind::ByRole], role, &mut out)?;
         Ok(out)
     }
 
@@ -103,12 +104,12 @@ impl Store {
         let b = keys::state_byte(state);
         let (space, start) = match after {
             Some(t) if state.is_active() => (
-                &self.t.active,
+                &self.t[Kind::Active],
                 keys::active_task(state, t.due, t.id).to_vec(),
             ),
-            Some(t) => (&self.t.tasks, keys::state_task(state, t.id).to_vec()),
-            None if state.is_active() => (&self.t.active, vec![b]),
-            None => (&self.t.tasks, vec![b]),
+            Some(t) => (&self.t[Kind::Tasks], keys::state_task(state, t.id).to_vec()),
+            None if state.is_active() => (&self.t[Kind::Active], vec![b]),
+            None => (&self.t[Kind::Tasks], vec![b]),
         };
         let mut items = Vec::new();
         let mut next = None;
@@ -146,7 +147,7 @@ impl Store {
             // exactly.
             let mut end = vec![b];
             end.extend_from_slice(&keys::millis(now + chrono::Duration::milliseconds(1)));
-            for kv in self.t.active.range(vec![b]..end).take(limit) {
+            for kv in self.t[Kind::Active].range(vec![b]..end).take(limit) {
                 let (k, _) = kv?;
                 if let Some(t) = keys::task_from(&k)
                     .map(|id| self.task_record(id))
@@ -179,7 +180,7 @@ impl Store {
         end.extend_from_slice(&[0xff; 9]);
         let mut items = Vec::new();
         let mut next = None;
-        for kv in self.t.by_process.range(start..end) {
+        for kv in self.t[Kind::ByProcess].range(start..end) {
             let (k, _) = kv?;
             let id = u64::from_be_bytes(k[k.len() - 8..].try_into().unwrap_or([0; 8]));
             if items.len() == limit {
@@ -201,7 +202,7 @@ impl Store {
         let start = keys::instance(after.map_or(0, |a| a.saturating_add(1)));
         let mut items: Vec<Incident> = Vec::new();
         let mut next = None;
-        for kv in self.t.incidents.range(start..) {
+        for kv in self.t[Kind::Incidents].range(start..) {
             let (_, v) = kv?;
             if items.len() == limit {
                 next = items.last().map(|i| i.instance.to_string());
@@ -214,8 +215,7 @@ impl Store {
 
     /// The open incident of an instance, if it has one.
     pub fn incident(&self, id: InstanceId) -> Result<Option<Incident>, StoreError> {
-        self.t
-            .incidents
+        self.t[Kind::Incidents]
             .get(keys::instance(id))?
             .map(|b| decode(&b))
             .transpose()
@@ -223,12 +223,12 @@ impl Store {
 
     /// How many incidents are open (the `/metrics` gauge).
     pub fn incident_count(&self) -> usize {
-        self.t.incidents.len()
+        self.t[Kind::Incidents].len()
     }
 
     pub fn history(&self, id: InstanceId) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.t.events.scan_prefix(keys::instance(id)) {
+        for kv in self.t[Kind::Events].scan_prefix(keys::instance(id)) {
             let (_, v) = kv?;
             let batch: Vec<Record> = decode(&v)?;
             out.extend(batch);
@@ -248,7 +248,7 @@ impl Store {
         let mut end = keys::millis(now).to_vec();
         end.push(0xff);
         let mut out = Vec::new();
-        for kv in self.t.timers.range(..end) {
+        for kv in self.t[Kind::Timers].range(..end) {
             let (k, _) = kv?;
             if let Some(t) = keys::timer_from(&k) {
                 out.push(t);
@@ -262,19 +262,19 @@ impl Store {
 
     /// The earliest pending timer, for a scheduler that sleeps until then.
     pub fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(match self.t.timers.first()? {
+        Ok(match self.t[Kind::Timers].first()? {
             Some((k, _)) => keys::timer_from(&k).map(|t| t.0),
             None => None,
         })
     }
 
     pub fn timer_count(&self) -> usize {
-        self.t.timers.len()
+        self.t[Kind::Timers].len()
     }
 
     pub fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.t.outbox.range((after + 1).to_be_bytes()..) {
+        for kv in self.t[Kind::Outbox].range((after + 1).to_be_bytes()..) {
             let (_, v) = kv?;
             out.push(decode(&v)?);
             if out.len() == limit {

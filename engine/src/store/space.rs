@@ -1,25 +1,134 @@
 //! Every kind of record lives in one sled tree, each kind under a one-byte tag of
-//! its own (a "space"). sled makes a batch on one tree atomic without reading each
-//! key first, which its multi-tree transactions do for every write; a command
-//! writes about a dozen keys, so that read was a fifth of its cost.
+//! its own (a "space"; the kinds and their tags are in `kind`). sled makes a batch
+//! on one tree atomic without reading each key first, which its multi-tree
+//! transactions do for every write; a command writes about a dozen keys, so that
+//! read was a fifth of its cost.
+//!
+//! Every write takes a `Writer`: proof that the caller holds the store's write
+//! rule (see `Trees::writing`). A write without one does not compile.
 
+use super::kind::Kind;
+use super::StoreError;
 use sled::IVec;
 use std::ops::{Bound, RangeBounds};
+use std::sync::{RwLockReadGuard, RwLockWriteGuard};
+
+/// The right to write now, held for as long as the writer lives. Made only by
+/// `Trees`: `outside_batch` (shared with other such writers, never during a batch's
+/// write) and the batch writer or an opening of the database (alone).
+pub(crate) struct Writer<'a> {
+    _held: Held<'a>,
+}
+
+enum Held<'a> {
+    /// Shared with other writers outside a batch: only kinds commands never read.
+    Outside(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
+    /// Alone: a batch being written, a migration at open.
+    Alone(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+}
+
+impl<'a> Writer<'a> {
+    pub(super) fn outside(g: RwLockReadGuard<'a, ()>) -> Writer<'a> {
+        Writer {
+            _held: Held::Outside(g),
+        }
+    }
+
+    pub(super) fn alone(g: RwLockWriteGuard<'a, ()>) -> Writer<'a> {
+        Writer {
+            _held: Held::Alone(g),
+        }
+    }
+
+    /// May this writer write `kind`? Writers alone may write anything; those outside
+    /// a batch only what commands never read (see `kind::ByCommands`).
+    fn may_write(&self, kind: Option<Kind>) -> Result<(), StoreError> {
+        match (&self._held, kind) {
+            (Held::Alone(_), _) => Ok(()),
+            (Held::Outside(_), Some(k)) if k.outside_writable() => Ok(()),
+            (Held::Outside(_), k) => Err(StoreError::Storage(format!(
+                "a write to {k:?} outside a batch of commands, which read it"
+            ))),
+        }
+    }
+}
+
+/// The one sled tree every space lives in. Reads are free; writes take a `Writer`.
+#[derive(Clone)]
+pub(crate) struct Shared(sled::Tree);
+
+impl Shared {
+    pub fn new(tree: sled::Tree) -> Shared {
+        Shared(tree)
+    }
+
+    pub fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
+        self.0.get(k)
+    }
+
+    /// Write a stored key (its space's tag first). Only the journal writes so: it
+    /// carries changes of every space.
+    pub fn insert(
+        &self,
+        _w: &Writer<'_>,
+        k: impl AsRef<[u8]>,
+        v: impl Into<IVec>,
+    ) -> sled::Result<Option<IVec>> {
+        self.0.insert(k.as_ref(), v)
+    }
+
+    pub fn remove(&self, _w: &Writer<'_>, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
+        self.0.remove(k.as_ref())
+    }
+
+    pub fn flush(&self) -> sled::Result<usize> {
+        self.0.flush()
+    }
+
+    /// Remove every key: tests that lay a database out as an older layout had it.
+    #[cfg(test)]
+    pub fn clear(&self, _w: &Writer<'_>) -> sled::Result<()> {
+        self.0.clear()
+    }
+}
+
+/// A batch of writes outside the batches of commands, written all or nothing by
+/// `Trees::apply` (through the journal: sled's own `apply_batch` would put every
+/// later write of the process under a global lock).
+#[derive(Default)]
+pub(crate) struct WriteBatch {
+    pub(super) changes: Vec<(Option<Kind>, Vec<u8>, Option<IVec>)>,
+}
 
 /// One kind of record: keys under `tag` in the shared tree. Keys go in and come out
 /// without the tag, so callers see a tree of their own.
 #[derive(Clone)]
 pub(crate) struct Space {
-    tree: sled::Tree,
+    tree: Shared,
     tag: u8,
+    /// `None` for the journal, which only writers alone write.
+    kind: Option<Kind>,
 }
 
 /// Key-value pairs as sled's iterators give them.
 pub(crate) type Entry = sled::Result<(IVec, IVec)>;
 
 impl Space {
-    pub fn new(tree: sled::Tree, tag: u8) -> Space {
-        Space { tree, tag }
+    pub fn new(tree: Shared, kind: Kind) -> Space {
+        Space {
+            tree,
+            tag: kind.tag(),
+            kind: Some(kind),
+        }
+    }
+
+    /// The journal's space (see `kind::JOURNAL_TAG`).
+    pub fn journal(tree: Shared) -> Space {
+        Space {
+            tree,
+            tag: super::kind::JOURNAL_TAG,
+            kind: None,
+        }
     }
 
     /// The key as stored: the tag, then the key.
@@ -34,29 +143,43 @@ impl Space {
         self.tree.get(self.key(k.as_ref()))
     }
 
-    pub fn insert(&self, k: impl AsRef<[u8]>, v: impl Into<IVec>) -> sled::Result<Option<IVec>> {
-        self.tree.insert(self.key(k.as_ref()), v)
+    pub fn insert(
+        &self,
+        w: &Writer<'_>,
+        k: impl AsRef<[u8]>,
+        v: impl Into<IVec>,
+    ) -> Result<Option<IVec>, StoreError> {
+        w.may_write(self.kind)?;
+        Ok(self.tree.0.insert(self.key(k.as_ref()), v)?)
     }
 
-    pub fn remove(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.tree.remove(self.key(k.as_ref()))
+    pub fn remove(&self, w: &Writer<'_>, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
+        w.may_write(self.kind)?;
+        Ok(self.tree.0.remove(self.key(k.as_ref()))?)
     }
 
-    pub fn update_and_fetch<F>(&self, k: impl AsRef<[u8]>, f: F) -> sled::Result<Option<IVec>>
+    pub fn update_and_fetch<F>(
+        &self,
+        w: &Writer<'_>,
+        k: impl AsRef<[u8]>,
+        f: F,
+    ) -> Result<Option<IVec>, StoreError>
     where
         F: FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
     {
-        self.tree.update_and_fetch(self.key(k.as_ref()), f)
+        w.may_write(self.kind)?;
+        Ok(self.tree.0.update_and_fetch(self.key(k.as_ref()), f)?)
     }
 
-    /// Add an insert to a batch on the shared tree (see `Trees::apply`).
-    pub fn put(&self, b: &mut sled::Batch, k: impl AsRef<[u8]>, v: impl Into<IVec>) {
-        b.insert(self.key(k.as_ref()), v.into());
+    /// Add an insert to a batch written later by `Trees::apply`.
+    pub fn put(&self, b: &mut WriteBatch, k: impl AsRef<[u8]>, v: impl Into<IVec>) {
+        b.changes
+            .push((self.kind, self.key(k.as_ref()), Some(v.into())));
     }
 
-    /// Add a removal to a batch on the shared tree.
-    pub fn del(&self, b: &mut sled::Batch, k: impl AsRef<[u8]>) {
-        b.remove(self.key(k.as_ref()));
+    /// Add a removal to such a batch.
+    pub fn del(&self, b: &mut WriteBatch, k: impl AsRef<[u8]>) {
+        b.changes.push((self.kind, self.key(k.as_ref()), None));
     }
 
     fn strip(&self, kv: Entry) -> Entry {
@@ -79,12 +202,14 @@ impl Space {
             Bound::Unbounded => Bound::Excluded(vec![self.tag + 1]),
         };
         self.tree
+            .0
             .range::<Vec<u8>, _>((start, end))
             .map(|kv| self.strip(kv))
     }
 
     pub fn scan_prefix(&self, p: impl AsRef<[u8]>) -> impl DoubleEndedIterator<Item = Entry> + '_ {
         self.tree
+            .0
             .scan_prefix(self.key(p.as_ref()))
             .map(|kv| self.strip(kv))
     }
@@ -110,16 +235,22 @@ impl Space {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::RwLock;
+
+    fn shared(db: &sled::Db) -> Shared {
+        Shared::new(db.open_tree("t").expect("tree"))
+    }
 
     #[test]
     fn spaces_do_not_see_each_other() {
         let db = sled::Config::new().temporary(true).open().expect("open");
-        let tree = db.open_tree("t").expect("tree");
-        let a = Space::new(tree.clone(), 1);
-        let b = Space::new(tree, 2);
-        a.insert([9u8], &[1u8]).expect("insert");
-        a.insert([0xffu8, 0xff], &[2u8]).expect("insert");
-        b.insert([0u8], &[3u8]).expect("insert");
+        let lock = RwLock::new(());
+        let w = Writer::alone(lock.write().expect("lock"));
+        let a = Space::new(shared(&db), Kind::Meta);
+        let b = Space::new(shared(&db), Kind::Definitions);
+        a.insert(&w, [9u8], &[1u8]).expect("insert");
+        a.insert(&w, [0xffu8, 0xff], &[2u8]).expect("insert");
+        b.insert(&w, [0u8], &[3u8]).expect("insert");
         assert_eq!(a.len(), 2);
         assert_eq!(b.len(), 1);
         assert_eq!(a.get([0u8]).expect("get"), None);
@@ -139,27 +270,29 @@ mod tests {
         let from: Vec<_> = a.range(vec![10u8]..).collect();
         assert_eq!(from.len(), 1);
         assert_eq!(
-            Space::new(db.open_tree("t").expect("tree"), 3)
+            Space::new(shared(&db), Kind::Instances)
                 .first()
                 .expect("first"),
             None
         );
     }
 
+    /// Outside a batch, only kinds that commands never read can be written.
     #[test]
-    fn a_batch_writes_keys_of_several_spaces_at_once() {
+    fn a_writer_outside_a_batch_cannot_write_what_commands_read() {
         let db = sled::Config::new().temporary(true).open().expect("open");
-        let tree = db.open_tree("t").expect("tree");
-        let a = Space::new(tree.clone(), 1);
-        let b = Space::new(tree.clone(), 2);
-        a.insert(b"gone", &[]).expect("insert");
-        let mut batch = sled::Batch::default();
-        a.put(&mut batch, b"x", &[1u8]);
-        b.put(&mut batch, b"x", &[2u8]);
-        a.del(&mut batch, b"gone");
-        tree.apply_batch(batch).expect("apply");
-        assert_eq!(a.get(b"x").expect("get").as_deref(), Some(&[1u8][..]));
-        assert_eq!(b.get(b"x").expect("get").as_deref(), Some(&[2u8][..]));
-        assert_eq!(a.get(b"gone").expect("get"), None);
+        let lock = RwLock::new(());
+        let w = Writer::outside(lock.read().expect("lock"));
+        for kind in Kind::ALL {
+            let res = Space::new(shared(&db), kind).insert(&w, b"k", &b"v"[..]);
+            assert_eq!(res.is_ok(), kind.outside_writable(), "{kind:?}");
+        }
+        assert!(Space::journal(shared(&db))
+            .insert(&w, b"k", &b"v"[..])
+            .is_err());
+        assert!(Space::new(shared(&db), Kind::Instances)
+            .get(b"k")
+            .expect("get")
+            .is_none());
     }
 }

@@ -5,6 +5,7 @@
 //! written all or nothing (see `journal`).
 
 use super::batch::{write_changes, Overlay, Staged};
+use super::kind::Kind;
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
@@ -20,18 +21,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-// Positions in `Trees::all()`.
-const INSTANCES: usize = 2;
-const EVENTS: usize = 3;
-const TASKS: usize = 4;
-const BY_PERSON: usize = 5;
-const BY_ROLE: usize = 6;
-const ACTIVE: usize = 7;
-const BY_PROCESS: usize = 8;
-const TIMERS: usize = 9;
-const OUTBOX: usize = 10;
-const IDEMPOTENCY: usize = 11;
-const INCIDENTS: usize = 14;
+// Places in `Trees::all()` (see `kind`).
+const INSTANCES: usize = Kind::Instances.slot();
+const EVENTS: usize = Kind::Events.slot();
+const TASKS: usize = Kind::Tasks.slot();
+const BY_PERSON: usize = Kind::ByPerson.slot();
+const BY_ROLE: usize = Kind::ByRole.slot();
+const ACTIVE: usize = Kind::Active.slot();
+const BY_PROCESS: usize = Kind::ByProcess.slot();
+const TIMERS: usize = Kind::Timers.slot();
+const OUTBOX: usize = Kind::Outbox.slot();
+const IDEMPOTENCY: usize = Kind::Idempotency.slot();
+const INCIDENTS: usize = Kind::Incidents.slot();
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -107,7 +108,7 @@ pub(super) fn index_keys(t: &Task) -> [BTreeSet<Vec<u8>>; 4] {
 }
 
 /// The spaces a command may write: all of them (`Trees::all`).
-const WRITTEN: usize = super::SPACES.len();
+const WRITTEN: usize = Kind::COUNT;
 
 type Ov<'a> = Overlay<'a, WRITTEN>;
 
@@ -350,8 +351,8 @@ impl Store {
         } = ran;
         let written = match staged {
             Some(staged) => self.pipeline.write(staged, |seq, c| {
-                self.t.write_batch(|| {
-                    write_changes(self.t.shared(), self.t.all(), &self.t.journal, seq, c)
+                self.t.write_batch(|w| {
+                    write_changes(w, self.t.shared(), self.t.all(), &self.t.journal, seq, c)
                 })
             }),
             None => Err(StoreError::Storage("the store is closed".into())),

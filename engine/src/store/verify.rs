@@ -4,6 +4,7 @@
 //! timers. It reads everything, so it is for tests and `baton verify`, not for
 //! serving requests; batches wait while it reads, so that it never sees half of one.
 
+use super::kind::Kind;
 use super::txn::index_keys;
 use super::{decode, keys, Store, StoreError};
 use crate::core::fold::replay;
@@ -16,7 +17,7 @@ impl Store {
         let mut problems = Vec::new();
         // Expected entries per index tree, in the order of `txn::INDEXES`.
         let mut expect: [BTreeSet<Vec<u8>>; 4] = Default::default();
-        for kv in self.t.tasks.iter() {
+        for kv in self.t[Kind::Tasks].iter() {
             let (_, v) = kv?;
             let t: Task = decode(&v)?;
             if t.state.is_active() {
@@ -27,7 +28,7 @@ impl Store {
             }
             // An instance may still hold a task that finished in its current step:
             // both copies must agree.
-            if let Some(b) = self.t.instances.get(keys::instance(t.id.instance))? {
+            if let Some(b) = self.t[Kind::Instances].get(keys::instance(t.id.instance))? {
                 let inst: Instance = decode(&b)?;
                 if inst.task(t.id).is_some_and(|mine| *mine != t) {
                     problems.push(format!(
@@ -41,7 +42,7 @@ impl Store {
         let mut expect_process = BTreeSet::new();
         let mut expect_incidents = BTreeSet::new();
         // The person and role entries carry a copy of the task: it must be current.
-        for tree in [&self.t.by_person, &self.t.by_role] {
+        for tree in [&self.t[Kind::ByPerson], &self.t[Kind::ByRole]] {
             for kv in tree.iter() {
                 let (k, v) = kv?;
                 let copy: Task = decode(&v)?;
@@ -51,7 +52,7 @@ impl Store {
                 }
             }
         }
-        for kv in self.t.instances.iter() {
+        for kv in self.t[Kind::Instances].iter() {
             let (_, v) = kv?;
             let inst: Instance = decode(&v)?;
             for t in &inst.tasks {
@@ -104,10 +105,10 @@ impl Store {
                 .collect()
         };
         let trees = [
-            ("tasks_by_person", &self.t.by_person),
-            ("tasks_by_role", &self.t.by_role),
-            ("active tasks", &self.t.active),
-            ("finished tasks", &self.t.tasks),
+            ("tasks_by_person", &self.t[Kind::ByPerson]),
+            ("tasks_by_role", &self.t[Kind::ByRole]),
+            ("active tasks", &self.t[Kind::Active]),
+            ("finished tasks", &self.t[Kind::Tasks]),
         ];
         for ((name, tree), expect) in trees.into_iter().zip(&expect) {
             let got = actual(tree)?;
@@ -131,16 +132,16 @@ impl Store {
                 ));
             }
         }
-        if actual(&self.t.timers)? != expect_timers {
+        if actual(&self.t[Kind::Timers])? != expect_timers {
             problems.push("timers: the timer tree and the instances' timers differ".into());
         }
-        if actual(&self.t.by_process)? != expect_process {
+        if actual(&self.t[Kind::ByProcess])? != expect_process {
             problems.push("instances_by_process: differs from the instances".into());
         }
-        if actual(&self.t.incidents)? != expect_incidents {
+        if actual(&self.t[Kind::Incidents])? != expect_incidents {
             problems.push("incidents: differ from the instances with an incident".into());
         }
-        for kv in self.t.incidents.iter() {
+        for kv in self.t[Kind::Incidents].iter() {
             let (k, v) = kv?;
             let inc: Incident = decode(&v)?;
             if keys::instance(inc.instance)[..] != k[..] {
