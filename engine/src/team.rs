@@ -5,7 +5,7 @@
 //! supervisor sees the instances and tasks of their team, and may hand on a task
 //! offered to someone of it; the server and the CLI ask the questions here.
 
-use crate::core::{Candidates, Event, Instance, Task, SYSTEM};
+use crate::core::{Candidates, Task};
 use crate::staff::Directory;
 use crate::store::{Store, StoreError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,39 +103,6 @@ impl Directory {
 }
 
 impl Store {
-    /// Whether someone of the party takes part in the instance: started it, a task of
-    /// it is or was offered to them or their roles, claimed, completed or handed to
-    /// them, they acted on it or were sent a message about it.
-    pub fn takes_part(&self, party: &Party, inst: &Instance) -> Result<bool, StoreError> {
-        if party.is_empty() {
-            return Ok(false);
-        }
-        if party.people.contains(&inst.starter) || inst.tasks.iter().any(|t| party.takes_part(t)) {
-            return Ok(true);
-        }
-        // The instance keeps only the current step's tasks; the history has the rest.
-        for r in self.history(inst.id)? {
-            if r.actor != SYSTEM && party.people.contains(&r.actor) {
-                return Ok(true);
-            }
-            let seen = match &r.event {
-                Event::TaskCreated { task } => party.takes_part(task),
-                Event::TaskClaimed { by, .. }
-                | Event::TaskCompleted { by, .. }
-                | Event::Signed { by, .. } => party.people.contains(by),
-                Event::TaskReassigned { to, .. } => party.offered(to),
-                Event::MessageQueued { message } => {
-                    message.channel.is_none() && message.to.iter().any(|p| party.people.contains(p))
-                }
-                _ => false,
-            };
-            if seen {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
     /// The open and claimed tasks of the party's people, as each of them would list
     /// their own (see [`Store::tasks_for`]), once each, soonest due first.
     pub fn tasks_of(&self, party: &Party) -> Result<Vec<Task>, StoreError> {

@@ -57,3 +57,49 @@ fn those_who_lead_the_holder_hand_a_task_on_and_nobody_else() {
         }
     }
 }
+
+/// Who may read an instance is decided from an index of who takes part, not from its
+/// history: a person who had a task of it long ago is still found, the index grows
+/// with the people and roles involved, not with the history, and `verify` agrees
+/// with the history.
+#[test]
+fn taking_part_is_indexed_once_per_person_whatever_the_history() {
+    use baton_engine::team::Party;
+    let h = Harness::at(sh(2026, 3, 10, 10, 0));
+    let id = complaint(&h, "liu_yang");
+    reassign(&h, id, "lin_tao", "huang_min").expect("handed on");
+    let task = h.task(id, "accept").id;
+    h.engine.claim(task, "huang_min").expect("claim");
+    h.complete(task, "huang_min", None, json!({"summary": "排隊太久"}));
+    let before = h.engine.store.participants(id).expect("participants");
+    for i in 0..300 {
+        let cmd = Command::Comment {
+            text: format!("第 {i} 次跟進"),
+        };
+        h.engine.act(id, cmd, "liu_yang", None).expect("comment");
+    }
+    assert!(h.history(id).len() > 300);
+    let (people, roles) = h.engine.store.participants(id).expect("participants");
+    assert_eq!((people.clone(), roles.clone()), before);
+    assert_eq!(people, ["huang_min", "lin_tao", "liu_yang"]);
+    assert!(roles.is_empty(), "{roles:?}");
+    let dir = h.engine.store.directory();
+    let inst = h.inst(id);
+    // 黃敏's task is finished and gone from the instance: the index still has her.
+    assert!(inst
+        .tasks
+        .iter()
+        .all(|t| t.completed_by.as_deref() != Some("huang_min")));
+    for (who, sees) in [("huang_min", true), ("lin_tao", true), ("zhang_wei", false)] {
+        let party = Party::person(&dir, who);
+        assert_eq!(
+            h.engine.store.takes_part(&party, &inst).expect("asked"),
+            sees,
+            "{who}"
+        );
+    }
+    assert_eq!(
+        h.engine.store.verify().expect("verify"),
+        Vec::<String>::new()
+    );
+}

@@ -84,6 +84,8 @@ kinds! {
     /// API tokens, by hash and by person (see `tokens`). In layout version 2 and 3
     /// they had a tree of their own of the same name, moved here at open.
     Tokens = 18, "tokens", Untouched;
+    /// Who takes part in each instance (see `participants`).
+    Participants = 19, "participants", Read;
 }
 
 /// The journal's tag: the batch being written, until all of it is (see `journal`).
@@ -148,6 +150,7 @@ mod tests {
                 (Kind::Retries, 15),
                 (Kind::Incidents, 17),
                 (Kind::Tokens, 18),
+                (Kind::Participants, 19),
             ]
         );
     }

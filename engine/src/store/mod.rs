@@ -12,6 +12,7 @@ pub mod keys;
 mod kind;
 mod migrate;
 mod outbox;
+mod participants;
 mod private;
 mod query;
 mod schedules;
@@ -447,7 +448,7 @@ impl Store {
             None
         };
         let health = t.health.clone();
-        Ok(Store {
+        let store = Store {
             fsync,
             next_instance,
             next_message,
@@ -467,7 +468,9 @@ impl Store {
             owners: opts.owners,
             calendar,
             language: opts.language,
-        })
+        };
+        participants::build(&store)?;
+        Ok(store)
     }
 
     /// Block until every change made so far is on disk (shared with concurrent

@@ -33,6 +33,7 @@ const TIMERS: usize = Kind::Timers.slot();
 const OUTBOX: usize = Kind::Outbox.slot();
 const IDEMPOTENCY: usize = Kind::Idempotency.slot();
 const INCIDENTS: usize = Kind::Incidents.slot();
+const PARTICIPANTS: usize = Kind::Participants.slot();
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -708,6 +709,13 @@ fn write(
         ov.insert(EVENTS, keys::event(new.id, first.seq), encode(&records));
     }
     ov.insert(INSTANCES, keys::instance(new.id), encode(new));
+    // Who takes part: written once per person or role, so most commands (whose
+    // actor is already there) add nothing.
+    for k in super::participants::of_history(new.id, &records) {
+        if ov.get(PARTICIPANTS, &k)?.is_none() {
+            ov.insert(PARTICIPANTS, k, IVec::default());
+        }
+    }
     let old_status = old.map(|o| o.status.as_str());
     if old_status != Some(new.status.as_str()) {
         if let Some(o) = old {

@@ -148,6 +148,7 @@ impl Store {
                 problems.push(format!("incident of {}: under another key", inc.instance));
             }
         }
+        problems.extend(self.verify_participants()?);
         Ok(problems)
     }
 }

@@ -1,0 +1,192 @@
+//! Who takes part in each instance, kept as an index so that deciding whether
+//! someone may read an instance costs the same at 10 or 10,000 history entries:
+//! (instance, `p` + person) for everyone who started it, acted on it, was offered,
+//! claimed, completed or was handed a task of it, signed it or was sent a message
+//! about it; (instance, `r` + role) for every role a task of it was offered to.
+//! Commands add entries as their events happen (see `txn::write`); nothing removes
+//! them, as the history they come from is never removed either.
+
+use super::kind::Kind;
+use super::space::WriteBatch;
+use super::{keys, Store, StoreError};
+use crate::core::{Candidates, Event, Instance, InstanceId, Record, SYSTEM};
+use crate::team::Party;
+use std::collections::BTreeSet;
+
+const PERSON: u8 = b'p';
+const ROLE: u8 = b'r';
+
+/// The meta key set once every instance's entries are in place (databases written
+/// before the index have them built at open).
+pub(super) const BUILT: &str = "index:participants";
+
+fn key(id: InstanceId, what: u8, name: &str) -> Vec<u8> {
+    let mut k = keys::instance(id).to_vec();
+    k.push(what);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// The index keys one command's events (by `actor`) give instance `id`.
+fn of_events<'a>(
+    id: InstanceId,
+    actor: &str,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> BTreeSet<Vec<u8>> {
+    let mut out = BTreeSet::new();
+    let person = |out: &mut BTreeSet<Vec<u8>>, p: &str| {
+        out.insert(key(id, PERSON, p));
+    };
+    let offered = |out: &mut BTreeSet<Vec<u8>>, c: &Candidates| {
+        for p in &c.people {
+            out.insert(key(id, PERSON, p));
+        }
+        for r in &c.roles {
+            out.insert(key(id, ROLE, r));
+        }
+    };
+    if actor != SYSTEM {
+        person(&mut out, actor);
+    }
+    for e in events {
+        match e {
+            Event::Started { starter, .. } => person(&mut out, starter),
+            Event::TaskCreated { task } => {
+                offered(&mut out, &task.candidates);
+                for p in task.assignee.iter().chain(&task.completed_by) {
+                    person(&mut out, p);
+                }
+            }
+            Event::TaskClaimed { by, .. }
+            | Event::TaskCompleted { by, .. }
+            | Event::Signed { by, .. } => person(&mut out, by),
+            Event::TaskReassigned { to, .. } => offered(&mut out, to),
+            Event::MessageQueued { message } if message.channel.is_none() => {
+                for p in &message.to {
+                    person(&mut out, p);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The keys a history (or one command's records) gives its instance.
+pub(super) fn of_history(id: InstanceId, history: &[Record]) -> BTreeSet<Vec<u8>> {
+    let mut out = BTreeSet::new();
+    for r in history {
+        out.extend(of_events(id, &r.actor, [&r.event]));
+    }
+    out
+}
+
+impl Store {
+    /// Whether someone of the party takes part in the instance (see the module's
+    /// documentation): the instance itself, then its entries in the index.
+    pub fn takes_part(&self, party: &Party, inst: &Instance) -> Result<bool, StoreError> {
+        if party.is_empty() {
+            return Ok(false);
+        }
+        if party.people.contains(&inst.starter) || inst.tasks.iter().any(|t| party.takes_part(t)) {
+            return Ok(true);
+        }
+        let prefix = keys::instance(inst.id);
+        for kv in self.t[Kind::Participants].scan_prefix(prefix) {
+            let (k, _) = kv?;
+            let Some((what, name)) = k[prefix.len()..].split_first() else {
+                continue;
+            };
+            let name = String::from_utf8_lossy(name);
+            let found = match *what {
+                PERSON => party.people.contains(name.as_ref()),
+                ROLE => party.roles.contains(name.as_ref()),
+                _ => false,
+            };
+            if found {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Who takes part in an instance, as the index has it: people, then roles.
+    pub fn participants(&self, id: InstanceId) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let prefix = keys::instance(id);
+        let (mut people, mut roles) = (Vec::new(), Vec::new());
+        for kv in self.t[Kind::Participants].scan_prefix(prefix) {
+            let (k, _) = kv?;
+            if let Some((what, name)) = k[prefix.len()..].split_first() {
+                let name = String::from_utf8_lossy(name).into_owned();
+                match *what {
+                    PERSON => people.push(name),
+                    ROLE => roles.push(name),
+                    _ => {}
+                }
+            }
+        }
+        Ok((people, roles))
+    }
+
+    /// Differences between the index and the histories, for `verify`.
+    pub(super) fn verify_participants(&self) -> Result<Vec<String>, StoreError> {
+        let mut expect = BTreeSet::new();
+        for kv in self.t[Kind::Instances].iter() {
+            let (k, _) = kv?;
+            let Some(id) = k.get(..8).and_then(|b| b.try_into().ok()) else {
+                continue;
+            };
+            let id = u64::from_be_bytes(id);
+            expect.extend(of_history(id, &self.history(id)?));
+        }
+        let mut got = BTreeSet::new();
+        for kv in self.t[Kind::Participants].iter() {
+            got.insert(kv?.0.to_vec());
+        }
+        let mut problems = Vec::new();
+        let shown = |k: &Vec<u8>| {
+            let id = k
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes);
+            format!("{:?} {}", id, String::from_utf8_lossy(&k[8.min(k.len())..]))
+        };
+        for k in expect.difference(&got) {
+            problems.push(format!("participants: missing {}", shown(k)));
+        }
+        for k in got.difference(&expect) {
+            problems.push(format!("participants: extra {}", shown(k)));
+        }
+        Ok(problems)
+    }
+}
+
+/// Build the index from the histories, if this database was written before it was
+/// kept: once, at open, before anything else runs.
+pub(super) fn build(store: &Store) -> Result<(), StoreError> {
+    if store.t[Kind::Meta].get(BUILT)?.is_some() {
+        return Ok(());
+    }
+    let w = store.t.alone()?;
+    let mut b = WriteBatch::default();
+    let mut n = 0;
+    for kv in store.t[Kind::Instances].iter() {
+        let (k, _) = kv?;
+        let Some(id) = k.get(..8).and_then(|b| b.try_into().ok()) else {
+            continue;
+        };
+        let id = u64::from_be_bytes(id);
+        for k in of_history(id, &store.history(id)?) {
+            store.t[Kind::Participants].put(&mut b, k, &[]);
+            n += 1;
+        }
+        if n >= 10_000 {
+            store.t.apply_alone(&w, std::mem::take(&mut b))?;
+            n = 0;
+        }
+    }
+    store.t[Kind::Meta].put(&mut b, BUILT, &[1u8]);
+    store.t.apply_alone(&w, b)?;
+    store.t.shared().flush()?;
+    Ok(())
+}
