@@ -251,8 +251,13 @@ fn write_layout_3_fixture() {
     sum["token"] = json!(kept);
     sum["revoked"] = json!(gone);
     assert_eq!(sum["verify"], json!([]));
-    let engine = h.engine;
-    let dir = h.dir;
+    let Harness {
+        verified,
+        dir,
+        engine,
+        ..
+    } = h;
+    drop(verified);
     drop(engine);
     baton_engine::store::checkpoint(dir.path()).expect("checkpoint");
     let _ = std::fs::remove_dir_all(out);
@@ -296,11 +301,7 @@ fn a_layout_3_database_opens_with_everything_it_held() {
         let engine =
             baton_engine::Engine::open(dir.path(), options(), std::sync::Arc::new(clock.clone()))
                 .unwrap_or_else(|e| panic!("round {round}: {e}"));
-        let h = Harness {
-            dir: tempfile::tempdir().expect("tmp"),
-            clock,
-            engine,
-        };
+        let h = Harness::of(tempfile::tempdir().expect("tmp"), clock, engine);
         let mut got = summary(&h);
         got["token"] = expected["token"].clone();
         got["revoked"] = expected["revoked"].clone();

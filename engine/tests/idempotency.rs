@@ -75,7 +75,13 @@ fn an_answer_stored_without_a_fingerprint_is_still_replayed() {
     // records' tree, the idempotency space's tag (13), the sender and the key; the
     // fingerprint sits at the same key followed by 0xFF.
     // Laid out so with sled itself, while Baton has the database closed.
-    let Harness { dir, clock, engine } = h;
+    let Harness {
+        verified,
+        dir,
+        clock,
+        engine,
+    } = h;
+    drop(verified);
     drop(engine);
     {
         let db = sled::open(dir.path()).expect("sled");
@@ -93,7 +99,7 @@ fn an_answer_stored_without_a_fingerprint_is_still_replayed() {
     let engine =
         baton_engine::Engine::open(dir.path(), options(), std::sync::Arc::new(clock.clone()))
             .expect("reopen");
-    let h = Harness { dir, clock, engine };
+    let h = Harness::of(dir, clock, engine);
     let o = h
         .engine
         .start("complaint", complaint("李四"), "wang_fang", Some("old"))

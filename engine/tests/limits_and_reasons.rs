@@ -203,7 +203,7 @@ fn a_refused_signoff_with_a_reason_is_recorded_and_told_to_the_starter() {
         )
     );
     // The sign-off shows the reason beside the signature.
-    let shown = baton_engine::view::shown(h.inst(id), &h.history(id));
+    let shown = h.engine.store.shown(id).expect("shown");
     let last = shown.signoffs.last().expect("a sign-off");
     assert_eq!(
         last.signatures[1].reason.as_deref(),

@@ -544,9 +544,7 @@ fn run_inner(cmd: StaffCommand, c: &Common) -> Result<(), (Code, String)> {
             print_outcome(&o, c, &show);
         }
         StaffCommand::Show { instance } => {
-            let i = engine.store.instance(instance).map_err(failure)?;
-            let history = engine.store.history(instance).map_err(failure)?;
-            let shown = view::shown(i, &history);
+            let shown = engine.store.shown(instance).map_err(failure)?;
             if c.json {
                 outln!(
                     "{}",

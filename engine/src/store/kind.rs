@@ -86,6 +86,8 @@ kinds! {
     Tokens = 18, "tokens", Untouched;
     /// Who takes part in each instance (see `participants`).
     Participants = 19, "participants", Read;
+    /// Every signature of each instance, by (instance, seq) (see `signatures`).
+    Signatures = 20, "signatures", Written;
 }
 
 /// The journal's tag: the batch being written, until all of it is (see `journal`).
@@ -151,6 +153,7 @@ mod tests {
                 (Kind::Incidents, 17),
                 (Kind::Tokens, 18),
                 (Kind::Participants, 19),
+                (Kind::Signatures, 20),
             ]
         );
     }

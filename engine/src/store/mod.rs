@@ -16,6 +16,7 @@ mod participants;
 mod private;
 mod query;
 mod schedules;
+mod signatures;
 mod space;
 mod tokens;
 mod txn;
@@ -246,6 +247,36 @@ impl Trees {
     }
 }
 
+/// Every instance's history in turn, read straight from the history space (for
+/// indexes built from the histories at open).
+fn each_history(
+    store: &Store,
+    mut f: impl FnMut(InstanceId, &[crate::core::Record]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut current: Option<(InstanceId, Vec<crate::core::Record>)> = None;
+    for kv in store.t[Kind::Events].iter() {
+        let (k, v) = kv?;
+        let Some(id) = k.get(..8).and_then(|b| b.try_into().ok()) else {
+            continue;
+        };
+        let id = u64::from_be_bytes(id);
+        let records: Vec<crate::core::Record> = decode(&v)?;
+        match &mut current {
+            Some((i, h)) if *i == id => h.extend(records),
+            _ => {
+                if let Some((i, h)) = current.take() {
+                    f(i, &h)?;
+                }
+                current = Some((id, records));
+            }
+        }
+    }
+    if let Some((i, h)) = current {
+        f(i, &h)?;
+    }
+    Ok(())
+}
+
 /// Marks the store broken if dropped while a batch write unwinds from a panic.
 struct BreakOnUnwind<'a>(&'a health::Health);
 
@@ -470,6 +501,7 @@ impl Store {
             language: opts.language,
         };
         participants::build(&store)?;
+        signatures::build(&store)?;
         Ok(store)
     }
 

@@ -170,13 +170,8 @@ pub(super) fn build(store: &Store) -> Result<(), StoreError> {
     let w = store.t.alone()?;
     let mut b = WriteBatch::default();
     let mut n = 0;
-    for kv in store.t[Kind::Instances].iter() {
-        let (k, _) = kv?;
-        let Some(id) = k.get(..8).and_then(|b| b.try_into().ok()) else {
-            continue;
-        };
-        let id = u64::from_be_bytes(id);
-        for k in of_history(id, &store.history(id)?) {
+    super::each_history(store, |id, history| {
+        for k in of_history(id, history) {
             store.t[Kind::Participants].put(&mut b, k, &[]);
             n += 1;
         }
@@ -184,7 +179,8 @@ pub(super) fn build(store: &Store) -> Result<(), StoreError> {
             store.t.apply_alone(&w, std::mem::take(&mut b))?;
             n = 0;
         }
-    }
+        Ok(())
+    })?;
     store.t[Kind::Meta].put(&mut b, BUILT, &[1u8]);
     store.t.apply_alone(&w, b)?;
     store.t.shared().flush()?;

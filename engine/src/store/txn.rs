@@ -34,6 +34,7 @@ const OUTBOX: usize = Kind::Outbox.slot();
 const IDEMPOTENCY: usize = Kind::Idempotency.slot();
 const INCIDENTS: usize = Kind::Incidents.slot();
 const PARTICIPANTS: usize = Kind::Participants.slot();
+const SIGNATURES: usize = Kind::Signatures.slot();
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -715,6 +716,9 @@ fn write(
         if ov.get(PARTICIPANTS, &k)?.is_none() {
             ov.insert(PARTICIPANTS, k, IVec::default());
         }
+    }
+    for (k, rec) in super::signatures::of_records(new.id, old, &records) {
+        ov.insert(SIGNATURES, k, encode(&rec));
     }
     let old_status = old.map(|o| o.status.as_str());
     if old_status != Some(new.status.as_str()) {

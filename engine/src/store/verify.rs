@@ -149,6 +149,7 @@ impl Store {
             }
         }
         problems.extend(self.verify_participants()?);
+        problems.extend(self.verify_signatures()?);
         Ok(problems)
     }
 }

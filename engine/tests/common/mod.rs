@@ -100,12 +100,43 @@ impl Sent {
 }
 
 pub struct Harness {
+    /// First, so that it checks before the engine closes.
+    pub verified: Verified,
     pub dir: tempfile::TempDir,
     pub clock: ManualClock,
     pub engine: Engine,
 }
 
+/// Checks, when a walkthrough ends, that it left a consistent database: indexes,
+/// timers, kept signatures and participants agree with the records and histories.
+pub struct Verified(pub Option<Arc<baton_engine::store::Store>>);
+
+impl Drop for Verified {
+    fn drop(&mut self) {
+        let Some(store) = self.0.take() else { return };
+        if std::thread::panicking() {
+            return;
+        }
+        match store.verify() {
+            Ok(problems) => assert_eq!(problems, Vec::<String>::new(), "verify"),
+            // A test that broke the store on purpose.
+            Err(StoreError::Broken(_)) => {}
+            Err(e) => panic!("verify: {e}"),
+        }
+    }
+}
+
 impl Harness {
+    /// A harness around an open engine.
+    pub fn of(dir: tempfile::TempDir, clock: ManualClock, engine: Engine) -> Harness {
+        Harness {
+            verified: Verified(Some(engine.store.clone())),
+            dir,
+            clock,
+            engine,
+        }
+    }
+
     /// A fresh database at `start`, with `processes/` deployed (every file must deploy).
     pub fn at(start: DateTime<Utc>) -> Harness {
         Harness::with(start, options())
@@ -139,15 +170,21 @@ impl Harness {
                 "weekly_hotspots"
             ]
         );
-        Harness { dir, clock, engine }
+        Harness::of(dir, clock, engine)
     }
 
     /// Drop the engine (closing the database) and open it again on the same path.
     pub fn reopen(self) -> Harness {
-        let Harness { dir, clock, engine } = self;
+        let Harness {
+            verified,
+            dir,
+            clock,
+            engine,
+        } = self;
+        drop(verified);
         drop(engine);
         let engine = Engine::open(dir.path(), options(), Arc::new(clock.clone())).expect("reopen");
-        Harness { dir, clock, engine }
+        Harness::of(dir, clock, engine)
     }
 
     pub fn now(&self) -> DateTime<Utc> {

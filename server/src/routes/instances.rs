@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_engine::core::{Command, Instance, InstanceId, Record};
 use baton_engine::store::{Outcome, StoreError};
-use baton_engine::view::{self, Shown};
+use baton_engine::view::Shown;
 use baton_engine::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -234,9 +234,8 @@ async fn show(
 ) -> Result<Json<Shown>, ApiError> {
     let id = instance_id(&id)?;
     let shown = blocking(&state, move |engine| {
-        let inst = visible(engine, &caller, id)?;
-        let history = engine.store.history(id)?;
-        Ok(view::shown(inst, &history))
+        visible(engine, &caller, id)?;
+        Ok(engine.store.shown(id)?)
     })
     .await?;
     Ok(Json(shown))
