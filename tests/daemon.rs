@@ -2,6 +2,7 @@
 //! every timer fires exactly once.
 
 use baton_engine::core::{Event, MessageKind};
+use baton_engine::store::prelude::*;
 use baton_engine::{clock::SystemClock, store::Options, Engine};
 use std::io::{BufRead, BufReader};
 use std::path::Path;

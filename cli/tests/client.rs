@@ -73,7 +73,7 @@ fn the_same_commands_print_the_same_through_a_server_and_on_the_database() {
         r.result.expect("deployed");
     }
     let now = engine.clock.now();
-    let token = |p: &str| tokens::issue(&engine.store, p, now).expect("token");
+    let token = |p: &str| tokens::issue(&*engine.store, p, now).expect("token");
     let (fang, wei, jing) = (token("wang_fang"), token("zhang_wei"), token("chen_jing"));
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");

@@ -11,6 +11,7 @@
 use baton_engine::clock::SystemClock;
 use baton_engine::core::{Command, TaskId};
 use baton_engine::staff::{Department, Directory, Person};
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Options, Store};
 use baton_engine::Engine;
 use std::sync::atomic::{AtomicUsize, Ordering};

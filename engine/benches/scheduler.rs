@@ -9,6 +9,7 @@ use baton_engine::clock::{Clock, ManualClock, SystemClock};
 use baton_engine::core::{Command, Event, TaskId};
 use baton_engine::scheduler::{self, SchedulerConfig};
 use baton_engine::staff::{Department, Directory, Person};
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Options, Request};
 use baton_engine::Engine;
 use chrono::{DateTime, Duration, Utc};

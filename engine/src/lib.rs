@@ -16,6 +16,7 @@ pub mod view;
 
 use crate::clock::Clock;
 use crate::core::{Command, Event, InstanceId, TaskId, SYSTEM};
+use crate::store::prelude::*;
 use crate::store::{Deployed, Options, Outcome, Request, Store, StoreError};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -8,6 +8,7 @@
 
 use crate::config::DeliveryConfig;
 use crate::core::{Command, SYSTEM};
+use crate::store::prelude::*;
 use crate::store::{Attempt, Delivery, StoreError};
 use crate::Engine;
 use baton_dsl::model::CatchUp;

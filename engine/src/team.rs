@@ -7,6 +7,7 @@
 
 use crate::core::{Candidates, Task};
 use crate::staff::Directory;
+use crate::store::prelude::*;
 use crate::store::{Store, StoreError};
 use std::collections::{BTreeMap, BTreeSet};
 

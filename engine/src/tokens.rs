@@ -8,7 +8,8 @@
 
 use crate::core::Rejection;
 use crate::staff::Directory;
-use crate::store::{Store, StoreError};
+use crate::store::prelude::*;
+use crate::store::StoreError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,14 +35,19 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Issue a new token for a person of the staff directory. The returned string is the
 /// only copy of the token: print it once.
-pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, StoreError> {
-    let _staff = store.staff_lock();
+pub fn issue(
+    store: &(impl TokenWrite + DirectoryRead + ?Sized),
+    person: &str,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
     // The directory refuses this id too; a token for it would act as Baton itself.
     if person == crate::core::SYSTEM {
         return Err(
             Rejection::Forbidden(format!("`{person}` is Baton itself and gets no token")).into(),
         );
     }
+    // Asked again by the store as it keeps the token, against a directory changing
+    // meanwhile (see `TokenWrite::put_token`).
     if store.directory().person(person).is_none() {
         return Err(
             Rejection::NotFound(format!("no person `{person}` in the staff directory")).into(),
@@ -60,7 +66,10 @@ pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, 
 }
 
 /// The person a token belongs to, or `None` for an unknown or revoked token.
-pub fn verify(store: &Store, token: &str) -> Result<Option<TokenRecord>, StoreError> {
+pub fn verify(
+    store: &(impl TokenRead + ?Sized),
+    token: &str,
+) -> Result<Option<TokenRecord>, StoreError> {
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
@@ -69,12 +78,12 @@ pub fn verify(store: &Store, token: &str) -> Result<Option<TokenRecord>, StoreEr
 
 /// True when no token has ever been issued, or every one has been revoked: the
 /// moment `baton serve` issues the first one for an admin.
-pub fn none_issued(store: &Store) -> Result<bool, StoreError> {
+pub fn none_issued(store: &(impl TokenRead + ?Sized)) -> Result<bool, StoreError> {
     store.no_tokens()
 }
 
 /// The first person of the staff directory, in its order, who holds `role`.
-pub fn first_with_role(store: &Store, role: &str) -> Option<String> {
+pub fn first_with_role(store: &(impl DirectoryRead + ?Sized), role: &str) -> Option<String> {
     store
         .directory()
         .people
@@ -85,7 +94,10 @@ pub fn first_with_role(store: &Store, role: &str) -> Option<String> {
 
 /// Revoke one token (given as the token itself) or every token of a person (given
 /// as their id). Returns how many tokens were revoked.
-pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError> {
+pub fn revoke(
+    store: &(impl TokenRead + TokenWrite + ?Sized),
+    token_or_person: &str,
+) -> Result<usize, StoreError> {
     let hashes: Vec<(String, [u8; 32])> = if token_or_person.starts_with(PREFIX) {
         let h = hash(token_or_person);
         match verify(store, token_or_person)? {
@@ -105,7 +117,10 @@ pub fn revoke(store: &Store, token_or_person: &str) -> Result<usize, StoreError>
 
 /// Revoke the tokens of everyone `dir` does not list (before it replaces the
 /// directory: see `Store::set_directory`). Returns how many tokens were revoked.
-pub(crate) fn revoke_absent(store: &Store, dir: &Directory) -> Result<usize, StoreError> {
+pub(crate) fn revoke_absent(
+    store: &(impl TokenRead + TokenWrite + ?Sized),
+    dir: &Directory,
+) -> Result<usize, StoreError> {
     let absent: Vec<(String, [u8; 32])> = store
         .token_holders()?
         .into_iter()
@@ -119,6 +134,7 @@ pub(crate) fn revoke_absent(store: &Store, dir: &Directory) -> Result<usize, Sto
 mod tests {
     use super::*;
     use crate::staff::{Department, Person};
+    use crate::store::Store;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -243,9 +243,9 @@ fn write_layout_3_fixture() {
     let first = s.outbox(0, 1).expect("outbox");
     assert!(!first.is_empty());
     // Tokens: one kept, one revoked.
-    let kept = tokens::issue(s, AGENT, h.now()).expect("token");
-    let gone = tokens::issue(s, SUPERVISOR, h.now()).expect("token");
-    tokens::revoke(s, &gone).expect("revoke");
+    let kept = tokens::issue(&**s, AGENT, h.now()).expect("token");
+    let gone = tokens::issue(&**s, SUPERVISOR, h.now()).expect("token");
+    tokens::revoke(&**s, &gone).expect("revoke");
     s.durable().expect("durable");
     let mut sum = summary(&h);
     sum["token"] = json!(kept);
@@ -309,10 +309,12 @@ fn a_layout_3_database_opens_with_everything_it_held() {
         let s = &h.engine.store;
         let token = expected["token"].as_str().expect("token");
         assert_eq!(
-            tokens::verify(s, token).expect("verify").map(|r| r.person),
+            tokens::verify(&**s, token)
+                .expect("verify")
+                .map(|r| r.person),
             Some(AGENT.to_string())
         );
         let revoked = expected["revoked"].as_str().expect("revoked");
-        assert_eq!(tokens::verify(s, revoked).expect("verify"), None);
+        assert_eq!(tokens::verify(&**s, revoked).expect("verify"), None);
     }
 }

@@ -5,6 +5,7 @@
 use baton_dsl::model::{Route, Type};
 use baton_engine::clock::ManualClock;
 use baton_engine::core::{Command, Rejection, TaskId, TaskKind, TaskState};
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Options, StoreError, TaskPosition};
 use baton_engine::Engine;
 use chrono::TimeZone;

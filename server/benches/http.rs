@@ -16,6 +16,7 @@
 use baton_engine::clock::SystemClock;
 use baton_engine::core::{Command, TaskId};
 use baton_engine::staff::{Department, Directory, Person};
+use baton_engine::store::prelude::*;
 use baton_engine::store::Options;
 use baton_engine::{tokens, Engine};
 use http_body_util::{BodyExt, Full};
@@ -294,7 +295,7 @@ fn main() {
     let (engine, ids) = setup(dir.path(), per_person);
     let now = engine.clock.now();
     let toks: Vec<String> = (0..CONNECTIONS)
-        .map(|p| tokens::issue(&engine.store, &format!("p{p}"), now).expect("token"))
+        .map(|p| tokens::issue(&*engine.store, &format!("p{p}"), now).expect("token"))
         .collect();
     let engine = Arc::new(engine);
 

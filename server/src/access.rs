@@ -13,7 +13,7 @@
 
 use crate::extract::Caller;
 use baton_engine::core::{Instance, Task};
-use baton_engine::store::{Store, StoreError};
+use baton_engine::store::{DirectoryRead, InstanceRead, ParticipantRead, StoreError};
 use baton_engine::team::Party;
 
 /// What one caller sees, worked out once per request: a list asks it of many
@@ -27,7 +27,7 @@ pub struct Sight {
 }
 
 impl Sight {
-    pub fn of(store: &Store, c: &Caller) -> Sight {
+    pub fn of(store: &impl DirectoryRead, c: &Caller) -> Sight {
         Sight {
             admin: c.admin,
             own: Party {
@@ -38,13 +38,21 @@ impl Sight {
         }
     }
 
-    pub fn instance(&self, store: &Store, inst: &Instance) -> Result<bool, StoreError> {
+    pub fn instance(
+        &self,
+        store: &impl ParticipantRead,
+        inst: &Instance,
+    ) -> Result<bool, StoreError> {
         Ok(self.admin
             || store.takes_part(&self.own, inst)?
             || store.takes_part(&self.team, inst)?)
     }
 
-    pub fn task(&self, store: &Store, t: &Task) -> Result<bool, StoreError> {
+    pub fn task(
+        &self,
+        store: &(impl InstanceRead + ParticipantRead),
+        t: &Task,
+    ) -> Result<bool, StoreError> {
         if self.admin || self.own.takes_part(t) || self.team.takes_part(t) {
             return Ok(true);
         }
@@ -53,6 +61,10 @@ impl Sight {
     }
 }
 
-pub fn sees_instance(store: &Store, c: &Caller, inst: &Instance) -> Result<bool, StoreError> {
+pub fn sees_instance(
+    store: &(impl DirectoryRead + ParticipantRead),
+    c: &Caller,
+    inst: &Instance,
+) -> Result<bool, StoreError> {
     Sight::of(store, c).instance(store, inst)
 }

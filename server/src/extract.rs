@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use baton_engine::store::prelude::*;
 use baton_engine::tokens;
 use serde::de::DeserializeOwned;
 
@@ -170,7 +171,7 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         // A lookup of one small, always-cached key: cheaper than a hop to the
         // blocking pool, unlike the engine's commands, which wait for the disk.
-        let rec = tokens::verify(&state.engine.store, token)?
+        let rec = tokens::verify(&*state.engine.store, token)?
             .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))?;
         let dir = state.engine.store.directory();
         let person = dir.person(&rec.person).ok_or_else(|| {

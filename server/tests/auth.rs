@@ -39,7 +39,7 @@ async fn no_token_a_bad_token_or_a_revoked_one_is_401() {
 
     let revoked = api.token("zhang_wei").to_string();
     assert_eq!(
-        tokens::revoke(&api.engine.store, "zhang_wei").expect("revoke"),
+        tokens::revoke(&*api.engine.store, "zhang_wei").expect("revoke"),
         1
     );
     send(Some(format!("Bearer {revoked}"))).await.problem(401);
@@ -449,7 +449,7 @@ async fn a_person_removed_from_the_directory_loses_their_tokens_for_good() {
         "{p}"
     );
     let fresh =
-        tokens::issue(&api.engine.store, "wang_fang", sh(2026, 3, 2, 11, 0)).expect("a new token");
+        tokens::issue(&*api.engine.store, "wang_fang", sh(2026, 3, 2, 11, 0)).expect("a new token");
     get(fresh).await.ok();
     // Everyone else's tokens still work.
     get(api.token("chen_jing").to_string()).await.ok();

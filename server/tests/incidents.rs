@@ -4,6 +4,7 @@
 
 mod common;
 
+use baton_engine::store::prelude::*;
 use common::*;
 use serde_json::{json, Value};
 

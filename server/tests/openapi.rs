@@ -7,6 +7,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method};
+use baton_engine::store::prelude::*;
 use common::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

@@ -12,6 +12,7 @@ use crate::cmd::staff::{
 use crate::exit::Code;
 use crate::table;
 use baton_engine::core::{Command, Incident, InstanceId};
+use baton_engine::store::prelude::*;
 use baton_engine::store::Outcome;
 
 #[derive(clap::Subcommand, Clone)]

@@ -7,6 +7,7 @@ use crate::client::{encode, Client};
 use crate::exit::Code;
 use crate::table;
 use baton_engine::core::Instance;
+use baton_engine::store::prelude::*;
 use baton_engine::team::Party;
 
 #[derive(clap::Args, Clone)]

@@ -7,6 +7,7 @@ use crate::cmd::render::Show;
 use crate::cmd::staff::{failure, local_show, open_existing, remote_show, Common};
 use crate::exit::Code;
 use crate::table;
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Delivery, OutboxRecord};
 
 pub fn run(c: &Common, failed_only: bool, after: u64, limit: usize) -> Code {

@@ -5,6 +5,7 @@
 use crate::exit::Code;
 use baton_engine::config::Config;
 use baton_engine::scheduler::{self, SchedulerConfig};
+use baton_engine::store::prelude::*;
 use baton_engine::store::StoreError;
 use baton_engine::{clock::SystemClock, Engine};
 use std::collections::BTreeMap;
@@ -92,7 +93,7 @@ pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 /// token: that is how the first admin gets in while the server owns the database.
 /// The log says where the token is, never the token.
 fn bootstrap_admin_token(engine: &Engine, db: &Path) {
-    match baton_engine::tokens::none_issued(&engine.store) {
+    match baton_engine::tokens::none_issued(&*engine.store) {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {
@@ -101,14 +102,14 @@ fn bootstrap_admin_token(engine: &Engine, db: &Path) {
         }
     }
     let role = engine.store.admin_role.clone();
-    let Some(person) = baton_engine::tokens::first_with_role(&engine.store, &role) else {
+    let Some(person) = baton_engine::tokens::first_with_role(&*engine.store, &role) else {
         tracing::warn!(
             "no tokens, and nobody in the staff directory has the `{role}` role: give it to \
              someone in staff.ron to get the first token"
         );
         return;
     };
-    let token = match baton_engine::tokens::issue(&engine.store, &person, engine.clock.now()) {
+    let token = match baton_engine::tokens::issue(&*engine.store, &person, engine.clock.now()) {
         Ok(t) => t,
         Err(e) => {
             tracing::error!("cannot issue the first admin token: {e}");
@@ -124,7 +125,7 @@ fn bootstrap_admin_token(engine: &Engine, db: &Path) {
         ),
         Err(e) => {
             // Nobody could ever use it: take it back.
-            let _ = baton_engine::tokens::revoke(&engine.store, &token);
+            let _ = baton_engine::tokens::revoke(&*engine.store, &token);
             tracing::error!("cannot write {}: {e}; no token issued", path.display());
         }
     }

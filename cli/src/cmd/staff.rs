@@ -11,6 +11,7 @@ use crate::exit::Code;
 use baton_engine::config::Config;
 use baton_engine::core::{Command, InstanceId, Record, Rejection, Task, TaskId, TaskState};
 use baton_engine::display::{Labels, Names};
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Deployed, Outcome, StoreError};
 use baton_engine::view::{self, Shown};
 use baton_engine::{clock::SystemClock, Engine};

@@ -52,13 +52,13 @@ fn local(cmd: TokenCommand, c: &Common) -> Result<(), (Code, String)> {
     let engine = open(c)?;
     match cmd {
         TokenCommand::Issue { person } => {
-            let token = baton_engine::tokens::issue(&engine.store, &person, engine.clock.now())
+            let token = baton_engine::tokens::issue(&*engine.store, &person, engine.clock.now())
                 .map_err(failure)?;
             issued(&person, &token);
         }
         TokenCommand::Revoke { person_or_token } => {
             let n =
-                baton_engine::tokens::revoke(&engine.store, &person_or_token).map_err(failure)?;
+                baton_engine::tokens::revoke(&*engine.store, &person_or_token).map_err(failure)?;
             revoked(n)?;
         }
     }

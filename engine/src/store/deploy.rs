@@ -13,7 +13,7 @@ impl Store {
     /// Check a source and store it as the next version of its process. A source with
     /// errors is refused with its diagnostics and changes nothing; an unchanged source
     /// keeps its version.
-    pub fn deploy(
+    pub(super) fn deploy(
         &self,
         file: &str,
         source: &str,
@@ -24,7 +24,7 @@ impl Store {
 
     /// As `deploy`, with the outside view of other processes being deployed together
     /// (so that `start X` can name a process deployed in the same batch).
-    pub fn deploy_with(
+    pub(super) fn deploy_with(
         &self,
         file: &str,
         source: &str,

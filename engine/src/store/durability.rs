@@ -79,12 +79,12 @@ impl GroupCommit {
     }
 
     /// Flushes done so far (for benchmarks: commands per flush).
-    pub fn flushes(&self) -> u64 {
+    pub(super) fn flushes(&self) -> u64 {
         self.state.lock().map(|s| s.done).unwrap_or(0)
     }
 
     /// Time spent in flushes so far (for benchmarks).
-    pub fn flush_time(&self) -> std::time::Duration {
+    pub(super) fn flush_time(&self) -> std::time::Duration {
         self.state.lock().map(|s| s.busy).unwrap_or_default()
     }
 }

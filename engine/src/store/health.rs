@@ -27,7 +27,7 @@ impl Health {
     }
 
     /// Why writes are refused, or None while the store is healthy.
-    pub fn broken(&self) -> Option<&str> {
+    pub(super) fn broken(&self) -> Option<&str> {
         self.broken.get().map(String::as_str)
     }
 }

@@ -19,6 +19,7 @@ mod schedules;
 mod signatures;
 mod space;
 mod tokens;
+mod traits;
 mod txn;
 mod verify;
 
@@ -26,6 +27,7 @@ mod verify;
 pub use health::Fault;
 pub use outbox::Attempt;
 pub use query::{InstancePage, Page, TaskPosition};
+pub use traits::*;
 pub use txn::{Delivery, OutboxRecord, Outcome, Request};
 
 use crate::core::{Instance, InstanceId, Rejection};
@@ -508,7 +510,7 @@ impl Store {
     /// Block until every change made so far is on disk (shared with concurrent
     /// callers). sled's flush writes its log with `sync_file_range`, which survives a
     /// killed process; see the README for what it does not cover.
-    pub fn durable(&self) -> Result<(), StoreError> {
+    pub(super) fn durable(&self) -> Result<(), StoreError> {
         self.commit.wait_durable(|| {
             if self.t.take_fault(Fault::Flush) {
                 return Err("an injected flush failure".into());
@@ -524,7 +526,7 @@ impl Store {
     /// Why the store refuses every write, or None while it is healthy. Once a write
     /// or flush failed, the store stays broken until the database is opened again
     /// (a restart), which replays a batch cut short.
-    pub fn broken(&self) -> Option<String> {
+    pub(super) fn broken(&self) -> Option<String> {
         self.t.health.broken().map(str::to_string)
     }
 
@@ -535,16 +537,16 @@ impl Store {
         *self.t.injected.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
     }
 
-    pub fn flushes(&self) -> u64 {
+    pub(super) fn flushes(&self) -> u64 {
         self.commit.flushes()
     }
 
     /// Time spent waiting for the disk in flushes so far.
-    pub fn flush_time(&self) -> std::time::Duration {
+    pub(super) fn flush_time(&self) -> std::time::Duration {
         self.commit.flush_time()
     }
 
-    pub fn directory(&self) -> Arc<Directory> {
+    pub(super) fn directory(&self) -> Arc<Directory> {
         self.directory
             .read()
             .map(|d| d.clone())
@@ -555,7 +557,7 @@ impl Store {
     /// revoked first, so that a person removed and later added back under the same
     /// id does not find their old tokens working again (and a failure part-way
     /// leaves fewer working tokens, never more).
-    pub fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
+    pub(super) fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
         let _staff = self.staff_lock();
         crate::tokens::revoke_absent(self, &dir)?;
         let w = self.t.outside_batch()?;
@@ -571,7 +573,11 @@ impl Store {
         self.staff.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn definition(&self, name: &str, version: u32) -> Result<Arc<Definition>, StoreError> {
+    pub(super) fn definition(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<Arc<Definition>, StoreError> {
         let key = (name.to_string(), version);
         if let Some(d) = self
             .defs
@@ -593,7 +599,7 @@ impl Store {
         Ok(d)
     }
 
-    pub fn latest(&self, name: &str) -> Result<(u32, Arc<Definition>), StoreError> {
+    pub(super) fn latest(&self, name: &str) -> Result<(u32, Arc<Definition>), StoreError> {
         let v = self
             .latest
             .read()
@@ -604,7 +610,7 @@ impl Store {
         Ok((v, self.definition(name, v)?))
     }
 
-    pub fn process_names(&self) -> Vec<(String, u32)> {
+    pub(super) fn process_names(&self) -> Vec<(String, u32)> {
         self.latest
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -613,7 +619,7 @@ impl Store {
             .collect()
     }
 
-    pub fn stored_definition(
+    pub(super) fn stored_definition(
         &self,
         name: &str,
         version: u32,
@@ -624,21 +630,21 @@ impl Store {
         decode(&b)
     }
 
-    pub fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
+    pub(super) fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
         let b = self.t[Kind::Instances]
             .get(keys::instance(id))?
             .ok_or_else(|| Rejection::NotFound(format!("no instance {id}")))?;
         decode(&b)
     }
 
-    pub fn size_on_disk(&self) -> u64 {
+    pub(super) fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
     }
 }
 
 impl Store {
     /// Remove a timer key that cannot be applied.
-    pub fn drop_timer(
+    pub(super) fn drop_timer(
         &self,
         due: DateTime<Utc>,
         instance: InstanceId,

@@ -34,7 +34,7 @@ impl Store {
     /// Read while no batch is being written: a batch's messages reach sled one by
     /// one, in no particular order, and handing on a later one would move the
     /// cursor past an earlier one not yet there.
-    pub fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+    pub(super) fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let _w = self.t.outside_batch()?;
         let cursor = match self.t[Kind::Meta].get("delivery_cursor")? {
             Some(b) => u64::from_be_bytes(b.as_ref().try_into().unwrap_or([0; 8])),
@@ -45,7 +45,7 @@ impl Store {
 
     /// Hand a message on: into each recipient's inbox, and for webhooks into the retry
     /// queue, and move the cursor past it, all in one atomic batch.
-    pub fn hand_on(
+    pub(super) fn hand_on(
         &self,
         rec: &OutboxRecord,
         webhooks: &[String],
@@ -92,7 +92,7 @@ impl Store {
     /// Record one webhook's state for a message, and the message's overall state.
     /// Several webhooks of one message finish concurrently: the record is updated
     /// with compare-and-swap, so no webhook's result overwrites another's.
-    pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
+    pub(super) fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
         let mut bad: Option<StoreError> = None;
         let w = self.t.outside_batch()?;
         self.t[Kind::Outbox].update_and_fetch(&w, a.message.to_be_bytes(), |old| {
@@ -117,7 +117,7 @@ impl Store {
         }
     }
 
-    pub fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
+    pub(super) fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
         match self.t[Kind::Outbox].get(id.to_be_bytes())? {
             Some(b) => Ok(Some(decode(&b)?)),
             None => Ok(None),
@@ -126,7 +126,7 @@ impl Store {
 
     /// Webhook deliveries due by `now`, earliest first (removed from the queue; the
     /// caller reschedules or settles each).
-    pub fn due_attempts(
+    pub(super) fn due_attempts(
         &self,
         now: DateTime<Utc>,
         limit: usize,
@@ -145,13 +145,13 @@ impl Store {
         Ok(out)
     }
 
-    pub fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
+    pub(super) fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
         let w = self.t.outside_batch()?;
         self.t[Kind::Retries].insert(&w, retry_key(a.due, a.message, a.slot), encode(a))?;
         Ok(())
     }
 
-    pub fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(super) fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(match self.t[Kind::Retries].first()? {
             Some((k, _)) => keys::millis_from(&k),
             None => None,
@@ -159,7 +159,7 @@ impl Store {
     }
 
     /// A person's notifications, newest last, after message id `after`.
-    pub fn inbox(
+    pub(super) fn inbox(
         &self,
         person: &str,
         after: u64,

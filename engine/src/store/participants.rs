@@ -84,7 +84,7 @@ pub(super) fn of_history(id: InstanceId, history: &[Record]) -> BTreeSet<Vec<u8>
 impl Store {
     /// Whether someone of the party takes part in the instance (see the module's
     /// documentation): the instance itself, then its entries in the index.
-    pub fn takes_part(&self, party: &Party, inst: &Instance) -> Result<bool, StoreError> {
+    pub(super) fn takes_part(&self, party: &Party, inst: &Instance) -> Result<bool, StoreError> {
         if party.is_empty() {
             return Ok(false);
         }
@@ -111,7 +111,10 @@ impl Store {
     }
 
     /// Who takes part in an instance, as the index has it: people, then roles.
-    pub fn participants(&self, id: InstanceId) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    pub(super) fn participants(
+        &self,
+        id: InstanceId,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
         let prefix = keys::instance(id);
         let (mut people, mut roles) = (Vec::new(), Vec::new());
         for kv in self.t[Kind::Participants].scan_prefix(prefix) {

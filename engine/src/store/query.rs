@@ -51,7 +51,7 @@ impl Store {
         Ok(None)
     }
 
-    pub fn task(&self, id: TaskId) -> Result<Task, StoreError> {
+    pub(super) fn task(&self, id: TaskId) -> Result<Task, StoreError> {
         self.task_record(id)?
             .ok_or_else(|| crate::core::Rejection::NotFound(format!("no task {id}")).into())
     }
@@ -72,7 +72,7 @@ impl Store {
 
     /// A person's open and claimed tasks: their own, and those offered to their roles
     /// that nobody has claimed yet. Soonest due first.
-    pub fn tasks_for(&self, person: &str) -> Result<Vec<Task>, StoreError> {
+    pub(super) fn tasks_for(&self, person: &str) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
         self.tasks_under(&self.t[Kind::ByPerson], person, &mut out)?;
         let dir = self.directory();
@@ -86,7 +86,7 @@ impl Store {
         Ok(out)
     }
 
-    pub fn tasks_for_role(&self, role: &str) -> Result<Vec<Task>, StoreError> {
+    pub(super) fn tasks_for_role(&self, role: &str) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
         self.tasks_under(&self.t[Kind::ByRole], role, &mut out)?;
         Ok(out)
@@ -95,7 +95,7 @@ impl Store {
     /// Tasks in a state, `limit` at a time after `after` (where the previous page
     /// ended). Open and claimed tasks come soonest due first (those without
     /// a due time last), finished ones oldest first.
-    pub fn tasks_in_state(
+    pub(super) fn tasks_in_state(
         &self,
         state: TaskState,
         after: Option<TaskPosition>,
@@ -139,7 +139,11 @@ impl Store {
     }
 
     /// Open or claimed tasks whose due time has passed, soonest due first.
-    pub fn overdue(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Task>, StoreError> {
+    pub(super) fn overdue(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Task>, StoreError> {
         let mut out = Vec::new();
         for state in [TaskState::Open, TaskState::Claimed] {
             let b = keys::state_byte(state);
@@ -166,7 +170,7 @@ impl Store {
 
     /// Instances of a process in a status (`running`, `completed`, `cancelled`),
     /// by id, `limit` at a time after the cursor.
-    pub fn instances(
+    pub(super) fn instances(
         &self,
         process: &str,
         status: &str,
@@ -194,7 +198,7 @@ impl Store {
 
     /// Open incidents, oldest instance first, `limit` at a time after the cursor:
     /// read from their own space, never a scan of the instances.
-    pub fn incidents(
+    pub(super) fn incidents(
         &self,
         after: Option<InstanceId>,
         limit: usize,
@@ -214,7 +218,7 @@ impl Store {
     }
 
     /// The open incident of an instance, if it has one.
-    pub fn incident(&self, id: InstanceId) -> Result<Option<Incident>, StoreError> {
+    pub(super) fn incident(&self, id: InstanceId) -> Result<Option<Incident>, StoreError> {
         self.t[Kind::Incidents]
             .get(keys::instance(id))?
             .map(|b| decode(&b))
@@ -222,11 +226,11 @@ impl Store {
     }
 
     /// How many incidents are open (the `/metrics` gauge).
-    pub fn incident_count(&self) -> usize {
+    pub(super) fn incident_count(&self) -> usize {
         self.t[Kind::Incidents].len()
     }
 
-    pub fn history(&self, id: InstanceId) -> Result<Vec<Record>, StoreError> {
+    pub(super) fn history(&self, id: InstanceId) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
         for kv in self.t[Kind::Events].scan_prefix(keys::instance(id)) {
             let (_, v) = kv?;
@@ -240,7 +244,7 @@ impl Store {
     }
 
     /// Timers due at or before `now`, earliest first: (due, instance, timer number).
-    pub fn due_timers(
+    pub(super) fn due_timers(
         &self,
         now: DateTime<Utc>,
         limit: usize,
@@ -261,18 +265,18 @@ impl Store {
     }
 
     /// The earliest pending timer, for a scheduler that sleeps until then.
-    pub fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(super) fn next_timer(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(match self.t[Kind::Timers].first()? {
             Some((k, _)) => keys::timer_from(&k).map(|t| t.0),
             None => None,
         })
     }
 
-    pub fn timer_count(&self) -> usize {
+    pub(super) fn timer_count(&self) -> usize {
         self.t[Kind::Timers].len()
     }
 
-    pub fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+    pub(super) fn outbox(&self, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut out = Vec::new();
         for kv in self.t[Kind::Outbox].range((after + 1).to_be_bytes()..) {
             let (_, v) = kv?;

@@ -14,13 +14,17 @@ fn watermark_key(process: &str, i: usize) -> Vec<u8> {
 
 impl Store {
     /// The last occurrence of schedule `i` of `process` that was dealt with.
-    pub fn watermark(&self, process: &str, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
+    pub(super) fn watermark(
+        &self,
+        process: &str,
+        i: usize,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(self.t[Kind::Meta]
             .get(watermark_key(process, i))?
             .and_then(|b| keys::millis_from(&b)))
     }
 
-    pub fn set_watermark(
+    pub(super) fn set_watermark(
         &self,
         process: &str,
         i: usize,

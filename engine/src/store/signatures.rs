@@ -131,7 +131,7 @@ fn sign_offs(sigs: impl IntoIterator<Item = SignatureRecord>) -> Vec<SignOff> {
 impl Store {
     /// An instance as people read it (see `view::Shown`), from the instance and what
     /// is kept beside it: its cost does not grow with its history.
-    pub fn shown(&self, id: InstanceId) -> Result<view::Shown, StoreError> {
+    pub(super) fn shown(&self, id: InstanceId) -> Result<view::Shown, StoreError> {
         let instance = self.instance(id)?;
         let mut sigs = Vec::new();
         for kv in self.t[Kind::Signatures].scan_prefix(keys::instance(id)) {

@@ -5,6 +5,7 @@
 use super::kind::Kind;
 use super::space::WriteBatch;
 use super::{Store, StoreError};
+use crate::core::Rejection;
 use crate::tokens::TokenRecord;
 
 fn hash_key(h: &[u8; 32]) -> Vec<u8> {
@@ -33,8 +34,18 @@ fn decode(b: &[u8]) -> Result<TokenRecord, StoreError> {
 }
 
 impl Store {
-    /// Keep a token's record under its hash, durably.
-    pub fn put_token(&self, h: &[u8; 32], rec: &TokenRecord) -> Result<(), StoreError> {
+    /// Keep a token's record under its hash, durably, if its person is in the staff
+    /// directory: asked while the directory cannot change, so that no token is kept
+    /// for a person a new directory is removing (see `set_directory`).
+    pub(super) fn put_token(&self, h: &[u8; 32], rec: &TokenRecord) -> Result<(), StoreError> {
+        let _staff = self.staff_lock();
+        if self.directory().person(&rec.person).is_none() {
+            return Err(Rejection::NotFound(format!(
+                "no person `{}` in the staff directory",
+                rec.person
+            ))
+            .into());
+        }
         let bytes =
             postcard::to_allocvec(rec).map_err(|e| StoreError::Storage(format!("tokens: {e}")))?;
         let mut b = WriteBatch::default();
@@ -46,7 +57,7 @@ impl Store {
     }
 
     /// The record of the token with hash `h`, if it is issued and not revoked.
-    pub fn token(&self, h: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+    pub(super) fn token(&self, h: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         self.t[Kind::Tokens]
             .get(hash_key(h))?
             .map(|b| decode(&b))
@@ -54,7 +65,7 @@ impl Store {
     }
 
     /// The hashes of a person's tokens.
-    pub fn tokens_of(&self, person: &str) -> Result<Vec<[u8; 32]>, StoreError> {
+    pub(super) fn tokens_of(&self, person: &str) -> Result<Vec<[u8; 32]>, StoreError> {
         let prefix = person_prefix(person);
         let mut v = Vec::new();
         for kv in self.t[Kind::Tokens].scan_prefix(&prefix) {
@@ -67,7 +78,7 @@ impl Store {
     }
 
     /// Every token's person and hash.
-    pub fn token_holders(&self) -> Result<Vec<(String, [u8; 32])>, StoreError> {
+    pub(super) fn token_holders(&self) -> Result<Vec<(String, [u8; 32])>, StoreError> {
         let mut out = Vec::new();
         for kv in self.t[Kind::Tokens].scan_prefix([b'p']) {
             let (k, _) = kv?;
@@ -87,7 +98,7 @@ impl Store {
     }
 
     /// Remove tokens (person, hash), both keys of each, all or nothing, durably.
-    pub fn remove_tokens(&self, tokens: &[(String, [u8; 32])]) -> Result<(), StoreError> {
+    pub(super) fn remove_tokens(&self, tokens: &[(String, [u8; 32])]) -> Result<(), StoreError> {
         if tokens.is_empty() {
             return Ok(());
         }
@@ -102,7 +113,7 @@ impl Store {
     }
 
     /// True when no token is issued (none ever, or all revoked).
-    pub fn no_tokens(&self) -> Result<bool, StoreError> {
+    pub(super) fn no_tokens(&self) -> Result<bool, StoreError> {
         Ok(self.t[Kind::Tokens].first()?.is_none())
     }
 }

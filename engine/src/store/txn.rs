@@ -170,7 +170,7 @@ fn failed() -> Result<Outcome, StoreError> {
 impl Store {
     /// Run one command. `target` is the instance, or `None` to start a new one
     /// (`Command::Start`). Returns once the change is durable.
-    pub fn execute(
+    pub(super) fn execute(
         &self,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -184,7 +184,7 @@ impl Store {
 
     /// The command applied and visible, without waiting for the disk. For callers
     /// that run many commands and then make them durable together.
-    pub fn execute_unflushed(
+    pub(super) fn execute_unflushed(
         &self,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -200,12 +200,12 @@ impl Store {
 
     /// Several commands, answered in order, each applied or refused on its own, and
     /// answered once durable. The scheduler fires its timers so.
-    pub fn execute_many(&self, requests: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
+    pub(super) fn execute_many(&self, requests: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
         self.submit(requests, true)
     }
 
     /// As `execute_many`, without waiting for the disk (call `durable` after).
-    pub fn execute_many_unflushed(
+    pub(super) fn execute_many_unflushed(
         &self,
         requests: Vec<Request>,
     ) -> Vec<Result<Outcome, StoreError>> {
@@ -214,7 +214,7 @@ impl Store {
 
     /// As `execute`, for a task on an async runtime: it waits for its answer without
     /// blocking a worker thread, while helper threads run the batches.
-    pub async fn execute_async(
+    pub(super) async fn execute_async(
         self: &Arc<Self>,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -234,7 +234,7 @@ impl Store {
     /// As `execute`, leaving the batch to the helper threads (as `execute_async`
     /// does) instead of running it on the calling thread: cheaper when many threads
     /// call at once, as it wakes no other caller to run the next batch.
-    pub fn execute_parked(
+    pub(super) fn execute_parked(
         self: &Arc<Self>,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -250,7 +250,7 @@ impl Store {
 
     /// As `execute_many`, leaving the batches to the helper threads: a long list
     /// runs as several batches, and each is written while the next one runs.
-    pub fn execute_many_parked(
+    pub(super) fn execute_many_parked(
         self: &Arc<Self>,
         requests: Vec<Request>,
     ) -> Vec<Result<Outcome, StoreError>> {

@@ -12,7 +12,7 @@ use crate::core::{Incident, Instance, Status, Task};
 use std::collections::BTreeSet;
 
 impl Store {
-    pub fn verify(&self) -> Result<Vec<String>, StoreError> {
+    pub(super) fn verify(&self) -> Result<Vec<String>, StoreError> {
         let _w = self.t.outside_batch()?;
         let mut problems = Vec::new();
         // Expected entries per index tree, in the order of `txn::INDEXES`.

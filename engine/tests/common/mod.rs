@@ -9,6 +9,7 @@ use baton_engine::clock::ManualClock;
 use baton_engine::core::{
     Instance, InstanceId, Message, MessageKind, Record, Rejection, Status, Task, TaskId, TimerKind,
 };
+pub use baton_engine::store::prelude::*;
 use baton_engine::store::{Deployed, Options, Outcome, StoreError};
 use baton_engine::Engine;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};

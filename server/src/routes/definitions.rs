@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_dsl::model::FieldSource;
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Deployed, StoredDefinition};
 use baton_engine::Engine;
 use chrono::{DateTime, Utc};

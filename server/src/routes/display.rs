@@ -11,6 +11,7 @@ use crate::{blocking, AppState};
 use axum::extract::{Path, State};
 use axum::Json;
 use baton_engine::display::{Labels, Names};
+use baton_engine::store::prelude::*;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -11,6 +11,7 @@ use crate::{blocking, AppState};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use baton_engine::core::{extension_minutes, Command, Rejection, TaskId};
+use baton_engine::store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

@@ -8,6 +8,7 @@ use crate::{blocking, AppState};
 use axum::extract::State;
 use axum::Json;
 use baton_engine::core::MessageKind;
+use baton_engine::store::prelude::*;
 use baton_engine::store::OutboxRecord;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use baton_engine::core::{Command, Incident};
+use baton_engine::store::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;

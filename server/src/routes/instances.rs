@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use baton_engine::core::{Command, Instance, InstanceId, Record};
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Outcome, StoreError};
 use baton_engine::view::Shown;
 use baton_engine::Engine;
@@ -92,7 +93,7 @@ pub fn instance_id(s: &str) -> Result<InstanceId, ApiError> {
 /// The instance, if the caller may see it.
 fn visible(engine: &Engine, caller: &Caller, id: InstanceId) -> Result<Instance, ApiError> {
     let inst = engine.store.instance(id)?;
-    if !sees_instance(&engine.store, caller, &inst)? {
+    if !sees_instance(&*engine.store, caller, &inst)? {
         return Err(ApiError::Forbidden(format!(
             "{} takes no part in instance {id}",
             caller.person
@@ -170,7 +171,7 @@ async fn list(
         None => None,
     };
     let page = blocking(&state, move |engine| {
-        let store = &engine.store;
+        let store = &*engine.store;
         let sight = Sight::of(store, &caller);
         // The caller's own (an admin: every one), or their team's.
         let listed = |inst: &Instance| -> Result<bool, StoreError> {

@@ -7,6 +7,7 @@ use crate::page::{self, Paged};
 use crate::{blocking, AppState};
 use axum::extract::State;
 use axum::Json;
+use baton_engine::store::prelude::*;
 use baton_engine::store::{Delivery, OutboxRecord};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

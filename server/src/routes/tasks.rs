@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Json;
 use baton_engine::core::{Command, Task, TaskId, TaskState};
+use baton_engine::store::prelude::*;
 use baton_engine::store::TaskPosition;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -179,7 +180,7 @@ async fn list(
     }
     let cursor = q.cursor;
     let page = blocking(&state, move |engine| {
-        let store = &engine.store;
+        let store = &*engine.store;
         let sight = Sight::of(store, &caller);
         if let Mode::State(st) = mode {
             // The position is the last task's due time (`-` for none) and id: open
@@ -420,7 +421,7 @@ async fn comment(
         if task.n == 0 || task.n >= inst.next_task {
             return Err(ApiError::NotFound(format!("no task {task}")));
         }
-        if !sees_instance(&engine.store, &caller, &inst)? {
+        if !sees_instance(&*engine.store, &caller, &inst)? {
             return Err(ApiError::Forbidden(format!(
                 "{} takes no part in instance {}",
                 caller.person, task.instance

@@ -109,7 +109,7 @@ async fn issue(
     let person = req.person;
     let issued = blocking(&state, move |engine| {
         let now = engine.clock.now();
-        let token = tokens::issue(&engine.store, &person, now)?;
+        let token = tokens::issue(&*engine.store, &person, now)?;
         Ok(Issued {
             person,
             token,
@@ -152,7 +152,7 @@ async fn revoke(
     }
     let who = person.clone();
     let revoked = blocking(&state, move |engine| {
-        Ok(tokens::revoke(&engine.store, &who)?)
+        Ok(tokens::revoke(&*engine.store, &who)?)
     })
     .await?;
     if revoked == 0 {

@@ -9,6 +9,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use baton_engine::clock::ManualClock;
 use baton_engine::staff::{Directory, Person};
+pub use baton_engine::store::prelude::*;
 use baton_engine::store::{Deployed, Options};
 use baton_engine::{tokens, Engine};
 use baton_server::{app, AppState};
@@ -125,7 +126,7 @@ impl Api {
             .expect("directory");
         let mut toks = HashMap::new();
         for p in &people {
-            let t = tokens::issue(&engine.store, &p.id, start).expect("token");
+            let t = tokens::issue(&*engine.store, &p.id, start).expect("token");
             toks.insert(p.id.clone(), t);
         }
         let engine = Arc::new(engine);
