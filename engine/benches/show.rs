@@ -7,7 +7,7 @@
 //! Run: `cargo bench -p baton-engine --bench show`.
 
 use baton_engine::clock::ManualClock;
-use baton_engine::core::{Command, Event, InstanceId, Instance, SYSTEM};
+use baton_engine::core::{Command, Event, Instance, InstanceId, SYSTEM};
 use baton_engine::staff::{Department, Directory, Person};
 use baton_engine::store::{Options, Store};
 use baton_engine::team::Party;
@@ -114,7 +114,10 @@ fn main() {
     let dir_ = store.directory();
     let bob = Party::person(&dir_, "bob");
     println!("reading an instance as someone who took part long ago (µs per read)");
-    println!("{:>8}  {:>10}  {:>12}  {:>6}", "history", "kept", "replayed", "ratio");
+    println!(
+        "{:>8}  {:>10}  {:>12}  {:>6}",
+        "history", "kept", "replayed", "ratio"
+    );
     let mut kept_figures = Vec::new();
     for id in [small, large] {
         let entries = store.history(id).expect("history").len();
