@@ -22,8 +22,8 @@
 //! each with a checksum: a write torn by a power cut leaves the other copy, one
 //! flush behind, which is still a record sled must hold. Only the copy is written
 //! in place at each flush (about 40 bytes, no new blocks); it is synced when the
-//! store `fsync`s, so that it means as much after a power cut. The file is created
-//! whole (a temporary file renamed) when the database opens.
+//! store `fsync`s, so that it means as much after a power cut. Opening makes the
+//! file anew (a temporary file renamed) unless both copies are whole.
 
 use super::kind::Kind;
 use super::{open_db, Options, StoreError, Trees};
@@ -113,18 +113,30 @@ fn marked(t: &Trees) -> Result<Option<u64>, StoreError> {
     }))
 }
 
+/// The two copies of the record in the file, each None if it is not whole; None
+/// without the file.
+fn copies(path: &Path) -> Result<Option<[Option<Mark>; 2]>, String> {
+    match std::fs::read(path.join(FILE)) {
+        Ok(b) => Ok(Some(
+            [0, SLOT as usize].map(|at| b.get(at..).and_then(Mark::decode)),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    }
+}
+
+/// The newer whole copy.
+fn newest(copies: [Option<Mark>; 2]) -> Result<Mark, String> {
+    copies
+        .into_iter()
+        .flatten()
+        .max_by_key(|m| m.flush)
+        .ok_or_else(|| "neither copy of its record is whole".into())
+}
+
 /// The newer whole copy of the record in the file; None without the file.
 fn read(path: &Path) -> Result<Option<Mark>, String> {
-    let bytes = match std::fs::read(path.join(FILE)) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read it: {e}")),
-    };
-    let copies = [0, SLOT as usize].map(|at| bytes.get(at..).and_then(Mark::decode));
-    match copies.into_iter().flatten().max_by_key(|m| m.flush) {
-        Some(m) => Ok(Some(m)),
-        None => Err("neither copy of its record is whole".into()),
-    }
+    copies(path)?.map(newest).transpose()
 }
 
 /// The record of the database at `path` kept up to date, one flush at a time.
@@ -136,16 +148,18 @@ pub(super) struct Acks {
 }
 
 impl Acks {
-    /// Check what sled holds against the record, and start the record anew from
-    /// what it holds. A database from before the record existed has neither a mark
-    /// nor the file: it opens, and gets both from now on.
+    /// Check what sled holds against the record, and go on recording from what it
+    /// holds. A database from before the record existed has neither a mark nor the
+    /// file: it opens, and gets both from now on.
     pub fn open(path: &Path, t: &Trees, sync: bool) -> Result<Acks, StoreError> {
         let found = Mark::found(t)?;
         let damaged = |detail: String| StoreError::Damaged {
             path: path.display().to_string(),
             detail,
         };
-        match read(path) {
+        let copies = copies(path);
+        let both_whole = matches!(copies, Ok(Some([Some(_), Some(_)])));
+        match copies.and_then(|c| c.map(newest).transpose()) {
             Ok(Some(acked)) => {
                 if let Some(missing) = missing(&acked, &found) {
                     return Err(damaged(format!(
@@ -169,6 +183,21 @@ impl Acks {
                     advice(path)
                 )))
             }
+        }
+        // A file with both copies whole goes on as it is: the next flush writes a
+        // number above both. Any other is made anew, so that a torn write always
+        // leaves a whole copy behind.
+        if both_whole {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path.join(FILE))
+                .map_err(|e| {
+                    StoreError::Storage(format!("cannot open {}: {e}", path.join(FILE).display()))
+                })?;
+            return Ok(Acks {
+                state: Mutex::new((file, found.flush)),
+                sync,
+            });
         }
         Acks::start(path, found, sync)
     }
