@@ -83,6 +83,10 @@ enum Command {
     /// on the database of `--db` while no server owns it.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Go on with a database refused as damaged, with what it holds: the changes it
+    /// lacks, though acknowledged, are given up for good (restoring the folder from a
+    /// backup keeps them). Says what was given up. Only while no server owns it.
+    AcceptLoss,
     /// Draw a process: its steps, transitions, timers, escalations and ends.
     Graph {
         /// A `.flow` file, or the name of a process in `--dir`.
@@ -114,11 +118,25 @@ pub fn run(cli: Cli) -> Code {
             after,
             limit,
         } => outbox::run(&cli.common, failed, after, limit),
+        Command::AcceptLoss => accept_loss(&cli.common.db),
         Command::Graph {
             target,
             format,
             dir,
         } => graph::run(&target, &dir, format),
+    }
+}
+
+fn accept_loss(db: &std::path::Path) -> Code {
+    match baton_engine::store::accept_loss(db) {
+        Ok(lost) => {
+            outln!("{}: accepted as it is; given up: {lost}", db.display());
+            Code::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {}", staff::storage_message(db, &e));
+            Code::Storage
+        }
     }
 }
 

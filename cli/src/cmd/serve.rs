@@ -223,6 +223,11 @@ pub fn run(args: ServeArgs, db: &Path) -> Code {
     baton_dsl::zone::set_json_zone(opts.zone);
     let engine = match Engine::open(db, opts, Arc::new(SystemClock)) {
         Ok(e) => Arc::new(e),
+        // A damaged database's refusal names the folder already.
+        Err(e @ StoreError::Damaged { .. }) => {
+            eprintln!("error: {e}");
+            return Code::Storage;
+        }
         Err(e) => {
             eprintln!("error: {}: {e}", db.display());
             return Code::Storage;

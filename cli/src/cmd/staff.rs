@@ -81,23 +81,28 @@ pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
     let options = company_config(c)?
         .options()
         .map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
-    Engine::open(&c.db, options, Arc::new(SystemClock)).map_err(|e| {
-        let msg = e.to_string();
-        if msg.contains("lock")
-            || msg.contains("WouldBlock")
-            || msg.contains("Resource temporarily unavailable")
-        {
-            (
-                Code::Storage,
-                format!(
-                    "{}: the database is in use (is `baton serve` running? use `--server`)",
-                    c.db.display()
-                ),
-            )
-        } else {
-            (Code::Storage, format!("{}: {msg}", c.db.display()))
-        }
-    })
+    Engine::open(&c.db, options, Arc::new(SystemClock))
+        .map_err(|e| (Code::Storage, storage_message(&c.db, &e)))
+}
+
+/// Why the database at `db` could not be opened, for a person.
+pub(crate) fn storage_message(db: &Path, e: &StoreError) -> String {
+    // It names the folder already, and says what to do.
+    if let StoreError::Damaged { .. } = e {
+        return e.to_string();
+    }
+    let msg = e.to_string();
+    if msg.contains("lock")
+        || msg.contains("WouldBlock")
+        || msg.contains("Resource temporarily unavailable")
+    {
+        format!(
+            "{}: the database is in use (is `baton serve` running? use `--server`)",
+            db.display()
+        )
+    } else {
+        format!("{}: {msg}", db.display())
+    }
 }
 
 /// Open the database of `--db` for a command that only uses one: only `deploy` (and

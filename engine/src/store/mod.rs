@@ -2,6 +2,7 @@
 //! one all-or-nothing write per batch of commands (see `journal`), and a command
 //! acknowledged only once its batch is durable (group commit).
 
+mod ack;
 mod batch;
 mod deploy;
 mod durability;
@@ -23,6 +24,7 @@ mod traits;
 mod txn;
 mod verify;
 
+pub use ack::accept_loss;
 #[doc(hidden)]
 pub use health::Fault;
 pub use outbox::Attempt;
@@ -62,11 +64,21 @@ pub enum StoreError {
     /// The store is broken (see `Store::broken`): the first failure's reason.
     #[error("the store refuses writes since {0}; check the disk (free space, errors), then restart the server")]
     Broken(String),
+    /// The database lacks what it acknowledged, or sled cannot read it (see `ack`).
+    /// `path` is empty when sled reported corrupted data outside of opening.
+    #[error("the database {}is damaged: {detail}", if path.is_empty() { String::new() } else { format!("{path} ") })]
+    Damaged { path: String, detail: String },
 }
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
-        StoreError::Storage(e.to_string())
+        match e {
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                path: String::new(),
+                detail: format!("sled read corrupted data ({e})"),
+            },
+            e => StoreError::Storage(e.to_string()),
+        }
     }
 }
 
@@ -322,6 +334,8 @@ pub struct Store {
     /// The data file, kept open to `fsync` it when `Options::fsync` asks.
     fsync: Option<std::fs::File>,
     pub(crate) next_message: AtomicU64,
+    /// The record of what was acknowledged, beside sled's files (see `ack`).
+    acks: ack::Acks,
 }
 
 fn last_u64(tree: &Space) -> Result<u64, StoreError> {
@@ -367,9 +381,7 @@ impl Default for Options {
 /// of its page table; opening it once more at a clean shutdown moves that replay
 /// from the next start to this stop. Call it when nothing else has it open.
 pub fn checkpoint(path: &Path) -> Result<(), StoreError> {
-    let db = open_db(path, &Options::default())?;
-    drop(db);
-    Ok(())
+    ack::guarded(path, || open_db(path, &Options::default()).map(drop))
 }
 
 /// Open sled's database in a folder readable by this user only (see `private`).
@@ -421,7 +433,13 @@ fn sled_config(path: &Path, opts: &Options) -> sled::Config {
 }
 
 impl Store {
+    /// Open the database at `path`, made if there is none; refused as damaged when
+    /// it lacks what it acknowledged or sled cannot read it (see `ack`).
     pub fn open(path: &Path, opts: Options) -> Result<Store, StoreError> {
+        ack::guarded(path, || Store::open_unguarded(path, opts))
+    }
+
+    fn open_unguarded(path: &Path, opts: Options) -> Result<Store, StoreError> {
         let db = open_db(path, &opts)?;
         let t = Trees::new(db.open_tree("records")?);
         migrate::migrate(&db, &t, path)?;
@@ -450,6 +468,7 @@ impl Store {
                 }
             }
         }
+        let acks = ack::Acks::open(path, &t, opts.fsync)?;
         let directory = match t[Kind::Meta].get("directory")? {
             Some(b) => decode(&b)?,
             None => Directory::default(),
@@ -482,6 +501,7 @@ impl Store {
         };
         let health = t.health.clone();
         let store = Store {
+            acks,
             fsync,
             next_instance,
             next_message,
@@ -515,11 +535,12 @@ impl Store {
             if self.t.take_fault(Fault::Flush) {
                 return Err("an injected flush failure".into());
             }
+            let mark = self.acks.mark(&self.t)?;
             self.db.flush().map_err(|e| e.to_string())?;
-            match &self.fsync {
-                Some(f) => f.sync_data().map_err(|e| e.to_string()),
-                None => Ok(()),
+            if let Some(f) = &self.fsync {
+                f.sync_data().map_err(|e| e.to_string())?;
             }
+            self.acks.record(mark)
         })
     }
 
@@ -882,7 +903,9 @@ process review "審閱" {
                 .clear(&s.t.alone().expect("alone"))
                 .expect("clear");
             db.drop_tree("records").expect("drop");
-            s.durable().expect("flush");
+            // sled's own flush: the store's marks what it acknowledges in the tree
+            // just dropped (see `ack`).
+            db.flush().expect("flush");
             lists
         };
         let s = Store::open(dir.path(), Options::default()).expect("open");

@@ -1,0 +1,456 @@
+//! What the store acknowledged, recorded beside sled's files, so that opening the
+//! database tells whether all of it is still there.
+//!
+//! sled recovers its log up to the first message whose checksum fails and takes
+//! that prefix for the whole database: a flipped bit or a file cut short in what a
+//! run wrote used to lose, without a word, every change after it, acknowledged or
+//! not (and the next run wrote over the rest). So each group flush
+//!
+//! 1. reads the last instance and outbox message ids, and writes a mark into sled:
+//!    the flush's number, in `meta` (after everything that flush acknowledges, so
+//!    that sled has the mark only if it has all of that);
+//! 2. flushes sled (and `fsync`s it when asked);
+//! 3. records the mark and the ids in the file `acknowledged`.
+//!
+//! The file is written only after sled's flush returned, so it never claims more
+//! than sled has on disk. Opening the database compares the two: sled must hold at
+//! least the recorded mark and ids, or the database is refused as damaged, with what
+//! is missing and the way out (a backup, or `accept_loss`). sled's own panics on
+//! some damaged files are caught there and become the same refusal.
+//!
+//! The file holds two copies of the record, written in turn (flush n in copy n % 2),
+//! each with a checksum: a write torn by a power cut leaves the other copy, one
+//! flush behind, which is still a record sled must hold. Only the copy is written
+//! in place at each flush (about 40 bytes, no new blocks); it is synced when the
+//! store `fsync`s, so that it means as much after a power cut. Opening makes the
+//! file anew (a temporary file renamed) unless both copies are whole.
+
+use super::kind::Kind;
+use super::{open_db, Options, StoreError, Trees};
+use sha2::{Digest, Sha256};
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// The file, in the database folder.
+pub const FILE: &str = "acknowledged";
+
+/// The key in `meta` of the last flush's mark.
+const MARK: &[u8] = b"acknowledged";
+
+const MAGIC: &[u8; 8] = b"baton-ak";
+/// A copy of the record: magic, flush, instance, message, checksum.
+const RECORD: usize = 40;
+/// Where each copy starts.
+const SLOT: u64 = 64;
+
+/// How far sled's data reaches: the last flush marked in it, and the last
+/// instance and outbox message ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Mark {
+    pub flush: u64,
+    pub instance: u64,
+    pub message: u64,
+}
+
+impl Mark {
+    /// What sled holds now.
+    fn found(t: &Trees) -> Result<Mark, StoreError> {
+        Ok(Mark {
+            flush: marked(t)?.unwrap_or(0),
+            instance: super::last_u64(&t[Kind::Instances])?,
+            message: super::last_u64(&t[Kind::Outbox])?,
+        })
+    }
+
+    fn encode(&self) -> [u8; RECORD] {
+        let mut r = [0; RECORD];
+        r[..8].copy_from_slice(MAGIC);
+        r[8..16].copy_from_slice(&self.flush.to_be_bytes());
+        r[16..24].copy_from_slice(&self.instance.to_be_bytes());
+        r[24..32].copy_from_slice(&self.message.to_be_bytes());
+        let sum = checksum(&r[..32]);
+        r[32..].copy_from_slice(&sum);
+        r
+    }
+
+    /// A copy of the record, or None if it is not one (never written, or damaged).
+    fn decode(r: &[u8]) -> Option<Mark> {
+        let r = r.get(..RECORD)?;
+        if &r[..8] != MAGIC || r[32..] != checksum(&r[..32]) {
+            return None;
+        }
+        let u = |at: usize| {
+            let mut b = [0; 8];
+            b.copy_from_slice(&r[at..at + 8]);
+            u64::from_be_bytes(b)
+        };
+        Some(Mark {
+            flush: u(8),
+            instance: u(16),
+            message: u(24),
+        })
+    }
+}
+
+fn checksum(b: &[u8]) -> [u8; 8] {
+    let d = Sha256::digest(b);
+    let mut sum = [0; 8];
+    sum.copy_from_slice(&d[..8]);
+    sum
+}
+
+/// The mark sled holds, if any flush ever wrote one.
+fn marked(t: &Trees) -> Result<Option<u64>, StoreError> {
+    Ok(t[Kind::Meta].get(MARK)?.map(|v| {
+        let mut b = [0; 8];
+        if let Some(v) = v.get(..8) {
+            b.copy_from_slice(v);
+        }
+        u64::from_be_bytes(b)
+    }))
+}
+
+/// The two copies of the record in the file, each None if it is not whole; None
+/// without the file.
+fn copies(path: &Path) -> Result<Option<[Option<Mark>; 2]>, String> {
+    match std::fs::read(path.join(FILE)) {
+        Ok(b) => Ok(Some(
+            [0, SLOT as usize].map(|at| b.get(at..).and_then(Mark::decode)),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    }
+}
+
+/// The newer whole copy.
+fn newest(copies: [Option<Mark>; 2]) -> Result<Mark, String> {
+    copies
+        .into_iter()
+        .flatten()
+        .max_by_key(|m| m.flush)
+        .ok_or_else(|| "neither copy of its record is whole".into())
+}
+
+/// The newer whole copy of the record in the file; None without the file.
+fn read(path: &Path) -> Result<Option<Mark>, String> {
+    copies(path)?.map(newest).transpose()
+}
+
+/// The record of the database at `path` kept up to date, one flush at a time.
+pub(super) struct Acks {
+    /// The file, and the number of the last flush marked.
+    state: Mutex<(File, u64)>,
+    /// Sync the file after each record (the store `fsync`s its data too).
+    sync: bool,
+}
+
+impl Acks {
+    /// Check what sled holds against the record, and go on recording from what it
+    /// holds. A database from before the record existed has neither a mark nor the
+    /// file: it opens, and gets both from now on.
+    pub fn open(path: &Path, t: &Trees, sync: bool) -> Result<Acks, StoreError> {
+        let found = Mark::found(t)?;
+        let damaged = |detail: String| StoreError::Damaged {
+            path: path.display().to_string(),
+            detail,
+        };
+        let copies = copies(path);
+        let both_whole = matches!(copies, Ok(Some([Some(_), Some(_)])));
+        match copies.and_then(|c| c.map(newest).transpose()) {
+            Ok(Some(acked)) => {
+                if let Some(missing) = missing(&acked, &found) {
+                    return Err(damaged(format!(
+                        "changes that were acknowledged are missing ({missing}); {}",
+                        advice(path)
+                    )));
+                }
+            }
+            Ok(None) if marked(t)?.is_some() => {
+                return Err(damaged(format!(
+                    "its record of what was acknowledged, `{FILE}`, is gone, so nothing \
+                     tells whether everything acknowledged is there; {}",
+                    advice(path)
+                )))
+            }
+            Ok(None) => {}
+            Err(why) => {
+                return Err(damaged(format!(
+                    "its record of what was acknowledged, `{FILE}`, is damaged ({why}), so \
+                     nothing tells whether everything acknowledged is there; {}",
+                    advice(path)
+                )))
+            }
+        }
+        // A file with both copies whole goes on as it is: the next flush writes a
+        // number above both. Any other is made anew, so that a torn write always
+        // leaves a whole copy behind.
+        if both_whole {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path.join(FILE))
+                .map_err(|e| {
+                    StoreError::Storage(format!("cannot open {}: {e}", path.join(FILE).display()))
+                })?;
+            return Ok(Acks {
+                state: Mutex::new((file, found.flush)),
+                sync,
+            });
+        }
+        Acks::start(path, found, sync)
+    }
+
+    /// A new file holding `found`, in both copies, replacing any other at once.
+    fn start(path: &Path, found: Mark, sync: bool) -> Result<Acks, StoreError> {
+        let io = |what: &str, e: std::io::Error| {
+            StoreError::Storage(format!("{what} {}: {e}", path.join(FILE).display()))
+        };
+        let new = path.join(format!("{FILE}.new"));
+        let mut bytes = vec![0; SLOT as usize + RECORD];
+        bytes[..RECORD].copy_from_slice(&found.encode());
+        bytes[SLOT as usize..].copy_from_slice(&found.encode());
+        let mut f = private_file(&new).map_err(|e| io("cannot write", e))?;
+        f.write_all(&bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| io("cannot write", e))?;
+        std::fs::rename(&new, path.join(FILE)).map_err(|e| io("cannot write", e))?;
+        sync_dir(path).map_err(|e| io("cannot write", e))?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path.join(FILE))
+            .map_err(|e| io("cannot open", e))?;
+        Ok(Acks {
+            state: Mutex::new((file, found.flush)),
+            sync,
+        })
+    }
+
+    /// Step 1 of a group flush: what it acknowledges, marked in sled, as a write
+    /// outside the batches of commands (which never touch `meta`).
+    pub fn mark(&self, t: &Trees) -> Result<Mark, String> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let w = t.outside_batch().map_err(|e| e.to_string())?;
+        // The ids first: the mark comes after them in sled's log.
+        let mut m = Mark::found(t).map_err(|e| e.to_string())?;
+        m.flush = st.1 + 1;
+        t[Kind::Meta]
+            .insert(&w, MARK, &m.flush.to_be_bytes())
+            .map_err(|e| e.to_string())?;
+        st.1 = m.flush;
+        Ok(m)
+    }
+
+    /// Step 3, once sled's flush returned: the mark is on disk, and recorded so.
+    pub fn record(&self, m: Mark) -> Result<(), String> {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = &st.0;
+        let at = (m.flush % 2) * SLOT;
+        f.seek(SeekFrom::Start(at))
+            .and_then(|_| f.write_all(&m.encode()))
+            .and_then(|()| if self.sync { f.sync_data() } else { Ok(()) })
+            .map_err(|e| format!("cannot record what was acknowledged in `{FILE}`: {e}"))
+    }
+}
+
+/// What sled lacks of `acked`, in words; None if it has it all.
+fn missing(acked: &Mark, found: &Mark) -> Option<String> {
+    let mut parts = Vec::new();
+    let range = |what: &str, from: u64, to: u64| {
+        if from == to {
+            format!("{what} {to}")
+        } else {
+            format!("{what}s {from} to {to}")
+        }
+    };
+    if found.instance < acked.instance {
+        parts.push(range("instance", found.instance + 1, acked.instance));
+    }
+    if found.message < acked.message {
+        parts.push(range("outbox message", found.message + 1, acked.message));
+    }
+    if found.flush < acked.flush {
+        parts.push(format!(
+            "the changes of the last {} group flushes: it holds {} of {}",
+            acked.flush - found.flush,
+            found.flush,
+            acked.flush
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+fn advice(path: &Path) -> String {
+    format!(
+        "restore the folder from a backup taken while Baton was stopped, or go on with \
+         what is left, giving up the rest for good: `baton accept-loss --db {}`",
+        path.display()
+    )
+}
+
+/// Say that the database at `path` holds what it holds now and nothing more, after
+/// it was refused as damaged: the changes it lacks are given up for good. Returns
+/// what was given up, in words. A database sled itself cannot read stays refused.
+pub fn accept_loss(path: &Path) -> Result<String, StoreError> {
+    guarded(path, || {
+        if !path.join("db").exists() {
+            return Err(StoreError::Storage(format!(
+                "{}: no database here",
+                path.display()
+            )));
+        }
+        let db = open_db(path, &Options::default())?;
+        let t = Trees::new(db.open_tree("records")?);
+        // As opening would: a batch cut short is written again first.
+        super::journal::replay(&t.alone()?, &t.tree, &t.journal)?;
+        let found = Mark::found(&t)?;
+        let lost = match read(path) {
+            Ok(Some(acked)) => missing(&acked, &found),
+            Ok(None) => Some(format!("`{FILE}` was gone")),
+            Err(why) => Some(format!("`{FILE}` was damaged: {why}")),
+        };
+        Acks::start(path, found, false)?;
+        Ok(lost.unwrap_or_else(|| "nothing: everything acknowledged is there".into()))
+    })
+}
+
+thread_local! {
+    /// Set while this thread opens a database (see `guarded`).
+    static OPENING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `open` (opening the database at `path`), turning a panic in it, which sled
+/// has on some damaged files, and sled's report of corrupted data, into a refusal
+/// naming the folder. The panic's text goes into the refusal, not to stderr as a
+/// crash: a panic hook, installed once, stays quiet for the thread that opens and
+/// hands every other panic on to the hook that was there before.
+pub(super) fn guarded<T>(
+    path: &Path,
+    open: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let before = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !OPENING.with(Cell::get) {
+                before(info)
+            }
+        }));
+    });
+    let was = OPENING.with(|o| o.replace(true));
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(open));
+    OPENING.with(|o| o.set(was));
+    let restore = "restore the folder from a backup taken while Baton was stopped";
+    match res {
+        Ok(Err(StoreError::Damaged { path: p, detail })) if p.is_empty() => {
+            Err(StoreError::Damaged {
+                path: path.display().to_string(),
+                detail: format!("{detail}; {restore}"),
+            })
+        }
+        Ok(res) => res,
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no reason given");
+            Err(StoreError::Damaged {
+                path: path.display().to_string(),
+                detail: format!("sled cannot read it ({text}); {restore}"),
+            })
+        }
+    }
+}
+
+/// Create `path` for writing, readable by this user only (see `private`).
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Make a rename in the folder durable.
+#[cfg(unix)]
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_reads_back_and_a_flipped_bit_anywhere_spoils_it() {
+        let m = Mark {
+            flush: 7,
+            instance: 1 << 40,
+            message: 3,
+        };
+        let r = m.encode();
+        assert_eq!(Mark::decode(&r), Some(m));
+        for bit in 0..RECORD * 8 {
+            let mut bad = r;
+            bad[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(Mark::decode(&bad), None, "bit {bit}");
+        }
+        assert_eq!(Mark::decode(&r[..RECORD - 1]), None);
+    }
+
+    #[test]
+    fn the_newer_whole_copy_is_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let m = |flush| Mark {
+            flush,
+            instance: flush * 2,
+            message: 0,
+        };
+        let acks = Acks::start(dir.path(), m(4), false).expect("start");
+        assert_eq!(read(dir.path()), Ok(Some(m(4))));
+        acks.record(m(5)).expect("record");
+        acks.record(m(6)).expect("record");
+        assert_eq!(read(dir.path()), Ok(Some(m(6))));
+        // The newer copy (6, at slot 0) torn: the older one answers.
+        let file = dir.path().join(FILE);
+        let mut bytes = std::fs::read(&file).expect("read");
+        bytes[10] ^= 1;
+        std::fs::write(&file, &bytes).expect("write");
+        assert_eq!(read(dir.path()), Ok(Some(m(5))));
+        bytes[SLOT as usize + 20] ^= 4;
+        std::fs::write(&file, &bytes).expect("write");
+        assert!(read(dir.path()).is_err());
+        std::fs::remove_file(&file).expect("rm");
+        assert_eq!(read(dir.path()), Ok(None));
+    }
+
+    #[test]
+    fn what_is_missing_is_said_in_words() {
+        let acked = Mark {
+            flush: 84,
+            instance: 80,
+            message: 41,
+        };
+        let found = Mark {
+            flush: 24,
+            instance: 20,
+            message: 40,
+        };
+        assert_eq!(
+            missing(&acked, &found).as_deref(),
+            Some(
+                "instances 21 to 80; outbox message 41; \
+                 the changes of the last 60 group flushes: it holds 24 of 84"
+            )
+        );
+        assert_eq!(missing(&found, &acked), None);
+        assert_eq!(missing(&acked, &acked), None);
+    }
+}
