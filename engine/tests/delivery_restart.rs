@@ -47,7 +47,12 @@ async fn hook(
 }
 
 /// The receiver on a runtime of its own, which outlives the engine's runtimes.
-fn receiver() -> (Receiver, mpsc::Receiver<()>, String, tokio::runtime::Runtime) {
+fn receiver() -> (
+    Receiver,
+    mpsc::Receiver<()>,
+    String,
+    tokio::runtime::Runtime,
+) {
     let (tx, rx) = mpsc::channel();
     let r = Receiver {
         seen: Arc::default(),
@@ -64,7 +69,9 @@ fn receiver() -> (Receiver, mpsc::Receiver<()>, String, tokio::runtime::Runtime)
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
-    let app = Router::new().route("/hook", post(hook)).with_state(r.clone());
+    let app = Router::new()
+        .route("/hook", post(hook))
+        .with_state(r.clone());
     rt.spawn(async move { axum::serve(listener, app).await });
     (r, rx, url, rt)
 }
@@ -136,7 +143,11 @@ fn deliver(rt: &tokio::runtime::Runtime, engine: &Arc<Engine>, url: &str, id: u6
     }));
     rt.block_on(async {
         loop {
-            let rec = engine.store.message(id).expect("read").expect("the message");
+            let rec = engine
+                .store
+                .message(id)
+                .expect("read")
+                .expect("the message");
             if rec.state == Delivery::Sent {
                 break;
             }
@@ -162,9 +173,13 @@ fn an_attempt_cut_off_by_a_crash_is_delivered_after_reopening_with_the_same_id()
     // The scheduler hands the message on and posts it; the receiver holds the POST.
     let rt = runtime();
     let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
-    rt.spawn(scheduler::run(engine.clone(), config(&url, 30), async move {
-        let _ = rx.await;
-    }));
+    rt.spawn(scheduler::run(
+        engine.clone(),
+        config(&url, 30),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     arrived
         .recv_timeout(Duration::from_secs(20))
         .expect("the first attempt reaches the receiver");
@@ -182,7 +197,12 @@ fn an_attempt_cut_off_by_a_crash_is_delivered_after_reopening_with_the_same_id()
         "the attempt cut off is still queued"
     );
     assert_eq!(
-        engine.store.message(id).expect("read").expect("message").state,
+        engine
+            .store
+            .message(id)
+            .expect("read")
+            .expect("message")
+            .state,
         Delivery::Pending
     );
     recv.hold.store(false, Ordering::SeqCst);
@@ -190,7 +210,11 @@ fn an_attempt_cut_off_by_a_crash_is_delivered_after_reopening_with_the_same_id()
     deliver(&rt, &engine, &url, id);
     let seen = recv.seen.lock().expect("seen").clone();
     let key = format!("baton-message-{id}");
-    assert_eq!(seen, vec![(key.clone(), id), (key, id)], "the same id twice");
+    assert_eq!(
+        seen,
+        vec![(key.clone(), id), (key, id)],
+        "the same id twice"
+    );
     recv.release.notify_waiters();
 }
 
@@ -204,9 +228,13 @@ fn a_clean_stop_waits_for_an_attempt_in_flight_and_leaves_nothing_running() {
     let rt = runtime();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     // The receiver never answers: the attempt ends with the client's timeout (1 s).
-    let task = rt.spawn(scheduler::run(engine.clone(), config(&url, 1), async move {
-        let _ = rx.await;
-    }));
+    let task = rt.spawn(scheduler::run(
+        engine.clone(),
+        config(&url, 1),
+        async move {
+            let _ = rx.await;
+        },
+    ));
     arrived
         .recv_timeout(Duration::from_secs(20))
         .expect("the first attempt reaches the receiver");

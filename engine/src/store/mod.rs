@@ -2,6 +2,7 @@
 //! one all-or-nothing write per batch of commands (see `journal`), and a command
 //! acknowledged only once its batch is durable (group commit).
 
+mod attempts;
 mod batch;
 mod deploy;
 mod durability;
@@ -17,6 +18,7 @@ mod space;
 mod txn;
 mod verify;
 
+pub use attempts::{Ended, Lease};
 #[doc(hidden)]
 pub use health::Fault;
 pub use outbox::Attempt;
@@ -429,6 +431,13 @@ impl Store {
             tracing::warn!(
                 replayed,
                 "wrote again a batch the last run was writing when it stopped"
+            );
+        }
+        let cut_off = attempts::release_leases(&t)?;
+        if cut_off > 0 {
+            tracing::info!(
+                cut_off,
+                "webhook attempts the last run left unfinished are due again"
             );
         }
         match t.meta.get("schema_version")? {

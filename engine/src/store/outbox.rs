@@ -6,7 +6,7 @@ use super::{decode, encode, keys, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A webhook delivery waiting for its next attempt.
+/// A webhook delivery waiting for its next attempt (or leased for one: see `attempts`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     pub message: u64,
@@ -18,7 +18,7 @@ pub struct Attempt {
     pub due: DateTime<Utc>,
 }
 
-fn retry_key(due: DateTime<Utc>, message: u64, slot: u32) -> [u8; 20] {
+pub(super) fn retry_key(due: DateTime<Utc>, message: u64, slot: u32) -> [u8; 20] {
     let mut k = [0u8; 20];
     k[..8].copy_from_slice(&keys::millis(due));
     k[8..16].copy_from_slice(&message.to_be_bytes());
@@ -93,70 +93,11 @@ impl Store {
         self.t.apply(b)
     }
 
-    /// Record one webhook's state for a message, and the message's overall state.
-    /// Several webhooks of one message finish concurrently: the record is updated
-    /// with compare-and-swap, so no webhook's result overwrites another's.
-    pub fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
-        let mut bad: Option<StoreError> = None;
-        let _w = self.t.outside_batch()?;
-        self.t
-            .outbox
-            .update_and_fetch(a.message.to_be_bytes(), |old| {
-                let old = old?;
-                let mut rec: OutboxRecord = match decode(old) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        bad = Some(e);
-                        return Some(old.to_vec());
-                    }
-                };
-                if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
-                    w.state = state.clone();
-                    w.attempts = a.attempts;
-                }
-                rec.state = overall(&rec);
-                Some(encode(&rec))
-            })?;
-        match bad {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
     pub fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
         match self.t.outbox.get(id.to_be_bytes())? {
             Some(b) => Ok(Some(decode(&b)?)),
             None => Ok(None),
         }
-    }
-
-    /// Webhook deliveries due by `now`, earliest first (removed from the queue; the
-    /// caller reschedules or settles each).
-    pub fn due_attempts(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Attempt>, StoreError> {
-        let end = retry_key(now, u64::MAX, u32::MAX);
-        let mut out = Vec::new();
-        for kv in self.t.retries.range(..=end.to_vec()) {
-            let (k, v) = kv?;
-            let _w = self.t.outside_batch()?;
-            self.t.retries.remove(k)?;
-            out.push(decode(&v)?);
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
-        let _w = self.t.outside_batch()?;
-        self.t
-            .retries
-            .insert(retry_key(a.due, a.message, a.slot), encode(a))?;
-        Ok(())
     }
 
     pub fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -193,7 +134,7 @@ impl Store {
 }
 
 /// Failed if any webhook failed for good, pending while any is still trying, else sent.
-fn overall(rec: &OutboxRecord) -> Delivery {
+pub(super) fn overall(rec: &OutboxRecord) -> Delivery {
     if let Some(f) = rec
         .webhooks
         .iter()

@@ -42,13 +42,6 @@ impl Space {
         self.tree.remove(self.key(k.as_ref()))
     }
 
-    pub fn update_and_fetch<F>(&self, k: impl AsRef<[u8]>, f: F) -> sled::Result<Option<IVec>>
-    where
-        F: FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
-    {
-        self.tree.update_and_fetch(self.key(k.as_ref()), f)
-    }
-
     /// Add an insert to a batch on the shared tree (see `Trees::apply`).
     pub fn put(&self, b: &mut sled::Batch, k: impl AsRef<[u8]>, v: impl Into<IVec>) {
         b.insert(self.key(k.as_ref()), v.into());
