@@ -28,6 +28,8 @@ pub type Hold = dyn Fn(u64, bool) -> Duration + Send + Sync;
 struct Seen {
     arrivals: Vec<Arrival>,
     ids: HashSet<u64>,
+    /// Requests arrived and not yet answered.
+    in_flight: usize,
 }
 
 pub struct Hook {
@@ -52,6 +54,11 @@ impl Hook {
             }
         });
         Hook { url, seen }
+    }
+
+    /// How many requests are being held right now.
+    pub fn in_flight(&self) -> usize {
+        self.seen.0.lock().expect("arrivals").in_flight
     }
 
     pub fn arrivals(&self) -> Vec<Arrival> {
@@ -119,14 +126,14 @@ fn serve(conn: TcpStream, seen: &(Mutex<Seen>, Condvar), hold: &Hold) {
             let mut s = lock.lock().expect("arrivals");
             s.arrivals.push(Arrival { key, id, body });
             let first = s.ids.insert(id);
+            s.in_flight += 1;
             cv.notify_all();
             first
         };
         std::thread::sleep(hold(id, is_first));
-        if out
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-            .is_err()
-        {
+        let answered = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+        seen.0.lock().expect("arrivals").in_flight -= 1;
+        if answered.is_err() {
             return;
         }
     }
