@@ -357,7 +357,7 @@ fn killed_at_random_moments_the_server_keeps_every_acknowledged_change_timer_and
     let wait = (last_fire - Utc::now()).to_std().unwrap_or_default();
     std::thread::sleep(wait + Duration::from_secs(3));
     let api = Api::new(&server.url);
-    let end = Instant::now() + Duration::from_secs(120);
+    let end = Instant::now() + Duration::from_secs(60);
     let records = loop {
         let records = outbox(&api, &admin);
         let pending = records.iter().filter(|r| r["state"] == "Pending").count();
@@ -487,7 +487,12 @@ fn killed_at_random_moments_the_server_keeps_every_acknowledged_change_timer_and
         Vec::<String>::new(),
         "answers other than 2xx"
     );
-    assert_eq!(undelivered, vec![], "deliveries not sent");
+    assert!(
+        undelivered.is_empty(),
+        "{} deliveries not sent, such as {:?}",
+        undelivered.len(),
+        &undelivered[..undelivered.len().min(10)]
+    );
     let bad = Figures {
         rounds: figures.rounds,
         acknowledged: figures.acknowledged,

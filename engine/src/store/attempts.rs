@@ -49,6 +49,14 @@ pub struct Lease {
     pub until: DateTime<Utc>,
 }
 
+/// An attempt in the queue, due or leased.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queued {
+    pub attempt: Attempt,
+    /// When its lease expires, if it is leased.
+    pub leased_until: Option<DateTime<Utc>>,
+}
+
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ended {
@@ -134,14 +142,17 @@ impl Store {
     }
 
     /// Every queued attempt, earliest first, with its lease's expiry if it is leased.
-    pub fn queued_attempts(&self) -> Result<Vec<(Attempt, Option<DateTime<Utc>>)>, StoreError> {
+    pub fn queued_attempts(&self) -> Result<Vec<Queued>, StoreError> {
         let mut out = Vec::new();
         for kv in self.t.retries.iter() {
             let (k, v) = kv?;
-            let leased = (k.len() == 21 && k[20] == LEASED)
+            let leased_until = (k.len() == 21 && k[20] == LEASED)
                 .then(|| keys::millis_from(&k))
                 .flatten();
-            out.push((decode(&v)?, leased));
+            out.push(Queued {
+                attempt: decode(&v)?,
+                leased_until,
+            });
         }
         Ok(out)
     }
@@ -152,8 +163,10 @@ impl Store {
     pub(super) fn verify_deliveries(&self) -> Result<Vec<String>, StoreError> {
         let _d = deliveries();
         let mut queued: BTreeMap<(u64, u32), usize> = BTreeMap::new();
-        for (a, _) in self.queued_attempts()? {
-            *queued.entry((a.message, a.slot)).or_default() += 1;
+        for q in self.queued_attempts()? {
+            *queued
+                .entry((q.attempt.message, q.attempt.slot))
+                .or_default() += 1;
         }
         let mut problems = Vec::new();
         for kv in self.t.outbox.iter() {
@@ -249,6 +262,9 @@ mod tests {
         assert_eq!(taken[0].attempt.message, 1);
         assert_eq!(s.lease_due(at(29), at(59), 10).expect("lease"), vec![]);
         assert_eq!(s.next_attempt().expect("next"), Some(at(30)));
+        let queued = s.queued_attempts().expect("queued");
+        assert_eq!(queued.len(), 1, "leased, still queued");
+        assert_eq!(queued[0].leased_until, Some(at(30)));
         assert_eq!(s.verify_deliveries().expect("verify"), Vec::<String>::new());
         // Expired: taken again, as it was queued.
         let again = s.lease_due(at(30), at(60), 10).expect("lease");
@@ -277,8 +293,11 @@ mod tests {
         assert_eq!(rec.webhooks[0].attempts, 1);
         let queued = s.queued_attempts().expect("queued");
         assert_eq!(queued.len(), 1);
-        assert_eq!((queued[0].0.attempts, queued[0].0.due), (1, at(2)));
-        assert_eq!(queued[0].1, None, "due, not leased");
+        assert_eq!(
+            (queued[0].attempt.attempts, queued[0].attempt.due),
+            (1, at(2))
+        );
+        assert_eq!(queued[0].leased_until, None, "due, not leased");
         let taken = s.lease_due(at(2), at(32), 10).expect("lease");
         assert!(s
             .settle_attempt(&taken[0], Ended::Failed("HTTP 500".into()))
@@ -299,7 +318,13 @@ mod tests {
         };
         let s = Store::open(dir.path(), Options::default()).expect("reopen");
         let queued = s.queued_attempts().expect("queued");
-        assert_eq!(queued, vec![(taken[0].attempt.clone(), None)]);
+        assert_eq!(
+            queued,
+            vec![Queued {
+                attempt: taken[0].attempt.clone(),
+                leased_until: None
+            }]
+        );
         // Due at its old time, long before the lease would have expired.
         let again = s.lease_due(at(1), at(31), 10).expect("lease");
         assert_eq!(again.len(), 1);
@@ -311,7 +336,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let s = store_with_an_attempt(dir.path());
         let queued = s.queued_attempts().expect("queued");
-        let a = &queued[0].0;
+        let a = &queued[0].attempt;
         s.t.retries
             .remove(retry_key(a.due, a.message, a.slot))
             .expect("remove");

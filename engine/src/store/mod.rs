@@ -18,7 +18,7 @@ mod space;
 mod txn;
 mod verify;
 
-pub use attempts::{Ended, Lease};
+pub use attempts::{Ended, Lease, Queued};
 #[doc(hidden)]
 pub use health::Fault;
 pub use outbox::Attempt;
