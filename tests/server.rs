@@ -4,7 +4,6 @@
 //! body, two completions of one task racing, a restart that keeps everything, and
 //! kills under load that lose no acknowledged change.
 
-use baton_engine::store::prelude::*;
 use std::process::Command;
 use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::time::Duration;

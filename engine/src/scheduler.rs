@@ -9,7 +9,7 @@
 use crate::config::DeliveryConfig;
 use crate::core::{Command, SYSTEM};
 use crate::store::prelude::*;
-use crate::store::{Attempt, Delivery, StoreError};
+use crate::store::{Attempt, Ended, Lease, StoreError};
 use crate::Engine;
 use baton_dsl::model::CatchUp;
 use chrono::{DateTime, Utc};
@@ -253,44 +253,78 @@ async fn post(client: &reqwest::Client, engine: &Engine, a: &Attempt) -> Result<
     }
 }
 
-/// One webhook attempt: sent, or rescheduled with exponential back-off, or failed
+/// One webhook attempt: sent, or queued again with exponential back-off, or failed
 /// for good after the last attempt. Runs in its own task: a dead webhook never holds
-/// up the engine or other deliveries.
-async fn attempt(
-    engine: Arc<Engine>,
-    client: reqwest::Client,
-    cfg: DeliveryConfig,
-    mut a: Attempt,
-) {
-    let result = post(&client, &engine, &a).await;
-    a.attempts += 1;
-    let outcome = match result {
-        Ok(()) => engine.store.set_delivery(&a, Delivery::Sent),
-        Err(reason) if a.attempts >= cfg.max_attempts => {
+/// up the engine or other deliveries. Its lease keeps it queued until the outcome is
+/// recorded, so an attempt cut off is made again after a restart.
+async fn attempt(engine: Arc<Engine>, client: reqwest::Client, cfg: DeliveryConfig, lease: Lease) {
+    let a = &lease.attempt;
+    let result = post(&client, &engine, a).await;
+    let attempts = a.attempts + 1;
+    let ended = match result {
+        Ok(()) => Ended::Sent,
+        Err(reason) if attempts >= cfg.max_attempts => {
             engine
                 .metrics
                 .deliveries_failed
                 .fetch_add(1, Ordering::Relaxed);
             tracing::warn!(message = a.message, url = %a.url, "delivery failed for good: {reason}");
-            engine.store.set_delivery(&a, Delivery::Failed(reason))
+            Ended::Failed(reason)
         }
         Err(reason) => {
             let backoff = cfg
                 .first_backoff_secs
-                .saturating_mul(1u64 << (a.attempts - 1).min(30))
+                .saturating_mul(1u64 << (attempts - 1).min(30))
                 .min(cfg.max_backoff_secs);
-            a.due = engine.clock.now() + chrono::Duration::seconds(backoff as i64);
-            tracing::info!(message = a.message, url = %a.url, attempt = a.attempts, "delivery failed ({reason}); retry in {backoff}s");
-            engine
-                .store
-                .set_delivery(&a, Delivery::Pending)
-                .and_then(|_| engine.store.retry_at(&a))
+            tracing::info!(message = a.message, url = %a.url, attempt = attempts, "delivery failed ({reason}); retry in {backoff}s");
+            Ended::RetryAt(engine.clock.now() + chrono::Duration::seconds(backoff as i64))
         }
     };
-    if let Err(e) = outcome {
-        tracing::error!("recording a delivery: {e}");
+    match engine.store.settle_attempt(&lease, ended) {
+        Ok(true) => {}
+        Ok(false) => tracing::info!(
+            message = a.message,
+            url = %a.url,
+            "an attempt outlived its lease; the attempt that took it over records the outcome"
+        ),
+        Err(e) => tracing::error!("recording a delivery: {e}"),
     }
     engine.wake.notify_one();
+}
+
+/// An attempt's lease outlasts its request (`timeout_secs`) by this much: time to
+/// read the message and record the outcome.
+const LEASE_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
+
+/// A stop waits this long for the attempts in flight to end; those still running
+/// then stay leased, and the next start makes them again.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Lease the attempts that are due, and make them durable, with everything written
+/// before them (the messages they carry), before any is sent: a message a webhook
+/// received is never lost, nor its id given to another message, by a crash.
+fn take_due(engine: &Engine, cfg: &DeliveryConfig) -> Result<Vec<Lease>, StoreError> {
+    let now = engine.clock.now();
+    let until = now + chrono::Duration::seconds(cfg.timeout_secs as i64) + LEASE_MARGIN;
+    let taken = engine.store.lease_due(now, until, 256)?;
+    if !taken.is_empty() {
+        engine.store.durable()?;
+    }
+    Ok(taken)
+}
+
+/// Wait for the attempts in flight, at most `STOP_GRACE`; stop the others, which
+/// keep their leases for the next start.
+async fn finish(mut inflight: tokio::task::JoinSet<()>) {
+    let all = async { while inflight.join_next().await.is_some() {} };
+    if tokio::time::timeout(STOP_GRACE, all).await.is_err() {
+        tracing::info!(
+            attempts = inflight.len(),
+            "webhook attempts still in flight stay queued for the next start"
+        );
+        inflight.abort_all();
+        while inflight.join_next().await.is_some() {}
+    }
 }
 
 pub struct SchedulerConfig {
@@ -299,7 +333,8 @@ pub struct SchedulerConfig {
 }
 
 /// Run until `shutdown` resolves. A tick in progress finishes first, so nothing is
-/// left half-applied (each timer is its own transaction anyway).
+/// left half-applied (each timer is its own transaction anyway), and webhook
+/// attempts in flight get `STOP_GRACE` to end.
 pub async fn run(
     engine: Arc<Engine>,
     cfg: SchedulerConfig,
@@ -309,7 +344,8 @@ pub async fn run(
         .timeout(std::time::Duration::from_secs(cfg.delivery.timeout_secs))
         .build()
         .unwrap_or_default();
-    let webhooks = Arc::new(cfg.webhooks);
+    let webhooks = Arc::new(cfg.webhooks.clone());
+    let mut inflight = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         let e = engine.clone();
@@ -342,21 +378,24 @@ pub async fn run(
         };
         engine.ticks.send_modify(|n| *n += 1);
         // Webhook attempts that are due go out in their own tasks.
-        match engine.store.due_attempts(engine.clock.now(), 256) {
-            Ok(due) => {
-                for a in due {
-                    tokio::spawn(attempt(
+        while inflight.try_join_next().is_some() {}
+        let (e, delivery) = (engine.clone(), cfg.delivery.clone());
+        match tokio::task::spawn_blocking(move || take_due(&e, &delivery)).await {
+            Ok(Ok(due)) => {
+                for lease in due {
+                    inflight.spawn(attempt(
                         engine.clone(),
                         client.clone(),
                         cfg.delivery.clone(),
-                        a,
+                        lease,
                     ));
                 }
             }
-            Err(e) if engine.store.broken().is_none() => {
+            Ok(Err(e)) if engine.store.broken().is_none() => {
                 tracing::error!("delivery queue: {e}")
             }
-            Err(_) => {}
+            Ok(Err(_)) => {}
+            Err(e) => tracing::error!("delivery queue task: {e}"),
         }
         let sleep = match next {
             Some(t) => engine.clock.sleep_until(t),
@@ -370,6 +409,7 @@ pub async fn run(
             _ = sleep => {}
             _ = engine.wake.notified() => {}
             _ = &mut shutdown => {
+                finish(inflight).await;
                 tracing::info!("scheduler stopped");
                 return;
             }

@@ -3,6 +3,9 @@
 //! it, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
+pub mod api;
+pub mod hook;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -3,6 +3,7 @@
 //! acknowledged only once its batch is durable (group commit).
 
 mod ack;
+mod attempts;
 mod batch;
 mod deploy;
 mod durability;
@@ -25,6 +26,7 @@ mod txn;
 mod verify;
 
 pub use ack::accept_loss;
+pub use attempts::{Ended, Lease, Queued};
 #[doc(hidden)]
 pub use health::Fault;
 pub use outbox::Attempt;
@@ -448,6 +450,13 @@ impl Store {
             tracing::warn!(
                 replayed,
                 "wrote again a batch the last run was writing when it stopped"
+            );
+        }
+        let cut_off = attempts::release_leases(&t)?;
+        if cut_off > 0 {
+            tracing::info!(
+                cut_off,
+                "webhook attempts the last run left unfinished are due again"
             );
         }
         match t[Kind::Meta].get("schema_version")? {

@@ -8,7 +8,7 @@ use super::{decode, encode, keys, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A webhook delivery waiting for its next attempt.
+/// A webhook delivery waiting for its next attempt (or leased for one: see `attempts`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attempt {
     pub message: u64,
@@ -20,7 +20,7 @@ pub struct Attempt {
     pub due: DateTime<Utc>,
 }
 
-fn retry_key(due: DateTime<Utc>, message: u64, slot: u32) -> [u8; 20] {
+pub(super) fn retry_key(due: DateTime<Utc>, message: u64, slot: u32) -> [u8; 20] {
     let mut k = [0u8; 20];
     k[..8].copy_from_slice(&keys::millis(due));
     k[8..16].copy_from_slice(&message.to_be_bytes());
@@ -89,66 +89,11 @@ impl Store {
         self.t.apply(b)
     }
 
-    /// Record one webhook's state for a message, and the message's overall state.
-    /// Several webhooks of one message finish concurrently: the record is updated
-    /// with compare-and-swap, so no webhook's result overwrites another's.
-    pub(super) fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError> {
-        let mut bad: Option<StoreError> = None;
-        let w = self.t.outside_batch()?;
-        self.t[Kind::Outbox].update_and_fetch(&w, a.message.to_be_bytes(), |old| {
-            let old = old?;
-            let mut rec: OutboxRecord = match decode(old) {
-                Ok(r) => r,
-                Err(e) => {
-                    bad = Some(e);
-                    return Some(old.to_vec());
-                }
-            };
-            if let Some(w) = rec.webhooks.get_mut(a.slot as usize) {
-                w.state = state.clone();
-                w.attempts = a.attempts;
-            }
-            rec.state = overall(&rec);
-            Some(encode(&rec))
-        })?;
-        match bad {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
     pub(super) fn message(&self, id: u64) -> Result<Option<OutboxRecord>, StoreError> {
         match self.t[Kind::Outbox].get(id.to_be_bytes())? {
             Some(b) => Ok(Some(decode(&b)?)),
             None => Ok(None),
         }
-    }
-
-    /// Webhook deliveries due by `now`, earliest first (removed from the queue; the
-    /// caller reschedules or settles each).
-    pub(super) fn due_attempts(
-        &self,
-        now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<Attempt>, StoreError> {
-        let end = retry_key(now, u64::MAX, u32::MAX);
-        let mut out = Vec::new();
-        for kv in self.t[Kind::Retries].range(..=end.to_vec()) {
-            let (k, v) = kv?;
-            let w = self.t.outside_batch()?;
-            self.t[Kind::Retries].remove(&w, k)?;
-            out.push(decode(&v)?);
-            if out.len() == limit {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    pub(super) fn retry_at(&self, a: &Attempt) -> Result<(), StoreError> {
-        let w = self.t.outside_batch()?;
-        self.t[Kind::Retries].insert(&w, retry_key(a.due, a.message, a.slot), encode(a))?;
-        Ok(())
     }
 
     pub(super) fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -185,7 +130,7 @@ impl Store {
 }
 
 /// Failed if any webhook failed for good, pending while any is still trying, else sent.
-fn overall(rec: &OutboxRecord) -> Delivery {
+pub(super) fn overall(rec: &OutboxRecord) -> Delivery {
     if let Some(f) = rec
         .webhooks
         .iter()

@@ -158,19 +158,6 @@ impl Space {
         Ok(self.tree.0.remove(self.key(k.as_ref()))?)
     }
 
-    pub fn update_and_fetch<F>(
-        &self,
-        w: &Writer<'_>,
-        k: impl AsRef<[u8]>,
-        f: F,
-    ) -> Result<Option<IVec>, StoreError>
-    where
-        F: FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
-    {
-        w.may_write(self.kind)?;
-        Ok(self.tree.0.update_and_fetch(self.key(k.as_ref()), f)?)
-    }
-
     /// Add an insert to a batch written later by `Trees::apply`.
     pub fn put(&self, b: &mut WriteBatch, k: impl AsRef<[u8]>, v: impl Into<IVec>) {
         b.changes

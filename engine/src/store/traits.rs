@@ -12,7 +12,7 @@
 //! touch only what commands never read (see `kind::ByCommands`).
 
 use super::{
-    Attempt, Delivery, Deployed, InstancePage, OutboxRecord, Outcome, Page, Request, Store,
+    Deployed, Ended, InstancePage, Lease, OutboxRecord, Outcome, Page, Queued, Request, Store,
     StoreError, StoredDefinition, TaskPosition,
 };
 use crate::core::{Command, Incident, Instance, InstanceId, Record, Task, TaskId, TaskState};
@@ -136,6 +136,8 @@ pub trait OutboxRead {
     /// Messages not yet handed on.
     fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
     fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Every queued webhook attempt, due or leased.
+    fn queued_attempts(&self) -> Result<Vec<Queued>, StoreError>;
 }
 
 pub trait OutboxWrite {
@@ -146,9 +148,16 @@ pub trait OutboxWrite {
         webhooks: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError>;
-    fn due_attempts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Attempt>, StoreError>;
-    fn retry_at(&self, a: &Attempt) -> Result<(), StoreError>;
+    /// Lease the webhook attempts due by `now` (and those whose lease expired)
+    /// until `until`: taken, not removed, until their outcome is recorded.
+    fn lease_due(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Lease>, StoreError>;
+    /// Record how a leased attempt ended; false if its lease was taken over.
+    fn settle_attempt(&self, lease: &Lease, ended: Ended) -> Result<bool, StoreError>;
 }
 
 /// Deployed definitions, every version.
@@ -317,12 +326,12 @@ by_store!(OutboxRead {
     fn inbox(&self, person: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
     fn undelivered(&self, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
     fn next_attempt(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    fn queued_attempts(&self) -> Result<Vec<Queued>, StoreError>;
 });
 by_store!(OutboxWrite {
     fn hand_on(&self, rec: &OutboxRecord, webhooks: &[String], now: DateTime<Utc>) -> Result<(), StoreError>;
-    fn set_delivery(&self, a: &Attempt, state: Delivery) -> Result<(), StoreError>;
-    fn due_attempts(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Attempt>, StoreError>;
-    fn retry_at(&self, a: &Attempt) -> Result<(), StoreError>;
+    fn lease_due(&self, now: DateTime<Utc>, until: DateTime<Utc>, limit: usize) -> Result<Vec<Lease>, StoreError>;
+    fn settle_attempt(&self, lease: &Lease, ended: Ended) -> Result<bool, StoreError>;
 });
 by_store!(DefinitionRead {
     fn definition(&self, name: &str, version: u32) -> Result<Arc<Definition>, StoreError>;

@@ -1,8 +1,9 @@
 //! A full consistency check of the database: every index entry agrees with the record
 //! it points to, every record has its index entries, every instance's history
-//! replays to its stored state, and the timer tree holds exactly the instances'
-//! timers. It reads everything, so it is for tests and `baton verify`, not for
-//! serving requests; batches wait while it reads, so that it never sees half of one.
+//! replays to its stored state, the timer tree holds exactly the instances' timers,
+//! and each pending webhook delivery has its attempt queued. It reads everything, so
+//! it is for tests and `baton verify`, not for serving requests; batches wait while
+//! it reads, so that it never sees half of one.
 
 use super::kind::Kind;
 use super::txn::index_keys;
@@ -12,9 +13,10 @@ use crate::core::{Incident, Instance, Status, Task};
 use std::collections::BTreeSet;
 
 impl Store {
-    pub(super) fn verify(&self) -> Result<Vec<String>, StoreError> {
+    pub fn verify(&self) -> Result<Vec<String>, StoreError> {
+        // Before the guard below: settling an attempt takes its lock, then the guard.
+        let mut problems = self.verify_deliveries()?;
         let _w = self.t.outside_batch()?;
-        let mut problems = Vec::new();
         // Expected entries per index tree, in the order of `txn::INDEXES`.
         let mut expect: [BTreeSet<Vec<u8>>; 4] = Default::default();
         for kv in self.t[Kind::Tasks].iter() {
