@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 /// and a leaked token is easy to recognise in logs and secret scanners.
 pub const PREFIX: &str = "baton_";
 
-const TREE: &str = "tokens";
+pub(crate) const TREE: &str = "tokens";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenRecord {
@@ -56,10 +56,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn encode(r: &TokenRecord) -> Vec<u8> {
-    postcard::to_allocvec(r).expect("in-memory values always serialize")
-}
-
 fn storage(e: impl std::fmt::Debug) -> StoreError {
     StoreError::Storage(format!("tokens: {e:?}"))
 }
@@ -83,7 +79,7 @@ pub fn issue(store: &Store, person: &str, now: DateTime<Utc>) -> Result<String, 
     getrandom::fill(&mut secret).map_err(|e| StoreError::Storage(format!("random: {e}")))?;
     let token = format!("{PREFIX}{}", hex(&secret));
     let h = hash(&token);
-    let rec = encode(&TokenRecord {
+    let rec = crate::store::encode(&TokenRecord {
         person: person.to_string(),
         issued_at: now,
     });
@@ -105,11 +101,7 @@ pub fn verify(store: &Store, token: &str) -> Result<Option<TokenRecord>, StoreEr
     }
     let tree = store.tree(TREE)?;
     match tree.get(hash_key(&hash(token)))? {
-        Some(b) => {
-            Ok(Some(postcard::from_bytes(&b).map_err(|e| {
-                StoreError::Storage(format!("tokens: {e}"))
-            })?))
-        }
+        Some(b) => Ok(Some(crate::store::decode(&b)?)),
         None => Ok(None),
     }
 }

@@ -1,7 +1,10 @@
 //! Deploying a definition: a checked source becomes the next version of its
-//! process, one version at a time.
+//! process, one version at a time. The store keeps the source, never the compiled
+//! model: a definition is compiled from its source again when it is read, so that a
+//! release whose model differs reads every definition as it reads a new source.
 
-use super::{encode, keys, Deployed, Store, StoreError, StoredDefinition};
+use super::{decode, encode, keys, Deployed, Store, StoreError, StoredDefinition};
+use baton_dsl::model::Definition;
 use baton_dsl::{Located, Severity};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -36,7 +39,7 @@ impl Store {
             if sigs.contains_key(&name) {
                 continue;
             }
-            if let Ok(sd) = self.stored_definition(&name, version) {
+            if let Ok(sd) = self.deployment(&name, version) {
                 if let Some((n, s)) = baton_dsl::signature(&sd.source) {
                     sigs.insert(n, s);
                 }
@@ -73,18 +76,18 @@ impl Store {
             .get(&name)
             .copied();
         if let Some(v) = current {
-            let sd = self.stored_definition(&name, v)?;
+            let sd = self.deployment(&name, v)?;
             if sd.source == source {
                 return Ok((name, Deployed::Unchanged { version: v }));
             }
         }
         let version = current.map_or(1, |v| v + 1);
-        let sd = StoredDefinition {
+        let sd = Deployment {
             name: name.clone(),
             version,
+            file: Some(file.to_string()),
             source: source.to_string(),
             deployed_at: now,
-            definition: def.clone(),
         };
         let mut latest_key = b"latest\0".to_vec();
         latest_key.extend_from_slice(name.as_bytes());
@@ -104,5 +107,70 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.clone(), version);
         Ok((name, Deployed::New { version }))
+    }
+}
+
+/// A deployed version of a process as the store keeps it: its source, without the
+/// compiled model (see the top of this module).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Deployment {
+    pub name: String,
+    pub version: u32,
+    /// The file it was deployed from; none for versions deployed before it was kept.
+    pub file: Option<String>,
+    pub source: String,
+    pub deployed_at: DateTime<Utc>,
+}
+
+/// A stored definition's model, compiled from its source. Without the staff
+/// directory and the other processes: both were checked when it was deployed, may
+/// have changed since, and change only what is reported, never the model; what a
+/// running instance needs is that the source itself still compiles.
+pub(crate) fn compile(d: &Deployment) -> Result<Definition, StoreError> {
+    let out = baton_dsl::check(&d.source, &baton_dsl::Context::default());
+    out.definition.ok_or_else(|| {
+        let file = match &d.file {
+            Some(f) => f.clone(),
+            None => format!("{} version {}", d.name, d.version),
+        };
+        StoreError::Outdated {
+            process: d.name.clone(),
+            version: d.version,
+            problems: Located::all(
+                &file,
+                &d.source,
+                out.diagnostics
+                    .into_iter()
+                    .filter(|d| d.severity == Severity::Error),
+            ),
+        }
+    })
+}
+
+impl Store {
+    /// A deployed version as stored, without compiling it.
+    pub(crate) fn deployment(&self, name: &str, version: u32) -> Result<Deployment, StoreError> {
+        let b = self
+            .t
+            .defs
+            .get(keys::definition(name, version))?
+            .ok_or_else(|| {
+                crate::core::Rejection::NotFound(format!("no process `{name}` version {version}"))
+            })?;
+        decode(&b)
+    }
+
+    /// A deployed version with its model (compiled once, then kept in memory).
+    pub(super) fn stored(&self, name: &str, version: u32) -> Result<StoredDefinition, StoreError> {
+        let d = self.deployment(name, version)?;
+        let definition = self.definition(name, version)?;
+        Ok(StoredDefinition {
+            name: d.name,
+            version: d.version,
+            file: d.file,
+            source: d.source,
+            deployed_at: d.deployed_at,
+            definition: (*definition).clone(),
+        })
     }
 }

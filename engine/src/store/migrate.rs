@@ -1,9 +1,19 @@
-//! Databases of layout version 2 (one sled tree per kind of record) are moved into
-//! the spaces of one tree when they are opened.
+//! Older layouts are moved to this release's when a database is opened: layout 2
+//! (one sled tree per kind of record) into the spaces of one tree (layout 3), and
+//! layout 3's values into their versioned envelopes (layout 4, see `records`).
 
-use super::{decode, encode, keys, StoreError, Trees, SCHEMA_VERSION, SPACES};
-use crate::core::Instance;
+use super::records::{self, Stored};
+use super::{deploy, encode, keys, StoreError, Trees, SPACES};
+use crate::core::{Incident, Instance, Record, Task};
+use crate::staff::Directory;
+use crate::tokens::TokenRecord;
+use sled::Transactional;
+use std::ops::Bound;
 use std::path::Path;
+
+/// Layout versions, as `schema_version` holds them.
+const LAYOUT_3: u32 = 3;
+const LAYOUT_4: u32 = 4;
 
 /// Move a database of layout version 2 (a tree per kind of record) into the spaces
 /// of one tree. The copy is finished when the new schema version is written; until
@@ -44,8 +54,9 @@ pub(super) fn migrate(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), Store
         if has("tasks") {
             rebuild_task_spaces(t, &db.open_tree("tasks")?)?;
         }
-        t.meta
-            .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+        // Layout 3 exactly as the release that introduced it wrote it; the move to
+        // layout 4 follows when the database opens.
+        t.meta.insert("schema_version", &LAYOUT_3.to_be_bytes())?;
         db.flush()?;
     }
     for (name, _) in SPACES {
@@ -66,8 +77,11 @@ fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreErr
             t.active
                 .put(b, keys::active_task(task.state, task.due, task.id), &[]);
         } else {
-            t.tasks
-                .put(b, keys::state_task(task.state, task.id), encode(task));
+            t.tasks.put(
+                b,
+                keys::state_task(task.state, task.id),
+                records::task_in_layout_3(task),
+            );
         }
         n += 1;
         if n % 10_000 == 0 {
@@ -75,16 +89,180 @@ fn rebuild_task_spaces(t: &Trees, old_tasks: &sled::Tree) -> Result<(), StoreErr
         }
         Ok(())
     };
+    let corrupt = |e: String| StoreError::Storage(format!("corrupt record: {e}"));
     for kv in old_tasks.iter() {
         let (_, v) = kv?;
-        put(&mut b, &decode(&v)?)?;
+        put(&mut b, &records::read_layout_3(&v).map_err(corrupt)?)?;
     }
     for kv in t.instances.iter() {
         let (_, v) = kv?;
-        let inst: Instance = decode(&v)?;
+        let inst: Instance = records::read_layout_3(&v).map_err(corrupt)?;
         for task in &inst.tasks {
             put(&mut b, task)?;
         }
     }
     t.apply(b)
+}
+
+/// Where a move to layout 4 has come to, in `meta`: the position in `SPACES` of the
+/// space being moved, then the last key moved in it. Present from the moment the
+/// tokens are moved until the move is finished.
+const PROGRESS: &[u8] = b"moving to layout 4";
+
+/// Values moved per write.
+const CHUNK: usize = 10_000;
+
+/// Move a database of layout 3 to layout 4: every value in its envelope, and
+/// definitions without their compiled model.
+///
+/// A crash part-way must neither leave a value unmoved nor move one twice (a value
+/// of layout 3 can look like one in an envelope, so they cannot be told apart by
+/// their bytes). Each write of moved values also writes how far the move has come
+/// (`PROGRESS`), all or nothing in one sled batch, and the next open goes on from
+/// there; the tokens, in a tree of their own, move in one transaction with the
+/// first progress mark. Nothing is held in memory beyond one write's worth, however
+/// large the database.
+pub(super) fn to_layout_4(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
+    let version = t
+        .meta
+        .get("schema_version")?
+        .map(|v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+    if version != Some(LAYOUT_3) {
+        return Ok(());
+    }
+    let progress = match t.meta.get(PROGRESS)? {
+        Some(p) => p.to_vec(),
+        None => {
+            latest_definitions_compile(t)?;
+            tracing::info!(path = %path.display(), "moving the database to layout version 4");
+            move_tokens(db, t)?;
+            vec![0]
+        }
+    };
+    let (&from, after) = progress
+        .split_first()
+        .ok_or_else(|| StoreError::Storage("the progress of a move to layout 4 is empty".into()))?;
+    for (i, ((name, _), space)) in SPACES.iter().zip(t.all()).enumerate() {
+        if i < from as usize {
+            continue;
+        }
+        let start = match i == from as usize {
+            true => Bound::Excluded(after.to_vec()),
+            false => Bound::Unbounded,
+        };
+        let mut b = sled::Batch::default();
+        let mut n = 0;
+        for kv in space.range((start, Bound::Unbounded)) {
+            let (k, v) = kv?;
+            let Some(moved) = layout_4_value(name, &k, &v).map_err(|e| {
+                StoreError::Storage(format!(
+                    "cannot move to layout 4 the value of {name} key {k:?}: {e}"
+                ))
+            })?
+            else {
+                continue;
+            };
+            space.put(&mut b, &k, moved);
+            n += 1;
+            if n % CHUNK == 0 {
+                let mut at = vec![i as u8];
+                at.extend_from_slice(&k);
+                t.meta.put(&mut b, PROGRESS, at);
+                t.apply(std::mem::take(&mut b))?;
+            }
+        }
+        // The next space, from its beginning (an empty key is never written).
+        t.meta.put(&mut b, PROGRESS, vec![i as u8 + 1]);
+        t.apply(b)?;
+    }
+    let mut b = sled::Batch::default();
+    t.meta
+        .put(&mut b, "schema_version", &LAYOUT_4.to_be_bytes());
+    t.meta.del(&mut b, PROGRESS);
+    t.apply(b)?;
+    db.flush()?;
+    Ok(())
+}
+
+/// A value of layout 3 as layout 4 holds it, or `None` for one that stays as it is
+/// (raw numbers, empty index values: see `records`).
+fn layout_4_value(space: &str, key: &[u8], v: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn envelop<T: Stored>(v: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        records::envelop_layout_3::<T>(v).map(Some)
+    }
+    match space {
+        "meta" if key == b"directory" => envelop::<Directory>(v),
+        "definitions" => Ok(Some(encode(&records::definition_in_layout_3(v)?))),
+        "instances" => envelop::<Instance>(v),
+        "events" => envelop::<Vec<Record>>(v),
+        "tasks" | "tasks_by_person" | "tasks_by_role" => envelop::<Task>(v),
+        "outbox" => envelop::<super::OutboxRecord>(v),
+        // An answer's key is UTF-8; its fingerprint's ends in 0xFF and stays raw.
+        "idempotency" if key.last() != Some(&0xff) => envelop::<super::Outcome>(v),
+        "delivery_retries" => envelop::<super::Attempt>(v),
+        "incidents" => envelop::<Incident>(v),
+        _ => Ok(None),
+    }
+}
+
+/// The newest version of each process, the ones opening the database compiles,
+/// must compile with this release before anything is moved: a database this
+/// release could not open is left in the layout its own release reads, where a
+/// corrected version can be deployed.
+fn latest_definitions_compile(t: &Trees) -> Result<(), StoreError> {
+    for kv in t.meta.scan_prefix(b"latest\0") {
+        let (k, v) = kv?;
+        let name = String::from_utf8_lossy(&k[7..]).into_owned();
+        let version = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
+        let Some(raw) = t.defs.get(keys::definition(&name, version))? else {
+            continue;
+        };
+        let d = records::definition_in_layout_3(&raw).map_err(|e| {
+            StoreError::Storage(format!(
+                "corrupt record: definition `{name}` version {version}: {e}"
+            ))
+        })?;
+        deploy::compile(&d)?;
+    }
+    Ok(())
+}
+
+/// The API's tokens into their envelopes, in one transaction with the first mark
+/// of the move's progress (see `to_layout_4`).
+fn move_tokens(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
+    let has_tokens = db
+        .tree_names()
+        .iter()
+        .any(|n| n.as_ref() == crate::tokens::TREE.as_bytes());
+    let tokens = if has_tokens {
+        Some(db.open_tree(crate::tokens::TREE)?)
+    } else {
+        None
+    };
+    let mut moved = Vec::new();
+    // `h` + hash -> a token's record; `p` + person + 0 + hash -> nothing.
+    for kv in tokens.iter().flat_map(|tree| tree.scan_prefix(b"h")) {
+        let (k, v) = kv?;
+        let v = records::envelop_layout_3::<TokenRecord>(&v)
+            .map_err(|e| StoreError::Storage(format!("cannot move a token to layout 4: {e}")))?;
+        moved.push((k, v));
+    }
+    let mark = t.meta.key(PROGRESS);
+    let first: &[u8] = &[0];
+    let res = match &tokens {
+        Some(tokens) => (t.shared(), tokens).transaction(|(records, tokens)| {
+            for (k, v) in &moved {
+                tokens.insert(k, v.as_slice())?;
+            }
+            records.insert(mark.as_slice(), first)?;
+            Ok(())
+        }),
+        None => t.shared().transaction(|records| {
+            records.insert(mark.as_slice(), first)?;
+            Ok(())
+        }),
+    };
+    res.map_err(|e: sled::transaction::TransactionError<()>| {
+        StoreError::Storage(format!("cannot move the tokens to layout 4: {e:?}"))
+    })
 }

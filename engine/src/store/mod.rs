@@ -13,6 +13,7 @@ mod migrate;
 mod outbox;
 mod private;
 mod query;
+pub(crate) mod records;
 mod space;
 mod txn;
 mod verify;
@@ -29,7 +30,7 @@ use baton_dsl::model::Definition;
 use baton_dsl::Located;
 use chrono::{DateTime, Utc};
 use durability::GroupCommit;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -39,7 +40,7 @@ use space::Space;
 
 /// The layout version of the data on disk. A release that changes the layout bumps
 /// it and migrates older databases when it opens them.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -49,6 +50,13 @@ pub enum StoreError {
     Definition(Vec<Located>),
     #[error("storage: {0}")]
     Storage(String),
+    /// A deployed version whose source this release no longer compiles.
+    #[error("process `{process}` version {version} no longer compiles with this release:\n{}", .problems.iter().map(|d| format!("{}:{}:{}: {} [{}]", d.file, d.line, d.column, d.diagnostic.message, d.diagnostic.code)).collect::<Vec<_>>().join("\n"))]
+    Outdated {
+        process: String,
+        version: u32,
+        problems: Vec<Located>,
+    },
     #[error("database {path} uses layout version {found}, this release reads {SCHEMA_VERSION}")]
     Schema { path: String, found: u32 },
     /// The store is broken (see `Store::broken`): the first failure's reason.
@@ -62,18 +70,24 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
-    postcard::to_allocvec(v).expect("in-memory values always serialize")
+/// A record in its versioned envelope (see `records`).
+pub(crate) fn encode<T: records::Stored>(v: &T) -> Vec<u8> {
+    records::encode(v)
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
-    postcard::from_bytes(b).map_err(|e| StoreError::Storage(format!("corrupt record: {e}")))
+pub(crate) fn decode<T: records::Stored>(b: &[u8]) -> Result<T, StoreError> {
+    records::decode(b).map_err(|e| StoreError::Storage(format!("corrupt record: {e}")))
 }
 
+/// A deployed version of a process. Only its source is stored; `definition` is
+/// compiled from it when it is read (see `deploy`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredDefinition {
     pub name: String,
     pub version: u32,
+    /// The file it was deployed from; none for versions deployed before it was kept.
+    #[serde(default)]
+    pub file: Option<String>,
     pub source: String,
     #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
@@ -431,6 +445,9 @@ impl Store {
                 "wrote again a batch the last run was writing when it stopped"
             );
         }
+        // After the replay: a batch cut short by a release of layout 3 is in its
+        // layout, and moves to the next with the rest.
+        migrate::to_layout_4(&db, &t, path)?;
         match t.meta.get("schema_version")? {
             None => {
                 t.meta
@@ -459,8 +476,8 @@ impl Store {
             let name = String::from_utf8_lossy(&k[7..]).into_owned();
             let version = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
             if let Some(b) = t.defs.get(keys::definition(&name, version))? {
-                let sd: StoredDefinition = decode(&b)?;
-                defs.insert((name.clone(), version), Arc::new(sd.definition));
+                let def = deploy::compile(&decode(&b)?)?;
+                defs.insert((name.clone(), version), Arc::new(def));
             }
             latest.insert(name, version);
         }
@@ -576,13 +593,7 @@ impl Store {
         {
             return Ok(d.clone());
         }
-        let b = self
-            .t
-            .defs
-            .get(keys::definition(name, version))?
-            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
-        let sd: StoredDefinition = decode(&b)?;
-        let d = Arc::new(sd.definition);
+        let d = Arc::new(deploy::compile(&self.deployment(name, version)?)?);
         self.defs
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -615,12 +626,7 @@ impl Store {
         name: &str,
         version: u32,
     ) -> Result<StoredDefinition, StoreError> {
-        let b = self
-            .t
-            .defs
-            .get(keys::definition(name, version))?
-            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
-        decode(&b)
+        self.stored(name, version)
     }
 
     pub fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
