@@ -174,3 +174,87 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Options;
+
+    const FIRST: &str = r#"
+process leave "請假" {
+  started by staff
+  step ask "申請" {
+    task for starter
+    next done
+  }
+  end done
+}
+"#;
+
+    /// What a later release might refuse of a source this one accepted.
+    const REFUSED: &str = "process leave {\n  step ask {\n";
+
+    /// Replace the source stored for a version, as if a release that reads it
+    /// differently had come.
+    fn store_source(s: &Store, version: u32, source: &str) {
+        let mut d = s.deployment("leave", version).expect("stored");
+        d.source = source.to_string();
+        s.t.defs
+            .insert(keys::definition("leave", version), encode(&d))
+            .expect("insert");
+        s.durable().expect("durable");
+    }
+
+    fn refusal(e: Option<StoreError>, version: u32) {
+        match e {
+            Some(StoreError::Outdated {
+                process,
+                version: v,
+                problems,
+            }) => {
+                assert_eq!((process.as_str(), v), ("leave", version));
+                assert!(!problems.is_empty());
+                assert_eq!(problems[0].file, "leave.flow");
+                assert_eq!(problems[0].line, 3);
+            }
+            other => panic!("expected version {version} to be refused, got {other:?}"),
+        }
+    }
+
+    /// A definition is compiled from its stored source when it is read: a source
+    /// this release no longer compiles is an error naming its process and version,
+    /// for an older version when it is asked for, for the newest when the database
+    /// opens.
+    #[test]
+    fn a_stored_source_that_no_longer_compiles_is_named_with_its_version() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let now = Utc::now();
+        let second = FIRST.replace("申請", "提出申請");
+        {
+            let s = Store::open(dir.path(), Options::default()).expect("open");
+            s.deploy("leave.flow", FIRST, now).expect("deploy");
+            s.deploy("leave.flow", &second, now).expect("deploy");
+            store_source(&s, 1, REFUSED);
+        }
+        let s = Store::open(dir.path(), Options::default()).expect("the newest compiles");
+        refusal(s.definition("leave", 1).err(), 1);
+        refusal(s.stored_definition("leave", 1).err(), 1);
+        let e = s.definition("leave", 1).expect_err("refused").to_string();
+        assert!(
+            e.starts_with(
+                "process `leave` version 1 no longer compiles with this release:\nleave.flow:3:"
+            ),
+            "{e}"
+        );
+        let newest = s.stored_definition("leave", 2).expect("version 2");
+        assert_eq!(newest.source, second);
+        assert_eq!(newest.file.as_deref(), Some("leave.flow"));
+        assert_eq!(
+            newest.definition.steps[0].title.as_deref(),
+            Some("提出申請")
+        );
+        store_source(&s, 2, REFUSED);
+        drop(s);
+        refusal(Store::open(dir.path(), Options::default()).err(), 2);
+    }
+}

@@ -2,7 +2,7 @@
 //! (one sled tree per kind of record) into the spaces of one tree (layout 3), and
 //! layout 3's values into their versioned envelopes (layout 4, see `records`).
 
-use super::records::{self, Stored};
+use super::records::{self, Kind};
 use super::{deploy, encode, keys, StoreError, Trees, SPACES};
 use crate::core::{Incident, Instance, Record, Task};
 use crate::staff::Directory;
@@ -123,6 +123,19 @@ const CHUNK: usize = 10_000;
 /// first progress mark. Nothing is held in memory beyond one write's worth, however
 /// large the database.
 pub(super) fn to_layout_4(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), StoreError> {
+    let mut writes = usize::MAX;
+    move_to_layout_4(db, t, path, CHUNK, &mut writes)
+}
+
+/// `to_layout_4`, `chunk` values per write, stopping as a crash would once `writes`
+/// writes are spent (tests stop it at every point; `to_layout_4` never does).
+fn move_to_layout_4(
+    db: &sled::Db,
+    t: &Trees,
+    path: &Path,
+    chunk: usize,
+    writes: &mut usize,
+) -> Result<(), StoreError> {
     let version = t
         .meta
         .get("schema_version")?
@@ -130,11 +143,22 @@ pub(super) fn to_layout_4(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), S
     if version != Some(LAYOUT_3) {
         return Ok(());
     }
+    // Each write to sled spends one of `writes`; where none is left, the crash comes.
+    let mut spend = || match writes.checked_sub(1) {
+        Some(n) => {
+            *writes = n;
+            true
+        }
+        None => false,
+    };
     let progress = match t.meta.get(PROGRESS)? {
         Some(p) => p.to_vec(),
         None => {
             latest_definitions_compile(t)?;
             tracing::info!(path = %path.display(), "moving the database to layout version 4");
+            if !spend() {
+                return Ok(());
+            }
             move_tokens(db, t)?;
             vec![0]
         }
@@ -154,54 +178,77 @@ pub(super) fn to_layout_4(db: &sled::Db, t: &Trees, path: &Path) -> Result<(), S
         let mut n = 0;
         for kv in space.range((start, Bound::Unbounded)) {
             let (k, v) = kv?;
-            let Some(moved) = layout_4_value(name, &k, &v).map_err(|e| {
+            let Some(kind) = kind_of(name, &k) else {
+                continue;
+            };
+            let moved = layout_4_value(kind, &v).map_err(|e| {
                 StoreError::Storage(format!(
                     "cannot move to layout 4 the value of {name} key {k:?}: {e}"
                 ))
-            })?
-            else {
-                continue;
-            };
+            })?;
             space.put(&mut b, &k, moved);
             n += 1;
-            if n % CHUNK == 0 {
+            if n % chunk == 0 {
                 let mut at = vec![i as u8];
                 at.extend_from_slice(&k);
                 t.meta.put(&mut b, PROGRESS, at);
+                if !spend() {
+                    return Ok(());
+                }
                 t.apply(std::mem::take(&mut b))?;
             }
         }
         // The next space, from its beginning (an empty key is never written).
         t.meta.put(&mut b, PROGRESS, vec![i as u8 + 1]);
+        if !spend() {
+            return Ok(());
+        }
         t.apply(b)?;
     }
     let mut b = sled::Batch::default();
     t.meta
         .put(&mut b, "schema_version", &LAYOUT_4.to_be_bytes());
     t.meta.del(&mut b, PROGRESS);
+    if !spend() {
+        return Ok(());
+    }
     t.apply(b)?;
     db.flush()?;
     Ok(())
 }
 
-/// A value of layout 3 as layout 4 holds it, or `None` for one that stays as it is
-/// (raw numbers, empty index values: see `records`).
-fn layout_4_value(space: &str, key: &[u8], v: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    fn envelop<T: Stored>(v: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        records::envelop_layout_3::<T>(v).map(Some)
-    }
-    match space {
-        "meta" if key == b"directory" => envelop::<Directory>(v),
-        "definitions" => Ok(Some(encode(&records::definition_in_layout_3(v)?))),
-        "instances" => envelop::<Instance>(v),
-        "events" => envelop::<Vec<Record>>(v),
-        "tasks" | "tasks_by_person" | "tasks_by_role" => envelop::<Task>(v),
-        "outbox" => envelop::<super::OutboxRecord>(v),
+/// The kind of record a value of layout 3 is, from its space and key; `None` for
+/// one that stays as it is (raw numbers, empty index values: see `records`).
+fn kind_of(space: &str, key: &[u8]) -> Option<Kind> {
+    Some(match space {
+        "meta" if key == b"directory" => Kind::Directory,
+        "definitions" => Kind::Definition,
+        "instances" => Kind::Instance,
+        "events" => Kind::History,
+        "tasks" | "tasks_by_person" | "tasks_by_role" => Kind::Task,
+        "outbox" => Kind::Message,
         // An answer's key is UTF-8; its fingerprint's ends in 0xFF and stays raw.
-        "idempotency" if key.last() != Some(&0xff) => envelop::<super::Outcome>(v),
-        "delivery_retries" => envelop::<super::Attempt>(v),
-        "incidents" => envelop::<Incident>(v),
-        _ => Ok(None),
+        "idempotency" if key.last() != Some(&0xff) => Kind::Answer,
+        "delivery_retries" => Kind::Retry,
+        "incidents" => Kind::Incident,
+        _ => return None,
+    })
+}
+
+/// A value of layout 3 as layout 4 holds it.
+fn layout_4_value(kind: Kind, v: &[u8]) -> Result<Vec<u8>, String> {
+    use records::envelop_layout_3 as envelop;
+    match kind {
+        Kind::Instance => envelop::<Instance>(v),
+        Kind::Task => envelop::<Task>(v),
+        Kind::History => envelop::<Vec<Record>>(v),
+        Kind::Incident => envelop::<Incident>(v),
+        Kind::Answer => envelop::<super::Outcome>(v),
+        Kind::Message => envelop::<super::OutboxRecord>(v),
+        Kind::Retry => envelop::<super::Attempt>(v),
+        Kind::Directory => envelop::<Directory>(v),
+        Kind::Definition => Ok(encode(&records::definition_in_layout_3(v)?)),
+        Kind::Token => envelop::<TokenRecord>(v),
     }
 }
 
@@ -243,7 +290,7 @@ fn move_tokens(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
     // `h` + hash -> a token's record; `p` + person + 0 + hash -> nothing.
     for kv in tokens.iter().flat_map(|tree| tree.scan_prefix(b"h")) {
         let (k, v) = kv?;
-        let v = records::envelop_layout_3::<TokenRecord>(&v)
+        let v = layout_4_value(Kind::Token, &v)
             .map_err(|e| StoreError::Storage(format!("cannot move a token to layout 4: {e}")))?;
         moved.push((k, v));
     }
@@ -265,4 +312,131 @@ fn move_tokens(db: &sled::Db, t: &Trees) -> Result<(), StoreError> {
     res.map_err(|e: sled::transaction::TransactionError<()>| {
         StoreError::Storage(format!("cannot move the tokens to layout 4: {e:?}"))
     })
+}
+
+/// A value of layout 4 as layout 3 held it: for tests that write older databases
+/// from records of this release. Holds only while each kind but definitions is in
+/// its version 1, the payload layout 3 wrote.
+#[cfg(test)]
+pub(super) fn layout_3_value(space: &str, key: &[u8], v: &[u8]) -> Vec<u8> {
+    match kind_of(space, key) {
+        None => v.to_vec(),
+        Some(Kind::Definition) => {
+            let d: deploy::Deployment = super::decode(v).expect("a definition");
+            let model = deploy::compile(&d).expect("it compiles");
+            // What layout 3 wrote: the source's record, then the model; its time
+            // in chrono's own text.
+            postcard::to_allocvec(&(d.name, d.version, d.source, d.deployed_at, model))
+                .expect("serialize")
+        }
+        Some(_) => {
+            assert_eq!(v[1], 1, "version 1 is layout 3's payload");
+            v[2..].to_vec()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    type Dump = BTreeMap<(String, Vec<u8>), Vec<u8>>;
+
+    /// Everything in the database: the shared tree and the tokens.
+    fn dump(db: &sled::Db) -> Dump {
+        let mut out = Dump::new();
+        for name in ["records", crate::tokens::TREE] {
+            for kv in db.open_tree(name).expect("tree").iter() {
+                let (k, v) = kv.expect("entry");
+                out.insert((name.to_string(), k.to_vec()), v.to_vec());
+            }
+        }
+        out
+    }
+
+    /// The layout-3 fixture (see `tests/fixture_layout.rs`), copied.
+    fn fixture() -> tempfile::TempDir {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/layout-3");
+        let dir = tempfile::tempdir().expect("tmp");
+        for e in std::fs::read_dir(&from).expect("fixture") {
+            let e = e.expect("entry");
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).expect("copy");
+        }
+        dir
+    }
+
+    /// The move, stopped after `writes` writes (as a crash would stop it), then
+    /// run again to its end: a dump of the database.
+    fn moved(writes: usize) -> (Dump, bool) {
+        let dir = fixture();
+        let opts = super::super::Options::default();
+        let stopped = {
+            let db = super::super::open_db(dir.path(), &opts).expect("db");
+            let t = Trees::new(db.open_tree("records").expect("tree"));
+            let mut left = writes;
+            move_to_layout_4(&db, &t, dir.path(), 5, &mut left).expect("move");
+            db.flush().expect("flush");
+            left == 0
+        };
+        let db = super::super::open_db(dir.path(), &opts).expect("db");
+        let t = Trees::new(db.open_tree("records").expect("tree"));
+        to_layout_4(&db, &t, dir.path()).expect("move");
+        (dump(&db), stopped)
+    }
+
+    /// However far a move got before a crash, the next open finishes it with every
+    /// value in its envelope exactly once: the same database as a move never stopped.
+    #[test]
+    fn a_move_to_layout_4_stopped_anywhere_ends_the_same() {
+        let (whole, _) = moved(usize::MAX);
+        let layout_4 = u32::to_be_bytes(LAYOUT_4);
+        let meta = |k: &[u8]| ("records".to_string(), [&[1u8][..], k].concat());
+        assert_eq!(
+            whole.get(&meta(b"schema_version")),
+            Some(&layout_4.to_vec())
+        );
+        assert!(!whole.contains_key(&meta(PROGRESS)));
+        let mut writes = 0;
+        loop {
+            let (dump, stopped) = moved(writes);
+            assert!(dump == whole, "stopped after {writes} writes");
+            if !stopped {
+                break;
+            }
+            writes += 1;
+        }
+        // The tokens, each space, and some spaces in several writes of 5.
+        assert!(writes > SPACES.len() + 5, "{writes} writes");
+    }
+
+    /// A layout-3 database whose newest version of a process this release cannot
+    /// compile is refused before anything moves: it stays in layout 3, where the
+    /// release that wrote it can deploy a corrected version.
+    #[test]
+    fn a_database_this_release_cannot_open_is_left_in_layout_3() {
+        let dir = fixture();
+        let opts = super::super::Options::default();
+        let before = {
+            let db = super::super::open_db(dir.path(), &opts).expect("db");
+            let t = Trees::new(db.open_tree("records").expect("tree"));
+            let key = keys::definition("fix", 1);
+            let raw = t.defs.get(&key).expect("get").expect("fix version 1");
+            let d = records::definition_in_layout_3(&raw).expect("layout 3");
+            // Layout 3's leading fields; what followed them (the model) is not read.
+            let refused = (d.name, d.version, "process fix {", d.deployed_at);
+            let refused = postcard::to_allocvec(&refused).expect("serialize");
+            t.defs.insert(key, refused).expect("insert");
+            db.flush().expect("flush");
+            dump(&db)
+        };
+        match super::super::Store::open(dir.path(), opts) {
+            Err(StoreError::Outdated {
+                process, version, ..
+            }) => assert_eq!((process.as_str(), version), ("fix", 1)),
+            other => panic!("expected `fix` version 1 refused, got {:?}", other.err()),
+        }
+        let db = super::super::open_db(dir.path(), &super::super::Options::default()).expect("db");
+        assert!(dump(&db) == before, "the database changed");
+    }
 }

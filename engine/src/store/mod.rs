@@ -675,15 +675,19 @@ mod tests {
             .expect("insert");
         meta.insert("delivery_cursor", &7u64.to_be_bytes())
             .expect("insert");
+        // Version 1 of each kind is what layouts 2 and 3 wrote, without its envelope.
+        let raw = |v: Vec<u8>| v[2..].to_vec();
         let instances = db.open_tree("instances").expect("tree");
         instances
-            .insert(keys::instance(41), &b"forty-one"[..])
+            .insert(keys::instance(41), raw(encode(&records::tests::instance())))
             .expect("insert");
         let mine = db.open_tree("tasks_by_person").expect("tree");
-        mine.insert(b"ann\0x", &b"task"[..]).expect("insert");
-        db.open_tree("tokens")
-            .expect("tree")
-            .insert(b"t", &b"kept"[..])
+        mine.insert(b"ann\0x", raw(encode(&records::tests::task())))
+            .expect("insert");
+        let tokens = db.open_tree("tokens").expect("tree");
+        tokens.insert(b"t", &b"kept"[..]).expect("insert");
+        tokens
+            .insert(b"hx", raw(encode(&records::tests::token())))
             .expect("insert");
         db.flush().expect("flush");
     }
@@ -755,17 +759,12 @@ mod tests {
         old_layout(dir.path(), 2);
         for _ in 0..2 {
             let s = Store::open(dir.path(), Options::default()).expect("open");
-            assert_eq!(
-                s.t.instances
-                    .get(keys::instance(41))
-                    .expect("get")
-                    .as_deref(),
-                Some(&b"forty-one"[..])
-            );
-            assert_eq!(
-                s.t.by_person.get(b"ann\0x").expect("get").as_deref(),
-                Some(&b"task"[..])
-            );
+            let inst = s.t.instances.get(keys::instance(41)).expect("get");
+            let inst: Instance = decode(&inst.expect("instance 41")).expect("decode");
+            assert_eq!(inst, records::tests::instance());
+            let task = s.t.by_person.get(b"ann\0x").expect("get");
+            let task: crate::core::Task = decode(&task.expect("a task")).expect("decode");
+            assert_eq!(task, records::tests::task());
             assert_eq!(
                 s.t.meta.get("schema_version").expect("get").as_deref(),
                 Some(&SCHEMA_VERSION.to_be_bytes()[..])
@@ -777,13 +776,14 @@ mod tests {
             );
             let names = s.db.tree_names();
             assert!(!names.iter().any(|n| n.as_ref() == b"instances"));
-            // Trees beside the store (the API's tokens) stay as they were.
+            // Trees beside the store (the API's tokens) stay where they were, their
+            // records in envelopes like all others.
+            let tokens = s.tree("tokens").expect("tree");
+            let token = tokens.get(b"hx").expect("get").expect("a token");
+            let token: crate::tokens::TokenRecord = decode(&token).expect("decode");
+            assert_eq!(token, records::tests::token());
             assert_eq!(
-                s.tree("tokens")
-                    .expect("tree")
-                    .get(b"t")
-                    .expect("get")
-                    .as_deref(),
+                tokens.get(b"t").expect("get").as_deref(),
                 Some(&b"kept"[..])
             );
         }
@@ -870,13 +870,15 @@ process review "審閱" {
                 let old = db.open_tree(name).expect("tree");
                 for kv in space.iter() {
                     let (k, v) = kv.expect("entry");
-                    old.insert(k, v).expect("insert");
+                    old.insert(&k, migrate::layout_3_value(name, &k, &v))
+                        .expect("insert");
                 }
             }
             let old_tasks = db.open_tree("tasks").expect("tree");
             for kv in s.t.tasks.iter() {
                 let (_, v) = kv.expect("entry");
                 let t: crate::core::Task = decode(&v).expect("task");
+                let v = migrate::layout_3_value("tasks", &[], &v);
                 old_tasks.insert(keys::task(t.id), v).expect("insert");
             }
             db.open_tree("meta")

@@ -106,7 +106,7 @@ mod instance;
 mod misc;
 mod outbox;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub(crate) use instance::task_in_layout_3;
 pub(crate) use misc::definition_in_layout_3;
@@ -186,8 +186,9 @@ pub(crate) fn decode<T: Stored>(b: &[u8]) -> Result<T, String> {
         [kind, version, payload @ ..] if *kind == T::KIND as u8 => T::read(*version, payload)
             .map_err(|e| format!("{} record (version {version}): {e}", T::KIND.name())),
         [kind, ..] => Err(format!(
-            "a {} record was expected, found a record of kind {kind}",
-            T::KIND.name()
+            "a record of kind {kind} where {} records belong (kind {})",
+            T::KIND.name(),
+            T::KIND as u8
         )),
         [] => Err(format!("an empty {} record", T::KIND.name())),
     }
