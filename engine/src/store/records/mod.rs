@@ -28,10 +28,10 @@
 //! Values that stay raw, without an envelope: each is a fixed-width number or hash,
 //! written and read in one place, with nothing that could grow a field.
 //! - In `meta`: `schema_version` (u32; it says how to read everything else, so it
-//!   can never be in an envelope itself), `delivery_cursor` (u64), `latest\0`
-//!   + process (u32, its newest version), `schedule\0` + process + index (a
-//!   schedule's watermark, milliseconds as keys hold them), and the progress of a
-//!   move to layout 4 under way (see `migrate`).
+//!   can never be in an envelope itself), `delivery_cursor` (u64), each process's
+//!   newest version under `latest\0` and its name (u32), each schedule's watermark
+//!   under `schedule\0` and its process and index (milliseconds, as keys hold
+//!   them), and the progress of a move to layout 4 under way (see `migrate`).
 //! - In `idempotency`: beside each answer, the request's fingerprint (32 bytes of
 //!   SHA-256, under the answer's key followed by 0xFF).
 //! - The values of the pure indexes (`active`, `by_process`, `timers`, `inbox`, and
