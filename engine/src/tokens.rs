@@ -5,7 +5,8 @@
 //!
 //! One tree, two kinds of key, written together in one transaction:
 //! `h` + hash -> the token's record, and `p` + person + 0 + hash -> nothing, so that
-//! revoking a person's tokens reads a key range instead of every token.
+//! revoking a person's tokens reads a key range instead of every token. A token's
+//! record is in a versioned envelope, as the store's records are (`store::records`).
 
 use crate::core::Rejection;
 use crate::staff::Directory;
