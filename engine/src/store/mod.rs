@@ -17,6 +17,7 @@ mod outbox;
 mod participants;
 mod private;
 mod query;
+pub(crate) mod records;
 mod schedules;
 mod signatures;
 mod space;
@@ -40,7 +41,7 @@ use baton_dsl::model::Definition;
 use baton_dsl::Located;
 use chrono::{DateTime, Utc};
 use durability::GroupCommit;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::AtomicU64;
@@ -51,7 +52,7 @@ use space::{Shared, Space, WriteBatch, Writer};
 
 /// The layout version of the data on disk. A release that changes the layout bumps
 /// it and migrates older databases when it opens them.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,6 +62,13 @@ pub enum StoreError {
     Definition(Vec<Located>),
     #[error("storage: {0}")]
     Storage(String),
+    /// A deployed version whose source this release no longer compiles.
+    #[error("process `{process}` version {version} no longer compiles with this release:\n{}", .problems.iter().map(|d| format!("{}:{}:{}: {} [{}]", d.file, d.line, d.column, d.diagnostic.message, d.diagnostic.code)).collect::<Vec<_>>().join("\n"))]
+    Outdated {
+        process: String,
+        version: u32,
+        problems: Vec<Located>,
+    },
     #[error("database {path} uses layout version {found}, this release reads {SCHEMA_VERSION}")]
     Schema { path: String, found: u32 },
     /// The store is broken (see `Store::broken`): the first failure's reason.
@@ -84,18 +92,24 @@ impl From<sled::Error> for StoreError {
     }
 }
 
-pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
-    postcard::to_allocvec(v).expect("in-memory values always serialize")
+/// A record in its versioned envelope (see `records`).
+pub(crate) fn encode<T: records::Stored>(v: &T) -> Vec<u8> {
+    records::encode(v)
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
-    postcard::from_bytes(b).map_err(|e| StoreError::Storage(format!("corrupt record: {e}")))
+pub(crate) fn decode<T: records::Stored>(b: &[u8]) -> Result<T, StoreError> {
+    records::decode(b).map_err(|e| StoreError::Storage(format!("corrupt record: {e}")))
 }
 
+/// A deployed version of a process. Only its source is stored; `definition` is
+/// compiled from it when it is read (see `deploy`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredDefinition {
     pub name: String,
     pub version: u32,
+    /// The file it was deployed from; none for versions deployed before it was kept.
+    #[serde(default)]
+    pub file: Option<String>,
     pub source: String,
     #[serde(with = "baton_dsl::zone")]
     pub deployed_at: DateTime<Utc>,
@@ -452,6 +466,9 @@ impl Store {
                 "wrote again a batch the last run was writing when it stopped"
             );
         }
+        // After the replay: a batch cut short by a release of layout 3 is in its
+        // layout, and moves to the next with the rest.
+        migrate::to_layout_4(&db, &t, path)?;
         let cut_off = attempts::release_leases(&t)?;
         if cut_off > 0 {
             tracing::info!(
@@ -491,8 +508,8 @@ impl Store {
             let name = String::from_utf8_lossy(&k[7..]).into_owned();
             let version = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
             if let Some(b) = t[Kind::Definitions].get(keys::definition(&name, version))? {
-                let sd: StoredDefinition = decode(&b)?;
-                defs.insert((name.clone(), version), Arc::new(sd.definition));
+                let def = deploy::compile(&decode(&b)?)?;
+                defs.insert((name.clone(), version), Arc::new(def));
             }
             latest.insert(name, version);
         }
@@ -617,11 +634,7 @@ impl Store {
         {
             return Ok(d.clone());
         }
-        let b = self.t[Kind::Definitions]
-            .get(keys::definition(name, version))?
-            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
-        let sd: StoredDefinition = decode(&b)?;
-        let d = Arc::new(sd.definition);
+        let d = Arc::new(deploy::compile(&self.deployment(name, version)?)?);
         self.defs
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -654,10 +667,7 @@ impl Store {
         name: &str,
         version: u32,
     ) -> Result<StoredDefinition, StoreError> {
-        let b = self.t[Kind::Definitions]
-            .get(keys::definition(name, version))?
-            .ok_or_else(|| Rejection::NotFound(format!("no process `{name}` version {version}")))?;
-        decode(&b)
+        self.stored(name, version)
     }
 
     pub(super) fn instance(&self, id: InstanceId) -> Result<Instance, StoreError> {
@@ -698,15 +708,19 @@ mod tests {
             .expect("insert");
         meta.insert("delivery_cursor", &7u64.to_be_bytes())
             .expect("insert");
+        // Version 1 of each kind is what layouts 2 and 3 wrote, without its envelope.
+        let raw = |v: Vec<u8>| v[2..].to_vec();
         let instances = db.open_tree("instances").expect("tree");
         instances
-            .insert(keys::instance(41), &b"forty-one"[..])
+            .insert(keys::instance(41), raw(encode(&records::tests::instance())))
             .expect("insert");
         let mine = db.open_tree("tasks_by_person").expect("tree");
-        mine.insert(b"ann\0x", &b"task"[..]).expect("insert");
-        db.open_tree("tokens")
-            .expect("tree")
-            .insert(b"t", &b"kept"[..])
+        mine.insert(b"ann\0x", raw(encode(&records::tests::task())))
+            .expect("insert");
+        let tokens = db.open_tree("tokens").expect("tree");
+        tokens.insert(b"t", &b"kept"[..]).expect("insert");
+        tokens
+            .insert(b"hx", raw(encode(&records::tests::token())))
             .expect("insert");
         db.flush().expect("flush");
     }
@@ -780,17 +794,12 @@ mod tests {
         old_layout(dir.path(), 2);
         for _ in 0..2 {
             let s = Store::open(dir.path(), Options::default()).expect("open");
-            assert_eq!(
-                s.t[Kind::Instances]
-                    .get(keys::instance(41))
-                    .expect("get")
-                    .as_deref(),
-                Some(&b"forty-one"[..])
-            );
-            assert_eq!(
-                s.t[Kind::ByPerson].get(b"ann\0x").expect("get").as_deref(),
-                Some(&b"task"[..])
-            );
+            let inst = s.t[Kind::Instances].get(keys::instance(41)).expect("get");
+            let inst: Instance = decode(&inst.expect("instance 41")).expect("decode");
+            assert_eq!(inst, records::tests::instance());
+            let task = s.t[Kind::ByPerson].get(b"ann\0x").expect("get");
+            let task: crate::core::Task = decode(&task.expect("a task")).expect("decode");
+            assert_eq!(task, records::tests::task());
             assert_eq!(
                 s.t[Kind::Meta]
                     .get("schema_version")
@@ -805,7 +814,11 @@ mod tests {
             );
             let names = s.db.tree_names();
             assert!(!names.iter().any(|n| n.as_ref() == b"instances"));
-            // The API's tokens, in a tree of their own then, are in their space.
+            // The API's tokens, in a tree of their own then, are in their space,
+            // their records in envelopes like all others.
+            let token = s.t[Kind::Tokens].get(b"hx").expect("get").expect("a token");
+            let token: crate::tokens::TokenRecord = decode(&token).expect("decode");
+            assert_eq!(token, records::tests::token());
             assert_eq!(
                 s.t[Kind::Tokens].get(b"t").expect("get").as_deref(),
                 Some(&b"kept"[..])
@@ -895,13 +908,15 @@ process review "審閱" {
                 let old = db.open_tree(name).expect("tree");
                 for kv in space.iter() {
                     let (k, v) = kv.expect("entry");
-                    old.insert(k, v).expect("insert");
+                    old.insert(&k, migrate::layout_3_value(name, &k, &v))
+                        .expect("insert");
                 }
             }
             let old_tasks = db.open_tree("tasks").expect("tree");
             for kv in s.t[Kind::Tasks].iter() {
                 let (_, v) = kv.expect("entry");
                 let t: crate::core::Task = decode(&v).expect("task");
+                let v = migrate::layout_3_value("tasks", &[], &v);
                 old_tasks.insert(keys::task(t.id), v).expect("insert");
             }
             db.open_tree("meta")

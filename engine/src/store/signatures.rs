@@ -29,6 +29,20 @@ pub(super) struct SignatureRecord {
     reason: Option<String>,
 }
 
+/// Its own storage type: nothing outside the store holds one.
+impl super::records::Form<SignatureRecord> for SignatureRecord {
+    type Of<'a> = SignatureRecord;
+    fn of(d: &SignatureRecord) -> SignatureRecord {
+        d.clone()
+    }
+}
+
+impl super::records::Stored for SignatureRecord {
+    const KIND: super::records::RecordKind = super::records::RecordKind::Signature;
+    const VERSION: u8 = 1;
+    type Current = SignatureRecord;
+}
+
 fn key(id: InstanceId, seq: u64) -> [u8; 16] {
     keys::event(id, seq)
 }

@@ -29,10 +29,6 @@ fn person_key(person: &str, h: &[u8; 32]) -> Vec<u8> {
     k
 }
 
-fn decode(b: &[u8]) -> Result<TokenRecord, StoreError> {
-    postcard::from_bytes(b).map_err(|e| StoreError::Storage(format!("tokens: {e}")))
-}
-
 impl Store {
     /// Keep a token's record under its hash, durably, if its person is in the staff
     /// directory: asked while the directory cannot change, so that no token is kept
@@ -46,8 +42,7 @@ impl Store {
             ))
             .into());
         }
-        let bytes =
-            postcard::to_allocvec(rec).map_err(|e| StoreError::Storage(format!("tokens: {e}")))?;
+        let bytes = super::encode(rec);
         let mut b = WriteBatch::default();
         let space = &self.t[Kind::Tokens];
         space.put(&mut b, hash_key(h), bytes);
@@ -60,7 +55,7 @@ impl Store {
     pub(super) fn token(&self, h: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         self.t[Kind::Tokens]
             .get(hash_key(h))?
-            .map(|b| decode(&b))
+            .map(|b| super::decode::<TokenRecord>(&b))
             .transpose()
     }
 
