@@ -1,0 +1,357 @@
+//! The storage traits' contract, written against the traits alone: every
+//! implementation runs this suite (today the embedded sled store; a second backend
+//! adds one line to `implementations!`). Each case names the traits it needs, so
+//! the suite also shows which operations go together.
+
+use baton_engine::core::{Command, InstanceId, TaskState};
+use baton_engine::staff::{Department, Directory, Person};
+use baton_engine::store::prelude::*;
+use baton_engine::store::{Deployed, Ended, Options, Request, Store, StoreError};
+use baton_engine::team::Party;
+use baton_engine::tokens::TokenRecord;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+const FLOW: &str = r#"
+process review "審閱" {
+  started by staff
+  data {
+    topic text "主題"
+  }
+  step draft "起草" {
+    task for starter
+    due 2h
+    next approve
+  }
+  step approve "核准" {
+    task for staff
+    next tell
+  }
+  step tell "通知" {
+    notify starter "「{topic}」已核准"
+    next done
+  }
+  end done "完成"
+}
+"#;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 5, 4, 1, 0, 0)
+        .single()
+        .expect("a time")
+}
+
+fn person(id: &str, roles: &[&str]) -> Person {
+    Person {
+        id: id.into(),
+        name: id.to_uppercase(),
+        department: "ops".into(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        supervisor: None,
+    }
+}
+
+fn directory() -> Directory {
+    Directory::new(
+        vec![Department {
+            id: "ops".into(),
+            name: "營運".into(),
+            head: "ann".into(),
+        }],
+        vec![
+            person("ann", &["staff"]),
+            person("bob", &["staff"]),
+            person("cat", &[]),
+        ],
+    )
+}
+
+/// Everything a store offers.
+trait Storage:
+    InstanceRead
+    + ParticipantRead
+    + TaskRead
+    + HistoryRead
+    + IncidentRead
+    + TimerRead
+    + TimerWrite
+    + ScheduleRead
+    + ScheduleWrite
+    + OutboxRead
+    + OutboxWrite
+    + DefinitionRead
+    + DefinitionWrite
+    + TokenRead
+    + TokenWrite
+    + DirectoryRead
+    + DirectoryWrite
+    + Health
+    + Commands
+{
+}
+impl<T> Storage for T where
+    T: InstanceRead
+        + ParticipantRead
+        + TaskRead
+        + HistoryRead
+        + IncidentRead
+        + TimerRead
+        + TimerWrite
+        + ScheduleRead
+        + ScheduleWrite
+        + OutboxRead
+        + OutboxWrite
+        + DefinitionRead
+        + DefinitionWrite
+        + TokenRead
+        + TokenWrite
+        + DirectoryRead
+        + DirectoryWrite
+        + Health
+        + Commands
+{
+}
+
+/// A store with the directory and the process deployed.
+fn ready<S: DirectoryWrite + DefinitionWrite>(s: S) -> S {
+    s.set_directory(directory()).expect("directory");
+    assert_eq!(
+        s.deploy("review.flow", FLOW, t0()).expect("deploy"),
+        ("review".to_string(), Deployed::New { version: 1 })
+    );
+    s
+}
+
+fn start<S: Commands>(s: &S, by: &str, key: Option<&str>) -> InstanceId {
+    let cmd = Command::Start {
+        process: "review".into(),
+        data: serde_json::json!({"topic": "預算"})
+            .as_object()
+            .cloned()
+            .expect("object"),
+    };
+    s.execute(None, &cmd, by, t0(), key)
+        .expect("start")
+        .instance
+        .id
+}
+
+fn deploys_keep_versions<S: DefinitionRead + DefinitionWrite>(s: &S) {
+    // The same source again is the same version; a changed one the next.
+    assert_eq!(
+        s.deploy("review.flow", FLOW, t0()).expect("again").1,
+        Deployed::Unchanged { version: 1 }
+    );
+    let v2 = FLOW.replace("due 2h", "due 3h");
+    assert_eq!(
+        s.deploy("review.flow", &v2, t0()).expect("v2").1,
+        Deployed::New { version: 2 }
+    );
+    assert_eq!(s.latest("review").expect("latest").0, 2);
+    assert_eq!(s.process_names(), [("review".to_string(), 2)]);
+    assert_eq!(s.stored_definition("review", 1).expect("v1").source, FLOW);
+    assert!(s.definition("review", 1).is_ok());
+    assert!(matches!(
+        s.definition("review", 3),
+        Err(StoreError::Rejected(_))
+    ));
+}
+
+fn commands_are_read_back<
+    S: Commands + InstanceRead + TaskRead + HistoryRead + ParticipantRead + DirectoryRead + Health,
+>(
+    s: &S,
+) {
+    let id = start(s, "ann", Some("k1"));
+    // The same key is the same answer, and nothing new.
+    assert_eq!(start(s, "ann", Some("k1")), id);
+    let inst = s.instance(id).expect("instance");
+    assert_eq!(inst.starter, "ann");
+    let mine = s.tasks_for("ann").expect("tasks");
+    assert_eq!(mine.len(), 1);
+    let task = mine[0].id;
+    assert_eq!(s.task(task).expect("task").step, "draft");
+    let done = Command::Complete {
+        task,
+        choice: None,
+        data: Default::default(),
+    };
+    s.execute(Some(id), &done, "ann", t0(), None)
+        .expect("complete");
+    // Finished tasks by state; the next one offered to a role.
+    let finished = s
+        .tasks_in_state(TaskState::Completed, None, 10)
+        .expect("page");
+    assert_eq!(
+        finished.items.iter().map(|t| t.id).collect::<Vec<_>>(),
+        [task]
+    );
+    assert_eq!(s.tasks_for_role("staff").expect("queue").len(), 1);
+    assert!(s.tasks_for("cat").expect("none").is_empty());
+    let history = s.history(id).expect("history");
+    assert!(history.len() >= 4, "{history:?}");
+    assert!(history.windows(2).all(|w| w[0].seq + 1 == w[1].seq));
+    let page = s.instances("review", "running", None, 10).expect("page");
+    assert_eq!(page.items.iter().map(|i| i.id).collect::<Vec<_>>(), [id]);
+    let shown = s.shown(id).expect("shown");
+    assert_eq!(shown.instance.step.as_deref(), Some("approve"));
+    // Who takes part: the starter; a role member through the role; not a stranger.
+    let dir = s.directory();
+    let inst = s.instance(id).expect("instance");
+    assert!(s
+        .takes_part(&Party::person(&dir, "ann"), &inst)
+        .expect("ann"));
+    assert!(s
+        .takes_part(&Party::person(&dir, "bob"), &inst)
+        .expect("bob"));
+    assert!(!s
+        .takes_part(&Party::person(&dir, "cat"), &inst)
+        .expect("cat"));
+    assert!(s
+        .participants(id)
+        .expect("participants")
+        .0
+        .contains(&"ann".to_string()));
+    assert_eq!(s.verify().expect("verify"), Vec::<String>::new());
+}
+
+fn timers_fire_once<S: Commands + TimerRead + TimerWrite + Health>(s: &S) {
+    let id = start(s, "ann", None);
+    assert_eq!(s.timer_count(), 1);
+    let due = s.next_timer().expect("next").expect("a timer");
+    assert_eq!(due, t0() + Duration::hours(2));
+    assert!(s
+        .due_timers(due - Duration::seconds(1), 10)
+        .expect("none")
+        .is_empty());
+    let fired = s.due_timers(due, 10).expect("due");
+    assert_eq!(fired.len(), 1);
+    let (at, inst, n) = fired[0];
+    assert_eq!(inst, id);
+    let reqs = vec![Request::new(
+        Some(inst),
+        &Command::FireTimer { n, due: at },
+        baton_engine::core::SYSTEM,
+        due,
+        None,
+    )];
+    for r in s.execute_many(reqs) {
+        r.expect("fired");
+    }
+    assert_eq!(s.timer_count(), 0);
+    // Dropping a timer that is gone already changes nothing.
+    s.drop_timer(at, inst, n).expect("drop");
+    assert_eq!(s.verify().expect("verify"), Vec::<String>::new());
+}
+
+fn schedules_keep_their_watermark<S: ScheduleRead + ScheduleWrite>(s: &S) {
+    assert_eq!(s.watermark("review", 0).expect("none"), None);
+    s.set_watermark("review", 0, t0()).expect("set");
+    assert_eq!(s.watermark("review", 0).expect("mark"), Some(t0()));
+    assert_eq!(s.watermark("review", 1).expect("other"), None);
+}
+
+fn messages_reach_inboxes_and_webhooks<
+    S: Commands + InstanceRead + OutboxRead + OutboxWrite + Health,
+>(
+    s: &S,
+) {
+    let id = start(s, "ann", None);
+    for (who, step) in [("ann", "draft"), ("bob", "approve")] {
+        let task = s
+            .instance(id)
+            .expect("instance")
+            .tasks
+            .iter()
+            .find(|t| t.step == step)
+            .map(|t| t.id)
+            .expect("task");
+        let done = Command::Complete {
+            task,
+            choice: None,
+            data: Default::default(),
+        };
+        s.execute(Some(id), &done, who, t0(), None)
+            .expect("complete");
+    }
+    let pending = s.undelivered(100).expect("undelivered");
+    assert!(!pending.is_empty(), "a message to hand on");
+    for rec in &pending {
+        s.hand_on(rec, &["http://hook.example/".to_string()], t0())
+            .expect("hand on");
+    }
+    assert!(s.undelivered(100).expect("none left").is_empty());
+    assert_eq!(s.outbox(0, 100).expect("outbox").len(), pending.len());
+    assert_eq!(s.inbox("ann", 0, 10).expect("inbox").len(), 1);
+    {
+        assert!(s.message(pending[0].id).expect("message").is_some());
+        // Leased, then settled: sent once, nothing left queued.
+        let leases = s
+            .lease_due(t0(), t0() + Duration::seconds(30), 10)
+            .expect("lease");
+        assert_eq!(leases.len(), pending.len());
+        assert!(s
+            .lease_due(t0(), t0() + Duration::seconds(30), 10)
+            .expect("held")
+            .is_empty());
+        for l in &leases {
+            assert!(s.settle_attempt(l, Ended::Sent).expect("settle"));
+        }
+        assert!(s.queued_attempts().expect("queued").is_empty());
+        assert_eq!(s.next_attempt().expect("next"), None);
+    }
+    assert_eq!(s.verify().expect("verify"), Vec::<String>::new());
+}
+
+fn tokens_by_hash_and_person<S: TokenRead + TokenWrite + DirectoryWrite>(s: &S) {
+    assert!(s.no_tokens().expect("none"));
+    let rec = TokenRecord {
+        person: "ann".into(),
+        issued_at: t0(),
+    };
+    s.put_token(&[7; 32], &rec).expect("put");
+    assert_eq!(s.token(&[7; 32]).expect("get"), Some(rec));
+    assert_eq!(s.tokens_of("ann").expect("of"), [[7; 32]]);
+    assert_eq!(
+        s.token_holders().expect("holders"),
+        [("ann".to_string(), [7; 32])]
+    );
+    // Not for someone outside the directory.
+    let stranger = TokenRecord {
+        person: "zed".into(),
+        issued_at: t0(),
+    };
+    assert!(s.put_token(&[8; 32], &stranger).is_err());
+    s.remove_tokens(&[("ann".to_string(), [7; 32])])
+        .expect("remove");
+    assert_eq!(s.token(&[7; 32]).expect("gone"), None);
+    assert!(s.no_tokens().expect("none again"));
+}
+
+fn health_of_a_working_store<S: Health + IncidentRead>(s: &S) {
+    s.durable().expect("durable");
+    assert_eq!(s.broken(), None);
+    assert_eq!(s.incident_count(), 0);
+    assert!(s.incidents(None, 10).expect("page").items.is_empty());
+}
+
+/// The whole suite on stores made by `make`.
+fn suite<S: Storage>(make: impl Fn() -> S) {
+    deploys_keep_versions(&ready(make()));
+    commands_are_read_back(&ready(make()));
+    timers_fire_once(&ready(make()));
+    schedules_keep_their_watermark(&ready(make()));
+    messages_reach_inboxes_and_webhooks(&ready(make()));
+    tokens_by_hash_and_person(&ready(make()));
+    health_of_a_working_store(&ready(make()));
+}
+
+#[test]
+fn the_embedded_store_keeps_the_storage_contract() {
+    let dirs = std::cell::RefCell::new(Vec::new());
+    suite(|| {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path(), Options::default()).expect("open");
+        dirs.borrow_mut().push(dir);
+        store
+    });
+}
