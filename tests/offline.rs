@@ -305,3 +305,49 @@ fn team_lists_on_the_database() {
     // Whose team must be said.
     assert_eq!(baton(&["instances", "--team"], &db).status.code(), Some(2));
 }
+
+/// An admin checks a database the way the tests do: `baton verify` says it is
+/// consistent (exit 0) after real work, and a layout-3 database from an earlier
+/// release, moved to this release's layout by opening it, is consistent too.
+#[test]
+fn verify_checks_a_database_and_an_upgraded_one() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    ok(&baton(
+        &[
+            "start",
+            "complaint",
+            "--as",
+            "wang_fang",
+            "--set",
+            "customer=張三",
+            "--set",
+            "contact=138",
+            "--set",
+            "channel=app",
+        ],
+        &db,
+    ));
+    ok(&baton(&["claim", "1-1", "--as", "wang_fang"], &db));
+    assert_eq!(
+        ok(&baton(&["verify"], &db)).trim(),
+        format!("{}: consistent", db.display())
+    );
+    // The fixture of layout 3 (see engine/tests/fixture_layout.rs), copied.
+    let old = tmp.path().join("old");
+    std::fs::create_dir(&old).expect("mkdir");
+    let fixture = root().join("engine/tests/fixtures/layout-3");
+    for e in std::fs::read_dir(&fixture).expect("fixture") {
+        let e = e.expect("entry");
+        if e.path().is_file() {
+            std::fs::copy(e.path(), old.join(e.file_name())).expect("copy");
+        }
+    }
+    assert!(ok(&baton(&["verify"], &old)).contains("consistent"));
+    let shown = ok(&baton(&["show", "3"], &old));
+    assert!(shown.contains("主管審批"), "{shown}");
+    // A missing database is exit 9, not a new empty one found consistent.
+    let none = baton(&["verify"], &tmp.path().join("none"));
+    assert_eq!(none.status.code(), Some(9));
+}

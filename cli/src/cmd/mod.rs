@@ -87,6 +87,10 @@ enum Command {
     /// lacks, though acknowledged, are given up for good (restoring the folder from a
     /// backup keeps them). Says what was given up. Only while no server owns it.
     AcceptLoss,
+    /// Check the whole database: every index against its records, every history
+    /// against its instance, timers, deliveries, who takes part and signatures. Exit 1
+    /// with each problem found. Only while no server owns it.
+    Verify,
     /// Draw a process: its steps, transitions, timers, escalations and ends.
     Graph {
         /// A `.flow` file, or the name of a process in `--dir`.
@@ -119,6 +123,7 @@ pub fn run(cli: Cli) -> Code {
             limit,
         } => outbox::run(&cli.common, failed, after, limit),
         Command::AcceptLoss => accept_loss(&cli.common.db),
+        Command::Verify => verify(&cli.common),
         Command::Graph {
             target,
             format,
@@ -135,6 +140,33 @@ fn accept_loss(db: &std::path::Path) -> Code {
         }
         Err(e) => {
             eprintln!("error: {}", staff::storage_message(db, &e));
+            Code::Storage
+        }
+    }
+}
+
+fn verify(c: &staff::Common) -> Code {
+    let engine = match staff::open_existing(c) {
+        Ok(e) => e,
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            return code;
+        }
+    };
+    match engine.store.verify() {
+        Ok(problems) if problems.is_empty() => {
+            outln!("{}: consistent", c.db.display());
+            Code::Ok
+        }
+        Ok(problems) => {
+            for p in &problems {
+                outln!("{p}");
+            }
+            eprintln!("{}: {} problems", c.db.display(), problems.len());
+            Code::Problems
+        }
+        Err(e) => {
+            eprintln!("error: {}", staff::storage_message(&c.db, &e));
             Code::Storage
         }
     }
