@@ -33,7 +33,7 @@ pub struct Health {
 /// The server is up and its store writes. Once a write or a flush to disk failed,
 /// the store refuses every write until the disk takes writes again: then 503, with
 /// the reason. Each call while it refuses makes it try to write again (see
-/// `Store::try_recover`), so that a probe sees it recover at once.
+/// `Health::try_recover`), so that a probe sees it recover at once.
 #[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "system", security(()),
     responses(
         (status = 200, body = Health),
