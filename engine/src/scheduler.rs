@@ -186,6 +186,9 @@ impl Engine {
     /// Everything due now, in one pass: timers first (in due order), then scheduled
     /// starts, then messages. Returns when there is next something to do.
     pub fn tick(&self, webhooks: &BTreeMap<String, String>) -> Result<Tick, StoreError> {
+        // A broken store tries to write again on each pass (every second while it is
+        // broken), so that it recovers without a restart once the disk has room.
+        self.store.try_recover()?;
         let fired = self.fire_due()?;
         let (started, next_schedule) = self.run_schedules()?;
         // Timers the starts created may already be due.
@@ -306,9 +309,12 @@ const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 fn take_due(engine: &Engine, cfg: &DeliveryConfig) -> Result<Vec<Lease>, StoreError> {
     let now = engine.clock.now();
     let until = now + chrono::Duration::seconds(cfg.timeout_secs as i64) + LEASE_MARGIN;
+    // Read before the leases are written: a reopening of the store after it may
+    // have lost them (see `Health::durable_since`).
+    let epoch = engine.store.epoch();
     let taken = engine.store.lease_due(now, until, 256)?;
     if !taken.is_empty() {
-        engine.store.durable()?;
+        engine.store.durable_since(epoch)?;
     }
     Ok(taken)
 }
@@ -365,7 +371,7 @@ pub async fn run(
             }
             Ok(Err(e)) => {
                 // A broken store said why once, at error level (see `Store::broken`):
-                // every pass until the restart would only say it again.
+                // every pass until it recovers would only say it again.
                 if engine.store.broken().is_none() {
                     tracing::error!("scheduler: {e}");
                 }

@@ -1,5 +1,6 @@
 //! A broken store is said once in the log, at error level: the scheduler, whose
-//! every pass fails on it until the restart, does not say it again each pass.
+//! every pass fails on it until the disk has room again, does not say it again each
+//! pass; and once it has, a pass makes the store write again by itself.
 //! (A test binary of its own: it counts the process's error events.)
 
 mod common;
@@ -71,7 +72,7 @@ async fn a_broken_store_is_logged_once_however_often_the_scheduler_fails_on_it()
     ticks.changed().await.expect("a first pass");
     assert_eq!(ERRORS.load(Ordering::SeqCst), 0);
 
-    engine.store.inject_failure(Fault::Flush);
+    engine.store.inject_failure(Fault::Full);
     assert!(engine
         .start("quick", obj(json!({})), "wang_fang", None)
         .is_err());
@@ -92,6 +93,22 @@ async fn a_broken_store_is_logged_once_however_often_the_scheduler_fails_on_it()
         .expect("due")
         .is_empty());
     assert_eq!(ERRORS.load(Ordering::SeqCst), 1, "not said again each pass");
+
+    // Room again: the next pass opens the database again and fires the timer.
+    engine.store.clear_failure();
+    clock.set(start + hours(1) + chrono::Duration::seconds(10));
+    tokio::time::timeout(std::time::Duration::from_secs(20), ticks.changed())
+        .await
+        .expect("a scheduler pass")
+        .expect("running");
+    assert_eq!(engine.store.broken(), None);
+    assert!(engine
+        .store
+        .due_timers(clock.now(), 10)
+        .expect("due")
+        .is_empty());
+    assert_eq!(engine.store.verify().expect("verify"), Vec::<String>::new());
+    assert_eq!(ERRORS.load(Ordering::SeqCst), 1);
     let _ = stop.send(());
     task.await.expect("stops");
 }

@@ -357,7 +357,8 @@ pub mod responses {
     pub struct Unprocessable(#[to_schema] Problem);
 
     /// The store is broken: a write or a flush to disk failed, and every write is
-    /// refused until the server is restarted. The detail says why.
+    /// refused until the disk takes writes again (the store then writes again by
+    /// itself). The detail says why.
     #[derive(ToResponse)]
     #[response(content_type = "application/problem+json")]
     pub struct Unavailable(#[to_schema] Problem);

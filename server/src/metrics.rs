@@ -98,7 +98,7 @@ impl HttpMetrics {
             let name = "baton_store_healthy";
             let _ = writeln!(
                 out,
-                "# HELP {name} 1 while the store writes; 0 once a write or flush failed and every write is refused until a restart."
+                "# HELP {name} 1 while the store writes; 0 once a write or flush failed and every write is refused, until the disk takes writes again."
             );
             let _ = writeln!(out, "# TYPE {name} gauge");
             let _ = writeln!(out, "{name} {}", u8::from(store_healthy));

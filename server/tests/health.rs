@@ -1,6 +1,7 @@
-//! A broken store does not look healthy: once a flush to disk failed, `/healthz` and
+//! A broken store does not look healthy: once a write to disk failed, `/healthz` and
 //! every write answer 503 with the reason and what to do, and `/metrics` has
-//! `baton_store_healthy 0`; before, 200 and 1.
+//! `baton_store_healthy 0`; before, 200 and 1. Once the disk takes writes again,
+//! `/healthz` finds the store writing again, without a restart: 200 and 1.
 
 mod common;
 
@@ -41,7 +42,7 @@ async fn healthy_gauge(api: &Api) -> String {
 }
 
 #[tokio::test]
-async fn a_failed_flush_makes_healthz_503_with_the_reason_and_the_gauge_0() {
+async fn a_full_disk_makes_healthz_503_with_the_reason_and_the_gauge_0_until_it_has_room() {
     let api = Api::new();
     assert_eq!(
         get(&api, "/healthz").await.ok(),
@@ -49,15 +50,15 @@ async fn a_failed_flush_makes_healthz_503_with_the_reason_and_the_gauge_0() {
     );
     assert_eq!(healthy_gauge(&api).await, "baton_store_healthy 1");
 
-    api.engine.store.inject_failure(Fault::Flush);
+    api.engine.store.inject_failure(Fault::Full);
     let failed = api.post("/instances", "wang_fang", complaint()).await;
-    // The request whose flush failed, and every write after it, answer 503 with the
+    // The request whose write failed, and every write after it, answer 503 with the
     // reason, as `/healthz` does.
     let p = failed.problem(503);
     assert!(
         p["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("a flush to disk failed")),
+            .is_some_and(|d| d.contains("failed in its write")),
         "{p}"
     );
     let refused = api.post("/instances", "wang_fang", complaint()).await;
@@ -66,8 +67,24 @@ async fn a_failed_flush_makes_healthz_503_with_the_reason_and_the_gauge_0() {
     let p = get(&api, "/healthz").await.problem(503);
     assert_eq!(p["type"], "urn:baton:problem:unavailable");
     let detail = p["detail"].as_str().expect("detail");
-    assert!(detail.contains("a flush to disk failed"), "{detail}");
-    assert!(detail.contains("injected flush failure"), "{detail}");
-    assert!(detail.contains("restart"), "{detail}");
+    assert!(detail.contains("failed in its write"), "{detail}");
+    assert!(detail.contains("injected write failure"), "{detail}");
+    assert!(detail.contains("by itself"), "{detail}");
+    assert!(detail.len() < 400, "{detail}");
     assert_eq!(healthy_gauge(&api).await, "baton_store_healthy 0");
+    // Still full: `/healthz` tries, and still answers 503.
+    get(&api, "/healthz").await.problem(503);
+
+    api.engine.store.clear_failure();
+    assert_eq!(
+        get(&api, "/healthz").await.ok(),
+        json!({"status": "ok", "zone": "Asia/Shanghai"})
+    );
+    assert_eq!(healthy_gauge(&api).await, "baton_store_healthy 1");
+    let again = api.post("/instances", "wang_fang", complaint()).await;
+    assert_eq!(again.status.as_u16(), 201, "{}", again.text);
+    assert_eq!(
+        api.engine.store.verify().expect("verify"),
+        Vec::<String>::new()
+    );
 }

@@ -26,6 +26,7 @@
 //! file anew (a temporary file renamed) unless both copies are whole.
 
 use super::kind::Kind;
+use super::space::Writer;
 use super::{open_db, Options, StoreError, Trees};
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
@@ -202,6 +203,16 @@ impl Acks {
         Acks::start(path, found, sync)
     }
 
+    /// The store opened its database again (see `recover`): check what sled holds
+    /// now against the record, as opening does, and go on recording from it. sled
+    /// may hold less than it held in memory before, never less than the record.
+    pub fn reopen(&self, path: &Path, t: &Trees) -> Result<(), StoreError> {
+        let fresh = Acks::open(path, t, self.sync)?;
+        let state = fresh.state.into_inner().unwrap_or_else(|e| e.into_inner());
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = state;
+        Ok(())
+    }
+
     /// A new file holding `found`, in both copies, replacing any other at once.
     fn start(path: &Path, found: Mark, sync: bool) -> Result<Acks, StoreError> {
         let io = |what: &str, e: std::io::Error| {
@@ -228,10 +239,15 @@ impl Acks {
     }
 
     /// Step 1 of a group flush: what it acknowledges, marked in sled, as a write
-    /// outside the batches of commands (which never touch `meta`).
+    /// outside the batches of commands (which never touch `meta`). It does not wait
+    /// for a batch being written (see `Writer::mark`). Refused once the store is
+    /// broken, as other writes are.
     pub fn mark(&self, t: &Trees) -> Result<Mark, String> {
+        if let Some(why) = t.health.broken() {
+            return Err(super::health::refused(&why).to_string());
+        }
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let w = t.outside_batch().map_err(|e| e.to_string())?;
+        let w = Writer::mark();
         // The ids first: the mark comes after them in sled's log.
         let mut m = Mark::found(t).map_err(|e| e.to_string())?;
         m.flush = st.1 + 1;
@@ -373,14 +389,14 @@ fn private_file(path: &Path) -> std::io::Result<File> {
     o.open(path)
 }
 
-/// Make a rename in the folder durable.
+/// Make a rename in the folder durable (and, for `fsync`, new files in it).
 #[cfg(unix)]
-fn sync_dir(path: &Path) -> std::io::Result<()> {
+pub(super) fn sync_dir(path: &Path) -> std::io::Result<()> {
     File::open(path)?.sync_all()
 }
 
 #[cfg(not(unix))]
-fn sync_dir(_path: &Path) -> std::io::Result<()> {
+pub(super) fn sync_dir(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 

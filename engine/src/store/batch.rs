@@ -88,8 +88,18 @@ impl<'a, const N: usize> Overlay<'a, N> {
     }
 }
 
+/// How `write_changes` ends a batch's write.
+#[derive(Clone, Copy, Default)]
+pub(super) struct How<'a> {
+    /// With `fsync`: makes the batch durable before its journal is removed.
+    pub barrier: Option<super::journal::Barrier<'a>>,
+    /// A test's failing disk (`Fault::WriteAfter`): fail after this many writes.
+    pub cut: Option<usize>,
+}
+
 /// Write batch `seq`'s changes, all or nothing (see `journal`): the spaces all
-/// live in `tree`, the journal too.
+/// live in `tree`, the journal too. With a barrier (`fsync`), the batch is made
+/// durable before its journal is removed; true when it was.
 pub(super) fn write_changes<const N: usize>(
     w: &super::space::Writer<'_>,
     tree: &super::space::Shared,
@@ -97,15 +107,24 @@ pub(super) fn write_changes<const N: usize>(
     journal: &Space,
     seq: u64,
     changes: &Changes<N>,
-) -> Result<(), StoreError> {
+    how: How<'_>,
+) -> Result<bool, StoreError> {
     if changes.iter().all(|l| l.is_empty()) {
-        return Ok(());
+        return Ok(false);
     }
     let all = spaces
         .iter()
         .zip(changes)
         .flat_map(|(space, layer)| layer.iter().map(|(k, v)| (space.key(k), v.as_ref())));
-    super::journal::write(w, tree, journal, seq, all)
+    match how.cut {
+        None => super::journal::write(w, tree, journal, seq, all, how.barrier),
+        Some(ops) => {
+            super::journal::write_cut(w, tree, journal, seq, all, how.barrier, ops)?;
+            Err(StoreError::Storage(format!(
+                "an injected write failure after {ops} writes"
+            )))
+        }
+    }
 }
 
 /// Batches whose commands have run but whose changes are not yet in sled. The next
@@ -113,19 +132,23 @@ pub(super) fn write_changes<const N: usize>(
 /// the engine's work and sled's overlap on two cores. Writes happen in the order the
 /// batches ran.
 pub(super) struct Pipeline<const N: usize> {
-    pending: Mutex<VecDeque<(u64, Arc<Changes<N>>)>>,
+    /// Each batch not yet written: its number, the store's epoch it ran in (see
+    /// `health`) and its changes.
+    pending: Mutex<VecDeque<(u64, u64, Arc<Changes<N>>)>>,
     next: Mutex<u64>,
     /// The batch whose turn it is to be written.
     turn: Mutex<u64>,
     turned: Condvar,
     /// Broken when a write failed: batches that ran on top of its changes must not
-    /// be written either.
+    /// be written either, nor those that ran before the store opened its database
+    /// again (they read what it held then).
     health: Arc<super::health::Health>,
 }
 
 /// A batch waiting for its turn to be written.
 pub(super) struct Staged<const N: usize> {
     seq: u64,
+    epoch: u64,
     changes: Arc<Changes<N>>,
 }
 
@@ -140,15 +163,22 @@ impl<const N: usize> Pipeline<N> {
         }
     }
 
-    /// The changes not yet written, newest first, for the next batch to read through.
-    pub fn below(&self) -> Vec<Arc<Changes<N>>> {
+    /// The changes not yet written, newest first, for the next batch to read through,
+    /// of batches that ran in `epoch` (the others will not be written).
+    pub fn below(&self, epoch: u64) -> Vec<Arc<Changes<N>>> {
         let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending.iter().rev().map(|(_, c)| c.clone()).collect()
+        pending
+            .iter()
+            .rev()
+            .filter(|(_, e, _)| *e == epoch)
+            .map(|(_, _, c)| c.clone())
+            .collect()
     }
 
     /// Queue a batch's changes for writing. Batches are staged one at a time, in
     /// the order they ran (only one batch runs at a time).
-    pub fn stage(&self, changes: Changes<N>) -> Staged<N> {
+    /// `epoch` is the store's when the batch began to run (before it read anything).
+    pub fn stage(&self, changes: Changes<N>, epoch: u64) -> Staged<N> {
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let seq = *next;
         *next += 1;
@@ -156,17 +186,21 @@ impl<const N: usize> Pipeline<N> {
         self.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push_back((seq, changes.clone()));
-        Staged { seq, changes }
+            .push_back((seq, epoch, changes.clone()));
+        Staged {
+            seq,
+            epoch,
+            changes,
+        }
     }
 
     /// Write a staged batch with `write` once every batch staged before it is
     /// written. A failed (or panicking) write fails every batch after it.
-    pub fn write(
+    pub fn write<T>(
         &self,
         staged: Staged<N>,
-        write: impl FnOnce(u64, &Changes<N>) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        write: impl FnOnce(u64, &Changes<N>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut turn = self.turn.lock().unwrap_or_else(|e| e.into_inner());
         while *turn != staged.seq {
             turn = self.turned.wait(turn).unwrap_or_else(|e| e.into_inner());
@@ -179,11 +213,14 @@ impl<const N: usize> Pipeline<N> {
             ok: false,
         };
         let res = match self.health.broken() {
-            Some(why) => Err(super::health::refused(why)),
+            Some(why) => Err(super::health::refused(&why)),
+            None if self.health.epoch() != staged.epoch => Err(super::health::refused(
+                "the database was opened again while this batch ran",
+            )),
             None => write(staged.seq, &staged.changes),
         };
-        if let Err(e) = &res {
-            self.health.fail(format!("a write failed: {e}"));
+        if let Some(why) = res.as_ref().err().and_then(super::health::cause) {
+            self.health.fail(format!("a write failed: {why}"));
         }
         done.ok = true;
         res
@@ -208,7 +245,7 @@ impl<const N: usize> Drop for Done<'_, N> {
         p.pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|(seq, _)| *seq != self.seq);
+            .retain(|(seq, _, _)| *seq != self.seq);
         *p.turn.lock().unwrap_or_else(|e| e.into_inner()) = self.seq + 1;
         p.turned.notify_all();
     }
@@ -527,9 +564,10 @@ mod tests {
             }
         }
 
-        fn write(&self, seq: u64, changes: &Changes<1>) -> Result<(), StoreError> {
+        fn write(&self, seq: u64, changes: &Changes<1>) -> Result<bool, StoreError> {
             let w = super::super::space::Writer::alone(self.lock.write().expect("lock"));
-            write_changes(&w, &self.tree, [&self.t], &self.j, seq, changes)
+            let how = How::default();
+            write_changes(&w, &self.tree, [&self.t], &self.j, seq, changes, how)
         }
     }
 
@@ -641,19 +679,19 @@ mod tests {
         let f = Fixture::new();
         let t = &f.t;
         let p: Pipeline<1> = Pipeline::new(Arc::default());
-        let mut first = Overlay::new([t], p.below());
+        let mut first = Overlay::new([t], p.below(0));
         first.insert(0, b"k", b"1".to_vec());
         first.keep();
-        let first = p.stage(first.finish());
+        let first = p.stage(first.finish(), 0);
         // The second batch runs before the first is written, and sees its change.
-        let mut second = Overlay::new([t], p.below());
+        let mut second = Overlay::new([t], p.below(0));
         assert_eq!(
             second.get(0, b"k").expect("get").as_deref(),
             Some(&b"1"[..])
         );
         second.insert(0, b"k", b"2".to_vec());
         second.keep();
-        let second = p.stage(second.finish());
+        let second = p.stage(second.finish(), 0);
         assert_eq!(t.get(b"k").expect("get"), None);
         // The second asks to be written first: it waits for the first.
         std::thread::scope(|s| {
@@ -662,7 +700,7 @@ mod tests {
             later.join().expect("thread").expect("second");
         });
         assert_eq!(t.get(b"k").expect("get").as_deref(), Some(&b"2"[..]));
-        assert!(p.below().is_empty());
+        assert!(p.below(0).is_empty());
     }
 
     #[test]
@@ -670,16 +708,18 @@ mod tests {
         let f = Fixture::new();
         let t = &f.t;
         let p: Pipeline<1> = Pipeline::new(Arc::default());
-        let mut first = Overlay::new([t], p.below());
+        let mut first = Overlay::new([t], p.below(0));
         first.insert(0, b"a", b"1".to_vec());
         first.keep();
-        let first = p.stage(first.finish());
-        let mut second = Overlay::new([t], p.below());
+        let first = p.stage(first.finish(), 0);
+        let mut second = Overlay::new([t], p.below(0));
         second.insert(0, b"b", b"2".to_vec());
         second.keep();
-        let second = p.stage(second.finish());
+        let second = p.stage(second.finish(), 0);
         assert!(p
-            .write(first, |_, _| Err(StoreError::Storage("disk full".into())))
+            .write(first, |_, _| -> Result<(), _> {
+                Err(StoreError::Storage("disk full".into()))
+            })
             .is_err());
         let err = p
             .write(second, |seq, c| f.write(seq, c))

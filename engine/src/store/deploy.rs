@@ -96,8 +96,10 @@ impl Store {
         let mut b = WriteBatch::default();
         self.t[Kind::Definitions].put(&mut b, keys::definition(&name, version), encode(&sd));
         self.t[Kind::Meta].put(&mut b, latest_key, &version.to_be_bytes());
+        // Read before the write: a reopening after it may have lost it.
+        let epoch = self.epoch();
         self.t.apply(b)?;
-        self.durable()?;
+        self.durable_since(epoch)?;
         self.defs
             .write()
             .unwrap_or_else(|e| e.into_inner())

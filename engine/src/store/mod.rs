@@ -7,6 +7,8 @@ mod attempts;
 mod batch;
 mod deploy;
 mod durability;
+mod fsync;
+mod handle;
 mod health;
 use health::refused;
 mod journal;
@@ -18,6 +20,7 @@ mod participants;
 mod private;
 mod query;
 pub(crate) mod records;
+mod recover;
 mod schedules;
 mod signatures;
 mod space;
@@ -72,7 +75,7 @@ pub enum StoreError {
     #[error("database {path} uses layout version {found}, this release reads {SCHEMA_VERSION}")]
     Schema { path: String, found: u32 },
     /// The store is broken (see `Store::broken`): the first failure's reason.
-    #[error("the store refuses writes since {0}; check the disk (free space, errors), then restart the server")]
+    #[error("the store refuses writes since {0}; check the disk (free space, errors): the store writes again by itself once the disk does")]
     Broken(String),
     /// The database lacks what it acknowledged, or sled cannot read it (see `ack`).
     /// `path` is empty when sled reported corrupted data outside of opening.
@@ -209,17 +212,34 @@ impl Trees {
     /// `apply` for a writer already alone (a migration): any kind.
     fn apply_alone(&self, w: &Writer<'_>, b: WriteBatch) -> Result<(), StoreError> {
         let changes = b.changes.iter().map(|(_, k, v)| (k.clone(), v.as_ref()));
-        journal::write(w, &self.tree, &self.journal, OUTSIDE_SEQ, changes)
+        journal::write(w, &self.tree, &self.journal, OUTSIDE_SEQ, changes, None)?;
+        Ok(())
     }
 
-    /// True, once, if a test asked for this failure now.
+    /// True, once, if a test asked for this failure now; always while it asked for
+    /// a full disk.
     fn take_fault(&self, at: Fault) -> bool {
         let mut f = self.injected.lock().unwrap_or_else(|e| e.into_inner());
+        if *f == Some(Fault::Full) {
+            return true;
+        }
         if *f == Some(at) {
             *f = None;
             return true;
         }
         false
+    }
+
+    /// How many writes the next batch may make before it fails, if a test asked.
+    fn take_cut(&self) -> Option<usize> {
+        let mut f = self.injected.lock().unwrap_or_else(|e| e.into_inner());
+        match *f {
+            Some(Fault::WriteAfter(n)) => {
+                *f = None;
+                Some(n)
+            }
+            _ => None,
+        }
     }
 
     /// The right to write outside a batch of commands (or to read what must not be
@@ -232,7 +252,7 @@ impl Trees {
             .map_err(|_| refused("a write panicked"))?;
         match self.health.broken() {
             None => Ok(Writer::outside(w)),
-            Some(why) => Err(refused(why)),
+            Some(why) => Err(refused(&why)),
         }
     }
 
@@ -248,16 +268,16 @@ impl Trees {
 
     /// Write a batch with `write` (see `writing`); if it fails (or panics), the
     /// store is broken and refuses every write after it.
-    pub fn write_batch(
+    pub fn write_batch<T>(
         &self,
-        write: impl FnOnce(&Writer<'_>) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+        write: impl FnOnce(&Writer<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let w = self
             .writing
             .write()
             .map_err(|_| refused("a write panicked"))?;
         if let Some(why) = self.health.broken() {
-            return Err(refused(why));
+            return Err(refused(&why));
         }
         if self.take_fault(Fault::Write) {
             let e = StoreError::Storage("an injected write failure".into());
@@ -269,9 +289,9 @@ impl Trees {
         let panicked = BreakOnUnwind(&self.health);
         let res = write(&w);
         std::mem::forget(panicked);
-        if let Err(e) = &res {
+        if let Some(why) = res.as_ref().err().and_then(health::cause) {
             self.health
-                .fail(format!("a batch of commands failed in its write: {e}"));
+                .fail(format!("a batch of commands failed in its write: {why}"));
         }
         res
     }
@@ -317,7 +337,8 @@ impl Drop for BreakOnUnwind<'_> {
 }
 
 pub struct Store {
-    db: sled::Db,
+    /// The database, as every part of the store shares it (see `handle`).
+    db: handle::Handle<sled::Db>,
     pub(crate) t: Trees,
     commit: GroupCommit,
     /// Commands waiting to run, in batches (see `batch`).
@@ -347,8 +368,13 @@ pub struct Store {
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; a refused command only leaves a gap.
     pub(crate) next_instance: AtomicU64,
-    /// The data file, kept open to `fsync` it when `Options::fsync` asks.
-    fsync: Option<std::fs::File>,
+    /// Where the database is, and the size of sled's cache, to open it again (see
+    /// `recover`).
+    path: std::path::PathBuf,
+    cache_bytes: Option<u64>,
+    /// The data file and sled's blob files, synced after each flush when
+    /// `Options::fsync` asks (see `fsync`).
+    fsync: Option<fsync::Fsync>,
     pub(crate) next_message: AtomicU64,
     /// The record of what was acknowledged, beside sled's files (see `ack`).
     acks: ack::Acks,
@@ -495,43 +521,29 @@ impl Store {
             }
         }
         let acks = ack::Acks::open(path, &t, opts.fsync)?;
-        let directory = match t[Kind::Meta].get("directory")? {
-            Some(b) => decode(&b)?,
-            None => Directory::default(),
-        };
-        // Only the latest version of each definition is read at open; older ones
-        // load on demand, so opening stays fast whatever the history holds.
-        let mut latest = BTreeMap::new();
-        let mut defs = HashMap::new();
-        for kv in t[Kind::Meta].scan_prefix(b"latest\0") {
-            let (k, v) = kv?;
-            let name = String::from_utf8_lossy(&k[7..]).into_owned();
-            let version = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
-            if let Some(b) = t[Kind::Definitions].get(keys::definition(&name, version))? {
-                let def = deploy::compile(&decode(&b)?)?;
-                defs.insert((name.clone(), version), Arc::new(def));
-            }
-            latest.insert(name, version);
-        }
+        let recover::Caches {
+            directory,
+            defs,
+            latest,
+        } = recover::Caches::load(&t)?;
         let calendar = crate::calendar::Calendar::new(opts.zone, &opts.calendar)
             .map_err(|e| StoreError::Storage(format!("calendar: {e}")))?;
         let next_instance = AtomicU64::new(last_u64(&t[Kind::Instances])? + 1);
         let next_message = AtomicU64::new(last_u64(&t[Kind::Outbox])? + 1);
         let fsync = if opts.fsync {
-            Some(
-                std::fs::File::open(path.join("db"))
-                    .map_err(|e| StoreError::Storage(e.to_string()))?,
-            )
+            Some(fsync::Fsync::open(path).map_err(|e| StoreError::Storage(e.to_string()))?)
         } else {
             None
         };
         let health = t.health.clone();
         let store = Store {
             acks,
+            path: path.to_path_buf(),
+            cache_bytes: opts.cache_bytes,
             fsync,
             next_instance,
             next_message,
-            db,
+            db: handle::Handle::new(db),
             t,
             commit: GroupCommit::new(health.clone()),
             batches: Arc::new(batch::Combiner::new()),
@@ -553,28 +565,11 @@ impl Store {
         Ok(store)
     }
 
-    /// Block until every change made so far is on disk (shared with concurrent
-    /// callers). sled's flush writes its log with `sync_file_range`, which survives a
-    /// killed process; see the README for what it does not cover.
-    pub(super) fn durable(&self) -> Result<(), StoreError> {
-        self.commit.wait_durable(|| {
-            if self.t.take_fault(Fault::Flush) {
-                return Err("an injected flush failure".into());
-            }
-            let mark = self.acks.mark(&self.t)?;
-            self.db.flush().map_err(|e| e.to_string())?;
-            if let Some(f) = &self.fsync {
-                f.sync_data().map_err(|e| e.to_string())?;
-            }
-            self.acks.record(mark)
-        })
-    }
-
     /// Why the store refuses every write, or None while it is healthy. Once a write
-    /// or flush failed, the store stays broken until the database is opened again
-    /// (a restart), which replays a batch cut short.
+    /// or flush failed, the store stays broken until it opens its database again,
+    /// which replays a batch cut short (see `try_recover`).
     pub(super) fn broken(&self) -> Option<String> {
-        self.t.health.broken().map(str::to_string)
+        self.t.health.broken()
     }
 
     /// Make the next write of a batch of commands, or the next flush, fail: for
@@ -582,6 +577,12 @@ impl Store {
     #[doc(hidden)]
     pub fn inject_failure(&self, at: Fault) {
         *self.t.injected.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+    }
+
+    /// Forget the failure a test asked for (the disk has room again).
+    #[doc(hidden)]
+    pub fn clear_failure(&self) {
+        *self.t.injected.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     pub(super) fn flushes(&self) -> u64 {
@@ -607,10 +608,12 @@ impl Store {
     pub(super) fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
         let _staff = self.staff_lock();
         crate::tokens::revoke_absent(self, &dir)?;
+        // Read before the write: a reopening after it may have lost it.
+        let epoch = self.epoch();
         let w = self.t.outside_batch()?;
         self.t[Kind::Meta].insert(&w, "directory", encode(&dir))?;
         drop(w);
-        self.durable()?;
+        self.durable_since(epoch)?;
         *self.directory.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dir);
         Ok(())
     }
@@ -678,7 +681,7 @@ impl Store {
     }
 
     pub(super) fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        self.db.get().and_then(|db| db.size_on_disk()).unwrap_or(0)
     }
 }
 
@@ -747,11 +750,13 @@ mod tests {
             t.apply(b()).expect("written");
             if fail {
                 let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    t.write_batch(|_| panic!("a write panics"))
+                    t.write_batch(|_| -> Result<(), StoreError> { panic!("a write panics") })
                 }));
                 assert!(panicked.is_err());
             } else {
-                let e = t.write_batch(|_| Err(StoreError::Storage("disk full".into())));
+                let e = t.write_batch(|_| -> Result<(), _> {
+                    Err(StoreError::Storage("disk full".into()))
+                });
                 assert!(e.is_err());
             }
             let refused = t.apply(b()).expect_err("refused");
@@ -776,7 +781,7 @@ mod tests {
             let changes = [(t[Kind::Meta].key(b"probe"), Some(&one))];
             // Stopped after its journal, before its first change.
             let w = t.alone().expect("alone");
-            journal::write_cut(&w, &t.tree, &t.journal, 3, changes.iter().cloned(), 1)
+            journal::write_cut(&w, &t.tree, &t.journal, 3, changes.iter().cloned(), None, 1)
                 .expect("write");
             db.flush().expect("flush");
         }
@@ -812,7 +817,7 @@ mod tests {
                 s.next_instance.load(std::sync::atomic::Ordering::Relaxed),
                 42
             );
-            let names = s.db.tree_names();
+            let names = s.db.get().expect("open").tree_names();
             assert!(!names.iter().any(|n| n.as_ref() == b"instances"));
             // The API's tokens, in a tree of their own then, are in their space,
             // their records in envelopes like all others.
@@ -900,7 +905,7 @@ process review "審閱" {
                 .collect();
             assert_eq!(lists[1].len(), 2);
             // Lay it out as version 2.
-            let db = &s.db;
+            let db = &s.db.get().expect("open");
             for (name, space) in Kind::ALL.map(Kind::layout2_tree).iter().zip(s.t.all()) {
                 if ["tasks", "tasks_by_state"].contains(name) {
                     continue;

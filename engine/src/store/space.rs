@@ -7,6 +7,7 @@
 //! Every write takes a `Writer`: proof that the caller holds the store's write
 //! rule (see `Trees::writing`). A write without one does not compile.
 
+use super::handle::Handle;
 use super::kind::Kind;
 use super::StoreError;
 use sled::IVec;
@@ -25,6 +26,8 @@ enum Held<'a> {
     Outside(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
     /// Alone: a batch being written, a migration at open.
     Alone(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
+    /// The group flush's mark (see `ack`), and nothing else: see `Writer::mark`.
+    Mark,
 }
 
 impl<'a> Writer<'a> {
@@ -40,13 +43,25 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// The right to write the group flush's mark into `meta`, without waiting for
+    /// the write rule. The mark's key is written by the flush alone, never by a
+    /// batch nor through the journal, so no replay can undo it; and with `fsync` a
+    /// batch being written, which holds the rule alone, waits for a flush before it
+    /// removes its journal (see `journal`): a flush that waited for the rule would
+    /// wait for itself.
+    pub(super) fn mark() -> Writer<'static> {
+        Writer { _held: Held::Mark }
+    }
+
     /// May this writer write `kind`? Writers alone may write anything; those outside
-    /// a batch only what commands never read (see `kind::ByCommands`).
+    /// a batch only what commands never read (see `kind::ByCommands`); the flush's
+    /// mark only `meta`.
     fn may_write(&self, kind: Option<Kind>) -> Result<(), StoreError> {
         match (&self._held, kind) {
             (Held::Alone(_), _) => Ok(()),
             (Held::Outside(_), Some(k)) if k.outside_writable() => Ok(()),
-            (Held::Outside(_), k) => Err(StoreError::Storage(format!(
+            (Held::Mark, Some(Kind::Meta)) => Ok(()),
+            (_, k) => Err(StoreError::Storage(format!(
                 "a write to {k:?} outside a batch of commands, which read it"
             ))),
         }
@@ -54,16 +69,33 @@ impl<'a> Writer<'a> {
 }
 
 /// The one sled tree every space lives in. Reads are free; writes take a `Writer`.
+/// Every space holds the same handle, replaced in one place when the store opens
+/// its database again (see `recover`).
 #[derive(Clone)]
-pub(crate) struct Shared(sled::Tree);
+pub(crate) struct Shared(Handle<sled::Tree>);
 
 impl Shared {
     pub fn new(tree: sled::Tree) -> Shared {
-        Shared(tree)
+        Shared(Handle::new(tree))
+    }
+
+    /// The tree as it is open now; an error while the database is closed.
+    fn tree(&self) -> sled::Result<sled::Tree> {
+        self.0.get()
+    }
+
+    /// Let go of the tree, so that the database can close (see `recover`).
+    pub fn close(&self) {
+        self.0.close()
+    }
+
+    /// The tree of the database opened again.
+    pub fn set(&self, tree: sled::Tree) {
+        self.0.set(tree)
     }
 
     pub fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.0.get(k)
+        self.tree()?.get(k)
     }
 
     /// Write a stored key (its space's tag first). Only the journal writes so: it
@@ -74,21 +106,57 @@ impl Shared {
         k: impl AsRef<[u8]>,
         v: impl Into<IVec>,
     ) -> sled::Result<Option<IVec>> {
-        self.0.insert(k.as_ref(), v)
+        self.tree()?.insert(k.as_ref(), v)
     }
 
     pub fn remove(&self, _w: &Writer<'_>, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.0.remove(k.as_ref())
+        self.tree()?.remove(k.as_ref())
     }
 
     pub fn flush(&self) -> sled::Result<usize> {
-        self.0.flush()
+        self.tree()?.flush()
     }
 
     /// Remove every key: tests that lay a database out as an older layout had it.
     #[cfg(test)]
     pub fn clear(&self, _w: &Writer<'_>) -> sled::Result<()> {
-        self.0.clear()
+        self.tree()?.clear()
+    }
+}
+
+/// A scan of the tree, or the one error of a closed database. Not boxed: the small
+/// variant is rare, and a box would cost an allocation per scan.
+#[allow(clippy::large_enum_variant)]
+enum Scan {
+    Open(sled::Iter),
+    Closed(Option<sled::Error>),
+}
+
+impl Scan {
+    fn of(tree: sled::Result<sled::Tree>, scan: impl FnOnce(sled::Tree) -> sled::Iter) -> Scan {
+        match tree {
+            Ok(t) => Scan::Open(scan(t)),
+            Err(e) => Scan::Closed(Some(e)),
+        }
+    }
+}
+
+impl Iterator for Scan {
+    type Item = Entry;
+    fn next(&mut self) -> Option<Entry> {
+        match self {
+            Scan::Open(i) => i.next(),
+            Scan::Closed(e) => e.take().map(Err),
+        }
+    }
+}
+
+impl DoubleEndedIterator for Scan {
+    fn next_back(&mut self) -> Option<Entry> {
+        match self {
+            Scan::Open(i) => i.next_back(),
+            Scan::Closed(e) => e.take().map(Err),
+        }
     }
 }
 
@@ -150,12 +218,12 @@ impl Space {
         v: impl Into<IVec>,
     ) -> Result<Option<IVec>, StoreError> {
         w.may_write(self.kind)?;
-        Ok(self.tree.0.insert(self.key(k.as_ref()), v)?)
+        Ok(self.tree.tree()?.insert(self.key(k.as_ref()), v)?)
     }
 
     pub fn remove(&self, w: &Writer<'_>, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
         w.may_write(self.kind)?;
-        Ok(self.tree.0.remove(self.key(k.as_ref()))?)
+        Ok(self.tree.tree()?.remove(self.key(k.as_ref()))?)
     }
 
     /// Add an insert to a batch written later by `Trees::apply`.
@@ -188,17 +256,12 @@ impl Space {
             // Tags stop below 0xff, so the next tag always exists.
             Bound::Unbounded => Bound::Excluded(vec![self.tag + 1]),
         };
-        self.tree
-            .0
-            .range::<Vec<u8>, _>((start, end))
-            .map(|kv| self.strip(kv))
+        Scan::of(self.tree.tree(), |t| t.range::<Vec<u8>, _>((start, end))).map(|kv| self.strip(kv))
     }
 
     pub fn scan_prefix(&self, p: impl AsRef<[u8]>) -> impl DoubleEndedIterator<Item = Entry> + '_ {
-        self.tree
-            .0
-            .scan_prefix(self.key(p.as_ref()))
-            .map(|kv| self.strip(kv))
+        let prefix = self.key(p.as_ref());
+        Scan::of(self.tree.tree(), |t| t.scan_prefix(prefix)).map(|kv| self.strip(kv))
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Entry> + '_ {

@@ -47,8 +47,10 @@ impl Store {
         let space = &self.t[Kind::Tokens];
         space.put(&mut b, hash_key(h), bytes);
         space.put(&mut b, person_key(&rec.person, h), &[]);
+        // Read before the write: a reopening of the store after it may have lost it.
+        let epoch = self.epoch();
         self.t.apply(b)?;
-        self.durable()
+        self.durable_since(epoch)
     }
 
     /// The record of the token with hash `h`, if it is issued and not revoked.
@@ -103,8 +105,10 @@ impl Store {
             space.del(&mut b, hash_key(h));
             space.del(&mut b, person_key(person, h));
         }
+        // Read before the write: a reopening of the store after it may have lost it.
+        let epoch = self.epoch();
         self.t.apply(b)?;
-        self.durable()
+        self.durable_since(epoch)
     }
 
     /// True when no token is issued (none ever, or all revoked).

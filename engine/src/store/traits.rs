@@ -217,8 +217,16 @@ pub trait DirectoryWrite {
 pub trait Health {
     /// Block until every change so far is durable.
     fn durable(&self) -> Result<(), StoreError>;
+    /// As `durable`, for writes made since `epoch` (read with `epoch` before them):
+    /// refused if the store opened its database again since, as they may be lost.
+    fn durable_since(&self, epoch: u64) -> Result<(), StoreError>;
+    /// How many times the store opened its database again after a failure.
+    fn epoch(&self) -> u64;
     /// Why every write is refused, or None while healthy.
     fn broken(&self) -> Option<String>;
+    /// If broken, try once to write again: once the disk takes a write, open the
+    /// database again. Ok once the store writes; the refusal while it cannot yet.
+    fn try_recover(&self) -> Result<(), StoreError>;
     fn flushes(&self) -> u64;
     fn flush_time(&self) -> std::time::Duration;
     fn size_on_disk(&self) -> u64;
@@ -361,7 +369,10 @@ by_store!(DirectoryWrite {
 });
 by_store!(Health {
     fn durable(&self) -> Result<(), StoreError>;
+    fn durable_since(&self, epoch: u64) -> Result<(), StoreError>;
+    fn epoch(&self) -> u64;
     fn broken(&self) -> Option<String>;
+    fn try_recover(&self) -> Result<(), StoreError>;
     fn flushes(&self) -> u64;
     fn flush_time(&self) -> std::time::Duration;
     fn size_on_disk(&self) -> u64;

@@ -4,7 +4,7 @@
 //! belongs to the same command. Commands run in batches (see `batch`), each batch
 //! written all or nothing (see `journal`).
 
-use super::batch::{write_changes, Overlay, Staged};
+use super::batch::{write_changes, How, Overlay, Staged};
 use super::kind::Kind;
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::fold::fold_task;
@@ -120,6 +120,8 @@ struct Ran {
     outs: Vec<Result<Outcome, StoreError>>,
     staged: Option<Staged<WRITTEN>>,
     flush: bool,
+    /// The store's epoch when the batch began (see `health`).
+    epoch: u64,
 }
 
 /// One command as the batch runs it.
@@ -280,6 +282,7 @@ impl Store {
                                         outs: work.iter().map(|_| failed()).collect(),
                                         staged: None,
                                         flush: false,
+                                        epoch: 0,
                                     },
                                 },
                                 &|p| match store.upgrade() {
@@ -314,12 +317,13 @@ impl Store {
     /// as this returns, while `settle` writes this one.
     fn exec(&self, work: Vec<(Request, bool)>) -> Ran {
         let flush = work.iter().any(|(_, d)| *d);
+        let epoch = self.epoch();
         let dir = self.directory();
         let check = |process: &str, data: &core::Data, parent, starter: &str, now| {
             self.check_child(&dir, process, data, parent, starter, now, 0)
         };
         let ctx = self.ctx(&dir, &check);
-        let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below());
+        let mut ov: Ov<'_> = Overlay::new(self.t.all(), self.pipeline.below(epoch));
         let mut outs = Vec::with_capacity(work.len());
         for (req, _) in &work {
             // One batch runs at a time, so nothing else takes an id meanwhile: a
@@ -338,8 +342,9 @@ impl Store {
         }
         Ran {
             outs,
-            staged: Some(self.pipeline.stage(ov.finish())),
+            staged: Some(self.pipeline.stage(ov.finish(), epoch)),
             flush,
+            epoch,
         }
     }
 
@@ -350,18 +355,38 @@ impl Store {
             outs,
             staged,
             flush,
+            epoch,
         } = ran;
+        // With `fsync`, the batch is made durable before its journal is removed (see
+        // `journal`); then it needs no other flush.
+        let durable = || self.durable_since(epoch);
+        let barrier = self
+            .fsync
+            .as_ref()
+            .map(|_| &durable as super::journal::Barrier<'_>);
         let written = match staged {
             Some(staged) => self.pipeline.write(staged, |seq, c| {
                 self.t.write_batch(|w| {
-                    write_changes(w, self.t.shared(), self.t.all(), &self.t.journal, seq, c)
+                    let how = How {
+                        barrier,
+                        cut: self.t.take_cut(),
+                    };
+                    write_changes(
+                        w,
+                        self.t.shared(),
+                        self.t.all(),
+                        &self.t.journal,
+                        seq,
+                        c,
+                        how,
+                    )
                 })
             }),
             None => Err(StoreError::Storage("the store is closed".into())),
         };
-        let done = written.and_then(|()| {
-            if flush && outs.iter().any(Result::is_ok) {
-                self.durable()
+        let done = written.and_then(|made_durable| {
+            if flush && !made_durable && outs.iter().any(Result::is_ok) {
+                self.durable_since(epoch)
             } else {
                 Ok(())
             }
@@ -369,8 +394,15 @@ impl Store {
         match done {
             Ok(()) => outs,
             Err(e) => {
-                // Every command of the batch fails the same way; a broken store stays
-                // `Broken`, for callers that answer it apart (HTTP 503).
+                // A failed write or flush broke the store: its commands are refused as
+                // every later one is, `Broken` with the first failure's reason, for
+                // callers that answer it apart (HTTP 503: outcome unknown, see
+                // `recover`).
+                let e = match self.broken() {
+                    Some(why) => StoreError::Broken(why),
+                    None => e,
+                };
+                // Every command of the batch fails the same way.
                 let again = || match &e {
                     StoreError::Broken(why) => StoreError::Broken(why.clone()),
                     StoreError::Storage(m) => StoreError::Storage(m.clone()),

@@ -31,18 +31,17 @@ pub struct Health {
 }
 
 /// The server is up and its store writes. Once a write or a flush to disk failed,
-/// the store refuses every write until the server is restarted: then 503, with the
-/// reason.
+/// the store refuses every write until the disk takes writes again: then 503, with
+/// the reason. Each call while it refuses makes it try to write again (see
+/// `Health::try_recover`), so that a probe sees it recover at once.
 #[utoipa::path(get, operation_id = "healthz", path = "/healthz", tag = "system", security(()),
     responses(
         (status = 200, body = Health),
         (status = 503, response = crate::error::responses::Unavailable),
     ))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    if let Some(why) = state.engine.store.broken() {
-        return Err(ApiError::Unavailable(
-            baton_engine::store::StoreError::Broken(why).to_string(),
-        ));
+    if state.engine.store.broken().is_some() {
+        crate::blocking(&state, |engine| Ok(engine.store.try_recover()?)).await?;
     }
     Ok(Json(Health {
         status: "ok".into(),
