@@ -24,6 +24,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const FLOW: &str = r#"
 process timed "限時" {
+  started by staff
   data {
     deadline datetime
   }

@@ -81,7 +81,8 @@ fn taking_part_is_indexed_once_per_person_whatever_the_history() {
     assert!(h.history(id).len() > 300);
     let (people, roles) = h.engine.store.participants(id).expect("participants");
     assert_eq!((people.clone(), roles.clone()), before);
-    assert_eq!(people, ["huang_min", "lin_tao", "liu_yang"]);
+    // Besides 劉洋, who started it (the instance names her).
+    assert_eq!(people, ["huang_min", "lin_tao"]);
     assert!(roles.is_empty(), "{roles:?}");
     let dir = h.engine.store.directory();
     let inst = h.inst(id);

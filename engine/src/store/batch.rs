@@ -119,7 +119,16 @@ pub(super) fn write_changes<const N: usize>(
     match how.cut {
         None => super::journal::write(w, tree, journal, seq, all, how.barrier),
         Some(ops) => {
-            super::journal::write_cut(w, tree, journal, seq, all, how.barrier, ops)?;
+            super::journal::write_cut(
+                w,
+                tree,
+                journal,
+                seq,
+                all,
+                how.barrier,
+                super::journal::chunk(how.barrier.is_some()),
+                ops,
+            )?;
             Err(StoreError::Storage(format!(
                 "an injected write failure after {ops} writes"
             )))

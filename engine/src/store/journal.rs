@@ -54,7 +54,15 @@ use sled::IVec;
 /// their keys) stay below sled's blob threshold of 131,020 bytes, so that no
 /// journal record is ever written to a blob file (see the module's comment).
 /// Journals written when records were cut only between changes read the same.
+/// This matters only with `fsync`: without it, a blob file lost would take the
+/// process's page cache with it, which a killed process keeps.
 const CHUNK: usize = 6 * 1024;
+
+/// The most a journal record holds without `fsync` (no barrier): fewer, larger
+/// records are fewer writes to sled, and a blob file is as safe as the log against a
+/// killed process. Below the blob threshold all the same, so that a record alone is
+/// never a blob.
+const LARGE_CHUNK: usize = 64 * 1024;
 
 /// The journal key of one record of batch `seq`.
 fn record_key(seq: u64, part: u32) -> [u8; 12] {
@@ -120,6 +128,15 @@ fn decode(mut rec: &[u8]) -> Result<Vec<Owned>, String> {
     Ok(out)
 }
 
+/// The size journal records are cut at: small with a barrier (`fsync`).
+pub(super) fn chunk(barrier: bool) -> usize {
+    if barrier {
+        CHUNK
+    } else {
+        LARGE_CHUNK
+    }
+}
+
 /// Makes everything written so far durable (step 3), for a store with `fsync`.
 pub(super) type Barrier<'a> = &'a dyn Fn() -> Result<(), StoreError>;
 
@@ -133,11 +150,13 @@ pub(super) fn write<'a>(
     changes: impl Iterator<Item = (Vec<u8>, Option<&'a IVec>)> + Clone,
     barrier: Option<Barrier<'_>>,
 ) -> Result<bool, StoreError> {
-    write_cut(w, tree, journal, seq, changes, barrier, usize::MAX)
+    let size = chunk(barrier.is_some());
+    write_cut(w, tree, journal, seq, changes, barrier, size, usize::MAX)
 }
 
-/// `write`, stopping as a crash would after `ops` writes to sled (tests stop it at
-/// every point; `write` never does).
+/// `write` with records of `size` bytes, stopping as a crash would after `ops`
+/// writes to sled (tests stop it at every point; `write` never does).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_cut<'a>(
     w: &Writer<'_>,
     tree: &Shared,
@@ -145,6 +164,7 @@ pub(super) fn write_cut<'a>(
     seq: u64,
     changes: impl Iterator<Item = (Vec<u8>, Option<&'a IVec>)> + Clone,
     barrier: Option<Barrier<'_>>,
+    size: usize,
     mut ops: usize,
 ) -> Result<bool, StoreError> {
     // Each write to sled spends one of `ops`; where none is left, the crash comes.
@@ -160,7 +180,7 @@ pub(super) fn write_cut<'a>(
     for (k, v) in changes.clone() {
         encode(&mut encoded, (&k, v.map(|v| &v[..])));
     }
-    let mut pieces = encoded.chunks(CHUNK).peekable();
+    let mut pieces = encoded.chunks(size).peekable();
     loop {
         let piece = pieces.next().unwrap_or_default();
         let last = pieces.peek().is_none();
@@ -364,6 +384,7 @@ mod tests {
                     7,
                     changes.iter().cloned(),
                     barrier,
+                    CHUNK,
                     ops,
                 )
                 .expect("write");
@@ -434,26 +455,41 @@ mod tests {
     /// change, so that none is ever a blob file of sled's.
     #[test]
     fn journal_records_stay_small() {
-        let (tree, journal, data) = fresh();
-        let lock = RwLock::new(());
-        let w = Writer::alone(lock.write().expect("lock"));
         let huge = IVec::from(vec![5u8; 300 * 1024]);
-        let (changes, records) = changes(&data, &[b"huge"], &[Some(&huge)]);
-        write_cut(
-            &w,
-            &tree,
-            &journal,
-            1,
-            changes.iter().cloned(),
-            None,
-            records,
-        )
-        .expect("write");
-        let sizes: Vec<usize> = journal.iter().map(|kv| kv.expect("kv").1.len()).collect();
-        assert_eq!(sizes.len(), records);
-        assert!(sizes.iter().all(|n| *n <= CHUNK + 1), "{sizes:?}");
-        assert_eq!(replay(&w, &tree, &journal).expect("replay"), 1);
-        assert_eq!(data.get(b"huge").expect("get"), Some(huge));
+        // With `fsync` (a barrier) small enough that a full leaf of them is not a
+        // blob; without it larger, fewer writes, each still below the threshold.
+        let no_op = || Ok(());
+        let barriers: [Option<Barrier<'_>>; 2] = [Some(&no_op), None];
+        for barrier in barriers {
+            let (tree, journal, data) = fresh();
+            let lock = RwLock::new(());
+            let w = Writer::alone(lock.write().expect("lock"));
+            let (changes, _) = changes(&data, &[b"huge"], &[Some(&huge)]);
+            let size = chunk(barrier.is_some());
+            let mut encoded = Vec::new();
+            for (k, v) in &changes {
+                encode(&mut encoded, (k, v.map(|v| &v[..])));
+            }
+            let records = encoded.len().div_ceil(size);
+            // Stopped as a crash would, once the journal is written.
+            write_cut(
+                &w,
+                &tree,
+                &journal,
+                1,
+                changes.iter().cloned(),
+                barrier,
+                size,
+                records,
+            )
+            .expect("write");
+            let sizes: Vec<usize> = journal.iter().map(|kv| kv.expect("kv").1.len()).collect();
+            assert_eq!(sizes.len(), records);
+            assert!(sizes.iter().all(|n| *n <= size + 1), "{sizes:?}");
+            assert!(size < 131_020 / 17 || barrier.is_none());
+            assert_eq!(replay(&w, &tree, &journal).expect("replay"), 1);
+            assert_eq!(data.get(b"huge").expect("get"), Some(huge.clone()));
+        }
     }
 
     /// A journal written by an earlier release, whose records were cut only between
@@ -494,6 +530,7 @@ mod tests {
             5,
             changes.iter().cloned(),
             None,
+            CHUNK,
             records,
         )
         .expect("write");

@@ -781,8 +781,17 @@ mod tests {
             let changes = [(t[Kind::Meta].key(b"probe"), Some(&one))];
             // Stopped after its journal, before its first change.
             let w = t.alone().expect("alone");
-            journal::write_cut(&w, &t.tree, &t.journal, 3, changes.iter().cloned(), None, 1)
-                .expect("write");
+            journal::write_cut(
+                &w,
+                &t.tree,
+                &t.journal,
+                3,
+                changes.iter().cloned(),
+                None,
+                journal::chunk(false),
+                1,
+            )
+            .expect("write");
             db.flush().expect("flush");
         }
         let s = Store::open(dir.path(), Options::default()).expect("open");

@@ -1,8 +1,10 @@
 //! Who takes part in each instance, kept as an index so that deciding whether
 //! someone may read an instance costs the same at 10 or 10,000 history entries:
-//! (instance, `p` + person) for everyone who started it, acted on it, was offered,
-//! claimed, completed or was handed a task of it, signed it or was sent a message
-//! about it; (instance, `r` + role) for every role a task of it was offered to.
+//! (instance, `p` + person) for everyone who acted on it, was offered, claimed,
+//! completed or was handed a task of it, signed it or was sent a message about it;
+//! (instance, `r` + role) for every role a task of it was offered to. Its starter is
+//! not kept: the instance names them, and leaving them out spares every start a
+//! write.
 //! Commands add entries as their events happen (see `txn::write`); nothing removes
 //! them, as the history they come from is never removed either.
 
@@ -25,6 +27,11 @@ fn key(id: InstanceId, what: u8, name: &str) -> Vec<u8> {
     k.push(what);
     k.extend_from_slice(name.as_bytes());
     k
+}
+
+/// The index key of a person taking part in instance `id`.
+fn person_key(id: InstanceId, name: &str) -> Vec<u8> {
+    key(id, PERSON, name)
 }
 
 /// The index keys one command's events (by `actor`) give instance `id`.
@@ -50,7 +57,6 @@ fn of_events<'a>(
     }
     for e in events {
         match e {
-            Event::Started { starter, .. } => person(&mut out, starter),
             Event::TaskCreated { task } => {
                 offered(&mut out, &task.candidates);
                 for p in task.assignee.iter().chain(&task.completed_by) {
@@ -72,13 +78,26 @@ fn of_events<'a>(
     out
 }
 
-/// The keys a history (or one command's records) gives its instance.
-pub(super) fn of_history(id: InstanceId, history: &[Record]) -> BTreeSet<Vec<u8>> {
+/// The keys a history (or one command's records) gives its instance started by
+/// `starter`, who is left out (see the module's documentation).
+pub(super) fn of_history(id: InstanceId, starter: &str, history: &[Record]) -> BTreeSet<Vec<u8>> {
     let mut out = BTreeSet::new();
     for r in history {
         out.extend(of_events(id, &r.actor, [&r.event]));
     }
+    out.remove(&person_key(id, starter));
     out
+}
+
+/// Who started the instance whose whole history this is.
+fn starter_of(history: &[Record]) -> &str {
+    history
+        .iter()
+        .find_map(|r| match &r.event {
+            Event::Started { starter, .. } => Some(starter.as_str()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -110,7 +129,8 @@ impl Store {
         Ok(false)
     }
 
-    /// Who takes part in an instance, as the index has it: people, then roles.
+    /// Who takes part in an instance besides its starter, as the index has it:
+    /// people, then roles.
     pub(super) fn participants(
         &self,
         id: InstanceId,
@@ -140,7 +160,8 @@ impl Store {
                 continue;
             };
             let id = u64::from_be_bytes(id);
-            expect.extend(of_history(id, &self.history(id)?));
+            let history = self.history(id)?;
+            expect.extend(of_history(id, starter_of(&history), &history));
         }
         let mut got = BTreeSet::new();
         for kv in self.t[Kind::Participants].iter() {
@@ -174,7 +195,7 @@ pub(super) fn build(store: &Store) -> Result<(), StoreError> {
     let mut b = WriteBatch::default();
     let mut n = 0;
     super::each_history(store, |id, history| {
-        for k in of_history(id, history) {
+        for k in of_history(id, starter_of(history), history) {
             store.t[Kind::Participants].put(&mut b, k, &[]);
             n += 1;
         }

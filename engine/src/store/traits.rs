@@ -56,7 +56,7 @@ pub trait InstanceRead {
 /// Who takes part in each instance (for read authorization).
 pub trait ParticipantRead {
     fn takes_part(&self, party: &Party, inst: &Instance) -> Result<bool, StoreError>;
-    /// People, then roles.
+    /// People besides the starter, then roles.
     fn participants(&self, id: InstanceId) -> Result<(Vec<String>, Vec<String>), StoreError>;
 }
 

@@ -744,7 +744,7 @@ fn write(
     ov.insert(INSTANCES, keys::instance(new.id), encode(new));
     // Who takes part: written once per person or role, so most commands (whose
     // actor is already there) add nothing.
-    for k in super::participants::of_history(new.id, &records) {
+    for k in super::participants::of_history(new.id, &new.starter, &records) {
         if ov.get(PARTICIPANTS, &k)?.is_none() {
             ov.insert(PARTICIPANTS, k, IVec::default());
         }
