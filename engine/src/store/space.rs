@@ -79,11 +79,6 @@ impl Shared {
         Shared(Handle::new(tree))
     }
 
-    /// The tree as it is open now; an error while the database is closed.
-    fn tree(&self) -> sled::Result<sled::Tree> {
-        self.0.get()
-    }
-
     /// Let go of the tree, so that the database can close (see `recover`).
     pub fn close(&self) {
         self.0.close()
@@ -95,7 +90,7 @@ impl Shared {
     }
 
     pub fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.tree()?.get(k)
+        self.0.with(|t| t.get(k))
     }
 
     /// Write a stored key (its space's tag first). Only the journal writes so: it
@@ -106,21 +101,21 @@ impl Shared {
         k: impl AsRef<[u8]>,
         v: impl Into<IVec>,
     ) -> sled::Result<Option<IVec>> {
-        self.tree()?.insert(k.as_ref(), v)
+        self.0.with(|t| t.insert(k.as_ref(), v))
     }
 
     pub fn remove(&self, _w: &Writer<'_>, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.tree()?.remove(k.as_ref())
+        self.0.with(|t| t.remove(k.as_ref()))
     }
 
     pub fn flush(&self) -> sled::Result<usize> {
-        self.tree()?.flush()
+        self.0.with(|t| t.flush())
     }
 
     /// Remove every key: tests that lay a database out as an older layout had it.
     #[cfg(test)]
     pub fn clear(&self, _w: &Writer<'_>) -> sled::Result<()> {
-        self.tree()?.clear()
+        self.0.with(|t| t.clear())
     }
 }
 
@@ -133,9 +128,9 @@ enum Scan {
 }
 
 impl Scan {
-    fn of(tree: sled::Result<sled::Tree>, scan: impl FnOnce(sled::Tree) -> sled::Iter) -> Scan {
-        match tree {
-            Ok(t) => Scan::Open(scan(t)),
+    fn of(tree: &Shared, scan: impl FnOnce(&sled::Tree) -> sled::Iter) -> Scan {
+        match tree.0.with(|t| Ok(scan(t))) {
+            Ok(i) => Scan::Open(i),
             Err(e) => Scan::Closed(Some(e)),
         }
     }
@@ -218,12 +213,12 @@ impl Space {
         v: impl Into<IVec>,
     ) -> Result<Option<IVec>, StoreError> {
         w.may_write(self.kind)?;
-        Ok(self.tree.tree()?.insert(self.key(k.as_ref()), v)?)
+        Ok(self.tree.0.with(|t| t.insert(self.key(k.as_ref()), v))?)
     }
 
     pub fn remove(&self, w: &Writer<'_>, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
         w.may_write(self.kind)?;
-        Ok(self.tree.tree()?.remove(self.key(k.as_ref()))?)
+        Ok(self.tree.0.with(|t| t.remove(self.key(k.as_ref())))?)
     }
 
     /// Add an insert to a batch written later by `Trees::apply`.
@@ -256,12 +251,12 @@ impl Space {
             // Tags stop below 0xff, so the next tag always exists.
             Bound::Unbounded => Bound::Excluded(vec![self.tag + 1]),
         };
-        Scan::of(self.tree.tree(), |t| t.range::<Vec<u8>, _>((start, end))).map(|kv| self.strip(kv))
+        Scan::of(&self.tree, |t| t.range::<Vec<u8>, _>((start, end))).map(|kv| self.strip(kv))
     }
 
     pub fn scan_prefix(&self, p: impl AsRef<[u8]>) -> impl DoubleEndedIterator<Item = Entry> + '_ {
         let prefix = self.key(p.as_ref());
-        Scan::of(self.tree.tree(), |t| t.scan_prefix(prefix)).map(|kv| self.strip(kv))
+        Scan::of(&self.tree, |t| t.scan_prefix(prefix)).map(|kv| self.strip(kv))
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Entry> + '_ {
