@@ -60,6 +60,12 @@ fn step_label(s: &Step) -> String {
         )),
         Action::Decide(_) | Action::Auto => {}
     }
+    if s.allow_self {
+        lines.push("allow self approval".into());
+    }
+    for c in &s.checks {
+        lines.push(format!("check {}", c.cond));
+    }
     for d in &s.due {
         match &d.when {
             Some(c) => lines.push(format!("due {} when {c}", d.at)),

@@ -238,6 +238,7 @@ fn complaint_beyond_authority_rejected_then_approved() {
             "explain",
             "propose",
             "approve",
+            "returned",
             "propose",
             "approve",
             "follow_up"

@@ -703,7 +703,11 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         }
         h.try_start("probation", data, EMPLOYEE)
     };
-    let window = Rejection::Requirement("申請須於每月15日（含）前提交".into());
+    // The day of the month is no field: the refusal names none.
+    let window = Rejection::Requirement {
+        message: "申請須於每月15日（含）前提交".into(),
+        fields: vec![],
+    };
     // The 16th: outside the application window.
     assert_eq!(rejection(start("2026-01-05", json!({}))), window);
     // The window is in Shanghai time: 00:30 on the 16th is still the 15th in UTC.
@@ -719,18 +723,27 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
     h.clock.set(sh(2026, 3, 10, 10, 0));
     assert_eq!(
         rejection(start("2026-02-20", json!({}))),
-        Rejection::Requirement("試用未滿一個月不得申請轉正".into())
+        Rejection::Requirement {
+            message: "試用未滿一個月不得申請轉正".into(),
+            fields: vec!["hired_on".into()],
+        }
     );
     let second = start("2026-02-10", json!({})).expect("exactly one month is enough");
     assert_eq!(second.instance.id, o.instance.id + 1);
     // The declared attendance record.
     assert_eq!(
         rejection(start("2026-01-05", json!({"leave_count": 6}))),
-        Rejection::Requirement("試用期內事假累計超過五次，不得申請轉正".into())
+        Rejection::Requirement {
+            message: "試用期內事假累計超過五次，不得申請轉正".into(),
+            fields: vec!["leave_count".into()],
+        }
     );
     assert_eq!(
         rejection(start("2026-01-05", json!({"violation": true}))),
-        Rejection::Requirement("試用期內有違紀違規記錄，不得申請轉正".into())
+        Rejection::Requirement {
+            message: "試用期內有違紀違規記錄，不得申請轉正".into(),
+            fields: vec!["violation".into()],
+        }
     );
     // Invalid data.
     assert!(matches!(

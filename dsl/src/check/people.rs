@@ -34,6 +34,11 @@ impl Checker<'_> {
         }
         let mut found = Vec::new();
         for w in whos {
+            // What `except` leaves out is another matter (W007).
+            let w = match w {
+                ast::Who::Except(b, _, _) => b,
+                w => w,
+            };
             if !matches!(w, ast::Who::SupervisorOf(..) | ast::Who::DeptHeadOf(..)) {
                 continue;
             }
@@ -72,6 +77,11 @@ impl Checker<'_> {
                 for w in signers {
                     let may_be = match w {
                         ast::Who::Starter(_) => continue,
+                        ast::Who::Except(_, xs, _)
+                            if xs.iter().any(|x| matches!(x, ast::Who::Starter(_))) =>
+                        {
+                            continue
+                        }
                         ast::Who::EachWithRole(r) if every_place => staff
                             .shape
                             .iter()
@@ -100,7 +110,7 @@ impl Checker<'_> {
     /// The people a who-clause may stand for; those for whom a step up the chain
     /// finds nobody go to `nobody`. A person field stands for nobody in particular,
     /// or, with `fields_anyone`, for anyone in the directory.
-    fn chain(
+    pub(super) fn chain(
         &self,
         w: &ast::Who,
         p: &ast::Process,
@@ -153,6 +163,8 @@ impl Checker<'_> {
                 None => staff.heads.values().cloned().collect(),
             },
             ast::Who::EachWithRole(_) => BTreeSet::new(),
+            // Those the base names, some of whom may be left out.
+            ast::Who::Except(b, _, _) => self.chain(b, p, fields_anyone, nobody),
             ast::Who::SupervisorOf(inner, _) => {
                 let mut out = BTreeSet::new();
                 for id in self.chain(inner, p, fields_anyone, nobody) {
@@ -177,7 +189,7 @@ impl Checker<'_> {
 
 /// People as a reader knows them: "陳靜 (chen_jing)", at most three, then how many
 /// more.
-fn named(staff: &super::StaffNames, ids: &[String]) -> String {
+pub(super) fn named(staff: &super::StaffNames, ids: &[String]) -> String {
     let shown: Vec<String> = ids
         .iter()
         .take(3)
