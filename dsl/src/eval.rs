@@ -612,6 +612,54 @@ mod tests {
     }
 
     #[test]
+    fn a_persons_department_head_and_roles_and_the_instance_number() {
+        let e = expr(
+            "employee in department cs and head of department of employee == supervisor of supervisor of employee \
+             and employee has role agent and not (starter has role agent) and id == 42 \
+             and head of hr == starter and employee != person sun_li",
+            "employee person",
+        );
+        let env = |employee: &str| {
+            People(
+                [("employee".into(), Value::Person(employee.into()))].into(),
+                "sun_li",
+            )
+        };
+        assert_eq!(eval(&e, &env("wang_fang")), Ok(Value::Bool(true)));
+        // 李明 tops the chain: his supervisor's supervisor is nobody, said by name.
+        assert_eq!(
+            eval(&e, &env("chen_jing")),
+            Err(EvalError::Invalid("li_ming has no supervisor".into()))
+        );
+        let role = expr("employee has role agent", "employee person");
+        assert_eq!(eval(&role, &env("chen_jing")), Ok(Value::Bool(false)));
+        let dept = expr("department of employee == hr", "employee person");
+        assert_eq!(eval(&dept, &env("sun_li")), Ok(Value::Bool(true)));
+        // Someone the directory does not know: an error that names them.
+        assert_eq!(
+            eval(&dept, &env("nobody")),
+            Err(EvalError::Invalid(
+                "nobody is not in the staff directory".into()
+            ))
+        );
+        let head = expr("head of partner == starter", "partner department");
+        let env = People(
+            [("partner".into(), Value::Department("it".into()))].into(),
+            "sun_li",
+        );
+        assert_eq!(
+            eval(&head, &env),
+            Err(EvalError::Invalid("department it has no head".into()))
+        );
+        // Without an instance there is no number.
+        let bare = E(BTreeMap::new(), Utc::now());
+        assert_eq!(
+            eval(&expr("id > 0", ""), &bare),
+            Err(EvalError::Missing("id".into()))
+        );
+    }
+
+    #[test]
     fn averages_are_decimal_and_missing_values_are_errors() {
         let e = expr("(a + b) / 2 >= 2.5", "a integer  b integer");
         let env = E(

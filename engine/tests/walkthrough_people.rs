@@ -145,6 +145,32 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
         None,
         json!({"study_notes": "公司發展史"}),
     );
+    // 四: the mentor is an experienced employee of the department: never the
+    // newcomer, nor someone of another department. A check refuses the completion
+    // with its message and the fields it reads, and nothing changes.
+    let assign = h.task(onboarding, "assign");
+    let before = h.history(onboarding).len();
+    for (mentor, message) in [
+        ("zhang_wei", "帶教老員工不能是新員工本人"),
+        ("sun_li", "帶教老員工須為本部門員工"),
+    ] {
+        assert_eq!(
+            rejection(h.try_complete(
+                assign.id,
+                REQUESTER,
+                None,
+                json!({"workstation": "A-12", "mentor": mentor}),
+            )),
+            Rejection::Requirement {
+                message: message.into(),
+                fields: vec!["employee".into(), "mentor".into()],
+            },
+            "{mentor}"
+        );
+    }
+    assert_eq!(h.history(onboarding).len(), before);
+    assert_eq!(h.task(onboarding, "assign").id, assign.id);
+    assert_eq!(h.data(onboarding, "mentor"), None);
     h.act(
         onboarding,
         "assign",

@@ -69,16 +69,50 @@ impl Checker<'_> {
             return Some("no value passes it".into());
         }
         let mut atoms = Vec::new();
-        atoms_of(cond, &mut atoms);
+        atoms_of(cond, true, &mut atoms);
+        // Parts are chosen one by one, so two parts about the same filled field (`x
+        // >= a and x <= b`) are not: each may be met alone and not both at once.
+        let mut roots: Vec<&str> = Vec::new();
+        for v in &space.vars {
+            match v.opaque {
+                None => roots.push(&v.name),
+                Some(_) => {
+                    if let Some((a, _)) = atoms.iter().find(|(a, _)| a.to_string() == v.name) {
+                        roots.extend(roots_of(a, filled));
+                    }
+                }
+            }
+        }
+        let shared = |a: &Expr| {
+            roots_of(a, filled)
+                .iter()
+                .any(|r| roots.iter().filter(|x| *x == r).count() > 1)
+        };
         let chosen: Vec<usize> = space
             .vars
             .iter()
             .enumerate()
             .filter(|(_, v)| match v.opaque {
                 None => filled.contains(v.name.as_str()),
-                Some(_) => atoms
-                    .iter()
-                    .any(|a| a.to_string() == v.name && self.meets(a, filled)),
+                Some(_) => {
+                    // What the condition needs of this part: to be true somewhere,
+                    // false somewhere, or both.
+                    let mine: Vec<&(&Expr, bool)> = atoms
+                        .iter()
+                        .filter(|(a, _)| a.to_string() == v.name)
+                        .collect();
+                    let (need_true, need_false) = (
+                        mine.iter().any(|(_, positive)| *positive),
+                        mine.iter().any(|(_, positive)| !*positive),
+                    );
+                    mine.first().is_some_and(|(a, _)| {
+                        if shared(a) {
+                            return false;
+                        }
+                        let (can_true, can_false) = self.answers(a, filled);
+                        (can_true || !need_true) && (can_false || !need_false)
+                    })
+                }
             })
             .map(|(i, _)| i)
             .collect();
@@ -102,38 +136,50 @@ impl Checker<'_> {
         Some(said)
     }
 
-    /// Whether whoever fills the step's fields can always make `atom` true and can
+    /// Whether whoever fills the step's fields can always make `atom` true, and can
     /// always make it false, whatever the rest of the data: it compares a filled
     /// field (or an attribute of a filled person) with something that does not read
-    /// that field, and the field's type leaves room for either answer. (Both, because
-    /// a condition may need the part to be false: `not (mentor == employee)`.)
-    fn meets(&self, atom: &Expr, filled: &BTreeSet<&str>) -> bool {
+    /// that field, and the field's type leaves room for the answer.
+    fn answers(&self, atom: &Expr, filled: &BTreeSet<&str>) -> (bool, bool) {
         match atom {
-            Expr::HasRole(x, _) => root(x, filled).is_some(),
-            Expr::Bin(op, a, b) if is_comparison(*op) => {
-                self.side_meets(*op, a, b, filled) || self.side_meets(flip(*op), b, a, filled)
+            Expr::HasRole(x, _) => {
+                let chosen = root(x, filled).is_some();
+                (chosen, chosen)
             }
-            _ => false,
+            Expr::Bin(op, a, b) if is_comparison(*op) => {
+                let (t1, f1) = self.side_answers(*op, a, b, filled);
+                let (t2, f2) = self.side_answers(flip(*op), b, a, filled);
+                (t1 || t2, f1 || f2)
+            }
+            _ => (false, false),
         }
     }
 
-    /// `mine OP other`, where the person fills `mine`.
-    fn side_meets(&self, op: BinOp, mine: &Expr, other: &Expr, filled: &BTreeSet<&str>) -> bool {
+    /// `mine OP other`, where the person fills `mine`: whether it can be made true,
+    /// and whether false.
+    fn side_answers(
+        &self,
+        op: BinOp,
+        mine: &Expr,
+        other: &Expr,
+        filled: &BTreeSet<&str>,
+    ) -> (bool, bool) {
         let Some(field) = root(mine, filled) else {
-            return false;
+            return (false, false);
         };
         let mut read = Vec::new();
         other.fields(&mut read);
         if read.contains(&field) {
-            return false;
+            return (false, false);
         }
         // An attribute of a chosen person (their department, their supervisor): people
         // differ in it, so someone with it, or without it, can be named.
         if !matches!(mine, Expr::Field(_)) {
-            return matches!(op, BinOp::Eq | BinOp::Ne);
+            let either = matches!(op, BinOp::Eq | BinOp::Ne);
+            return (either, either);
         }
         let Some(f) = self.fields.get(field) else {
-            return false;
+            return (false, false);
         };
         let range = || match self.domains.get(field) {
             Some(super::Domain::Number { lo, hi, .. }) => (*lo, *hi),
@@ -146,12 +192,15 @@ impl Checker<'_> {
         let inf = f64::INFINITY;
         match (&f.ty, op) {
             (Type::Person | Type::Department | Type::Text | Type::Bool, BinOp::Eq | BinOp::Ne) => {
-                true
+                (true, true)
             }
-            (Type::Choice(vs), BinOp::Eq | BinOp::Ne) => vs.len() >= 2,
-            (Type::Date | Type::DateTime | Type::Duration, _) => true,
-            // Far enough up or down its range to answer either way, whatever the
-            // other side is.
+            (Type::Choice(vs), BinOp::Eq | BinOp::Ne) => {
+                let two = vs.len() >= 2;
+                (two, two)
+            }
+            (Type::Date | Type::DateTime | Type::Duration, _) => (true, true),
+            // Far enough up or down its range to pass (or fail) whatever the other side
+            // is.
             (
                 Type::Integer { .. } | Type::Decimal { .. },
                 BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge,
@@ -162,13 +211,13 @@ impl Checker<'_> {
                 let below = lo == -inf || lo < other_lo;
                 let meets_low = lo == -inf || lo <= other_lo;
                 match op {
-                    BinOp::Gt => above && meets_low,
-                    BinOp::Ge => reaches && below,
-                    BinOp::Lt => below && reaches,
-                    _ => meets_low && above,
+                    BinOp::Gt => (above, meets_low),
+                    BinOp::Ge => (reaches, below),
+                    BinOp::Lt => (below, reaches),
+                    _ => (meets_low, above),
                 }
             }
-            _ => false,
+            _ => (false, false),
         }
     }
 }
@@ -183,16 +232,27 @@ fn root<'e>(e: &'e Expr, filled: &BTreeSet<&str>) -> Option<&'e str> {
     }
 }
 
-/// The parts of a condition that `decide` sees as its atoms.
-fn atoms_of<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+/// The filled fields a part reads.
+fn roots_of<'e>(e: &'e Expr, filled: &BTreeSet<&str>) -> Vec<&'e str> {
+    let mut read = Vec::new();
+    e.fields(&mut read);
+    read.retain(|f| filled.contains(f));
+    read.sort_unstable();
+    read.dedup();
+    read
+}
+
+/// The parts of a condition that `decide` sees as its atoms, each with whether it
+/// stands as itself (`positive`) or under a `not`.
+fn atoms_of<'e>(e: &'e Expr, positive: bool, out: &mut Vec<(&'e Expr, bool)>) {
     match e {
-        Expr::Not(x) => atoms_of(x, out),
+        Expr::Not(x) => atoms_of(x, !positive, out),
         Expr::Bin(BinOp::And | BinOp::Or, a, b) => {
-            atoms_of(a, out);
-            atoms_of(b, out);
+            atoms_of(a, positive, out);
+            atoms_of(b, positive, out);
         }
         Expr::Bool(_) => {}
-        e => out.push(e),
+        e => out.push((e, positive)),
     }
 }
 

@@ -74,31 +74,64 @@ impl Checker<'_> {
                 // With `all` or `in order`, every place must approve: a place of
                 // `each person with role` held by the starter can only be refused.
                 let every_place = matches!(mode, ast::SignMode::All | ast::SignMode::InOrder);
-                for w in signers {
-                    let may_be = match w {
-                        ast::Who::Starter(_) => continue,
+                for signer in signers {
+                    // `except` leaves out those it names for certain (`except
+                    // starter`: the starter never signs here).
+                    let (w, out): (&ast::Who, Vec<&str>) = match signer {
                         ast::Who::Except(_, xs, _)
                             if xs.iter().any(|x| matches!(x, ast::Who::Starter(_))) =>
                         {
                             continue
                         }
-                        ast::Who::EachWithRole(r) if every_place => staff
+                        ast::Who::Except(b, xs, _) => (
+                            b,
+                            xs.iter()
+                                .filter_map(|x| match x {
+                                    ast::Who::Person(n) => Some(n.text.as_str()),
+                                    _ => None,
+                                })
+                                .collect(),
+                        ),
+                        w => (w, Vec::new()),
+                    };
+                    let members = |r: &str| -> BTreeSet<String> {
+                        staff
                             .shape
                             .iter()
-                            .filter(|(_, x)| x.roles.contains(&r.text))
+                            .filter(|(id, x)| x.roles.contains(r) && !out.contains(&id.as_str()))
                             .map(|(id, _)| id.clone())
-                            .collect(),
+                            .collect()
+                    };
+                    let role = match w {
+                        ast::Who::EachWithRole(r) => Some(r),
+                        ast::Who::Name(n) if !self.fields.contains_key(&n.text) => Some(n),
+                        _ => None,
+                    };
+                    let mut may_be: BTreeSet<String> = match (w, role) {
+                        (ast::Who::Starter(_), _) => continue,
+                        (ast::Who::EachWithRole(r), _) if every_place => members(&r.text),
+                        // A role's place that only one person can take is theirs:
+                        // when they started it, they can only refuse.
+                        (_, Some(r)) => {
+                            let m = members(&r.text);
+                            if m.len() == 1 {
+                                m
+                            } else {
+                                BTreeSet::new()
+                            }
+                        }
                         // A person field may hold anyone, so here a chain from one
                         // starts from everybody.
                         _ => self.chain(w, p, true, &mut Vec::new()),
                     };
+                    may_be.retain(|id| !out.contains(&id.as_str()));
                     let both: Vec<String> = may_be.intersection(&starters).cloned().collect();
                     if both.is_empty() {
                         continue;
                     }
                     found.push(Diagnostic::new(
                         Code::StarterMaySign,
-                        w.span(),
+                        signer.span(),
                         &[&named(staff, &both)],
                     ));
                 }

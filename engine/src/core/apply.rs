@@ -686,17 +686,6 @@ fn complete(
     if !errors.is_empty() {
         return Err(Rejection::Invalid(errors));
     }
-    // Nobody decides their own request: a choice offered to a role or a head that
-    // the starter fills is left to the others (see `Run::undecided_by`), also when
-    // the task was handed to the starter.
-    if let (Action::Task(who), Route::Choose(_)) = (&step.action, &step.route) {
-        if run.undecided_by(step, who).as_deref() == Some(actor) {
-            return Err(Rejection::Forbidden(format!(
-                "{} started this request and may not decide it",
-                run.name_of(actor)
-            )));
-        }
-    }
     // The checks, on the data as this completion would leave it; a false one refuses
     // the completion and nothing changes.
     for c in &step.checks {
