@@ -361,7 +361,8 @@ pub mod responses {
     pub struct UnsupportedMediaType(#[to_schema] Problem);
 
     /// The data breaks the process's schema (`errors` has one entry per bad field), a
-    /// `require` condition failed (its message is the detail), the definition has errors
+    /// `require` or `check` condition failed (its message is the detail, and `errors`
+    /// names each data field the condition reads), the definition has errors
     /// (`diagnostics`), the process cannot go on, the `Idempotency-Key` was sent
     /// before with a different request, or query parameters of the right shape cannot
     /// be used (a cursor of another list, two ways of choosing tasks at once).
