@@ -121,6 +121,10 @@ fn span(p: &Pair<Rule>) -> Span {
 /// comments before trying an optional or repeated tail (`task for X` may go on with
 /// `except Y`), and keeps what it skipped in the span even when the tail is absent.
 fn tight(p: &Pair<Rule>) -> Span {
+    // Most statements end on their last token already.
+    if !p.as_str().ends_with(char::is_whitespace) {
+        return span(p);
+    }
     let end = p
         .clone()
         .into_inner()

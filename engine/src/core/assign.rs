@@ -127,9 +127,19 @@ pub fn resolve_leaving_out(
         Ok(kept)
     };
     match who.base() {
+        // Nobody left out: the role as it is, without listing its members.
+        Who::Role(r) if gone.is_empty() => {
+            if ctx.directory.with_role(r).next().is_none() {
+                return Err(stuck(format!("nobody has the role `{r}`")));
+            }
+            Ok(Resolved::One(Candidates {
+                people: vec![],
+                roles: vec![r.clone()],
+            }))
+        }
         Who::Role(r) => {
             let kept = remaining(r)?;
-            if gone.is_empty() || ctx.directory.with_role(r).count() == kept.len() {
+            if ctx.directory.with_role(r).count() == kept.len() {
                 return Ok(Resolved::One(Candidates {
                     people: vec![],
                     roles: vec![r.clone()],
