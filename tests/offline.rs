@@ -266,6 +266,51 @@ fn naming_someone_else_in_a_probation_application_is_exit_7() {
     assert_eq!(baton(&["show", "1"], &db).status.code(), Some(3));
 }
 
+/// A `check` refuses a completion: exit 7, its message and the fields it reads, and
+/// the task stays open until what is filled in passes.
+#[test]
+fn a_mentor_who_is_the_new_employee_is_exit_7() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    // HR starts onboarding by hand for someone who joined long ago: the first day
+    // has passed, so the supervisor's task is there at once.
+    ok(&baton(
+        &[
+            "start",
+            "onboarding",
+            "--as",
+            "sun_li",
+            "--set",
+            "employee=zhang_wei",
+            "--set",
+            "hired_on=2020-01-06",
+        ],
+        &db,
+    ));
+    let complete = |task: &str, who: &str, sets: &[&str]| {
+        let mut args = vec!["complete", task, "--as", who];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        baton(&args, &db)
+    };
+    ok(&complete("1-1", "chen_jing", &["offer_letter_no=HR-1"]));
+    ok(&complete("1-2", "chen_jing", &[]));
+    ok(&complete("1-3", "zhang_wei", &[]));
+    let out = complete("1-4", "chen_jing", &["workstation=A-1", "mentor=zhang_wei"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("帶教老員工不能是新員工本人"), "{stderr}");
+    assert!(stderr.contains("fields: `employee`, `mentor`"), "{stderr}");
+    // Nothing changed: the same task, completed with a mentor of the department.
+    ok(&complete(
+        "1-4",
+        "chen_jing",
+        &["workstation=A-1", "mentor=wang_fang"],
+    ));
+}
+
 /// On the database directly: `--team` lists what the people `--as` leads take part in.
 #[test]
 fn team_lists_on_the_database() {

@@ -589,6 +589,70 @@ fn raw_http_carries_a_complaint_through_and_every_error_has_its_status_and_body(
     server.stop();
 }
 
+/// A `check` refused is a 422 `requirement` problem: its message as `detail`, and one
+/// entry per data field the condition reads, so that a form can mark them; the task
+/// is as it was.
+#[test]
+fn a_check_refused_is_422_with_the_fields_it_reads() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = processes_copy(tmp.path());
+    let server = Server::start(&tmp.path().join("db"), &dir);
+    let http = Http::new(&server.url);
+    let admin = server.admin_token();
+    let hr = http.issue(&admin, "sun_li");
+    let supervisor = http.issue(&admin, "chen_jing");
+    let newcomer = http.issue(&admin, "zhang_wei");
+    // Joined long ago: the first day has passed, the supervisor's task is there.
+    let o = http
+        .post(
+            "/instances",
+            &hr,
+            json!({"process": "onboarding", "data": {"employee": "zhang_wei", "hired_on": "2020-01-06"}}),
+        )
+        .ok();
+    let mut inst = o["instance"].clone();
+    for (who, body) in [
+        (&supervisor, json!({"data": {"offer_letter_no": "HR-1"}})),
+        (&supervisor, json!({})),
+        (&newcomer, json!({})),
+    ] {
+        let task = open_task(&inst);
+        inst = http
+            .post(&format!("/tasks/{task}/complete"), who, body)
+            .ok()["instance"]
+            .clone();
+    }
+    assert_eq!(inst["step"], "assign", "{inst}");
+    let task = open_task(&inst);
+    let p = http
+        .post(
+            &format!("/tasks/{task}/complete"),
+            &supervisor,
+            json!({"data": {"workstation": "A-1", "mentor": "zhang_wei"}}),
+        )
+        .problem(422);
+    assert_eq!(p["type"], "urn:baton:problem:requirement", "{p}");
+    assert_eq!(p["detail"], "帶教老員工不能是新員工本人", "{p}");
+    assert_eq!(
+        p["errors"],
+        json!([
+            {"field": "employee", "message": "帶教老員工不能是新員工本人"},
+            {"field": "mentor", "message": "帶教老員工不能是新員工本人"}
+        ]),
+        "{p}"
+    );
+    // The same task takes a mentor of the department.
+    let o = http
+        .post(
+            &format!("/tasks/{task}/complete"),
+            &supervisor,
+            json!({"data": {"workstation": "A-1", "mentor": "wang_fang"}}),
+        )
+        .ok();
+    assert_eq!(o["instance"]["step"], "guide", "{o}");
+    server.stop();
+}
+
 #[test]
 fn a_wrong_person_gets_403() {
     let tmp = tempfile::tempdir().expect("tempdir");

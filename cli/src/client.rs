@@ -164,7 +164,10 @@ impl Client {
                     .collect();
                 return (Code::Invalid, format!("invalid data:\n{}", lines.join("\n")));
             }
-            (422, "requirement") => Code::Requirement,
+            (422, "requirement") => {
+                let fields: Vec<String> = p.errors.iter().map(|e| e.field.clone()).collect();
+                return (Code::Requirement, requirement(&p.detail, &fields));
+            }
             (422, "idempotency-key-reused") => Code::Usage,
             (422, "stuck") => Code::Stuck,
             (422, "definition") => {
@@ -250,6 +253,15 @@ impl Client {
         let res = req.send_json(body);
         self.answer(res)
     }
+}
+
+/// A refused `require` or `check`: its message, and the fields the condition reads.
+pub fn requirement(message: &str, fields: &[String]) -> String {
+    if fields.is_empty() {
+        return message.to_string();
+    }
+    let names: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+    format!("{message}\n  fields: {}", names.join(", "))
 }
 
 #[cfg(test)]

@@ -139,13 +139,18 @@ pub enum Who {
     Starter(Span),
     Person(Name),
     Name(Name),
+    /// `WHO except WHO except ...`: the first, less the people the others name.
+    Except(Box<Who>, Vec<Who>, Span),
 }
 
 impl Who {
     pub fn span(&self) -> Span {
         match self {
             Who::EachWithRole(n) | Who::HeadOf(n) | Who::Person(n) | Who::Name(n) => n.span.clone(),
-            Who::SupervisorOf(_, s) | Who::DeptHeadOf(_, s) | Who::Starter(s) => s.clone(),
+            Who::SupervisorOf(_, s)
+            | Who::DeptHeadOf(_, s)
+            | Who::Starter(s)
+            | Who::Except(_, _, s) => s.clone(),
         }
     }
 }
@@ -230,6 +235,12 @@ pub enum Stmt {
     OnRefuse(Name, Span),
     Extend(Extend),
     SelfApproval(Span),
+    /// `check CONDITION "message"`: completing the task is refused while it is false.
+    Check {
+        cond: Expr,
+        message: Text,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -298,6 +309,17 @@ pub enum ExprKind {
     Starter,
     /// `supervisor of X`: the supervisor of the person X.
     SupervisorOf(Box<Expr>),
+    /// `department of X`: the department the person X belongs to.
+    DepartmentOf(Box<Expr>),
+    /// `head of D`: the head of department D (`head of department of X` is the head
+    /// of X's department).
+    HeadOf(Box<Expr>),
+    /// `X has role R`
+    HasRole(Box<Expr>, Name),
+    /// `X in department D`
+    InDepartment(Box<Expr>, Box<Expr>),
+    /// `person ID`: someone of the staff directory.
+    PersonRef(Name),
 }
 
 #[derive(Debug, Clone, PartialEq)]

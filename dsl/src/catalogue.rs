@@ -97,7 +97,7 @@ catalogue! {
         summary: "A scheduled start `for each person with role R` in a process without a `subject person` field to hold that person.";
     NestingTooDeep = "E013", Error,
         "this is nested too deeply ({0} levels; at most {1})", help: None,
-        summary: "Nested too deeply: more than 64 levels of parentheses, braces, `not`, unary `-` and `supervisor of` / `head of department of` open at one point, or an expression whose tree is more than 100 levels deep (a chain such as `a + b + c ...` of more than 100 terms). Reported before the file is parsed, so no input can exhaust the parser's stack; split the expression, for example into fields set by earlier steps.";
+        summary: "Nested too deeply: more than 64 levels of parentheses, braces, `not`, unary `-` and `supervisor of` / `head of department of` / `department of` / `head of` open at one point, or an expression whose tree is more than 100 levels deep (a chain such as `a + b + c ...` of more than 100 terms). Reported before the file is parsed, so no input can exhaust the parser's stack; split the expression, for example into fields set by earlier steps.";
     WaitsTwice = "E019", Error,
         "a step can wait only once", help: Some("split the waits into two steps"),
         summary: "A step waits twice (two `wait` or `wait until` lines). Formerly part of E023.";
@@ -124,8 +124,8 @@ catalogue! {
         "`{0}` needs a due time", help: Some("add `due 2h` (or another time) to the step"),
         summary: "`on overdue` or `extend` in a step without a due time.";
     NotASignOff = "E027", Error,
-        "`{0}` belongs to a sign-off step", help: None,
-        summary: "`on refuse` or `allow self approval` in a step that is not a sign-off.";
+        "`{0}` belongs to {1}", help: None,
+        summary: "`on refuse` in a step that is not a sign-off, or `allow self approval` in one that is neither a sign-off nor a task with a choice.";
     ChooseForEach = "E028", Error,
         "a task for each person cannot have one choice; use `sign` to collect answers",
         help: None,
@@ -260,6 +260,14 @@ catalogue! {
         "the starter signs here, but may not approve their own request",
         help: Some("add `allow self approval`, or ask someone else to sign"),
         summary: "`starter` among the signers of a sign-off without `allow self approval`: the starter could only refuse.";
+    CheckWithoutTask = "E087", Error,
+        "`check` is asked when a person completes a task, and this step has none",
+        help: Some("add `task for ...` to this step, or move the check to the task it is about"),
+        summary: "A `check` in a step without a task: a check is asked when a person completes one.";
+    CheckCannotPass = "E088", Error,
+        "this check may fail whatever the person completing the task fills in: {0}",
+        help: Some("a check is about what the task fills: compare a field of this step's `fill` with what it must (not) be, so that some value they can give passes"),
+        summary: "A `check` that can fail for data the person completing the task cannot change: it reads no field the task fills, or for some values of the other data no value they can fill passes it. The message names such cases.";
     DueWithoutPerson = "E090", Error,
         "a due time needs a task or a sign-off to be due", help: None,
         summary: "A due time in a step without a task or sign-off. Formerly part of E026.";
@@ -289,6 +297,10 @@ catalogue! {
         "the starter may be the one who signs here ({0}), and may not approve their own request",
         help: Some("add `allow self approval`, or ask someone the starter cannot be"),
         summary: "(with `--staff`) A signer of a sign-off may be the starter (a person the starter's roles include, or who heads them), who may not approve their own request.";
+    NobodyLeft = "W007", Warning,
+        "this finds nobody{0}: {1}",
+        help: Some("name someone else, or leave out fewer people"),
+        summary: "A who position finds nobody once people are left out: by `except` (always, or with `--staff` when the people named start the instance), or, for a choice offered to a role or a head, by the rule that a request's starter does not decide it.";
 }
 
 impl Code {

@@ -65,7 +65,8 @@ fn prec(e: &Expr) -> u8 {
         Expr::Not(_) => 3,
         Expr::Bin(BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, ..)
         | Expr::InRange { .. }
-        | Expr::InSet(..) => 4,
+        | Expr::InSet(..)
+        | Expr::HasRole(..) => 4,
         Expr::At(..) => 5,
         Expr::Bin(BinOp::Add | BinOp::Sub, ..) => 6,
         Expr::Bin(BinOp::Mul | BinOp::Div, ..) => 7,
@@ -99,6 +100,13 @@ impl fmt::Display for Expr {
             Expr::Today => write!(f, "today"),
             Expr::Starter => write!(f, "starter"),
             Expr::SupervisorOf(x) => write!(f, "supervisor of {}", Paren(x, 9)),
+            Expr::DepartmentOf(x) => write!(f, "department of {}", Paren(x, 9)),
+            // `head of department of x` reads as written.
+            Expr::HeadOf(x) => write!(f, "head of {}", Paren(x, 9)),
+            Expr::HasRole(x, r) => write!(f, "{} has role {r}", Paren(x, 5)),
+            Expr::Id => write!(f, "id"),
+            Expr::Department(d) => write!(f, "{d}"),
+            Expr::Person(p) => write!(f, "person {p}"),
             Expr::Now => write!(f, "now"),
             Expr::Call(func, args) => {
                 let name = format!("{func:?}").to_lowercase();
@@ -142,6 +150,10 @@ impl fmt::Display for Who {
             Who::DeptHeadOf(w) => write!(f, "head of department of {w}"),
             Who::HeadOfField(x) | Who::HeadOfDept(x) => write!(f, "head of {x}"),
             Who::EachWithRole(r) => write!(f, "each person with role {r}"),
+            Who::Except(w, xs) => {
+                write!(f, "{w}")?;
+                xs.iter().try_for_each(|x| write!(f, " except {x}"))
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::model::{BinOp, Duration, Expr, Func};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -59,7 +60,23 @@ pub trait Env {
     }
     /// The supervisor of `person` in the staff directory, which the engine supplies;
     /// `None` for a person without one (or without a directory).
-    fn supervisor_of(&self, _person: &str) -> Option<String> {
+    fn supervisor_of(&self, _person: &str) -> Option<&str> {
+        None
+    }
+    /// The department `person` belongs to; `None` for someone not in the directory.
+    fn department_of(&self, _person: &str) -> Option<&str> {
+        None
+    }
+    /// The head of department `dept`; `None` for a department not in the directory.
+    fn head_of(&self, _dept: &str) -> Option<&str> {
+        None
+    }
+    /// Whether `person` has `role` in the staff directory.
+    fn has_role(&self, _person: &str, _role: &str) -> bool {
+        false
+    }
+    /// The instance's number, when there is an instance.
+    fn instance_id(&self) -> Option<u64> {
         None
     }
     /// Add a duration to a moment. Working time needs the business calendar, which
@@ -127,13 +144,42 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
                 .ok_or_else(|| EvalError::Missing("starter".into()))?
                 .to_string(),
         ),
-        Expr::SupervisorOf(x) => match eval(x, env)? {
-            Value::Person(p) => Value::Person(
-                env.supervisor_of(&p)
-                    .ok_or_else(|| EvalError::Invalid(format!("{p} has no supervisor")))?,
-            ),
-            v => return Err(EvalError::Invalid(format!("{v} is not a person"))),
+        Expr::SupervisorOf(x) => {
+            let p = person(x, env)?;
+            match env.supervisor_of(&p) {
+                Some(s) => Value::Person(s.to_string()),
+                None => return Err(EvalError::Invalid(format!("{p} has no supervisor"))),
+            }
+        }
+        Expr::DepartmentOf(x) => {
+            let p = person(x, env)?;
+            match env.department_of(&p) {
+                Some(d) => Value::Department(d.to_string()),
+                None => {
+                    return Err(EvalError::Invalid(format!(
+                        "{p} is not in the staff directory"
+                    )))
+                }
+            }
+        }
+        Expr::HeadOf(x) => match eval(x, env)? {
+            Value::Department(d) => match env.head_of(&d) {
+                Some(h) => Value::Person(h.to_string()),
+                None => return Err(EvalError::Invalid(format!("department {d} has no head"))),
+            },
+            v => return Err(EvalError::Invalid(format!("{v} is not a department"))),
         },
+        Expr::HasRole(x, role) => {
+            let p = person(x, env)?;
+            Value::Bool(env.has_role(&p, role))
+        }
+        Expr::Id => Value::Int(
+            env.instance_id()
+                .and_then(|i| i64::try_from(i).ok())
+                .ok_or_else(|| EvalError::Missing("id".into()))?,
+        ),
+        Expr::Department(d) => Value::Department(d.clone()),
+        Expr::Person(p) => Value::Person(p.clone()),
         Expr::Field(f) => env
             .get(f)
             .cloned()
@@ -156,6 +202,16 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             Ok(v) => v,
             Err(e) => return Err(e),
         },
+        // Comparisons read fields where they are: a condition such as `mentor !=
+        // employee` copies no value.
+        Expr::Bin(
+            op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge),
+            a,
+            b,
+        ) => {
+            let (x, y) = (eval_ref(a, env)?, eval_ref(b, env)?);
+            Value::Bool(ordered(*op, compare(&x, &y, env)?))
+        }
         Expr::Bin(op, a, b) => binary(*op, eval(a, env)?, eval(b, env)?, env)?,
         Expr::InRange {
             value,
@@ -204,6 +260,44 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
     })
 }
 
+/// A field's value where the data holds it; anything else evaluated.
+fn eval_ref<'a>(e: &'a Expr, env: &'a dyn Env) -> Result<Cow<'a, Value>, EvalError> {
+    match e {
+        Expr::Field(f) => env
+            .get(f)
+            .map(Cow::Borrowed)
+            .ok_or_else(|| EvalError::Missing(f.clone())),
+        e => eval(e, env).map(Cow::Owned),
+    }
+}
+
+/// The person an expression names.
+fn person<'a>(e: &'a Expr, env: &'a dyn Env) -> Result<Cow<'a, str>, EvalError> {
+    match e {
+        Expr::Starter => env
+            .starter()
+            .map(Cow::Borrowed)
+            .ok_or_else(|| EvalError::Missing("starter".into())),
+        e => match eval_ref(e, env)? {
+            Cow::Borrowed(Value::Person(p)) => Ok(Cow::Borrowed(p)),
+            Cow::Owned(Value::Person(p)) => Ok(Cow::Owned(p)),
+            v => Err(EvalError::Invalid(format!("{v} is not a person"))),
+        },
+    }
+}
+
+/// Whether an ordering satisfies a comparison operator.
+fn ordered(op: BinOp, o: Ordering) -> bool {
+    match op {
+        BinOp::Eq => o == Ordering::Equal,
+        BinOp::Ne => o != Ordering::Equal,
+        BinOp::Lt => o == Ordering::Less,
+        BinOp::Le => o != Ordering::Greater,
+        BinOp::Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
+    }
+}
+
 pub fn truth(v: &Value) -> Result<bool, EvalError> {
     match v {
         Value::Bool(b) => Ok(*b),
@@ -242,21 +336,11 @@ pub fn compare(a: &Value, b: &Value, env: &dyn Env) -> Result<Ordering, EvalErro
 
 fn binary(op: BinOp, a: Value, b: Value, env: &dyn Env) -> Result<Value, EvalError> {
     use Value::*;
-    let ord = |o: Ordering| -> bool {
-        match op {
-            BinOp::Eq => o == Ordering::Equal,
-            BinOp::Ne => o != Ordering::Equal,
-            BinOp::Lt => o == Ordering::Less,
-            BinOp::Le => o != Ordering::Greater,
-            BinOp::Gt => o == Ordering::Greater,
-            _ => o != Ordering::Less,
-        }
-    };
     if matches!(
         op,
         BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
     ) {
-        return Ok(Bool(ord(compare(&a, &b, env)?)));
+        return Ok(Bool(ordered(op, compare(&a, &b, env)?)));
     }
     Ok(match (op, a, b) {
         (BinOp::Add, Int(x), Int(y)) => Int(x.saturating_add(y)),
@@ -455,12 +539,32 @@ mod tests {
         fn starter(&self) -> Option<&str> {
             Some(self.1)
         }
-        fn supervisor_of(&self, p: &str) -> Option<String> {
+        fn supervisor_of(&self, p: &str) -> Option<&str> {
             match p {
-                "wang_fang" => Some("chen_jing".into()),
-                "chen_jing" => Some("li_ming".into()),
+                "wang_fang" => Some("chen_jing"),
+                "chen_jing" => Some("li_ming"),
                 _ => None,
             }
+        }
+        fn department_of(&self, p: &str) -> Option<&str> {
+            match p {
+                "wang_fang" | "chen_jing" | "li_ming" => Some("cs"),
+                "sun_li" => Some("hr"),
+                _ => None,
+            }
+        }
+        fn head_of(&self, d: &str) -> Option<&str> {
+            match d {
+                "cs" => Some("li_ming"),
+                "hr" => Some("sun_li"),
+                _ => None,
+            }
+        }
+        fn has_role(&self, p: &str, r: &str) -> bool {
+            matches!((p, r), ("wang_fang", "agent") | ("sun_li", "hr_officer"))
+        }
+        fn instance_id(&self) -> Option<u64> {
+            Some(42)
         }
     }
 
@@ -504,6 +608,54 @@ mod tests {
         assert_eq!(
             eval(&expr("starter == starter", ""), &bare),
             Err(EvalError::Missing("starter".into()))
+        );
+    }
+
+    #[test]
+    fn a_persons_department_head_and_roles_and_the_instance_number() {
+        let e = expr(
+            "employee in department cs and head of department of employee == supervisor of supervisor of employee \
+             and employee has role agent and not (starter has role agent) and id == 42 \
+             and head of hr == starter and employee != person sun_li",
+            "employee person",
+        );
+        let env = |employee: &str| {
+            People(
+                [("employee".into(), Value::Person(employee.into()))].into(),
+                "sun_li",
+            )
+        };
+        assert_eq!(eval(&e, &env("wang_fang")), Ok(Value::Bool(true)));
+        // 李明 tops the chain: his supervisor's supervisor is nobody, said by name.
+        assert_eq!(
+            eval(&e, &env("chen_jing")),
+            Err(EvalError::Invalid("li_ming has no supervisor".into()))
+        );
+        let role = expr("employee has role agent", "employee person");
+        assert_eq!(eval(&role, &env("chen_jing")), Ok(Value::Bool(false)));
+        let dept = expr("department of employee == hr", "employee person");
+        assert_eq!(eval(&dept, &env("sun_li")), Ok(Value::Bool(true)));
+        // Someone the directory does not know: an error that names them.
+        assert_eq!(
+            eval(&dept, &env("nobody")),
+            Err(EvalError::Invalid(
+                "nobody is not in the staff directory".into()
+            ))
+        );
+        let head = expr("head of partner == starter", "partner department");
+        let env = People(
+            [("partner".into(), Value::Department("it".into()))].into(),
+            "sun_li",
+        );
+        assert_eq!(
+            eval(&head, &env),
+            Err(EvalError::Invalid("department it has no head".into()))
+        );
+        // Without an instance there is no number.
+        let bare = E(BTreeMap::new(), Utc::now());
+        assert_eq!(
+            eval(&expr("id > 0", ""), &bare),
+            Err(EvalError::Missing("id".into()))
         );
     }
 

@@ -60,6 +60,12 @@ fn step_label(s: &Step) -> String {
         )),
         Action::Decide(_) | Action::Auto => {}
     }
+    if s.allow_self {
+        lines.push("allow self approval".into());
+    }
+    for c in &s.checks {
+        lines.push(format!("check {}", c.cond));
+    }
     for d in &s.due {
         match &d.when {
             Some(c) => lines.push(format!("due {} when {c}", d.at)),
@@ -316,4 +322,23 @@ pub fn dot(d: &Definition) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_step_shows_its_checks_and_whom_it_leaves_out() {
+        let src = "process p {\n  data {\n    employee person\n  }\n  step assign \"安排\" {\n    task for hr_officer except starter\n    fill mentor: person\n    check mentor != employee \"不能是本人\"\n    allow self approval\n    choose {\n      ok -> done\n    }\n  }\n  end done\n}\n";
+        let def = crate::check(src, &Default::default())
+            .definition
+            .expect("checks clean");
+        let m = super::mermaid(&def);
+        assert!(m.contains("task for hr_officer except starter"), "{m}");
+        assert!(
+            m.contains("allow self approval<br/>check mentor != employee"),
+            "{m}"
+        );
+        let d = super::dot(&def);
+        assert!(d.contains("check mentor != employee"), "{d}");
+    }
 }

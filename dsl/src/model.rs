@@ -231,6 +231,82 @@ pub enum Expr {
     Starter,
     /// The supervisor of a person, from the staff directory.
     SupervisorOf(Box<Expr>),
+    /// The instance's number.
+    Id,
+    /// The department a person belongs to.
+    DepartmentOf(Box<Expr>),
+    /// The head of a department (`head of department of X` is the head of the
+    /// department of X).
+    HeadOf(Box<Expr>),
+    /// Whether a person has a role.
+    HasRole(Box<Expr>, String),
+    /// A department of the directory, by its id.
+    Department(String),
+    /// A person of the directory, by their id.
+    Person(String),
+}
+
+impl Expr {
+    /// Call `f` on each direct sub-expression. Passes that look for something
+    /// anywhere in an expression go through this, so that a new kind of expression
+    /// is visited by all of them.
+    pub fn each_child<'e>(&'e self, f: &mut dyn FnMut(&'e Expr)) {
+        match self {
+            Expr::Int(_)
+            | Expr::Dec(_)
+            | Expr::Text(_)
+            | Expr::Bool(_)
+            | Expr::Date(_)
+            | Expr::Duration(_)
+            | Expr::Choice(_)
+            | Expr::Today
+            | Expr::Now
+            | Expr::Field(_)
+            | Expr::Starter
+            | Expr::Id
+            | Expr::Department(_)
+            | Expr::Person(_) => {}
+            Expr::Call(_, xs) => xs.iter().for_each(f),
+            Expr::Neg(x)
+            | Expr::Not(x)
+            | Expr::At(x, _, _)
+            | Expr::SupervisorOf(x)
+            | Expr::DepartmentOf(x)
+            | Expr::HeadOf(x)
+            | Expr::HasRole(x, _) => f(x),
+            Expr::Bin(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            Expr::InRange { value, lo, hi, .. } => {
+                f(value);
+                f(lo);
+                f(hi);
+            }
+            Expr::InSet(v, xs) => {
+                f(v);
+                xs.iter().for_each(f);
+            }
+        }
+    }
+
+    /// Whether `pred` holds for this expression or any part of it.
+    pub fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
+        if pred(self) {
+            return true;
+        }
+        let mut found = false;
+        self.each_child(&mut |x| found = found || x.any(pred));
+        found
+    }
+
+    /// The fields this expression reads, in the order met, with repeats.
+    pub fn fields<'e>(&'e self, out: &mut Vec<&'e str>) {
+        if let Expr::Field(f) = self {
+            out.push(f);
+        }
+        self.each_child(&mut |x| x.fields(out));
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,6 +359,37 @@ pub enum Who {
     EachWithRole(String),
     /// A text field holding an address (phone, e-mail), only for `notify ... via`.
     Address(String),
+    /// Whoever the first names, less the people the others name (`except`).
+    Except(Box<Who>, Vec<Who>),
+}
+
+impl Who {
+    /// The who before any `except`.
+    pub fn base(&self) -> &Who {
+        match self {
+            Who::Except(w, _) => w.base(),
+            w => w,
+        }
+    }
+    /// The people an `except` leaves out (none without one).
+    pub fn excepted(&self) -> &[Who] {
+        match self {
+            Who::Except(_, xs) => xs,
+            _ => &[],
+        }
+    }
+    /// A role, or the head of a department: whom a request's starter may be among
+    /// without being named (see `Step::allow_self`).
+    pub fn is_role_or_head(&self) -> bool {
+        matches!(
+            self.base(),
+            Who::Role(_)
+                | Who::EachWithRole(_)
+                | Who::DeptHeadOf(_)
+                | Who::HeadOfField(_)
+                | Who::HeadOfDept(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -433,6 +540,16 @@ pub struct Due {
     pub when: Option<Expr>,
 }
 
+/// `check CONDITION "message"`: a task's completion is refused unless the condition
+/// holds on the data as the completion would leave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub cond: Expr,
+    pub message: String,
+    /// The data fields the condition reads, for the refusal to name.
+    pub fields: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub name: String,
@@ -447,6 +564,12 @@ pub struct Step {
     pub reminders: Vec<Reminder>,
     pub on_overdue: Vec<TimedAction>,
     pub extend: Option<Extension>,
+    /// Conditions on completing the step's task, in source order.
+    pub checks: Vec<Check>,
+    /// `allow self approval` on a task with a choice: the starter may make the
+    /// choice when it is offered to a role or a head they fill. Without it, a request
+    /// started by hand is never decided by the person who started it.
+    pub allow_self: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -274,7 +274,26 @@ fn valid_definition(picks: &[u32]) -> String {
             format!("s{}", i + 1)
         };
         s.push_str(&format!("  step s{i} {} {{{}\n", g.text(), g.comment()));
-        s.push_str("    task for starter\n");
+        s.push_str(g.one(&[
+            "    task for starter\n",
+            "    task for cs_manager except starter\n",
+            "    task for\tagent except  starter except person wang_fang\n",
+        ]));
+        if g.pick(2) == 0 {
+            // A check on what the task fills, with a negative bound.
+            let f = g.name(500 + i);
+            let n = g.num().abs();
+            s.push_str(&format!(
+                "    fill {f}:{}integer -{n}..{}{}\n    check {f}{}>={}-{n} {}{}\n",
+                g.sp(),
+                n + 5,
+                g.comment(),
+                g.sp(),
+                g.sp(),
+                g.text(),
+                g.comment()
+            ));
+        }
         if g.pick(2) == 0 {
             s.push_str("    choose {\n");
             for k in 0..1 + g.pick(3) {

@@ -245,7 +245,7 @@ fn a_timer_whose_child_is_refused_is_an_incident_until_a_retry_can_go_on() {
     ));
     // Still the 17th: a retry is refused for the same reason, and changes nothing.
     match admin(&h, id, retry(json!({}))) {
-        Err(Rejection::Requirement(m)) => assert!(m.contains("15日"), "{m}"),
+        Err(Rejection::Requirement { message: m, .. }) => assert!(m.contains("15日"), "{m}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(h.inst(id).status, Status::Incident);

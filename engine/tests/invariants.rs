@@ -359,15 +359,16 @@ fn step(w: &World, op: &Op) -> Result<(), TestCaseError> {
                 prop_assert_eq!(engine.store.history(id).expect("history").len(), hist.len());
             }
             // Every refusal is one of the typed kinds, never a storage failure.
-            prop_assert!(matches!(
+            let typed = matches!(
                 r,
                 Rejection::NotFound(_)
                     | Rejection::Conflict(_)
                     | Rejection::Forbidden(_)
                     | Rejection::Invalid(_)
-                    | Rejection::Requirement(_)
+                    | Rejection::Requirement { .. }
                     | Rejection::Stuck(_)
-            ));
+            );
+            prop_assert!(typed, "{:?}", r);
         }
         Err(e) => return Err(TestCaseError::fail(format!("{op:?}: {e}"))),
     }

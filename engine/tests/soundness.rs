@@ -85,14 +85,16 @@ fn checked(src: &str, names: &StaffNames) -> Option<Definition> {
             processes: None,
         },
     );
-    // W005 and W006 are the checker's word that a who-chain finds nobody for someone
-    // who may start it, or that the starter may be asked to approve their own
-    // request: the definition is flagged, so it makes no promise for them.
+    // W005, W006 and W007 are the checker's word that a who-chain finds nobody for
+    // someone who may start it, that the starter may be asked to approve their own
+    // request, or that what `except` (or the rule that a starter does not decide
+    // their own request) leaves out is everyone: the definition is flagged, so it
+    // makes no promise for them.
     if out.errors().next().is_some()
         || out
             .diagnostics
             .iter()
-            .any(|d| d.code == "W005" || d.code == "W006")
+            .any(|d| ["W005", "W006", "W007"].contains(&d.code.id()))
     {
         return None;
     }

@@ -209,7 +209,23 @@ fn complaint_beyond_authority_rejected_then_approved() {
     // Rejected: back to propose, for the agent again.
     let inst = h.act(id, "approve", SUPERVISOR, Some("rejected"), json!({}));
     assert_at(&inst, "propose");
-    assert_eq!(h.task(id, "propose").candidates.people, [AGENT]);
+    assert_eq!(inst.data.get("sent_back"), Some(&Value::Bool(true)));
+    let propose = h.task(id, "propose");
+    assert_eq!(propose.candidates.people, [AGENT]);
+    // A solution the supervisor sent back is not settled within authority: it goes
+    // to the supervisor again.
+    assert_eq!(
+        rejection(h.try_complete(
+            propose.id,
+            AGENT,
+            None,
+            json!({"solution": "退款50%", "within_authority": true})
+        )),
+        Rejection::Requirement {
+            message: "主管退回的方案須再經主管審批，不能標記為權限內".into(),
+            fields: vec!["sent_back".into(), "within_authority".into()],
+        }
+    );
     // The approval's due timer went with the step.
     assert!(!h
         .timers(id)
@@ -238,6 +254,7 @@ fn complaint_beyond_authority_rejected_then_approved() {
             "explain",
             "propose",
             "approve",
+            "returned",
             "propose",
             "approve",
             "follow_up"
@@ -534,9 +551,24 @@ fn coordination_signed_by_both_heads_then_assigned_and_worked() {
         Some("approve"),
         json!({"partner_opinion": "同意，本週內處理"}),
     );
-    // 落實到具體人員: the partner head names the person.
+    // 落實到具體人員: the partner head names the person, who must be of the partner
+    // department: someone else is refused, with the fields the check reads.
     assert_at(&inst, "assign");
-    assert_eq!(h.task(id, "assign").candidates.people, ["zheng_kai"]);
+    let assign = h.task(id, "assign");
+    assert_eq!(assign.candidates.people, ["zheng_kai"]);
+    assert_eq!(
+        rejection(h.try_complete(
+            assign.id,
+            "zheng_kai",
+            None,
+            json!({"assignee": "wang_fang"})
+        )),
+        Rejection::Requirement {
+            message: "須落實到配合部門的人員".into(),
+            fields: vec!["assignee".into(), "partner".into()],
+        }
+    );
+    assert_eq!(h.data(id, "assignee"), None);
     let inst = h.act(
         id,
         "assign",

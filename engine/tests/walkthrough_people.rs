@@ -145,6 +145,32 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
         None,
         json!({"study_notes": "公司發展史"}),
     );
+    // 四: the mentor is an experienced employee of the department: never the
+    // newcomer, nor someone of another department. A check refuses the completion
+    // with its message and the fields it reads, and nothing changes.
+    let assign = h.task(onboarding, "assign");
+    let before = h.history(onboarding).len();
+    for (mentor, message) in [
+        ("zhang_wei", "帶教老員工不能是新員工本人"),
+        ("sun_li", "帶教老員工須為本部門員工"),
+    ] {
+        assert_eq!(
+            rejection(h.try_complete(
+                assign.id,
+                REQUESTER,
+                None,
+                json!({"workstation": "A-12", "mentor": mentor}),
+            )),
+            Rejection::Requirement {
+                message: message.into(),
+                fields: vec!["employee".into(), "mentor".into()],
+            },
+            "{mentor}"
+        );
+    }
+    assert_eq!(h.history(onboarding).len(), before);
+    assert_eq!(h.task(onboarding, "assign").id, assign.id);
+    assert_eq!(h.data(onboarding, "mentor"), None);
     h.act(
         onboarding,
         "assign",
@@ -703,7 +729,11 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
         }
         h.try_start("probation", data, EMPLOYEE)
     };
-    let window = Rejection::Requirement("申請須於每月15日（含）前提交".into());
+    // The day of the month is no field: the refusal names none.
+    let window = Rejection::Requirement {
+        message: "申請須於每月15日（含）前提交".into(),
+        fields: vec![],
+    };
     // The 16th: outside the application window.
     assert_eq!(rejection(start("2026-01-05", json!({}))), window);
     // The window is in Shanghai time: 00:30 on the 16th is still the 15th in UTC.
@@ -719,18 +749,27 @@ fn probation_start_outside_the_window_or_too_early_is_refused() {
     h.clock.set(sh(2026, 3, 10, 10, 0));
     assert_eq!(
         rejection(start("2026-02-20", json!({}))),
-        Rejection::Requirement("試用未滿一個月不得申請轉正".into())
+        Rejection::Requirement {
+            message: "試用未滿一個月不得申請轉正".into(),
+            fields: vec!["hired_on".into()],
+        }
     );
     let second = start("2026-02-10", json!({})).expect("exactly one month is enough");
     assert_eq!(second.instance.id, o.instance.id + 1);
     // The declared attendance record.
     assert_eq!(
         rejection(start("2026-01-05", json!({"leave_count": 6}))),
-        Rejection::Requirement("試用期內事假累計超過五次，不得申請轉正".into())
+        Rejection::Requirement {
+            message: "試用期內事假累計超過五次，不得申請轉正".into(),
+            fields: vec!["leave_count".into()],
+        }
     );
     assert_eq!(
         rejection(start("2026-01-05", json!({"violation": true}))),
-        Rejection::Requirement("試用期內有違紀違規記錄，不得申請轉正".into())
+        Rejection::Requirement {
+            message: "試用期內有違紀違規記錄，不得申請轉正".into(),
+            fields: vec!["violation".into()],
+        }
     );
     // Invalid data.
     assert!(matches!(

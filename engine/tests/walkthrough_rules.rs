@@ -399,7 +399,10 @@ fn every_kind_of_rejection_changes_nothing() {
             json!({"employee": "zhang_wei", "hired_on": "2026-01-05"}),
             "zhang_wei"
         )),
-        Rejection::Requirement("申請須於每月15日（含）前提交".into())
+        Rejection::Requirement {
+            message: "申請須於每月15日（含）前提交".into(),
+            fields: vec![],
+        }
     );
     h.clock.set(sh(2026, 3, 10, 10, 0));
 

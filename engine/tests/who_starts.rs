@@ -98,7 +98,11 @@ fn nobody_else_names_an_employee() {
     ] {
         assert_eq!(
             rejection(apply_for(&h, employee, by)),
-            Rejection::Requirement(message.into()),
+            // The condition reads `employee` (and `starter`, who is no field).
+            Rejection::Requirement {
+                message: message.into(),
+                fields: vec!["employee".into()],
+            },
             "{by} for {employee}"
         );
     }

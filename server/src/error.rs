@@ -105,8 +105,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: data that breaks the definition's schema, one entry per field.
     Invalid(Vec<FieldError>),
-    /// 422: a `require` condition of the process failed (its message).
-    Requirement(String),
+    /// 422: a `require` or `check` condition of the process failed: its message, and
+    /// the data fields the condition reads, each in `errors` with the message.
+    Requirement { detail: String, fields: Vec<String> },
     /// 422: a definition's source has errors.
     Definition(Vec<Located>),
     /// 422: the process cannot go on (for example nobody to assign a task to).
@@ -155,7 +156,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_)
-            | ApiError::Requirement(_)
+            | ApiError::Requirement { .. }
             | ApiError::Definition(_)
             | ApiError::Stuck(_)
             | ApiError::KeyReused(_)
@@ -177,7 +178,9 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Send JSON"),
             ApiError::Invalid(_) => ("invalid-data", "Data breaks the process's schema"),
-            ApiError::Requirement(_) => ("requirement", "A condition of the process is not met"),
+            ApiError::Requirement { .. } => {
+                ("requirement", "A condition of the process is not met")
+            }
             ApiError::Definition(_) => ("definition", "The definition has errors"),
             ApiError::Stuck(_) => ("stuck", "The process cannot go on"),
             ApiError::Unusable { .. } => {
@@ -204,10 +207,17 @@ impl ApiError {
             | ApiError::Conflict(d)
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
-            | ApiError::Requirement(d)
             | ApiError::Stuck(d)
             | ApiError::Unavailable(d) => d.clone(),
             ApiError::MethodNotAllowed => "this route does not take this method".into(),
+            // The fields involved, so that a form can mark them.
+            ApiError::Requirement { detail, fields } => {
+                errors = fields
+                    .iter()
+                    .map(|f| FieldProblem::new(f, detail))
+                    .collect();
+                detail.clone()
+            }
             ApiError::KeyReused(d) => {
                 errors = vec![FieldProblem::new("Idempotency-Key", d)];
                 d.clone()
@@ -283,7 +293,10 @@ impl From<Rejection> for ApiError {
             Rejection::Conflict(m) => ApiError::Conflict(m),
             Rejection::Forbidden(m) => ApiError::Forbidden(m),
             Rejection::Invalid(fields) => ApiError::Invalid(fields),
-            Rejection::Requirement(m) => ApiError::Requirement(m),
+            Rejection::Requirement { message, fields } => ApiError::Requirement {
+                detail: message,
+                fields,
+            },
             Rejection::Stuck(m) => ApiError::Stuck(m),
             Rejection::KeyReused(m) => ApiError::KeyReused(m),
         }
@@ -348,7 +361,8 @@ pub mod responses {
     pub struct UnsupportedMediaType(#[to_schema] Problem);
 
     /// The data breaks the process's schema (`errors` has one entry per bad field), a
-    /// `require` condition failed (its message is the detail), the definition has errors
+    /// `require` or `check` condition failed (its message is the detail, and `errors`
+    /// names each data field the condition reads), the definition has errors
     /// (`diagnostics`), the process cannot go on, the `Idempotency-Key` was sent
     /// before with a different request, or query parameters of the right shape cannot
     /// be used (a cursor of another list, two ways of choosing tasks at once).

@@ -377,7 +377,14 @@ async fn definitions_list_show_source_and_diagram() {
         .collect();
     assert_eq!(
         steps,
-        ["accept", "explain", "propose", "approve", "follow_up"]
+        [
+            "accept",
+            "explain",
+            "propose",
+            "approve",
+            "returned",
+            "follow_up"
+        ]
     );
     assert!(d["fields"]
         .as_array()

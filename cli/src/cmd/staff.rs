@@ -138,7 +138,7 @@ pub fn failure(e: StoreError) -> (Code, String) {
                 Rejection::Conflict(_) => Code::Conflict,
                 Rejection::Forbidden(_) => Code::Forbidden,
                 Rejection::Invalid(_) => Code::Invalid,
-                Rejection::Requirement(_) => Code::Requirement,
+                Rejection::Requirement { .. } => Code::Requirement,
                 Rejection::Stuck(_) => Code::Stuck,
                 // The same key for another request: a mistake of the caller's.
                 Rejection::KeyReused(_) => Code::Usage,
@@ -147,6 +147,9 @@ pub fn failure(e: StoreError) -> (Code, String) {
                 Rejection::Invalid(errs) => {
                     let lines: Vec<String> = errs.iter().map(|e| format!("  {e}")).collect();
                     format!("invalid data:\n{}", lines.join("\n"))
+                }
+                Rejection::Requirement { message, fields } => {
+                    crate::client::requirement(message, fields)
                 }
                 other => other.to_string(),
             };

@@ -72,8 +72,16 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
             reads_in(a, fields, out);
             reads_in(b, fields, out);
         }
-        ExprKind::Neg(x) | ExprKind::Not(x) | ExprKind::At(x, _) | ExprKind::SupervisorOf(x) => {
-            reads_in(x, fields, out)
+        ExprKind::Neg(x)
+        | ExprKind::Not(x)
+        | ExprKind::At(x, _)
+        | ExprKind::SupervisorOf(x)
+        | ExprKind::DepartmentOf(x)
+        | ExprKind::HeadOf(x)
+        | ExprKind::HasRole(x, _) => reads_in(x, fields, out),
+        ExprKind::InDepartment(a, b) => {
+            reads_in(a, fields, out);
+            reads_in(b, fields, out);
         }
         ExprKind::Call(_, xs) => xs.iter().for_each(|x| reads_in(x, fields, out)),
         ExprKind::InRange { value, lo, hi, .. } => {
@@ -96,6 +104,10 @@ fn who_reads(w: &ast::Who, fields: &super::Fields, out: &mut Vec<(String, Span)>
         }
         ast::Who::SupervisorOf(inner, _) | ast::Who::DeptHeadOf(inner, _) => {
             who_reads(inner, fields, out)
+        }
+        ast::Who::Except(base, xs, _) => {
+            who_reads(base, fields, out);
+            xs.iter().for_each(|x| who_reads(x, fields, out));
         }
         _ => {}
     }
@@ -425,6 +437,14 @@ impl Checker<'_> {
                 Stmt::Remind(r, _) => {
                     remind_reads(r, fields, &mut rs);
                     "a reminder"
+                }
+                // A check reads the data as the completion leaves it: the task's
+                // fills are written by then.
+                Stmt::Check { cond, .. } => {
+                    let mut c = Vec::new();
+                    reads_in(cond, fields, &mut c);
+                    push(c, "a `check`", Point::Completion);
+                    continue;
                 }
                 Stmt::Choose(..) | Stmt::OnRefuse(..) | Stmt::SelfApproval(..) => continue,
             };

@@ -264,6 +264,24 @@ impl<'a> Space<'a> {
         }
     }
 
+    /// The cases of `s` with variables `vars` free to take any value: what `s` still
+    /// requires of the other variables when someone may choose those.
+    pub fn forget(&self, s: &[Cube], vars: &[usize]) -> Vec<Cube> {
+        let freed = s
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                for &i in vars {
+                    if let Some(v) = c.get_mut(i) {
+                        *v = self.vars[i].full.clone();
+                    }
+                }
+                c
+            })
+            .collect();
+        self.tidy(freed)
+    }
+
     pub fn complement(&self, a: &[Cube]) -> Vec<Cube> {
         self.subtract(&self.universe(), a)
     }

@@ -15,20 +15,7 @@ use crate::model::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn reads_time(e: &Expr) -> bool {
-    match e {
-        Expr::Today | Expr::Now => true,
-        Expr::Call(_, xs) | Expr::InSet(_, xs) if xs.iter().any(reads_time) => true,
-        Expr::InSet(v, _)
-        | Expr::Neg(v)
-        | Expr::Not(v)
-        | Expr::At(v, _, _)
-        | Expr::SupervisorOf(v) => reads_time(v),
-        Expr::Bin(_, a, b) => reads_time(a) || reads_time(b),
-        Expr::InRange { value, lo, hi, .. } => {
-            reads_time(value) || reads_time(lo) || reads_time(hi)
-        }
-        _ => false,
-    }
+    e.any(&|x| matches!(x, Expr::Today | Expr::Now))
 }
 
 /// Strongly connected components of `edges` over `nodes`, without recursion (a

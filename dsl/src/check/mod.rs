@@ -4,10 +4,12 @@
 //! stops at the first error, so an author sees everything wrong with a file at once.
 
 mod assigned;
+mod checks;
 mod coverage;
 mod decide;
 mod graph;
 mod loops;
+mod nobody;
 mod people;
 mod schedule;
 mod steps;
@@ -228,6 +230,7 @@ struct StepParts<'s> {
     refuse: Option<(&'s ast::Name, Span)>,
     self_approval: Option<Span>,
     extend: Option<&'s ast::Extend>,
+    checks: Vec<(&'s ast::Expr, &'s ast::Text, Span)>,
 }
 
 impl Checker<'_> {
@@ -248,6 +251,7 @@ impl Checker<'_> {
             fields: &self.fields,
             diags: &mut self.diags,
             domains: &self.domains,
+            staff: self.ctx.staff,
         }
     }
 
@@ -313,6 +317,7 @@ impl Checker<'_> {
         self.graph(p, &definition);
         self.definite_assignment(p, &definition);
         self.who_chains(p);
+        self.nobody_left(p);
         definition
     }
 
@@ -533,6 +538,11 @@ impl Checker<'_> {
 
     fn who(&mut self, w: &ast::Who, allow_address: bool) -> Who {
         match w {
+            ast::Who::Except(base, xs, _) => {
+                let base = self.who(base, allow_address);
+                let xs = xs.iter().map(|x| self.who(x, false)).collect();
+                Who::Except(Box::new(base), xs)
+            }
             ast::Who::Starter(_) => Who::Starter,
             ast::Who::EachWithRole(r) => Who::EachWithRole(self.role(r)),
             ast::Who::Person(n) => {
@@ -723,25 +733,7 @@ impl Checker<'_> {
 
 /// The fields an expression reads.
 pub fn fields_in(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Field(f) => out.push(f.clone()),
-        Expr::Call(_, xs) => xs.iter().for_each(|x| fields_in(x, out)),
-        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => {
-            fields_in(x, out)
-        }
-        Expr::Bin(_, a, b) => {
-            fields_in(a, out);
-            fields_in(b, out);
-        }
-        Expr::InRange { value, lo, hi, .. } => {
-            fields_in(value, out);
-            fields_in(lo, out);
-            fields_in(hi, out);
-        }
-        Expr::InSet(v, xs) => {
-            fields_in(v, out);
-            xs.iter().for_each(|x| fields_in(x, out));
-        }
-        _ => {}
-    }
+    let mut names = Vec::new();
+    e.fields(&mut names);
+    out.extend(names.into_iter().map(str::to_string));
 }

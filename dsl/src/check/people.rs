@@ -34,6 +34,11 @@ impl Checker<'_> {
         }
         let mut found = Vec::new();
         for w in whos {
+            // What `except` leaves out is another matter (W007).
+            let w = match w {
+                ast::Who::Except(b, _, _) => b,
+                w => w,
+            };
             if !matches!(w, ast::Who::SupervisorOf(..) | ast::Who::DeptHeadOf(..)) {
                 continue;
             }
@@ -69,26 +74,64 @@ impl Checker<'_> {
                 // With `all` or `in order`, every place must approve: a place of
                 // `each person with role` held by the starter can only be refused.
                 let every_place = matches!(mode, ast::SignMode::All | ast::SignMode::InOrder);
-                for w in signers {
-                    let may_be = match w {
-                        ast::Who::Starter(_) => continue,
-                        ast::Who::EachWithRole(r) if every_place => staff
+                for signer in signers {
+                    // `except` leaves out those it names for certain (`except
+                    // starter`: the starter never signs here).
+                    let (w, out): (&ast::Who, Vec<&str>) = match signer {
+                        ast::Who::Except(_, xs, _)
+                            if xs.iter().any(|x| matches!(x, ast::Who::Starter(_))) =>
+                        {
+                            continue
+                        }
+                        ast::Who::Except(b, xs, _) => (
+                            b,
+                            xs.iter()
+                                .filter_map(|x| match x {
+                                    ast::Who::Person(n) => Some(n.text.as_str()),
+                                    _ => None,
+                                })
+                                .collect(),
+                        ),
+                        w => (w, Vec::new()),
+                    };
+                    let members = |r: &str| -> BTreeSet<String> {
+                        staff
                             .shape
                             .iter()
-                            .filter(|(_, x)| x.roles.contains(&r.text))
+                            .filter(|(id, x)| x.roles.contains(r) && !out.contains(&id.as_str()))
                             .map(|(id, _)| id.clone())
-                            .collect(),
+                            .collect()
+                    };
+                    let role = match w {
+                        ast::Who::EachWithRole(r) => Some(r),
+                        ast::Who::Name(n) if !self.fields.contains_key(&n.text) => Some(n),
+                        _ => None,
+                    };
+                    let mut may_be: BTreeSet<String> = match (w, role) {
+                        (ast::Who::Starter(_), _) => continue,
+                        (ast::Who::EachWithRole(r), _) if every_place => members(&r.text),
+                        // A role's place that only one person can take is theirs:
+                        // when they started it, they can only refuse.
+                        (_, Some(r)) => {
+                            let m = members(&r.text);
+                            if m.len() == 1 {
+                                m
+                            } else {
+                                BTreeSet::new()
+                            }
+                        }
                         // A person field may hold anyone, so here a chain from one
                         // starts from everybody.
                         _ => self.chain(w, p, true, &mut Vec::new()),
                     };
+                    may_be.retain(|id| !out.contains(&id.as_str()));
                     let both: Vec<String> = may_be.intersection(&starters).cloned().collect();
                     if both.is_empty() {
                         continue;
                     }
                     found.push(Diagnostic::new(
                         Code::StarterMaySign,
-                        w.span(),
+                        signer.span(),
                         &[&named(staff, &both)],
                     ));
                 }
@@ -100,7 +143,7 @@ impl Checker<'_> {
     /// The people a who-clause may stand for; those for whom a step up the chain
     /// finds nobody go to `nobody`. A person field stands for nobody in particular,
     /// or, with `fields_anyone`, for anyone in the directory.
-    fn chain(
+    pub(super) fn chain(
         &self,
         w: &ast::Who,
         p: &ast::Process,
@@ -153,6 +196,8 @@ impl Checker<'_> {
                 None => staff.heads.values().cloned().collect(),
             },
             ast::Who::EachWithRole(_) => BTreeSet::new(),
+            // Those the base names, some of whom may be left out.
+            ast::Who::Except(b, _, _) => self.chain(b, p, fields_anyone, nobody),
             ast::Who::SupervisorOf(inner, _) => {
                 let mut out = BTreeSet::new();
                 for id in self.chain(inner, p, fields_anyone, nobody) {
@@ -177,7 +222,7 @@ impl Checker<'_> {
 
 /// People as a reader knows them: "陳靜 (chen_jing)", at most three, then how many
 /// more.
-fn named(staff: &super::StaffNames, ids: &[String]) -> String {
+pub(super) fn named(staff: &super::StaffNames, ids: &[String]) -> String {
     let shown: Vec<String> = ids
         .iter()
         .take(3)

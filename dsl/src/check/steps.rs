@@ -24,6 +24,8 @@ impl Checker<'_> {
         let fills = self.step_fills(&parts, &action);
         let route = self.step_route(s, &parts, &action, rule_route, targets);
         let (due, reminders, on_overdue, extend) = self.step_time(&parts, &action, targets);
+        let checks = self.step_checks(&parts, &action, &fills);
+        let allow_self = parts.self_approval.is_some() && matches!(action, Action::Task(_));
         Step {
             name: s.name.text.clone(),
             title: s.title.as_ref().map(|t| t.value.clone()),
@@ -37,6 +39,8 @@ impl Checker<'_> {
             reminders,
             on_overdue,
             extend,
+            checks,
+            allow_self,
         }
     }
 
@@ -86,6 +90,11 @@ impl Checker<'_> {
                 Stmt::OnRefuse(n, sp) => parts.refuse = Some((n, sp.clone())),
                 Stmt::SelfApproval(sp) => parts.self_approval = Some(sp.clone()),
                 Stmt::Extend(x) => parts.extend = Some(x),
+                Stmt::Check {
+                    cond,
+                    message,
+                    span,
+                } => parts.checks.push((cond, message, span.clone())),
             }
         }
         parts
@@ -179,10 +188,24 @@ impl Checker<'_> {
         }
         if !matches!(action, Action::Sign { .. }) {
             if let Some((_, sp)) = &parts.refuse {
-                self.err(Code::NotASignOff, sp.clone(), &[&"on refuse"]);
+                self.err(
+                    Code::NotASignOff,
+                    sp.clone(),
+                    &[&"on refuse", &"a sign-off step"],
+                );
             }
-            if let Some(sp) = &parts.self_approval {
-                self.err(Code::NotASignOff, sp.clone(), &[&"allow self approval"]);
+            // A task with a choice is a decision too: its starter may be allowed to
+            // make it (see `Step::allow_self`).
+            let decision = matches!(action, Action::Task(_)) && !parts.chooses.is_empty();
+            if let (Some(sp), false) = (&parts.self_approval, decision) {
+                self.err(
+                    Code::NotASignOff,
+                    sp.clone(),
+                    &[
+                        &"allow self approval",
+                        &"a sign-off or a task with a choice",
+                    ],
+                );
             }
         }
         (action, rule_route)
@@ -617,7 +640,8 @@ fn to_span(s: &Stmt) -> Span {
         | Stmt::Start { span, .. }
         | Stmt::Sign { span, .. }
         | Stmt::Next { span, .. }
-        | Stmt::Due { span, .. } => span.clone(),
+        | Stmt::Due { span, .. }
+        | Stmt::Check { span, .. } => span.clone(),
         Stmt::Extend(x) => x.span.clone(),
     }
 }

@@ -66,6 +66,8 @@ pub struct Typer<'a> {
     pub diags: &'a mut Vec<Diagnostic>,
     /// What is known of numeric fields' ranges, to see a divisor that may be zero.
     pub domains: &'a std::collections::BTreeMap<String, super::Domain>,
+    /// The directory's names, to check `person ID`, `has role R` and departments.
+    pub staff: Option<&'a super::StaffNames>,
 }
 
 impl Typer<'_> {
@@ -120,6 +122,31 @@ impl Typer<'_> {
         );
     }
 
+    /// A department: an expression of that type, or a bare name that is not a field,
+    /// which names a department of the directory by its id.
+    fn department(&mut self, e: &ast::Expr, what: &str) -> Expr {
+        let (x, t) = self.lower(e);
+        match t {
+            Ty::Variant(v) => self.department_named(&v, e.span.clone()),
+            t => {
+                self.conform(&t, &Ty::Department, e.span.clone(), what);
+                x
+            }
+        }
+    }
+
+    /// A department of the directory, checked against it when one is given.
+    fn department_named(&mut self, name: &str, span: Span) -> Expr {
+        if let Some(staff) = self.staff {
+            if !staff.departments.contains(name) {
+                let help = did_you_mean(name, staff.departments.iter().map(String::as_str));
+                self.diags
+                    .push(Diagnostic::new(Code::UnknownDepartment, span, &[&name]).help_opt(help));
+            }
+        }
+        Expr::Department(name.to_string())
+    }
+
     /// A value standing on its own: a bare name here must be a field.
     fn value(&mut self, e: &ast::Expr) -> (Expr, Ty) {
         let (x, t) = self.lower(e);
@@ -160,8 +187,60 @@ impl Typer<'_> {
             }
             ExprKind::Ident(n) => match self.fields.get(n) {
                 Some(f) => (Expr::Field(n.clone()), Ty::of(&f.ty)),
+                // The instance's number, unless a field has the name.
+                None if n == "id" => (Expr::Id, Ty::Int),
                 None => (Expr::Choice(n.clone()), Ty::Variant(n.clone())),
             },
+            ExprKind::DepartmentOf(whose) => {
+                let x = self.expect(whose, &Ty::Person, "the operand of `department of`");
+                (Expr::DepartmentOf(Box::new(x)), Ty::Department)
+            }
+            ExprKind::HeadOf(dept) => {
+                let x = self.department(dept, "the operand of `head of`");
+                (Expr::HeadOf(Box::new(x)), Ty::Person)
+            }
+            ExprKind::HasRole(whose, role) => {
+                let x = self.expect(whose, &Ty::Person, "the left of `has role`");
+                if let Some(staff) = self.staff {
+                    if !staff.roles.contains(&role.text) {
+                        let help = did_you_mean(&role.text, staff.roles.iter().map(String::as_str));
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::UnknownRole,
+                                role.span.clone(),
+                                &[&role.text, &""],
+                            )
+                            .help_opt(help),
+                        );
+                    }
+                }
+                (Expr::HasRole(Box::new(x), role.text.clone()), Ty::Bool)
+            }
+            // `X in department D` is `department of X == D`.
+            ExprKind::InDepartment(whose, dept) => {
+                let x = self.expect(whose, &Ty::Person, "the left of `in department`");
+                let d = self.department(dept, "the department after `in department`");
+                (
+                    Expr::Bin(
+                        BinOp::Eq,
+                        Box::new(Expr::DepartmentOf(Box::new(x))),
+                        Box::new(d),
+                    ),
+                    Ty::Bool,
+                )
+            }
+            ExprKind::PersonRef(n) => {
+                if let Some(staff) = self.staff {
+                    if !staff.people.contains(&n.text) {
+                        let help = did_you_mean(&n.text, staff.people.iter().map(String::as_str));
+                        self.diags.push(
+                            Diagnostic::new(Code::UnknownPerson, n.span.clone(), &[&n.text])
+                                .help_opt(help),
+                        );
+                    }
+                }
+                (Expr::Person(n.text.clone()), Ty::Person)
+            }
             ExprKind::Call(name, args) => self.call(name, args, sp),
             ExprKind::Neg(inner) => {
                 let (x, t) = self.value(inner);
@@ -205,8 +284,15 @@ impl Typer<'_> {
                     .iter()
                     .map(|i| {
                         let (x, t) = self.lower(i);
-                        self.conform(&t, &vt, i.span.clone(), "a member of the set");
-                        x
+                        match (&t, &vt) {
+                            (Ty::Variant(d), Ty::Department) => {
+                                self.department_named(d, i.span.clone())
+                            }
+                            _ => {
+                                self.conform(&t, &vt, i.span.clone(), "a member of the set");
+                                x
+                            }
+                        }
                     })
                     .collect();
                 (Expr::InSet(Box::new(v), xs), Ty::Bool)
@@ -348,9 +434,28 @@ impl Typer<'_> {
         }
         if matches!(op, A::Eq | A::Ne) {
             // A bare name on one side is read as a choice of the other side's field.
-            let (a, at) = self.lower(l);
-            let (b, bt) = self.lower(r);
+            let (mut a, at) = self.lower(l);
+            let (mut b, bt) = self.lower(r);
             match (&at, &bt) {
+                // A bare name beside a department is a department of the directory.
+                (Ty::Variant(d), Ty::Department) => a = self.department_named(d, l.span.clone()),
+                (Ty::Department, Ty::Variant(d)) => b = self.department_named(d, r.span.clone()),
+                (Ty::Variant(v), Ty::Person) | (Ty::Person, Ty::Variant(v)) => {
+                    let at_span = if matches!(at, Ty::Variant(_)) {
+                        l.span.clone()
+                    } else {
+                        r.span.clone()
+                    };
+                    let help = did_you_mean(v, self.fields.keys().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            format!("someone of the staff directory is `person {v}`")
+                        });
+                    self.diags.push(
+                        Diagnostic::new(Code::UnknownField, at_span, &[v, &""])
+                            .label("not a field of this process")
+                            .help(help),
+                    );
+                }
                 (Ty::Variant(_), Ty::Variant(v)) => {
                     self.unknown_name(v, r.span.clone());
                     if let Ty::Variant(v) = &at {

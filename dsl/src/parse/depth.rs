@@ -50,6 +50,9 @@ fn measure(src: &str) -> (usize, Option<usize>) {
     let mut run = 0usize;
     let mut deepest = 0usize;
     let mut first: Option<usize> = None;
+    // The two words before this one: `department` after `head of` is part of one
+    // who-chain step (`head of department of`), counted once, at `head`.
+    let mut words: [&[u8]; 2] = [b"", b""];
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -88,11 +91,15 @@ fn measure(src: &str) -> (usize, Option<usize>) {
                 {
                     i += 1;
                 }
-                match &src.as_bytes()[start..i] {
+                let word = &src.as_bytes()[start..i];
+                match word {
                     b"not" | b"supervisor" | b"head" => run += 1,
-                    b"of" | b"department" => {}
+                    b"department" if words == [b"head".as_slice(), b"of".as_slice()] => {}
+                    b"department" => run += 1,
+                    b"of" => {}
                     _ => run = 0,
                 }
+                words = [words[1], word];
             }
             _ => i += 1,
         }
@@ -133,6 +140,9 @@ mod tests {
         let escaped = format!("\"\\\"{}\"", "(".repeat(500));
         assert_eq!(level(&escaped), None);
         assert!(level(&"supervisor of ".repeat(65)).is_some());
+        assert!(level(&"department of ".repeat(65)).is_some());
+        assert_eq!(level(&"head of department of ".repeat(64)), None);
+        assert!(level(&"head of department of ".repeat(65)).is_some());
         assert!(level(&"- ".repeat(65)).is_some());
         assert_eq!(level(&"a -> b ".repeat(200)), None);
     }

@@ -106,6 +106,15 @@ pub(super) fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
                     }
                     expr(ExprKind::InSet(Box::new(lhs), items))
                 }
+                Rule::in_department => {
+                    let d = need(kids(op).next(), &sp, "a department")?;
+                    let d = build_expr(d, depth + 1)?;
+                    expr(ExprKind::InDepartment(Box::new(lhs), Box::new(d)))
+                }
+                Rule::has_role => {
+                    let r = need(kids(op).next(), &sp, "a role")?;
+                    expr(ExprKind::HasRole(Box::new(lhs), ident(r)?))
+                }
                 _ => return Err(unexpected(&op, "a comparison")),
             }
         }
@@ -190,6 +199,34 @@ pub(super) fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
                 whose,
                 depth + 1,
             )?)))
+        }
+        Rule::department_value => {
+            let whose = need(kids(p).next(), &sp, "whose department")?;
+            expr(ExprKind::DepartmentOf(Box::new(build_expr(
+                whose,
+                depth + 1,
+            )?)))
+        }
+        Rule::head_value => {
+            let dept = need(kids(p).next(), &sp, "a department")?;
+            expr(ExprKind::HeadOf(Box::new(build_expr(dept, depth + 1)?)))
+        }
+        // The head of X's department: the head of (the department of X).
+        Rule::head_dept_value => {
+            if depth + 1 > MAX_EXPR_DEPTH {
+                return Err(depth::too_deep(sp, depth + 2, MAX_EXPR_DEPTH));
+            }
+            let whose = need(kids(p).next(), &sp, "whose department")?;
+            let x = build_expr(whose, depth + 2)?;
+            let dept = Expr {
+                span: sp.clone(),
+                kind: ExprKind::DepartmentOf(Box::new(x)),
+            };
+            expr(ExprKind::HeadOf(Box::new(dept)))
+        }
+        Rule::person_value => {
+            let id = need(kids(p).next(), &sp, "a person")?;
+            expr(ExprKind::PersonRef(ident(id)?))
         }
         Rule::now => expr(ExprKind::Now),
         Rule::ident => expr(ExprKind::Ident(p.as_str().to_string())),

@@ -117,6 +117,25 @@ fn span(p: &Pair<Rule>) -> Span {
     p.as_span().start()..p.as_span().end()
 }
 
+/// A pair's span up to the end of its last token. pest skips whitespace and
+/// comments before trying an optional or repeated tail (`task for X` may go on with
+/// `except Y`), and keeps what it skipped in the span even when the tail is absent.
+fn tight(p: &Pair<Rule>) -> Span {
+    // Most statements end on their last token already.
+    if !p.as_str().ends_with(char::is_whitespace) {
+        return span(p);
+    }
+    let end = p
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|c| c.as_rule() == Rule::string || c.clone().into_inner().next().is_none())
+        .map(|c| c.as_span().end())
+        .max()
+        .unwrap_or(p.as_span().end());
+    p.as_span().start()..end
+}
+
 /// The children that carry meaning: keyword tokens are dropped.
 fn kids<'a>(p: Pair<'a, Rule>) -> impl Iterator<Item = Pair<'a, Rule>> {
     p.into_inner().filter(|c| !is_keyword(c.as_rule()))
@@ -192,6 +211,9 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_head
             | Rule::kw_department
             | Rule::kw_starter
+            | Rule::kw_check
+            | Rule::kw_except
+            | Rule::kw_has
     )
 }
 
@@ -597,11 +619,36 @@ fn build_limit(p: Pair<Rule>) -> Built<Limit> {
 }
 
 fn build_who(p: Pair<Rule>, depth: usize) -> Built<Who> {
+    let sp = tight(&p);
+    if p.as_rule() != Rule::assignee {
+        return Err(unexpected(&p, "who"));
+    }
+    let mut parts = p.into_inner();
+    let base = build_who_one(need(parts.next(), &sp, "who")?, depth)?;
+    let mut except = Vec::new();
+    for x in parts {
+        let xs = span(&x);
+        if x.as_rule() != Rule::except_clause {
+            return Err(unexpected(&x, "`except`"));
+        }
+        except.push(build_who_one(
+            need(kids(x).next(), &xs, "whom to leave out")?,
+            depth,
+        )?);
+    }
+    if except.is_empty() {
+        Ok(base)
+    } else {
+        Ok(Who::Except(Box::new(base), except, sp))
+    }
+}
+
+fn build_who_one(p: Pair<Rule>, depth: usize) -> Built<Who> {
     let sp = span(&p);
     if depth > MAX_NESTING {
         return Err(depth::too_deep(sp, depth, MAX_NESTING));
     }
-    if p.as_rule() != Rule::assignee {
+    if p.as_rule() != Rule::who_one {
         return Err(unexpected(&p, "who"));
     }
     let inner = need(p.into_inner().next(), &sp, "who")?;
@@ -610,14 +657,14 @@ fn build_who(p: Pair<Rule>, depth: usize) -> Built<Who> {
     match rule {
         Rule::fanout => Ok(Who::EachWithRole(ident(need(k.next(), &sp, "a role")?)?)),
         Rule::supervisor_of => Ok(Who::SupervisorOf(
-            Box::new(build_who(
+            Box::new(build_who_one(
                 need(k.next(), &sp, "whose supervisor")?,
                 depth + 1,
             )?),
             sp,
         )),
         Rule::dept_head_of => Ok(Who::DeptHeadOf(
-            Box::new(build_who(
+            Box::new(build_who_one(
                 need(k.next(), &sp, "whose department")?,
                 depth + 1,
             )?),
@@ -664,7 +711,7 @@ fn build_step(p: Pair<Rule>) -> Built<Step> {
 }
 
 fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
-    let sp = span(&s);
+    let sp = tight(&s);
     let rule = s.as_rule();
     Ok(match rule {
         Rule::task => Stmt::Task(build_who(need(kids(s).next(), &sp, "who")?, 0)?, sp),
@@ -848,12 +895,7 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
                 span: sp,
             }
         }
-        Rule::remind => {
-            // A reminder without `to` or a message ends before the whitespace its
-            // optional tail would have skipped.
-            let sp = sp.start..sp.start + s.as_str().trim_end().len();
-            Stmt::Remind(build_remind(s)?, sp)
-        }
+        Rule::remind => Stmt::Remind(build_remind(s)?, sp),
         Rule::on_overdue => Stmt::OnOverdue(
             build_action(need(kids(s).next(), &sp, "an overdue action")?)?,
             sp,
@@ -861,6 +903,16 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
         Rule::on_refuse => Stmt::OnRefuse(ident(need(kids(s).next(), &sp, "a step")?)?, sp),
         Rule::extend => Stmt::Extend(build_extend(s)?),
         Rule::self_approval => Stmt::SelfApproval(sp),
+        Rule::check => {
+            let mut k = kids(s);
+            let cond = build_expr(need(k.next(), &sp, "a condition")?, 0)?;
+            let message = string(need(k.next(), &sp, "a message")?)?;
+            Stmt::Check {
+                cond,
+                message,
+                span: sp,
+            }
+        }
         _ => return Err(unexpected(&s, "a statement")),
     })
 }

@@ -124,7 +124,7 @@ fn describe(rule: Rule) -> Option<String> {
             Rule::type_spec | Rule::base_type | Rule::range_type | Rule::choice_type => {
                 "a type (text, integer, decimal, bool, date, datetime, duration, person, department, a range or choices)"
             }
-            Rule::assignee => "who (a role, `starter`, `person NAME`, `supervisor of ...`, `head of ...`)",
+            Rule::assignee | Rule::who_one => "who (a role, `starter`, `person NAME`, `supervisor of ...`, `head of ...`)",
             Rule::step | Rule::end_step | Rule::limit | Rule::data_block | Rule::require => {
                 "a step, an end, a limit, a data block or a `require`"
             }

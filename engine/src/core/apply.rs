@@ -223,11 +223,16 @@ fn start_checked<'a>(
         if !by_hand && reads_starter(&r.cond) {
             continue;
         }
+        let refused = |message: String| {
+            let mut fields = Vec::new();
+            fields_read(&r.cond, &mut fields);
+            Rejection::Requirement { message, fields }
+        };
         let ok = tmp
             .eval(&r.cond)
-            .map_err(|e| Rejection::Requirement(format!("{} ({e})", r.message)))?;
+            .map_err(|e| refused(format!("{} ({e})", r.message)))?;
         if ok != Value::Bool(true) {
-            return Err(Rejection::Requirement(r.message.clone()));
+            return Err(refused(r.message.clone()));
         }
     }
     let ev = Event::Started {
@@ -681,6 +686,19 @@ fn complete(
     if !errors.is_empty() {
         return Err(Rejection::Invalid(errors));
     }
+    // The checks, on the data as this completion would leave it; a false one refuses
+    // the completion and nothing changes.
+    for c in &step.checks {
+        let message = match run.check(&c.cond, &data) {
+            Ok(true) => continue,
+            Ok(false) => c.message.clone(),
+            Err(e) => format!("{} ({e})", c.message),
+        };
+        return Err(Rejection::Requirement {
+            message,
+            fields: c.fields.clone(),
+        });
+    }
     run.emit(Event::TaskCompleted {
         task,
         by: actor.to_string(),
@@ -822,38 +840,16 @@ pub(super) fn after_signature(
 
 /// Whether an expression reads `starter`.
 fn reads_starter(e: &Expr) -> bool {
-    match e {
-        Expr::Starter => true,
-        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => reads_starter(x),
-        Expr::Bin(_, a, b) => reads_starter(a) || reads_starter(b),
-        Expr::InRange { value, lo, hi, .. } => [value, lo, hi].iter().any(|x| reads_starter(x)),
-        Expr::InSet(_, xs) | Expr::Call(_, xs) if xs.iter().any(reads_starter) => true,
-        Expr::InSet(x, _) => reads_starter(x),
-        _ => false,
-    }
+    e.any(&|x| matches!(x, Expr::Starter))
 }
 
-/// The fields an expression reads.
+/// The fields an expression reads, each once, in order.
 pub(super) fn fields_read(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Field(f) => out.push(f.clone()),
-        Expr::Neg(x) | Expr::Not(x) | Expr::At(x, _, _) | Expr::SupervisorOf(x) => {
-            fields_read(x, out)
+    let mut names = Vec::new();
+    e.fields(&mut names);
+    for n in names {
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_string());
         }
-        Expr::Bin(_, a, b) => {
-            fields_read(a, out);
-            fields_read(b, out);
-        }
-        Expr::InRange { value, lo, hi, .. } => {
-            for x in [value, lo, hi] {
-                fields_read(x, out);
-            }
-        }
-        Expr::InSet(x, xs) => {
-            fields_read(x, out);
-            xs.iter().for_each(|x| fields_read(x, out));
-        }
-        Expr::Call(_, xs) => xs.iter().for_each(|x| fields_read(x, out)),
-        _ => {}
     }
 }

@@ -56,12 +56,79 @@ pub fn person(who: &Who, inst: &Instance, ctx: &Ctx) -> Result<String, Rejection
             Err(stuck(format!("`{r}` is a role, not one person")))
         }
         Who::Address(f) => Err(stuck(format!("`{f}` is an address, not a person"))),
+        Who::Except(base, _) => {
+            let p = person(base, inst, ctx)?;
+            if left_out(who, &[], inst, ctx).contains(&p) {
+                let whom = format!("it names only {}", name_of(ctx, &p));
+                return Err(nobody_left(who, &whom, false));
+            }
+            Ok(p)
+        }
     }
 }
 
+/// The people `who`'s `except` leaves out, and `also` (the starter of a request who
+/// may not decide it). An exception that names nobody (an empty field, someone
+/// without a supervisor) leaves nobody out.
+fn left_out(who: &Who, also: &[&str], inst: &Instance, ctx: &Ctx) -> Vec<String> {
+    let mut out: Vec<String> = also.iter().map(|p| p.to_string()).collect();
+    for x in who.excepted() {
+        out.extend(recipients(x, inst, ctx));
+    }
+    out
+}
+
+/// Why `who` finds nobody: `whom` are left out, `by_rule` as a request's starter who
+/// does not decide it, else by `except`.
+fn nobody_left(who: &Who, whom: &str, by_rule: bool) -> Rejection {
+    let why = if by_rule {
+        "the person who started the request does not decide it"
+    } else {
+        "`except` leaves them out"
+    };
+    stuck(format!("`{who}` finds nobody: {whom}, and {why}"))
+}
+
+fn name_of(ctx: &Ctx, p: &str) -> String {
+    ctx.directory
+        .person(p)
+        .map_or_else(|| p.to_string(), |x| x.name.clone())
+}
+
 pub fn resolve(who: &Who, inst: &Instance, ctx: &Ctx) -> Result<Resolved, Rejection> {
-    match who {
-        Who::Role(r) => {
+    resolve_leaving_out(who, &[], inst, ctx)
+}
+
+/// As [`resolve`], leaving out `also` besides those `who`'s `except` names. A role
+/// stays a role when none of its members is left out; otherwise the task goes to the
+/// members who remain, by name.
+pub fn resolve_leaving_out(
+    who: &Who,
+    also: &[&str],
+    inst: &Instance,
+    ctx: &Ctx,
+) -> Result<Resolved, Rejection> {
+    let gone = left_out(who, also, inst, ctx);
+    let remaining = |r: &str| -> Result<Vec<String>, Rejection> {
+        let people: Vec<String> = ctx.directory.with_role(r).map(|p| p.id.clone()).collect();
+        if people.is_empty() {
+            return Err(stuck(format!("nobody has the role `{r}`")));
+        }
+        let kept: Vec<String> = people
+            .iter()
+            .filter(|p| !gone.contains(p))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            let rule = people.iter().any(|p| also.contains(&p.as_str()));
+            let whom = format!("everyone with the role `{r}` is left out");
+            return Err(nobody_left(who, &whom, rule));
+        }
+        Ok(kept)
+    };
+    match who.base() {
+        // Nobody left out: the role as it is, without listing its members.
+        Who::Role(r) if gone.is_empty() => {
             if ctx.directory.with_role(r).next().is_none() {
                 return Err(stuck(format!("nobody has the role `{r}`")));
             }
@@ -70,17 +137,31 @@ pub fn resolve(who: &Who, inst: &Instance, ctx: &Ctx) -> Result<Resolved, Reject
                 roles: vec![r.clone()],
             }))
         }
-        Who::EachWithRole(r) => {
-            let people: Vec<String> = ctx.directory.with_role(r).map(|p| p.id.clone()).collect();
-            if people.is_empty() {
-                return Err(stuck(format!("nobody has the role `{r}`")));
+        Who::Role(r) => {
+            let kept = remaining(r)?;
+            if ctx.directory.with_role(r).count() == kept.len() {
+                return Ok(Resolved::One(Candidates {
+                    people: vec![],
+                    roles: vec![r.clone()],
+                }));
             }
-            Ok(Resolved::Each(people))
+            Ok(Resolved::One(Candidates {
+                people: kept,
+                roles: vec![],
+            }))
         }
-        other => Ok(Resolved::One(Candidates {
-            people: vec![person(other, inst, ctx)?],
-            roles: vec![],
-        })),
+        Who::EachWithRole(r) => Ok(Resolved::Each(remaining(r)?)),
+        base => {
+            let p = person(base, inst, ctx)?;
+            if gone.contains(&p) {
+                let whom = format!("it names only {}", name_of(ctx, &p));
+                return Err(nobody_left(who, &whom, also.contains(&p.as_str())));
+            }
+            Ok(Resolved::One(Candidates {
+                people: vec![p],
+                roles: vec![],
+            }))
+        }
     }
 }
 
@@ -95,6 +176,13 @@ pub fn recipients(who: &Who, inst: &Instance, ctx: &Ctx) -> Vec<String> {
             .get(f)
             .map(|v| vec![v.to_string()])
             .unwrap_or_default(),
+        Who::Except(base, _) => {
+            let gone = left_out(who, &[], inst, ctx);
+            recipients(base, inst, ctx)
+                .into_iter()
+                .filter(|p| !gone.contains(p))
+                .collect()
+        }
         other => person(other, inst, ctx)
             .map(|p| vec![p])
             .unwrap_or_default(),

@@ -39,6 +39,10 @@ pub struct Checkpoint {
 
 struct DataEnv<'a> {
     data: &'a Data,
+    /// Values that take the place of the data's: a completion's input, which a
+    /// `check` reads as the completion would leave the data, without copying it.
+    over: Option<&'a Data>,
+    id: InstanceId,
     starter: &'a str,
     directory: &'a crate::staff::Directory,
     now: DateTime<Utc>,
@@ -48,7 +52,9 @@ struct DataEnv<'a> {
 
 impl Env for DataEnv<'_> {
     fn get(&self, field: &str) -> Option<&Value> {
-        self.data.get(field)
+        self.over
+            .and_then(|o| o.get(field))
+            .or_else(|| self.data.get(field))
     }
     fn now(&self) -> DateTime<Utc> {
         self.now
@@ -59,8 +65,20 @@ impl Env for DataEnv<'_> {
     fn starter(&self) -> Option<&str> {
         Some(self.starter)
     }
-    fn supervisor_of(&self, person: &str) -> Option<String> {
-        self.directory.person(person)?.supervisor.clone()
+    fn supervisor_of(&self, person: &str) -> Option<&str> {
+        self.directory.person(person)?.supervisor.as_deref()
+    }
+    fn department_of(&self, person: &str) -> Option<&str> {
+        Some(&self.directory.person(person)?.department)
+    }
+    fn head_of(&self, dept: &str) -> Option<&str> {
+        self.directory.head_of(dept)
+    }
+    fn has_role(&self, person: &str, role: &str) -> bool {
+        self.directory.has_role(person, role)
+    }
+    fn instance_id(&self) -> Option<u64> {
+        Some(self.id)
     }
     /// Calendar time first (months, minutes), then working days and hours on the
     /// business calendar.
@@ -120,6 +138,8 @@ impl<'a> Run<'a> {
     fn env(&self) -> DataEnv<'_> {
         DataEnv {
             data: &self.inst.data,
+            over: None,
+            id: self.inst.id,
             starter: &self.inst.starter,
             directory: self.ctx.directory,
             now: self.now,
@@ -131,6 +151,16 @@ impl<'a> Run<'a> {
     pub fn eval(&self, e: &Expr) -> Result<Value, Rejection> {
         eval(e, &self.env())
             .map_err(|err| Rejection::Stuck(format!("cannot evaluate `{e}`: {err}")))
+    }
+
+    /// Whether a condition holds on the data as `over` would leave it (a
+    /// completion's input laid over the instance's data).
+    pub fn check(&self, cond: &Expr, over: &Data) -> Result<bool, baton_dsl::eval::EvalError> {
+        let env = DataEnv {
+            over: Some(over),
+            ..self.env()
+        };
+        truth(&eval(cond, &env)?)
     }
 
     pub fn holds(&self, cond: Option<&Expr>) -> Result<bool, Rejection> {
@@ -522,7 +552,9 @@ impl<'a> Run<'a> {
             }
             Action::Task(who) => {
                 let due = self.due(step)?;
-                match assign::resolve(who, &self.inst, self.ctx)? {
+                let starter = self.undecided_by(step, who);
+                let also: Vec<&str> = starter.iter().map(String::as_str).collect();
+                match assign::resolve_leaving_out(who, &also, &self.inst, self.ctx)? {
                     Resolved::One(c) => self.create_task(step, c, TaskKind::Work, due),
                     Resolved::Each(people) => {
                         for p in people {
@@ -562,9 +594,10 @@ impl<'a> Run<'a> {
                 if let Some(check) = self.ctx.child_check {
                     check(process, &data, self.inst.id, &self.inst.starter, self.now).map_err(
                         |r| match r {
-                            Rejection::Requirement(m) => {
-                                Rejection::Requirement(format!("{process} cannot start: {m}"))
-                            }
+                            Rejection::Requirement { message, fields } => Rejection::Requirement {
+                                message: format!("{process} cannot start: {message}"),
+                                fields,
+                            },
                             other => Rejection::Stuck(format!("{process} cannot start: {other}")),
                         },
                     )?;
@@ -587,6 +620,16 @@ impl<'a> Run<'a> {
                 }
             }
         }
+    }
+
+    /// The starter of a request started by hand, whom a choice offered to a role or
+    /// a head leaves out unless the step allows self approval: nobody decides their
+    /// own request. An instance another process or the calendar started has no
+    /// requester of its own.
+    pub fn undecided_by(&self, step: &Step, who: &Who) -> Option<String> {
+        let decision = matches!(step.route, Route::Choose(_)) && !step.allow_self;
+        let by_hand = self.inst.parent.is_none() && self.inst.starter != super::SYSTEM;
+        (decision && by_hand && who.is_role_or_head()).then(|| self.inst.starter.clone())
     }
 
     /// Values computed by `set` take the field's declared kind (a person, a choice).
@@ -805,7 +848,10 @@ impl<'a> Run<'a> {
                 }
                 TimedAction::Escalate(who) => {
                     let open: Vec<TaskId> = self.inst.active_tasks().map(|t| t.id).collect();
-                    let to = match assign::resolve(who, &self.inst, self.ctx)? {
+                    // A decision escalated is still not the starter's to make.
+                    let starter = self.step().and_then(|s| self.undecided_by(s, who));
+                    let also: Vec<&str> = starter.iter().map(String::as_str).collect();
+                    let to = match assign::resolve_leaving_out(who, &also, &self.inst, self.ctx)? {
                         Resolved::One(c) => c,
                         Resolved::Each(people) => Candidates {
                             people,

@@ -453,12 +453,21 @@ fn reads(step: &Step, out: &mut Vec<String>) {
             }
         }
     }
+    // A check reads what its task fills as well, which the completion gives.
+    for c in &step.checks {
+        let filled = |f: &String| step.fills.iter().any(|x| &x.field == f);
+        out.extend(c.fields.iter().filter(|f| !filled(f)).cloned());
+    }
 }
 
 fn who_reads(w: &Who, out: &mut Vec<String>) {
     match w {
         Who::Field(f) | Who::HeadOfField(f) | Who::Address(f) => out.push(f.clone()),
         Who::SupervisorOf(x) | Who::DeptHeadOf(x) => who_reads(x, out),
+        Who::Except(x, xs) => {
+            who_reads(x, out);
+            xs.iter().for_each(|x| who_reads(x, out));
+        }
         _ => {}
     }
 }

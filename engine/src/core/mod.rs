@@ -492,9 +492,13 @@ pub enum Rejection {
     /// Data that breaks the schema, one entry per bad field.
     #[error("invalid data: {}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
-    /// A `require` condition failed: its message.
-    #[error("{0}")]
-    Requirement(String),
+    /// A `require` or `check` condition failed: its message, and the data fields the
+    /// condition reads, for a form to point at.
+    #[error("{message}")]
+    Requirement {
+        message: String,
+        fields: Vec<String>,
+    },
     /// The definition cannot go on (for example nobody can be assigned).
     #[error("{0}")]
     Stuck(String),

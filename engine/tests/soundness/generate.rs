@@ -87,6 +87,8 @@ pub struct StepSpec {
     pub notify: Option<(WhoSpec, u8)>,
     pub time: TimeSpec,
     pub with_first: bool,
+    /// A `check` on a task's completion: its shape, and a seed for its parts.
+    pub check: Option<(u8, u8)>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,7 +116,7 @@ fn field_s() -> impl Strategy<Value = FieldSpec> {
 }
 
 fn who_s() -> impl Strategy<Value = WhoSpec> {
-    (0u8..10, any::<u8>()).prop_map(|(kind, i)| WhoSpec { kind, i })
+    (0u8..14, any::<u8>()).prop_map(|(kind, i)| WhoSpec { kind, i })
 }
 
 fn cond_s() -> impl Strategy<Value = CondSpec> {
@@ -196,12 +198,13 @@ fn step_s() -> impl Strategy<Value = StepSpec> {
             prop::option::weighted(0.3, (who_s(), any::<u8>())),
             time_s(),
             prop::bool::weighted(0.3),
+            prop::option::weighted(0.35, (0u8..6, any::<u8>())),
         ),
     )
         .prop_map(
             |(
                 (action, who, signers, sign_mode, on_refuse, allow_self),
-                (fills, choose, route, set, notify, time, with_first),
+                (fills, choose, route, set, notify, time, with_first, check),
             )| StepSpec {
                 action,
                 who,
@@ -216,6 +219,7 @@ fn step_s() -> impl Strategy<Value = StepSpec> {
                 notify,
                 time,
                 with_first,
+                check,
             },
         )
 }
@@ -455,7 +459,21 @@ fn who(n: &Names, w: &WhoSpec, each: bool) -> String {
     let i = usize::from(w.i);
     let person_field = n.pick(|t| matches!(t, Ty::Person), w.i).map(|(f, _)| f);
     let dept_field = n.pick(|t| matches!(t, Ty::Dept), w.i).map(|(f, _)| f);
-    match w.kind % 10 {
+    match w.kind % 14 {
+        // `except`: of the starter, of someone named, of the starter's supervisor.
+        10 => "head of department of starter except starter".into(),
+        11 => format!("{} except starter", ROLES[i % ROLES.len()]),
+        12 if each => format!(
+            "each person with role {} except person {}",
+            ROLES[i % ROLES.len()],
+            PEOPLE[(i / 4) % PEOPLE.len()]
+        ),
+        12 => format!(
+            "{} except person {}",
+            ROLES[i % ROLES.len()],
+            PEOPLE[(i / 4) % PEOPLE.len()]
+        ),
+        13 => format!("{} except supervisor of starter", ROLES[i % ROLES.len()]),
         0 => "starter".into(),
         1 => ROLES[i % ROLES.len()].into(),
         2 => person_field.cloned().unwrap_or_else(|| "starter".into()),
@@ -631,24 +649,39 @@ pub fn render(spec: &Spec) -> String {
                 let is_each = w.starts_with("each");
                 body.push(format!("task for {w}"));
                 let mut items = Vec::new();
+                // Fields the task must fill, which a check may be about.
+                let mut filled: Vec<(String, Ty)> = Vec::new();
                 for (k, f) in s.fills.iter().enumerate() {
                     if f.inplace {
                         let name = format!("s{i}_f{k}");
                         let t = ty_of(&f.field, &name);
                         let q = if f.field.optional { "?" } else { "" };
                         items.push(format!("{name}{q}: {}", type_text(&t)));
+                        if !f.field.optional {
+                            filled.push((name, t));
+                        }
                     } else if !spec.fields.is_empty() {
-                        let d = format!("d{}", usize::from(f.pick) % spec.fields.len());
+                        let k = usize::from(f.pick) % spec.fields.len();
+                        let d = format!("d{k}");
                         if !items.contains(&d) {
-                            items.push(d);
+                            items.push(d.clone());
+                            filled.push((d, n.fields[k].1.clone()));
                         }
                     }
                 }
                 if !items.is_empty() {
                     body.push(format!("fill {}", items.join(", ")));
                 }
+                if let Some((kind, o)) = s.check {
+                    if let Some(c) = check_line(&n, &filled, kind, o) {
+                        body.push(c);
+                    }
+                }
                 timed = true;
                 if !is_each && s.choose.len() >= 2 && s.route.kind % 2 == 0 {
+                    if s.allow_self {
+                        body.push("allow self approval".into());
+                    }
                     let arms: Vec<String> = s
                         .choose
                         .iter()
@@ -757,6 +790,69 @@ pub fn render(spec: &Spec) -> String {
     }
     out.push_str("  end done\n  end rejected\n}\n");
     out
+}
+
+/// A `check` on completing a task: about a field it fills (alone, with data, or a
+/// person's attributes), or now and then about data alone, which the checker must
+/// refuse.
+fn check_line(n: &Names, filled: &[(String, Ty)], kind: u8, o: u8) -> Option<String> {
+    let pick = |v: &[(String, Ty)]| -> Option<(String, Ty)> {
+        (!v.is_empty()).then(|| v[usize::from(o) % v.len()].clone())
+    };
+    let condable: Vec<(String, Ty)> = filled
+        .iter()
+        .filter(|(_, t)| !matches!(t, Ty::Person | Ty::Dept))
+        .cloned()
+        .collect();
+    let people: Vec<(String, Ty)> = filled
+        .iter()
+        .filter(|(_, t)| matches!(t, Ty::Person))
+        .cloned()
+        .collect();
+    let cond = match kind % 6 {
+        0 => {
+            let (f, t) = pick(&condable)?;
+            atom(&f, &t, o)
+        }
+        1 => {
+            let (f, t) = pick(&condable)?;
+            let (d, td) = n.condable(o / 3)?;
+            format!("{} or {}", atom(&f, &t, o), atom(d, td, o / 5))
+        }
+        2 => {
+            let (f, t) = pick(&condable)?;
+            format!("not ({})", atom(&f, &t, o))
+        }
+        3 => {
+            let (f, _) = pick(&people)?;
+            match o % 4 {
+                0 => format!("{f} != starter"),
+                1 => format!("{f} in department {}", ["cs", "hr"][usize::from(o / 4) % 2]),
+                2 => format!("{f} has role agent"),
+                // (`==` the starter's department would be met by the general manager
+                // alone when he starts it, and the walker never puts him, who has no
+                // supervisor, in a person field.)
+                _ => format!("department of {f} != department of starter"),
+            }
+        }
+        4 => {
+            let (f, t) = pick(&condable)?;
+            let Ty::Int(..) = t else {
+                return Some(format!("check {} \"c\"", atom(&f, &t, o)));
+            };
+            let (d, _) = n.pick(|t| matches!(t, Ty::Int(..)), o / 7)?;
+            if *d == f {
+                return None;
+            }
+            let op = ["<", "<=", ">", ">="][usize::from(o) % 4];
+            format!("{f} {op} {d}")
+        }
+        _ => {
+            let (d, td) = n.condable(o)?;
+            atom(d, td, o / 3)
+        }
+    };
+    Some(format!("check {cond} \"c\""))
 }
 
 /// `next` lines: one target, conditional lines with a last unconditional one, or a
