@@ -33,7 +33,6 @@ use std::cell::Cell;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The file, in the database folder.
@@ -147,12 +146,6 @@ pub(super) struct Acks {
     state: Mutex<(File, u64)>,
     /// Sync the file after each record (the store `fsync`s its data too).
     sync: bool,
-    /// The last instance and outbox message ids in sled: found when the database
-    /// opens, then raised by each batch once it is written (`written`), so that a
-    /// flush's mark does not search sled for them (two reverse scans per flush cost
-    /// the single caller about 7% of its commands). Raised only after the batch's
-    /// keys are in sled, so a mark never claims more than the flush after it holds.
-    written: [AtomicU64; 2],
 }
 
 impl Acks {
@@ -205,10 +198,6 @@ impl Acks {
             return Ok(Acks {
                 state: Mutex::new((file, found.flush)),
                 sync,
-                written: [
-                    AtomicU64::new(found.instance),
-                    AtomicU64::new(found.message),
-                ],
             });
         }
         Acks::start(path, found, sync)
@@ -219,21 +208,9 @@ impl Acks {
     /// may hold less than it held in memory before, never less than the record.
     pub fn reopen(&self, path: &Path, t: &Trees) -> Result<(), StoreError> {
         let fresh = Acks::open(path, t, self.sync)?;
-        for (mine, found) in self.written.iter().zip(&fresh.written) {
-            mine.store(found.load(Ordering::Acquire), Ordering::Release);
-        }
         let state = fresh.state.into_inner().unwrap_or_else(|e| e.into_inner());
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = state;
         Ok(())
-    }
-
-    /// A batch is in sled: the last instance and message ids it wrote, if any.
-    pub fn written(&self, instance: Option<u64>, message: Option<u64>) {
-        for (at, id) in self.written.iter().zip([instance, message]) {
-            if let Some(id) = id {
-                at.fetch_max(id, Ordering::AcqRel);
-            }
-        }
     }
 
     /// A new file holding `found`, in both copies, replacing any other at once.
@@ -258,10 +235,6 @@ impl Acks {
         Ok(Acks {
             state: Mutex::new((file, found.flush)),
             sync,
-            written: [
-                AtomicU64::new(found.instance),
-                AtomicU64::new(found.message),
-            ],
         })
     }
 
@@ -276,11 +249,8 @@ impl Acks {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let w = Writer::mark();
         // The ids first: the mark comes after them in sled's log.
-        let m = Mark {
-            flush: st.1 + 1,
-            instance: self.written[0].load(Ordering::Acquire),
-            message: self.written[1].load(Ordering::Acquire),
-        };
+        let mut m = Mark::found(t).map_err(|e| e.to_string())?;
+        m.flush = st.1 + 1;
         t[Kind::Meta]
             .insert(&w, MARK, &m.flush.to_be_bytes())
             .map_err(|e| e.to_string())?;

@@ -367,10 +367,11 @@ impl Store {
         let written = match staged {
             Some(staged) => self.pipeline.write(staged, |seq, c| {
                 self.t.write_batch(|w| {
-                    let cut = self.t.take_cut();
-                    let whole = cut.is_none();
-                    let how = How { barrier, cut };
-                    let made_durable = write_changes(
+                    let how = How {
+                        barrier,
+                        cut: self.t.take_cut(),
+                    };
+                    write_changes(
                         w,
                         self.t.shared(),
                         self.t.all(),
@@ -378,14 +379,7 @@ impl Store {
                         seq,
                         c,
                         how,
-                    )?;
-                    // Every key of the batch is in sled now: the next flush's mark may
-                    // claim its ids (see `ack::Acks::written`).
-                    if whole {
-                        self.acks
-                            .written(last_id(&c[INSTANCES]), last_id(&c[OUTBOX]));
-                    }
-                    Ok(made_durable)
+                    )
                 })
             }),
             None => Err(StoreError::Storage("the store is closed".into())),
@@ -675,16 +669,6 @@ impl Store {
             }
         })
     }
-}
-
-/// The largest id among a layer's keys that the batch writes (instances and
-/// messages are keyed by their id).
-fn last_id(layer: &super::batch::Layer) -> Option<u64> {
-    layer
-        .iter()
-        .filter(|(_, v)| v.is_some())
-        .filter_map(|(k, _)| k.get(..8)?.try_into().ok().map(u64::from_be_bytes))
-        .max()
 }
 
 /// An instance (none for a start), its definition's version and the definition.
