@@ -65,52 +65,6 @@ fn directory() -> Directory {
     )
 }
 
-/// Everything a store offers.
-trait Storage:
-    InstanceRead
-    + ParticipantRead
-    + TaskRead
-    + HistoryRead
-    + IncidentRead
-    + TimerRead
-    + TimerWrite
-    + ScheduleRead
-    + ScheduleWrite
-    + OutboxRead
-    + OutboxWrite
-    + DefinitionRead
-    + DefinitionWrite
-    + TokenRead
-    + TokenWrite
-    + DirectoryRead
-    + DirectoryWrite
-    + Health
-    + Commands
-{
-}
-impl<T> Storage for T where
-    T: InstanceRead
-        + ParticipantRead
-        + TaskRead
-        + HistoryRead
-        + IncidentRead
-        + TimerRead
-        + TimerWrite
-        + ScheduleRead
-        + ScheduleWrite
-        + OutboxRead
-        + OutboxWrite
-        + DefinitionRead
-        + DefinitionWrite
-        + TokenRead
-        + TokenWrite
-        + DirectoryRead
-        + DirectoryWrite
-        + Health
-        + Commands
-{
-}
-
 /// A store with the directory and the process deployed.
 fn ready<S: DirectoryWrite + DefinitionWrite>(s: S) -> S {
     s.set_directory(directory()).expect("directory");
@@ -334,8 +288,29 @@ fn health_of_a_working_store<S: Health + IncidentRead>(s: &S) {
     assert!(s.incidents(None, 10).expect("page").items.is_empty());
 }
 
-/// The whole suite on stores made by `make`.
-fn suite<S: Storage>(make: impl Fn() -> S) {
+/// The whole suite on stores made by `make`: everything a store offers.
+fn suite<S>(make: impl Fn() -> S)
+where
+    S: InstanceRead
+        + ParticipantRead
+        + TaskRead
+        + HistoryRead
+        + IncidentRead
+        + TimerRead
+        + TimerWrite
+        + ScheduleRead
+        + ScheduleWrite
+        + OutboxRead
+        + OutboxWrite
+        + DefinitionRead
+        + DefinitionWrite
+        + TokenRead
+        + TokenWrite
+        + DirectoryRead
+        + DirectoryWrite
+        + Health
+        + Commands,
+{
     deploys_keep_versions(&ready(make()));
     commands_are_read_back(&ready(make()));
     timers_fire_once(&ready(make()));

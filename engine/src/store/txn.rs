@@ -169,10 +169,11 @@ fn failed() -> Result<Outcome, StoreError> {
     ))
 }
 
-impl Store {
+/// The store's implementation of `Commands` (see `traits`).
+impl super::traits::Commands for Store {
     /// Run one command. `target` is the instance, or `None` to start a new one
     /// (`Command::Start`). Returns once the change is durable.
-    pub(super) fn execute(
+    fn execute(
         &self,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -186,7 +187,7 @@ impl Store {
 
     /// The command applied and visible, without waiting for the disk. For callers
     /// that run many commands and then make them durable together.
-    pub(super) fn execute_unflushed(
+    fn execute_unflushed(
         &self,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -202,21 +203,18 @@ impl Store {
 
     /// Several commands, answered in order, each applied or refused on its own, and
     /// answered once durable. The scheduler fires its timers so.
-    pub(super) fn execute_many(&self, requests: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
+    fn execute_many(&self, requests: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
         self.submit(requests, true)
     }
 
     /// As `execute_many`, without waiting for the disk (call `durable` after).
-    pub(super) fn execute_many_unflushed(
-        &self,
-        requests: Vec<Request>,
-    ) -> Vec<Result<Outcome, StoreError>> {
+    fn execute_many_unflushed(&self, requests: Vec<Request>) -> Vec<Result<Outcome, StoreError>> {
         self.submit(requests, false)
     }
 
     /// As `execute`, for a task on an async runtime: it waits for its answer without
     /// blocking a worker thread, while helper threads run the batches.
-    pub(super) async fn execute_async(
+    async fn execute_async(
         self: &Arc<Self>,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -236,7 +234,7 @@ impl Store {
     /// As `execute`, leaving the batch to the helper threads (as `execute_async`
     /// does) instead of running it on the calling thread: cheaper when many threads
     /// call at once, as it wakes no other caller to run the next batch.
-    pub(super) fn execute_parked(
+    fn execute_parked(
         self: &Arc<Self>,
         target: Option<InstanceId>,
         cmd: &Command,
@@ -252,7 +250,7 @@ impl Store {
 
     /// As `execute_many`, leaving the batches to the helper threads: a long list
     /// runs as several batches, and each is written while the next one runs.
-    pub(super) fn execute_many_parked(
+    fn execute_many_parked(
         self: &Arc<Self>,
         requests: Vec<Request>,
     ) -> Vec<Result<Outcome, StoreError>> {
@@ -260,7 +258,9 @@ impl Store {
         self.batches
             .run_parked(requests.into_iter().map(|r| (r, true)).collect(), failed)
     }
+}
 
+impl Store {
     /// Two helper threads run the batches of async callers: one applies a batch
     /// while the other waits for the disk with the one before. They hold the store
     /// only while they apply or flush a batch, never while they answer or wait, so
