@@ -20,7 +20,7 @@ use std::time::Duration;
 /// kept waiting for all the others.
 const MAX_BATCH: usize = 512;
 
-type Layer = rustc_hash::FxHashMap<Vec<u8>, Option<IVec>>;
+pub(super) type Layer = rustc_hash::FxHashMap<Vec<u8>, Option<IVec>>;
 
 /// A batch's changes, per space, once its commands have run.
 pub(super) type Changes<const N: usize> = [Layer; N];

@@ -359,19 +359,27 @@ impl Store {
         } = ran;
         // With `fsync`, the batch is made durable before its journal is removed (see
         // `journal`); then it needs no other flush.
-        let durable = || self.durable_since(epoch);
-        let barrier = self
-            .fsync
-            .as_ref()
-            .map(|_| &durable as super::journal::Barrier<'_>);
         let written = match staged {
             Some(staged) => self.pipeline.write(staged, |seq, c| {
+                // Once every key of the batch is in sled, a flush's mark may claim its
+                // ids (see `ack::Acks::written`): raised before the barrier's flush,
+                // whose mark must claim them, and again after the write for the
+                // group flushes of batches without one.
+                let ids = (last_id(&c[INSTANCES]), last_id(&c[OUTBOX]));
+                let raise = || self.acks.written(ids.0, ids.1);
+                let durable = || {
+                    raise();
+                    self.durable_since(epoch)
+                };
+                let barrier = self
+                    .fsync
+                    .as_ref()
+                    .map(|_| &durable as super::journal::Barrier<'_>);
                 self.t.write_batch(|w| {
-                    let how = How {
-                        barrier,
-                        cut: self.t.take_cut(),
-                    };
-                    write_changes(
+                    let cut = self.t.take_cut();
+                    let whole = cut.is_none();
+                    let how = How { barrier, cut };
+                    let made_durable = write_changes(
                         w,
                         self.t.shared(),
                         self.t.all(),
@@ -379,7 +387,11 @@ impl Store {
                         seq,
                         c,
                         how,
-                    )
+                    )?;
+                    if whole {
+                        raise();
+                    }
+                    Ok(made_durable)
                 })
             }),
             None => Err(StoreError::Storage("the store is closed".into())),
@@ -669,6 +681,16 @@ impl Store {
             }
         })
     }
+}
+
+/// The largest id among a layer's keys that the batch writes (instances and
+/// messages are keyed by their id).
+fn last_id(layer: &super::batch::Layer) -> Option<u64> {
+    layer
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .filter_map(|(k, _)| k.get(..8)?.try_into().ok().map(u64::from_be_bytes))
+        .max()
 }
 
 /// An instance (none for a start), its definition's version and the definition.
