@@ -339,8 +339,7 @@ const LOST: &[u8] = b"lost-instances";
 /// given up already. Instances are numbered from 1 and never removed, so sled must
 /// hold every number up to the last. A flipped bit in one of sled's page updates can
 /// drop that update alone and keep later ones: the last ids then look whole while
-/// instances in the middle are gone. One pass over the instances' keys, about a
-/// second per million.
+/// instances in the middle are gone. One pass over the instances' keys.
 fn gaps(t: &Trees, last: u64) -> Result<Vec<(u64, u64)>, StoreError> {
     let lost = given_up(t)?;
     let mut gaps = Vec::new();
