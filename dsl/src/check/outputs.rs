@@ -35,13 +35,16 @@ pub(super) fn describe(p: &ast::Process, sig: &mut Signature) {
             .find(|f| f.name.text == name.text)
             .map(|f| &f.ty)
             .or_else(|| {
-                p.steps.iter().flat_map(|s| &s.body).find_map(|st| match st {
-                    Stmt::Fill(items, _) => items
-                        .iter()
-                        .find(|i| i.name.text == name.text)
-                        .and_then(|i| i.ty.as_ref()),
-                    _ => None,
-                })
+                p.steps
+                    .iter()
+                    .flat_map(|s| &s.body)
+                    .find_map(|st| match st {
+                        Stmt::Fill(items, _) => items
+                            .iter()
+                            .find(|i| i.name.text == name.text)
+                            .and_then(|i| i.ty.as_ref()),
+                        _ => None,
+                    })
             });
         if let Some(t) = declared {
             let ty = super::type_of(t, &mut sink);

@@ -24,7 +24,11 @@ impl Checker<'_> {
         let fills = self.step_fills(&parts, &action);
         let route = match parts.outcomes.first() {
             Some((arms, sp)) => {
-                if rule_route || !parts.chooses.is_empty() || !parts.nexts.is_empty() || parts.outcomes.len() > 1 {
+                if rule_route
+                    || !parts.chooses.is_empty()
+                    || !parts.nexts.is_empty()
+                    || parts.outcomes.len() > 1
+                {
                     self.err(Code::SeveralRoutes, sp.clone(), &[]);
                 }
                 self.outcome_route(&parts.actions, arms, sp.clone(), targets)
@@ -90,11 +94,9 @@ impl Checker<'_> {
                     message,
                     span,
                 } => parts.checks.push((cond, message, span.clone())),
-                Stmt::Receive(items, sp) => parts.receives.extend(
-                    items
-                        .iter()
-                        .map(|(o, f)| (o, f.as_ref(), sp.clone())),
-                ),
+                Stmt::Receive(items, sp) => parts
+                    .receives
+                    .extend(items.iter().map(|(o, f)| (o, f.as_ref(), sp.clone()))),
                 Stmt::OnOutcome(arms, sp) => parts.outcomes.push((arms, sp.clone())),
             }
         }

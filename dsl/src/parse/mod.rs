@@ -952,7 +952,10 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
             let mut arms = vec![];
             for arm in kids(s) {
                 let asp = span(&arm);
-                let otherwise = arm.clone().into_inner().any(|x| x.as_rule() == Rule::kw_otherwise);
+                let otherwise = arm
+                    .clone()
+                    .into_inner()
+                    .any(|x| x.as_rule() == Rule::kw_otherwise);
                 let mut names = kids(arm).map(ident).collect::<Built<Vec<Name>>>()?;
                 let target = names
                     .pop()
