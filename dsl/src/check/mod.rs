@@ -221,6 +221,9 @@ struct Checker<'a> {
     dead_exits: BTreeMap<String, Vec<(usize, String, Span)>>,
 }
 
+/// An arm of `on outcome` as written: the end (`None`: `otherwise`) and the step.
+type OutcomeArmAst = (Option<ast::Name>, ast::Name);
+
 /// What a step's statements say, gathered before they are checked as a whole.
 #[derive(Default)]
 struct StepParts<'s> {
@@ -238,7 +241,7 @@ struct StepParts<'s> {
     extend: Option<&'s ast::Extend>,
     checks: Vec<(&'s ast::Expr, &'s ast::Text, Span)>,
     receives: Vec<(&'s ast::Name, Option<&'s ast::Name>, Span)>,
-    outcomes: Vec<(&'s [(Option<ast::Name>, ast::Name)], Span)>,
+    outcomes: Vec<(&'s [OutcomeArmAst], Span)>,
 }
 
 impl Checker<'_> {
