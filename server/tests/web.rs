@@ -404,3 +404,89 @@ async fn english_for_a_browser_that_prefers_it() {
         "{c}"
     );
 }
+
+#[tokio::test]
+async fn a_task_is_done_on_its_page_and_a_wrong_value_keeps_what_was_typed() {
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let id = api.start_complaint("wang_fang", "趙先生").await;
+    let task = api.open_task(id);
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let home = b.get(&api, "/").await;
+    assert!(
+        home.text.contains(&format!("href=\"/my/tasks/{task}\"")),
+        "{}",
+        home.text
+    );
+    let page = b.get(&api, &format!("/my/tasks/{task}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let t = &page.text;
+    assert!(t.contains("趙先生"), "the data so far: {t}");
+    assert!(
+        t.contains(r#"<textarea id="f-summary" name="summary""#),
+        "text as a text area: {t}"
+    );
+    assert!(
+        t.contains(r#"<select id="f-severity" name="severity" required"#),
+        "a choice as a select: {t}"
+    );
+    // A value that is not one of the choices: the page again, the message beside the
+    // field, the summary as typed.
+    let token = csrf(t);
+    let a = b
+        .post(
+            &api,
+            &format!("/my/tasks/{task}"),
+            &[
+                ("csrf", &token),
+                ("summary", "門票退款三張"),
+                ("severity", "huge"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    assert!(a.text.contains("門票退款三張"), "kept: {}", a.text);
+    assert!(
+        a.text.contains(r#"id="f-severity-problem""#),
+        "beside the field: {}",
+        a.text
+    );
+    let a = b
+        .post(
+            &api,
+            &format!("/my/tasks/{task}"),
+            &[
+                ("csrf", &token),
+                ("summary", "門票退款三張"),
+                ("severity", "general"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let inst = api.engine.store.instance(id).expect("instance");
+    assert_eq!(inst.step.as_deref(), Some("explain"));
+    // A choice is one button per outcome, with its label.
+    let next = api.open_task(id);
+    let page = b.get(&api, &format!("/my/tasks/{next}")).await;
+    assert!(
+        page.text
+            .contains(r#"name="choice" value="resolved">客戶接受解釋</button>"#),
+        "{}",
+        page.text
+    );
+    let a = b
+        .post(
+            &api,
+            &format!("/my/tasks/{next}"),
+            &[("csrf", &csrf(&page.text)), ("choice", "resolved")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    // The finished task says so; another agent's browser gets the 403 page.
+    let done = b.get(&api, &format!("/my/tasks/{next}")).await;
+    assert!(done.text.contains("已經完成"), "{}", done.text);
+    invited(&api, "zhang_wei", PASSWORD).await;
+    let mut other = signed_in(&api, "zhang_wei", PASSWORD).await;
+    let theirs = other.get(&api, &format!("/my/tasks/{task}")).await;
+    assert_eq!(theirs.status, StatusCode::FORBIDDEN, "{}", theirs.text);
+}

@@ -133,7 +133,7 @@ fn list(who: &Signed, rows: &[Row], now: DateTime<Utc>, zone: chrono_tz::Tz, min
                     li {
                         div.what {
                             div.process { (r.process) }
-                            strong { (r.title) }
+                            strong { a href=(format!("/my/tasks/{}", r.id)) { (r.title) } }
                             @if !r.data.is_empty() { div.data { (r.data) } }
                         }
                         (due_cell(lang, r.due, now, zone))

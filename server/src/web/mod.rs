@@ -16,6 +16,7 @@
 mod home;
 mod layout;
 mod signin;
+mod task;
 pub mod words;
 
 use crate::AppState;
@@ -112,6 +113,7 @@ pub fn pages() -> Router<AppState> {
             "/welcome/:secret",
             get(signin::welcome).post(signin::set_password),
         )
+        .route("/my/tasks/:id", get(task::show).post(task::submit))
         .route("/my/tasks/:id/claim", post(home::claim))
         .route("/my/tasks/:id/release", post(home::release))
         .route("/static/baton.css", get(stylesheet))
