@@ -490,3 +490,87 @@ async fn a_task_is_done_on_its_page_and_a_wrong_value_keeps_what_was_typed() {
     let theirs = other.get(&api, &format!("/my/tasks/{task}")).await;
     assert_eq!(theirs.status, StatusCode::FORBIDDEN, "{}", theirs.text);
 }
+
+#[tokio::test]
+async fn a_process_is_started_from_its_form_and_a_refusal_says_why() {
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let list = b.get(&api, "/start").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert!(list.text.contains("客戶投訴處理"), "{}", list.text);
+    assert!(
+        !list.text.contains("href=\"/start/hiring\""),
+        "supervisors only: {}",
+        list.text
+    );
+    assert_eq!(
+        b.get(&api, "/start/hiring").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let form = b.get(&api, "/start/complaint").await;
+    let f = &form.text;
+    assert!(
+        f.contains(r#"<select id="f-channel" name="channel" required"#),
+        "{f}"
+    );
+    assert!(f.contains("熱線"), "choices by their labels: {f}");
+    // The severity has a default: not required.
+    assert!(
+        f.contains(r#"<select id="f-severity" name="severity" aria"#)
+            || f.contains(r#"<select id="f-severity" name="severity">"#),
+        "{f}"
+    );
+    let token = csrf(f);
+    // The contact left out: the form again, the customer as typed.
+    let a = b
+        .post(
+            &api,
+            "/start/complaint",
+            &[("csrf", &token), ("customer", "錢女士"), ("channel", "app")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    assert!(a.text.contains("錢女士"), "{}", a.text);
+    assert!(a.text.contains(r#"id="f-contact-problem""#), "{}", a.text);
+    let a = b
+        .post(
+            &api,
+            "/start/complaint",
+            &[
+                ("csrf", &token),
+                ("customer", "錢女士"),
+                ("contact", "139-0000-1111"),
+                ("channel", "app"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let home = b.get(&api, "/").await;
+    assert!(home.text.contains("錢女士"), "{}", home.text);
+    // A `require` refusal: its message at the top.
+    let form = b.get(&api, "/start/probation").await;
+    let a = b
+        .post(
+            &api,
+            "/start/probation",
+            &[
+                ("csrf", &csrf(&form.text)),
+                ("employee", "zhang_wei"),
+                ("hired_on", "2026-01-05"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    assert!(
+        a.text.contains("只能為本人或本人直屬下屬申請轉正"),
+        "{}",
+        a.text
+    );
+    assert!(
+        a.text
+            .contains("<option value=\"zhang_wei\" selected>張偉</option>"),
+        "{}",
+        a.text
+    );
+}

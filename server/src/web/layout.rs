@@ -22,6 +22,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&Signed>, body: Markup) -> Mark
                 header {
                     a href="/" { strong { (lang.t("app")) } }
                     @if let Some(w) = who {
+                        nav { a href="/start" { (lang.t("start.title")) } }
                         form method="post" action="/signout" {
                             span { (w.name) " " }
                             input type="hidden" name="csrf" value=(w.csrf);

@@ -16,6 +16,7 @@
 mod home;
 mod layout;
 mod signin;
+mod start;
 mod task;
 pub mod words;
 
@@ -114,6 +115,8 @@ pub fn pages() -> Router<AppState> {
             get(signin::welcome).post(signin::set_password),
         )
         .route("/my/tasks/:id", get(task::show).post(task::submit))
+        .route("/start", get(start::list))
+        .route("/start/:process", get(start::show).post(start::submit))
         .route("/my/tasks/:id/claim", post(home::claim))
         .route("/my/tasks/:id/release", post(home::release))
         .route("/static/baton.css", get(stylesheet))

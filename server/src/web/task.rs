@@ -89,18 +89,18 @@ fn load(engine: &Engine, who: &Signed, id: TaskId) -> Result<Option<Loaded>, Sto
 }
 
 /// A field the step fills, as its input shows it.
-struct Input<'a> {
-    name: &'a str,
-    label: &'a str,
-    ty: &'a Type,
-    required: bool,
+pub(super) struct Input<'a> {
+    pub name: &'a str,
+    pub label: &'a str,
+    pub ty: &'a Type,
+    pub required: bool,
     /// What was typed before a refusal.
-    typed: Option<&'a str>,
-    problem: Option<&'a str>,
+    pub typed: Option<&'a str>,
+    pub problem: Option<&'a str>,
 }
 
 /// One input for a field the step fills, by its type.
-fn input(lang: Lang, i: Input<'_>, dir: &baton_engine::staff::Directory) -> Markup {
+pub(super) fn input(lang: Lang, i: Input<'_>, dir: &baton_engine::staff::Directory) -> Markup {
     let Input {
         name,
         label,
@@ -285,7 +285,7 @@ pub async fn show(State(state): State<AppState>, who: Signed, Path(id): Path<Str
 
 /// A typed value as the JSON the engine reads: numbers for numeric fields,
 /// true/false for bool, text for the rest; an empty input is left out.
-fn json_of(ty: &Type, v: &str) -> Option<serde_json::Value> {
+pub(super) fn json_of(ty: &Type, v: &str) -> Option<serde_json::Value> {
     use serde_json::Value as J;
     let v = v.trim();
     if v.is_empty() {
