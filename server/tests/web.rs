@@ -574,3 +574,69 @@ async fn a_process_is_started_from_its_form_and_a_refusal_says_why() {
         a.text
     );
 }
+
+#[tokio::test]
+async fn my_tasks_arrive_on_the_open_page_without_a_reload() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let home = {
+        let mut b2 = Browser {
+            cookies: b.cookies.clone(),
+        };
+        b2.get(&api, "/").await
+    };
+    assert!(
+        home.text.contains("new EventSource('/my/events')"),
+        "{}",
+        home.text
+    );
+    assert!(
+        home.text.contains("<title>我的任務"),
+        "no tasks yet: {}",
+        home.text
+    );
+    let res = api
+        .router
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/my/events")
+                .header(header::COOKIE, b.cookie_header())
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let mut body = res.into_body();
+    // A complaint started by 王芳 through the API: its first task is hers.
+    api.start_complaint("wang_fang", "孫先生").await;
+    let mut seen = String::new();
+    // Bounded, so that a missing event fails the test instead of hanging it.
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.expect("frame").into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+                if seen.contains("event: tasks") && seen.contains("孫先生") {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(got.ok(), Some(true), "{seen}");
+    assert!(
+        seen.contains("(1) 我的任務"),
+        "the count for the title: {seen}"
+    );
+}

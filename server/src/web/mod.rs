@@ -115,6 +115,7 @@ pub fn pages() -> Router<AppState> {
             get(signin::welcome).post(signin::set_password),
         )
         .route("/my/tasks/:id", get(task::show).post(task::submit))
+        .route("/my/events", get(home::events))
         .route("/start", get(start::list))
         .route("/start/:process", get(start::show).post(start::submit))
         .route("/my/tasks/:id/claim", post(home::claim))
