@@ -640,3 +640,40 @@ async fn my_tasks_arrive_on_the_open_page_without_a_reload() {
         "the count for the title: {seen}"
     );
 }
+
+#[tokio::test]
+async fn every_process_shows_its_diagram_drawn_by_the_binary_and_its_source() {
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let list = b.get(&api, "/processes").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let names = api.engine.store.process_names();
+    assert!(names.len() >= 8);
+    for (name, _) in names {
+        let (_, def) = api.engine.store.latest(&name).expect("latest");
+        let title = def.title.clone().unwrap_or(name.clone());
+        assert!(list.text.contains(&title), "{name} listed: {}", list.text);
+        let page = b.get(&api, &format!("/processes/{name}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        let t = &page.text;
+        let svg = &t[t
+            .find("<svg")
+            .unwrap_or_else(|| panic!("{name}: no diagram"))..];
+        let svg = &svg[..svg.find("</svg>").expect("closed")];
+        // Every step is drawn, by its title.
+        for s in &def.steps {
+            let shown = s.title.as_deref().unwrap_or(&s.name);
+            assert!(svg.contains(shown), "{name}: step {shown} not drawn");
+        }
+        assert!(t.contains(&format!("process {name}")), "{name}: the source");
+    }
+    assert_eq!(
+        b.get(&api, "/processes/nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get(&api, "/processes/complaint?version=99").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
