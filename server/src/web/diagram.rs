@@ -32,11 +32,14 @@ pub fn svg(def: &Definition, current: &[String], visited: &[String]) -> Option<S
         let mut w = layout::backends::svg::SVGWriter::new();
         vg.do_it(false, false, false, &mut w);
         let out = w.finalize();
-        // The document's own XML prologue does not belong inside a page.
-        Some(match out.find("<svg") {
-            Some(at) => out[at..].to_string(),
-            None => out,
-        })
+        // The document's own XML prologue does not belong inside a page, and the
+        // page's own sans-serif (with the company's Chinese) reads better than
+        // the library's Times.
+        let svg = match out.find("<svg") {
+            Some(at) => &out[at..],
+            None => &out,
+        };
+        Some(svg.replace("font-family: Times, serif", "font-family: system-ui, sans-serif"))
     })
     .ok()
     .flatten()
