@@ -677,3 +677,43 @@ async fn every_process_shows_its_diagram_drawn_by_the_binary_and_its_source() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn an_instance_page_shows_its_history_and_where_it_stands_on_the_diagram() {
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let id = api.start_complaint("wang_fang", "周女士").await;
+    let task = api.open_task(id);
+    api.post(
+        &format!("/tasks/{task}/complete"),
+        "wang_fang",
+        serde_json::json!({"data": {"summary": "導遊態度", "severity": "general"}}),
+    )
+    .await
+    .ok();
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let page = b.get(&api, &format!("/my/instances/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let t = &page.text;
+    assert!(t.contains("目前在「解釋澄清」"), "where it stands: {t}");
+    assert!(t.contains("周女士"), "its data: {t}");
+    assert!(
+        t.contains("接受投訴→回訪：2026-03-02 11:00 +08:00"),
+        "the running limit and its deadline: {t}"
+    );
+    // The timeline: who did what, by name, in the company's zone.
+    assert!(t.contains("發起客戶投訴處理"), "{t}");
+    assert!(t.contains("<strong>王芳</strong> 完成任務"), "{t}");
+    assert!(t.contains("+08:00"), "times in the company's zone: {t}");
+    // The diagram: the current step filled, the step done lighter.
+    let svg = &t[t.find("<svg").expect("a diagram")..];
+    assert!(svg.contains("ffd166"), "the current step is marked");
+    assert!(svg.contains("cfe8d5"), "the steps gone through are marked");
+    // Someone who takes no part gets the 403 page.
+    invited(&api, "liu_yang", PASSWORD).await;
+    let mut other = signed_in(&api, "liu_yang", PASSWORD).await;
+    assert_eq!(
+        other.get(&api, &format!("/my/instances/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

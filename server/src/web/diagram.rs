@@ -39,7 +39,10 @@ pub fn svg(def: &Definition, current: &[String], visited: &[String]) -> Option<S
             Some(at) => &out[at..],
             None => &out,
         };
-        Some(svg.replace("font-family: Times, serif", "font-family: system-ui, sans-serif"))
+        Some(svg.replace(
+            "font-family: Times, serif",
+            "font-family: system-ui, sans-serif",
+        ))
     })
     .ok()
     .flatten()

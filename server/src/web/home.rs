@@ -132,7 +132,7 @@ fn list(who: &Signed, rows: &[Row], now: DateTime<Utc>, zone: chrono_tz::Tz, min
                 @for r in rows {
                     li {
                         div.what {
-                            div.process { (r.process) }
+                            div.process { (r.process) " " a href=(format!("/my/instances/{}", r.id.instance)) { "#" (r.id.instance) } }
                             strong { a href=(format!("/my/tasks/{}", r.id)) { (r.title) } }
                             @if !r.data.is_empty() { div.data { (r.data) } }
                         }

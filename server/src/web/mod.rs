@@ -15,6 +15,7 @@
 
 mod diagram;
 mod home;
+mod instance;
 mod layout;
 mod processes;
 mod signin;
@@ -118,6 +119,7 @@ pub fn pages() -> Router<AppState> {
         )
         .route("/my/tasks/:id", get(task::show).post(task::submit))
         .route("/my/events", get(home::events))
+        .route("/my/instances/:id", get(instance::show))
         .route("/processes", get(processes::list))
         .route("/processes/:name", get(processes::show))
         .route("/start", get(start::list))
