@@ -515,6 +515,10 @@ async fn a_process_is_started_from_its_form_and_a_refusal_says_why() {
         "{f}"
     );
     assert!(f.contains("熱線"), "choices by their labels: {f}");
+    assert!(
+        !f.contains("f-solution"),
+        "a step fills the solution, not the starter: {f}"
+    );
     // The severity has a default: not required.
     assert!(
         f.contains(r#"<select id="f-severity" name="severity" aria"#)
