@@ -79,6 +79,13 @@ pub enum TypeSpec {
         span: Span,
     },
     Choice(Vec<(Name, Option<Text>)>),
+    /// `list MIN..MAX of { FIELDS }`: `max` `None` is no upper bound.
+    List {
+        min: u64,
+        max: Option<u64>,
+        elems: Vec<FieldDecl>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +146,8 @@ pub enum Who {
     Starter(Span),
     Person(Name),
     Name(Name),
+    /// `X.field`: a field of the element a `for each` names.
+    Member(Name, Name, Span),
     /// `WHO except WHO except ...`: the first, less the people the others name.
     Except(Box<Who>, Vec<Who>, Span),
 }
@@ -150,7 +159,8 @@ impl Who {
             Who::SupervisorOf(_, s)
             | Who::DeptHeadOf(_, s)
             | Who::Starter(s)
-            | Who::Except(_, _, s) => s.clone(),
+            | Who::Except(_, _, s)
+            | Who::Member(_, _, s) => s.clone(),
         }
     }
 }
@@ -235,6 +245,12 @@ pub enum Stmt {
     OnRefuse(Name, Span),
     Extend(Extend),
     SelfApproval(Span),
+    /// `for each X in LIST`: the step's task once per element.
+    ForEach {
+        var: Name,
+        list: Name,
+        span: Span,
+    },
     /// `check CONDITION "message"`: completing the task is refused while it is false.
     Check {
         cond: Expr,
@@ -320,6 +336,15 @@ pub enum ExprKind {
     InDepartment(Box<Expr>, Box<Expr>),
     /// `person ID`: someone of the staff directory.
     PersonRef(Name),
+    /// `X.field`: a field of a list's element named by `any`/`all` or `for each`.
+    Member(Name, Name),
+    /// `any X in LIST where COND` (`all` true for `all ...`).
+    Quantified {
+        all: bool,
+        var: Name,
+        list: Name,
+        cond: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -93,6 +93,12 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
             reads_in(v, fields, out);
             xs.iter().for_each(|x| reads_in(x, fields, out));
         }
+        ExprKind::Quantified { list, cond, .. } => {
+            if fields.contains_key(&list.text) {
+                out.push((list.text.clone(), list.span.clone()));
+            }
+            reads_in(cond, fields, out);
+        }
         _ => {}
     }
 }
@@ -445,6 +451,12 @@ impl Checker<'_> {
                     reads_in(cond, fields, &mut c);
                     push(c, "a `check`", Point::Completion);
                     continue;
+                }
+                Stmt::ForEach { list, .. } => {
+                    if fields.contains_key(&list.text) {
+                        rs.push((list.text.clone(), list.span.clone()));
+                    }
+                    "`for each`"
                 }
                 Stmt::Choose(..) | Stmt::OnRefuse(..) | Stmt::SelfApproval(..) => continue,
             };

@@ -8,6 +8,7 @@ mod checks;
 mod coverage;
 mod decide;
 mod graph;
+mod lists;
 mod loops;
 mod nobody;
 mod people;
@@ -95,6 +96,7 @@ pub fn check(src: &str, ctx: &Context) -> Outcome {
         fields: BTreeMap::new(),
         domains: BTreeMap::new(),
         dead_exits: BTreeMap::new(),
+        element: None,
     };
     let definition = c.run(&process);
     let mut diagnostics = c.diags;
@@ -165,6 +167,12 @@ fn type_of(t: &ast::TypeSpec, diags: &mut Vec<Diagnostic>) -> Type {
                 }
             }
         }
+        ast::TypeSpec::List {
+            min,
+            max,
+            elems,
+            span,
+        } => lists::list_type(*min, *max, elems, span, diags),
         ast::TypeSpec::Choice(vs) => {
             let mut seen = BTreeSet::new();
             for (n, _) in vs {
@@ -213,6 +221,8 @@ struct Checker<'a> {
     /// Per step: exits that can never be taken (index among the step's `next` lines
     /// or rules, and the exit as written), for the loop check.
     dead_exits: BTreeMap<String, Vec<(usize, String, Span)>>,
+    /// While a `for each` step is checked: its element's name and the list's type.
+    element: Option<lists::Bound>,
 }
 
 /// What a step's statements say, gathered before they are checked as a whole.
@@ -252,6 +262,7 @@ impl Checker<'_> {
             diags: &mut self.diags,
             domains: &self.domains,
             staff: self.ctx.staff,
+            bound: self.element.iter().cloned().collect(),
         }
     }
 
@@ -432,6 +443,16 @@ impl Checker<'_> {
                         Ty::Department => Type::Department,
                         // The value's own error was reported already.
                         Ty::Unknown => continue,
+                        // A list's elements have a declared shape; a computed copy
+                        // of one would have none.
+                        Ty::List => {
+                            self.err(
+                                Code::TypeMismatch,
+                                a.value.span.clone(),
+                                &[&"a computed field", &"a single value", &"a list"],
+                            );
+                            continue;
+                        }
                         Ty::Choice(_) | Ty::Variant(_) => {
                             self.err(
                                 Code::UndeclaredChoiceField,
@@ -544,6 +565,7 @@ impl Checker<'_> {
                 Who::Except(Box::new(base), xs)
             }
             ast::Who::Starter(_) => Who::Starter,
+            ast::Who::Member(x, f, _) => self.element_person(x, f),
             ast::Who::EachWithRole(r) => Who::EachWithRole(self.role(r)),
             ast::Who::Person(n) => {
                 if let Some(staff) = self.ctx.staff {
@@ -683,7 +705,7 @@ impl Checker<'_> {
                 self.err(Code::ReminderWithoutDue, sp.clone(), &[]);
             }
             if let Some(m) = &r.message {
-                check_placeholders(m, &self.fields, &mut self.diags);
+                self.placeholders(m);
             }
             let to = r.to.as_ref().map(|w| self.who(w, false));
             let text = r.message.as_ref().map(|m| m.value.clone());

@@ -19,6 +19,9 @@ impl Checker<'_> {
         let mut sets = Vec::new();
         let mut notifies = Vec::new();
         let parts = self.step_parts(s, &mut sets, &mut notifies);
+        // The element is named from here on: in who the task is for, its due time,
+        // its reminders; not in the step's `set` and `notify`, which run once.
+        let for_each = self.for_each(s);
         let wait = self.step_wait(&parts, &s.name.text);
         let (action, rule_route) = self.step_action(s, &parts, targets);
         let fills = self.step_fills(&parts, &action);
@@ -26,6 +29,10 @@ impl Checker<'_> {
         let (due, reminders, on_overdue, extend) = self.step_time(&parts, &action, targets);
         let checks = self.step_checks(&parts, &action, &fills);
         let allow_self = parts.self_approval.is_some() && matches!(action, Action::Task(_));
+        if for_each.is_some() {
+            self.for_each_body(s, &action);
+        }
+        self.element = None;
         Step {
             name: s.name.text.clone(),
             title: s.title.as_ref().map(|t| t.value.clone()),
@@ -41,6 +48,7 @@ impl Checker<'_> {
             extend,
             checks,
             allow_self,
+            for_each,
         }
     }
 
@@ -95,6 +103,7 @@ impl Checker<'_> {
                     message,
                     span,
                 } => parts.checks.push((cond, message, span.clone())),
+                Stmt::ForEach { .. } => {}
             }
         }
         parts
@@ -623,7 +632,7 @@ impl Checker<'_> {
     }
 }
 
-fn to_span(s: &Stmt) -> Span {
+pub(super) fn to_span(s: &Stmt) -> Span {
     match s {
         Stmt::Task(_, sp)
         | Stmt::Rules(_, sp)
@@ -641,7 +650,8 @@ fn to_span(s: &Stmt) -> Span {
         | Stmt::Sign { span, .. }
         | Stmt::Next { span, .. }
         | Stmt::Due { span, .. }
-        | Stmt::Check { span, .. } => span.clone(),
+        | Stmt::Check { span, .. }
+        | Stmt::ForEach { span, .. } => span.clone(),
         Stmt::Extend(x) => x.span.clone(),
     }
 }
