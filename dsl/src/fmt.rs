@@ -118,8 +118,9 @@ fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>, in_type: bool) -> &'stati
     if cur.kind == Kind::Comment {
         return "  ";
     }
-    if matches!(c, "," | "?" | ")" | ":")
-        || matches!(p, "(" | "..<" | "..")
+    // A lone `.` is only ever `X.field`, which the grammar reads without spaces.
+    if matches!(c, "," | "?" | ")" | ":" | ".")
+        || matches!(p, "(" | "..<" | ".." | ".")
         || matches!(c, ".." | "..<")
     {
         return "";
