@@ -98,6 +98,17 @@ pub fn value(v: &Value, choice: Option<&str>, names: &dyn Lookup, zone: chrono_t
         Value::Choice(c) => choice.unwrap_or(c).to_string(),
         Value::Person(p) => person(p, names),
         Value::Department(d) => names.department(d).unwrap_or(d).to_string(),
+        // Each element's values (people by name), the elements apart by `;`.
+        Value::List(xs) => xs
+            .iter()
+            .map(|x| {
+                x.values()
+                    .map(|v| value(v, None, names, zone))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -195,6 +206,7 @@ fn kind(ty: &Type) -> &'static str {
         Type::Person => "person",
         Type::Department => "department",
         Type::Choice(_) => "choice",
+        Type::List(_) => "list",
     }
 }
 

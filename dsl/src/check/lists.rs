@@ -150,9 +150,10 @@ impl Typer<'_> {
 }
 
 impl Checker<'_> {
-    /// The step's `for each`, if any. It names the element for the rest of the step.
-    pub(super) fn for_each(&mut self, s: &ast::Step) -> Option<ForEach> {
+    /// The step's `for each`, if any, and the element it names.
+    pub(super) fn for_each(&mut self, s: &ast::Step) -> (Option<ForEach>, Option<Bound>) {
         let mut found: Option<ForEach> = None;
+        let mut element = None;
         for st in &s.body {
             let Stmt::ForEach { var, list, span } = st else {
                 continue;
@@ -169,7 +170,7 @@ impl Checker<'_> {
                 continue;
             }
             if let Some(ty) = self.typer().list_field(list, "`for each`") {
-                self.element = Some(Bound {
+                element = Some(Bound {
                     var: var.text.clone(),
                     list: list.text.clone(),
                     ty,
@@ -182,9 +183,11 @@ impl Checker<'_> {
         }
         // The task's title may name the element's fields: `"跟進：{item.item}"`.
         if let (Some(t), Some(_)) = (&s.title, &found) {
+            self.element = element.clone();
             self.element_placeholders(t);
+            self.element = None;
         }
-        found
+        (found, element)
     }
 
     /// What a `for each` step may not have besides its task.

@@ -19,20 +19,24 @@ impl Checker<'_> {
         let mut sets = Vec::new();
         let mut notifies = Vec::new();
         let parts = self.step_parts(s, &mut sets, &mut notifies);
-        // The element is named from here on: in who the task is for, its due time,
-        // its reminders; not in the step's `set` and `notify`, which run once.
-        let for_each = self.for_each(s);
+        // A `for each` names its element in who the task is for, its due time and its
+        // reminders, which the engine works out per element; not in the wait, the
+        // `set`s and `notify`s, or where the step goes next, which happen once.
+        let (for_each, element) = self.for_each(s);
         let wait = self.step_wait(&parts, &s.name.text);
+        self.element = element.clone();
         let (action, rule_route) = self.step_action(s, &parts, targets);
+        self.element = None;
         let fills = self.step_fills(&parts, &action);
         let route = self.step_route(s, &parts, &action, rule_route, targets);
+        self.element = element;
         let (due, reminders, on_overdue, extend) = self.step_time(&parts, &action, targets);
+        self.element = None;
         let checks = self.step_checks(&parts, &action, &fills);
         let allow_self = parts.self_approval.is_some() && matches!(action, Action::Task(_));
         if for_each.is_some() {
             self.for_each_body(s, &action);
         }
-        self.element = None;
         Step {
             name: s.name.text.clone(),
             title: s.title.as_ref().map(|t| t.value.clone()),
