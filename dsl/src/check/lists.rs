@@ -15,6 +15,9 @@ pub struct Bound {
     pub var: String,
     pub list: String,
     pub ty: ListType,
+    /// Named over something that is not a list (already reported): its fields are
+    /// not checked again.
+    pub quiet: bool,
 }
 
 /// `list MIN..MAX of { FIELDS }`.
@@ -81,6 +84,9 @@ impl Typer<'_> {
             self.err(Code::NotAnElement, x.span.clone(), &[&x.text]);
             return (Expr::Bool(false), Ty::Unknown);
         };
+        if b.quiet {
+            return (Expr::Bool(false), Ty::Unknown);
+        }
         let Some(ef) = b.ty.field(&f.text) else {
             let help = did_you_mean(&f.text, b.ty.fields.iter().map(|e| e.name.as_str()));
             self.diags.push(
@@ -106,18 +112,18 @@ impl Typer<'_> {
     ) -> (Expr, Ty) {
         let what = if all { "`all`" } else { "`any`" };
         let ty = self.list_field(list, what);
-        let scoped = ty.is_some();
-        if let Some(ty) = ty {
-            self.bound.push(Bound {
-                var: var.text.clone(),
-                list: list.text.clone(),
-                ty,
-            });
-        }
+        self.bound.push(Bound {
+            var: var.text.clone(),
+            list: list.text.clone(),
+            quiet: ty.is_none(),
+            ty: ty.unwrap_or(ListType {
+                min: 0,
+                max: None,
+                fields: vec![],
+            }),
+        });
         let c = self.expect(cond, &Ty::Bool, "the condition");
-        if scoped {
-            self.bound.pop();
-        }
+        self.bound.pop();
         (
             Expr::Quantified {
                 all,
@@ -169,13 +175,17 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            if let Some(ty) = self.typer().list_field(list, "`for each`") {
-                element = Some(Bound {
-                    var: var.text.clone(),
-                    list: list.text.clone(),
-                    ty,
-                });
-            }
+            let ty = self.typer().list_field(list, "`for each`");
+            element = Some(Bound {
+                var: var.text.clone(),
+                list: list.text.clone(),
+                quiet: ty.is_none(),
+                ty: ty.unwrap_or(ListType {
+                    min: 0,
+                    max: None,
+                    fields: vec![],
+                }),
+            });
             found = Some(ForEach {
                 var: var.text.clone(),
                 list: list.text.clone(),
@@ -240,6 +250,9 @@ impl Checker<'_> {
             self.err(Code::NotAnElement, x.span.clone(), &[&x.text]);
             return who;
         };
+        if b.quiet {
+            return who;
+        }
         let whole = format!("{}.{}", x.text, f.text);
         match b.ty.field(&f.text) {
             Some(ef) if ef.ty != Type::Person => {
@@ -303,7 +316,7 @@ impl Checker<'_> {
             None => {
                 self.err(Code::NotAnElement, span, &[&x]);
             }
-            Some(b) if b.ty.field(f).is_none() => {
+            Some(b) if !b.quiet && b.ty.field(f).is_none() => {
                 self.err(Code::NoElementField, span, &[&b.list, &f]);
             }
             Some(_) => {}
