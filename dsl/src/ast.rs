@@ -147,7 +147,7 @@ pub enum Who {
     Person(Name),
     Name(Name),
     /// `X.field`: a field of the element a `for each` names.
-    Member(Name, Name, Span),
+    Member(Box<Member>, Span),
     /// `WHO except WHO except ...`: the first, less the people the others name.
     Except(Box<Who>, Vec<Who>, Span),
 }
@@ -160,7 +160,7 @@ impl Who {
             | Who::DeptHeadOf(_, s)
             | Who::Starter(s)
             | Who::Except(_, _, s)
-            | Who::Member(_, _, s) => s.clone(),
+            | Who::Member(_, s) => s.clone(),
         }
     }
 }
@@ -337,14 +337,26 @@ pub enum ExprKind {
     /// `person ID`: someone of the staff directory.
     PersonRef(Name),
     /// `X.field`: a field of a list's element named by `any`/`all` or `for each`.
-    Member(Name, Name),
-    /// `any X in LIST where COND` (`all` true for `all ...`).
-    Quantified {
-        all: bool,
-        var: Name,
-        list: Name,
-        cond: Box<Expr>,
-    },
+    /// (Boxed, as the next: every level of an expression's nesting holds an
+    /// `ExprKind` on the stack while it is built.)
+    Member(Box<Member>),
+    Quantified(Box<Quantified>),
+}
+
+/// `X.field`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub var: Name,
+    pub field: Name,
+}
+
+/// `any X in LIST where COND` (`all` true for `all ...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantified {
+    pub all: bool,
+    pub var: Name,
+    pub list: Name,
+    pub cond: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -255,36 +255,8 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             .get(f)
             .cloned()
             .ok_or_else(|| EvalError::Missing(f.clone()))?,
-        Expr::Member(x, f) => env
-            .element(x)
-            .and_then(|el| el.get(f))
-            .cloned()
-            .ok_or_else(|| EvalError::Missing(format!("{x}.{f}")))?,
-        Expr::Quantified {
-            all,
-            var,
-            list,
-            cond,
-        } => {
-            let items = match eval_ref(list, env)? {
-                Cow::Borrowed(Value::List(xs)) => Cow::Borrowed(xs),
-                Cow::Owned(Value::List(xs)) => Cow::Owned(xs),
-                v => return Err(EvalError::Invalid(format!("{v} is not a list"))),
-            };
-            // `any` stops at the first element that holds, `all` at the first that
-            // does not.
-            for element in items.iter() {
-                let scoped = WithElement {
-                    outer: env,
-                    var,
-                    element,
-                };
-                if truth(&eval(cond, &scoped)?)? != *all {
-                    return Ok(Value::Bool(!*all));
-                }
-            }
-            Value::Bool(*all)
-        }
+        Expr::Member(m) => member(&m.var, &m.field, env)?,
+        Expr::Quantified(q) => quantified(q.all, &q.var, &q.list, &q.cond, env)?,
         Expr::Neg(x) => match eval(x, env)? {
             Value::Int(i) => Value::Int(-i),
             Value::Dec(d) => Value::Dec(-d),
@@ -362,6 +334,45 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
 }
 
 /// A field's value where the data holds it; anything else evaluated.
+// Apart from `eval`, whose frame every level of an expression's nesting pays for:
+// what these hold on the stack stays out of it.
+
+#[inline(never)]
+fn member(x: &str, f: &str, env: &dyn Env) -> Result<Value, EvalError> {
+    env.element(x)
+        .and_then(|el| el.get(f))
+        .cloned()
+        .ok_or_else(|| EvalError::Missing(format!("{x}.{f}")))
+}
+
+/// `any`/`all`: `any` stops at the first element that holds, `all` at the first
+/// that does not.
+#[inline(never)]
+fn quantified(
+    all: bool,
+    var: &str,
+    list: &Expr,
+    cond: &Expr,
+    env: &dyn Env,
+) -> Result<Value, EvalError> {
+    let items = match eval_ref(list, env)? {
+        Cow::Borrowed(Value::List(xs)) => Cow::Borrowed(xs),
+        Cow::Owned(Value::List(xs)) => Cow::Owned(xs),
+        v => return Err(EvalError::Invalid(format!("{v} is not a list"))),
+    };
+    for element in items.iter() {
+        let scoped = WithElement {
+            outer: env,
+            var,
+            element,
+        };
+        if truth(&eval(cond, &scoped)?)? != all {
+            return Ok(Value::Bool(!all));
+        }
+    }
+    Ok(Value::Bool(all))
+}
+
 fn eval_ref<'a>(e: &'a Expr, env: &'a dyn Env) -> Result<Cow<'a, Value>, EvalError> {
     match e {
         Expr::Field(f) => env

@@ -284,16 +284,27 @@ pub enum Expr {
     Department(String),
     /// A person of the directory, by their id.
     Person(String),
-    /// A field of the element named `.0` (by `any`/`all` or the step's `for each`).
-    Member(String, String),
-    /// Whether `cond` holds for some (`all` false) or every element of `list`, each
-    /// named `var` in it.
-    Quantified {
-        all: bool,
-        var: String,
-        list: Box<Expr>,
-        cond: Box<Expr>,
-    },
+    /// A field of an element named by `any`/`all` or the step's `for each`. (Boxed,
+    /// as the next: an `Expr` is held on the stack at every level of evaluation.)
+    Member(Box<Member>),
+    Quantified(Box<Quantified>),
+}
+
+/// `var.field`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub var: String,
+    pub field: String,
+}
+
+/// Whether `cond` holds for some (`all` false) or every element of `list`, each
+/// named `var` in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantified {
+    pub all: bool,
+    pub var: String,
+    pub list: Expr,
+    pub cond: Expr,
 }
 
 impl Expr {
@@ -316,7 +327,7 @@ impl Expr {
             | Expr::Id
             | Expr::Department(_)
             | Expr::Person(_)
-            | Expr::Member(_, _) => {}
+            | Expr::Member(_) => {}
             Expr::Call(_, xs) => xs.iter().for_each(f),
             Expr::Neg(x)
             | Expr::Not(x)
@@ -338,9 +349,9 @@ impl Expr {
                 f(v);
                 xs.iter().for_each(f);
             }
-            Expr::Quantified { list, cond, .. } => {
-                f(list);
-                f(cond);
+            Expr::Quantified(q) => {
+                f(&q.list);
+                f(&q.cond);
             }
         }
     }
@@ -420,7 +431,7 @@ pub enum Who {
     /// Whoever the first names, less the people the others name (`except`).
     Except(Box<Who>, Vec<Who>),
     /// A person field of the element a `for each` step's task is for.
-    Member(String, String),
+    Member(Box<Member>),
 }
 
 impl Who {

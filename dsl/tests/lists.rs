@@ -3,7 +3,7 @@
 //! `baton graph` show them.
 
 use baton_dsl::eval::{eval, Element, Env, Value};
-use baton_dsl::model::{Definition, Expr, ForEach, ListType, Type, Who};
+use baton_dsl::model::{Definition, Expr, ForEach, ListType, Member, Type, Who};
 use baton_dsl::{check, Code, Context};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;
@@ -89,14 +89,17 @@ fn a_for_each_step_names_its_element_in_who_due_and_reminders() {
             list: "action_items".into()
         })
     );
-    assert!(matches!(&step.action, baton_dsl::model::Action::Task(Who::Member(x, f)) if x == "a" && f == "owner"));
+    let a_owner = || {
+        Who::Member(Box::new(Member {
+            var: "a".into(),
+            field: "owner".into(),
+        }))
+    };
+    assert_eq!(step.action, baton_dsl::model::Action::Task(a_owner()));
     assert_eq!(step.due[0].at.to_string(), "a.deadline at 18:00");
     assert_eq!(
         step.reminders[0].to(),
-        Some(&Who::SupervisorOf(Box::new(Who::Member(
-            "a".into(),
-            "owner".into()
-        ))))
+        Some(&Who::SupervisorOf(Box::new(a_owner())))
     );
     // Steps without `for each` have none.
     assert_eq!(def.step("review").and_then(|s| s.for_each.clone()), None);

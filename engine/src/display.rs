@@ -183,6 +183,9 @@ pub struct FieldLabel {
     /// For a choice: each choice's name -> label.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, String>,
+    /// For a list (`list`): each element field's name -> its kind, as `kind`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub elements: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -227,10 +230,19 @@ impl Labels {
                             .collect(),
                         _ => BTreeMap::new(),
                     };
+                    let elements = match &f.ty {
+                        Type::List(l) => l
+                            .fields
+                            .iter()
+                            .map(|e| (e.name.clone(), kind(&e.ty).to_string()))
+                            .collect(),
+                        _ => BTreeMap::new(),
+                    };
                     let label = FieldLabel {
                         label: or_name(&f.label, &f.name),
                         kind: kind(&f.ty).to_string(),
                         choices,
+                        elements,
                     };
                     (f.name.clone(), label)
                 })

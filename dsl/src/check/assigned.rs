@@ -93,11 +93,11 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
             reads_in(v, fields, out);
             xs.iter().for_each(|x| reads_in(x, fields, out));
         }
-        ExprKind::Quantified { list, cond, .. } => {
-            if fields.contains_key(&list.text) {
-                out.push((list.text.clone(), list.span.clone()));
+        ExprKind::Quantified(q) => {
+            if fields.contains_key(&q.list.text) {
+                out.push((q.list.text.clone(), q.list.span.clone()));
             }
-            reads_in(cond, fields, out);
+            reads_in(&q.cond, fields, out);
         }
         _ => {}
     }

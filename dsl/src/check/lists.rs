@@ -99,7 +99,11 @@ impl Typer<'_> {
             let whole = format!("{}.{}", x.text, f.text);
             self.err(Code::ElementMaybeEmpty, sp, &[&whole, &f.text, &b.list]);
         }
-        (Expr::Member(x.text.clone(), f.text.clone()), Ty::of(&ef.ty))
+        let m = Member {
+            var: x.text.clone(),
+            field: f.text.clone(),
+        };
+        (Expr::Member(Box::new(m)), Ty::of(&ef.ty))
     }
 
     /// `any X in LIST where COND`, `all X in LIST where COND`.
@@ -124,15 +128,13 @@ impl Typer<'_> {
         });
         let c = self.expect(cond, &Ty::Bool, "the condition");
         self.bound.pop();
-        (
-            Expr::Quantified {
-                all,
-                var: var.text.clone(),
-                list: Box::new(Expr::Field(list.text.clone())),
-                cond: Box::new(c),
-            },
-            Ty::Bool,
-        )
+        let q = Quantified {
+            all,
+            var: var.text.clone(),
+            list: Expr::Field(list.text.clone()),
+            cond: c,
+        };
+        (Expr::Quantified(Box::new(q)), Ty::Bool)
     }
 
     /// `count(LIST)`: the number of elements.
@@ -245,7 +247,10 @@ impl Checker<'_> {
 
     /// `task for X.owner`: a person field of the step's element.
     pub(super) fn element_person(&mut self, x: &ast::Name, f: &ast::Name) -> Who {
-        let who = Who::Member(x.text.clone(), f.text.clone());
+        let who = Who::Member(Box::new(Member {
+            var: x.text.clone(),
+            field: f.text.clone(),
+        }));
         let Some(b) = self.element.clone().filter(|b| b.var == x.text) else {
             self.err(Code::NotAnElement, x.span.clone(), &[&x.text]);
             return who;

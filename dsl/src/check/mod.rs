@@ -565,7 +565,7 @@ impl Checker<'_> {
                 Who::Except(Box::new(base), xs)
             }
             ast::Who::Starter(_) => Who::Starter,
-            ast::Who::Member(x, f, _) => self.element_person(x, f),
+            ast::Who::Member(m, _) => self.element_person(&m.var, &m.field),
             ast::Who::EachWithRole(r) => Who::EachWithRole(self.role(r)),
             ast::Who::Person(n) => {
                 if let Some(staff) = self.ctx.staff {

@@ -213,7 +213,7 @@ fn key(w: &ast::Who) -> String {
         ast::Who::HeadOf(n) => format!("head of {}", n.text),
         ast::Who::Starter(_) => "starter".into(),
         ast::Who::Person(n) => format!("person {}", n.text),
-        ast::Who::Member(x, f, _) => format!("{}.{}", x.text, f.text),
+        ast::Who::Member(m, _) => format!("{}.{}", m.var.text, m.field.text),
         ast::Who::Except(b, xs, _) => {
             let xs: Vec<String> = xs.iter().map(key).collect();
             format!("{} except {}", key(b), xs.join(" except "))

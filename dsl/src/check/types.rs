@@ -248,13 +248,8 @@ impl Typer<'_> {
                 (Expr::Person(n.text.clone()), Ty::Person)
             }
             ExprKind::Call(name, args) => self.call(name, args, sp),
-            ExprKind::Member(x, f) => self.member(x, f, sp),
-            ExprKind::Quantified {
-                all,
-                var,
-                list,
-                cond,
-            } => self.quantified(*all, var, list, cond),
+            ExprKind::Member(m) => self.member(&m.var, &m.field, sp),
+            ExprKind::Quantified(q) => self.quantified(q.all, &q.var, &q.list, &q.cond),
             ExprKind::Neg(inner) => {
                 let (x, t) = self.value(inner);
                 if !(t.numeric() || t == Ty::Duration || t == Ty::Unknown) {

@@ -229,10 +229,7 @@ pub(super) fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
             expr(ExprKind::PersonRef(ident(id)?))
         }
         Rule::now => expr(ExprKind::Now),
-        Rule::member => {
-            let (x, f) = super::list::member(p, &sp)?;
-            expr(ExprKind::Member(x, f))
-        }
+        Rule::member => expr(ExprKind::Member(super::list::member(p, &sp)?)),
         Rule::quantified => super::list::build_quantified(p, sp, depth)?,
         Rule::ident => expr(ExprKind::Ident(p.as_str().to_string())),
         _ => return Err(unexpected(&p, "an expression")),

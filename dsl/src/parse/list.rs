@@ -54,11 +54,11 @@ fn build_elem(p: Pair<Rule>) -> Built<FieldDecl> {
 }
 
 /// `X.field`: the element's name and the field's.
-pub(super) fn member(p: Pair<Rule>, sp: &Span) -> Built<(Name, Name)> {
+pub(super) fn member(p: Pair<Rule>, sp: &Span) -> Built<Box<Member>> {
     let mut k = p.into_inner();
-    let x = ident(need(k.next(), sp, "an element's name")?)?;
-    let f = ident(need(k.next(), sp, "a field's name")?)?;
-    Ok((x, f))
+    let var = ident(need(k.next(), sp, "an element's name")?)?;
+    let field = ident(need(k.next(), sp, "a field's name")?)?;
+    Ok(Box::new(Member { var, field }))
 }
 
 /// `any X in LIST where COND`, `all X in LIST where COND`.
@@ -80,12 +80,12 @@ pub(super) fn build_quantified(p: Pair<Rule>, sp: Span, depth: usize) -> Built<E
     let list = need_name(names.next(), &sp, "the list")?;
     let cond = cond.ok_or_else(|| internal(sp.clone(), "the condition"))?;
     Ok(Expr {
-        kind: ExprKind::Quantified {
+        kind: ExprKind::Quantified(Box::new(Quantified {
             all,
             var,
             list,
-            cond: Box::new(cond),
-        },
+            cond,
+        })),
         span: sp,
     })
 }

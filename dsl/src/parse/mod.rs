@@ -678,10 +678,7 @@ fn build_who_one(p: Pair<Rule>, depth: usize) -> Built<Who> {
         Rule::starter => Ok(Who::Starter(sp)),
         Rule::person_ref => Ok(Who::Person(ident(need(k.next(), &sp, "a person")?)?)),
         Rule::name_ref => Ok(Who::Name(ident(need(k.next(), &sp, "a name")?)?)),
-        Rule::member => {
-            let (x, f) = list::member(inner, &sp)?;
-            Ok(Who::Member(x, f, sp))
-        }
+        Rule::member => Ok(Who::Member(list::member(inner, &sp)?, sp)),
         _ => Err(unexpected(&inner, "who")),
     }
 }

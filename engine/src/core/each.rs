@@ -12,12 +12,12 @@ use baton_dsl::model::{ForEach, Reminder, Step, Who};
 /// `who` with the element's fields put in: `X.owner` becomes the person it holds.
 fn bind(who: &Who, each: &ForEach, element: &Element) -> Result<Who, Rejection> {
     Ok(match who {
-        Who::Member(x, f) if x == &each.var => match element.get(f) {
+        Who::Member(m) if m.var == each.var => match element.get(&m.field) {
             Some(baton_dsl::eval::Value::Person(p)) => Who::Person(p.clone()),
             _ => {
                 return Err(Rejection::Stuck(format!(
-                    "an element of `{}` names no person in `{f}`",
-                    each.list
+                    "an element of `{}` names no person in `{}`",
+                    each.list, m.field
                 )))
             }
         },
