@@ -221,3 +221,33 @@ fn wrong_elements_are_each_named_by_their_place_and_nothing_changes() {
         )]
     );
 }
+
+#[test]
+fn a_thousand_action_items_are_a_thousand_tasks_each_its_owners() {
+    let h = Harness::at(sh(2026, 3, 6, 15, 0));
+    let owners = ["wang_fang", "zhang_wei", "liu_yang", "huang_min"];
+    let items: Vec<serde_json::Value> = (0..1000)
+        .map(|i| {
+            json!({
+                "item": format!("事項{i}"),
+                "owner": owners[i % owners.len()],
+                "deadline": "2026-03-20",
+            })
+        })
+        .collect();
+    let id = meeting_with(&h, serde_json::Value::Array(items));
+    let inst = h.inst(id);
+    assert_at(&inst, "follow_up");
+    let tasks: Vec<_> = inst.active_tasks().cloned().collect();
+    assert_eq!(tasks.len(), 1000);
+    assert_eq!(tasks[999].title, "落實行動項：事項999");
+    assert_eq!(tasks[999].candidates.people, ["huang_min"]);
+    assert_eq!(h.list("wang_fang").len(), 250);
+    // A due time, a reminder before and a repeating one after, for each.
+    assert_eq!(h.timers(id).len(), 3000);
+    // One done: the other 999 wait, with their timers.
+    let inst = h.complete(tasks[0].id, "wang_fang", None, json!({})).instance;
+    assert_at(&inst, "follow_up");
+    assert_eq!(inst.active_tasks().count(), 999);
+    assert_eq!(h.timers(id).len(), 2997);
+}
