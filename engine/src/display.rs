@@ -178,7 +178,7 @@ pub struct FieldLabel {
     /// The field's label (its name when it has none).
     pub label: String,
     /// `text`, `integer`, `decimal`, `bool`, `date`, `datetime`, `duration`,
-    /// `person`, `department` or `choice`.
+    /// `person`, `department`, `choice` or `list`.
     pub kind: String,
     /// For a choice: each choice's name -> label.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
