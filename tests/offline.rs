@@ -405,7 +405,10 @@ fn add_fills_the_action_items_of_the_weekly_meeting() {
     let db = tmp.path().join("db");
     ok(&baton(&["deploy", "processes/"], &db));
     // The calendar starts the meeting; the admin may start it by hand.
-    ok(&baton(&["start", "weekly_hotspots", "--as", "jiang_hui"], &db));
+    ok(&baton(
+        &["start", "weekly_hotspots", "--as", "jiang_hui"],
+        &db,
+    ));
     let meeting = |owner: &str| {
         baton(
             &[

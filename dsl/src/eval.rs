@@ -333,10 +333,10 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
     })
 }
 
-/// A field's value where the data holds it; anything else evaluated.
 // Apart from `eval`, whose frame every level of an expression's nesting pays for:
 // what these hold on the stack stays out of it.
 
+/// `X.field`: the field of the element named `X`.
 #[inline(never)]
 fn member(x: &str, f: &str, env: &dyn Env) -> Result<Value, EvalError> {
     env.element(x)
@@ -373,6 +373,7 @@ fn quantified(
     Ok(Value::Bool(all))
 }
 
+/// A field's value where the data holds it; anything else evaluated.
 fn eval_ref<'a>(e: &'a Expr, env: &'a dyn Env) -> Result<Cow<'a, Value>, EvalError> {
     match e {
         Expr::Field(f) => env

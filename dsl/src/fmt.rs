@@ -171,7 +171,9 @@ struct Line {
 
 fn render(toks: &[Tok], block: &str) -> Vec<String> {
     // Pieces with their leading gap, so alignment can widen a chosen gap.
-    let in_type = block == "data" || block == "list" || toks.iter().any(|t| t.text == "fill" || t.text == "data");
+    let in_type = block == "data"
+        || block == "list"
+        || toks.iter().any(|t| t.text == "fill" || t.text == "data");
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let g = if i == 0 {

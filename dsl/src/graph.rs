@@ -45,7 +45,10 @@ fn step_label(s: &Step) -> String {
         lines.push(format!("notify {}", n.to));
     }
     if let Some(f) = &s.for_each {
-        lines.push(format!("for each {} in {} (all must finish)", f.var, f.list));
+        lines.push(format!(
+            "for each {} in {} (all must finish)",
+            f.var, f.list
+        ));
     }
     match &s.action {
         Action::Task(w) => lines.push(format!("task for {w}")),

@@ -76,8 +76,14 @@ pub struct Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Type {
     Text,
-    Integer { min: Option<i64>, max: Option<i64> },
-    Decimal { min: Option<f64>, max: Option<f64> },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Decimal {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     Bool,
     Date,
     DateTime,

@@ -41,11 +41,7 @@ const SRC: &str = r#"process minutes "會議紀要" {
 
 fn checked(src: &str) -> Definition {
     let out = check(src, &Context::default());
-    assert!(
-        out.errors().next().is_none(),
-        "{:#?}",
-        out.diagnostics
-    );
+    assert!(out.errors().next().is_none(), "{:#?}", out.diagnostics);
     out.definition.expect("checks clean")
 }
 
@@ -112,7 +108,9 @@ impl Env for Data {
         self.0.get(f)
     }
     fn now(&self) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 9, 2, 0, 0).single().expect("a time")
+        Utc.with_ymd_and_hms(2026, 3, 9, 2, 0, 0)
+            .single()
+            .expect("a time")
     }
     fn zone(&self) -> chrono_tz::Tz {
         chrono_tz::Asia::Shanghai
@@ -154,10 +152,16 @@ fn count_any_and_all_read_the_elements_and_an_empty_list_has_none() {
     };
     assert_eq!(run(vec![], &all_expr), Value::Bool(true));
     // Two on time; then one of them late (today is 2026-03-09 in Shanghai).
-    let on_time = vec![element("wang_fang", (2026, 3, 10)), element("liu_yang", (2026, 3, 9))];
+    let on_time = vec![
+        element("wang_fang", (2026, 3, 10)),
+        element("liu_yang", (2026, 3, 9)),
+    ];
     assert_eq!(run(on_time.clone(), &to_follow_up), Value::Bool(true));
     assert_eq!(run(on_time, &late), Value::Bool(false));
-    let one_late = vec![element("wang_fang", (2026, 3, 10)), element("liu_yang", (2026, 3, 8))];
+    let one_late = vec![
+        element("wang_fang", (2026, 3, 10)),
+        element("liu_yang", (2026, 3, 8)),
+    ];
     assert_eq!(run(one_late.clone(), &to_follow_up), Value::Bool(false));
     assert_eq!(run(one_late, &late), Value::Bool(true));
     let count = match &to_follow_up {
@@ -175,13 +179,18 @@ fn count_any_and_all_read_the_elements_and_an_empty_list_has_none() {
 
 #[test]
 fn what_the_checker_refuses_about_lists() {
-    let data = "data {\n    items list of { item text, owner person, note text? }\n    name text\n  }";
+    let data =
+        "data {\n    items list of { item text, owner person, note text? }\n    name text\n  }";
     let with = |step: &str| {
-        format!("process p {{\n  {data}\n  step a {{\n{step}\n    next done\n  }}\n  end done\n}}\n")
+        format!(
+            "process p {{\n  {data}\n  step a {{\n{step}\n    next done\n  }}\n  end done\n}}\n"
+        )
     };
     // An element's field read outside its `for each`, or in a `notify` that runs once.
     assert_eq!(
-        codes(&with("    for each x in items\n    task for x.owner\n    notify x.owner \"hi\"")),
+        codes(&with(
+            "    for each x in items\n    task for x.owner\n    notify x.owner \"hi\""
+        )),
         [Code::NotAnElement]
     );
     // A who from an element that is not a person.
@@ -191,26 +200,36 @@ fn what_the_checker_refuses_about_lists() {
     );
     // Not a list.
     assert_eq!(
-        codes(&with("    task for agent\n    next done when count(name) > 1")),
+        codes(&with(
+            "    task for agent\n    next done when count(name) > 1"
+        )),
         [Code::NotAList]
     );
     assert_eq!(
-        codes(&with("    task for agent\n    next done when any x in name where x.item == \"a\"")),
+        codes(&with(
+            "    task for agent\n    next done when any x in name where x.item == \"a\""
+        )),
         [Code::NotAList]
     );
     // An optional element field in a condition.
     assert_eq!(
-        codes(&with("    task for agent\n    next done when all x in items where x.note == \"a\"")),
+        codes(&with(
+            "    task for agent\n    next done when all x in items where x.note == \"a\""
+        )),
         [Code::ElementMaybeEmpty]
     );
     // A sign-off per element is not supported: refused, not half done.
     assert_eq!(
-        codes(&with("    for each x in items\n    sign all of x.owner\n    on refuse -> done")),
+        codes(&with(
+            "    for each x in items\n    sign all of x.owner\n    on refuse -> done"
+        )),
         [Code::ForEachWithoutTask]
     );
     // Two lists are not compared whole.
     assert_eq!(
-        codes(&with("    task for agent\n    next done when items == items")),
+        codes(&with(
+            "    task for agent\n    next done when items == items"
+        )),
         [Code::CannotCompare]
     );
     // A placeholder naming an element field that does not exist.
@@ -247,6 +266,9 @@ fn graph_draws_a_for_each_step_as_many_tasks_joined() {
         "{m}"
     );
     let d = baton_dsl::graph::dot(&def);
-    assert!(d.contains("for each a in action_items (all must finish)"), "{d}");
+    assert!(
+        d.contains("for each a in action_items (all must finish)"),
+        "{d}"
+    );
     assert!(d.contains("shape=box3d"), "{d}");
 }

@@ -521,7 +521,10 @@ fn fan_out(runs: usize) {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let mut data = serde_json::Map::new();
-        data.insert("action_items".into(), serde_json::Value::Array(items.clone()));
+        data.insert(
+            "action_items".into(),
+            serde_json::Value::Array(items.clone()),
+        );
         let t0 = Instant::now();
         let o = e.start("minutes", data, "p0", None).expect("start");
         times.push(t0.elapsed());

@@ -22,7 +22,13 @@ fn meeting_with(h: &Harness, items: serde_json::Value) -> InstanceId {
         None,
         json!({"hotspots": "退款時效", "measures": "退款加急通道", "action_items": items}),
     );
-    h.act(id, "summary", SUPERVISOR, None, json!({"summary": "本週投訴下降10%"}));
+    h.act(
+        id,
+        "summary",
+        SUPERVISOR,
+        None,
+        json!({"summary": "本週投訴下降10%"}),
+    );
     id
 }
 
@@ -107,7 +113,11 @@ fn each_action_item_is_its_owners_task_with_its_own_due_time_and_reminders() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].kind(), MessageKind::Reminder);
     assert_eq!(sent[0].to(), ["liu_yang"]);
-    assert!(sent[0].text().contains("客戶預警名單"), "{}", sent[0].text());
+    assert!(
+        sent[0].text().contains("客戶預警名單"),
+        "{}",
+        sent[0].text()
+    );
 
     // Someone else's item is not theirs to complete.
     assert!(matches!(
@@ -116,7 +126,9 @@ fn each_action_item_is_its_owners_task_with_its_own_due_time_and_reminders() {
     ));
     // Done in time: its due time and reminders go, the others' stay.
     h.fire_at(sh(2026, 3, 9, 10, 0));
-    let inst = h.complete(tasks[2].id, "liu_yang", None, json!({})).instance;
+    let inst = h
+        .complete(tasks[2].id, "liu_yang", None, json!({}))
+        .instance;
     assert_at(&inst, "follow_up");
     assert_eq!(inst.active_tasks().count(), 2);
     let task_of = |k: &TimerKind| match k {
@@ -140,7 +152,13 @@ fn each_action_item_is_its_owners_task_with_its_own_due_time_and_reminders() {
         .into_iter()
         .find(|(_, k)| {
             task_of(k) == tasks[0].id.n
-                && matches!(k, TimerKind::ElementTimer { every_minutes: Some(_), .. })
+                && matches!(
+                    k,
+                    TimerKind::ElementTimer {
+                        every_minutes: Some(_),
+                        ..
+                    }
+                )
         })
         .expect("a repeating reminder");
     assert!(next > sh(2026, 3, 10, 18, 0));
@@ -153,16 +171,23 @@ fn each_action_item_is_its_owners_task_with_its_own_due_time_and_reminders() {
         .filter(|s| s.to() == ["wang_fang"])
         .collect();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].text(), "行動項「退款加急通道上線」已逾期，請盡快完成");
+    assert_eq!(
+        sent[0].text(),
+        "行動項「退款加急通道上線」已逾期，請盡快完成"
+    );
     assert!(h
         .timers(id)
         .iter()
         .any(|(at, k)| task_of(k) == tasks[0].id.n && *at > next));
 
     // The step waits for the last item.
-    let inst = h.complete(tasks[0].id, "wang_fang", None, json!({})).instance;
+    let inst = h
+        .complete(tasks[0].id, "wang_fang", None, json!({}))
+        .instance;
     assert_at(&inst, "follow_up");
-    let inst = h.complete(tasks[1].id, "zhang_wei", None, json!({})).instance;
+    let inst = h
+        .complete(tasks[1].id, "zhang_wei", None, json!({}))
+        .instance;
     assert_ended(&inst, "done");
     assert!(h.timers(id).is_empty());
     assert_eq!(follow_up_tasks(&h, id), 3);
@@ -246,7 +271,9 @@ fn a_thousand_action_items_are_a_thousand_tasks_each_its_owners() {
     // A due time, a reminder before and a repeating one after, for each.
     assert_eq!(h.timers(id).len(), 3000);
     // One done: the other 999 wait, with their timers.
-    let inst = h.complete(tasks[0].id, "wang_fang", None, json!({})).instance;
+    let inst = h
+        .complete(tasks[0].id, "wang_fang", None, json!({}))
+        .instance;
     assert_at(&inst, "follow_up");
     assert_eq!(inst.active_tasks().count(), 999);
     assert_eq!(h.timers(id).len(), 2997);

@@ -12,7 +12,11 @@ async fn a_list_is_an_array_and_each_bad_element_field_is_named_by_its_place() {
     let api = Api::at(sh(2026, 3, 6, 15, 0));
     // The calendar starts the weekly meeting; an admin may start it by hand.
     let a = api
-        .post("/instances", ADMIN, json!({"process": "weekly_hotspots", "data": {}}))
+        .post(
+            "/instances",
+            ADMIN,
+            json!({"process": "weekly_hotspots", "data": {}}),
+        )
         .await;
     assert_eq!(a.status.as_u16(), 201, "{}", a.text);
     let id = a.json()["instance"]["id"].as_u64().expect("id");
@@ -88,5 +92,9 @@ async fn a_list_is_an_array_and_each_bad_element_field_is_named_by_its_place() {
     // The stored list comes back in the answer, as the API writes values.
     let got = api.get(&format!("/instances/{id}"), "chen_jing").await.ok();
     let items = &got["data"]["action_items"];
-    assert_eq!(items["List"][1]["owner"], json!({"Person": "zhang_wei"}), "{got}");
+    assert_eq!(
+        items["List"][1]["owner"],
+        json!({"Person": "zhang_wei"}),
+        "{got}"
+    );
 }

@@ -12,11 +12,8 @@ pub(super) fn build_list_type(p: Pair<Rule>) -> Built<TypeSpec> {
         match k.as_rule() {
             Rule::list_len => {
                 let mut n = k.into_inner();
-                // A length too large for a u64 is no length anyone can fill: the
-                // largest stands in, and the checker's bounds say what is too long.
-                let num = |x: Pair<Rule>| x.as_str().parse::<u64>().unwrap_or(u64::MAX);
-                min = num(need(n.next(), &sp, "the least length")?);
-                max = n.next().map(num);
+                min = length(need(n.next(), &sp, "the least length")?);
+                max = n.next().map(length);
             }
             Rule::list_elem => elems.push(build_elem(k)?),
             _ => return Err(unexpected(&k, "a part of a list type")),
@@ -28,6 +25,11 @@ pub(super) fn build_list_type(p: Pair<Rule>) -> Built<TypeSpec> {
         elems,
         span: sp,
     })
+}
+
+/// A length too large for a u64 is no length anyone can fill: the largest stands in.
+fn length(x: Pair<Rule>) -> u64 {
+    x.as_str().parse::<u64>().unwrap_or(u64::MAX)
 }
 
 /// One field of a list's element: a field without a default.

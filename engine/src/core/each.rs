@@ -44,12 +44,7 @@ impl<'a> Run<'a> {
         let elements: Vec<Element> = match self.inst.data.get(&each.list) {
             Some(baton_dsl::eval::Value::List(xs)) => xs.clone(),
             None => Vec::new(),
-            Some(_) => {
-                return Err(Rejection::Stuck(format!(
-                    "`{}` holds no list",
-                    each.list
-                )))
-            }
+            Some(_) => return Err(Rejection::Stuck(format!("`{}` holds no list", each.list))),
         };
         if elements.is_empty() {
             return self.route(step, None);
@@ -71,11 +66,8 @@ impl<'a> Run<'a> {
                 instance: self.inst.id,
                 n: self.inst.next_task,
             };
-            let title = self.render_element(
-                step.title.as_deref().unwrap_or(&step.name),
-                each,
-                element,
-            );
+            let title =
+                self.render_element(step.title.as_deref().unwrap_or(&step.name), each, element);
             self.emit(Event::TaskCreated {
                 task: Task {
                     id,
@@ -259,10 +251,12 @@ pub(super) fn fire(run: &mut Run, timer: &Timer) -> Result<(), Rejection> {
         }),
     };
     let each = s.for_each.clone();
-    let el = each.as_ref().and_then(|e| match run.inst.data.get(&e.list) {
-        Some(baton_dsl::eval::Value::List(xs)) => xs.get(*element as usize).cloned(),
-        _ => None,
-    });
+    let el = each
+        .as_ref()
+        .and_then(|e| match run.inst.data.get(&e.list) {
+            Some(baton_dsl::eval::Value::List(xs)) => xs.get(*element as usize).cloned(),
+            _ => None,
+        });
     let to = match (r.to(), &each, &el) {
         (Some(w), Some(e), Some(el)) => match bind(w, e, el) {
             Ok(w) => assign::recipients(&w, &run.inst, run.ctx),

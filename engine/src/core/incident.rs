@@ -42,7 +42,10 @@ impl std::fmt::Display for Attempt {
                     write!(f, "a reminder of step `{step}`")
                 }
                 TimerKind::ElementTimer { step, task, .. } => {
-                    write!(f, "the due time or a reminder of task {task} of step `{step}`")
+                    write!(
+                        f,
+                        "the due time or a reminder of task {task} of step `{step}`"
+                    )
                 }
                 TimerKind::LimitBreach { limit } => write!(f, "the breach of limit `{limit}`"),
                 TimerKind::LimitRemind { limit }

@@ -695,7 +695,10 @@ fn a_list_value_and_an_element_timer_are_stored_after_the_older_variants() {
         ]
         .into()
     };
-    let list = Value::List(vec![element("修復", "wang_fang"), element("培訓", "chen_jing")]);
+    let list = Value::List(vec![
+        element("修復", "wang_fang"),
+        element("培訓", "chen_jing"),
+    ]);
     assert_eq!(index(ValueV1::from(&list)), 10);
     let mut inst = instance();
     inst.data.insert(s("action_items"), list);
