@@ -29,6 +29,9 @@ pub struct Process {
     pub limits: Vec<Limit>,
     pub steps: Vec<Step>,
     pub ends: Vec<End>,
+    /// `outputs { a, b? }`: the data given back to a parent that waits (`?`: an end
+    /// may leave it empty).
+    pub outputs: Vec<(Name, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -257,6 +260,10 @@ pub enum Stmt {
         message: Text,
         span: Span,
     },
+    /// `receive OUTPUT (as FIELD), ...`: a waited-for child's outputs kept.
+    Receive(Vec<(Name, Option<Name>)>, Span),
+    /// `on outcome { END -> STEP ... otherwise -> STEP }` (`None` is `otherwise`).
+    OnOutcome(Vec<(Option<Name>, Name)>, Span),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +278,8 @@ pub struct Step {
 pub struct End {
     pub name: Name,
     pub title: Option<Text>,
+    /// Its `notify` lines (only `Stmt::Notify`), sent when an instance ends here.
+    pub notices: Vec<Stmt>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
