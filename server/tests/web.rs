@@ -576,6 +576,149 @@ async fn a_process_is_started_from_its_form_and_a_refusal_says_why() {
 }
 
 #[tokio::test]
+async fn my_tasks_arrive_on_the_open_page_without_a_reload() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let home = {
+        let mut b2 = Browser {
+            cookies: b.cookies.clone(),
+        };
+        b2.get(&api, "/").await
+    };
+    assert!(
+        home.text.contains("new EventSource('/my/events')"),
+        "{}",
+        home.text
+    );
+    assert!(
+        home.text.contains("<title>我的任務"),
+        "no tasks yet: {}",
+        home.text
+    );
+    let res = api
+        .router
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri("/my/events")
+                .header(header::COOKIE, b.cookie_header())
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let mut body = res.into_body();
+    // A complaint started by 王芳 through the API: its first task is hers.
+    api.start_complaint("wang_fang", "孫先生").await;
+    let mut seen = String::new();
+    // Bounded, so that a missing event fails the test instead of hanging it.
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.expect("frame").into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+                if seen.contains("event: tasks") && seen.contains("孫先生") {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(got.ok(), Some(true), "{seen}");
+    assert!(
+        seen.contains("(1) 我的任務"),
+        "the count for the title: {seen}"
+    );
+}
+
+#[tokio::test]
+async fn every_process_shows_its_diagram_drawn_by_the_binary_and_its_source() {
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let list = b.get(&api, "/processes").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    let names = api.engine.store.process_names();
+    assert!(names.len() >= 8);
+    for (name, _) in names {
+        let (_, def) = api.engine.store.latest(&name).expect("latest");
+        let title = def.title.clone().unwrap_or(name.clone());
+        assert!(list.text.contains(&title), "{name} listed: {}", list.text);
+        let page = b.get(&api, &format!("/processes/{name}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{name}");
+        let t = &page.text;
+        let svg = &t[t
+            .find("<svg")
+            .unwrap_or_else(|| panic!("{name}: no diagram"))..];
+        let svg = &svg[..svg.find("</svg>").expect("closed")];
+        // Every step is drawn, by its title.
+        for s in &def.steps {
+            let shown = s.title.as_deref().unwrap_or(&s.name);
+            assert!(svg.contains(shown), "{name}: step {shown} not drawn");
+        }
+        assert!(t.contains(&format!("process {name}")), "{name}: the source");
+    }
+    assert_eq!(
+        b.get(&api, "/processes/nothing").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get(&api, "/processes/complaint?version=99").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_instance_page_shows_its_history_and_where_it_stands_on_the_diagram() {
+    let api = Api::new();
+    invited(&api, "wang_fang", PASSWORD).await;
+    let id = api.start_complaint("wang_fang", "周女士").await;
+    let task = api.open_task(id);
+    api.post(
+        &format!("/tasks/{task}/complete"),
+        "wang_fang",
+        serde_json::json!({"data": {"summary": "導遊態度", "severity": "general"}}),
+    )
+    .await
+    .ok();
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let page = b.get(&api, &format!("/my/instances/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let t = &page.text;
+    assert!(t.contains("目前在「解釋澄清」"), "where it stands: {t}");
+    assert!(t.contains("周女士"), "its data: {t}");
+    assert!(
+        t.contains("接受投訴→回訪：2026-03-02 11:00 +08:00"),
+        "the running limit and its deadline: {t}"
+    );
+    // The timeline: who did what, by name, in the company's zone.
+    assert!(t.contains("發起客戶投訴處理"), "{t}");
+    assert!(t.contains("<strong>王芳</strong> 完成任務"), "{t}");
+    assert!(t.contains("+08:00"), "times in the company's zone: {t}");
+    // The diagram: the current step filled, the step done lighter.
+    let svg = &t[t.find("<svg").expect("a diagram")..];
+    assert!(svg.contains("ffd166"), "the current step is marked");
+    assert!(svg.contains("cfe8d5"), "the steps gone through are marked");
+    // Someone who takes no part gets the 403 page.
+    invited(&api, "liu_yang", PASSWORD).await;
+    let mut other = signed_in(&api, "liu_yang", PASSWORD).await;
+    assert_eq!(
+        other.get(&api, &format!("/my/instances/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
 async fn action_items_are_typed_one_per_line_and_a_wrong_one_is_named_by_its_place() {
     let api = Api::at(sh(2026, 3, 6, 15, 0));
     let a = api

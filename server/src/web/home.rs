@@ -132,7 +132,7 @@ fn list(who: &Signed, rows: &[Row], now: DateTime<Utc>, zone: chrono_tz::Tz, min
                 @for r in rows {
                     li {
                         div.what {
-                            div.process { (r.process) }
+                            div.process { (r.process) " " a href=(format!("/my/instances/{}", r.id.instance)) { "#" (r.id.instance) } }
                             strong { a href=(format!("/my/tasks/{}", r.id)) { (r.title) } }
                             @if !r.data.is_empty() { div.data { (r.data) } }
                         }
@@ -153,7 +153,8 @@ fn list(who: &Signed, rows: &[Row], now: DateTime<Utc>, zone: chrono_tz::Tz, min
     }
 }
 
-pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Response {
+/// The lists and the page's title, for the page and for its live updates.
+async fn lists(state: &AppState, who: Signed) -> Result<(Signed, String, Markup), Response> {
     let engine = state.engine.clone();
     let lang = who.lang;
     let (who, found) = match tokio::task::spawn_blocking(move || {
@@ -163,11 +164,11 @@ pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Respons
     .await
     {
         Ok(x) => x,
-        Err(_) => return store_failure(lang, &StoreError::Storage("stopped".into())),
+        Err(_) => return Err(store_failure(lang, &StoreError::Storage("stopped".into()))),
     };
     let (mine, offered) = match found {
         Ok(x) => x,
-        Err(e) => return store_failure(lang, &e),
+        Err(e) => return Err(store_failure(lang, &e)),
     };
     let now = state.engine.clock.now();
     let zone = state.engine.store.zone;
@@ -177,6 +178,28 @@ pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Respons
     } else {
         lang.t("home.title")
     };
+    let markup = html! {
+        h2 { (lang.t("home.mine")) }
+        (list(&who, &mine, now, zone, true))
+        h2 { (lang.t("home.offered")) }
+        (list(&who, &offered, now, zone, false))
+    };
+    Ok((who, title, markup))
+}
+
+/// The few lines of script that keep the lists current without a reload: on each
+/// `tasks` event, the new lists and title. Without script the page works the same,
+/// refreshed by hand.
+const LIVE: &str = "if(window.EventSource){var s=new EventSource('/my/events');\
+s.addEventListener('tasks',function(e){var d=JSON.parse(e.data);\
+document.getElementById('lists').innerHTML=d.html;document.title=d.title;});}";
+
+pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Response {
+    let lang = who.lang;
+    let (who, title, markup) = match lists(&state, who).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     html(
         StatusCode::OK,
         page(
@@ -185,13 +208,31 @@ pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Respons
             Some(&who),
             html! {
                 h1 { (lang.t("home.title")) }
-                h2 { (lang.t("home.mine")) }
-                (list(&who, &mine, now, zone, true))
-                h2 { (lang.t("home.offered")) }
-                (list(&who, &offered, now, zone, false))
+                div id="lists" aria-live="polite" { (markup) }
+                script { (maud::PreEscaped(LIVE)) }
             },
         ),
     )
+}
+
+/// Server-sent events: the lists again, as a `tasks` event, whenever commands have
+/// changed something since the last one (changes that come while one is built are
+/// sent together).
+pub async fn events(State(state): State<AppState>, who: Signed) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let rx = state.engine.store.changes();
+    let stream =
+        futures_util::stream::unfold((state, who, rx), |(state, who, mut rx)| async move {
+            rx.changed().await.ok()?;
+            rx.borrow_and_update();
+            let (who, title, markup) = lists(&state, who).await.ok()?;
+            let data = serde_json::json!({ "title": title, "html": markup.into_string() });
+            let event = Event::default().event("tasks").data(data.to_string());
+            Some((Ok::<_, std::convert::Infallible>(event), (state, who, rx)))
+        });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 async fn act(

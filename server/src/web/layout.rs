@@ -22,7 +22,11 @@ pub fn page(lang: Lang, title: &str, who: Option<&Signed>, body: Markup) -> Mark
                 header {
                     a href="/" { strong { (lang.t("app")) } }
                     @if let Some(w) = who {
-                        nav { a href="/start" { (lang.t("start.title")) } }
+                        nav {
+                            a href="/start" { (lang.t("start.title")) }
+                            " · "
+                            a href="/processes" { (lang.t("processes.title")) }
+                        }
                         form method="post" action="/signout" {
                             span { (w.name) " " }
                             input type="hidden" name="csrf" value=(w.csrf);

@@ -13,8 +13,11 @@
 //! Pages are HTML built on the server (maud, compiled into the binary) with one
 //! small stylesheet: every form works without JavaScript.
 
+mod diagram;
 mod home;
+mod instance;
 mod layout;
+mod processes;
 mod signin;
 mod start;
 mod task;
@@ -115,6 +118,10 @@ pub fn pages() -> Router<AppState> {
             get(signin::welcome).post(signin::set_password),
         )
         .route("/my/tasks/:id", get(task::show).post(task::submit))
+        .route("/my/events", get(home::events))
+        .route("/my/instances/:id", get(instance::show))
+        .route("/processes", get(processes::list))
+        .route("/processes/:name", get(processes::show))
         .route("/start", get(start::list))
         .route("/start/:process", get(start::show).post(start::submit))
         .route("/my/tasks/:id/claim", post(home::claim))

@@ -196,7 +196,7 @@ fn render(
     let dir = engine.store.directory();
     let active = t.state.is_active();
     let body = html! {
-        div.process { (l.labels.title) }
+        div.process { (l.labels.title) " " a href=(format!("/my/instances/{}", t.id.instance)) { "#" (t.id.instance) } }
         h1 { (t.title) }
         @if let Some(top) = &refused.top {
             p.alert role="alert" { (top) }
