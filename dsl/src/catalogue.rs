@@ -294,6 +294,32 @@ catalogue! {
     NoChildToWait = "E097", Error,
         "`{0}` needs a `start ... and wait` in the same step", help: None,
         summary: "`receive` or `on outcome` in a step that does not start a process and wait for it.";
+    ListLength = "E110", Error,
+        "no list fits this length: {0}", help: Some("write `list MIN..MAX of { ... }` with MIN at most MAX and MAX at least 1, or `list MIN.. of` for no upper bound"),
+        summary: "A list type whose length bounds no list can meet: the least length above the greatest, or a greatest length of 0.";
+    ListInList = "E111", Error,
+        "an element of a list cannot hold a list", help: Some("declare the inner list as a field of its own"),
+        summary: "A list type among the fields of a list's element.";
+    NotAnElement = "E112", Error,
+        "`{0}` names no element here", help: Some("`X.field` reads an element named by `any X in LIST where ...`, `all X in LIST where ...`, or the step's `for each X in LIST` (in who the task is for, its due time and its reminders)"),
+        summary: "`X.field` where no `any`, `all` or `for each` names an element `X` (a step's `set` and `notify` run once, not per element).";
+    NoElementField = "E113", Error,
+        "the elements of `{0}` have no field `{1}`", help: None,
+        summary: "`X.field` naming a field the list's elements do not have.";
+    NotAList = "E114", Error,
+        "{0} needs a list field, and `{1}` is {2}", help: Some("declare it as `{1} list of { ... }`"),
+        summary: "`count(X)`, `any`/`all ... in X` or `for each ... in X` where X is not a list field.";
+    ForEachWithoutTask = "E115", Error,
+        "`for each` starts a task per element, and this step has {0}",
+        help: Some("add `task for X.owner` (or any who) to this step; a sign-off or a child process per element is not supported"),
+        summary: "`for each` in a step without a task (none, a sign-off, a rule or a child process): it starts one task per element.";
+    NotInForEach = "E116", Error,
+        "a `for each` step cannot have {0}: {1}", help: None,
+        summary: "`fill`, `choose`, `check`, `on overdue`, `extend` or a second `for each` in a `for each` step: each element's task is done on its own, with its own due time and reminders, and nothing is filled, chosen or extended for the step as a whole.";
+    ElementMaybeEmpty = "E117", Error,
+        "`{0}` may be empty: `{1}` is optional in the elements of `{2}`",
+        help: Some("make `{1}` required in the list's type (drop its `?`), or read it only in a message placeholder"),
+        summary: "`X.field` read in an expression or a who position where the element's field is optional: an element without it would stop the instance.";
     NeverReached = "W001", Warning,
         "{0} `{1}` can never be reached",
         help: Some("no step leads here; the first step is where every instance begins"),

@@ -4,6 +4,8 @@
 
 mod apply;
 mod assign;
+mod each;
+mod elements;
 mod extend;
 mod flow;
 pub mod fold;
@@ -144,6 +146,16 @@ pub enum TimerKind {
     LimitReminder {
         limit: String,
         index: u32,
+        every_minutes: Option<i64>,
+    },
+    /// The due time (`reminder` none) or a `remind` line (its place among the step's
+    /// reminders) of one element's task in a `for each` step: task number `task`,
+    /// for element `element` of the list.
+    ElementTimer {
+        step: String,
+        task: u32,
+        element: u32,
+        reminder: Option<u32>,
         every_minutes: Option<i64>,
     },
 }

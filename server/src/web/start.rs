@@ -201,9 +201,7 @@ pub async fn submit(
             let mut problems = BTreeMap::new();
             let mut top = None;
             for e in errs {
-                if def.field(&e.field).is_some() {
-                    problems.insert(e.field, e.message);
-                } else {
+                if super::task::problem_of(&def, &e, &mut problems).is_none() {
                     top = Some(e.message);
                 }
             }
