@@ -593,7 +593,7 @@ async fn my_tasks_arrive_on_the_open_page_without_a_reload() {
         b2.get(&api, "/").await
     };
     assert!(
-        home.text.contains("new EventSource('/my/events')"),
+        home.text.contains("new EventSource('/my/events?seen='"),
         "{}",
         home.text
     );

@@ -188,14 +188,18 @@ async fn lists(state: &AppState, who: Signed) -> Result<(Signed, String, Markup)
 }
 
 /// The few lines of script that keep the lists current without a reload: on each
-/// `tasks` event, the new lists and title. Without script the page works the same,
-/// refreshed by hand.
-const LIVE: &str = "if(window.EventSource){var s=new EventSource('/my/events');\
+/// `tasks` event, the new lists and title. The page says which change it shows
+/// (`data-seen`), so that the server sends at once only what came after it.
+/// Without script the page works the same, refreshed by hand.
+const LIVE: &str = "if(window.EventSource){var l=document.getElementById('lists');\
+var s=new EventSource('/my/events?seen='+l.dataset.seen);\
 s.addEventListener('tasks',function(e){var d=JSON.parse(e.data);\
-document.getElementById('lists').innerHTML=d.html;document.title=d.title;});}";
+l.innerHTML=d.html;document.title=d.title;});}";
 
 pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Response {
     let lang = who.lang;
+    // Read before the lists: a change while they are built is sent again.
+    let seen = *state.engine.store.changes().borrow();
     let (who, title, markup) = match lists(&state, who).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -208,24 +212,30 @@ pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Respons
             Some(&who),
             html! {
                 h1 { (lang.t("home.title")) }
-                div id="lists" aria-live="polite" { (markup) }
+                div id="lists" aria-live="polite" data-seen=(seen) { (markup) }
                 script { (maud::PreEscaped(LIVE)) }
             },
         ),
     )
 }
 
-/// Server-sent events: the lists as a `tasks` event on connecting, then again
-/// whenever commands have changed something since the last one (changes that come
-/// while one is built are sent together). The first goes at once: a change between
-/// the page's rendering and this connection would otherwise wait for the next.
-pub async fn events(State(state): State<AppState>, who: Signed) -> Response {
+/// Server-sent events: the lists as a `tasks` event whenever commands have changed
+/// something since the last one (changes that come while one is built are sent
+/// together), and at once if something changed since the page was rendered
+/// (`seen`, the change it shows).
+pub async fn events(
+    State(state): State<AppState>,
+    who: Signed,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let rx = state.engine.store.changes();
+    let mut rx = state.engine.store.changes();
+    let seen = q.get("seen").and_then(|s| s.parse::<u64>().ok());
+    let behind = seen != Some(*rx.borrow_and_update());
     let stream = futures_util::stream::unfold(
-        (state, who, rx, true),
-        |(state, who, mut rx, first)| async move {
-            if !first {
+        (state, who, rx, behind),
+        |(state, who, mut rx, now)| async move {
+            if !now {
                 rx.changed().await.ok()?;
             }
             rx.borrow_and_update();
