@@ -18,6 +18,9 @@ enum NodeKind {
     Decision,
     End,
     Note,
+    /// Where a parallel step forks into its branches, and where they join.
+    Fork,
+    Join,
 }
 
 struct Edge {
@@ -58,6 +61,7 @@ fn step_label(s: &Step) -> String {
             "start {process}{}",
             if *wait { " and wait" } else { "" }
         )),
+        Action::Parallel(p) => lines.push(format!("parallel: {} branches", p.branches.len())),
         Action::Decide(_) | Action::Auto => {}
     }
     if s.allow_self {
@@ -122,14 +126,26 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
             label: step_label(s),
             kind: if decision {
                 NodeKind::Decision
+            } else if matches!(s.action, Action::Parallel(_)) {
+                NodeKind::Fork
             } else {
                 NodeKind::Step
             },
         });
+        // A parallel step goes on from its join; a branch's `join` goes there.
+        let from = match &s.action {
+            Action::Parallel(p) => fork_and_join(s, p, &mut nodes, &mut edges),
+            _ => s.name.clone(),
+        };
+        let joined = d.branch_of(&s.name).map(|(p, _)| join_id(&p.name));
         let mut flow = |to: &str, label: String, timed: bool| {
+            let to = match (&joined, to) {
+                (Some(j), JOIN) => j.clone(),
+                _ => to.to_string(),
+            };
             edges.push(Edge {
-                from: s.name.clone(),
-                to: to.to_string(),
+                from: from.clone(),
+                to,
                 label,
                 timed,
             })
@@ -233,6 +249,34 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
     (nodes, edges)
 }
 
+fn join_id(step: &str) -> String {
+    format!("__join_{step}")
+}
+
+/// The join node of a parallel step, and an edge from the step (the fork) to the
+/// first step of each branch, labelled with the branch. Returns the join's id: the
+/// step's own route leaves from there.
+fn fork_and_join(s: &Step, p: &Parallel, nodes: &mut Vec<Node>, edges: &mut Vec<Edge>) -> String {
+    let id = join_id(&s.name);
+    nodes.push(Node {
+        id: id.clone(),
+        label: format!("join {}", p.join),
+        kind: NodeKind::Join,
+    });
+    for b in &p.branches {
+        if let Some(first) = b.first() {
+            let may_end = if b.may_end { " (may end)" } else { "" };
+            edges.push(Edge {
+                from: s.name.clone(),
+                to: first.to_string(),
+                label: format!("{}{may_end}", b.label()),
+                timed: false,
+            });
+        }
+    }
+    id
+}
+
 /// Node ids must be plain in both languages; step names may be Chinese, so use an
 /// index-based id and keep the name in the label.
 fn ids(nodes: &[Node]) -> impl Fn(&str) -> String + '_ {
@@ -262,6 +306,7 @@ pub fn mermaid(d: &Definition) -> String {
             NodeKind::Decision => format!("{{\"{l}\"}}"),
             NodeKind::End => format!("([\"{l}\"])"),
             NodeKind::Note => format!(">\"{l}\"]"),
+            NodeKind::Fork | NodeKind::Join => format!("{{{{\"{l}\"}}}}"),
         };
         let _ = writeln!(out, "    {}{shape}", id(&n.id));
     }
@@ -302,6 +347,7 @@ pub fn dot(d: &Definition) -> String {
             NodeKind::Decision => "shape=diamond, style=\"\"",
             NodeKind::End => "shape=box, style=\"rounded,bold\", peripheries=2",
             NodeKind::Note => "shape=note, style=dashed",
+            NodeKind::Fork | NodeKind::Join => "shape=hexagon, style=bold",
         };
         let _ = writeln!(
             out,

@@ -143,6 +143,7 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+        super::parallel::rewire(d, &mut out);
         out
     }
 }

@@ -20,6 +20,7 @@ impl Checker<'_> {
         let mut notifies = Vec::new();
         let parts = self.step_parts(s, &mut sets, &mut notifies);
         let wait = self.step_wait(&parts, &s.name.text);
+        self.lone_join(s, &parts);
         let (action, rule_route) = self.step_action(s, &parts, targets);
         let fills = self.step_fills(&parts, &action);
         let route = self.step_route(s, &parts, &action, rule_route, targets);
@@ -55,9 +56,13 @@ impl Checker<'_> {
         let mut parts = StepParts::default();
         for st in &s.body {
             match st {
-                Stmt::Task(..) | Stmt::Sign { .. } | Stmt::Rules(..) | Stmt::Start { .. } => {
-                    parts.actions.push(st)
-                }
+                Stmt::Task(..)
+                | Stmt::Sign { .. }
+                | Stmt::Rules(..)
+                | Stmt::Start { .. }
+                | Stmt::Parallel(..) => parts.actions.push(st),
+                // Read with its `parallel` block (see `parallel`).
+                Stmt::Join(..) => {}
                 Stmt::WaitFor(..) | Stmt::WaitUntil(..) => parts.waits.push(st),
                 Stmt::Notify {
                     to, via, message, ..
@@ -183,6 +188,7 @@ impl Checker<'_> {
                     wait,
                     ..
                 } => self.start(process, with, *wait),
+                Stmt::Parallel(branches, _) => self.parallel(s, branches),
                 _ => unreachable!("only actions are collected here"),
             };
         }
@@ -635,7 +641,9 @@ fn to_span(s: &Stmt) -> Span {
         | Stmt::Remind(_, sp)
         | Stmt::OnOverdue(_, sp)
         | Stmt::OnRefuse(_, sp)
-        | Stmt::SelfApproval(sp) => sp.clone(),
+        | Stmt::SelfApproval(sp)
+        | Stmt::Parallel(_, sp)
+        | Stmt::Join(_, sp) => sp.clone(),
         Stmt::Notify { span, .. }
         | Stmt::Start { span, .. }
         | Stmt::Sign { span, .. }

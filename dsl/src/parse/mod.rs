@@ -13,6 +13,7 @@ use recover::{blank_item_at, syntax_diagnostic};
 
 mod depth;
 mod expr;
+mod parallel;
 mod recover;
 use expr::build_expr;
 use pest::iterators::Pair;
@@ -214,6 +215,10 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_check
             | Rule::kw_except
             | Rule::kw_has
+            | Rule::kw_parallel
+            | Rule::kw_branch
+            | Rule::kw_may
+            | Rule::kw_join
     )
 }
 
@@ -913,6 +918,8 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
                 span: sp,
             }
         }
+        Rule::parallel => parallel::build_parallel(s, sp)?,
+        Rule::join => parallel::build_join(s, sp)?,
         _ => return Err(unexpected(&s, "a statement")),
     })
 }
