@@ -41,6 +41,7 @@ pub fn started(id: InstanceId, at: DateTime<Utc>, ev: &Event) -> Option<Instance
         seq: 1,
         next_task: 1,
         next_timer: 1,
+        branches: vec![],
     })
 }
 
@@ -138,8 +139,12 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             None => {
                 inst.due_extended_minutes += minutes;
                 inst.due = Some(*due);
+                // In a branch, only that branch's step's tasks.
+                let only = inst.focused_branch().and(inst.step.clone());
                 for t in inst.tasks.iter_mut() {
-                    fold_task(t, ev);
+                    if only.as_ref().is_none_or(|s| &t.step == s) {
+                        fold_task(t, ev);
+                    }
                 }
             }
         },
@@ -162,6 +167,11 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
         }
         Event::IncidentRaised { .. } => inst.status = Status::Incident,
         Event::IncidentResolved { .. } => inst.status = Status::Running,
+        Event::BranchStarted { .. }
+        | Event::InBranch { .. }
+        | Event::BranchFinished { .. }
+        | Event::BranchCancelled { .. }
+        | Event::Joined { .. } => super::branches::fold(inst, ev),
     }
 }
 

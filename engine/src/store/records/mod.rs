@@ -103,6 +103,7 @@ macro_rules! form {
     };
 }
 
+mod branches;
 mod field;
 mod history;
 mod instance;
