@@ -1,0 +1,376 @@
+//! Walkthroughs of parallel branches on the manual clock, along every path of a join:
+//! all (the default), any (the others withdrawn, their tasks cancelled and recorded),
+//! 2 of 3, a branch that may end the instance, a loop inside a branch, a deadline
+//! with its reminder and escalation inside a branch, a restart in the middle, and a
+//! cancelled instance. The definitions are a drill deployed beside the company's
+//! processes: three people each do their part side by side.
+
+mod common;
+
+use baton_engine::core::{
+    BranchStatus, Command, Event, Instance, InstanceId, MessageKind, Rejection, TaskId, TaskState,
+    TimerKind,
+};
+use common::*;
+use serde_json::json;
+
+/// 王芳 and 張偉 (agents, supervised by 陳靜) and 劉洋 (scenic agent) each have a
+/// branch; 陳靜 files the drill.
+const WANG: &str = "wang_fang";
+const ZHANG: &str = "zhang_wei";
+const LIU: &str = "liu_yang";
+const CHEN: &str = "chen_jing";
+
+fn drill(name: &str, join: &str) -> String {
+    format!(
+        r#"process {name} "並行演練" {{
+  started by cs_center_supervisor
+  data {{
+    topic text "主題"
+  }}
+  step fan "分頭處理" {{
+    parallel {{
+      branch a "甲線" {{
+        step a1 "甲辦理" {{
+          task for person wang_fang
+          due 2h
+          remind 30m before due
+          on overdue escalate to person zhang_wei
+          fill a_note: text
+          next join
+        }}
+      }}
+      branch b "乙線" {{
+        step b1 "乙辦理" {{
+          task for person zhang_wei
+          choose {{
+            ok "完成" -> join
+            again "重做" -> b2
+          }}
+        }}
+        step b2 "乙重做" {{
+          task for person zhang_wei
+          next b1
+        }}
+      }}
+      branch c "丙線" may end {{
+        step c1 "丙辦理" {{
+          task for person liu_yang
+          choose {{
+            ok "完成" -> join
+            stop "叫停" -> stopped
+          }}
+        }}
+      }}
+    }}
+    join {join}
+    next after
+  }}
+  step after "彙總" {{
+    task for starter
+    next done
+  }}
+  end done "完成"
+  end stopped "叫停"
+}}
+"#
+    )
+}
+
+/// The company's processes, and the drill with each kind of join.
+fn harness() -> Harness {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, join) in [
+        ("drill_all", "all"),
+        ("drill_any", "any"),
+        ("drill_two", "2"),
+    ] {
+        std::fs::write(dir.path().join(format!("{name}.flow")), drill(name, join)).expect("write");
+    }
+    for r in h.engine.deploy_definitions(dir.path()).expect("deploy") {
+        r.result.unwrap_or_else(|e| panic!("{}: {e}", r.file));
+    }
+    h
+}
+
+fn start(h: &Harness, process: &str) -> InstanceId {
+    h.start(process, json!({"topic": "春季演練"}), CHEN).instance.id
+}
+
+/// The open task of `step` (one of the branches' tasks).
+fn task_at(inst: &Instance, step: &str) -> TaskId {
+    let ts: Vec<TaskId> = inst
+        .active_tasks()
+        .filter(|t| t.step == step)
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(ts.len(), 1, "one open task at {step}: {:#?}", inst.tasks);
+    ts[0]
+}
+
+fn branch(inst: &Instance, name: &str) -> (BranchStatus, Option<String>) {
+    let b = inst
+        .branches
+        .iter()
+        .find(|b| b.name == name)
+        .unwrap_or_else(|| panic!("no branch {name}: {:?}", inst.branches));
+    assert!(!b.focused, "a stored instance is on its main line");
+    (b.status, b.position.step.clone())
+}
+
+fn events(h: &Harness, id: InstanceId) -> Vec<Event> {
+    h.history(id).into_iter().map(|r| r.event).collect()
+}
+
+#[test]
+fn all_branches_run_side_by_side_and_the_step_goes_on_when_the_last_finishes() {
+    let h = harness();
+    let id = start(&h, "drill_all");
+    let inst = h.inst(id);
+    assert_at(&inst, "fan");
+    assert_eq!(
+        branch(&inst, "a"),
+        (BranchStatus::Running, Some("a1".into()))
+    );
+    assert_eq!(
+        branch(&inst, "b"),
+        (BranchStatus::Running, Some("b1".into()))
+    );
+    assert_eq!(
+        branch(&inst, "c"),
+        (BranchStatus::Running, Some("c1".into()))
+    );
+    // Each person has their branch's task in their list, at once.
+    assert_eq!(h.list(WANG), [task_at(&inst, "a1")]);
+    assert_eq!(h.list(ZHANG), [task_at(&inst, "b1")]);
+    assert_eq!(h.list(LIU), [task_at(&inst, "c1")]);
+    // The branch's due time is its own: the others have none.
+    let a1 = inst.task(task_at(&inst, "a1")).cloned().expect("a1");
+    assert_eq!(a1.due, Some(sh(2026, 3, 2, 11, 0)));
+    assert_eq!(inst.task(task_at(&inst, "b1")).and_then(|t| t.due), None);
+    assert_eq!(inst.due, None, "the parallel step itself is not due");
+
+    // 乙 finishes first: the step waits for the others.
+    let o = h.complete(task_at(&inst, "b1"), ZHANG, Some("ok"), json!({}));
+    assert_at(&o.instance, "fan");
+    assert_eq!(branch(&o.instance, "b"), (BranchStatus::Finished, None));
+    // A completion in one branch leaves the others' tasks as they were.
+    assert_eq!(h.list(WANG), [a1.id]);
+
+    h.complete(a1.id, WANG, None, json!({"a_note": "已完成"}));
+    let inst = h.inst(id);
+    assert_at(&inst, "fan");
+    assert_eq!(branch(&inst, "a"), (BranchStatus::Finished, None));
+    // Its timers went with its step.
+    assert!(h.timers(id).is_empty(), "{:?}", h.timers(id));
+
+    let o = h.complete(task_at(&inst, "c1"), LIU, Some("ok"), json!({}));
+    let inst = o.instance;
+    assert_at(&inst, "after");
+    assert!(inst.branches.is_empty());
+    assert_eq!(h.data(id, "a_note"), Some(baton_dsl::eval::Value::Text("已完成".into())));
+    let ev = events(&h, id);
+    let finished: Vec<&str> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::BranchFinished { branch } => Some(branch.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished, ["b", "a", "c"]);
+    assert!(ev.contains(&Event::Joined {
+        branches: vec!["a".into(), "b".into(), "c".into()]
+    }));
+    assert!(!ev.iter().any(|e| matches!(e, Event::BranchCancelled { .. })));
+
+    let t = h.task(id, "after");
+    let o = h.complete(t.id, CHEN, None, json!({}));
+    assert_ended(&o.instance, "done");
+}
+
+#[test]
+fn any_goes_on_with_the_first_branch_and_withdraws_the_others_tasks() {
+    let h = harness();
+    let id = start(&h, "drill_any");
+    let inst = h.inst(id);
+    let (a1, c1) = (task_at(&inst, "a1"), task_at(&inst, "c1"));
+    let o = h.complete(task_at(&inst, "b1"), ZHANG, Some("ok"), json!({}));
+    assert_at(&o.instance, "after");
+    // The other branches were cancelled: their tasks withdrawn from the lists, their
+    // timers gone, and the history says which branch and which task.
+    assert!(h.list(WANG).is_empty());
+    assert!(h.list(LIU).is_empty());
+    assert!(h.timers(id).is_empty(), "{:?}", h.timers(id));
+    let task = |id: TaskId| h.engine.store.task(id).expect("task record");
+    assert_eq!(task(a1).state, TaskState::Cancelled);
+    assert_eq!(task(c1).state, TaskState::Cancelled);
+    let ev = events(&h, id);
+    let pos = |e: &Event| ev.iter().position(|x| x == e).expect("in the history");
+    let cancelled_a = pos(&Event::BranchCancelled { branch: "a".into() });
+    let cancelled_c = pos(&Event::BranchCancelled { branch: "c".into() });
+    assert!(pos(&Event::TaskCancelled { task: a1 }) < cancelled_a);
+    assert!(pos(&Event::TaskCancelled { task: c1 }) < cancelled_c);
+    assert!(cancelled_c < pos(&Event::Joined { branches: vec!["b".into()] }));
+    // A withdrawn task can no longer be completed.
+    let r = h.try_complete(a1, WANG, None, json!({"a_note": "晚了"}));
+    assert!(matches!(rejection(r), Rejection::Conflict(_)));
+}
+
+#[test]
+fn two_of_three_joins_on_the_second_and_cancels_the_third() {
+    let h = harness();
+    let id = start(&h, "drill_two");
+    let inst = h.inst(id);
+    let b1 = task_at(&inst, "b1");
+    h.complete(task_at(&inst, "a1"), WANG, None, json!({"a_note": "好"}));
+    assert_at(&h.inst(id), "fan");
+    let o = h.complete(task_at(&inst, "c1"), LIU, Some("ok"), json!({}));
+    assert_at(&o.instance, "after");
+    assert!(h.list(ZHANG).is_empty());
+    assert_eq!(h.engine.store.task(b1).expect("b1").state, TaskState::Cancelled);
+    let ev = events(&h, id);
+    assert!(ev.contains(&Event::BranchCancelled { branch: "b".into() }));
+    assert!(ev.contains(&Event::Joined {
+        branches: vec!["a".into(), "c".into()]
+    }));
+}
+
+#[test]
+fn a_branch_that_may_end_the_instance_ends_it_and_withdraws_the_rest() {
+    let h = harness();
+    let id = start(&h, "drill_all");
+    let inst = h.inst(id);
+    let (a1, b1) = (task_at(&inst, "a1"), task_at(&inst, "b1"));
+    let o = h.complete(task_at(&inst, "c1"), LIU, Some("stop"), json!({}));
+    assert_ended(&o.instance, "stopped");
+    assert!(h.list(WANG).is_empty() && h.list(ZHANG).is_empty());
+    assert_eq!(h.engine.store.task(a1).expect("a1").state, TaskState::Cancelled);
+    assert_eq!(h.engine.store.task(b1).expect("b1").state, TaskState::Cancelled);
+    let ev = events(&h, id);
+    assert!(ev.contains(&Event::BranchFinished { branch: "c".into() }));
+    assert!(ev.contains(&Event::BranchCancelled { branch: "a".into() }));
+    assert!(ev.contains(&Event::BranchCancelled { branch: "b".into() }));
+    assert!(!ev.iter().any(|e| matches!(e, Event::Joined { .. })));
+}
+
+#[test]
+fn a_branch_loops_within_itself_while_the_others_wait() {
+    let h = harness();
+    let id = start(&h, "drill_all");
+    let inst = h.inst(id);
+    let a1 = task_at(&inst, "a1");
+    let o = h.complete(task_at(&inst, "b1"), ZHANG, Some("again"), json!({}));
+    assert_eq!(
+        branch(&o.instance, "b"),
+        (BranchStatus::Running, Some("b2".into()))
+    );
+    let o = h.complete(task_at(&o.instance, "b2"), ZHANG, None, json!({}));
+    assert_eq!(
+        branch(&o.instance, "b"),
+        (BranchStatus::Running, Some("b1".into()))
+    );
+    // 甲's task was not touched by 乙's steps coming and going.
+    assert_eq!(h.list(WANG), [a1]);
+    assert_eq!(
+        o.instance.task(a1).map(|t| t.state),
+        Some(TaskState::Open)
+    );
+}
+
+#[test]
+fn a_deadline_inside_a_branch_reminds_and_escalates_only_that_branch() {
+    let h = harness();
+    let id = start(&h, "drill_all");
+    let inst = h.inst(id);
+    let (a1, b1, c1) = (
+        task_at(&inst, "a1"),
+        task_at(&inst, "b1"),
+        task_at(&inst, "c1"),
+    );
+    assert_eq!(
+        h.timers(id),
+        [
+            (
+                sh(2026, 3, 2, 10, 30),
+                TimerKind::Remind { step: "a1".into() }
+            ),
+            (sh(2026, 3, 2, 11, 0), TimerKind::Due { step: "a1".into() }),
+        ]
+    );
+    let mark = h.outbox_mark();
+    assert_eq!(h.fire_at(sh(2026, 3, 2, 10, 30)), 1);
+    let sent = h.outbox_after(mark);
+    assert_eq!(sent.len(), 1, "{:?}", sent.iter().map(|s| s.text()).collect::<Vec<_>>());
+    assert_eq!(sent[0].kind(), MessageKind::Reminder);
+    // To the person holding 甲's task only, not to those of the other branches.
+    assert_eq!(sent[0].to(), [WANG]);
+
+    let mark = h.outbox_mark();
+    assert_eq!(h.fire_at(sh(2026, 3, 2, 11, 0)), 1);
+    let inst = h.inst(id);
+    // Escalated: 甲's task goes to 張偉; 乙's and 丙's stay with their people.
+    assert_eq!(
+        inst.task(a1).map(|t| t.candidates.people.clone()),
+        Some(vec![ZHANG.to_string()])
+    );
+    assert_eq!(
+        inst.task(b1).map(|t| t.candidates.people.clone()),
+        Some(vec![ZHANG.to_string()])
+    );
+    assert_eq!(
+        inst.task(c1).map(|t| t.candidates.people.clone()),
+        Some(vec![LIU.to_string()])
+    );
+    let sent = h.outbox_after(mark);
+    assert!(
+        sent.iter()
+            .any(|s| s.kind() == MessageKind::Escalation && s.to() == [ZHANG]),
+        "{:?}",
+        sent.iter().map(|s| (s.kind(), s.to())).collect::<Vec<_>>()
+    );
+    // 張偉 now does 甲's part too; the branch finishes as usual.
+    h.complete(a1, ZHANG, None, json!({"a_note": "代辦"}));
+    assert_eq!(branch(&h.inst(id), "a"), (BranchStatus::Finished, None));
+    assert_eq!(branch(&h.inst(id), "b").0, BranchStatus::Running);
+}
+
+#[test]
+fn branches_survive_a_restart_in_the_middle() {
+    let h = harness();
+    let id = start(&h, "drill_all");
+    let inst = h.inst(id);
+    h.complete(task_at(&inst, "a1"), WANG, None, json!({"a_note": "好"}));
+    let before = h.inst(id);
+    let h = h.reopen();
+    let after = h.inst(id);
+    assert_eq!(after, before);
+    assert_eq!(branch(&after, "a"), (BranchStatus::Finished, None));
+    h.complete(task_at(&after, "b1"), ZHANG, Some("ok"), json!({}));
+    let o = h.complete(task_at(&after, "c1"), LIU, Some("ok"), json!({}));
+    assert_at(&o.instance, "after");
+}
+
+#[test]
+fn cancelling_the_instance_cancels_its_branches() {
+    let h = harness();
+    let id = start(&h, "drill_all");
+    let o = h
+        .engine
+        .act(
+            id,
+            Command::Cancel {
+                reason: "演練取消".into(),
+            },
+            CHEN,
+            None,
+        )
+        .expect("cancel");
+    assert_eq!(o.instance.active_tasks().count(), 0);
+    assert!(o
+        .instance
+        .branches
+        .iter()
+        .all(|b| b.status == BranchStatus::Cancelled));
+    assert!(h.list(WANG).is_empty() && h.list(ZHANG).is_empty() && h.list(LIU).is_empty());
+}
