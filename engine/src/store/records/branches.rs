@@ -177,3 +177,23 @@ impl Stored for Outcome {
         }
     }
 }
+
+/// The version-1 payload of a version-2 instance or answer without branches: for
+/// tests that write older databases from records of this release.
+#[cfg(test)]
+pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
+    let bytes = match kind {
+        RecordKind::Instance => {
+            let i: Instance = super::decode(v).expect("an instance");
+            assert!(i.branches.is_empty(), "version 1 has no branches");
+            postcard::to_allocvec(&InstanceV1::from(&i))
+        }
+        RecordKind::Answer => {
+            let o: Outcome = super::decode(v).expect("an answer");
+            assert!(o.instance.branches.is_empty(), "version 1 has no branches");
+            postcard::to_allocvec(&super::outbox::AnswerV1::from(&o))
+        }
+        other => panic!("{} records have no version 2", other.name()),
+    };
+    bytes.expect("in-memory values always serialize")
+}
