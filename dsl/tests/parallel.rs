@@ -24,7 +24,7 @@ const SRC: &str = r#"process settle "入職安排" {
         step guide "崗前引導" {
           task for supervisor of employee
           choose {
-            done "完成" -> join
+            done "完成"   -> join
             left "已離職" -> left
           }
         }
