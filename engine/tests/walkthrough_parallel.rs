@@ -374,3 +374,139 @@ fn cancelling_the_instance_cancels_its_branches() {
         .all(|b| b.status == BranchStatus::Cancelled));
     assert!(h.list(WANG).is_empty() && h.list(ZHANG).is_empty() && h.list(LIU).is_empty());
 }
+
+// ---- the company's processes -------------------------------------------------------------
+
+/// A coordination request of 王芳's to the technology department (head 鄭凱) and,
+/// with `also`, a second department.
+fn coordination(h: &Harness, also: Option<&str>) -> InstanceId {
+    let mut data = json!({
+        "partner": "technology",
+        "request": "協助排查App登錄故障",
+        "needed_by": "2026-03-05T18:00:00+08:00",
+    });
+    if let Some(a) = also {
+        data["also"] = json!(a);
+    }
+    let id = h.start("coordination", data, WANG).instance.id;
+    h.act(id, "own_head", "li_ming", Some("approve"), json!({}));
+    id
+}
+
+#[test]
+fn coordination_with_two_partner_departments_is_signed_by_both_heads_at_once() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    // The product department (head 周傑) must cooperate too.
+    let id = coordination(&h, Some("product"));
+    let inst = h.inst(id);
+    assert_at(&inst, "partners");
+    let tech = task_at(&inst, "partner_head");
+    let product = task_at(&inst, "other_head");
+    assert_eq!(h.list("zheng_kai"), [tech]);
+    assert_eq!(h.list("zhou_jie"), [product]);
+    // Each head's deadline and its overdue notice are their own.
+    let due = inst.task(product).and_then(|t| t.due).expect("due");
+    assert_eq!(inst.task(tech).and_then(|t| t.due), Some(due));
+    h.complete(product, "zhou_jie", Some("approve"), json!({"other_opinion": "同意"}));
+    let inst = h.inst(id);
+    assert_at(&inst, "partners");
+    assert_eq!(branch(&inst, "second"), (BranchStatus::Finished, None));
+    // 鄭凱 is late: the requester's head hears of the technology department only.
+    let mark = h.outbox_mark();
+    assert_eq!(h.fire_at(due), 1);
+    let sent = h.outbox_after(mark);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind(), MessageKind::Overdue);
+    assert_eq!(sent[0].to(), ["li_ming"]);
+    assert_eq!(
+        sent[0].text(),
+        "部門協調單「協助排查App登錄故障」待技術部領導簽字，已逾期"
+    );
+    let o = h.complete(tech, "zheng_kai", Some("approve"), json!({}));
+    assert_at(&o.instance, "assign");
+    assert!(events(&h, id).contains(&Event::Joined {
+        branches: vec!["first".into(), "second".into()]
+    }));
+}
+
+#[test]
+fn coordination_declined_by_the_second_department_withdraws_the_first_heads_task() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let id = coordination(&h, Some("product"));
+    let inst = h.inst(id);
+    let tech = task_at(&inst, "partner_head");
+    let o = h.complete(
+        task_at(&inst, "other_head"),
+        "zhou_jie",
+        Some("decline"),
+        json!({"other_opinion": "本月無人手"}),
+    );
+    assert_ended(&o.instance, "declined");
+    assert!(h.list("zheng_kai").is_empty());
+    assert_eq!(h.engine.store.task(tech).expect("task").state, TaskState::Cancelled);
+    let ev = events(&h, id);
+    assert!(ev.contains(&Event::TaskCancelled { task: tech }));
+    assert!(ev.contains(&Event::BranchCancelled {
+        branch: "first".into()
+    }));
+    // The requester hears that the request was declined.
+    let sent = h.sent_by(id);
+    assert!(
+        sent.iter().any(|s| s.to() == [WANG] && s.text().contains("不予配合")),
+        "{:?}",
+        sent.iter().map(|s| s.text()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn onboarding_paperwork_runs_beside_the_guidance_with_its_own_deadline() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let id = h
+        .start(
+            "onboarding",
+            json!({"employee": "zhang_wei", "hired_on": "2026-03-02"}),
+            "sun_li",
+        )
+        .instance
+        .id;
+    h.act(id, "report", CHEN, None, json!({"offer_letter_no": "HR-2026-017"}));
+    h.act(id, "introduce", CHEN, None, json!({}));
+    h.act(id, "study", ZHANG, None, json!({}));
+    let inst = h.act(
+        id,
+        "assign",
+        CHEN,
+        None,
+        json!({"workstation": "A-12", "mentor": WANG}),
+    );
+    assert_at(&inst, "settle_in");
+    let papers = task_at(&inst, "paperwork");
+    let guide = task_at(&inst, "guide");
+    // HR's deadline (2 working days) and the mentor's (5) each have their timers.
+    let papers_due = inst.task(papers).and_then(|t| t.due).expect("due");
+    let guide_due = inst.task(guide).and_then(|t| t.due).expect("due");
+    assert!(papers_due < guide_due);
+    let kinds: Vec<TimerKind> = h.timers(id).into_iter().map(|(_, k)| k).collect();
+    assert!(kinds.contains(&TimerKind::Remind {
+        step: "paperwork".into()
+    }));
+    assert!(kinds.contains(&TimerKind::Due {
+        step: "guide".into()
+    }));
+    // The reminder 4 hours before HR's deadline goes to the HR officers only.
+    let mark = h.outbox_mark();
+    assert_eq!(h.fire_at(papers_due - hours(4)), 1);
+    let sent = h.outbox_after(mark);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind(), MessageKind::Reminder);
+    let mut hr = h.people("hr_officer");
+    hr.sort();
+    assert_eq!(sent[0].to(), hr.iter().map(String::as_str).collect::<Vec<_>>());
+    // HR finishes; the mentor has not guided yet: the probation application waits.
+    let inst = paperwork(&h, id);
+    assert_at(&inst, "settle_in");
+    assert_eq!(branch(&inst, "paperwork"), (BranchStatus::Finished, None));
+    let inst = h.act(id, "guide", WANG, None, json!({}));
+    assert_at(&inst, "probation");
+    assert!(inst.branches.is_empty());
+}
