@@ -69,7 +69,8 @@ fn a_parallel_step_lowers_to_its_branches_and_their_steps() {
     assert_eq!(p.branches[1].label(), "崗前引導");
     assert!(p.branches[1].may_end && !p.branches[0].may_end);
     assert_eq!(
-        d.branch_of("guide").map(|(s, b)| (s.name.as_str(), b.name.as_str())),
+        d.branch_of("guide")
+            .map(|(s, b)| (s.name.as_str(), b.name.as_str())),
         Some(("settle_in", "guidance"))
     );
     assert!(d.branch_of("confirm").is_none());
@@ -86,7 +87,9 @@ fn join_any_and_a_count() {
     assert!(matches!(&d.steps[0].action, Action::Parallel(p) if p.join == Join::Count(2)));
     // Without a `join` line, all branches must finish.
     let none = SRC.replace("    join all\n", "");
-    let d = check(&none, &Context::default()).definition.expect("default");
+    let d = check(&none, &Context::default())
+        .definition
+        .expect("default");
     assert!(matches!(&d.steps[0].action, Action::Parallel(p) if p.join == Join::All));
 }
 
@@ -99,7 +102,11 @@ fn a_branch_without_may_end_cannot_go_to_an_end() {
 #[test]
 fn a_step_defined_in_two_branches_is_a_duplicate() {
     let src = SRC.replace("step contract \"簽訂合同\"", "step guide \"簽訂合同\"");
-    assert!(codes(&src).contains(&Code::DuplicateName), "{:?}", codes(&src));
+    assert!(
+        codes(&src).contains(&Code::DuplicateName),
+        "{:?}",
+        codes(&src)
+    );
 }
 
 #[test]
@@ -140,7 +147,10 @@ fn automatic_branches_in_a_loop_are_caught() {
 }
 "#;
     let c = codes(src);
-    assert!(!c.is_empty() && check(src, &Context::default()).definition.is_none(), "{c:?}");
+    assert!(
+        !c.is_empty() && check(src, &Context::default()).definition.is_none(),
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -166,7 +176,10 @@ fn the_diagram_draws_the_fork_and_the_join() {
     // The fork: the parallel step, a hexagon, with an edge to each branch's first
     // step labelled with the branch; the join: its own hexagon, where the step's
     // `next` leaves from and each branch's `join` arrives.
-    assert!(m.contains("{{\"入職手續與崗前引導<br/>parallel: 2 branches\"}}"), "{m}");
+    assert!(
+        m.contains("{{\"入職手續與崗前引導<br/>parallel: 2 branches\"}}"),
+        "{m}"
+    );
     assert!(m.contains("{{\"join all\"}}"), "{m}");
     assert!(m.contains("|\"人事手續\"|"), "{m}");
     assert!(m.contains("|\"崗前引導 (may end)\"|"), "{m}");

@@ -550,7 +550,10 @@ fn coordination_signed_by_both_heads_then_assigned_and_worked() {
         .iter()
         .map(|b| (b.name.as_str(), b.position.step.as_deref()))
         .collect();
-    assert_eq!(branches, [("first", Some("partner_head")), ("second", None)]);
+    assert_eq!(
+        branches,
+        [("first", Some("partner_head")), ("second", None)]
+    );
     assert_eq!(h.task(id, "partner_head").candidates.people, ["zheng_kai"]);
     let inst = h.act(
         id,

@@ -95,7 +95,9 @@ fn harness() -> Harness {
 }
 
 fn start(h: &Harness, process: &str) -> InstanceId {
-    h.start(process, json!({"topic": "春季演練"}), CHEN).instance.id
+    h.start(process, json!({"topic": "春季演練"}), CHEN)
+        .instance
+        .id
 }
 
 /// The open task of `step` (one of the branches' tasks).
@@ -169,7 +171,10 @@ fn all_branches_run_side_by_side_and_the_step_goes_on_when_the_last_finishes() {
     let inst = o.instance;
     assert_at(&inst, "after");
     assert!(inst.branches.is_empty());
-    assert_eq!(h.data(id, "a_note"), Some(baton_dsl::eval::Value::Text("已完成".into())));
+    assert_eq!(
+        h.data(id, "a_note"),
+        Some(baton_dsl::eval::Value::Text("已完成".into()))
+    );
     let ev = events(&h, id);
     let finished: Vec<&str> = ev
         .iter()
@@ -182,7 +187,9 @@ fn all_branches_run_side_by_side_and_the_step_goes_on_when_the_last_finishes() {
     assert!(ev.contains(&Event::Joined {
         branches: vec!["a".into(), "b".into(), "c".into()]
     }));
-    assert!(!ev.iter().any(|e| matches!(e, Event::BranchCancelled { .. })));
+    assert!(!ev
+        .iter()
+        .any(|e| matches!(e, Event::BranchCancelled { .. })));
 
     let t = h.task(id, "after");
     let o = h.complete(t.id, CHEN, None, json!({}));
@@ -211,7 +218,12 @@ fn any_goes_on_with_the_first_branch_and_withdraws_the_others_tasks() {
     let cancelled_c = pos(&Event::BranchCancelled { branch: "c".into() });
     assert!(pos(&Event::TaskCancelled { task: a1 }) < cancelled_a);
     assert!(pos(&Event::TaskCancelled { task: c1 }) < cancelled_c);
-    assert!(cancelled_c < pos(&Event::Joined { branches: vec!["b".into()] }));
+    assert!(
+        cancelled_c
+            < pos(&Event::Joined {
+                branches: vec!["b".into()]
+            })
+    );
     // A withdrawn task can no longer be completed.
     let r = h.try_complete(a1, WANG, None, json!({"a_note": "晚了"}));
     assert!(matches!(rejection(r), Rejection::Conflict(_)));
@@ -228,7 +240,10 @@ fn two_of_three_joins_on_the_second_and_cancels_the_third() {
     let o = h.complete(task_at(&inst, "c1"), LIU, Some("ok"), json!({}));
     assert_at(&o.instance, "after");
     assert!(h.list(ZHANG).is_empty());
-    assert_eq!(h.engine.store.task(b1).expect("b1").state, TaskState::Cancelled);
+    assert_eq!(
+        h.engine.store.task(b1).expect("b1").state,
+        TaskState::Cancelled
+    );
     let ev = events(&h, id);
     assert!(ev.contains(&Event::BranchCancelled { branch: "b".into() }));
     assert!(ev.contains(&Event::Joined {
@@ -245,8 +260,14 @@ fn a_branch_that_may_end_the_instance_ends_it_and_withdraws_the_rest() {
     let o = h.complete(task_at(&inst, "c1"), LIU, Some("stop"), json!({}));
     assert_ended(&o.instance, "stopped");
     assert!(h.list(WANG).is_empty() && h.list(ZHANG).is_empty());
-    assert_eq!(h.engine.store.task(a1).expect("a1").state, TaskState::Cancelled);
-    assert_eq!(h.engine.store.task(b1).expect("b1").state, TaskState::Cancelled);
+    assert_eq!(
+        h.engine.store.task(a1).expect("a1").state,
+        TaskState::Cancelled
+    );
+    assert_eq!(
+        h.engine.store.task(b1).expect("b1").state,
+        TaskState::Cancelled
+    );
     let ev = events(&h, id);
     assert!(ev.contains(&Event::BranchFinished { branch: "c".into() }));
     assert!(ev.contains(&Event::BranchCancelled { branch: "a".into() }));
@@ -272,10 +293,7 @@ fn a_branch_loops_within_itself_while_the_others_wait() {
     );
     // 甲's task was not touched by 乙's steps coming and going.
     assert_eq!(h.list(WANG), [a1]);
-    assert_eq!(
-        o.instance.task(a1).map(|t| t.state),
-        Some(TaskState::Open)
-    );
+    assert_eq!(o.instance.task(a1).map(|t| t.state), Some(TaskState::Open));
 }
 
 #[test]
@@ -301,7 +319,12 @@ fn a_deadline_inside_a_branch_reminds_and_escalates_only_that_branch() {
     let mark = h.outbox_mark();
     assert_eq!(h.fire_at(sh(2026, 3, 2, 10, 30)), 1);
     let sent = h.outbox_after(mark);
-    assert_eq!(sent.len(), 1, "{:?}", sent.iter().map(|s| s.text()).collect::<Vec<_>>());
+    assert_eq!(
+        sent.len(),
+        1,
+        "{:?}",
+        sent.iter().map(|s| s.text()).collect::<Vec<_>>()
+    );
     assert_eq!(sent[0].kind(), MessageKind::Reminder);
     // To the person holding 甲's task only, not to those of the other branches.
     assert_eq!(sent[0].to(), [WANG]);
@@ -407,7 +430,12 @@ fn coordination_with_two_partner_departments_is_signed_by_both_heads_at_once() {
     // Each head's deadline and its overdue notice are their own.
     let due = inst.task(product).and_then(|t| t.due).expect("due");
     assert_eq!(inst.task(tech).and_then(|t| t.due), Some(due));
-    h.complete(product, "zhou_jie", Some("approve"), json!({"other_opinion": "同意"}));
+    h.complete(
+        product,
+        "zhou_jie",
+        Some("approve"),
+        json!({"other_opinion": "同意"}),
+    );
     let inst = h.inst(id);
     assert_at(&inst, "partners");
     assert_eq!(branch(&inst, "second"), (BranchStatus::Finished, None));
@@ -443,7 +471,10 @@ fn coordination_declined_by_the_second_department_withdraws_the_first_heads_task
     );
     assert_ended(&o.instance, "declined");
     assert!(h.list("zheng_kai").is_empty());
-    assert_eq!(h.engine.store.task(tech).expect("task").state, TaskState::Cancelled);
+    assert_eq!(
+        h.engine.store.task(tech).expect("task").state,
+        TaskState::Cancelled
+    );
     let ev = events(&h, id);
     assert!(ev.contains(&Event::TaskCancelled { task: tech }));
     assert!(ev.contains(&Event::BranchCancelled {
@@ -452,7 +483,8 @@ fn coordination_declined_by_the_second_department_withdraws_the_first_heads_task
     // The requester hears that the request was declined.
     let sent = h.sent_by(id);
     assert!(
-        sent.iter().any(|s| s.to() == [WANG] && s.text().contains("不予配合")),
+        sent.iter()
+            .any(|s| s.to() == [WANG] && s.text().contains("不予配合")),
         "{:?}",
         sent.iter().map(|s| s.text()).collect::<Vec<_>>()
     );
@@ -469,7 +501,13 @@ fn onboarding_paperwork_runs_beside_the_guidance_with_its_own_deadline() {
         )
         .instance
         .id;
-    h.act(id, "report", CHEN, None, json!({"offer_letter_no": "HR-2026-017"}));
+    h.act(
+        id,
+        "report",
+        CHEN,
+        None,
+        json!({"offer_letter_no": "HR-2026-017"}),
+    );
     h.act(id, "introduce", CHEN, None, json!({}));
     h.act(id, "study", ZHANG, None, json!({}));
     let inst = h.act(
@@ -501,7 +539,10 @@ fn onboarding_paperwork_runs_beside_the_guidance_with_its_own_deadline() {
     assert_eq!(sent[0].kind(), MessageKind::Reminder);
     let mut hr = h.people("hr_officer");
     hr.sort();
-    assert_eq!(sent[0].to(), hr.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        sent[0].to(),
+        hr.iter().map(String::as_str).collect::<Vec<_>>()
+    );
     // HR finishes; the mentor has not guided yet: the probation application waits.
     let inst = paperwork(&h, id);
     assert_at(&inst, "settle_in");

@@ -197,7 +197,10 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
         .collect();
     assert_eq!(
         at,
-        [("paperwork", Some("paperwork")), ("guidance", Some("guide"))]
+        [
+            ("paperwork", Some("paperwork")),
+            ("guidance", Some("guide"))
+        ]
     );
     let papers = h.task(onboarding, "paperwork");
     assert_eq!(papers.candidates.roles, ["hr_officer"]);

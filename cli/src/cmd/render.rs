@@ -189,8 +189,11 @@ pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, s: &Show) -> St
             ),
             (status, _) => status.as_str().to_string(),
         };
-        out.push_str(&format!("  branch {}: {at}
-", labels.branch(&b.name)));
+        out.push_str(&format!(
+            "  branch {}: {at}
+",
+            labels.branch(&b.name)
+        ));
     }
     // Every running limit with its deadline: its tasks are due by it too.
     for l in &i.limits {

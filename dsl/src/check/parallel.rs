@@ -197,7 +197,11 @@ impl Checker<'_> {
                     (Some(b), None) => {
                         // An unknown name was reported already (E002).
                         if is_end(t) || d.step(t).is_some() {
-                            self.err(Code::BranchLeaves, span_of(&s.name), &[&s.name, &b.name, &t]);
+                            self.err(
+                                Code::BranchLeaves,
+                                span_of(&s.name),
+                                &[&s.name, &b.name, &t],
+                            );
                         }
                     }
                     (None, None) => {}

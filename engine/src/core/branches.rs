@@ -73,11 +73,7 @@ impl Instance {
     /// step's; otherwise all of them (without branches, every open task is the
     /// current step's).
     pub fn step_tasks(&self) -> impl Iterator<Item = &Task> {
-        let only = self
-            .focused_branch()
-            .is_some()
-            .then(|| self.step.as_deref())
-            .flatten();
+        let only = self.focused_branch().and(self.step.as_deref());
         self.active_tasks()
             .filter(move |t| only.is_none_or(|s| t.step == s))
     }

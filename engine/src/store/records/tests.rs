@@ -520,8 +520,7 @@ fn check<T: Stored + PartialEq + std::fmt::Debug>(sample: T) {
          `records`), and keep these bytes reading as they did"
     );
     assert_eq!(bytes[..2], [T::KIND as u8, T::VERSION]);
-    let back: T =
-        decode(&golden(T::KIND, T::VERSION)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+    let back: T = decode(&golden(T::KIND, T::VERSION)).unwrap_or_else(|e| panic!("{kind}: {e}"));
     assert_eq!(back, sample, "{kind} read back");
 }
 
