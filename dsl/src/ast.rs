@@ -29,6 +29,9 @@ pub struct Process {
     pub limits: Vec<Limit>,
     pub steps: Vec<Step>,
     pub ends: Vec<End>,
+    /// `outputs { a, b? }`: the data given back to a parent that waits (`?`: an end
+    /// may leave it empty).
+    pub outputs: Vec<(Name, bool)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -245,6 +248,10 @@ pub enum Stmt {
     Parallel(Vec<Branch>, Span),
     /// `join all | any | N`: how many branches must finish.
     Join(JoinMode, Span),
+    /// `receive OUTPUT (as FIELD), ...`: a waited-for child's outputs kept.
+    Receive(Vec<(Name, Option<Name>)>, Span),
+    /// `on outcome { END -> STEP ... otherwise -> STEP }` (`None` is `otherwise`).
+    OnOutcome(Vec<(Option<Name>, Name)>, Span),
 }
 
 /// A branch of a `parallel` block: its own sequence of steps, the first where it
@@ -278,6 +285,8 @@ pub struct Step {
 pub struct End {
     pub name: Name,
     pub title: Option<Text>,
+    /// Its `notify` lines (only `Stmt::Notify`), sent when an instance ends here.
+    pub notices: Vec<Stmt>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -274,6 +274,26 @@ catalogue! {
     FractionalRange = "E091", Error,
         "an integer range needs whole numbers; write `decimal` before it", help: None,
         summary: "An integer range type with fractions in its ends. Formerly part of E052.";
+    OutputUndeclared = "E092", Error,
+        "output `{0}` is only computed here; declare it in `data` (with `?`) so that a parent can know its type", help: None,
+        summary: "An output (`outputs { ... }`) that is neither declared in `data` nor in a typed `fill`: a parent could not know its type.";
+    NotAnOutput = "E093", Error,
+        "`{0}` is not an output of `{1}`",
+        help: Some("name it in the `outputs { ... }` of that process"),
+        summary: "`receive X`: the started process does not list X in its `outputs`.";
+    ReceiveMismatch = "E094", Error,
+        "`{0}` cannot keep output `{1}` of `{2}`: {3}", help: None,
+        summary: "`receive X as F`: F's type differs from the output's (kind, choices, or a range that does not hold the output's), or F is not an optional field of `data`: it is empty until the child ends.";
+    NotAChildEnd = "E095", Error,
+        "`{0}` is not an end of `{1}`", help: None,
+        summary: "`on outcome`: a name that is neither an end of the started process nor `cancelled`.";
+    OutcomeNotCovered = "E096", Error,
+        "`on outcome` does not say where to go when `{0}` ends at {1}",
+        help: Some("add these ends, or a last `otherwise -> STEP`"),
+        summary: "`on outcome` covers neither every end of the started process and `cancelled` (an admin may cancel it) nor has an `otherwise`: the instance would be stuck.";
+    NoChildToWait = "E097", Error,
+        "`{0}` needs a `start ... and wait` in the same step", help: None,
+        summary: "`receive` or `on outcome` in a step that does not start a process and wait for it.";
     BranchLeaves = "E110", Error,
         "step `{0}` of branch `{1}` goes to `{2}`, outside its branch",
         help: Some("a branch's steps go on to steps of the same branch, to `join` (the branch is done) or, with `branch {1} ... may end`, to an end"),

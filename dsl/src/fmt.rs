@@ -337,7 +337,8 @@ fn align(lines: &[Option<Line>], rendered: &mut [Option<(usize, Vec<String>)>]) 
                         (k > 1 && toks[k].kind == Kind::Str && toks[k - 1].text != "(").then_some(k)
                     });
                 }
-                "choose" | "rule" => {
+                // `on outcome {` lines its arms up as a choice does.
+                "choose" | "rule" | "on" => {
                     pad_column(lines, rendered, i..j, |toks| {
                         toks.iter().position(|t| t.text == "->")
                     });

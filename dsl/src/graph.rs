@@ -31,6 +31,23 @@ struct Edge {
     timed: bool,
 }
 
+/// An arm of `on outcome`: the child's end it is taken on.
+fn outcome_label(a: &OutcomeArm) -> String {
+    match &a.end {
+        Some(e) => format!("outcome {e}"),
+        None => "otherwise".into(),
+    }
+}
+
+/// An end, with the notices it sends and the outputs it gives back.
+fn end_label(e: &End) -> String {
+    let mut lines = vec![e.title.clone().unwrap_or_else(|| e.name.clone())];
+    for n in &e.notifies {
+        lines.push(format!("notify {}", n.to));
+    }
+    lines.join("\n")
+}
+
 fn step_label(s: &Step) -> String {
     let mut lines = vec![s.title.clone().unwrap_or_else(|| s.name.clone())];
     if let Some(w) = &s.wait {
@@ -63,6 +80,13 @@ fn step_label(s: &Step) -> String {
         )),
         Action::Parallel(p) => lines.push(format!("parallel: {} branches", p.branches.len())),
         Action::Decide(_) | Action::Auto => {}
+    }
+    for r in &s.receives {
+        lines.push(if r.output == r.field {
+            format!("receive {}", r.output)
+        } else {
+            format!("receive {} as {}", r.output, r.field)
+        });
     }
     if s.allow_self {
         lines.push("allow self approval".into());
@@ -169,6 +193,11 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
                     );
                 }
             }
+            Route::ByOutcome(arms) => {
+                for a in arms {
+                    flow(&a.target, outcome_label(a), false);
+                }
+            }
             Route::ByRules => {}
         }
         if let Action::Decide(rules) = &s.action {
@@ -198,7 +227,7 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
     for e in &d.ends {
         nodes.push(Node {
             id: e.name.clone(),
-            label: e.title.clone().unwrap_or_else(|| e.name.clone()),
+            label: end_label(e),
             kind: NodeKind::End,
         });
     }

@@ -20,6 +20,9 @@ pub struct Definition {
     /// In source order; the first step is where an instance begins.
     pub steps: Vec<Step>,
     pub ends: Vec<End>,
+    /// What an instance gives back to a parent that waits for it.
+    #[serde(default)]
+    pub outputs: Vec<Output>,
 }
 
 impl Definition {
@@ -459,6 +462,8 @@ pub enum Route {
     Choose(Vec<Choice>),
     /// First `when` that holds; `None` always holds.
     Next(Vec<(Option<Expr>, String)>),
+    /// By the end a waited-for child reached (`on outcome`).
+    ByOutcome(Vec<OutcomeArm>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -574,6 +579,9 @@ pub struct Step {
     /// choice when it is offered to a role or a head they fill. Without it, a request
     /// started by hand is never decided by the person who started it.
     pub allow_self: bool,
+    /// A waited-for child's outputs kept in this instance's data (`receive`).
+    #[serde(default)]
+    pub receives: Vec<Receive>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -591,4 +599,32 @@ pub struct Limit {
 pub struct End {
     pub name: String,
     pub title: Option<String>,
+    /// Sent when an instance ends here, before its parent hears of it.
+    #[serde(default)]
+    pub notifies: Vec<Notify>,
 }
+
+/// `outputs { name, name? }`: a field given back to a parent that waits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Output {
+    pub field: String,
+    /// `?`: some end may leave it empty (else every end has a value for it).
+    pub optional: bool,
+}
+
+/// `receive OUTPUT as FIELD`: the child's output kept in this field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receive {
+    pub output: String,
+    pub field: String,
+}
+
+/// `END -> STEP` of `on outcome`; `end` is `None` for `otherwise`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeArm {
+    pub end: Option<String>,
+    pub target: String,
+}
+
+/// The outcome a parent hears when an admin cancels the child it waits for.
+pub const CANCELLED: &str = "cancelled";

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod core;
 pub mod display;
+pub mod logins;
 pub mod messages;
 pub mod scheduler;
 pub mod staff;

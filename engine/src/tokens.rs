@@ -94,8 +94,9 @@ pub fn first_with_role(store: &(impl DirectoryRead + ?Sized), role: &str) -> Opt
 
 /// Revoke one token (given as the token itself) or every token of a person (given
 /// as their id). Returns how many tokens were revoked.
+/// Revoking a person's tokens also signs their browsers out of the web pages.
 pub fn revoke(
-    store: &(impl TokenRead + TokenWrite + ?Sized),
+    store: &(impl TokenRead + TokenWrite + LoginWrite + ?Sized),
     token_or_person: &str,
 ) -> Result<usize, StoreError> {
     let hashes: Vec<(String, [u8; 32])> = if token_or_person.starts_with(PREFIX) {
@@ -112,6 +113,9 @@ pub fn revoke(
             .collect()
     };
     store.remove_tokens(&hashes)?;
+    if !token_or_person.starts_with(PREFIX) {
+        store.remove_sessions_of(token_or_person)?;
+    }
     Ok(hashes.len())
 }
 

@@ -254,7 +254,10 @@ fn a_timer_whose_child_is_refused_is_an_incident_until_a_retry_can_go_on() {
     h.clock.set(sh(2026, 8, 3, 9, 30));
     admin(&h, id, retry(json!({}))).expect("retried");
     let inst = h.inst(id);
-    assert_eq!(inst.status, Status::Completed);
+    // Onboarding waits for the application it opened.
+    assert_eq!(inst.status, Status::Running);
+    assert_eq!(inst.step.as_deref(), Some("probation"));
+    assert!(inst.awaiting_child);
     let children = h.instances("probation", "running");
     assert_eq!(children.len(), 1);
     assert_eq!(children[0].parent, Some(id));

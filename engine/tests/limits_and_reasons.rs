@@ -191,7 +191,12 @@ fn a_refused_signoff_with_a_reason_is_recorded_and_told_to_the_starter() {
             task,
             reason: "試用期考勤記錄待核實".into()
         }));
-    let sent = h.outbox_after(mark);
+    // The applicant also hears the outcome where the application ends (`extended`).
+    let (ended, sent): (Vec<_>, Vec<_>) = h
+        .outbox_after(mark)
+        .into_iter()
+        .partition(|s| s.text().starts_with("您的轉正考核已完成"));
+    assert_eq!(ended.len(), 1, "{ended:?}");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].kind(), MessageKind::Notify);
     assert_eq!(sent[0].to(), [COLLEAGUE]);
@@ -218,7 +223,12 @@ fn a_refusal_without_a_reason_is_told_too() {
     let id = probation_at_signoffs(&h);
     let mark = h.outbox_mark();
     h.sign(id, "chen_jing", false);
-    let sent = h.outbox_after(mark);
+    // The applicant also hears the outcome where the application ends (`extended`).
+    let (ended, sent): (Vec<_>, Vec<_>) = h
+        .outbox_after(mark)
+        .into_iter()
+        .partition(|s| s.text().starts_with("您的轉正考核已完成"));
+    assert_eq!(ended.len(), 1, "{ended:?}");
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to(), [COLLEAGUE]);
     assert_eq!(

@@ -230,9 +230,10 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
     assert_eq!(h.fire_at(opens), 1);
     assert_eq!(h.outbox_after(mark).len(), 0);
 
-    // Onboarding is done, the requisition is closed as hired, probation runs.
+    // Probation runs; onboarding waits for it, and the requisition for onboarding.
     let inst = h.inst(onboarding);
-    assert_ended(&inst, "done");
+    assert_at(&inst, "probation");
+    assert!(inst.awaiting_child);
     let running = h.instances("probation", "running");
     assert_eq!(running.len(), 1);
     let probation = &running[0];
@@ -244,18 +245,60 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
     );
     assert_eq!(probation.data.get("leave_count"), Some(&Value::Int(0)));
     assert_at(probation, "apply");
-    assert_eq!(
-        h.task(probation.id, "apply").candidates.people,
-        ["zhang_wei"]
+    let hiring = h.inst(id);
+    assert_at(&hiring, "onboard");
+    assert!(hiring.awaiting_child);
+
+    // The application goes through and 張偉 is promoted: probation tells him, and the
+    // result goes back to onboarding and on to the requisition.
+    let p = probation.id;
+    h.act(
+        p,
+        "apply",
+        EMPLOYEE,
+        None,
+        json!({"self_review": "按時完成工作"}),
     );
+    h.act(
+        p,
+        "evaluate",
+        SUPERVISOR,
+        None,
+        json!({"opinion": "表現良好", "proposed_date": "2026-07-15", "salary": 6500, "daily_score": 85}),
+    );
+    h.act(p, "test", "guo_peng", None, json!({"test_score": 85}));
+    h.act(
+        p,
+        "interview",
+        CS_MANAGER,
+        None,
+        json!({"interview_score": 85}),
+    );
+    let mark = h.outbox_mark();
+    let inst = sign_all(&h, p);
+    assert_ended(&inst, "promoted");
+    assert!(h
+        .outbox_after(mark)
+        .iter()
+        .any(|s| s.to() == [EMPLOYEE] && s.text().starts_with("您的轉正考核已完成")));
+    let normal = Some(Value::Choice("normal".into()));
+    let inst = h.inst(onboarding);
+    assert_ended(&inst, "done");
+    assert_eq!(inst.data.get("probation_result").cloned(), normal);
     let hiring = h.inst(id);
     assert_ended(&hiring, "hired");
+    assert_eq!(hiring.data.get("probation_result").cloned(), normal);
     assert_eq!(hiring.children, [onboarding]);
     assert!(h.history(id).iter().any(|r| r.event
         == Event::ChildFinished {
             child: onboarding,
             outcome: "done".into()
         }));
+    // The requester hears that the new employee has joined, with the result.
+    assert!(h
+        .sent_by(id)
+        .iter()
+        .any(|s| s.to() == [REQUESTER] && s.text().contains("自然轉正")));
     assert_eq!(h.instances("hiring", "completed").len(), 1);
     assert_eq!(h.instances("onboarding", "completed").len(), 1);
 }
@@ -356,7 +399,7 @@ fn onboarding_started_by_hand_by_hr() {
         )]
     );
     h.fire_at(sh(2026, 6, 1, 9, 0));
-    assert_ended(&h.inst(id), "done");
+    assert!(h.inst(id).awaiting_child);
     let p = h.instances("probation", "running");
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].parent, Some(id));
@@ -616,8 +659,14 @@ fn probation_signoffs_in_order_and_a_refusal() {
         inst.data.get("result"),
         Some(&Value::Choice("normal".into()))
     );
-    // No OA submission; the applicant alone hears of the refusal.
-    let sent = h.sent_by(id);
+    // No OA submission; the applicant alone hears of the refusal, and of the outcome
+    // where the application ends.
+    let (ended, sent): (Vec<_>, Vec<_>) = h
+        .sent_by(id)
+        .into_iter()
+        .partition(|s| s.text().starts_with("您的轉正考核已完成"));
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    assert_eq!(ended[0].to(), [EMPLOYEE]);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to(), [EMPLOYEE]);
     assert!(sent[0].text().contains("拒絕簽署"), "{}", sent[0].text());

@@ -143,6 +143,10 @@ impl Checker<'_> {
             flows.insert(s.name.text.clone(), self.step_flow(s, m, p, d));
         }
 
+        for e in &p.ends {
+            flows.insert(e.name.text.clone(), self.end_flow(e, p));
+        }
+
         // The fixed point: assigned on entry to each step.
         let mut entry: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         entry.insert(first.name.as_str(), at_start.clone());
@@ -200,11 +204,12 @@ impl Checker<'_> {
         }
 
         let mut reported: BTreeSet<(String, String)> = BTreeSet::new();
-        for s in &d.steps {
-            let Some(inn) = entry.get(s.name.as_str()) else {
+        let places = d.steps.iter().map(|s| (&s.name, "step"));
+        for (name, kind) in places.chain(d.ends.iter().map(|e| (&e.name, "end"))) {
+            let Some(inn) = entry.get(name.as_str()) else {
                 continue;
             };
-            let flow = &flows[&s.name];
+            let flow = &flows[name];
             for r in &flow.reads {
                 let mut have = inn.clone();
                 let sets_before = match r.point {
@@ -221,10 +226,10 @@ impl Checker<'_> {
                 }
                 // One error per field and kind of read in a step: four rules reading
                 // the same empty field are one mistake.
-                if !reported.insert((r.field.clone(), format!("{}:{}", s.name, r.what))) {
+                if !reported.insert((r.field.clone(), format!("{name}:{}", r.what))) {
                     continue;
                 }
-                let path = self.path_without(&r.field, &s.name, &flows, &at_start, d);
+                let path = self.path_without(&r.field, name, &flows, &at_start, d);
                 let goes = format!("the {} goes {path}", d.name);
                 found.push(match &r.passed_to {
                     Some((child, field)) => Diagnostic::new(
@@ -235,7 +240,7 @@ impl Checker<'_> {
                     None => Diagnostic::new(
                         Code::FieldMaybeEmpty,
                         r.span.clone(),
-                        &[&r.field, &format!("step `{}`", s.name), &r.what, &goes],
+                        &[&r.field, &format!("{kind} `{name}`"), &r.what, &goes],
                     ),
                 });
             }
@@ -446,7 +451,11 @@ impl Checker<'_> {
                     push(c, "a `check`", Point::Completion);
                     continue;
                 }
-                Stmt::Choose(..) | Stmt::OnRefuse(..) | Stmt::SelfApproval(..) => continue,
+                Stmt::Choose(..)
+                | Stmt::OnRefuse(..)
+                | Stmt::SelfApproval(..)
+                | Stmt::Receive(..)
+                | Stmt::OnOutcome(..) => continue,
                 // A branch's steps are steps of their own, read where they are.
                 Stmt::Parallel(..) | Stmt::Join(..) => continue,
             };
@@ -484,6 +493,20 @@ impl Checker<'_> {
                 writes: vec![],
                 completes: true,
             })),
+            Route::ByOutcome(arms) => {
+                let kept = self.kept_on_ending(m);
+                edges.extend(arms.iter().map(|a| Edge {
+                    to: a.target.clone(),
+                    label: Some(a.end.clone().unwrap_or_else(|| "otherwise".into())),
+                    // A child that reached one of its ends gave back its outputs; one
+                    // cancelled, or any end under `otherwise`, may not have.
+                    writes: match &a.end {
+                        Some(e) if e != crate::model::CANCELLED => kept.clone(),
+                        _ => vec![],
+                    },
+                    completes: false,
+                }))
+            }
             Route::ByRules => {}
         }
         if let Action::Decide(rules) = &m.action {
@@ -544,6 +567,61 @@ impl Checker<'_> {
             reads,
             edges,
         }
+    }
+}
+
+impl Checker<'_> {
+    /// An end reads what its notices name, and the outputs that must have a value.
+    fn end_flow(&self, e: &ast::End, p: &ast::Process) -> StepFlow {
+        let fields = &self.fields;
+        let mut reads = Vec::new();
+        let mut push = |rs: Vec<(String, Span)>, what: &'static str| {
+            for (field, span) in rs {
+                reads.push(Read {
+                    field,
+                    span,
+                    what,
+                    point: Point::Entry,
+                    passed_to: None,
+                });
+            }
+        };
+        for n in &e.notices {
+            if let Stmt::Notify { to, message, .. } = n {
+                let mut rs = Vec::new();
+                who_reads(to, fields, &mut rs);
+                placeholder_reads(message, fields, &mut rs);
+                push(rs, "a notice");
+            }
+        }
+        let outputs = p
+            .outputs
+            .iter()
+            .filter(|(n, optional)| !optional && fields.contains_key(&n.text))
+            .map(|(n, _)| (n.text.clone(), n.span.clone()))
+            .collect();
+        push(outputs, "an output without `?`");
+        StepFlow {
+            sets: vec![],
+            fills: vec![],
+            reads,
+            edges: vec![],
+        }
+    }
+
+    /// The fields a step's `receive` fills when its child reaches an end: those whose
+    /// output the child promises at every end (all of them when the child is not
+    /// known here: it was when the definition was deployed).
+    fn kept_on_ending(&self, m: &crate::model::Step) -> Vec<String> {
+        let sig = match &m.action {
+            Action::Start { process, .. } => self.ctx.processes.and_then(|ps| ps.get(process)),
+            _ => None,
+        };
+        m.receives
+            .iter()
+            .filter(|r| sig.is_none_or(|s| s.outputs.get(&r.output).is_some_and(|(_, opt)| !opt)))
+            .map(|r| r.field.clone())
+            .collect()
     }
 }
 

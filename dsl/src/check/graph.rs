@@ -127,6 +127,7 @@ impl Checker<'_> {
                         .map(|(_, (_, t))| t.as_str()),
                 ),
                 Route::Choose(cs) => e.extend(cs.iter().map(|c| c.target.as_str())),
+                Route::ByOutcome(arms) => e.extend(arms.iter().map(|a| a.target.as_str())),
                 Route::ByRules => {}
             }
             match &s.action {

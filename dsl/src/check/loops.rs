@@ -184,6 +184,10 @@ impl Checker<'_> {
                         // A person picks, and may pick the way out.
                         breakable |= cs.iter().any(|c| leaves(&c.target));
                     }
+                    // The child's end decides, and a new child may end elsewhere.
+                    Route::ByOutcome(arms) => {
+                        breakable |= arms.iter().any(|a| leaves(&a.target));
+                    }
                     Route::Next(ns) => {
                         for (c, _) in ns {
                             if let Some(c) = c {
@@ -317,7 +321,7 @@ impl Checker<'_> {
                 .any(|r| r.sets.iter().any(|(k, e)| changes(k, e))),
             _ => false,
         };
-        !matches!(s.route, Route::Choose(_))
+        !matches!(s.route, Route::Choose(_) | Route::ByOutcome(_))
             && !matches!(s.action, Action::Sign { .. })
             && (!matches!(s.action, Action::Task(_)) || s.fills.is_empty())
             && !s

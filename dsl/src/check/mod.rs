@@ -10,6 +10,7 @@ mod decide;
 mod graph;
 mod loops;
 mod nobody;
+mod outputs;
 mod parallel;
 mod people;
 mod schedule;
@@ -54,6 +55,10 @@ pub struct Signature {
     pub fields: BTreeMap<String, Type>,
     /// Fields that must be given when the process starts.
     pub required: Vec<String>,
+    /// Its `outputs`, with their types and whether an end may leave them empty.
+    pub outputs: BTreeMap<String, (Type, bool)>,
+    /// Its ends, by name.
+    pub ends: Vec<String>,
 }
 
 #[derive(Default)]
@@ -120,6 +125,7 @@ pub fn signature(src: &str) -> Option<(String, Signature)> {
             sig.required.push(f.name.text.clone());
         }
     }
+    outputs::describe(&p, &mut sig);
     Some((p.name.text, sig))
 }
 
@@ -216,6 +222,9 @@ struct Checker<'a> {
     dead_exits: BTreeMap<String, Vec<(usize, String, Span)>>,
 }
 
+/// An arm of `on outcome` as written: the end (`None`: `otherwise`) and the step.
+type OutcomeArmAst = (Option<ast::Name>, ast::Name);
+
 /// What a step's statements say, gathered before they are checked as a whole.
 #[derive(Default)]
 struct StepParts<'s> {
@@ -232,6 +241,8 @@ struct StepParts<'s> {
     self_approval: Option<Span>,
     extend: Option<&'s ast::Extend>,
     checks: Vec<(&'s ast::Expr, &'s ast::Text, Span)>,
+    receives: Vec<(&'s ast::Name, Option<&'s ast::Name>, Span)>,
+    outcomes: Vec<(&'s [OutcomeArmAst], Span)>,
 }
 
 impl Checker<'_> {
@@ -307,14 +318,8 @@ impl Checker<'_> {
             fields: in_declared_order(&self.fields, &p.data),
             limits,
             steps,
-            ends: p
-                .ends
-                .iter()
-                .map(|e| End {
-                    name: e.name.text.clone(),
-                    title: e.title.as_ref().map(|t| t.value.clone()),
-                })
-                .collect(),
+            ends: p.ends.iter().map(|e| self.end(e)).collect(),
+            outputs: self.outputs(p),
         };
         self.graph(p, &definition);
         self.definite_assignment(p, &definition);

@@ -1,7 +1,7 @@
 //! Steps: their statements as a whole, decisions and their coverage, limits.
 
 use super::decide;
-use super::types::{check_placeholders, const_duration, Ty};
+use super::types::{const_duration, Ty};
 use super::{Checker, StepParts};
 use crate::ast::{self, Span, Stmt};
 use crate::catalogue::Code;
@@ -23,7 +23,20 @@ impl Checker<'_> {
         self.lone_join(s, &parts);
         let (action, rule_route) = self.step_action(s, &parts, targets);
         let fills = self.step_fills(&parts, &action);
-        let route = self.step_route(s, &parts, &action, rule_route, targets);
+        let route = match parts.outcomes.first() {
+            Some((arms, sp)) => {
+                if rule_route
+                    || !parts.chooses.is_empty()
+                    || !parts.nexts.is_empty()
+                    || parts.outcomes.len() > 1
+                {
+                    self.err(Code::SeveralRoutes, sp.clone(), &[]);
+                }
+                self.outcome_route(&parts.actions, arms, sp.clone(), targets)
+            }
+            None => self.step_route(s, &parts, &action, rule_route, targets),
+        };
+        let receives = self.receives(&parts.actions, &parts.receives);
         let (due, reminders, on_overdue, extend) = self.step_time(&parts, &action, targets);
         let checks = self.step_checks(&parts, &action, &fills);
         let allow_self = parts.self_approval.is_some() && matches!(action, Action::Task(_));
@@ -42,6 +55,7 @@ impl Checker<'_> {
             extend,
             checks,
             allow_self,
+            receives,
         }
     }
 
@@ -64,22 +78,7 @@ impl Checker<'_> {
                 // Read with its `parallel` block (see `parallel`).
                 Stmt::Join(..) => {}
                 Stmt::WaitFor(..) | Stmt::WaitUntil(..) => parts.waits.push(st),
-                Stmt::Notify {
-                    to, via, message, ..
-                } => {
-                    check_placeholders(message, &self.fields, &mut self.diags);
-                    // A text field is an address in any `notify`, so one without `via` is told
-                    // it needs a channel (rather than that it is not a person).
-                    let to = self.who(to, true);
-                    if matches!(to, Who::Address(_)) && via.is_none() {
-                        self.err(Code::AddressWithoutVia, to_span(st), &[]);
-                    }
-                    notifies.push(Notify {
-                        to,
-                        via: via.as_ref().map(|v| v.text.clone()),
-                        message: message.value.clone(),
-                    });
-                }
+                Stmt::Notify { .. } => notifies.extend(self.notice(st)),
                 Stmt::Set(a, _) => sets.push(self.assign(a)),
                 Stmt::Fill(items, sp) => {
                     parts.fills.extend(items);
@@ -100,6 +99,10 @@ impl Checker<'_> {
                     message,
                     span,
                 } => parts.checks.push((cond, message, span.clone())),
+                Stmt::Receive(items, sp) => parts
+                    .receives
+                    .extend(items.iter().map(|(o, f)| (o, f.as_ref(), sp.clone()))),
+                Stmt::OnOutcome(arms, sp) => parts.outcomes.push((arms, sp.clone())),
             }
         }
         parts
@@ -643,7 +646,9 @@ fn to_span(s: &Stmt) -> Span {
         | Stmt::OnRefuse(_, sp)
         | Stmt::SelfApproval(sp)
         | Stmt::Parallel(_, sp)
-        | Stmt::Join(_, sp) => sp.clone(),
+        | Stmt::Join(_, sp)
+        | Stmt::Receive(_, sp)
+        | Stmt::OnOutcome(_, sp) => sp.clone(),
         Stmt::Notify { span, .. }
         | Stmt::Start { span, .. }
         | Stmt::Sign { span, .. }

@@ -219,6 +219,10 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_branch
             | Rule::kw_may
             | Rule::kw_join
+            | Rule::kw_outputs
+            | Rule::kw_receive
+            | Rule::kw_as
+            | Rule::kw_outcome
     )
 }
 
@@ -316,6 +320,7 @@ fn build_process(p: Pair<Rule>) -> Result<Process, Vec<Diagnostic>> {
         limits: vec![],
         steps: vec![],
         ends: vec![],
+        outputs: vec![],
     };
     let mut errors = Vec::new();
     for item in it {
@@ -359,10 +364,30 @@ fn build_item(proc: &mut Process, item: Pair<Rule>) -> Built<()> {
         Rule::end_step => {
             let mut k = kids(item);
             let n = ident(need(k.next(), &sp, "the end's name")?)?;
-            proc.ends.push(End {
+            let mut end = End {
                 name: n,
-                title: k.next().map(string).transpose()?,
-            });
+                title: None,
+                notices: vec![],
+            };
+            for part in k {
+                match part.as_rule() {
+                    Rule::string => end.title = Some(text(part)),
+                    Rule::end_body => {
+                        for s in kids(part) {
+                            end.notices.push(build_stmt(s)?);
+                        }
+                    }
+                    _ => return Err(unexpected(&part, "a part of an end")),
+                }
+            }
+            proc.ends.push(end);
+        }
+        Rule::outputs => {
+            for o in kids(item) {
+                let mut k = o.into_inner();
+                let n = ident(need(k.next(), &sp, "an output")?)?;
+                proc.outputs.push((n, k.next().is_some()));
+            }
         }
         _ => return Err(unexpected(&item, "an item of the process")),
     }
@@ -920,6 +945,36 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
         }
         Rule::parallel => parallel::build_parallel(s, sp)?,
         Rule::join => parallel::build_join(s, sp)?,
+        Rule::receive => {
+            let mut items = vec![];
+            for it in kids(s) {
+                let is = span(&it);
+                let mut k = kids(it);
+                let output = ident(need(k.next(), &is, "an output")?)?;
+                items.push((output, k.next().map(ident).transpose()?));
+            }
+            Stmt::Receive(items, sp)
+        }
+        Rule::on_outcome => {
+            let mut arms = vec![];
+            for arm in kids(s) {
+                let asp = span(&arm);
+                let otherwise = arm
+                    .clone()
+                    .into_inner()
+                    .any(|x| x.as_rule() == Rule::kw_otherwise);
+                let mut names = kids(arm).map(ident).collect::<Built<Vec<Name>>>()?;
+                let target = names
+                    .pop()
+                    .ok_or_else(|| internal(asp.clone(), "the outcome's step"))?;
+                let end = if otherwise { None } else { names.pop() };
+                if !otherwise && end.is_none() {
+                    return Err(internal(asp, "the outcome's end"));
+                }
+                arms.push((end, target));
+            }
+            Stmt::OnOutcome(arms, sp)
+        }
         _ => return Err(unexpected(&s, "a statement")),
     })
 }

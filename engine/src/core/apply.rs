@@ -23,6 +23,8 @@ pub enum Effect {
         parent: InstanceId,
         child: InstanceId,
         outcome: String,
+        /// The child's `outputs` that have a value, by the child's names.
+        outputs: Data,
     },
 }
 
@@ -443,7 +445,8 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                 run.effects.push(Effect::ChildEnded {
                     parent,
                     child: run.inst.id,
-                    outcome: "cancelled".into(),
+                    outcome: baton_dsl::model::CANCELLED.into(),
+                    outputs: Data::new(),
                 });
             }
             Ok(())
@@ -488,7 +491,16 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             minutes,
             data,
         } => super::extend::extend(run, limit.as_deref(), *minutes, data, actor),
-        Command::ChildEnded { child, outcome } => {
+        Command::ChildEnded {
+            child,
+            outcome,
+            outputs,
+        } => {
+            if run.inst.awaiting_child
+                && matches!(run.inst.status, Status::Incident | Status::Running)
+            {
+                keep_outputs(run, outputs);
+            }
             if run.inst.status == Status::Incident && run.inst.awaiting_child {
                 // Recorded now, gone on from when the incident is resolved.
                 run.emit(Event::ChildFinished {
@@ -520,6 +532,21 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
     }
 }
 
+/// The outputs of a child that ended which the waiting step `receive`s, under the
+/// names it gives them. Kept before going on, so that an incident on the way keeps
+/// them for the retry.
+fn keep_outputs(run: &mut Run, outputs: &Data) {
+    let Some(step) = run.step() else { return };
+    let values: Data = step
+        .receives
+        .iter()
+        .filter_map(|r| Some((r.field.clone(), outputs.get(&r.output)?.clone())))
+        .collect();
+    if !values.is_empty() {
+        run.emit(Event::DataSet { values });
+    }
+}
+
 /// A child this instance waits for has ended: record it and go on.
 pub(super) fn child_ended(
     run: &mut Run,
@@ -533,7 +560,7 @@ pub(super) fn child_ended(
     let step = run
         .step()
         .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
-    run.route(step, None)
+    run.route(step, Some(outcome))
 }
 
 fn complete(

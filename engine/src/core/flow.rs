@@ -500,14 +500,25 @@ impl<'a> Run<'a> {
         for n in rest {
             self.emit(Event::TimerCancelled { n });
         }
+        // The end's notices, while the data and the last step are still the instance's.
+        if let Some(e) = self.def.end(end) {
+            self.notices(&e.notifies);
+        }
         self.emit(Event::Completed {
             outcome: end.to_string(),
         });
         if let Some(parent) = self.inst.parent {
+            let outputs = self
+                .def
+                .outputs
+                .iter()
+                .filter_map(|o| Some((o.field.clone(), self.inst.data.get(&o.field)?.clone())))
+                .collect();
             self.effects.push(super::Effect::ChildEnded {
                 parent,
                 child: self.inst.id,
                 outcome: end.to_string(),
+                outputs,
             });
         }
         Ok(())
@@ -522,22 +533,7 @@ impl<'a> Run<'a> {
                 values: [(k.clone(), v)].into(),
             });
         }
-        for n in &step.notifies {
-            let to = assign::recipients(&n.to, &self.inst, self.ctx);
-            let text = self.render(&n.message);
-            if to.is_empty() {
-                continue;
-            }
-            self.emit(Event::MessageQueued {
-                message: Message {
-                    kind: MessageKind::Notify,
-                    to,
-                    channel: n.via.clone(),
-                    text,
-                    task: None,
-                },
-            });
-        }
+        self.notices(&step.notifies);
         match &step.action {
             Action::Parallel(par) => self.fork(step, par),
             Action::Auto => self.route(step, None),
@@ -628,6 +624,26 @@ impl<'a> Run<'a> {
                     self.route(step, None)
                 }
             }
+        }
+    }
+
+    /// `notify` lines of a step or an end, each to whoever it names now.
+    fn notices(&mut self, notifies: &[baton_dsl::model::Notify]) {
+        for n in notifies {
+            let to = assign::recipients(&n.to, &self.inst, self.ctx);
+            let text = self.render(&n.message);
+            if to.is_empty() {
+                continue;
+            }
+            self.emit(Event::MessageQueued {
+                message: Message {
+                    kind: MessageKind::Notify,
+                    to,
+                    channel: n.via.clone(),
+                    text,
+                    task: None,
+                },
+            });
         }
     }
 
@@ -833,6 +849,19 @@ impl<'a> Run<'a> {
                     "no `next` of step `{}` applies",
                     step.name
                 )))
+            }
+            // `choice` is the end the child reached.
+            Route::ByOutcome(arms) => {
+                let outcome = choice.unwrap_or(baton_dsl::model::CANCELLED);
+                let target = arms
+                    .iter()
+                    .find(|a| a.end.as_deref() == Some(outcome))
+                    .or_else(|| arms.iter().find(|a| a.end.is_none()))
+                    .map(|a| a.target.clone())
+                    .ok_or_else(|| {
+                        Rejection::Stuck(format!("no outcome `{outcome}` at step `{}`", step.name))
+                    })?;
+                self.goto(&target)
             }
             Route::ByRules => Ok(()),
         }

@@ -475,6 +475,9 @@ pub enum Command {
     ChildEnded {
         child: InstanceId,
         outcome: String,
+        /// The child's `outputs` that have a value, by the child's names.
+        #[serde(default)]
+        outputs: Data,
     },
     /// As `Complete`, with the reason for the choice or the refusal, which the
     /// history keeps and a refusal's notification carries.

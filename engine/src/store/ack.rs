@@ -171,7 +171,7 @@ impl Acks {
             Ok(Some(acked)) => {
                 let missing = match missing(&acked, &found) {
                     Some(m) => Some(m),
-                    None => gap(t, found.instance)?,
+                    None => orphans(t, found.instance)?,
                 };
                 if let Some(missing) = missing {
                     return Err(damaged(format!(
@@ -331,65 +331,52 @@ fn missing(acked: &Mark, found: &Mark) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// The key in `meta` of the instances given up with `accept_loss`: pairs of
-/// first and last id, 16 bytes each.
-const LOST: &[u8] = b"lost-instances";
+/// The key in `meta` of the last instance id when this database was last opened
+/// (or given up to with `accept_loss`): instances above it are checked at the next
+/// open (see `orphans`).
+const OPENED_AT: &[u8] = b"opened-at-instance";
 
-/// The instances missing below the last one sled holds, as ranges, but for those
-/// given up already. Instances are numbered from 1 and never removed, so sled must
-/// hold every number up to the last. A flipped bit in one of sled's page updates can
-/// drop that update alone and keep later ones: the last ids then look whole while
-/// instances in the middle are gone. One pass over the instances' keys.
-fn gaps(t: &Trees, last: u64) -> Result<Vec<(u64, u64)>, StoreError> {
-    let lost = given_up(t)?;
-    let mut gaps = Vec::new();
-    let mut gap = |from: u64, to: u64| {
-        if !lost.iter().any(|&(a, b)| a <= from && to <= b) {
-            gaps.push((from, to));
-        }
-    };
-    let mut expected = 1;
-    for entry in t[Kind::Instances].iter() {
-        let (k, _) = entry?;
-        let Some(id) = k
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .map(u64::from_be_bytes)
-        else {
-            continue;
-        };
-        if id > expected {
-            gap(expected, id - 1);
-        }
-        expected = expected.max(id + 1);
-    }
-    if expected <= last {
-        gap(expected, last);
-    }
-    Ok(gaps)
-}
-
-fn given_up(t: &Trees) -> Result<Vec<(u64, u64)>, StoreError> {
-    let u = |b: &[u8]| u64::from_be_bytes(b.try_into().unwrap_or([0; 8]));
+fn opened_at(t: &Trees) -> Result<Option<u64>, StoreError> {
     Ok(t[Kind::Meta]
-        .get(LOST)?
-        .map(|v| {
-            v.chunks_exact(16)
-                .map(|c| (u(&c[..8]), u(&c[8..])))
-                .collect()
-        })
-        .unwrap_or_default())
+        .get(OPENED_AT)?
+        .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))))
 }
 
-/// The first gap, in words.
-fn gap(t: &Trees, last: u64) -> Result<Option<String>, StoreError> {
-    Ok(gaps(t, last)?.first().map(|&(from, to)| {
-        if from == to {
-            format!("instance {from}")
-        } else {
-            format!("instances {from} to {to}")
+/// Remember the last instance id now, for the next open's check. Called once the
+/// database is open and checked, before any command runs.
+pub(super) fn mark_opened(t: &Trees) -> Result<(), StoreError> {
+    let last = super::last_u64(&t[Kind::Instances])?;
+    t[Kind::Meta].insert(&t.alone()?, OPENED_AT, &last.to_be_bytes())?;
+    Ok(())
+}
+
+/// The instances created since the database was last opened that have a record
+/// without a history or a history without a record. A start writes both in one
+/// batch (all or nothing, see `journal`), so one without the other is a lost page
+/// update: a flipped bit can drop one of sled's page updates and keep later ones,
+/// and the last ids then look whole while an instance in the middle is gone. (Ids
+/// are not dense: a refused start uses one up, and has neither.) Two lookups per
+/// instance started since the last open.
+fn orphans(t: &Trees, last: u64) -> Result<Option<String>, StoreError> {
+    let Some(from) = opened_at(t)? else {
+        return Ok(None);
+    };
+    let mut lost = Vec::new();
+    for id in from.saturating_add(1)..=last {
+        let record = t[Kind::Instances].get(super::keys::instance(id))?.is_some();
+        let history = t[Kind::Events]
+            .scan_prefix(super::keys::instance(id))
+            .next()
+            .transpose()?
+            .is_some();
+        if record != history {
+            lost.push(format!(
+                "the {} of instance {id}",
+                if record { "history" } else { "record" }
+            ));
         }
-    }))
+    }
+    Ok((!lost.is_empty()).then(|| lost.join(", ")))
 }
 
 fn advice(path: &Path) -> String {
@@ -421,34 +408,12 @@ pub fn accept_loss(path: &Path) -> Result<String, StoreError> {
             Ok(None) => Some(format!("`{FILE}` was gone")),
             Err(why) => Some(format!("`{FILE}` was damaged: {why}")),
         };
-        // Instances gone from the middle are given up too, and remembered, so that
-        // opening does not refuse the database for them again.
-        let gaps = gaps(&t, found.instance)?;
-        if !gaps.is_empty() {
-            let mut all = given_up(&t)?;
-            all.extend(&gaps);
-            let bytes: Vec<u8> = all
-                .iter()
-                .flat_map(|&(a, b)| a.to_be_bytes().into_iter().chain(b.to_be_bytes()))
-                .collect();
-            t[Kind::Meta].insert(&t.alone()?, LOST, bytes)?;
-            db.flush()?;
-            let words: Vec<String> = gaps
-                .iter()
-                .map(|&(a, b)| {
-                    if a == b {
-                        format!("instance {a}")
-                    } else {
-                        format!("instances {a} to {b}")
-                    }
-                })
-                .collect();
-            let words = words.join(", ");
-            lost = Some(match lost {
-                Some(l) => format!("{l}; {words}"),
-                None => words,
-            });
+        if lost.is_none() {
+            lost = orphans(&t, found.instance)?;
         }
+        // What is there now is all there is: the next open checks from here on.
+        mark_opened(&t)?;
+        db.flush()?;
         Acks::start(path, found, false)?;
         Ok(lost.unwrap_or_else(|| "nothing: everything acknowledged is there".into()))
     })
@@ -593,27 +558,29 @@ mod tests {
         assert_eq!(missing(&acked, &acked), None);
     }
 
-    /// An instance gone from the middle (a flipped bit can drop one of sled's page
-    /// updates and keep the later ones) is found although the last ids are whole;
-    /// once given up with `accept_loss`, the database opens again.
+    /// An instance whose record survived without its history (a flipped bit can
+    /// drop one of sled's page updates and keep the later ones) is found although
+    /// the last ids are whole; once given up with `accept_loss`, the database opens
+    /// again. A refused start leaves an id with neither, which is no loss.
     #[test]
-    fn an_instance_gone_from_the_middle_is_refused_until_given_up() {
+    fn an_instance_without_its_history_is_refused_until_given_up() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path();
         {
             let db = open_db(path, &Options::default()).expect("db");
             let t = Trees::new(db.open_tree("records").expect("tree"));
+            mark_opened(&t).expect("opened");
             let w = t.alone().expect("writer");
+            // 1 to 6, but 5 (a refused start): both records of each.
             for id in [1u64, 2, 3, 4, 6] {
                 t[Kind::Instances]
-                    .insert(&w, id.to_be_bytes(), b"x".as_slice())
+                    .insert(&w, super::super::keys::instance(id), b"x".as_slice())
+                    .expect("insert");
+                t[Kind::Events]
+                    .insert(&w, super::super::keys::event(id, 0), b"x".as_slice())
                     .expect("insert");
             }
-            assert_eq!(gaps(&t, 6).expect("gaps"), vec![(5, 5)]);
-            assert_eq!(gaps(&t, 8).expect("gaps"), vec![(5, 5), (7, 8)]);
-            t[Kind::Instances]
-                .insert(&w, 5u64.to_be_bytes(), b"x".as_slice())
-                .expect("insert");
+            assert_eq!(orphans(&t, 6).expect("orphans"), None);
             let acked = Mark {
                 flush: 0,
                 instance: 6,
@@ -621,19 +588,21 @@ mod tests {
             };
             Acks::start(path, acked, false).expect("start");
             Acks::open(path, &t, false).expect("whole, it opens");
-            t[Kind::Instances]
-                .remove(&w, 3u64.to_be_bytes())
+            t[Kind::Events]
+                .remove(&w, super::super::keys::event(3, 0))
                 .expect("remove");
             let refused = Acks::open(path, &t, false).err().expect("refused");
-            assert!(refused.to_string().contains("(instance 3)"), "{refused}");
+            assert!(
+                refused.to_string().contains("(the history of instance 3)"),
+                "{refused}"
+            );
             drop(w);
             db.flush().expect("flush");
         }
         let lost = accept_loss(path).expect("accepted");
-        assert_eq!(lost, "instance 3");
+        assert_eq!(lost, "the history of instance 3");
         let db = open_db(path, &Options::default()).expect("db");
         let t = Trees::new(db.open_tree("records").expect("tree"));
         Acks::open(path, &t, false).expect("given up, it opens");
-        assert!(gaps(&t, 6).expect("gaps").is_empty());
     }
 }

@@ -88,6 +88,9 @@ kinds! {
     Participants = 19, "participants", Read;
     /// Every signature of each instance, by (instance, seq) (see `signatures`).
     Signatures = 20, "signatures", Written;
+    /// The web pages' sign-in: passwords, one-time invitations and sessions (see
+    /// `logins`).
+    Logins = 21, "logins", Untouched;
 }
 
 /// The journal's tag: the batch being written, until all of it is (see `journal`).
@@ -154,6 +157,7 @@ mod tests {
                 (Kind::Tokens, 18),
                 (Kind::Participants, 19),
                 (Kind::Signatures, 20),
+                (Kind::Logins, 21),
             ]
         );
     }

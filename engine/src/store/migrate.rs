@@ -283,6 +283,9 @@ fn layout_4_value(kind: RecordKind, v: &[u8]) -> Result<Vec<u8>, String> {
         RecordKind::Token => envelop::<TokenRecord>(v),
         // Kept from layout 4 on: never in a layout-3 database.
         RecordKind::Signature => Err("no signature records in layout 3".into()),
+        RecordKind::Password | RecordKind::Invite | RecordKind::Session => {
+            Err("no sign-in records in layout 3".into())
+        }
     }
 }
 

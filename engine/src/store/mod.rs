@@ -14,6 +14,7 @@ use health::refused;
 mod journal;
 pub mod keys;
 mod kind;
+mod logins;
 mod migrate;
 mod outbox;
 mod participants;
@@ -521,6 +522,7 @@ impl Store {
             }
         }
         let acks = ack::Acks::open(path, &t, opts.fsync)?;
+        ack::mark_opened(&t)?;
         let recover::Caches {
             directory,
             defs,

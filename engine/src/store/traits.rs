@@ -16,6 +16,7 @@ use super::{
     StoreError, StoredDefinition, TaskPosition,
 };
 use crate::core::{Command, Incident, Instance, InstanceId, Record, Task, TaskId, TaskState};
+use crate::logins::{InviteRecord, PasswordRecord, SessionRecord};
 use crate::staff::Directory;
 use crate::team::Party;
 use crate::tokens::TokenRecord;
@@ -31,8 +32,9 @@ use std::sync::Arc;
 pub mod prelude {
     pub use super::{
         Commands, DefinitionRead, DefinitionWrite, DirectoryRead, DirectoryWrite, Health,
-        HistoryRead, IncidentRead, InstanceRead, OutboxRead, OutboxWrite, ParticipantRead,
-        ScheduleRead, ScheduleWrite, TaskRead, TimerRead, TimerWrite, TokenRead, TokenWrite,
+        HistoryRead, IncidentRead, InstanceRead, LoginRead, LoginWrite, OutboxRead, OutboxWrite,
+        ParticipantRead, ScheduleRead, ScheduleWrite, TaskRead, TimerRead, TimerWrite, TokenRead,
+        TokenWrite,
     };
 }
 
@@ -203,6 +205,29 @@ pub trait TokenWrite {
     fn remove_tokens(&self, tokens: &[(String, [u8; 32])]) -> Result<(), StoreError>;
 }
 
+/// The web pages' sign-in: passwords by person, one-time invitations and
+/// sessions by the hash of their secret (see `logins`).
+pub trait LoginRead {
+    fn password(&self, person: &str) -> Result<Option<PasswordRecord>, StoreError>;
+    fn invite(&self, hash: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
+    fn session(&self, hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
+}
+
+pub trait LoginWrite {
+    /// Refused (not found) when the person is not in the directory as it is kept.
+    fn put_password(&self, person: &str, rec: &PasswordRecord) -> Result<(), StoreError>;
+    fn remove_password(&self, person: &str) -> Result<(), StoreError>;
+    /// Refused (not found) when its person is not in the directory.
+    fn put_invite(&self, hash: &[u8; 32], rec: &InviteRecord) -> Result<(), StoreError>;
+    /// The invitation, removed in the same step: of two takers, one gets it.
+    fn take_invite(&self, hash: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
+    /// Refused (not found) when its person is not in the directory.
+    fn put_session(&self, hash: &[u8; 32], rec: &SessionRecord) -> Result<(), StoreError>;
+    fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+    /// Ends every session of the person; how many there were.
+    fn remove_sessions_of(&self, person: &str) -> Result<usize, StoreError>;
+}
+
 /// The staff directory.
 pub trait DirectoryRead {
     fn directory(&self) -> Arc<Directory>;
@@ -350,6 +375,20 @@ by_store!(DefinitionRead {
 by_store!(DefinitionWrite {
     fn deploy(&self, file: &str, source: &str, now: DateTime<Utc>) -> Result<(String, Deployed), StoreError>;
     fn deploy_with(&self, file: &str, source: &str, now: DateTime<Utc>, batch: &BTreeMap<String, baton_dsl::Signature>) -> Result<(String, Deployed), StoreError>;
+});
+by_store!(LoginRead {
+    fn password(&self, person: &str) -> Result<Option<PasswordRecord>, StoreError>;
+    fn invite(&self, hash: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
+    fn session(&self, hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
+});
+by_store!(LoginWrite {
+    fn put_password(&self, person: &str, rec: &PasswordRecord) -> Result<(), StoreError>;
+    fn remove_password(&self, person: &str) -> Result<(), StoreError>;
+    fn put_invite(&self, hash: &[u8; 32], rec: &InviteRecord) -> Result<(), StoreError>;
+    fn take_invite(&self, hash: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
+    fn put_session(&self, hash: &[u8; 32], rec: &SessionRecord) -> Result<(), StoreError>;
+    fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
+    fn remove_sessions_of(&self, person: &str) -> Result<usize, StoreError>;
 });
 by_store!(TokenRead {
     fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;

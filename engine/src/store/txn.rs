@@ -552,11 +552,13 @@ impl Store {
                         parent,
                         child,
                         outcome,
+                        outputs,
                     } => queue.push_back(Queued {
                         target: Some(*parent),
                         command: Command::ChildEnded {
                             child: *child,
                             outcome: outcome.clone(),
+                            outputs: outputs.clone(),
                         },
                         actor: core::SYSTEM.to_string(),
                         on_refusal: None,

@@ -61,6 +61,12 @@ pub(crate) enum RecordKind {
     Token = 10,
     /// A signature kept beside the history (`store::signatures`).
     Signature = 11,
+    /// A person's password hash for the web pages (`logins::PasswordRecord`).
+    Password = 12,
+    /// A one-time invitation to set a password (`logins::InviteRecord`).
+    Invite = 13,
+    /// A signed-in browser (`logins::SessionRecord`).
+    Session = 14,
 }
 
 impl RecordKind {
@@ -77,6 +83,9 @@ impl RecordKind {
             RecordKind::Definition => "definition",
             RecordKind::Token => "token",
             RecordKind::Signature => "signature",
+            RecordKind::Password => "password",
+            RecordKind::Invite => "invitation",
+            RecordKind::Session => "session",
         }
     }
 }
@@ -107,6 +116,7 @@ mod branches;
 mod field;
 mod history;
 mod instance;
+mod logins;
 mod misc;
 mod outbox;
 #[cfg(test)]
