@@ -161,7 +161,7 @@ pub struct Labels {
     #[serde(default)]
     pub limits: BTreeMap<String, String>,
     /// Parallel branch name -> title.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default)]
     pub branches: BTreeMap<String, String>,
 }
 

@@ -62,6 +62,7 @@ fn targets_of(s: &Step) -> Vec<&str> {
     match &s.route {
         Route::Next(ns) => out.extend(ns.iter().map(|(_, t)| t.as_str())),
         Route::Choose(cs) => out.extend(cs.iter().map(|c| c.target.as_str())),
+        Route::ByOutcome(arms) => out.extend(arms.iter().map(|a| a.target.as_str())),
         Route::ByRules => {}
     }
     match &s.action {
