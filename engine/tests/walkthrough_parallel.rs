@@ -88,6 +88,7 @@ fn harness() -> Harness {
     ] {
         std::fs::write(dir.path().join(format!("{name}.flow")), drill(name, join)).expect("write");
     }
+    std::fs::write(dir.path().join("drill_wait.flow"), DRILL_WAIT).expect("write");
     for r in h.engine.deploy_definitions(dir.path()).expect("deploy") {
         r.result.unwrap_or_else(|e| panic!("{}: {e}", r.file));
     }
@@ -550,4 +551,158 @@ fn onboarding_paperwork_runs_beside_the_guidance_with_its_own_deadline() {
     let inst = h.act(id, "guide", WANG, None, json!({}));
     assert_at(&inst, "probation");
     assert!(inst.branches.is_empty());
+}
+
+// ---- incidents inside a branch -------------------------------------------------------------
+
+/// A branch that waits an hour, then gives work to the supervisor of `helper`: the
+/// general manager (趙國強) has none, so that branch becomes an incident.
+const DRILL_WAIT: &str = r#"process drill_wait "並行等待演練" {
+  started by cs_center_supervisor
+  data {
+    helper person "協辦人"
+  }
+  step fan "分頭處理" {
+    parallel {
+      branch a "甲線" {
+        step a1 "甲協辦" {
+          wait 1h
+          task for supervisor of helper
+          next join
+        }
+      }
+      branch b "乙線" {
+        step b1 "乙辦理" {
+          task for person zhang_wei
+          next join
+        }
+      }
+    }
+    next after
+  }
+  step after "彙總" {
+    task for starter
+    next done
+  }
+  end done "完成"
+}
+"#;
+
+const ADMIN: &str = "jiang_hui";
+
+fn admin(h: &Harness, id: InstanceId, cmd: Command) -> Result<Instance, Rejection> {
+    h.engine
+        .act(id, cmd, ADMIN, None)
+        .map(|o| o.instance)
+        .map_err(|e| match e {
+            baton_engine::store::StoreError::Rejected(r) => r,
+            other => panic!("{other}"),
+        })
+}
+
+fn stuck_branch(h: &Harness) -> InstanceId {
+    let id = h
+        .start("drill_wait", json!({"helper": "zhao_guoqiang"}), CHEN)
+        .instance
+        .id;
+    let inst = h.inst(id);
+    assert_eq!(
+        branch(&inst, "a"),
+        (BranchStatus::Running, Some("a1".into()))
+    );
+    assert!(inst.branches[0].position.waiting);
+    assert_eq!(h.fire_at(sh(2026, 3, 2, 10, 0)), 1);
+    let inst = h.inst(id);
+    assert_eq!(inst.status, baton_engine::core::Status::Incident);
+    id
+}
+
+#[test]
+fn an_incident_in_a_branch_is_retried_in_that_branch() {
+    let h = harness();
+    let id = stuck_branch(&h);
+    // 乙's work waits with the rest of the instance.
+    let b1 = task_at(&h.inst(id), "b1");
+    assert!(matches!(
+        rejection(h.try_complete(b1, ZHANG, None, json!({}))),
+        Rejection::Conflict(_)
+    ));
+    // The admin names a helper who has a supervisor: 甲's wait ends in its branch.
+    let inst = admin(
+        &h,
+        id,
+        Command::Retry {
+            data: obj(json!({"helper": WANG})),
+            attempted: None,
+        },
+    )
+    .expect("retried");
+    assert_at(&inst, "fan");
+    assert_eq!(inst.status, baton_engine::core::Status::Running);
+    let a1 = task_at(&inst, "a1");
+    assert_eq!(
+        inst.task(a1).map(|t| t.candidates.people.clone()),
+        Some(vec![CHEN.to_string()])
+    );
+    assert!(!inst.branches[0].position.waiting);
+    h.complete(b1, ZHANG, None, json!({}));
+    let o = h.complete(a1, CHEN, None, json!({}));
+    assert_at(&o.instance, "after");
+}
+
+#[test]
+fn an_admin_moves_an_instance_out_of_its_parallel_step_but_not_into_a_branch() {
+    let h = harness();
+    let id = stuck_branch(&h);
+    let b1 = task_at(&h.inst(id), "b1");
+    let r = admin(&h, id, Command::Move { step: "b1".into() });
+    assert!(matches!(r, Err(Rejection::Conflict(_))), "{r:?}");
+    let inst = admin(
+        &h,
+        id,
+        Command::Move {
+            step: "after".into(),
+        },
+    )
+    .expect("moved");
+    assert_at(&inst, "after");
+    // The branches were withdrawn on the way out, with their tasks and timers.
+    assert!(inst.branches.is_empty(), "{:?}", inst.branches);
+    assert_eq!(h.engine.store.task(b1).expect("b1").state, TaskState::Cancelled);
+    let ev = events(&h, id);
+    assert!(ev.contains(&Event::BranchCancelled { branch: "a".into() }));
+    assert!(ev.contains(&Event::BranchCancelled { branch: "b".into() }));
+    assert_eq!(h.list(CHEN), [task_at(&inst, "after")]);
+}
+
+#[test]
+fn moving_to_the_parallel_step_runs_its_branches_again() {
+    let h = harness();
+    let id = stuck_branch(&h);
+    let old_b1 = task_at(&h.inst(id), "b1");
+    let inst = admin(&h, id, Command::Move { step: "fan".into() }).expect("moved");
+    assert_at(&inst, "fan");
+    // Two fresh branches, none left over from the first time.
+    let names: Vec<(&str, BranchStatus)> = inst
+        .branches
+        .iter()
+        .map(|b| (b.name.as_str(), b.status))
+        .collect();
+    assert_eq!(
+        names,
+        [("a", BranchStatus::Running), ("b", BranchStatus::Running)]
+    );
+    assert_eq!(
+        h.engine.store.task(old_b1).expect("old").state,
+        TaskState::Cancelled
+    );
+    let b1 = task_at(&inst, "b1");
+    assert_ne!(b1, old_b1);
+    // 甲 waits its hour again, from the move.
+    assert_eq!(
+        h.timers(id),
+        [(sh(2026, 3, 2, 11, 0), TimerKind::Wait { step: "a1".into() })]
+    );
+    h.complete(b1, ZHANG, None, json!({}));
+    assert_eq!(branch(&h.inst(id), "b"), (BranchStatus::Finished, None));
 }

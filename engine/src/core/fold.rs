@@ -77,6 +77,11 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             // Finished tasks of earlier steps live on in the task records and the
             // history; the instance keeps only what the current step needs.
             inst.tasks.retain(|t| t.state.is_active());
+            // A step entered on the main line ends any parallel step before it: its
+            // branches were joined or cancelled on the way out.
+            if inst.focused_branch().is_none() {
+                inst.branches.clear();
+            }
         }
         Event::WaitEnded => inst.waiting = false,
         Event::DueSet { due } => inst.due = *due,
