@@ -89,6 +89,12 @@ fn harness() -> Harness {
         std::fs::write(dir.path().join(format!("{name}.flow")), drill(name, join)).expect("write");
     }
     std::fs::write(dir.path().join("drill_wait.flow"), DRILL_WAIT).expect("write");
+    // A limit over the whole parallel step, which may be extended.
+    let limited = drill("drill_limit", "all").replace(
+        "  step fan",
+        "  limit whole from fan to after {\n    within 4h\n    extend up to 2h\n  }\n  step fan",
+    );
+    std::fs::write(dir.path().join("drill_limit.flow"), limited).expect("write");
     for r in h.engine.deploy_definitions(dir.path()).expect("deploy") {
         r.result.unwrap_or_else(|e| panic!("{}: {e}", r.file));
     }
@@ -705,4 +711,29 @@ fn moving_to_the_parallel_step_runs_its_branches_again() {
     );
     h.complete(b1, ZHANG, None, json!({}));
     assert_eq!(branch(&h.inst(id), "b"), (BranchStatus::Finished, None));
+}
+
+#[test]
+fn a_limit_over_the_parallel_step_leaves_each_branch_its_own_due_time() {
+    let h = harness();
+    let id = start(&h, "drill_limit");
+    let inst = h.inst(id);
+    let (a1, b1) = (task_at(&inst, "a1"), task_at(&inst, "b1"));
+    let due = |i: &Instance, t: TaskId| i.task(t).and_then(|t| t.due);
+    // 甲's own 2 hours come before the limit's 4; 乙 has only the limit.
+    assert_eq!(due(&inst, a1), Some(sh(2026, 3, 2, 11, 0)));
+    assert_eq!(due(&inst, b1), Some(sh(2026, 3, 2, 13, 0)));
+    let inst = admin(
+        &h,
+        id,
+        Command::Extend {
+            limit: Some("whole".into()),
+            minutes: 60,
+            data: obj(json!({})),
+        },
+    )
+    .expect("extended");
+    // The limit moved: 乙's task with it, 甲's still by its own step.
+    assert_eq!(due(&inst, b1), Some(sh(2026, 3, 2, 14, 0)));
+    assert_eq!(due(&inst, a1), Some(sh(2026, 3, 2, 11, 0)));
 }

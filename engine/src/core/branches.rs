@@ -255,6 +255,28 @@ impl Run<'_> {
         self.route(step, None)
     }
 
+    /// At a parallel step, on its main line: each running branch's tasks take their
+    /// new due time from their own step's (a limit over the parallel step moved).
+    /// False elsewhere: the caller refreshes the position it is at.
+    pub(super) fn refresh_branch_dues(&mut self) -> bool {
+        if self.inst.focused_branch().is_some() || self.inst.branches.is_empty() {
+            return false;
+        }
+        let running: Vec<String> = self
+            .inst
+            .branches
+            .iter()
+            .filter(|b| b.status == BranchStatus::Running)
+            .map(|b| b.name.clone())
+            .collect();
+        for branch in running {
+            self.focus(Some(&branch));
+            self.refresh_task_dues();
+        }
+        self.focus(None);
+        true
+    }
+
     /// Withdraw every running branch: its tasks and timers are cancelled, and the
     /// history says which branch was.
     pub(super) fn cancel_branches(&mut self) {

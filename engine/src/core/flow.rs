@@ -794,6 +794,9 @@ impl<'a> Run<'a> {
 
     /// After a due time or a limit moved: each open task takes its new due time.
     pub fn refresh_task_dues(&mut self) {
+        if self.refresh_branch_dues() {
+            return;
+        }
         let due = self.task_due(self.inst.due);
         let changed: Vec<TaskId> = self
             .inst
