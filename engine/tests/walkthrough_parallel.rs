@@ -95,6 +95,7 @@ fn harness() -> Harness {
         "  limit whole from fan to after {\n    within 4h\n    extend up to 2h\n  }\n  step fan",
     );
     std::fs::write(dir.path().join("drill_limit.flow"), limited).expect("write");
+    std::fs::write(dir.path().join("drill_sign.flow"), DRILL_SIGN).expect("write");
     for r in h.engine.deploy_definitions(dir.path()).expect("deploy") {
         r.result.unwrap_or_else(|e| panic!("{}: {e}", r.file));
     }
@@ -674,7 +675,10 @@ fn an_admin_moves_an_instance_out_of_its_parallel_step_but_not_into_a_branch() {
     assert_at(&inst, "after");
     // The branches were withdrawn on the way out, with their tasks and timers.
     assert!(inst.branches.is_empty(), "{:?}", inst.branches);
-    assert_eq!(h.engine.store.task(b1).expect("b1").state, TaskState::Cancelled);
+    assert_eq!(
+        h.engine.store.task(b1).expect("b1").state,
+        TaskState::Cancelled
+    );
     let ev = events(&h, id);
     assert!(ev.contains(&Event::BranchCancelled { branch: "a".into() }));
     assert!(ev.contains(&Event::BranchCancelled { branch: "b".into() }));
@@ -736,4 +740,112 @@ fn a_limit_over_the_parallel_step_leaves_each_branch_its_own_due_time() {
     // The limit moved: 乙's task with it, 甲's still by its own step.
     assert_eq!(due(&inst, b1), Some(sh(2026, 3, 2, 14, 0)));
     assert_eq!(due(&inst, a1), Some(sh(2026, 3, 2, 11, 0)));
+}
+
+// ---- sign-offs in branches -------------------------------------------------------------
+
+/// Two sign-offs side by side, 王芳 signing in both.
+const DRILL_SIGN: &str = r#"process drill_sign "並行會簽演練" {
+  started by cs_center_supervisor
+  step fan "會簽" {
+    parallel {
+      branch a "甲會簽" {
+        step a_sign "甲簽" {
+          sign all of person wang_fang, person zhang_wei
+          on refuse -> a_redo
+          next join
+        }
+        step a_redo "甲重擬" {
+          task for starter
+          next a_sign
+        }
+      }
+      branch b "乙會簽" {
+        step b_sign "乙簽" {
+          sign all of person wang_fang, person liu_yang
+          on refuse -> b_redo
+          next join
+        }
+        step b_redo "乙重擬" {
+          task for starter
+          next b_sign
+        }
+      }
+    }
+    next done
+  }
+  end done "完成"
+}
+"#;
+
+/// The open signature task of `person` at `step`.
+fn signature_at(inst: &Instance, step: &str, person: &str) -> TaskId {
+    inst.active_tasks()
+        .find(|t| t.step == step && t.candidates.people == [person])
+        .map(|t| t.id)
+        .unwrap_or_else(|| panic!("no signature of {person} at {step}: {:#?}", inst.tasks))
+}
+
+#[test]
+fn each_branch_keeps_its_own_signatures() {
+    let h = harness();
+    let id = h.start("drill_sign", json!({}), CHEN).instance.id;
+    let inst = h.inst(id);
+    let (wa, wb) = (
+        signature_at(&inst, "a_sign", WANG),
+        signature_at(&inst, "b_sign", WANG),
+    );
+    // 王芳 signs in 甲: her signature counts there only, and she still signs in 乙.
+    let o = h.complete(wa, WANG, Some("approve"), json!({}));
+    assert!(o.instance.signatures.is_empty(), "the main line has none");
+    let a = o
+        .instance
+        .branches
+        .iter()
+        .find(|b| b.name == "a")
+        .expect("a");
+    assert_eq!(a.position.signatures.len(), 1);
+    h.complete(wb, WANG, Some("approve"), json!({}));
+    // 劉洋 refuses in 乙: 乙 goes back to redo; 甲 is untouched.
+    let inst = h.inst(id);
+    let o = h.complete(
+        signature_at(&inst, "b_sign", LIU),
+        LIU,
+        Some("refuse"),
+        json!({}),
+    );
+    assert_eq!(
+        branch(&o.instance, "b"),
+        (BranchStatus::Running, Some("b_redo".into()))
+    );
+    assert_eq!(
+        branch(&o.instance, "a"),
+        (BranchStatus::Running, Some("a_sign".into()))
+    );
+    // 張偉 completes 甲; 乙 signs again from scratch after the redo.
+    h.complete(
+        signature_at(&o.instance, "a_sign", ZHANG),
+        ZHANG,
+        Some("approve"),
+        json!({}),
+    );
+    assert_eq!(branch(&h.inst(id), "a"), (BranchStatus::Finished, None));
+    let t = task_at(&h.inst(id), "b_redo");
+    let inst = h.complete(t, CHEN, None, json!({})).instance;
+    let b = inst.branches.iter().find(|b| b.name == "b").expect("b");
+    assert!(b.position.signatures.is_empty(), "a new visit signs anew");
+    h.complete(
+        signature_at(&inst, "b_sign", WANG),
+        WANG,
+        Some("approve"),
+        json!({}),
+    );
+    let inst = h.inst(id);
+    let o = h.complete(
+        signature_at(&inst, "b_sign", LIU),
+        LIU,
+        Some("approve"),
+        json!({}),
+    );
+    assert_ended(&o.instance, "done");
 }

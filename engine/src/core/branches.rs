@@ -106,6 +106,17 @@ fn unfocus(inst: &mut Instance) {
     }
 }
 
+/// The current steps of the branches other than the one swapped in: while a branch
+/// enters a step, their finished tasks are still of their current steps (a
+/// sign-off's signatures so far).
+pub(super) fn other_steps(inst: &Instance) -> Vec<String> {
+    inst.branches
+        .iter()
+        .filter(|b| !b.focused && b.status == BranchStatus::Running)
+        .filter_map(|b| b.position.step.clone())
+        .collect()
+}
+
 /// The branch events' share of `fold`.
 pub(super) fn fold(inst: &mut Instance, ev: &Event) {
     match ev {

@@ -76,7 +76,10 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             inst.signatures.clear();
             // Finished tasks of earlier steps live on in the task records and the
             // history; the instance keeps only what the current step needs.
-            inst.tasks.retain(|t| t.state.is_active());
+            // (In a branch, the other branches' steps are current too.)
+            let others = super::branches::other_steps(inst);
+            inst.tasks
+                .retain(|t| t.state.is_active() || others.contains(&t.step));
             // A step entered on the main line ends any parallel step before it: its
             // branches were joined or cancelled on the way out.
             if inst.focused_branch().is_none() {
