@@ -56,6 +56,26 @@ fn collect_branch_steps(s: &ast::Step, out: &mut Vec<ast::Step>) {
     }
 }
 
+/// Where step `step` names `target` (a `next`, a choice, a rule, `on refuse`, an
+/// overdue move), for a diagnostic to point at.
+fn target_span(p: &ast::Process, step: &str, target: &str) -> Option<Span> {
+    let s = p.steps.iter().find(|s| s.name.text == step)?;
+    s.body.iter().find_map(|st| {
+        let names: Vec<&ast::Name> = match st {
+            Stmt::Next { target, .. } => vec![target],
+            Stmt::Choose(arms, _) => arms.iter().map(|a| &a.target).collect(),
+            Stmt::Rules(arms, _) => arms.iter().map(|a| &a.target).collect(),
+            Stmt::OnRefuse(n, _) => vec![n],
+            Stmt::OnOverdue(ast::Action::Goto(n), _) => vec![n],
+            _ => vec![],
+        };
+        names
+            .into_iter()
+            .find(|n| n.text == target)
+            .map(|n| n.span.clone())
+    })
+}
+
 /// Where a step goes as written: its route, rules, refusal and overdue moves.
 fn targets_of(s: &Step) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
@@ -185,24 +205,22 @@ impl Checker<'_> {
         for s in &d.steps {
             let mine = home.get(s.name.as_str()).copied();
             for t in targets_of(s) {
+                // At the exit as written, else at the step.
+                let at = target_span(p, &s.name, t).unwrap_or_else(|| span_of(&s.name));
                 match (mine, home.get(t).copied()) {
                     (None, _) if t == JOIN => {
-                        self.err(Code::JoinOutsideBranch, span_of(&s.name), &[&s.name]);
+                        self.err(Code::JoinOutsideBranch, at, &[&s.name]);
                     }
                     (Some(_), _) if t == JOIN => {}
                     (Some(b), Some(tb)) if std::ptr::eq(b, tb) => {}
                     (_, Some(tb)) => {
-                        self.err(Code::IntoBranch, span_of(&s.name), &[&t, &tb.name]);
+                        self.err(Code::IntoBranch, at, &[&t, &tb.name]);
                     }
                     (Some(b), None) if is_end(t) && b.may_end => {}
                     (Some(b), None) => {
                         // An unknown name was reported already (E002).
                         if is_end(t) || d.step(t).is_some() {
-                            self.err(
-                                Code::BranchLeaves,
-                                span_of(&s.name),
-                                &[&s.name, &b.name, &t],
-                            );
+                            self.err(Code::BranchLeaves, at, &[&s.name, &b.name, &t]);
                         }
                     }
                     (None, None) => {}
