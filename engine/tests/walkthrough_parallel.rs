@@ -96,6 +96,17 @@ fn harness() -> Harness {
     );
     std::fs::write(dir.path().join("drill_limit.flow"), limited).expect("write");
     std::fs::write(dir.path().join("drill_sign.flow"), DRILL_SIGN).expect("write");
+    // 甲's deadline may be extended; 乙 has a deadline of its own.
+    let extend = drill("drill_extend", "all")
+        .replace(
+            "          due 2h\n",
+            "          due 2h\n          extend up to 1h\n",
+        )
+        .replace(
+            "          task for person zhang_wei\n          choose",
+            "          task for person zhang_wei\n          due 3h\n          choose",
+        );
+    std::fs::write(dir.path().join("drill_extend.flow"), extend).expect("write");
     for r in h.engine.deploy_definitions(dir.path()).expect("deploy") {
         r.result.unwrap_or_else(|e| panic!("{}: {e}", r.file));
     }
@@ -848,4 +859,47 @@ fn each_branch_keeps_its_own_signatures() {
         json!({}),
     );
     assert_ended(&o.instance, "done");
+}
+
+#[test]
+fn extending_a_branch_deadline_moves_only_that_branch_timers() {
+    let h = harness();
+    let id = start(&h, "drill_extend");
+    let inst = h.inst(id);
+    let (a1, b1) = (task_at(&inst, "a1"), task_at(&inst, "b1"));
+    let o = h
+        .engine
+        .act(
+            id,
+            Command::Extend {
+                limit: None,
+                minutes: 30,
+                data: obj(json!({})),
+            },
+            WANG,
+            None,
+        )
+        .expect("extended");
+    let due = |t: TaskId| o.instance.task(t).and_then(|t| t.due);
+    assert_eq!(due(a1), Some(sh(2026, 3, 2, 11, 30)));
+    assert_eq!(due(b1), Some(sh(2026, 3, 2, 12, 0)));
+    assert_eq!(o.instance.due, None, "the parallel step itself has none");
+    let timers = h.timers(id);
+    assert!(
+        timers.contains(&(sh(2026, 3, 2, 11, 30), TimerKind::Due { step: "a1".into() })),
+        "{timers:?}"
+    );
+    assert!(
+        timers.contains(&(
+            sh(2026, 3, 2, 11, 0),
+            TimerKind::Remind { step: "a1".into() }
+        )),
+        "{timers:?}"
+    );
+    // 乙's deadline is as it was.
+    assert!(
+        timers.contains(&(sh(2026, 3, 2, 12, 0), TimerKind::Due { step: "b1".into() })),
+        "{timers:?}"
+    );
+    assert_eq!(timers.len(), 3, "{timers:?}");
 }

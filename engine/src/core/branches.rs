@@ -359,6 +359,12 @@ pub(super) fn in_position(
     }
     f(run, cmd, actor)?;
     run.focus(None);
+    // A branch's due time extended: the extension was recorded on every open task
+    // (as for a step without branches, whose open tasks are all its own); the other
+    // branches' tasks take their own due times back.
+    if matches!(cmd, Command::Extend { limit: None, .. }) {
+        run.refresh_task_dues();
+    }
     // A cancelled instance withdrew every task and timer; its branches go with them.
     if run.inst.status == Status::Cancelled {
         let running: Vec<String> = run

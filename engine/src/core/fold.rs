@@ -147,12 +147,8 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             None => {
                 inst.due_extended_minutes += minutes;
                 inst.due = Some(*due);
-                // In a branch, only that branch's step's tasks.
-                let only = inst.focused_branch().and(inst.step.clone());
                 for t in inst.tasks.iter_mut() {
-                    if only.as_ref().is_none_or(|s| &t.step == s) {
-                        fold_task(t, ev);
-                    }
+                    fold_task(t, ev);
                 }
             }
         },
