@@ -363,6 +363,12 @@ fn dot_text(s: &str) -> String {
 }
 
 pub fn dot(d: &Definition) -> String {
+    dot_marked(d, &|_| None)
+}
+
+/// As `dot`, with some steps and ends filled with a colour `mark` gives by name
+/// (where an instance is and where it has been, on its page).
+pub fn dot_marked(d: &Definition, mark: &dyn Fn(&str) -> Option<&'static str>) -> String {
     let (nodes, edges) = build(d);
     let id = ids(&nodes);
     let mut out = format!(
@@ -378,9 +384,15 @@ pub fn dot(d: &Definition) -> String {
             NodeKind::Note => "shape=note, style=dashed",
             NodeKind::Fork | NodeKind::Join => "shape=hexagon, style=bold",
         };
+        let filled = match (&n.kind, mark(&n.id)) {
+            (NodeKind::Step | NodeKind::Decision | NodeKind::End, Some(colour)) => {
+                format!(", style=\"filled,rounded\", fillcolor=\"{colour}\"")
+            }
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "    {} [label=\"{}\", {attrs}];",
+            "    {} [label=\"{}\", {attrs}{filled}];",
             id(&n.id),
             dot_text(&n.label)
         );

@@ -24,6 +24,29 @@ pub struct Config {
     /// The language of Baton's own messages (reminders, breaches, escalations):
     /// `"zh-Hant"` (the default) or `"en"`.
     pub language: crate::messages::Language,
+    /// The web pages served by `baton serve`.
+    pub web: WebConfig,
+}
+
+/// `web: (session_idle_minutes: 480, trusted_proxy: false)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebConfig {
+    /// A signed-in browser unused this long is signed out.
+    pub session_idle_minutes: u32,
+    /// `baton serve` is reached through a proxy (TLS terminated there) that sets
+    /// `X-Forwarded-For` and `X-Forwarded-Proto`: believe them, for the sign-in
+    /// throttle's addresses and for marking the session cookie `Secure`.
+    pub trusted_proxy: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session_idle_minutes: 480,
+            trusted_proxy: false,
+        }
+    }
 }
 
 impl Default for Config {
@@ -37,6 +60,7 @@ impl Default for Config {
             fsync: false,
             owners: BTreeMap::new(),
             language: crate::messages::Language::default(),
+            web: WebConfig::default(),
         }
     }
 }

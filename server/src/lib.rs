@@ -21,8 +21,9 @@ pub mod page;
 mod routes;
 
 pub use routes::inbox::Notification;
-pub use routes::tokens::{Issued, Revoked};
+pub use routes::tokens::{Invited, Issued, Revoked};
 pub mod schema;
+pub mod web;
 
 pub use error::{ApiError, FieldProblem, Problem};
 pub use metrics::HttpMetrics;
@@ -50,6 +51,10 @@ pub struct AppState {
     pub metrics: Arc<HttpMetrics>,
     /// Answers to `POST /tokens` kept for retries with the same idempotency key.
     pub token_replays: Arc<routes::tokens::Replays>,
+    /// The same for `POST /invites`.
+    pub invite_replays: Arc<routes::tokens::InviteReplays>,
+    /// The web pages' settings and sign-in throttle.
+    pub web: Arc<web::Web>,
 }
 
 impl AppState {
@@ -61,7 +66,15 @@ impl AppState {
             engine,
             metrics: Arc::new(HttpMetrics::new()),
             token_replays: Arc::default(),
+            invite_replays: Arc::default(),
+            web: Arc::default(),
         }
+    }
+
+    /// With the web pages' settings (baton.ron's `web`).
+    pub fn with_web(mut self, settings: web::Settings) -> AppState {
+        self.web = Arc::new(web::Web::new(settings));
+        self
     }
 }
 
@@ -69,6 +82,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let (router, doc) = routes::api().split_for_parts();
     router
+        .merge(web::pages())
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::Extension(Arc::new(doc)))
         .layer(middleware::from_fn(read_body_first))
@@ -99,10 +113,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Answers are small and each one ends a request: send them at once rather than
     // let Nagle's algorithm hold a segment back for an acknowledgement.
-    axum::serve(listener, app(state))
-        .tcp_nodelay(true)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address reaches the handlers (the sign-in throttle counts per
+    // address).
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .tcp_nodelay(true)
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Run engine work on the blocking pool: reads that may go to the disk, and work
@@ -234,6 +253,13 @@ async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v == HeaderValue::from_static(error::PROBLEM_JSON));
+    // The web pages answer their refusals with pages of their own.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let is_problem = is_problem || is_page;
     if head || !(res.status().is_client_error() || res.status().is_server_error()) || is_problem {
         return res;
     }

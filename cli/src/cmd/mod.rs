@@ -83,6 +83,17 @@ enum Command {
     /// on the database of `--db` while no server owns it.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Invite a person to the web pages, or reset their password: prints a one-time
+    /// link (valid 7 days) with which they set a new one; an old password stops
+    /// working at once. Through a running server with `--server` (the link is on its
+    /// address), or on the database of `--db` while no server owns it (the link is
+    /// on `--base`).
+    Invite {
+        person: String,
+        /// Where `baton serve` is reached, for a link made on the database.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base: String,
+    },
     /// Go on with a database refused as damaged, with what it holds: the changes it
     /// lacks, though acknowledged, are given up for good (restoring the folder from a
     /// backup keeps them). Says what was given up. Only while no server owns it.
@@ -116,6 +127,7 @@ pub fn run(cli: Cli) -> Code {
         Command::Incident(cmd) => incidents::run(cmd, &cli.common),
         Command::Instances(args) => instances::run(args, &cli.common),
         Command::Token(cmd) => token::run(cmd, &cli.common),
+        Command::Invite { person, base } => token::invite(&person, &base, &cli.common),
         Command::Serve(args) => serve::run(args, &cli.common.db),
         Command::Outbox {
             failed,

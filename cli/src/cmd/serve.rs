@@ -315,7 +315,14 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
     let http = if args.no_http {
         None
     } else {
-        match crate::cmd::http::start(engine.clone(), &args.addr, stopped(stop_rx.clone())).await {
+        match crate::cmd::http::start(
+            engine.clone(),
+            &config.web,
+            &args.addr,
+            stopped(stop_rx.clone()),
+        )
+        .await
+        {
             Ok(h) => Some(h),
             Err(e) => {
                 eprintln!("error: cannot listen on {}: {e}", args.addr);

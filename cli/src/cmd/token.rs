@@ -90,3 +90,35 @@ fn remote(cmd: TokenCommand, url: &str) -> Result<(), (Code, String)> {
     }
     Ok(())
 }
+
+/// `baton invite PERSON`: print the one-time link.
+pub fn invite(person: &str, base: &str, c: &Common) -> Code {
+    let result = match c.server.as_deref() {
+        Some(url) => Client::new(url).and_then(|client| {
+            let body = serde_json::json!({ "person": person });
+            let i: baton_server::Invited = client.post("/invites", &body, None)?;
+            Ok(i.link)
+        }),
+        None => open(c).and_then(|engine| {
+            let now = engine.clock.now();
+            let secret =
+                baton_engine::logins::invite(&*engine.store, person, now).map_err(failure)?;
+            Ok(format!("{}/welcome/{secret}", base.trim_end_matches('/')))
+        }),
+    };
+    match result {
+        Ok(link) => {
+            outln!("{link}");
+            eprintln!(
+                "a one-time link for {person} to set their password, valid for {} days: \
+                 hand it to them only",
+                baton_engine::logins::INVITE_VALID.num_days()
+            );
+            Code::Ok
+        }
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            code
+        }
+    }
+}

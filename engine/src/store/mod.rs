@@ -379,6 +379,9 @@ pub struct Store {
     pub(crate) next_message: AtomicU64,
     /// The record of what was acknowledged, beside sled's files (see `ack`).
     acks: ack::Acks,
+    /// Counts the batches of commands written, for pages that show changes as they
+    /// happen (`Changes`).
+    changed: tokio::sync::watch::Sender<u64>,
 }
 
 fn last_u64(tree: &Space) -> Result<u64, StoreError> {
@@ -545,6 +548,7 @@ impl Store {
             fsync,
             next_instance,
             next_message,
+            changed: tokio::sync::watch::Sender::new(0),
             db: handle::Handle::new(db),
             t,
             commit: GroupCommit::new(health.clone()),

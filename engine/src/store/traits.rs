@@ -31,7 +31,7 @@ use std::sync::Arc;
 /// the CLI's commands): `use baton_engine::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        Commands, DefinitionRead, DefinitionWrite, DirectoryRead, DirectoryWrite, Health,
+        Changes, Commands, DefinitionRead, DefinitionWrite, DirectoryRead, DirectoryWrite, Health,
         HistoryRead, IncidentRead, InstanceRead, LoginRead, LoginWrite, OutboxRead, OutboxWrite,
         ParticipantRead, ScheduleRead, ScheduleWrite, TaskRead, TimerRead, TimerWrite, TokenRead,
         TokenWrite,
@@ -226,6 +226,18 @@ pub trait LoginWrite {
     fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
     /// Ends every session of the person; how many there were.
     fn remove_sessions_of(&self, person: &str) -> Result<usize, StoreError>;
+}
+
+/// Word of changes, for pages that show them as they happen: a counter of the
+/// batches of commands written, which a receiver waits on.
+pub trait Changes {
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64>;
+}
+
+impl Changes for Store {
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
 }
 
 /// The staff directory.

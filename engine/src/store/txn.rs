@@ -404,7 +404,12 @@ impl Store {
             }
         });
         match done {
-            Ok(()) => outs,
+            Ok(()) => {
+                if outs.iter().any(Result::is_ok) {
+                    self.changed.send_modify(|n| *n += 1);
+                }
+                outs
+            }
             Err(e) => {
                 // A failed write or flush broke the store: its commands are refused as
                 // every later one is, `Broken` with the first failure's reason, for

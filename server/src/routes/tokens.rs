@@ -23,6 +23,86 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue))
         .routes(routes!(revoke))
+        .routes(routes!(invite))
+}
+
+/// A one-time invitation to set a password for the web pages.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Invited {
+    pub person: String,
+    /// The page where the person sets their password, on this server as the request
+    /// reached it: hand it to them (it works once, for 7 days).
+    pub link: String,
+    /// The same, without the server: `/welcome/` and 64 hex digits.
+    pub path: String,
+    #[serde(with = "baton_dsl::zone")]
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Invite a person to the web pages, or reset their password (admins only): a
+/// one-time link with which they set a new password; an old password stops working
+/// at once.
+#[utoipa::path(post, operation_id = "invite", path = "/invites", tag = "tokens", request_body = IssueRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key, by the same admin, within 10 minutes returns the same link (kept in the server's memory only) and issues none", min_length = 1, max_length = 255, pattern = "^[\\x21-\\x7E]+$")),
+    responses(
+        (status = 201, body = Invited),
+        (status = 400, response = crate::error::responses::BadRequest),
+        (status = 401, response = crate::error::responses::Unauthorized),
+        (status = 403, response = crate::error::responses::Forbidden),
+        (status = 404, response = crate::error::responses::NotFound),
+        (status = 413, response = crate::error::responses::PayloadTooLarge),
+        (status = 415, response = crate::error::responses::UnsupportedMediaType),
+    ))]
+async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    key: IdempotencyKey,
+    headers: axum::http::HeaderMap,
+    Body(req): Body<IssueRequest>,
+) -> Result<Response, ApiError> {
+    admin_only(&state, &caller, "invites people")?;
+    // As for tokens: the link exists only in the answer, so a retry after a lost
+    // answer gets the same one from memory rather than a second one.
+    let replays = state.invite_replays.clone();
+    let mut seen = match key.as_deref() {
+        Some(_) => Some(replays.0.lock().await),
+        None => None,
+    };
+    let slot = key.as_deref().map(|k| format!("{}\n{k}", caller.person));
+    if let (Some(seen), Some(slot)) = (seen.as_mut(), slot.as_ref()) {
+        seen.retain(|_, (at, _)| at.elapsed() < REPLAY_WINDOW);
+        if let Some((_, first)) = seen.get(slot) {
+            return Ok((StatusCode::CREATED, Json(first.clone())).into_response());
+        }
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let scheme = if crate::web::secure_request(&headers, &state.web.settings) {
+        "https"
+    } else {
+        "http"
+    };
+    let person = req.person;
+    let invited = blocking(&state, move |engine| {
+        let now = engine.clock.now();
+        let secret = baton_engine::logins::invite(&*engine.store, &person, now)?;
+        let path = format!("/welcome/{secret}");
+        Ok(Invited {
+            person,
+            link: format!("{scheme}://{host}{path}"),
+            path,
+            expires_at: now + baton_engine::logins::INVITE_VALID,
+        })
+    })
+    .await?;
+    tracing::info!(by = %caller.person, person = %invited.person, "invitation issued");
+    if let (Some(seen), Some(slot)) = (seen.as_mut(), slot) {
+        seen.insert(slot, (Instant::now(), invited.clone()));
+    }
+    Ok((StatusCode::CREATED, Json(invited)).into_response())
 }
 
 /// How long a retry with the same `Idempotency-Key` gets the token issued first.
@@ -33,6 +113,10 @@ pub const REPLAY_WINDOW: Duration = Duration::from_secs(600);
 /// gets the same token instead of a second one nobody knows.
 #[derive(Default)]
 pub struct Replays(tokio::sync::Mutex<HashMap<String, (Instant, Issued)>>);
+
+/// The same for `POST /invites`.
+#[derive(Default)]
+pub struct InviteReplays(tokio::sync::Mutex<HashMap<String, (Instant, Invited)>>);
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct IssueRequest {
