@@ -396,3 +396,59 @@ fn verify_checks_a_database_and_an_upgraded_one() {
     let none = baton(&["verify"], &tmp.path().join("none"));
     assert_eq!(none.status.code(), Some(9));
 }
+
+/// `--add` fills a list's elements in order, a new element each time the last
+/// already has the field; a bad element field is named by its place (exit 6).
+#[test]
+fn add_fills_the_action_items_of_the_weekly_meeting() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = tmp.path().join("db");
+    ok(&baton(&["deploy", "processes/"], &db));
+    // The calendar starts the meeting; the admin may start it by hand.
+    ok(&baton(
+        &["start", "weekly_hotspots", "--as", "jiang_hui"],
+        &db,
+    ));
+    let meeting = |owner: &str| {
+        baton(
+            &[
+                "complete",
+                "1-1",
+                "--as",
+                "chen_jing",
+                "--set",
+                "hotspots=退款時效",
+                "--set",
+                "measures=退款加急通道",
+                "--add",
+                "action_items.item=退款加急通道上線",
+                "--add",
+                &format!("action_items.owner={owner}"),
+                "--add",
+                "action_items.deadline=2026-12-10",
+                "--add",
+                "action_items.item=培訓新話術",
+                "--add",
+                "action_items.owner=zhang_wei",
+                "--add",
+                "action_items.deadline=2026-12-11",
+            ],
+            &db,
+        )
+    };
+    let out = meeting("nobody");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("action_items[0].owner"), "{stderr}");
+    ok(&meeting("wang_fang"));
+    let shown: serde_json::Value = serde_json::from_str(&ok(&baton(
+        &["show", "1", "--as", "chen_jing", "--json"],
+        &db,
+    )))
+    .expect("json");
+    let items = &shown["data"]["action_items"]["List"];
+    assert_eq!(items.as_array().map(Vec::len), Some(2), "{shown}");
+    assert_eq!(items[0]["owner"]["Person"], "wang_fang", "{shown}");
+    assert_eq!(items[1]["item"]["Text"], "培訓新話術", "{shown}");
+    assert_eq!(items[1]["deadline"]["Date"], "2026-12-11", "{shown}");
+}

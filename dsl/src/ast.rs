@@ -82,6 +82,13 @@ pub enum TypeSpec {
         span: Span,
     },
     Choice(Vec<(Name, Option<Text>)>),
+    /// `list MIN..MAX of { FIELDS }`: `max` `None` is no upper bound.
+    List {
+        min: u64,
+        max: Option<u64>,
+        elems: Vec<FieldDecl>,
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +149,8 @@ pub enum Who {
     Starter(Span),
     Person(Name),
     Name(Name),
+    /// `X.field`: a field of the element a `for each` names.
+    Member(Box<Member>, Span),
     /// `WHO except WHO except ...`: the first, less the people the others name.
     Except(Box<Who>, Vec<Who>, Span),
 }
@@ -153,7 +162,8 @@ impl Who {
             Who::SupervisorOf(_, s)
             | Who::DeptHeadOf(_, s)
             | Who::Starter(s)
-            | Who::Except(_, _, s) => s.clone(),
+            | Who::Except(_, _, s)
+            | Who::Member(_, s) => s.clone(),
         }
     }
 }
@@ -238,6 +248,12 @@ pub enum Stmt {
     OnRefuse(Name, Span),
     Extend(Extend),
     SelfApproval(Span),
+    /// `for each X in LIST`: the step's task once per element.
+    ForEach {
+        var: Name,
+        list: Name,
+        span: Span,
+    },
     /// `check CONDITION "message"`: completing the task is refused while it is false.
     Check {
         cond: Expr,
@@ -352,6 +368,27 @@ pub enum ExprKind {
     InDepartment(Box<Expr>, Box<Expr>),
     /// `person ID`: someone of the staff directory.
     PersonRef(Name),
+    /// `X.field`: a field of a list's element named by `any`/`all` or `for each`.
+    /// (Boxed, as the next: every level of an expression's nesting holds an
+    /// `ExprKind` on the stack while it is built.)
+    Member(Box<Member>),
+    Quantified(Box<Quantified>),
+}
+
+/// `X.field`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub var: Name,
+    pub field: Name,
+}
+
+/// `any X in LIST where COND` (`all` true for `all ...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantified {
+    pub all: bool,
+    pub var: Name,
+    pub list: Name,
+    pub cond: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq)]

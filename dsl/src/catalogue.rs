@@ -294,35 +294,61 @@ catalogue! {
     NoChildToWait = "E097", Error,
         "`{0}` needs a `start ... and wait` in the same step", help: None,
         summary: "`receive` or `on outcome` in a step that does not start a process and wait for it.";
-    BranchLeaves = "E110", Error,
+    ListLength = "E110", Error,
+        "no list fits this length: {0}", help: Some("write `list MIN..MAX of { ... }` with MIN at most MAX and MAX at least 1, or `list MIN.. of` for no upper bound"),
+        summary: "A list type whose length bounds no list can meet: the least length above the greatest, or a greatest length of 0.";
+    ListInList = "E111", Error,
+        "an element of a list cannot hold a list", help: Some("declare the inner list as a field of its own"),
+        summary: "A list type among the fields of a list's element.";
+    NotAnElement = "E112", Error,
+        "`{0}` names no element here", help: Some("`X.field` reads an element named by `any X in LIST where ...`, `all X in LIST where ...`, or the step's `for each X in LIST` (in who the task is for, its due time and its reminders)"),
+        summary: "`X.field` where no `any`, `all` or `for each` names an element `X` (a step's `set` and `notify` run once, not per element).";
+    NoElementField = "E113", Error,
+        "the elements of `{0}` have no field `{1}`", help: None,
+        summary: "`X.field` naming a field the list's elements do not have.";
+    NotAList = "E114", Error,
+        "{0} needs a list field, and `{1}` is {2}", help: Some("declare it as `{1} list of { ... }`"),
+        summary: "`count(X)`, `any`/`all ... in X` or `for each ... in X` where X is not a list field.";
+    ForEachWithoutTask = "E115", Error,
+        "`for each` starts a task per element, and this step has {0}",
+        help: Some("add `task for X.owner` (or any who) to this step; a sign-off or a child process per element is not supported"),
+        summary: "`for each` in a step without a task (none, a sign-off, a rule or a child process): it starts one task per element.";
+    NotInForEach = "E116", Error,
+        "a `for each` step cannot have {0}: {1}", help: None,
+        summary: "`fill`, `choose`, `check`, `on overdue`, `extend` or a second `for each` in a `for each` step: each element's task is done on its own, with its own due time and reminders, and nothing is filled, chosen or extended for the step as a whole.";
+    ElementMaybeEmpty = "E117", Error,
+        "`{0}` may be empty: `{1}` is optional in the elements of `{2}`",
+        help: Some("make `{1}` required in the list's type (drop its `?`), or read it only in a message placeholder"),
+        summary: "`X.field` read in an expression or a who position where the element's field is optional: an element without it would stop the instance.";
+    BranchLeaves = "E120", Error,
         "step `{0}` of branch `{1}` goes to `{2}`, outside its branch",
         help: Some("a branch's steps go on to steps of the same branch, to `join` (the branch is done) or, with `branch {1} ... may end`, to an end"),
         summary: "A step of a parallel branch goes to a step outside its branch, or to an end without `may end`: the branch would leave the join waiting.";
-    BranchNeverJoins = "E111", Error,
+    BranchNeverJoins = "E121", Error,
         "branch `{0}` never reaches `join`: {1}",
         help: Some("finish the branch with `next join` (or `-> join`) on a way its steps can take"),
         summary: "A parallel branch from whose first step `join` cannot be reached: its join could never be reached.";
-    IntoBranch = "E112", Error,
+    IntoBranch = "E122", Error,
         "`{0}` is a step of branch `{1}`, and only that branch's own steps may go to it",
         help: Some("a branch begins at its first step when its parallel step starts; give the other way a step of its own"),
         summary: "A step outside a branch (another branch's, or the main line's) goes to a step inside it; a step is used by one branch only.";
-    JoinOutsideBranch = "E113", Error,
+    JoinOutsideBranch = "E123", Error,
         "`join` finishes a branch, and step `{0}` is not in one",
         help: Some("go to a step or an end"),
         summary: "A step outside every parallel branch goes to `join`.";
-    JoinCount = "E114", Error,
+    JoinCount = "E124", Error,
         "`join {0}` needs {0} of {1} branches, which can never be",
         help: Some("join a number from 1 to the number of branches, `any` or `all`"),
         summary: "`join N` with N zero or more than the parallel block's branches.";
-    JoinWithoutParallel = "E115", Error,
+    JoinWithoutParallel = "E125", Error,
         "`join` says how the branches of a `parallel` block come together, and this step has none",
         help: None,
         summary: "A `join` line in a step without `parallel`.";
-    NotInBranch = "E116", Error,
+    NotInBranch = "E126", Error,
         "{0} cannot be used inside a parallel branch",
         help: Some("move it to a step before or after the parallel step"),
         summary: "What a branch cannot hold: a `parallel` block of its own, `start ... and wait`, a step where a `limit` starts or stops.";
-    JoinIsReserved = "E117", Error,
+    JoinIsReserved = "E127", Error,
         "`join` finishes a parallel branch, so no step or end can be called `join`",
         help: Some("rename it"),
         summary: "A step or end called `join` in a process with parallel branches.";

@@ -135,6 +135,11 @@ impl fmt::Display for Expr {
                 write!(f, "{} in {{{}}}", Paren(v, 5), xs.join(", "))
             }
             Expr::At(d, h, m) => write!(f, "{} at {h:02}:{m:02}", Paren(d, 6)),
+            Expr::Member(m) => write!(f, "{}.{}", m.var, m.field),
+            Expr::Quantified(q) => {
+                let word = if q.all { "all" } else { "any" };
+                write!(f, "{word} {} in {} where {}", q.var, q.list, q.cond)
+            }
         }
     }
 }
@@ -150,6 +155,7 @@ impl fmt::Display for Who {
             Who::DeptHeadOf(w) => write!(f, "head of department of {w}"),
             Who::HeadOfField(x) | Who::HeadOfDept(x) => write!(f, "head of {x}"),
             Who::EachWithRole(r) => write!(f, "each person with role {r}"),
+            Who::Member(m) => write!(f, "{}.{}", m.var, m.field),
             Who::Except(w, xs) => {
                 write!(f, "{w}")?;
                 xs.iter().try_for_each(|x| write!(f, " except {x}"))

@@ -7,7 +7,11 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::fmt;
+
+/// One element of a list: its fields' values (an optional field left out is absent).
+pub type Element = BTreeMap<String, Value>;
 
 /// A value held in an instance's data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +26,8 @@ pub enum Value {
     Choice(String),
     Person(String),
     Department(String),
+    /// A list field's elements, in the order given.
+    List(Vec<Element>),
 }
 
 impl fmt::Display for Value {
@@ -36,6 +42,19 @@ impl fmt::Display for Value {
             Value::Date(d) => write!(f, "{d}"),
             Value::DateTime(t) => write!(f, "{}", crate::zone::rfc3339(t)),
             Value::Duration(d) => write!(f, "{d}"),
+            // `item: 修復, owner: wang_fang; item: ...`: each element on its own.
+            Value::List(xs) => {
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, "; ")?;
+                    }
+                    for (j, (k, v)) in x.iter().enumerate() {
+                        let sep = if j > 0 { ", " } else { "" };
+                        write!(f, "{sep}{k}: {v}")?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -83,6 +102,58 @@ pub trait Env {
     /// the engine supplies; without one, working time counts as plain time.
     fn add(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
         add_plain(at, d, self.zone())
+    }
+    /// The element named `var` (by `any`/`all`, or a `for each` step's task).
+    fn element(&self, _var: &str) -> Option<&Element> {
+        None
+    }
+}
+
+/// An environment with one more element named: `any X in ...` while it looks at an
+/// element, or the engine while it starts a `for each` step's task for one.
+pub struct WithElement<'a> {
+    pub outer: &'a dyn Env,
+    pub var: &'a str,
+    pub element: &'a Element,
+}
+
+impl Env for WithElement<'_> {
+    fn get(&self, field: &str) -> Option<&Value> {
+        self.outer.get(field)
+    }
+    fn now(&self) -> DateTime<Utc> {
+        self.outer.now()
+    }
+    fn zone(&self) -> Tz {
+        self.outer.zone()
+    }
+    fn starter(&self) -> Option<&str> {
+        self.outer.starter()
+    }
+    fn supervisor_of(&self, person: &str) -> Option<&str> {
+        self.outer.supervisor_of(person)
+    }
+    fn department_of(&self, person: &str) -> Option<&str> {
+        self.outer.department_of(person)
+    }
+    fn head_of(&self, dept: &str) -> Option<&str> {
+        self.outer.head_of(dept)
+    }
+    fn has_role(&self, person: &str, role: &str) -> bool {
+        self.outer.has_role(person, role)
+    }
+    fn instance_id(&self) -> Option<u64> {
+        self.outer.instance_id()
+    }
+    fn add(&self, at: DateTime<Utc>, d: &Duration) -> DateTime<Utc> {
+        self.outer.add(at, d)
+    }
+    fn element(&self, var: &str) -> Option<&Element> {
+        if var == self.var {
+            Some(self.element)
+        } else {
+            self.outer.element(var)
+        }
     }
 }
 
@@ -184,6 +255,8 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             .get(f)
             .cloned()
             .ok_or_else(|| EvalError::Missing(f.clone()))?,
+        Expr::Member(m) => member(&m.var, &m.field, env)?,
+        Expr::Quantified(q) => quantified(q.all, &q.var, &q.list, &q.cond, env)?,
         Expr::Neg(x) => match eval(x, env)? {
             Value::Int(i) => Value::Int(-i),
             Value::Dec(d) => Value::Dec(-d),
@@ -258,6 +331,46 @@ pub fn eval(e: &Expr, env: &dyn Env) -> Result<Value, EvalError> {
             call(*f, vals, env)?
         }
     })
+}
+
+// Apart from `eval`, whose frame every level of an expression's nesting pays for:
+// what these hold on the stack stays out of it.
+
+/// `X.field`: the field of the element named `X`.
+#[inline(never)]
+fn member(x: &str, f: &str, env: &dyn Env) -> Result<Value, EvalError> {
+    env.element(x)
+        .and_then(|el| el.get(f))
+        .cloned()
+        .ok_or_else(|| EvalError::Missing(format!("{x}.{f}")))
+}
+
+/// `any`/`all`: `any` stops at the first element that holds, `all` at the first
+/// that does not.
+#[inline(never)]
+fn quantified(
+    all: bool,
+    var: &str,
+    list: &Expr,
+    cond: &Expr,
+    env: &dyn Env,
+) -> Result<Value, EvalError> {
+    let items = match eval_ref(list, env)? {
+        Cow::Borrowed(Value::List(xs)) => Cow::Borrowed(xs),
+        Cow::Owned(Value::List(xs)) => Cow::Owned(xs),
+        v => return Err(EvalError::Invalid(format!("{v} is not a list"))),
+    };
+    for element in items.iter() {
+        let scoped = WithElement {
+            outer: env,
+            var,
+            element,
+        };
+        if truth(&eval(cond, &scoped)?)? != all {
+            return Ok(Value::Bool(!all));
+        }
+    }
+    Ok(Value::Bool(all))
 }
 
 /// A field's value where the data holds it; anything else evaluated.
@@ -407,6 +520,10 @@ fn call(f: Func, vals: Vec<Value>, env: &dyn Env) -> Result<Value, EvalError> {
         Func::Year => Value::Int(date(&vals[0])?.year() as i64),
         Func::Weekday => Value::Int(date(&vals[0])?.weekday().number_from_monday() as i64),
         Func::Date => Value::Date(date(&vals[0])?),
+        Func::Count => match &vals[0] {
+            Value::List(xs) => Value::Int(i64::try_from(xs.len()).unwrap_or(i64::MAX)),
+            v => return Err(EvalError::Invalid(format!("{v} is not a list"))),
+        },
         Func::Round => match &vals[0] {
             Value::Int(i) => Value::Int(*i),
             v => Value::Int(num(v).unwrap_or(0.0).round() as i64),

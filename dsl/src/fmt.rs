@@ -118,8 +118,9 @@ fn gap(prev: &Tok, cur: &Tok, prev_prev: Option<&Tok>, in_type: bool) -> &'stati
     if cur.kind == Kind::Comment {
         return "  ";
     }
-    if matches!(c, "," | "?" | ")" | ":")
-        || matches!(p, "(" | "..<" | "..")
+    // A lone `.` is only ever `X.field`, which the grammar reads without spaces.
+    if matches!(c, "," | "?" | ")" | ":" | ".")
+        || matches!(p, "(" | "..<" | ".." | ".")
         || matches!(c, ".." | "..<")
     {
         return "";
@@ -170,7 +171,9 @@ struct Line {
 
 fn render(toks: &[Tok], block: &str) -> Vec<String> {
     // Pieces with their leading gap, so alignment can widen a chosen gap.
-    let in_type = block == "data" || toks.iter().any(|t| t.text == "fill" || t.text == "data");
+    let in_type = block == "data"
+        || block == "list"
+        || toks.iter().any(|t| t.text == "fill" || t.text == "data");
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         let g = if i == 0 {
@@ -214,7 +217,11 @@ pub fn format(src: &str) -> String {
                 depth += 1;
                 // The block's keyword: the first word of the line (`data`, `step` ...)
                 // or, for a set literal, nothing that matters.
-                let opener = if i > 0 {
+                // A list's element fields are laid out as a data block's, in a run
+                // of their own.
+                let opener = if toks[..i].iter().any(|t| t.text == "list") {
+                    "list".to_string()
+                } else if i > 0 {
                     toks[0].text.clone()
                 } else {
                     String::new()
@@ -325,7 +332,7 @@ fn align(lines: &[Option<Line>], rendered: &mut [Option<(usize, Vec<String>)>]) 
         }
         if j > i + 1 {
             match block.as_str() {
-                "data" => {
+                "data" | "list" => {
                     pad_column(lines, rendered, i..j, |toks| (toks.len() > 1).then_some(1));
                     pad_column(lines, rendered, i..j, |toks| {
                         let last = toks.len() - 1;

@@ -18,6 +18,8 @@ enum NodeKind {
     Decision,
     End,
     Note,
+    /// A `for each` step: its task once per element, joined when all are done.
+    Each,
     /// Where a parallel step forks into its branches, and where they join.
     Fork,
     Join,
@@ -61,6 +63,12 @@ fn step_label(s: &Step) -> String {
     }
     for n in &s.notifies {
         lines.push(format!("notify {}", n.to));
+    }
+    if let Some(f) = &s.for_each {
+        lines.push(format!(
+            "for each {} in {} (all must finish)",
+            f.var, f.list
+        ));
     }
     match &s.action {
         Action::Task(w) => lines.push(format!("task for {w}")),
@@ -150,6 +158,8 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
             label: step_label(s),
             kind: if decision {
                 NodeKind::Decision
+            } else if s.for_each.is_some() {
+                NodeKind::Each
             } else if matches!(s.action, Action::Parallel(_)) {
                 NodeKind::Fork
             } else {
@@ -335,6 +345,8 @@ pub fn mermaid(d: &Definition) -> String {
             NodeKind::Decision => format!("{{\"{l}\"}}"),
             NodeKind::End => format!("([\"{l}\"])"),
             NodeKind::Note => format!(">\"{l}\"]"),
+            // A box drawn twice over: many tasks, one step.
+            NodeKind::Each => format!("[[\"{l}\"]]"),
             NodeKind::Fork | NodeKind::Join => format!("{{{{\"{l}\"}}}}"),
         };
         let _ = writeln!(out, "    {}{shape}", id(&n.id));
@@ -382,6 +394,7 @@ pub fn dot_marked(d: &Definition, mark: &dyn Fn(&str) -> Option<&'static str>) -
             NodeKind::Decision => "shape=diamond, style=\"\"",
             NodeKind::End => "shape=box, style=\"rounded,bold\", peripheries=2",
             NodeKind::Note => "shape=note, style=dashed",
+            NodeKind::Each => "shape=box3d, style=\"\"",
             NodeKind::Fork | NodeKind::Join => "shape=hexagon, style=bold",
         };
         let filled = match (&n.kind, mark(&n.id)) {

@@ -81,8 +81,14 @@ pub struct Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Type {
     Text,
-    Integer { min: Option<i64>, max: Option<i64> },
-    Decimal { min: Option<f64>, max: Option<f64> },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Decimal {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     Bool,
     Date,
     DateTime,
@@ -90,6 +96,38 @@ pub enum Type {
     Person,
     Department,
     Choice(Vec<Variant>),
+    /// A list of records of at least `min` and at most `max` elements.
+    List(ListType),
+}
+
+/// The type of a list field: its length's bounds and each element's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListType {
+    pub min: u64,
+    pub max: Option<u64>,
+    pub fields: Vec<ElemField>,
+}
+
+impl ListType {
+    pub fn field(&self, name: &str) -> Option<&ElemField> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A field of a list's element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElemField {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub label: Option<String>,
+}
+
+/// `for each VAR in LIST`: a step's task once per element of a list field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForEach {
+    pub var: String,
+    pub list: String,
 }
 
 impl Type {
@@ -108,6 +146,14 @@ impl Type {
                 "one of {}",
                 vs.iter()
                     .map(|v| v.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Type::List(l) => format!(
+                "list of {{ {} }}",
+                l.fields
+                    .iter()
+                    .map(|f| format!("{} {}", f.name, f.ty.describe()))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -249,6 +295,27 @@ pub enum Expr {
     Department(String),
     /// A person of the directory, by their id.
     Person(String),
+    /// A field of an element named by `any`/`all` or the step's `for each`. (Boxed,
+    /// as the next: an `Expr` is held on the stack at every level of evaluation.)
+    Member(Box<Member>),
+    Quantified(Box<Quantified>),
+}
+
+/// `var.field`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub var: String,
+    pub field: String,
+}
+
+/// Whether `cond` holds for some (`all` false) or every element of `list`, each
+/// named `var` in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quantified {
+    pub all: bool,
+    pub var: String,
+    pub list: Expr,
+    pub cond: Expr,
 }
 
 impl Expr {
@@ -270,7 +337,8 @@ impl Expr {
             | Expr::Starter
             | Expr::Id
             | Expr::Department(_)
-            | Expr::Person(_) => {}
+            | Expr::Person(_)
+            | Expr::Member(_) => {}
             Expr::Call(_, xs) => xs.iter().for_each(f),
             Expr::Neg(x)
             | Expr::Not(x)
@@ -291,6 +359,10 @@ impl Expr {
             Expr::InSet(v, xs) => {
                 f(v);
                 xs.iter().for_each(f);
+            }
+            Expr::Quantified(q) => {
+                f(&q.list);
+                f(&q.cond);
             }
         }
     }
@@ -324,6 +396,8 @@ pub enum Func {
     Min,
     Max,
     Date,
+    /// The number of elements of a list.
+    Count,
 }
 
 impl Func {
@@ -337,11 +411,12 @@ impl Func {
             "min" => Func::Min,
             "max" => Func::Max,
             "date" => Func::Date,
+            "count" => Func::Count,
             _ => return None,
         })
     }
     pub const NAMES: &'static [&'static str] = &[
-        "day", "month", "year", "weekday", "round", "min", "max", "date",
+        "day", "month", "year", "weekday", "round", "min", "max", "date", "count",
     ];
 }
 
@@ -366,6 +441,8 @@ pub enum Who {
     Address(String),
     /// Whoever the first names, less the people the others name (`except`).
     Except(Box<Who>, Vec<Who>),
+    /// A person field of the element a `for each` step's task is for.
+    Member(Box<Member>),
 }
 
 impl Who {
@@ -575,6 +652,9 @@ pub struct Step {
     pub extend: Option<Extension>,
     /// Conditions on completing the step's task, in source order.
     pub checks: Vec<Check>,
+    /// `for each X in LIST`: the task once per element.
+    #[serde(default)]
+    pub for_each: Option<ForEach>,
     /// `allow self approval` on a task with a choice: the starter may make the
     /// choice when it is offered to a role or a head they fill. Without it, a request
     /// started by hand is never decided by the person who started it.

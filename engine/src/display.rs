@@ -98,6 +98,17 @@ pub fn value(v: &Value, choice: Option<&str>, names: &dyn Lookup, zone: chrono_t
         Value::Choice(c) => choice.unwrap_or(c).to_string(),
         Value::Person(p) => person(p, names),
         Value::Department(d) => names.department(d).unwrap_or(d).to_string(),
+        // Each element's values (people by name), the elements apart by `;`.
+        Value::List(xs) => xs
+            .iter()
+            .map(|x| {
+                x.values()
+                    .map(|v| value(v, None, names, zone))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -170,11 +181,14 @@ pub struct FieldLabel {
     /// The field's label (its name when it has none).
     pub label: String,
     /// `text`, `integer`, `decimal`, `bool`, `date`, `datetime`, `duration`,
-    /// `person`, `department` or `choice`.
+    /// `person`, `department`, `choice` or `list`.
     pub kind: String,
     /// For a choice: each choice's name -> label.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, String>,
+    /// For a list (`list`): each element field's name -> its kind, as `kind`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub elements: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -198,6 +212,7 @@ fn kind(ty: &Type) -> &'static str {
         Type::Person => "person",
         Type::Department => "department",
         Type::Choice(_) => "choice",
+        Type::List(_) => "list",
     }
 }
 
@@ -218,10 +233,19 @@ impl Labels {
                             .collect(),
                         _ => BTreeMap::new(),
                     };
+                    let elements = match &f.ty {
+                        Type::List(l) => l
+                            .fields
+                            .iter()
+                            .map(|e| (e.name.clone(), kind(&e.ty).to_string()))
+                            .collect(),
+                        _ => BTreeMap::new(),
+                    };
                     let label = FieldLabel {
                         label: or_name(&f.label, &f.name),
                         kind: kind(&f.ty).to_string(),
                         choices,
+                        elements,
                     };
                     (f.name.clone(), label)
                 })

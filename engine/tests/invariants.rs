@@ -165,6 +165,7 @@ fn value_for(ty: &Type, valid: bool) -> Value {
         Type::Person => json!("wang_fang"),
         Type::Department => json!("technology"),
         Type::Choice(vs) => json!(vs[0].name),
+        Type::List(_) => json!([]),
     }
 }
 

@@ -36,6 +36,11 @@ pub enum ValueDoc {
     Person(String),
     /// A department id of the staff directory.
     Department(String),
+    /// A list's elements, in order: each its fields' names -> values of this same
+    /// shape (an optional field left empty is left out). As input, a JSON array of
+    /// objects, each field's value in its plain or tagged shape; a bad one is named
+    /// by its place, counted from 0: `action_items[2].owner`.
+    List(Vec<BTreeMap<String, serde_json::Value>>),
 }
 
 /// A task's id: its instance and its number in the instance. In paths it is written
@@ -330,10 +335,12 @@ pub struct FieldLabelDoc {
     /// The field's label (its name when it has none).
     pub label: String,
     /// `text`, `integer`, `decimal`, `bool`, `date`, `datetime`, `duration`,
-    /// `person`, `department` or `choice`.
+    /// `person`, `department`, `choice` or `list`.
     pub kind: String,
     /// For a choice: each choice's name -> label (left out otherwise).
     pub choices: Option<BTreeMap<String, String>>,
+    /// For a list: each element field's name -> its kind (left out otherwise).
+    pub elements: Option<BTreeMap<String, String>>,
 }
 
 #[derive(ToSchema)]

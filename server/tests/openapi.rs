@@ -297,6 +297,20 @@ async fn documented_records_match_what_is_sent() {
         .await
         .ok();
     let health = api.get("/healthz", "wang_fang").await.ok();
+    // A field's label has its choices, or a list's its elements' kinds: together,
+    // a choice field's and a list field's members.
+    let weekly = api
+        .get("/definitions/weekly_hotspots/labels", "wang_fang")
+        .await
+        .ok();
+    let mut field_labels = labels["fields"]["channel"].clone();
+    if let (Some(m), Some(list)) = (
+        field_labels.as_object_mut(),
+        weekly["fields"]["action_items"].as_object(),
+    ) {
+        m.extend(list.clone());
+    }
+    assert_eq!(field_labels["kind"], "list", "{weekly}");
     for (schema, value) in [
         ("Outcome", &o),
         ("Instance", &o["instance"]),
@@ -307,7 +321,7 @@ async fn documented_records_match_what_is_sent() {
         ("Notification", &inbox["items"][0]),
         ("Names", &names),
         ("Labels", &labels),
-        ("FieldLabel", &labels["fields"]["channel"]),
+        ("FieldLabel", &field_labels),
         ("StepLabel", &labels["steps"]["explain"]),
         ("Health", &health),
     ] {

@@ -515,6 +515,10 @@ async fn a_process_is_started_from_its_form_and_a_refusal_says_why() {
         "{f}"
     );
     assert!(f.contains("熱線"), "choices by their labels: {f}");
+    assert!(
+        !f.contains("f-solution"),
+        "a step fills the solution, not the starter: {f}"
+    );
     // The severity has a default: not required.
     assert!(
         f.contains(r#"<select id="f-severity" name="severity" aria"#)
@@ -716,4 +720,56 @@ async fn an_instance_page_shows_its_history_and_where_it_stands_on_the_diagram()
         other.get(&api, &format!("/my/instances/{id}")).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn action_items_are_typed_one_per_line_and_a_wrong_one_is_named_by_its_place() {
+    let api = Api::at(sh(2026, 3, 6, 15, 0));
+    let a = api
+        .post(
+            "/instances",
+            ADMIN,
+            serde_json::json!({"process": "weekly_hotspots", "data": {}}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let id = a.json()["instance"]["id"].as_u64().expect("id");
+    let task = api.open_task(id);
+    invited(&api, "chen_jing", PASSWORD).await;
+    let mut b = signed_in(&api, "chen_jing", PASSWORD).await;
+    let page = b.get(&api, &format!("/my/tasks/{task}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(
+        page.text.contains("事項 | 負責人 | 完成期限"),
+        "the element's fields in order: {}",
+        page.text
+    );
+    let token = csrf(&page.text);
+    let post = |items: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("hotspots", "退款時效".to_string()),
+            ("measures", "退款加急通道".to_string()),
+            ("action_items", items.to_string()),
+        ]
+    };
+    let form = post("上線 | wang_fang | 2026-03-10\n培訓 | nobody | 2026-03-11\n");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let a = b.post(&api, &format!("/my/tasks/{task}"), &form).await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    assert!(
+        a.text
+            .contains("[1].owner: no person `nobody` in the staff directory"),
+        "beside the list, with its place: {}",
+        a.text
+    );
+    let form = post("上線 | wang_fang | 2026-03-10\n\n培訓 | zhang_wei | 2026-03-11\n");
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let a = b.post(&api, &format!("/my/tasks/{task}"), &form).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let inst = api.engine.store.instance(id).expect("instance");
+    match inst.data.get("action_items") {
+        Some(baton_dsl::eval::Value::List(xs)) => assert_eq!(xs.len(), 2),
+        other => panic!("{other:?}"),
+    }
 }

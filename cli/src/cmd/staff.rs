@@ -265,6 +265,8 @@ fn typed(kind: Option<&str>, v: &str) -> serde_json::Value {
         (Some("integer" | "decimal"), Ok(j @ J::Number(_))) => j,
         (Some("bool"), Ok(j @ J::Bool(_))) => j,
         (None, Ok(j @ (J::Number(_) | J::Bool(_)))) => j,
+        // A whole list as JSON: `--set 'action_items=[{"item": ...}]'`.
+        (Some("list"), Ok(j @ J::Array(_))) => j,
         _ => J::String(v.to_string()),
     }
 }
@@ -297,10 +299,57 @@ pub fn parse_sets(
             .split_once('=')
             .ok_or_else(|| (Code::Usage, format!("`--set {s}`: write field=value")))?;
         let k = k.trim();
+        if let Some((list, field)) = list_element(k, labels) {
+            add_to_list(&mut map, list, field, v, labels)
+                .map_err(|e| (Code::Usage, format!("`--add {s}`: {e}")))?;
+            continue;
+        }
         let kind = labels.fields.get(k).map(|f| f.kind.as_str());
         map.insert(k.to_string(), typed(kind, v));
     }
     Ok(map)
+}
+
+/// `action_items.item`: a list field and one of its elements' fields.
+fn list_element<'k>(k: &'k str, labels: &Labels) -> Option<(&'k str, &'k str)> {
+    let (list, field) = k.split_once('.')?;
+    (labels.fields.get(list)?.kind == "list").then_some((list, field))
+}
+
+/// Put `field=v` into the list's last element, or into a new one when the last
+/// already has `field` (or there is none): repeated `--add` fill the elements in
+/// order.
+fn add_to_list(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    list: &str,
+    field: &str,
+    v: &str,
+    labels: &Labels,
+) -> Result<(), String> {
+    use serde_json::Value as J;
+    let kind = labels
+        .fields
+        .get(list)
+        .and_then(|f| f.elements.get(field))
+        .map(String::as_str);
+    let items = match map
+        .entry(list.to_string())
+        .or_insert_with(|| J::Array(vec![]))
+    {
+        J::Array(xs) => xs,
+        _ => return Err(format!("`{list}` is given whole already")),
+    };
+    let starts_new = match items.last() {
+        Some(J::Object(m)) => m.contains_key(field),
+        _ => true,
+    };
+    if starts_new {
+        items.push(J::Object(serde_json::Map::new()));
+    }
+    if let Some(J::Object(m)) = items.last_mut() {
+        m.insert(field.to_string(), typed(kind, v));
+    }
+    Ok(())
 }
 
 pub(crate) fn print_outcome(o: &Outcome, c: &Common, show: &Show) {
@@ -338,8 +387,10 @@ pub enum StaffCommand {
     /// Start an instance of a process.
     Start {
         process: String,
-        /// A field's value: `--set customer=張三` (repeatable).
-        #[arg(long = "set")]
+        /// A field's value: `--set customer=張三` (repeatable). A list's element:
+        /// `--add action_items.item=... --add action_items.owner=...`, a new element
+        /// each time the last already has that field.
+        #[arg(long = "set", visible_alias = "add")]
         sets: Vec<String>,
         /// Field values from a JSON object file.
         #[arg(long)]
@@ -377,7 +428,10 @@ pub enum StaffCommand {
         /// The choice (`approve`/`refuse` for a sign-off).
         #[arg(long = "choose")]
         choice: Option<String>,
-        #[arg(long = "set")]
+        /// A field's value: `--set solution=...` (repeatable). A list's element:
+        /// `--add action_items.item=... --add action_items.owner=...`, a new element
+        /// each time the last already has that field.
+        #[arg(long = "set", visible_alias = "add")]
         sets: Vec<String>,
         #[arg(long)]
         data: Option<PathBuf>,

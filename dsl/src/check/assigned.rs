@@ -93,6 +93,12 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
             reads_in(v, fields, out);
             xs.iter().for_each(|x| reads_in(x, fields, out));
         }
+        ExprKind::Quantified(q) => {
+            if fields.contains_key(&q.list.text) {
+                out.push((q.list.text.clone(), q.list.span.clone()));
+            }
+            reads_in(&q.cond, fields, out);
+        }
         _ => {}
     }
 }
@@ -450,6 +456,12 @@ impl Checker<'_> {
                     reads_in(cond, fields, &mut c);
                     push(c, "a `check`", Point::Completion);
                     continue;
+                }
+                Stmt::ForEach { list, .. } => {
+                    if fields.contains_key(&list.text) {
+                        rs.push((list.text.clone(), list.span.clone()));
+                    }
+                    "`for each`"
                 }
                 Stmt::Choose(..)
                 | Stmt::OnRefuse(..)

@@ -8,6 +8,7 @@ mod checks;
 mod coverage;
 mod decide;
 mod graph;
+mod lists;
 mod loops;
 mod nobody;
 mod outputs;
@@ -101,6 +102,7 @@ pub fn check(src: &str, ctx: &Context) -> Outcome {
         fields: BTreeMap::new(),
         domains: BTreeMap::new(),
         dead_exits: BTreeMap::new(),
+        element: None,
     };
     let definition = c.run(&process);
     let mut diagnostics = c.diags;
@@ -172,6 +174,12 @@ fn type_of(t: &ast::TypeSpec, diags: &mut Vec<Diagnostic>) -> Type {
                 }
             }
         }
+        ast::TypeSpec::List {
+            min,
+            max,
+            elems,
+            span,
+        } => lists::list_type(*min, *max, elems, span, diags),
         ast::TypeSpec::Choice(vs) => {
             let mut seen = BTreeSet::new();
             for (n, _) in vs {
@@ -220,6 +228,8 @@ struct Checker<'a> {
     /// Per step: exits that can never be taken (index among the step's `next` lines
     /// or rules, and the exit as written), for the loop check.
     dead_exits: BTreeMap<String, Vec<(usize, String, Span)>>,
+    /// While a `for each` step is checked: its element's name and the list's type.
+    element: Option<lists::Bound>,
 }
 
 /// An arm of `on outcome` as written: the end (`None`: `otherwise`) and the step.
@@ -264,6 +274,7 @@ impl Checker<'_> {
             diags: &mut self.diags,
             domains: &self.domains,
             staff: self.ctx.staff,
+            bound: self.element.iter().cloned().collect(),
         }
     }
 
@@ -440,6 +451,16 @@ impl Checker<'_> {
                         Ty::Department => Type::Department,
                         // The value's own error was reported already.
                         Ty::Unknown => continue,
+                        // A list's elements have a declared shape; a computed copy
+                        // of one would have none.
+                        Ty::List => {
+                            self.err(
+                                Code::TypeMismatch,
+                                a.value.span.clone(),
+                                &[&"a computed field", &"a single value", &"a list"],
+                            );
+                            continue;
+                        }
                         Ty::Choice(_) | Ty::Variant(_) => {
                             self.err(
                                 Code::UndeclaredChoiceField,
@@ -552,6 +573,7 @@ impl Checker<'_> {
                 Who::Except(Box::new(base), xs)
             }
             ast::Who::Starter(_) => Who::Starter,
+            ast::Who::Member(m, _) => self.element_person(&m.var, &m.field),
             ast::Who::EachWithRole(r) => Who::EachWithRole(self.role(r)),
             ast::Who::Person(n) => {
                 if let Some(staff) = self.ctx.staff {
@@ -691,7 +713,7 @@ impl Checker<'_> {
                 self.err(Code::ReminderWithoutDue, sp.clone(), &[]);
             }
             if let Some(m) = &r.message {
-                check_placeholders(m, &self.fields, &mut self.diags);
+                self.placeholders(m);
             }
             let to = r.to.as_ref().map(|w| self.who(w, false));
             let text = r.message.as_ref().map(|m| m.value.clone());

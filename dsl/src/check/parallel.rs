@@ -5,12 +5,12 @@
 //!
 //! - a branch's steps go on only within their branch, to `join`, or (with `may end`)
 //!   to an end, so no branch leaves its parallel block another way and leaves the
-//!   join waiting (E110);
-//! - every branch can reach `join` from its first step (E111);
-//! - nothing outside a branch goes into it, so a step belongs to one branch (E112);
-//! - `join` is a target only inside a branch (E113), `join N` can be met (E114),
-//!   `join` stands beside a `parallel` (E115);
-//! - what the engine cannot run inside a branch is refused (E116): a branch of its
+//!   join waiting (E120);
+//! - every branch can reach `join` from its first step (E121);
+//! - nothing outside a branch goes into it, so a step belongs to one branch (E122);
+//! - `join` is a target only inside a branch (E123), `join N` can be met (E124),
+//!   `join` stands beside a `parallel` (E125);
+//! - what the engine cannot run inside a branch is refused (E126): a branch of its
 //!   own inside a branch, `start ... and wait`, a limit starting or stopping there.
 
 use super::{Checker, StepParts};

@@ -195,7 +195,7 @@ impl Checker<'_> {
                 Some(h) => BTreeSet::from([h.clone()]),
                 None => staff.heads.values().cloned().collect(),
             },
-            ast::Who::EachWithRole(_) => BTreeSet::new(),
+            ast::Who::EachWithRole(_) | ast::Who::Member(..) => BTreeSet::new(),
             // Those the base names, some of whom may be left out.
             ast::Who::Except(b, _, _) => self.chain(b, p, fields_anyone, nobody),
             ast::Who::SupervisorOf(inner, _) => {

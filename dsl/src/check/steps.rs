@@ -19,9 +19,15 @@ impl Checker<'_> {
         let mut sets = Vec::new();
         let mut notifies = Vec::new();
         let parts = self.step_parts(s, &mut sets, &mut notifies);
+        // A `for each` names its element in who the task is for, its due time and its
+        // reminders, which the engine works out per element; not in the wait, the
+        // `set`s and `notify`s, or where the step goes next, which happen once.
+        let (for_each, element) = self.for_each(s);
         let wait = self.step_wait(&parts, &s.name.text);
         self.lone_join(s, &parts);
+        self.element = element.clone();
         let (action, rule_route) = self.step_action(s, &parts, targets);
+        self.element = None;
         let fills = self.step_fills(&parts, &action);
         let route = match parts.outcomes.first() {
             Some((arms, sp)) => {
@@ -37,9 +43,14 @@ impl Checker<'_> {
             None => self.step_route(s, &parts, &action, rule_route, targets),
         };
         let receives = self.receives(&parts.actions, &parts.receives);
+        self.element = element;
         let (due, reminders, on_overdue, extend) = self.step_time(&parts, &action, targets);
+        self.element = None;
         let checks = self.step_checks(&parts, &action, &fills);
         let allow_self = parts.self_approval.is_some() && matches!(action, Action::Task(_));
+        if for_each.is_some() {
+            self.for_each_body(s, &action);
+        }
         Step {
             name: s.name.text.clone(),
             title: s.title.as_ref().map(|t| t.value.clone()),
@@ -55,6 +66,7 @@ impl Checker<'_> {
             extend,
             checks,
             allow_self,
+            for_each,
             receives,
         }
     }
@@ -99,6 +111,7 @@ impl Checker<'_> {
                     message,
                     span,
                 } => parts.checks.push((cond, message, span.clone())),
+                Stmt::ForEach { .. } => {}
                 Stmt::Receive(items, sp) => parts
                     .receives
                     .extend(items.iter().map(|(o, f)| (o, f.as_ref(), sp.clone()))),
@@ -632,7 +645,7 @@ impl Checker<'_> {
     }
 }
 
-fn to_span(s: &Stmt) -> Span {
+pub(super) fn to_span(s: &Stmt) -> Span {
     match s {
         Stmt::Task(_, sp)
         | Stmt::Rules(_, sp)
@@ -654,7 +667,8 @@ fn to_span(s: &Stmt) -> Span {
         | Stmt::Sign { span, .. }
         | Stmt::Next { span, .. }
         | Stmt::Due { span, .. }
-        | Stmt::Check { span, .. } => span.clone(),
+        | Stmt::Check { span, .. }
+        | Stmt::ForEach { span, .. } => span.clone(),
         Stmt::Extend(x) => x.span.clone(),
     }
 }

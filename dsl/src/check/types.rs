@@ -20,6 +20,8 @@ pub enum Ty {
     Person,
     Department,
     Choice(Vec<String>),
+    /// A list field: only `count`, `any`, `all` and `for each` read one.
+    List,
     Variant(String),
     /// An error was already reported; stay quiet about this expression.
     Unknown,
@@ -38,6 +40,7 @@ impl Ty {
             Type::Person => Ty::Person,
             Type::Department => Ty::Department,
             Type::Choice(vs) => Ty::Choice(vs.iter().map(|v| v.name.clone()).collect()),
+            Type::List(_) => Ty::List,
         }
     }
     pub fn describe(&self) -> String {
@@ -52,6 +55,7 @@ impl Ty {
             Ty::Person => "person".into(),
             Ty::Department => "department".into(),
             Ty::Choice(vs) => format!("one of {}", vs.join(", ")),
+            Ty::List => "a list".into(),
             Ty::Variant(v) => format!("`{v}`"),
             Ty::Unknown => "unknown".into(),
         }
@@ -68,10 +72,12 @@ pub struct Typer<'a> {
     pub domains: &'a std::collections::BTreeMap<String, super::Domain>,
     /// The directory's names, to check `person ID`, `has role R` and departments.
     pub staff: Option<&'a super::StaffNames>,
+    /// The elements named here (by `for each`, `any`, `all`), innermost last.
+    pub bound: Vec<super::lists::Bound>,
 }
 
 impl Typer<'_> {
-    fn err(&mut self, code: Code, span: Span, args: &[&dyn std::fmt::Display]) {
+    pub(super) fn err(&mut self, code: Code, span: Span, args: &[&dyn std::fmt::Display]) {
         self.diags.push(Diagnostic::new(code, span, args));
     }
 
@@ -113,7 +119,7 @@ impl Typer<'_> {
         }
     }
 
-    fn unknown_name(&mut self, name: &str, span: Span) {
+    pub(super) fn unknown_name(&mut self, name: &str, span: Span) {
         let help = did_you_mean(name, self.fields.keys().map(String::as_str));
         self.diags.push(
             Diagnostic::new(Code::UnknownField, span, &[&name, &""])
@@ -148,7 +154,7 @@ impl Typer<'_> {
     }
 
     /// A value standing on its own: a bare name here must be a field.
-    fn value(&mut self, e: &ast::Expr) -> (Expr, Ty) {
+    pub(super) fn value(&mut self, e: &ast::Expr) -> (Expr, Ty) {
         let (x, t) = self.lower(e);
         if let Ty::Variant(v) = &t {
             self.unknown_name(v, e.span.clone());
@@ -242,6 +248,8 @@ impl Typer<'_> {
                 (Expr::Person(n.text.clone()), Ty::Person)
             }
             ExprKind::Call(name, args) => self.call(name, args, sp),
+            ExprKind::Member(m) => self.member(&m.var, &m.field, sp),
+            ExprKind::Quantified(q) => self.quantified(q.all, &q.var, &q.list, &q.cond),
             ExprKind::Neg(inner) => {
                 let (x, t) = self.value(inner);
                 if !(t.numeric() || t == Ty::Duration || t == Ty::Unknown) {
@@ -317,6 +325,9 @@ impl Typer<'_> {
             );
             return (Expr::Bool(false), Ty::Unknown);
         };
+        if f == Func::Count {
+            return self.count(args, sp);
+        }
         let arity = match f {
             Func::Min | Func::Max => 2,
             _ => 1,
@@ -362,6 +373,7 @@ impl Typer<'_> {
                 }
                 Ty::Int
             }
+            Func::Count => Ty::Int,
             Func::Min | Func::Max => {
                 let t1 = lowered[1].1.clone();
                 if !comparable(&t0, &t1) {
@@ -558,6 +570,8 @@ impl Typer<'_> {
 pub fn comparable(a: &Ty, b: &Ty) -> bool {
     match (a, b) {
         (Ty::Unknown, _) | (_, Ty::Unknown) => true,
+        // Two lists are not compared whole: `any`/`all` compare their elements.
+        (Ty::List, _) | (_, Ty::List) => false,
         (x, y) if x.numeric() && y.numeric() => true,
         (Ty::Choice(_), Ty::Variant(_)) | (Ty::Variant(_), Ty::Choice(_)) => true,
         (x, y) => x == y,

@@ -229,6 +229,8 @@ pub(super) fn build_expr(p: Pair<Rule>, depth: usize) -> Built<Expr> {
             expr(ExprKind::PersonRef(ident(id)?))
         }
         Rule::now => expr(ExprKind::Now),
+        Rule::member => expr(ExprKind::Member(super::list::member(p, &sp)?)),
+        Rule::quantified => super::list::build_quantified(p, sp, depth)?,
         Rule::ident => expr(ExprKind::Ident(p.as_str().to_string())),
         _ => return Err(unexpected(&p, "an expression")),
     })

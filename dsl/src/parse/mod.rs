@@ -13,6 +13,7 @@ use recover::{blank_item_at, syntax_diagnostic};
 
 mod depth;
 mod expr;
+mod list;
 mod parallel;
 mod recover;
 use expr::build_expr;
@@ -223,6 +224,8 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_receive
             | Rule::kw_as
             | Rule::kw_outcome
+            | Rule::kw_list
+            | Rule::kw_where
     )
 }
 
@@ -511,6 +514,7 @@ fn build_type(p: Pair<Rule>) -> Built<TypeSpec> {
             }
             Ok(TypeSpec::Choice(variants))
         }
+        Rule::list_type => list::build_list_type(inner),
         _ => Err(unexpected(&inner, "a type")),
     }
 }
@@ -704,6 +708,7 @@ fn build_who_one(p: Pair<Rule>, depth: usize) -> Built<Who> {
         Rule::starter => Ok(Who::Starter(sp)),
         Rule::person_ref => Ok(Who::Person(ident(need(k.next(), &sp, "a person")?)?)),
         Rule::name_ref => Ok(Who::Name(ident(need(k.next(), &sp, "a name")?)?)),
+        Rule::member => Ok(Who::Member(list::member(inner, &sp)?, sp)),
         _ => Err(unexpected(&inner, "who")),
     }
 }
@@ -933,6 +938,7 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
         Rule::on_refuse => Stmt::OnRefuse(ident(need(kids(s).next(), &sp, "a step")?)?, sp),
         Rule::extend => Stmt::Extend(build_extend(s)?),
         Rule::self_approval => Stmt::SelfApproval(sp),
+        Rule::for_each => list::build_for_each(s, sp)?,
         Rule::check => {
             let mut k = kids(s);
             let cond = build_expr(need(k.next(), &sp, "a condition")?, 0)?;

@@ -154,7 +154,7 @@ fn start<'a>(
         .map(|f| f.name.clone())
         .collect();
     let mut errors = Vec::new();
-    let data = match check_input(def, input, Some(&start_fields), &reading(ctx, now)) {
+    let mut data = match check_input(def, input, Some(&start_fields), &reading(ctx, now)) {
         Ok(d) => d,
         Err(e) => {
             errors = e;
@@ -163,6 +163,12 @@ fn start<'a>(
     };
     for f in def.fields.iter().filter(|f| f.source == FieldSource::Start) {
         let reported = errors.iter().any(|e| e.field == f.name);
+        if !given(input, &f.name) && !reported {
+            if let Some(none) = super::elements::empty_list(def, &f.name) {
+                data.insert(f.name.clone(), none);
+                continue;
+            }
+        }
         if !f.optional && f.default.is_none() && !given(input, &f.name) && !reported {
             errors.push(FieldError {
                 field: f.name.clone(),
@@ -694,7 +700,7 @@ fn complete(
         (_, None) => {}
     }
     let fills: Vec<String> = step.fills.iter().map(|f| f.field.clone()).collect();
-    let data = match check_input(run.def, input, Some(&fills), &reading(run.ctx, run.now)) {
+    let mut data = match check_input(run.def, input, Some(&fills), &reading(run.ctx, run.now)) {
         Ok(d) => d,
         Err(e) => {
             errors.extend(e);
@@ -703,7 +709,12 @@ fn complete(
     };
     for f in step.fills.iter().filter(|f| !f.optional) {
         let reported = errors.iter().any(|e| e.field == f.field);
-        if !given(input, &f.field) && !run.inst.data.contains_key(&f.field) && !reported {
+        let unfilled = !given(input, &f.field) && !run.inst.data.contains_key(&f.field);
+        if let (true, Some(none)) = (unfilled, super::elements::empty_list(run.def, &f.field)) {
+            data.insert(f.field.clone(), none);
+            continue;
+        }
+        if unfilled && !reported {
             errors.push(FieldError {
                 field: f.field.clone(),
                 message: MISSING.into(),
@@ -732,6 +743,7 @@ fn complete(
         choice: choice.map(str::to_string),
         data,
     });
+    super::each::task_done(run, task);
     if let Some(r) = reason {
         run.emit(Event::Reasoned {
             task,

@@ -56,6 +56,11 @@ pub fn person(who: &Who, inst: &Instance, ctx: &Ctx) -> Result<String, Rejection
             Err(stuck(format!("`{r}` is a role, not one person")))
         }
         Who::Address(f) => Err(stuck(format!("`{f}` is an address, not a person"))),
+        // Bound to the element's person when its task starts (see `each`).
+        Who::Member(m) => Err(stuck(format!(
+            "`{}.{}` names no element here",
+            m.var, m.field
+        ))),
         Who::Except(base, _) => {
             let p = person(base, inst, ctx)?;
             if left_out(who, &[], inst, ctx).contains(&p) {

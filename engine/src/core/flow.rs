@@ -163,6 +163,22 @@ impl<'a> Run<'a> {
         truth(&eval(cond, &env)?)
     }
 
+    /// `e` with a `for each` step's element named `var`.
+    pub(super) fn eval_for(
+        &self,
+        e: &Expr,
+        var: &str,
+        element: &baton_dsl::eval::Element,
+    ) -> Result<Value, Rejection> {
+        let env = self.env();
+        let scoped = baton_dsl::eval::WithElement {
+            outer: &env,
+            var,
+            element,
+        };
+        eval(e, &scoped).map_err(|err| Rejection::Stuck(format!("cannot evaluate `{e}`: {err}")))
+    }
+
     pub fn holds(&self, cond: Option<&Expr>) -> Result<bool, Rejection> {
         match cond {
             None => Ok(true),
@@ -179,7 +195,7 @@ impl<'a> Run<'a> {
 
     /// A date or time value as a moment: a date means the start of that day in the
     /// company's zone.
-    fn moment(&self, v: Value) -> Result<DateTime<Utc>, Rejection> {
+    pub(super) fn moment(&self, v: Value) -> Result<DateTime<Utc>, Rejection> {
         match v {
             Value::DateTime(t) => Ok(t),
             // A zone that skips midnight starts that day at the end of the gap.
@@ -313,7 +329,8 @@ impl<'a> Run<'a> {
                 | TimerKind::Due { step: s }
                 | TimerKind::Remind { step: s }
                 | TimerKind::RemindEvery { step: s, .. }
-                | TimerKind::StepReminder { step: s, .. } => s == &step,
+                | TimerKind::StepReminder { step: s, .. }
+                | TimerKind::ElementTimer { step: s, .. } => s == &step,
                 _ => false,
             })
             .map(|t| t.n)
@@ -556,6 +573,9 @@ impl<'a> Run<'a> {
                 )))
             }
             Action::Task(who) => {
+                if let Some(each) = &step.for_each {
+                    return self.fan_out(step, each, who);
+                }
                 let due = self.due(step)?;
                 let starter = self.undecided_by(step, who);
                 let also: Vec<&str> = starter.iter().map(String::as_str).collect();
@@ -795,6 +815,10 @@ impl<'a> Run<'a> {
     /// After a due time or a limit moved: each open task takes its new due time.
     pub fn refresh_task_dues(&mut self) {
         if self.refresh_branch_dues() {
+            return;
+        }
+        // A `for each` step's tasks each keep their element's own due time.
+        if self.step().is_some_and(|s| s.for_each.is_some()) {
             return;
         }
         let due = self.task_due(self.inst.due);

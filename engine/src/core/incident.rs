@@ -41,6 +41,12 @@ impl std::fmt::Display for Attempt {
                 | TimerKind::StepReminder { step, .. } => {
                     write!(f, "a reminder of step `{step}`")
                 }
+                TimerKind::ElementTimer { step, task, .. } => {
+                    write!(
+                        f,
+                        "the due time or a reminder of task {task} of step `{step}`"
+                    )
+                }
                 TimerKind::LimitBreach { limit } => write!(f, "the breach of limit `{limit}`"),
                 TimerKind::LimitRemind { limit }
                 | TimerKind::LimitRemindEvery { limit, .. }
@@ -160,7 +166,8 @@ impl<'a> Run<'a> {
                 TimerKind::Due { step } => format!("「{}」的逾期處理", step_title(step)),
                 TimerKind::Remind { step }
                 | TimerKind::RemindEvery { step, .. }
-                | TimerKind::StepReminder { step, .. } => {
+                | TimerKind::StepReminder { step, .. }
+                | TimerKind::ElementTimer { step, .. } => {
                     format!("「{}」的提醒", step_title(step))
                 }
                 TimerKind::LimitBreach { limit } => format!("時限「{limit}」的超時處理"),

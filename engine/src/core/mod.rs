@@ -5,6 +5,8 @@
 mod apply;
 mod assign;
 mod branches;
+mod each;
+mod elements;
 mod extend;
 mod flow;
 pub mod fold;
@@ -146,6 +148,16 @@ pub enum TimerKind {
     LimitReminder {
         limit: String,
         index: u32,
+        every_minutes: Option<i64>,
+    },
+    /// The due time (`reminder` none) or a `remind` line (its place among the step's
+    /// reminders) of one element's task in a `for each` step: task number `task`,
+    /// for element `element` of the list.
+    ElementTimer {
+        step: String,
+        task: u32,
+        element: u32,
+        reminder: Option<u32>,
         every_minutes: Option<i64>,
     },
 }

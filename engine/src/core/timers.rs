@@ -168,6 +168,7 @@ pub(super) fn fire_timer(run: &mut Run, timer: &Timer) -> Result<(), Rejection> 
             told_reminder(run, timer, r, to, text, *every_minutes);
             Ok(())
         }
+        TimerKind::ElementTimer { .. } => super::each::fire(run, timer),
         TimerKind::LimitRemindEvery {
             limit,
             every_minutes,
@@ -238,7 +239,7 @@ fn plain_every(reminders: &[baton_dsl::model::Reminder]) -> Option<&baton_dsl::m
 /// repeating reminder fires once, not once per missed interval. Without the
 /// duration (a definition that no longer says it), the interval the first one came
 /// after, on a fixed grid.
-fn next_repeat(
+pub(super) fn next_repeat(
     run: &Run,
     last: DateTime<Utc>,
     every: Option<&baton_dsl::model::Duration>,

@@ -78,6 +78,7 @@ fn tag(ty: &Type) -> &'static str {
         Type::Person => "Person",
         Type::Department => "Department",
         Type::Choice(_) => "Choice",
+        Type::List(_) => "List",
     }
 }
 
@@ -246,6 +247,9 @@ pub fn coerce(
                 ))
             }
         }
+        // The first of its errors; `check_input` reports them all.
+        Type::List(l) => super::elements::coerce_list(field, l, v, at)
+            .map_err(|es| es.into_iter().next().unwrap_or_else(|| wrong("a list"))),
     }
 }
 
@@ -262,6 +266,7 @@ fn plain(ty: &Type) -> &'static str {
         Type::Person => "a person's id",
         Type::Department => "a department's id",
         Type::Choice(_) => "a choice",
+        Type::List(_) => "a list of elements",
     }
 }
 
@@ -310,11 +315,11 @@ pub fn check_input(
             }
             continue;
         }
-        match coerce(k, &f.ty, v, at) {
+        match super::elements::coerce_all(k, &f.ty, v, at) {
             Ok(x) => {
                 out.insert(k.clone(), x);
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {

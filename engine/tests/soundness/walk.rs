@@ -38,6 +38,23 @@ impl Rng {
 /// A random value of a declared type, as a form would send it.
 fn value(ty: &Type, rng: &mut Rng, dir: &Directory) -> Json {
     match ty {
+        // Between its least length and three more (none included when it may be
+        // empty), each element's fields as a form would fill them.
+        Type::List(l) => {
+            let most = l.max.unwrap_or(l.min + 3).min(l.min + 3);
+            let n = l.min + rng.below((most - l.min + 1) as usize) as u64;
+            let elements: Vec<Json> = (0..n)
+                .map(|_| {
+                    let fields: serde_json::Map<String, Json> = l
+                        .fields
+                        .iter()
+                        .map(|f| (f.name.clone(), value(&f.ty, rng, dir)))
+                        .collect();
+                    Json::Object(fields)
+                })
+                .collect();
+            Json::Array(elements)
+        }
         Type::Text => json!(*rng.pick(&["a", "b", "客戶"])),
         Type::Integer { min, max } => {
             let lo = min.unwrap_or(-5);

@@ -215,21 +215,29 @@ pub async fn page_handler(State(state): State<AppState>, who: Signed) -> Respons
     )
 }
 
-/// Server-sent events: the lists again, as a `tasks` event, whenever commands have
-/// changed something since the last one (changes that come while one is built are
-/// sent together).
+/// Server-sent events: the lists as a `tasks` event on connecting, then again
+/// whenever commands have changed something since the last one (changes that come
+/// while one is built are sent together). The first goes at once: a change between
+/// the page's rendering and this connection would otherwise wait for the next.
 pub async fn events(State(state): State<AppState>, who: Signed) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     let rx = state.engine.store.changes();
-    let stream =
-        futures_util::stream::unfold((state, who, rx), |(state, who, mut rx)| async move {
-            rx.changed().await.ok()?;
+    let stream = futures_util::stream::unfold(
+        (state, who, rx, true),
+        |(state, who, mut rx, first)| async move {
+            if !first {
+                rx.changed().await.ok()?;
+            }
             rx.borrow_and_update();
             let (who, title, markup) = lists(&state, who).await.ok()?;
             let data = serde_json::json!({ "title": title, "html": markup.into_string() });
             let event = Event::default().event("tasks").data(data.to_string());
-            Some((Ok::<_, std::convert::Infallible>(event), (state, who, rx)))
-        });
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (state, who, rx, false),
+            ))
+        },
+    );
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()

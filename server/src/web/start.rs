@@ -18,6 +18,20 @@ use maud::html;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+/// The fields the start form asks for: those given at start, but for the optional
+/// ones a step fills later (declared in the data block for their labels, they are
+/// that step's to fill, not the starter's).
+fn asked(def: &Definition) -> impl Iterator<Item = &baton_dsl::model::Field> {
+    def.fields.iter().filter(|f| {
+        f.source == FieldSource::Start
+            && !(f.optional
+                && def
+                    .steps
+                    .iter()
+                    .any(|s| s.fills.iter().any(|fill| fill.field == f.name)))
+    })
+}
+
 /// May `who` start `def` by hand? Its `started by` roles (anyone when it names
 /// none), or an admin.
 fn may_start(who: &Signed, def: &Definition) -> bool {
@@ -94,7 +108,7 @@ fn start_page(
         @if !problems.is_empty() && top.is_none() { p.alert role="alert" { (lang.t("task.fix")) } }
         form method="post" action=(format!("/start/{name}")) {
             input type="hidden" name="csrf" value=(who.csrf);
-            @for f in def.fields.iter().filter(|f| f.source == FieldSource::Start) {
+            @for f in asked(def) {
                 (input(lang, Input {
                     name: &f.name,
                     label: labels.field(&f.name),
@@ -155,7 +169,7 @@ pub async fn submit(
         Err(r) => return *r,
     };
     let mut data = serde_json::Map::new();
-    for f in def.fields.iter().filter(|f| f.source == FieldSource::Start) {
+    for f in asked(&def) {
         if let Some(j) = typed.get(&f.name).and_then(|v| json_of(&f.ty, v)) {
             data.insert(f.name.clone(), j);
         }
@@ -187,9 +201,7 @@ pub async fn submit(
             let mut problems = BTreeMap::new();
             let mut top = None;
             for e in errs {
-                if def.field(&e.field).is_some() {
-                    problems.insert(e.field, e.message);
-                } else {
+                if super::task::problem_of(&def, &e, &mut problems).is_none() {
                     top = Some(e.message);
                 }
             }

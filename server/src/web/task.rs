@@ -169,6 +169,12 @@ pub(super) fn input(lang: Lang, i: Input<'_>, dir: &baton_engine::staff::Directo
                 Type::Text | Type::Duration => {
                     textarea id=(id) name=(name) rows="3" required[required] aria-describedby=[described.as_deref()] { (v) }
                 }
+                // One element per line, its fields in the declared order apart by `|`.
+                Type::List(l) => {
+                    @let fields = l.fields.iter().map(|f| f.label.as_deref().unwrap_or(&f.name)).collect::<Vec<_>>().join(" | ");
+                    p.hint id=(format!("{id}-hint")) { (lang.t("task.list")) " " (fields) }
+                    textarea id=(id) name=(name) rows="5" aria-describedby=(format!("{id}-hint")) { (v) }
+                }
             }
             @if let Some(p) = problem {
                 p.problem id=(err) { (p) }
@@ -297,8 +303,47 @@ pub(super) fn json_of(ty: &Type, v: &str) -> Option<serde_json::Value> {
             .filter(J::is_number)
             .unwrap_or(J::String(v.into())),
         Type::Bool => J::Bool(v == "true"),
+        Type::List(l) => J::Array(
+            v.lines()
+                .filter(|line| !line.trim().is_empty())
+                .map(|line| {
+                    let parts = line.split('|').map(str::trim);
+                    J::Object(
+                        l.fields
+                            .iter()
+                            .zip(parts)
+                            .filter_map(|(f, p)| Some((f.name.clone(), json_of(&f.ty, p)?)))
+                            .collect(),
+                    )
+                })
+                .collect(),
+        ),
         _ => J::String(v.into()),
     })
+}
+
+/// A refused field's message where its input can show it: an element's field
+/// (`action_items[2].owner`) at its list's input, with its place; else `None`.
+pub(super) fn problem_of(
+    def: &baton_dsl::model::Definition,
+    e: &baton_engine::core::FieldError,
+    problems: &mut BTreeMap<String, String>,
+) -> Option<()> {
+    if def.field(&e.field).is_some() {
+        problems.insert(e.field.clone(), e.message.clone());
+        return Some(());
+    }
+    let (list, place) = e.field.split_once('[')?;
+    def.field(list)?;
+    let line = format!("[{place}: {}", e.message);
+    problems
+        .entry(list.to_string())
+        .and_modify(|m| {
+            m.push_str("; ");
+            m.push_str(&line);
+        })
+        .or_insert(line);
+    Some(())
 }
 
 pub async fn submit(
@@ -360,9 +405,7 @@ pub async fn submit(
             let status = match r {
                 Rejection::Invalid(errs) => {
                     for e in errs {
-                        if l.def.field(&e.field).is_some() {
-                            refused.fields.insert(e.field, e.message);
-                        } else {
+                        if problem_of(&l.def, &e, &mut refused.fields).is_none() {
                             refused.top = Some(e.message);
                         }
                     }

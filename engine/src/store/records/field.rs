@@ -209,6 +209,9 @@ pub(crate) enum ValueV1<'a> {
     Choice(Cow<'a, str>),
     Person(Cow<'a, str>),
     Department(Cow<'a, str>),
+    // Appended: payloads written before it read the same.
+    /// A list's elements, each its fields' names and values in order.
+    List(Vec<Vec<(Cow<'a, str>, ValueV1<'a>)>>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -237,6 +240,11 @@ impl<'a> From<&'a Value> for ValueV1<'a> {
             Value::Choice(s) => ValueV1::Choice(b(s)),
             Value::Person(s) => ValueV1::Person(b(s)),
             Value::Department(s) => ValueV1::Department(b(s)),
+            Value::List(xs) => ValueV1::List(
+                xs.iter()
+                    .map(|x| x.iter().map(|(k, v)| (b(k), ValueV1::from(v))).collect())
+                    .collect(),
+            ),
         }
     }
 }
@@ -259,6 +267,11 @@ impl From<ValueV1<'_>> for Value {
             ValueV1::Choice(s) => Value::Choice(own(s)),
             ValueV1::Person(s) => Value::Person(own(s)),
             ValueV1::Department(s) => Value::Department(own(s)),
+            ValueV1::List(xs) => Value::List(
+                xs.into_iter()
+                    .map(|x| x.into_iter().map(|(k, v)| (own(k), v.into())).collect())
+                    .collect(),
+            ),
         }
     }
 }

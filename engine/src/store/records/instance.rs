@@ -353,6 +353,14 @@ pub(crate) enum TimerKindV1<'a> {
         index: u32,
         every_minutes: Option<i64>,
     },
+    // Appended: payloads written before it read the same.
+    ElementTimer {
+        step: Cow<'a, str>,
+        task: u32,
+        element: u32,
+        reminder: Option<u32>,
+        every_minutes: Option<i64>,
+    },
 }
 
 impl<'a> From<&'a TimerKind> for TimerKindV1<'a> {
@@ -393,6 +401,19 @@ impl<'a> From<&'a TimerKind> for TimerKindV1<'a> {
             } => TimerKindV1::LimitReminder {
                 limit: b(limit),
                 index: *index,
+                every_minutes: *every_minutes,
+            },
+            TimerKind::ElementTimer {
+                step,
+                task,
+                element,
+                reminder,
+                every_minutes,
+            } => TimerKindV1::ElementTimer {
+                step: b(step),
+                task: *task,
+                element: *element,
+                reminder: *reminder,
                 every_minutes: *every_minutes,
             },
         }
@@ -437,6 +458,19 @@ impl From<TimerKindV1<'_>> for TimerKind {
             } => TimerKind::LimitReminder {
                 limit: own(limit),
                 index,
+                every_minutes,
+            },
+            TimerKindV1::ElementTimer {
+                step,
+                task,
+                element,
+                reminder,
+                every_minutes,
+            } => TimerKind::ElementTimer {
+                step: own(step),
+                task,
+                element,
+                reminder,
                 every_minutes,
             },
         }

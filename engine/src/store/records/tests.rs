@@ -735,6 +735,7 @@ fn every_variant_of_the_stored_enums_keeps_its_index() {
             Value::Choice(_) => 7,
             Value::Person(_) => 8,
             Value::Department(_) => 9,
+            Value::List(_) => 10,
         };
         assert_eq!(index(ValueV1::from(v)), want, "{v:?} ({i})");
     }
@@ -766,4 +767,48 @@ fn every_variant_of_the_stored_enums_keeps_its_index() {
             _ => {}
         }
     }
+}
+
+/// A list value and an element's timer, added after the golden samples, are new
+/// variants at the end of their storage enums: the samples' bytes (and so every
+/// database written before them) read as they did, and the new ones read back.
+#[test]
+fn a_list_value_and_an_element_timer_are_stored_after_the_older_variants() {
+    let element = |item: &str, owner: &str| {
+        [
+            (s("item"), Value::Text(s(item))),
+            (s("owner"), Value::Person(s(owner))),
+            (
+                s("due"),
+                Value::Date(NaiveDate::from_ymd_opt(2026, 3, 6).expect("a date")),
+            ),
+        ]
+        .into()
+    };
+    let list = Value::List(vec![
+        element("修復", "wang_fang"),
+        element("培訓", "chen_jing"),
+    ]);
+    assert_eq!(index(ValueV1::from(&list)), 10);
+    let mut inst = instance();
+    inst.data.insert(s("action_items"), list);
+    inst.data.insert(s("none_yet"), Value::List(vec![]));
+    inst.timers.push(Timer {
+        n: 40,
+        due: at(900),
+        kind: TimerKind::ElementTimer {
+            step: s("follow_up"),
+            task: 3,
+            element: 1,
+            reminder: Some(0),
+            every_minutes: Some(1440),
+        },
+    });
+    let kind = &inst.timers.last().expect("pushed").kind;
+    assert_eq!(index(TimerKindV1::from(kind)), 9);
+    let bytes = encode(&inst);
+    let back: Instance = decode(&bytes).expect("reads back");
+    assert_eq!(back, inst);
+    // The older samples keep their bytes: nothing before the new variants moved.
+    check(instance());
 }
