@@ -810,5 +810,5 @@ fn a_list_value_and_an_element_timer_are_stored_after_the_older_variants() {
     let back: Instance = decode(&bytes).expect("reads back");
     assert_eq!(back, inst);
     // The older samples keep their bytes: nothing before the new variants moved.
-    check(instance());
+    check(branched());
 }
