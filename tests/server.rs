@@ -649,7 +649,15 @@ fn a_check_refused_is_422_with_the_fields_it_reads() {
             json!({"data": {"workstation": "A-1", "mentor": "wang_fang"}}),
         )
         .ok();
-    assert_eq!(o["instance"]["step"], "guide", "{o}");
+    // HR's paperwork and the mentor's guidance go on side by side.
+    assert_eq!(o["instance"]["step"], "settle_in", "{o}");
+    let at: Vec<&serde_json::Value> = o["instance"]["branches"]
+        .as_array()
+        .expect("branches")
+        .iter()
+        .map(|b| &b["position"]["step"])
+        .collect();
+    assert_eq!(at, [&json!("paperwork"), &json!("guide")], "{o}");
     server.stop();
 }
 

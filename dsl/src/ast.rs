@@ -260,10 +260,33 @@ pub enum Stmt {
         message: Text,
         span: Span,
     },
+    /// `parallel { branch ... }`: branches run side by side (see `Branch`).
+    Parallel(Vec<Branch>, Span),
+    /// `join all | any | N`: how many branches must finish.
+    Join(JoinMode, Span),
     /// `receive OUTPUT (as FIELD), ...`: a waited-for child's outputs kept.
     Receive(Vec<(Name, Option<Name>)>, Span),
     /// `on outcome { END -> STEP ... otherwise -> STEP }` (`None` is `otherwise`).
     OnOutcome(Vec<(Option<Name>, Name)>, Span),
+}
+
+/// A branch of a `parallel` block: its own sequence of steps, the first where it
+/// begins; `next join` in one of them finishes the branch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub name: Name,
+    pub title: Option<Text>,
+    /// `may end`: its steps may go to an end of the process, ending it all.
+    pub may_end: bool,
+    pub steps: Vec<Step>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum JoinMode {
+    All,
+    Any,
+    Count(u32),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -320,6 +320,38 @@ catalogue! {
         "`{0}` may be empty: `{1}` is optional in the elements of `{2}`",
         help: Some("make `{1}` required in the list's type (drop its `?`), or read it only in a message placeholder"),
         summary: "`X.field` read in an expression or a who position where the element's field is optional: an element without it would stop the instance.";
+    BranchLeaves = "E120", Error,
+        "step `{0}` of branch `{1}` goes to `{2}`, outside its branch",
+        help: Some("a branch's steps go on to steps of the same branch, to `join` (the branch is done) or, with `branch {1} ... may end`, to an end"),
+        summary: "A step of a parallel branch goes to a step outside its branch, or to an end without `may end`: the branch would leave the join waiting.";
+    BranchNeverJoins = "E121", Error,
+        "branch `{0}` never reaches `join`: {1}",
+        help: Some("finish the branch with `next join` (or `-> join`) on a way its steps can take"),
+        summary: "A parallel branch from whose first step `join` cannot be reached: its join could never be reached.";
+    IntoBranch = "E122", Error,
+        "`{0}` is a step of branch `{1}`, and only that branch's own steps may go to it",
+        help: Some("a branch begins at its first step when its parallel step starts; give the other way a step of its own"),
+        summary: "A step outside a branch (another branch's, or the main line's) goes to a step inside it; a step is used by one branch only.";
+    JoinOutsideBranch = "E123", Error,
+        "`join` finishes a branch, and step `{0}` is not in one",
+        help: Some("go to a step or an end"),
+        summary: "A step outside every parallel branch goes to `join`.";
+    JoinCount = "E124", Error,
+        "`join {0}` needs {0} of {1} branches, which can never be",
+        help: Some("join a number from 1 to the number of branches, `any` or `all`"),
+        summary: "`join N` with N zero or more than the parallel block's branches.";
+    JoinWithoutParallel = "E125", Error,
+        "`join` says how the branches of a `parallel` block come together, and this step has none",
+        help: None,
+        summary: "A `join` line in a step without `parallel`.";
+    NotInBranch = "E126", Error,
+        "{0} cannot be used inside a parallel branch",
+        help: Some("move it to a step before or after the parallel step"),
+        summary: "What a branch cannot hold: a `parallel` block of its own, `start ... and wait`, a step where a `limit` starts or stops.";
+    JoinIsReserved = "E127", Error,
+        "`join` finishes a parallel branch, so no step or end can be called `join`",
+        help: Some("rename it"),
+        summary: "A step or end called `join` in a process with parallel branches.";
     NeverReached = "W001", Warning,
         "{0} `{1}` can never be reached",
         help: Some("no step leads here; the first step is where every instance begins"),

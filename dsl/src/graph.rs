@@ -20,6 +20,9 @@ enum NodeKind {
     Note,
     /// A `for each` step: its task once per element, joined when all are done.
     Each,
+    /// Where a parallel step forks into its branches, and where they join.
+    Fork,
+    Join,
 }
 
 struct Edge {
@@ -83,6 +86,7 @@ fn step_label(s: &Step) -> String {
             "start {process}{}",
             if *wait { " and wait" } else { "" }
         )),
+        Action::Parallel(p) => lines.push(format!("parallel: {} branches", p.branches.len())),
         Action::Decide(_) | Action::Auto => {}
     }
     for r in &s.receives {
@@ -156,14 +160,26 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
                 NodeKind::Decision
             } else if s.for_each.is_some() {
                 NodeKind::Each
+            } else if matches!(s.action, Action::Parallel(_)) {
+                NodeKind::Fork
             } else {
                 NodeKind::Step
             },
         });
+        // A parallel step goes on from its join; a branch's `join` goes there.
+        let from = match &s.action {
+            Action::Parallel(p) => fork_and_join(s, p, &mut nodes, &mut edges),
+            _ => s.name.clone(),
+        };
+        let joined = d.branch_of(&s.name).map(|(p, _)| join_id(&p.name));
         let mut flow = |to: &str, label: String, timed: bool| {
+            let to = match (&joined, to) {
+                (Some(j), JOIN) => j.clone(),
+                _ => to.to_string(),
+            };
             edges.push(Edge {
-                from: s.name.clone(),
-                to: to.to_string(),
+                from: from.clone(),
+                to,
                 label,
                 timed,
             })
@@ -272,6 +288,34 @@ fn build(d: &Definition) -> (Vec<Node>, Vec<Edge>) {
     (nodes, edges)
 }
 
+fn join_id(step: &str) -> String {
+    format!("__join_{step}")
+}
+
+/// The join node of a parallel step, and an edge from the step (the fork) to the
+/// first step of each branch, labelled with the branch. Returns the join's id: the
+/// step's own route leaves from there.
+fn fork_and_join(s: &Step, p: &Parallel, nodes: &mut Vec<Node>, edges: &mut Vec<Edge>) -> String {
+    let id = join_id(&s.name);
+    nodes.push(Node {
+        id: id.clone(),
+        label: format!("join {}", p.join),
+        kind: NodeKind::Join,
+    });
+    for b in &p.branches {
+        if let Some(first) = b.first() {
+            let may_end = if b.may_end { " (may end)" } else { "" };
+            edges.push(Edge {
+                from: s.name.clone(),
+                to: first.to_string(),
+                label: format!("{}{may_end}", b.label()),
+                timed: false,
+            });
+        }
+    }
+    id
+}
+
 /// Node ids must be plain in both languages; step names may be Chinese, so use an
 /// index-based id and keep the name in the label.
 fn ids(nodes: &[Node]) -> impl Fn(&str) -> String + '_ {
@@ -303,6 +347,7 @@ pub fn mermaid(d: &Definition) -> String {
             NodeKind::Note => format!(">\"{l}\"]"),
             // A box drawn twice over: many tasks, one step.
             NodeKind::Each => format!("[[\"{l}\"]]"),
+            NodeKind::Fork | NodeKind::Join => format!("{{{{\"{l}\"}}}}"),
         };
         let _ = writeln!(out, "    {}{shape}", id(&n.id));
     }
@@ -350,6 +395,7 @@ pub fn dot_marked(d: &Definition, mark: &dyn Fn(&str) -> Option<&'static str>) -
             NodeKind::End => "shape=box, style=\"rounded,bold\", peripheries=2",
             NodeKind::Note => "shape=note, style=dashed",
             NodeKind::Each => "shape=box3d, style=\"\"",
+            NodeKind::Fork | NodeKind::Join => "shape=hexagon, style=bold",
         };
         let filled = match (&n.kind, mark(&n.id)) {
             (NodeKind::Step | NodeKind::Decision | NodeKind::End, Some(colour)) => {

@@ -2,6 +2,7 @@
 //! typed model. Pure: text in, model or diagnostics out; no I/O.
 
 pub mod ast;
+mod branches;
 pub mod catalogue;
 pub mod check;
 pub mod diagnostic;

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::branches::{Branch, Join, Parallel, JOIN};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
     pub name: String,
@@ -519,6 +521,8 @@ pub enum Action {
         with: Vec<(String, Expr)>,
         wait: bool,
     },
+    /// Branches run side by side; the step goes on by its route once they join.
+    Parallel(Parallel),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

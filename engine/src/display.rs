@@ -171,6 +171,9 @@ pub struct Labels {
     /// Time limit name -> the titles of the steps it spans (`接受投訴→回訪`).
     #[serde(default)]
     pub limits: BTreeMap<String, String>,
+    /// Parallel branch name -> title.
+    #[serde(default)]
+    pub branches: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -281,10 +284,25 @@ impl Labels {
                 .iter()
                 .map(|l| (l.name.clone(), limit_title(def, &l.name)))
                 .collect(),
+            branches: def
+                .steps
+                .iter()
+                .filter_map(|s| match &s.action {
+                    baton_dsl::model::Action::Parallel(p) => Some(&p.branches),
+                    _ => None,
+                })
+                .flatten()
+                .map(|b| (b.name.clone(), b.label().to_string()))
+                .collect(),
         }
     }
 
     /// A time limit's title, else its name.
+    /// A parallel branch's title, else its name.
+    pub fn branch<'a>(&'a self, name: &'a str) -> &'a str {
+        self.branches.get(name).map_or(name, String::as_str)
+    }
+
     pub fn limit<'a>(&'a self, name: &'a str) -> &'a str {
         self.limits.get(name).map_or(name, String::as_str)
     }

@@ -65,13 +65,19 @@ pub fn shown(instance: Instance, history: &[Record]) -> Shown {
 /// Every sign-off of a history: the signatures after each entry into a step.
 pub fn signoffs(history: &[Record]) -> Vec<SignOff> {
     let mut out: Vec<SignOff> = Vec::new();
-    // The step entered last, and whether its sign-off is in `out` yet.
-    let mut step: Option<(&str, bool)> = None;
+    // The step entered last on each line (the main one, `None`, and each branch of
+    // a parallel step), and where its sign-off is in `out` once listed.
+    let mut steps: std::collections::BTreeMap<Option<&str>, (&str, Option<usize>)> =
+        std::collections::BTreeMap::new();
+    let mut line: Option<&str> = None;
     // A reason is recorded just before the signature it explains.
     let mut reason: Option<&str> = None;
     for r in history {
         match &r.event {
-            Event::StepEntered { step: s, .. } => step = Some((s, false)),
+            Event::StepEntered { step: s, .. } => {
+                steps.insert(line, (s, None));
+            }
+            Event::InBranch { branch } => line = branch.as_deref(),
             Event::Reasoned { reason: why, .. } => reason = Some(why),
             Event::Signed { by, approve } => {
                 let signed = Signed {
@@ -80,14 +86,14 @@ pub fn signoffs(history: &[Record]) -> Vec<SignOff> {
                     at: r.at,
                     reason: reason.take().map(str::to_string),
                 };
-                match &mut step {
-                    Some((_, true)) => {
-                        if let Some(last) = out.last_mut() {
-                            last.signatures.push(signed);
+                match steps.get_mut(&line) {
+                    Some((_, Some(at))) => {
+                        if let Some(listed) = out.get_mut(*at) {
+                            listed.signatures.push(signed);
                         }
                     }
-                    Some((s, listed)) => {
-                        *listed = true;
+                    Some((s, at)) => {
+                        *at = Some(out.len());
                         out.push(SignOff {
                             step: s.to_string(),
                             signatures: vec![signed],

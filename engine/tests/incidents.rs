@@ -173,6 +173,7 @@ fn onboarding_guided(h: &Harness, guided: chrono::DateTime<chrono::Utc>) -> u64 
         json!({"workstation": "A-1", "mentor": MENTOR}),
     );
     h.fire_at(guided);
+    paperwork(h, id);
     h.act(id, "guide", MENTOR, None, json!({}));
     id
 }

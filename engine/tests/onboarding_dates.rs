@@ -40,6 +40,7 @@ fn guided_at(h: &Harness, guided: chrono::DateTime<chrono::Utc>) -> u64 {
     );
     h.fire_at(guided);
     // The mentor's completion is accepted whatever the date.
+    paperwork(h, id);
     h.act(id, "guide", MENTOR, None, json!({}));
     id
 }

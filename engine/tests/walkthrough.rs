@@ -542,7 +542,18 @@ fn coordination_signed_by_both_heads_then_assigned_and_worked() {
         Rejection::Forbidden(_)
     ));
     let inst = h.act(id, "own_head", CS_MANAGER, Some("approve"), json!({}));
-    assert_at(&inst, "partner_head");
+    // The partner heads sign side by side; with one partner department, the
+    // second branch has nothing to sign and is finished at once.
+    assert_at(&inst, "partners");
+    let branches: Vec<(&str, Option<&str>)> = inst
+        .branches
+        .iter()
+        .map(|b| (b.name.as_str(), b.position.step.as_deref()))
+        .collect();
+    assert_eq!(
+        branches,
+        [("first", Some("partner_head")), ("second", None)]
+    );
     assert_eq!(h.task(id, "partner_head").candidates.people, ["zheng_kai"]);
     let inst = h.act(
         id,
@@ -629,7 +640,15 @@ fn coordination_signed_by_both_heads_then_assigned_and_worked() {
     );
     assert_eq!(
         steps_entered(&h, id),
-        ["own_head", "partner_head", "assign", "work", "report_back"]
+        [
+            "own_head",
+            "partners",
+            "partner_head",
+            "second_needed",
+            "assign",
+            "work",
+            "report_back"
+        ]
     );
     // Nothing more fires at the old due time.
     assert_eq!(h.fire_at(needed_by), 0);

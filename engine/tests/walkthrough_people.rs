@@ -187,7 +187,29 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
     assert!(sent[0]
         .text()
         .starts_with("您已被安排為新員工張偉的帶教老員工"));
+    // Side by side: HR's paperwork (for the HR officers) and the mentor's guidance.
+    let inst = h.inst(onboarding);
+    assert_at(&inst, "settle_in");
+    let at: Vec<(&str, Option<&str>)> = inst
+        .branches
+        .iter()
+        .map(|b| (b.name.as_str(), b.position.step.as_deref()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("paperwork", Some("paperwork")),
+            ("guidance", Some("guide"))
+        ]
+    );
+    let papers = h.task(onboarding, "paperwork");
+    assert_eq!(papers.candidates.roles, ["hr_officer"]);
+    assert!(h.list("qian_yu").contains(&papers.id));
+    // The mentor guides first: the step waits for HR.
     let inst = h.act(onboarding, "guide", "wang_fang", None, json!({}));
+    assert_at(&inst, "settle_in");
+    assert!(h.list("wang_fang").is_empty());
+    let inst = paperwork(&h, onboarding);
 
     // The probation application opens early in the month the three months end:
     // 2026-04-01 + 2 months = 06-01, + 31 days = 07-02, at 09:00.
@@ -400,6 +422,7 @@ fn onboard_rest(h: &Harness, id: InstanceId) {
         None,
         json!({"workstation": "景區服務台", "mentor": "liu_yang"}),
     );
+    paperwork(h, id);
     h.act(
         id,
         "guide",

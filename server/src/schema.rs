@@ -136,6 +136,42 @@ pub struct ActiveLimitDoc {
     pub breached: bool,
 }
 
+/// Where a branch of a parallel step is: its step and the state kept while it runs.
+#[derive(ToSchema)]
+#[schema(as = Position)]
+pub struct PositionDoc {
+    /// Its current step (null once it finished or was cancelled).
+    pub step: Option<String>,
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub waiting: bool,
+    pub due: Option<DateTime<Utc>>,
+    pub due_extended_minutes: i64,
+    pub awaiting_child: bool,
+    pub signatures: Vec<SignatureDoc>,
+}
+
+#[derive(ToSchema)]
+#[schema(as = BranchStatus)]
+#[allow(non_camel_case_types)]
+pub enum BranchStatusDoc {
+    running,
+    /// It reached `join` (or an end it may go to).
+    finished,
+    /// Withdrawn: its tasks were cancelled.
+    cancelled,
+}
+
+/// A branch of the parallel step the instance is at.
+#[derive(ToSchema)]
+#[schema(as = Branch)]
+pub struct BranchDoc {
+    pub name: String,
+    pub status: BranchStatusDoc,
+    pub position: PositionDoc,
+    /// Always false in what the server sends (it is true only within a command).
+    pub focused: bool,
+}
+
 /// An instance's whole state.
 #[derive(ToSchema)]
 #[schema(as = Instance)]
@@ -169,6 +205,8 @@ pub struct InstanceDoc {
     pub seq: u64,
     pub next_task: u32,
     pub next_timer: u32,
+    /// At a parallel step: where each of its branches is (empty otherwise).
+    pub branches: Vec<BranchDoc>,
 }
 
 /// An instance as `GET /instances/{id}` shows it: its state, every sign-off of its
@@ -287,6 +325,8 @@ pub struct LabelsDoc {
     pub ends: BTreeMap<String, String>,
     /// Time limit name -> the titles of the steps it spans (`接受投訴→回訪`).
     pub limits: BTreeMap<String, String>,
+    /// Parallel branch name -> title.
+    pub branches: BTreeMap<String, String>,
 }
 
 #[derive(ToSchema)]

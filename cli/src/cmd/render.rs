@@ -178,6 +178,23 @@ pub fn instance_text(i: &Instance, waiting: Option<&WaitingFor>, s: &Show) -> St
             s.when(i.due)
         ));
     }
+    // A parallel step: where each branch is.
+    for b in &i.branches {
+        let at = match (b.status, &b.position.step) {
+            (baton_engine::core::BranchStatus::Running, Some(step)) => format!(
+                "at {}{}  due {}",
+                labels.step(step),
+                if b.position.waiting { " (waiting)" } else { "" },
+                s.when(b.position.due)
+            ),
+            (status, _) => status.as_str().to_string(),
+        };
+        out.push_str(&format!(
+            "  branch {}: {at}
+",
+            labels.branch(&b.name)
+        ));
+    }
     // Every running limit with its deadline: its tasks are due by it too.
     for l in &i.limits {
         let mut state = Vec::new();
@@ -334,6 +351,17 @@ fn describe(e: &Event, labels: &Labels, steps: &BTreeMap<TaskId, String>, s: &Sh
         Event::IncidentResolved { how } => format!("incident resolved: {how}"),
         Event::TaskDue { task, due } => format!("task {task} due {}", s.when(*due)),
         Event::Reasoned { task, reason } => format!("task {task} reason: {reason}"),
+        Event::BranchStarted { branch } => format!("branch {} started", labels.branch(branch)),
+        Event::InBranch { branch: Some(b) } => format!("in branch {}", labels.branch(b)),
+        Event::InBranch { branch: None } => "back on the main line".into(),
+        Event::BranchFinished { branch } => format!("branch {} finished", labels.branch(branch)),
+        Event::BranchCancelled { branch } => {
+            format!("branch {} cancelled", labels.branch(branch))
+        }
+        Event::Joined { branches } => {
+            let names: Vec<&str> = branches.iter().map(|b| labels.branch(b)).collect();
+            format!("joined: {}", names.join(", "))
+        }
     }
 }
 

@@ -468,6 +468,8 @@ impl Checker<'_> {
                 | Stmt::SelfApproval(..)
                 | Stmt::Receive(..)
                 | Stmt::OnOutcome(..) => continue,
+                // A branch's steps are steps of their own, read where they are.
+                Stmt::Parallel(..) | Stmt::Join(..) => continue,
             };
             // Everything else reads after all of the step's sets: the engine runs
             // sets first, whatever their place in the text.
@@ -524,6 +526,17 @@ impl Checker<'_> {
                 to: r.target.clone(),
                 label: None,
                 writes: r.sets.iter().map(|(k, _)| k.clone()).collect(),
+                completes: false,
+            }));
+        }
+        // A parallel step starts each branch; what follows its join is reached by its
+        // own `next` with what was known before it (what one branch fills, another
+        // may not have).
+        if let Action::Parallel(par) = &m.action {
+            edges.extend(par.branches.iter().filter_map(|b| b.first()).map(|f| Edge {
+                to: f.to_string(),
+                label: None,
+                writes: vec![],
                 completes: false,
             }));
         }

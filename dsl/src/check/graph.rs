@@ -144,6 +144,7 @@ impl Checker<'_> {
                 _ => {}
             }
         }
+        super::parallel::rewire(d, &mut out);
         out
     }
 }

@@ -216,6 +216,7 @@ impl Checker<'_> {
             Action::Sign { .. } => Some("a sign-off"),
             Action::Decide(_) => Some("rules"),
             Action::Start { .. } => Some("a child process"),
+            Action::Parallel(_) => Some("branches"),
         };
         if let Some(has) = has {
             self.err(Code::ForEachWithoutTask, at, &[&has]);

@@ -111,7 +111,11 @@ impl Checker<'_> {
             !waits_each_round(s)
                 && matches!(
                     s.action,
-                    Action::Auto | Action::Decide(_) | Action::Start { wait: false, .. }
+                    Action::Auto
+                        | Action::Decide(_)
+                        | Action::Start { wait: false, .. }
+                        // Its branches' steps do what work there is.
+                        | Action::Parallel(_)
                 )
         };
         let auto_names: BTreeSet<&str> = d
@@ -217,7 +221,7 @@ impl Checker<'_> {
                         time_passes = true;
                     }
                     Action::Start { wait: true, .. } => time_passes = true,
-                    Action::Start { .. } | Action::Auto => {}
+                    Action::Start { .. } | Action::Auto | Action::Parallel(_) => {}
                 }
                 computed.extend(s.sets.iter().map(|(k, e)| (k, e)));
                 time_passes |= waits_each_round(s);

@@ -12,6 +12,7 @@ mod lists;
 mod loops;
 mod nobody;
 mod outputs;
+mod parallel;
 mod people;
 mod schedule;
 mod steps;
@@ -87,7 +88,7 @@ impl Outcome {
 /// Check one definition's source.
 pub fn check(src: &str, ctx: &Context) -> Outcome {
     let process = match parse(src) {
-        Ok(p) => p,
+        Ok(p) => parallel::flatten(p),
         Err(diagnostics) => {
             return Outcome {
                 definition: None,
@@ -279,7 +280,8 @@ impl Checker<'_> {
 
     fn run(&mut self, p: &ast::Process) -> Definition {
         self.collect_fields(p);
-        let targets = self.collect_targets(p);
+        let mut targets = self.collect_targets(p);
+        self.join_target(p, &mut targets);
 
         let started_by = p.started_by.iter().map(|r| self.role(r)).collect();
         let schedules = p
@@ -334,6 +336,7 @@ impl Checker<'_> {
         self.definite_assignment(p, &definition);
         self.who_chains(p);
         self.nobody_left(p);
+        self.branches(p, &definition);
         definition
     }
 

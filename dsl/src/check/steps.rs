@@ -24,6 +24,7 @@ impl Checker<'_> {
         // `set`s and `notify`s, or where the step goes next, which happen once.
         let (for_each, element) = self.for_each(s);
         let wait = self.step_wait(&parts, &s.name.text);
+        self.lone_join(s, &parts);
         self.element = element.clone();
         let (action, rule_route) = self.step_action(s, &parts, targets);
         self.element = None;
@@ -81,9 +82,13 @@ impl Checker<'_> {
         let mut parts = StepParts::default();
         for st in &s.body {
             match st {
-                Stmt::Task(..) | Stmt::Sign { .. } | Stmt::Rules(..) | Stmt::Start { .. } => {
-                    parts.actions.push(st)
-                }
+                Stmt::Task(..)
+                | Stmt::Sign { .. }
+                | Stmt::Rules(..)
+                | Stmt::Start { .. }
+                | Stmt::Parallel(..) => parts.actions.push(st),
+                // Read with its `parallel` block (see `parallel`).
+                Stmt::Join(..) => {}
                 Stmt::WaitFor(..) | Stmt::WaitUntil(..) => parts.waits.push(st),
                 Stmt::Notify { .. } => notifies.extend(self.notice(st)),
                 Stmt::Set(a, _) => sets.push(self.assign(a)),
@@ -199,6 +204,7 @@ impl Checker<'_> {
                     wait,
                     ..
                 } => self.start(process, with, *wait),
+                Stmt::Parallel(branches, _) => self.parallel(s, branches),
                 _ => unreachable!("only actions are collected here"),
             };
         }
@@ -652,6 +658,8 @@ pub(super) fn to_span(s: &Stmt) -> Span {
         | Stmt::OnOverdue(_, sp)
         | Stmt::OnRefuse(_, sp)
         | Stmt::SelfApproval(sp)
+        | Stmt::Parallel(_, sp)
+        | Stmt::Join(_, sp)
         | Stmt::Receive(_, sp)
         | Stmt::OnOutcome(_, sp) => sp.clone(),
         Stmt::Notify { span, .. }

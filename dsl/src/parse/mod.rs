@@ -14,6 +14,7 @@ use recover::{blank_item_at, syntax_diagnostic};
 mod depth;
 mod expr;
 mod list;
+mod parallel;
 mod recover;
 use expr::build_expr;
 use pest::iterators::Pair;
@@ -215,6 +216,10 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_check
             | Rule::kw_except
             | Rule::kw_has
+            | Rule::kw_parallel
+            | Rule::kw_branch
+            | Rule::kw_may
+            | Rule::kw_join
             | Rule::kw_outputs
             | Rule::kw_receive
             | Rule::kw_as
@@ -944,6 +949,8 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
                 span: sp,
             }
         }
+        Rule::parallel => parallel::build_parallel(s, sp)?,
+        Rule::join => parallel::build_join(s, sp)?,
         Rule::receive => {
             let mut items = vec![];
             for it in kids(s) {

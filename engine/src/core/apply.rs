@@ -97,7 +97,7 @@ pub fn apply(
         }
         (Some(i), cmd) => {
             let mut run = Run::new(def, ctx, now, i.clone());
-            command(&mut run, cmd, actor)?;
+            super::branches::in_position(&mut run, cmd, actor, command)?;
             run
         }
     };
@@ -751,7 +751,7 @@ fn complete(
         });
     }
     // A task for each person: the step is done when the last one is.
-    if run.inst.active_tasks().next().is_some() {
+    if run.inst.step_tasks().next().is_some() {
         return Ok(());
     }
     // The task is done whatever comes next: what follows it and cannot go on is an
@@ -825,7 +825,7 @@ pub(super) fn after_signature(
     let refusals = run.inst.signatures.len() - approvals;
     let pending = run
         .inst
-        .active_tasks()
+        .step_tasks()
         .filter(|t| t.kind == TaskKind::Sign)
         .count();
     let refused_to = |run: &mut Run| -> Result<(), Rejection> {

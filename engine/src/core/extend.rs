@@ -136,14 +136,13 @@ pub(super) fn extend(
                 .inst
                 .timers
                 .iter()
-                .filter(|t| {
-                    matches!(
-                        &t.kind,
-                        TimerKind::Due { .. }
-                            | TimerKind::Remind { .. }
-                            | TimerKind::RemindEvery { .. }
-                            | TimerKind::StepReminder { .. }
-                    )
+                // The step's own (a parallel step's other branches have theirs).
+                .filter(|t| match &t.kind {
+                    TimerKind::Due { step: s }
+                    | TimerKind::Remind { step: s }
+                    | TimerKind::RemindEvery { step: s, .. }
+                    | TimerKind::StepReminder { step: s, .. } => *s == step.name,
+                    _ => false,
                 })
                 .map(|t| t.n)
                 .collect();

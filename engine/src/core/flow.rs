@@ -311,10 +311,15 @@ impl<'a> Run<'a> {
 
     // ---- leaving and entering ----------------------------------------------------------
 
-    fn leave_step(&mut self) {
+    pub(super) fn leave_step(&mut self) {
         let Some(step) = self.inst.step.clone() else {
             return;
         };
+        // Leaving a parallel step before its join (a limit's move, say) withdraws
+        // its branches.
+        if self.inst.focused_branch().is_none() && !self.inst.branches.is_empty() {
+            self.cancel_branches();
+        }
         let step_timers: Vec<u32> = self
             .inst
             .timers
@@ -333,7 +338,7 @@ impl<'a> Run<'a> {
         for n in step_timers {
             self.emit(Event::TimerCancelled { n });
         }
-        let open: Vec<TaskId> = self.inst.active_tasks().map(|t| t.id).collect();
+        let open: Vec<TaskId> = self.inst.step_tasks().map(|t| t.id).collect();
         for task in open {
             self.emit(Event::TaskCancelled { task });
         }
@@ -385,6 +390,9 @@ impl<'a> Run<'a> {
             )));
         }
         self.leave_step();
+        if let Some(done) = self.branch_exit(target) {
+            return done;
+        }
         if self.def.end(target).is_some() {
             return self.finish(target);
         }
@@ -544,6 +552,7 @@ impl<'a> Run<'a> {
         }
         self.notices(&step.notifies);
         match &step.action {
+            Action::Parallel(par) => self.fork(step, par),
             Action::Auto => self.route(step, None),
             Action::Decide(rules) => {
                 for r in rules {
@@ -805,6 +814,9 @@ impl<'a> Run<'a> {
 
     /// After a due time or a limit moved: each open task takes its new due time.
     pub fn refresh_task_dues(&mut self) {
+        if self.refresh_branch_dues() {
+            return;
+        }
         // A `for each` step's tasks each keep their element's own due time.
         if self.step().is_some_and(|s| s.for_each.is_some()) {
             return;
@@ -812,7 +824,7 @@ impl<'a> Run<'a> {
         let due = self.task_due(self.inst.due);
         let changed: Vec<TaskId> = self
             .inst
-            .active_tasks()
+            .step_tasks()
             .filter(|t| t.due != due)
             .map(|t| t.id)
             .collect();
@@ -900,7 +912,7 @@ impl<'a> Run<'a> {
                     self.message(kind, to, text, None);
                 }
                 TimedAction::Escalate(who) => {
-                    let open: Vec<TaskId> = self.inst.active_tasks().map(|t| t.id).collect();
+                    let open: Vec<TaskId> = self.inst.step_tasks().map(|t| t.id).collect();
                     // A decision escalated is still not the starter's to make.
                     let starter = self.step().and_then(|s| self.undecided_by(s, who));
                     let also: Vec<&str> = starter.iter().map(String::as_str).collect();
@@ -959,7 +971,7 @@ impl<'a> Run<'a> {
     /// Who should hear about the current step's work: assignees, else candidates.
     pub fn task_people(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for t in self.inst.active_tasks() {
+        for t in self.inst.step_tasks() {
             match &t.assignee {
                 Some(a) => out.push(a.clone()),
                 None => out.extend(self.people_of(&t.candidates)),

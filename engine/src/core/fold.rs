@@ -41,6 +41,7 @@ pub fn started(id: InstanceId, at: DateTime<Utc>, ev: &Event) -> Option<Instance
         seq: 1,
         next_task: 1,
         next_timer: 1,
+        branches: vec![],
     })
 }
 
@@ -75,7 +76,15 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             inst.signatures.clear();
             // Finished tasks of earlier steps live on in the task records and the
             // history; the instance keeps only what the current step needs.
-            inst.tasks.retain(|t| t.state.is_active());
+            // (In a branch, the other branches' steps are current too.)
+            let others = super::branches::other_steps(inst);
+            inst.tasks
+                .retain(|t| t.state.is_active() || others.contains(&t.step));
+            // A step entered on the main line ends any parallel step before it: its
+            // branches were joined or cancelled on the way out.
+            if inst.focused_branch().is_none() {
+                inst.branches.clear();
+            }
         }
         Event::WaitEnded => inst.waiting = false,
         Event::DueSet { due } => inst.due = *due,
@@ -162,6 +171,11 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
         }
         Event::IncidentRaised { .. } => inst.status = Status::Incident,
         Event::IncidentResolved { .. } => inst.status = Status::Running,
+        Event::BranchStarted { .. }
+        | Event::InBranch { .. }
+        | Event::BranchFinished { .. }
+        | Event::BranchCancelled { .. }
+        | Event::Joined { .. } => super::branches::fold(inst, ev),
     }
 }
 

@@ -446,6 +446,8 @@ fn reads(step: &Step, out: &mut Vec<String>) {
             }
         }
         Action::Start { with, .. } => with.iter().for_each(|(_, e)| expr(e, out)),
+        // Its branches' steps read what they read when they are entered.
+        Action::Parallel(_) => {}
     }
     for d in &step.due {
         expr(&d.at, out);

@@ -4,6 +4,7 @@
 
 mod apply;
 mod assign;
+mod branches;
 mod each;
 mod elements;
 mod extend;
@@ -15,6 +16,7 @@ mod timers;
 mod validate;
 
 pub use apply::{apply, Applied, Effect, SYSTEM};
+pub use branches::{BranchState, BranchStatus, Position};
 pub use incident::{Attempt, Incident, Resolution};
 pub use validate::{coerce, extension_minutes, parse_time, FieldError, Reading};
 
@@ -243,6 +245,9 @@ pub struct Instance {
     pub seq: u64,
     pub next_task: u32,
     pub next_timer: u32,
+    /// The branches of the parallel step the instance is at (see `branches`).
+    #[serde(default)]
+    pub branches: Vec<BranchState>,
 }
 
 impl Instance {
@@ -391,6 +396,26 @@ pub enum Event {
     /// An admin resolved the incident.
     IncidentResolved {
         how: Resolution,
+    },
+    /// A parallel step started one of its branches.
+    BranchStarted {
+        branch: String,
+    },
+    /// What follows happens in this branch (`None`: on the main line again).
+    InBranch {
+        branch: Option<String>,
+    },
+    /// The branch reached `join` (or an end it may go to).
+    BranchFinished {
+        branch: String,
+    },
+    /// The branch was withdrawn, its tasks and timers with it.
+    BranchCancelled {
+        branch: String,
+    },
+    /// Enough branches finished: the parallel step goes on.
+    Joined {
+        branches: Vec<String>,
     },
 }
 

@@ -326,6 +326,11 @@ pub(super) fn layout_3_value(space: &str, key: &[u8], v: &[u8]) -> Vec<u8> {
             postcard::to_allocvec(&(d.name, d.version, d.source, d.deployed_at, model))
                 .expect("serialize")
         }
+        // Instances and answers have a version 2 (their branches): an instance
+        // without branches is written as version 1 was.
+        Some(kind @ (RecordKind::Instance | RecordKind::Answer)) if v[1] == 2 => {
+            super::records::version_1_payload(kind, v)
+        }
         Some(_) => {
             assert_eq!(v[1], 1, "version 1 is layout 3's payload");
             v[2..].to_vec()

@@ -720,8 +720,14 @@ mod tests {
         // Version 1 of each kind is what layouts 2 and 3 wrote, without its envelope.
         let raw = |v: Vec<u8>| v[2..].to_vec();
         let instances = db.open_tree("instances").expect("tree");
+        // Instances have a version 2 (their branches) since; version 1 is what was
+        // written then.
+        let instance = encode(&records::tests::instance());
         instances
-            .insert(keys::instance(41), raw(encode(&records::tests::instance())))
+            .insert(
+                keys::instance(41),
+                records::version_1_payload(records::RecordKind::Instance, &instance),
+            )
             .expect("insert");
         let mine = db.open_tree("tasks_by_person").expect("tree");
         mine.insert(b"ann\0x", raw(encode(&records::tests::task())))

@@ -78,7 +78,9 @@ pub(super) fn of_records(
     let mut reason: Option<String> = None;
     for r in records {
         match &r.event {
-            Event::StepEntered { .. } => tasks.clear(),
+            // A new visit of the step: its earlier sign-off tasks are done. (Only
+            // its own: the branches of a parallel step sign side by side.)
+            Event::StepEntered { step, .. } => tasks.retain(|(_, s)| s != step),
             Event::TaskCreated { task } if task.kind == TaskKind::Sign => {
                 tasks.push((task.id, task.step.clone()))
             }
@@ -126,11 +128,14 @@ fn sign_offs(sigs: impl IntoIterator<Item = SignatureRecord>) -> Vec<SignOff> {
             at: DateTime::<Utc>::from_timestamp_millis(s.at).unwrap_or_default(),
             reason: s.reason,
         };
-        match out.last_mut() {
-            Some((visit, last)) if *visit == s.visit && last.step == s.step => {
-                last.signatures.push(signed)
-            }
-            _ => out.push((
+        // Signatures of one visit may come between those of another: the branches
+        // of a parallel step sign side by side.
+        match out
+            .iter_mut()
+            .find(|(visit, o)| *visit == s.visit && o.step == s.step)
+        {
+            Some((_, same)) => same.signatures.push(signed),
+            None => out.push((
                 s.visit,
                 SignOff {
                     step: s.step,

@@ -216,10 +216,14 @@ impl Harness {
         self.engine.store.history(id).expect("history")
     }
 
-    /// The instance's one active task, which must be at `step`.
+    /// The instance's one active task, which must be at `step`; at a parallel step,
+    /// the one active task of the branch that is at `step`.
     pub fn task(&self, id: InstanceId, step: &str) -> Task {
         let inst = self.inst(id);
-        let active: Vec<&Task> = inst.active_tasks().collect();
+        let active: Vec<&Task> = inst
+            .active_tasks()
+            .filter(|t| inst.branches.is_empty() || t.step == step)
+            .collect();
         assert_eq!(
             active.len(),
             1,
@@ -478,5 +482,18 @@ pub fn onboard(h: &Harness, id: InstanceId, mentor: &str) {
         None,
         serde_json::json!({"workstation": "A-12", "mentor": mentor}),
     );
+    paperwork(h, id);
     h.act(id, "guide", mentor, None, serde_json::json!({}));
+}
+
+/// HR's paperwork for a new employee, done by 錢宇 (an HR officer): the branch of
+/// onboarding beside the mentor's guidance.
+pub fn paperwork(h: &Harness, id: InstanceId) -> Instance {
+    h.act(
+        id,
+        "paperwork",
+        "qian_yu",
+        None,
+        serde_json::json!({"contract_no": "LC-2026-017"}),
+    )
 }

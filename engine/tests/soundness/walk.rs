@@ -193,10 +193,16 @@ fn moves_on(def: &Definition, kind: &TimerKind) -> bool {
 fn fingerprint(inst: &Instance) -> String {
     let tasks: Vec<String> = inst
         .active_tasks()
-        .map(|t| format!("{:?}{:?}{:?}", t.kind, t.candidates, t.assignee))
+        .map(|t| format!("{:?}{:?}{:?}{}", t.kind, t.candidates, t.assignee, t.step))
+        .collect();
+    // At a parallel step, where each branch is.
+    let branches: Vec<String> = inst
+        .branches
+        .iter()
+        .map(|b| format!("{}{:?}{:?}", b.name, b.status, b.position))
         .collect();
     format!(
-        "{:?}|{}|{:?}|{tasks:?}|{:?}",
+        "{:?}|{}|{:?}|{tasks:?}|{:?}|{branches:?}",
         inst.step, inst.waiting, inst.data, inst.signatures
     )
 }
@@ -366,6 +372,8 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
         // Every (task, person) pair that may act now.
         let mut acts: Vec<(baton_engine::core::Task, String)> = Vec::new();
         for t in inst.active_tasks() {
+            // A branch's task is of its own step, not the parallel step's.
+            let step = def.step(&t.step).or(step);
             let in_order = step.is_some_and(|s| {
                 matches!(
                     s.action,
@@ -414,7 +422,7 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
             )
         } else {
             let (task, actor) = acts[rng.below(acts.len())].clone();
-            let step = step.expect("a task has a step");
+            let step = def.step(&task.step).or(step).expect("a task has a step");
             // A signature is a free move unless the signer may only refuse.
             let forced = task.kind == TaskKind::Sign
                 || (step.fills.is_empty()
@@ -464,7 +472,10 @@ pub fn walk(def: &Definition, src: &str, seed: u64, dir: &Directory, ctx: &Ctx) 
         if let (Err(Rejection::Requirement { .. }), Command::Complete { task, .. }) =
             (&result, &cmd)
         {
-            let step = inst.step.as_deref().and_then(|s| def.step(s));
+            let step = inst
+                .task(*task)
+                .and_then(|t| def.step(&t.step))
+                .or_else(|| inst.step.as_deref().and_then(|s| def.step(s)));
             for _ in 0..60 {
                 let Some(step) = step else { break };
                 let (again, said) = completion(def, step, *task, &mut rng, dir);

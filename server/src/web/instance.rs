@@ -233,7 +233,14 @@ pub async fn show(State(state): State<AppState>, who: Signed, Path(id): Path<Str
     }
     let current: Vec<String> = match (&inst.status, &inst.step, &inst.outcome) {
         (Status::Completed, _, Some(end)) => vec![end.clone()],
-        (_, Some(step), _) => vec![step.clone()],
+        // At a parallel step: the steps its running branches are at, too.
+        (_, Some(step), _) => std::iter::once(step.clone())
+            .chain(
+                inst.branches
+                    .iter()
+                    .filter_map(|b| inst.branch_step(b).map(str::to_string)),
+            )
+            .collect(),
         _ => vec![],
     };
     let svg = diagram::svg(&l.def, &current, &visited);

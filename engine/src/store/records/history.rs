@@ -178,6 +178,22 @@ pub(crate) enum EventV1<'a> {
     IncidentResolved {
         how: ResolutionV1<'a>,
     },
+    // Parallel branches. New variants go last: a stored event is its index.
+    BranchStarted {
+        branch: Cow<'a, str>,
+    },
+    InBranch {
+        branch: Option<Cow<'a, str>>,
+    },
+    BranchFinished {
+        branch: Cow<'a, str>,
+    },
+    BranchCancelled {
+        branch: Cow<'a, str>,
+    },
+    Joined {
+        branches: Cow<'a, [String]>,
+    },
 }
 
 impl<'a> From<&'a Event> for EventV1<'a> {
@@ -288,6 +304,13 @@ impl<'a> From<&'a Event> for EventV1<'a> {
                 attempted: attempted.into(),
             },
             Event::IncidentResolved { how } => EventV1::IncidentResolved { how: how.into() },
+            Event::BranchStarted { branch } => EventV1::BranchStarted { branch: b(branch) },
+            Event::InBranch { branch } => EventV1::InBranch { branch: ob(branch) },
+            Event::BranchFinished { branch } => EventV1::BranchFinished { branch: b(branch) },
+            Event::BranchCancelled { branch } => EventV1::BranchCancelled { branch: b(branch) },
+            Event::Joined { branches } => EventV1::Joined {
+                branches: Cow::Borrowed(branches),
+            },
         }
     }
 }
@@ -398,6 +421,21 @@ impl From<EventV1<'_>> for Event {
                 attempted: attempted.into(),
             },
             EventV1::IncidentResolved { how } => Event::IncidentResolved { how: how.into() },
+            EventV1::BranchStarted { branch } => Event::BranchStarted {
+                branch: own(branch),
+            },
+            EventV1::InBranch { branch } => Event::InBranch {
+                branch: oown(branch),
+            },
+            EventV1::BranchFinished { branch } => Event::BranchFinished {
+                branch: own(branch),
+            },
+            EventV1::BranchCancelled { branch } => Event::BranchCancelled {
+                branch: own(branch),
+            },
+            EventV1::Joined { branches } => Event::Joined {
+                branches: branches.into_owned(),
+            },
         }
     }
 }

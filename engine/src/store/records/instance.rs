@@ -102,17 +102,12 @@ impl From<InstanceV1<'_>> for Instance {
             seq: i.seq,
             next_task: i.next_task,
             next_timer: i.next_timer,
+            branches: vec![],
         }
     }
 }
 
-form!(InstanceV1, Instance);
-
-impl Stored for Instance {
-    const KIND: RecordKind = RecordKind::Instance;
-    const VERSION: u8 = 1;
-    type Current = InstanceV1<'static>;
-}
+// Version 1 of instances; version 2 (see `branches`) adds the parallel branches.
 
 #[derive(Serialize, Deserialize)]
 pub(crate) enum StatusV1 {

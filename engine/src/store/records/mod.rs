@@ -112,6 +112,7 @@ macro_rules! form {
     };
 }
 
+mod branches;
 mod field;
 mod history;
 mod instance;
@@ -121,6 +122,8 @@ mod outbox;
 #[cfg(test)]
 pub(crate) mod tests;
 
+#[cfg(test)]
+pub(crate) use branches::version_1_payload;
 pub(crate) use instance::task_in_layout_3;
 pub(crate) use misc::definition_in_layout_3;
 

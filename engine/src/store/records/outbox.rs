@@ -190,8 +190,4 @@ impl From<AnswerV1<'_>> for Outcome {
 
 form!(AnswerV1, Outcome);
 
-impl Stored for Outcome {
-    const KIND: RecordKind = RecordKind::Answer;
-    const VERSION: u8 = 1;
-    type Current = AnswerV1<'static>;
-}
+// Version 1 of answers; version 2 (see `branches`) holds a version-2 instance.

@@ -168,6 +168,7 @@ pub(crate) fn instance() -> Instance {
         seq: 17,
         next_task: 4,
         next_timer: 10,
+        branches: vec![],
     }
 }
 
@@ -335,6 +336,71 @@ fn incident() -> Incident {
     }
 }
 
+/// The instance sample at a parallel step, one branch swapped in and each status.
+fn branched() -> Instance {
+    use crate::core::{BranchState, BranchStatus, Position};
+    let mut i = instance();
+    let branch = |name: &str, status, focused| BranchState {
+        name: s(name),
+        status,
+        position: Position {
+            step: Some(s("sign_here")),
+            step_started_at: Some(at(31)),
+            waiting: true,
+            due: Some(at(121)),
+            due_extended_minutes: 5,
+            awaiting_child: false,
+            signatures: vec![Signature {
+                by: s("cy"),
+                approve: true,
+            }],
+        },
+        focused,
+    };
+    i.branches = vec![
+        branch("paperwork", BranchStatus::Running, true),
+        branch("guidance", BranchStatus::Finished, false),
+        branch("partner", BranchStatus::Cancelled, false),
+    ];
+    i
+}
+
+/// Instances and answers written before branches existed (version 1) read as they
+/// did: the same instance, without branches.
+#[test]
+fn instances_and_answers_of_version_1_read_as_before() {
+    let old: Instance = decode(&golden(RecordKind::Instance, 1)).expect("version 1 instance");
+    assert_eq!(old, instance());
+    assert!(old.branches.is_empty());
+    let old: Outcome = decode(&golden(RecordKind::Answer, 1)).expect("version 1 answer");
+    assert_eq!(old, answer());
+    // And a history written before reads the same: its bytes are unchanged.
+    let h: Vec<Record> = decode(&golden(RecordKind::History, 1)).expect("history");
+    assert_eq!(h, history());
+}
+
+/// The branch events: not in the history sample (whose bytes were written before
+/// them), stored and read back like every other event.
+fn branch_events() -> Vec<Event> {
+    vec![
+        Event::BranchStarted {
+            branch: s("paperwork"),
+        },
+        Event::InBranch {
+            branch: Some(s("paperwork")),
+        },
+        Event::BranchFinished {
+            branch: s("paperwork"),
+        },
+        Event::BranchCancelled {
+            branch: s("guidance"),
+        },
+        Event::Joined {
+            branches: vec![s("paperwork")],
+        },
+    ]
+}
+
 fn answer() -> Outcome {
     Outcome {
         instance: instance(),
@@ -420,8 +486,13 @@ pub(crate) fn token() -> TokenRecord {
 /// The committed bytes of each kind's sample: `kind hex` per line.
 const GOLDEN: &str = include_str!("golden.txt");
 
-fn golden(kind: RecordKind) -> Vec<u8> {
-    let name = kind.name().replace(' ', "_");
+/// The golden bytes of a version of a kind: `instance` for version 1, `instance_v2`
+/// for version 2 (the bytes of every version stay, for the records written so).
+fn golden(kind: RecordKind, version: u8) -> Vec<u8> {
+    let mut name = kind.name().replace(' ', "_");
+    if version > 1 {
+        name = format!("{name}_v{version}");
+    }
     let hex = GOLDEN
         .lines()
         .filter_map(|l| l.split_once(' '))
@@ -443,19 +514,19 @@ fn check<T: Stored + PartialEq + std::fmt::Debug>(sample: T) {
     let bytes = encode(&sample);
     assert_eq!(
         hex(&bytes),
-        hex(&golden(T::KIND)),
+        hex(&golden(T::KIND, T::VERSION)),
         "the {kind} record is written differently: its storage type changed. Records \
          already on disk are written so; make a new version of the kind instead (see \
          `records`), and keep these bytes reading as they did"
     );
     assert_eq!(bytes[..2], [T::KIND as u8, T::VERSION]);
-    let back: T = decode(&golden(T::KIND)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+    let back: T = decode(&golden(T::KIND, T::VERSION)).unwrap_or_else(|e| panic!("{kind}: {e}"));
     assert_eq!(back, sample, "{kind} read back");
 }
 
 #[test]
 fn each_kind_writes_its_golden_bytes_and_reads_them_back() {
-    check(instance());
+    check(branched());
     check(task());
     check(history());
     check(incident());
@@ -477,11 +548,19 @@ fn version_1_is_what_layout_3_wrote() {
         assert_eq!(hex(&encode(&v)[2..]), hex(&layout_3), "{}", T::KIND.name());
         assert_eq!(super::envelop_layout_3::<T>(&layout_3), Ok(encode(&v)));
     }
-    same(instance());
+    // Instances (and the answers holding one) have a version 2 since their branches
+    // were added; their layout-3 bytes are version 1's golden bytes.
+    for kind in [RecordKind::Instance, RecordKind::Answer] {
+        let v1 = golden(kind, 1);
+        assert_eq!(v1[..2], [kind as u8, 1]);
+        assert_eq!(
+            super::envelop_layout_3::<Instance>(&v1[2..]).is_ok(),
+            kind == RecordKind::Instance
+        );
+    }
     same(task());
     same(history());
     same(incident());
-    same(answer());
     same(outbox_record());
     same(retry());
     same(directory());
@@ -542,12 +621,17 @@ fn name(e: &Event) -> &'static str {
         Event::Reasoned { .. } => "Reasoned",
         Event::IncidentRaised { .. } => "IncidentRaised",
         Event::IncidentResolved { .. } => "IncidentResolved",
+        Event::BranchStarted { .. } => "BranchStarted",
+        Event::InBranch { .. } => "InBranch",
+        Event::BranchFinished { .. } => "BranchFinished",
+        Event::BranchCancelled { .. } => "BranchCancelled",
+        Event::Joined { .. } => "Joined",
     }
 }
 
 /// The events as the history stores them: the index of each is its place here, for
 /// good. A new one goes at the end.
-const EVENTS: [&str; 29] = [
+const EVENTS: [&str; 34] = [
     "Started",
     "StepEntered",
     "WaitEnded",
@@ -577,6 +661,11 @@ const EVENTS: [&str; 29] = [
     "Reasoned",
     "IncidentRaised",
     "IncidentResolved",
+    "BranchStarted",
+    "InBranch",
+    "BranchFinished",
+    "BranchCancelled",
+    "Joined",
 ];
 
 /// Each event is stored under the index of its name, whatever the order of the
@@ -584,7 +673,8 @@ const EVENTS: [&str; 29] = [
 /// variant inserted in `Event` cannot make the history say something else.
 #[test]
 fn every_event_is_stored_under_its_name_and_reads_back_as_itself() {
-    let events = events();
+    let mut events = events();
+    events.extend(branch_events());
     let mut seen = std::collections::BTreeSet::new();
     for e in &events {
         let stored = EventV1::from(e);
@@ -720,5 +810,5 @@ fn a_list_value_and_an_element_timer_are_stored_after_the_older_variants() {
     let back: Instance = decode(&bytes).expect("reads back");
     assert_eq!(back, inst);
     // The older samples keep their bytes: nothing before the new variants moved.
-    check(instance());
+    check(branched());
 }

@@ -1,0 +1,199 @@
+//! Version 2 of instances (and of the answers that hold one): version 1 and the
+//! instance's parallel branches after it. Postcard writes a struct as its fields in
+//! order, so a version-2 payload is a version-1 payload followed by the branches;
+//! a version-1 payload reads as an instance without branches.
+
+use super::field::{b, own, time, Seq};
+use super::history::RecordV1;
+use super::instance::{InstanceV1, SignatureV1};
+use super::{exact, unknown_version, RecordKind, Stored};
+use crate::core::{BranchState, BranchStatus, Instance, Position, Record, Signature};
+use crate::store::Outcome;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct InstanceV2<'a> {
+    pub base: InstanceV1<'a>,
+    pub branches: Seq<'a, BranchState, BranchV1<'static>>,
+}
+
+impl<'a> From<&'a Instance> for InstanceV2<'a> {
+    fn from(i: &'a Instance) -> Self {
+        InstanceV2 {
+            base: i.into(),
+            branches: Seq::of(&i.branches),
+        }
+    }
+}
+
+impl From<InstanceV2<'_>> for Instance {
+    fn from(i: InstanceV2<'_>) -> Self {
+        let mut inst: Instance = i.base.into();
+        inst.branches = i.branches.into();
+        inst
+    }
+}
+
+form!(InstanceV2, Instance);
+
+impl Stored for Instance {
+    const KIND: RecordKind = RecordKind::Instance;
+    const VERSION: u8 = 2;
+    type Current = InstanceV2<'static>;
+
+    fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
+        match version {
+            1 => exact::<InstanceV1<'static>>(payload).map(Into::into),
+            2 => exact::<InstanceV2<'static>>(payload).map(Into::into),
+            v => Err(unknown_version::<Self>(v)),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct BranchV1<'a> {
+    pub name: Cow<'a, str>,
+    pub status: BranchStatusV1,
+    pub position: PositionV1<'a>,
+    pub focused: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) enum BranchStatusV1 {
+    Running,
+    Finished,
+    Cancelled,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct PositionV1<'a> {
+    pub step: Option<Cow<'a, str>>,
+    #[serde(with = "time::option")]
+    pub step_started_at: Option<DateTime<Utc>>,
+    pub waiting: bool,
+    #[serde(with = "time::option")]
+    pub due: Option<DateTime<Utc>>,
+    pub due_extended_minutes: i64,
+    pub awaiting_child: bool,
+    pub signatures: Seq<'a, Signature, SignatureV1<'static>>,
+}
+
+impl<'a> From<&'a BranchState> for BranchV1<'a> {
+    fn from(x: &'a BranchState) -> Self {
+        let p = &x.position;
+        BranchV1 {
+            name: b(&x.name),
+            status: match x.status {
+                BranchStatus::Running => BranchStatusV1::Running,
+                BranchStatus::Finished => BranchStatusV1::Finished,
+                BranchStatus::Cancelled => BranchStatusV1::Cancelled,
+            },
+            position: PositionV1 {
+                step: p.step.as_deref().map(Cow::Borrowed),
+                step_started_at: p.step_started_at,
+                waiting: p.waiting,
+                due: p.due,
+                due_extended_minutes: p.due_extended_minutes,
+                awaiting_child: p.awaiting_child,
+                signatures: Seq::of(&p.signatures),
+            },
+            focused: x.focused,
+        }
+    }
+}
+
+impl From<BranchV1<'_>> for BranchState {
+    fn from(x: BranchV1<'_>) -> Self {
+        let p = x.position;
+        BranchState {
+            name: own(x.name),
+            status: match x.status {
+                BranchStatusV1::Running => BranchStatus::Running,
+                BranchStatusV1::Finished => BranchStatus::Finished,
+                BranchStatusV1::Cancelled => BranchStatus::Cancelled,
+            },
+            position: Position {
+                step: p.step.map(Cow::into_owned),
+                step_started_at: p.step_started_at,
+                waiting: p.waiting,
+                due: p.due,
+                due_extended_minutes: p.due_extended_minutes,
+                awaiting_child: p.awaiting_child,
+                signatures: p.signatures.into(),
+            },
+            focused: x.focused,
+        }
+    }
+}
+
+form!(BranchV1, BranchState);
+
+/// The answer to a command, kept under its idempotency key, with a version-2
+/// instance.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AnswerV2<'a> {
+    pub instance: InstanceV2<'a>,
+    pub records: Seq<'a, Record, RecordV1<'static>>,
+    pub children: Cow<'a, [u64]>,
+    pub replayed: bool,
+}
+
+impl<'a> From<&'a Outcome> for AnswerV2<'a> {
+    fn from(o: &'a Outcome) -> Self {
+        AnswerV2 {
+            instance: (&o.instance).into(),
+            records: Seq::of(&o.records),
+            children: Cow::Borrowed(&o.children),
+            replayed: o.replayed,
+        }
+    }
+}
+
+impl From<AnswerV2<'_>> for Outcome {
+    fn from(o: AnswerV2<'_>) -> Self {
+        Outcome {
+            instance: o.instance.into(),
+            records: o.records.into(),
+            children: o.children.into_owned(),
+            replayed: o.replayed,
+        }
+    }
+}
+
+form!(AnswerV2, Outcome);
+
+impl Stored for Outcome {
+    const KIND: RecordKind = RecordKind::Answer;
+    const VERSION: u8 = 2;
+    type Current = AnswerV2<'static>;
+
+    fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
+        match version {
+            1 => exact::<super::outbox::AnswerV1<'static>>(payload).map(Into::into),
+            2 => exact::<AnswerV2<'static>>(payload).map(Into::into),
+            v => Err(unknown_version::<Self>(v)),
+        }
+    }
+}
+
+/// The version-1 payload of a version-2 instance or answer without branches: for
+/// tests that write older databases from records of this release.
+#[cfg(test)]
+pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
+    let bytes = match kind {
+        RecordKind::Instance => {
+            let i: Instance = super::decode(v).expect("an instance");
+            assert!(i.branches.is_empty(), "version 1 has no branches");
+            postcard::to_allocvec(&InstanceV1::from(&i))
+        }
+        RecordKind::Answer => {
+            let o: Outcome = super::decode(v).expect("an answer");
+            assert!(o.instance.branches.is_empty(), "version 1 has no branches");
+            postcard::to_allocvec(&super::outbox::AnswerV1::from(&o))
+        }
+        other => panic!("{} records have no version 2", other.name()),
+    };
+    bytes.expect("in-memory values always serialize")
+}
