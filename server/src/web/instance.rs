@@ -180,6 +180,19 @@ fn describe(
             with("history.incident", &[("text", reason.clone())])
         }
         Event::IncidentResolved { .. } => lang.t("history.resolved"),
+        Event::BranchStarted { branch } => with(
+            "history.branch_started",
+            &[("branch", l.labels.branch(branch).to_string())],
+        ),
+        Event::BranchFinished { branch } => with(
+            "history.branch_finished",
+            &[("branch", l.labels.branch(branch).to_string())],
+        ),
+        Event::BranchCancelled { branch } => with(
+            "history.branch_cancelled",
+            &[("branch", l.labels.branch(branch).to_string())],
+        ),
+        Event::Joined { .. } => lang.t("history.joined"),
         _ => return None,
     })
 }
