@@ -606,3 +606,67 @@ process waiter "等待子流程" {
         .iter()
         .any(|s| s.kind() == MessageKind::Escalation && s.to() == [ADMIN]));
 }
+
+const KID: &str = "process kid \"子流程\" {\n  started by agent\n  step work \"辦理\" {\n    task for agent\n    choose {\n      good \"好\" -> fine\n      bad \"差\" -> poor\n    }\n  }\n  end fine \"順利\"\n  end poor \"不順\"\n}\n";
+const MOM: &str = "process mom \"母流程\" {\n  started by agent\n  step wait_kid \"等候子流程\" {\n    start kid and wait\n    on outcome {\n      fine      -> happy\n      poor      -> sad\n      cancelled -> sad\n    }\n  }\n  end happy \"好結果\"\n  end sad \"壞結果\"\n}\n";
+
+/// A child that ends while its waiting parent has an incident: once an admin
+/// retries, the parent goes on by the end the child reached, not as if it had been
+/// cancelled.
+#[test]
+fn a_child_ending_during_its_parents_incident_is_followed_by_its_own_end() {
+    let h = Harness::at(sh(2026, 3, 2, 10, 0));
+    h.engine
+        .store
+        .deploy("kid.flow", KID, h.now())
+        .expect("kid");
+    h.engine
+        .store
+        .deploy("mom.flow", MOM, h.now())
+        .expect("mom");
+    let o = h.start("mom", json!({}), "wang_fang");
+    let mom = o.instance.id;
+    let kid = *o.children.first().expect("the child started");
+    // The parent becomes an incident while it waits (a timer of its that failed).
+    h.engine
+        .act(
+            mom,
+            Command::RaiseIncident {
+                reason: "a test's failure".into(),
+                attempted: Attempt::Timer {
+                    n: 99,
+                    timer: TimerKind::Due {
+                        step: "wait_kid".into(),
+                    },
+                },
+            },
+            SYSTEM,
+            None,
+        )
+        .expect("raised");
+    assert_eq!(h.inst(mom).status, Status::Incident);
+    let t = h.task(kid, "work");
+    h.complete(t.id, "zhang_wei", Some("good"), json!({}));
+    assert_eq!(h.inst(kid).outcome.as_deref(), Some("fine"));
+    // Recorded, not gone on: the parent waits for the admin.
+    assert_eq!(h.inst(mom).status, Status::Incident);
+    let inst = h
+        .engine
+        .act(
+            mom,
+            Command::Retry {
+                data: serde_json::Map::new(),
+                attempted: None,
+            },
+            ADMIN,
+            None,
+        )
+        .expect("retried")
+        .instance;
+    assert_eq!(inst.status, Status::Completed);
+    assert_eq!(
+        inst.outcome.as_deref(),
+        Some("happy"),
+        "by the child's own end"
+    );
+}

@@ -42,6 +42,7 @@ pub fn started(id: InstanceId, at: DateTime<Utc>, ev: &Event) -> Option<Instance
         next_task: 1,
         next_timer: 1,
         branches: vec![],
+        child_outcome: None,
     })
 }
 
@@ -153,10 +154,14 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             }
         },
         Event::MessageQueued { .. } | Event::Commented { .. } | Event::Reasoned { .. } => {}
-        Event::ChildStarted { wait, .. } => inst.awaiting_child = *wait,
-        Event::ChildFinished { child, .. } => {
+        Event::ChildStarted { wait, .. } => {
+            inst.awaiting_child = *wait;
+            inst.child_outcome = None;
+        }
+        Event::ChildFinished { child, outcome } => {
             inst.awaiting_child = false;
             inst.children.push(*child);
+            inst.child_outcome = Some(outcome.clone());
         }
         Event::Completed { outcome } => {
             inst.status = Status::Completed;

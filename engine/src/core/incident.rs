@@ -334,7 +334,9 @@ fn went_on_meanwhile(run: &mut Run) -> Result<(), Rejection> {
         && !run.inst.waiting
         && !run.inst.awaiting_child
     {
-        return run.route(step, None);
+        // By the end the child reached, kept when it ended.
+        let outcome = run.inst.child_outcome.clone();
+        return run.route(step, outcome.as_deref());
     }
     Ok(())
 }

@@ -248,6 +248,11 @@ pub struct Instance {
     /// The branches of the parallel step the instance is at (see `branches`).
     #[serde(default)]
     pub branches: Vec<BranchState>,
+    /// The end the last waited-for child reached, kept until the parent goes on by
+    /// it: a child that ends while its parent has an incident is routed by it once
+    /// the incident is resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_outcome: Option<String>,
 }
 
 impl Instance {

@@ -326,9 +326,9 @@ pub(super) fn layout_3_value(space: &str, key: &[u8], v: &[u8]) -> Vec<u8> {
             postcard::to_allocvec(&(d.name, d.version, d.source, d.deployed_at, model))
                 .expect("serialize")
         }
-        // Instances and answers have a version 2 (their branches): an instance
-        // without branches is written as version 1 was.
-        Some(kind @ (RecordKind::Instance | RecordKind::Answer)) if v[1] == 2 => {
+        // Instances and answers have later versions (their branches, the end a
+        // child reached): one without either is written as version 1 was.
+        Some(kind @ (RecordKind::Instance | RecordKind::Answer)) if v[1] >= 2 => {
             super::records::version_1_payload(kind, v)
         }
         Some(_) => {

@@ -40,17 +40,46 @@ form!(InstanceV2, Instance);
 
 impl Stored for Instance {
     const KIND: RecordKind = RecordKind::Instance;
-    const VERSION: u8 = 2;
-    type Current = InstanceV2<'static>;
+    const VERSION: u8 = 3;
+    type Current = InstanceV3<'static>;
 
     fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
         match version {
             1 => exact::<InstanceV1<'static>>(payload).map(Into::into),
             2 => exact::<InstanceV2<'static>>(payload).map(Into::into),
+            3 => exact::<InstanceV3<'static>>(payload).map(Into::into),
             v => Err(unknown_version::<Self>(v)),
         }
     }
 }
+
+/// Version 3 of instances: version 2 and the end the last waited-for child reached
+/// (kept for a parent that goes on by it after an incident). A version-2 payload
+/// reads as an instance that keeps none.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct InstanceV3<'a> {
+    pub base: InstanceV2<'a>,
+    pub child_outcome: Option<Cow<'a, str>>,
+}
+
+impl<'a> From<&'a Instance> for InstanceV3<'a> {
+    fn from(i: &'a Instance) -> Self {
+        InstanceV3 {
+            base: i.into(),
+            child_outcome: i.child_outcome.as_deref().map(b),
+        }
+    }
+}
+
+impl From<InstanceV3<'_>> for Instance {
+    fn from(i: InstanceV3<'_>) -> Self {
+        let mut inst: Instance = i.base.into();
+        inst.child_outcome = i.child_outcome.map(own);
+        inst
+    }
+}
+
+form!(InstanceV3, Instance);
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct BranchV1<'a> {
@@ -166,17 +195,51 @@ form!(AnswerV2, Outcome);
 
 impl Stored for Outcome {
     const KIND: RecordKind = RecordKind::Answer;
-    const VERSION: u8 = 2;
-    type Current = AnswerV2<'static>;
+    const VERSION: u8 = 3;
+    type Current = AnswerV3<'static>;
 
     fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
         match version {
             1 => exact::<super::outbox::AnswerV1<'static>>(payload).map(Into::into),
             2 => exact::<AnswerV2<'static>>(payload).map(Into::into),
+            3 => exact::<AnswerV3<'static>>(payload).map(Into::into),
             v => Err(unknown_version::<Self>(v)),
         }
     }
 }
+
+/// The answer to a command with a version-3 instance.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AnswerV3<'a> {
+    pub instance: InstanceV3<'a>,
+    pub records: Seq<'a, Record, RecordV1<'static>>,
+    pub children: Cow<'a, [u64]>,
+    pub replayed: bool,
+}
+
+impl<'a> From<&'a Outcome> for AnswerV3<'a> {
+    fn from(o: &'a Outcome) -> Self {
+        AnswerV3 {
+            instance: (&o.instance).into(),
+            records: Seq::of(&o.records),
+            children: Cow::Borrowed(&o.children),
+            replayed: o.replayed,
+        }
+    }
+}
+
+impl From<AnswerV3<'_>> for Outcome {
+    fn from(o: AnswerV3<'_>) -> Self {
+        Outcome {
+            instance: o.instance.into(),
+            records: o.records.into(),
+            children: o.children.into_owned(),
+            replayed: o.replayed,
+        }
+    }
+}
+
+form!(AnswerV3, Outcome);
 
 /// The version-1 payload of a version-2 instance or answer without branches: for
 /// tests that write older databases from records of this release.
@@ -186,14 +249,16 @@ pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
         RecordKind::Instance => {
             let i: Instance = super::decode(v).expect("an instance");
             assert!(i.branches.is_empty(), "version 1 has no branches");
+            assert!(i.child_outcome.is_none(), "version 1 keeps no child's end");
             postcard::to_allocvec(&InstanceV1::from(&i))
         }
         RecordKind::Answer => {
             let o: Outcome = super::decode(v).expect("an answer");
             assert!(o.instance.branches.is_empty(), "version 1 has no branches");
+            assert!(o.instance.child_outcome.is_none(), "version 1 keeps no child's end");
             postcard::to_allocvec(&super::outbox::AnswerV1::from(&o))
         }
-        other => panic!("{} records have no version 2", other.name()),
+        other => panic!("{} records have no later version", other.name()),
     };
     bytes.expect("in-memory values always serialize")
 }

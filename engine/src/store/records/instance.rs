@@ -103,6 +103,7 @@ impl From<InstanceV1<'_>> for Instance {
             next_task: i.next_task,
             next_timer: i.next_timer,
             branches: vec![],
+            child_outcome: None,
         }
     }
 }

@@ -169,6 +169,7 @@ pub(crate) fn instance() -> Instance {
         next_task: 4,
         next_timer: 10,
         branches: vec![],
+        child_outcome: None,
     }
 }
 
@@ -362,7 +363,20 @@ fn branched() -> Instance {
         branch("guidance", BranchStatus::Finished, false),
         branch("partner", BranchStatus::Cancelled, false),
     ];
+    i.child_outcome = Some(s("promoted"));
     i
+}
+
+/// Instances and answers of version 2 (branches, but no child's end kept) read as
+/// they did: the same instance, keeping no child's end.
+#[test]
+fn instances_and_answers_of_version_2_read_as_before() {
+    let mut expected = branched();
+    expected.child_outcome = None;
+    let old: Instance = decode(&golden(RecordKind::Instance, 2)).expect("version 2 instance");
+    assert_eq!(old, expected);
+    let old: Outcome = decode(&golden(RecordKind::Answer, 2)).expect("version 2 answer");
+    assert_eq!(old.instance.child_outcome, None);
 }
 
 /// Instances and answers written before branches existed (version 1) read as they
