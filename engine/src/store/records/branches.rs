@@ -255,7 +255,10 @@ pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
         RecordKind::Answer => {
             let o: Outcome = super::decode(v).expect("an answer");
             assert!(o.instance.branches.is_empty(), "version 1 has no branches");
-            assert!(o.instance.child_outcome.is_none(), "version 1 keeps no child's end");
+            assert!(
+                o.instance.child_outcome.is_none(),
+                "version 1 keeps no child's end"
+            );
             postcard::to_allocvec(&super::outbox::AnswerV1::from(&o))
         }
         other => panic!("{} records have no later version", other.name()),
