@@ -484,7 +484,7 @@ async fn no_input_gets_a_500() {
     // A page answers a refusal with a page (HTML) or sends the browser on.
     let page = |p: &str| {
         p == "/"
-            || ["/signin", "/signout", "/welcome/", "/my/"]
+            || ["/signin", "/signout", "/welcome/", "/my/", "/admin/"]
                 .iter()
                 .any(|w| p.starts_with(w))
     };

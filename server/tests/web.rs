@@ -773,3 +773,77 @@ async fn action_items_are_typed_one_per_line_and_a_wrong_one_is_named_by_its_pla
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_admin_resolves_incidents_from_their_page_and_staff_may_not_see_it() {
+    let api = Api::new();
+    let ids = stuck(&api, 3).await;
+    invited(&api, ADMIN, PASSWORD).await;
+    invited(&api, "wang_fang", PASSWORD).await;
+    let mut staff = signed_in(&api, "wang_fang", PASSWORD).await;
+    assert_eq!(
+        staff.get(&api, "/admin/incidents").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut admin = signed_in(&api, ADMIN, PASSWORD).await;
+    let page = admin.get(&api, "/admin/incidents").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let t = &page.text;
+    for id in &ids {
+        assert!(t.contains(&format!("href=\"/my/instances/{id}\"")), "{t}");
+    }
+    assert!(t.contains("修正測試"), "the process by its title: {t}");
+    assert!(
+        t.contains("<option value=\"review\">主管覆核</option>"),
+        "steps by title: {t}"
+    );
+    let token = csrf(t);
+    // A retry that still cannot go on says why, and the incident stays.
+    let a = admin
+        .post(
+            &api,
+            &format!("/admin/incidents/{}/retry", ids[0]),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+    assert!(a.text.contains("role=\"alert\""), "{}", a.text);
+    // Moved to the end, and cancelled with a reason: both leave the list.
+    let a = admin
+        .post(
+            &api,
+            &format!("/admin/incidents/{}/move", ids[1]),
+            &[("csrf", &token), ("step", "done")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let a = admin
+        .post(
+            &api,
+            &format!("/admin/incidents/{}/cancel", ids[2]),
+            &[("csrf", &token), ("reason", "客戶撤回")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text);
+    let left = api.engine.store.incidents(None, 10).expect("incidents");
+    let left: Vec<u64> = left.items.iter().map(|i| i.instance).collect();
+    assert_eq!(left, vec![ids[0]]);
+    assert_eq!(
+        api.engine
+            .store
+            .instance(ids[1])
+            .expect("moved")
+            .outcome
+            .as_deref(),
+        Some("done")
+    );
+    // Without the form's token: refused, nothing done.
+    let a = admin
+        .post(
+            &api,
+            &format!("/admin/incidents/{}/move", ids[0]),
+            &[("step", "done")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}

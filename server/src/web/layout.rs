@@ -26,6 +26,10 @@ pub fn page(lang: Lang, title: &str, who: Option<&Signed>, body: Markup) -> Mark
                             a href="/start" { (lang.t("start.title")) }
                             " · "
                             a href="/processes" { (lang.t("processes.title")) }
+                            @if w.admin {
+                                " · "
+                                a href="/admin/incidents" { (lang.t("incidents.title")) }
+                            }
                         }
                         form method="post" action="/signout" {
                             span { (w.name) " " }

@@ -15,6 +15,7 @@
 
 mod diagram;
 mod home;
+mod incidents;
 mod instance;
 mod layout;
 mod processes;
@@ -120,6 +121,8 @@ pub fn pages() -> Router<AppState> {
         .route("/my/tasks/:id", get(task::show).post(task::submit))
         .route("/my/events", get(home::events))
         .route("/my/instances/:id", get(instance::show))
+        .route("/admin/incidents", get(incidents::list))
+        .route("/admin/incidents/:id/:what", post(incidents::act))
         .route("/processes", get(processes::list))
         .route("/processes/:name", get(processes::show))
         .route("/start", get(start::list))

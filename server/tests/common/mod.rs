@@ -229,3 +229,52 @@ impl Api {
         t.id.to_string()
     }
 }
+
+/// After an hour's wait, a review by the handler's supervisor: the general manager
+/// has none, so his instances become incidents.
+pub const FIX: &str = r#"
+process fix "修正測試" {
+  started by agent
+  data {
+    customer text   "客戶"
+    handler  person "經辦人"
+  }
+  step pause "等待" {
+    wait 1h
+    next review
+  }
+  step review "主管覆核" {
+    task for supervisor of handler
+    fill resolution: text
+    next close
+  }
+  step close "結案通知" {
+    notify handler "{customer}：{resolution}"
+    next done
+  }
+  end done "完成"
+}
+"#;
+
+/// `n` stuck instances of `fix`, an hour after their start.
+pub async fn stuck(api: &Api, n: usize) -> Vec<u64> {
+    let now = api.engine.clock.now();
+    api.engine
+        .store
+        .deploy("fix.flow", FIX, now)
+        .expect("deploy");
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let a = api
+            .post(
+                "/instances",
+                "wang_fang",
+                serde_json::json!({"process": "fix", "data": {"customer": "張三", "handler": "zhao_guoqiang"}}),
+            )
+            .await;
+        ids.push(a.ok()["instance"]["id"].as_u64().expect("id"));
+    }
+    api.clock.set(now + chrono::Duration::hours(1));
+    assert_eq!(api.engine.fire_due().expect("fire"), n);
+    ids
+}
