@@ -847,3 +847,68 @@ async fn an_admin_resolves_incidents_from_their_page_and_staff_may_not_see_it() 
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn notifications_unread_first_with_a_badge_on_every_page() {
+    let api = Api::new();
+    let ids = stuck(&api, 2).await;
+    // What the delivery worker does in `baton serve`: hand messages to inboxes.
+    let now = api.engine.clock.now();
+    for rec in api.engine.store.undelivered(100).expect("outbox") {
+        api.engine.store.hand_on(&rec, &[], now).expect("hand on");
+    }
+    invited(&api, ADMIN, PASSWORD).await;
+    let mut admin = signed_in(&api, ADMIN, PASSWORD).await;
+    let home = admin.get(&api, "/").await;
+    assert!(
+        home.text
+            .contains(r#"<span class="badge" aria-label="2 則未讀">2</span>"#),
+        "{}",
+        home.text
+    );
+    let inbox = admin.get(&api, "/my/inbox").await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.text);
+    for id in &ids {
+        assert!(
+            inbox.text.contains(&format!("href=\"/my/instances/{id}\"")),
+            "{}",
+            inbox.text
+        );
+    }
+    assert_eq!(
+        inbox.text.matches("class=\"unread\"").count(),
+        2,
+        "{}",
+        inbox.text
+    );
+    // One read: it goes below the unread one, and the badge says 1.
+    let msgs = api.engine.store.inbox(ADMIN, 0, 10).expect("inbox");
+    let token = csrf(&inbox.text);
+    let first = msgs[0].id.to_string();
+    let a = admin
+        .post(&api, "/my/inbox/read", &[("csrf", &token), ("id", &first)])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let inbox = admin.get(&api, "/my/inbox").await;
+    assert_eq!(
+        inbox.text.matches("class=\"unread\"").count(),
+        1,
+        "{}",
+        inbox.text
+    );
+    assert!(inbox.text.contains(">1</span>"), "{}", inbox.text);
+    // All read: no badge.
+    let newest = msgs.iter().map(|m| m.id).max().expect("some").to_string();
+    admin
+        .post(
+            &api,
+            "/my/inbox/read",
+            &[("csrf", &token), ("all", &newest)],
+        )
+        .await;
+    let home = admin.get(&api, "/").await;
+    assert!(!home.text.contains("class=\"badge\""), "{}", home.text);
+    // Without the form's token nothing is marked.
+    let a = admin.post(&api, "/my/inbox/read", &[("all", "999")]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}

@@ -2,7 +2,9 @@
 //! - `w` + person -> the person's password hash;
 //! - `i` + hash of an invitation -> whose it is and until when;
 //! - `s` + hash of a session -> the signed-in person, and `q` + person + 0 + hash ->
-//!   nothing, so that ending a person's sessions reads a key range.
+//!   nothing, so that ending a person's sessions reads a key range;
+//! - `m` + person + 0 -> the id up to which the person has read their notifications
+//!   (8 bytes), and `n` + person + 0 + id -> nothing for each one read above it.
 //!
 //! Like tokens, invitations and sessions are kept by the SHA-256 of their secret
 //! only: a copy of the database signs nobody in.
@@ -37,6 +39,20 @@ fn sessions_prefix(person: &str) -> Vec<u8> {
 fn session_person_key(person: &str, h: &[u8; 32]) -> Vec<u8> {
     let mut k = sessions_prefix(person);
     k.extend_from_slice(h);
+    k
+}
+
+fn read_up_to_key(person: &str) -> Vec<u8> {
+    let mut k = vec![b'm'];
+    k.extend_from_slice(person.as_bytes());
+    k.push(0);
+    k
+}
+
+fn read_prefix(person: &str) -> Vec<u8> {
+    let mut k = vec![b'n'];
+    k.extend_from_slice(person.as_bytes());
+    k.push(0);
     k
 }
 
@@ -162,5 +178,50 @@ impl Store {
             self.apply_durably(b)?;
         }
         Ok(n)
+    }
+
+    /// What the person has read of their notifications: every id up to the first,
+    /// and the ids above it in the set.
+    pub(super) fn read_marks(
+        &self,
+        person: &str,
+    ) -> Result<(u64, std::collections::BTreeSet<u64>), StoreError> {
+        let space = &self.t[Kind::Logins];
+        let up_to = space
+            .get(read_up_to_key(person))?
+            .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])))
+            .unwrap_or(0);
+        let prefix = read_prefix(person);
+        let mut above = std::collections::BTreeSet::new();
+        for kv in space.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            if let Ok(b) = <[u8; 8]>::try_from(&k[prefix.len()..]) {
+                above.insert(u64::from_be_bytes(b));
+            }
+        }
+        Ok((up_to, above))
+    }
+
+    /// Mark one notification read, or (`all`) every one up to `id`.
+    pub(super) fn mark_read(&self, person: &str, id: u64, all: bool) -> Result<(), StoreError> {
+        let space = &self.t[Kind::Logins];
+        let mut b = WriteBatch::default();
+        if all {
+            space.put(&mut b, read_up_to_key(person), id.to_be_bytes().to_vec());
+            let prefix = read_prefix(person);
+            for kv in space.scan_prefix(&prefix) {
+                let (k, _) = kv?;
+                if <[u8; 8]>::try_from(&k[prefix.len()..])
+                    .is_ok_and(|b| u64::from_be_bytes(b) <= id)
+                {
+                    space.del(&mut b, &k);
+                }
+            }
+        } else {
+            let mut k = read_prefix(person);
+            k.extend_from_slice(&id.to_be_bytes());
+            space.put(&mut b, k, &[]);
+        }
+        self.apply_durably(b)
     }
 }

@@ -23,7 +23,7 @@ use crate::tokens::TokenRecord;
 use crate::view::Shown;
 use baton_dsl::model::Definition;
 use chrono::{DateTime, Utc};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -209,6 +209,9 @@ pub trait TokenWrite {
 /// sessions by the hash of their secret (see `logins`).
 pub trait LoginRead {
     fn password(&self, person: &str) -> Result<Option<PasswordRecord>, StoreError>;
+    /// What the person has read of their notifications: every id up to the first,
+    /// and the ids above it in the set.
+    fn read_marks(&self, person: &str) -> Result<(u64, BTreeSet<u64>), StoreError>;
     fn invite(&self, hash: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
     fn session(&self, hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
 }
@@ -226,6 +229,8 @@ pub trait LoginWrite {
     fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
     /// Ends every session of the person; how many there were.
     fn remove_sessions_of(&self, person: &str) -> Result<usize, StoreError>;
+    /// Mark one notification read, or (`all`) every one up to `id`.
+    fn mark_read(&self, person: &str, id: u64, all: bool) -> Result<(), StoreError>;
 }
 
 /// Word of changes, for pages that show them as they happen: a counter of the
@@ -390,6 +395,7 @@ by_store!(DefinitionWrite {
 });
 by_store!(LoginRead {
     fn password(&self, person: &str) -> Result<Option<PasswordRecord>, StoreError>;
+    fn read_marks(&self, person: &str) -> Result<(u64, BTreeSet<u64>), StoreError>;
     fn invite(&self, hash: &[u8; 32]) -> Result<Option<InviteRecord>, StoreError>;
     fn session(&self, hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError>;
 });
@@ -401,6 +407,7 @@ by_store!(LoginWrite {
     fn put_session(&self, hash: &[u8; 32], rec: &SessionRecord) -> Result<(), StoreError>;
     fn remove_session(&self, hash: &[u8; 32]) -> Result<(), StoreError>;
     fn remove_sessions_of(&self, person: &str) -> Result<usize, StoreError>;
+    fn mark_read(&self, person: &str, id: u64, all: bool) -> Result<(), StoreError>;
 });
 by_store!(TokenRead {
     fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;

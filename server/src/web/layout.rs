@@ -23,6 +23,13 @@ pub fn page(lang: Lang, title: &str, who: Option<&Signed>, body: Markup) -> Mark
                     a href="/" { strong { (lang.t("app")) } }
                     @if let Some(w) = who {
                         nav {
+                            a href="/my/inbox" {
+                                (lang.t("inbox.title"))
+                                @if w.unread > 0 {
+                                    " " span.badge aria-label=(lang.n("inbox.unread", w.unread as i64)) { (w.unread) }
+                                }
+                            }
+                            " · "
                             a href="/start" { (lang.t("start.title")) }
                             " · "
                             a href="/processes" { (lang.t("processes.title")) }

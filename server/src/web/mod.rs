@@ -15,6 +15,7 @@
 
 mod diagram;
 mod home;
+mod inbox;
 mod incidents;
 mod instance;
 mod layout;
@@ -120,6 +121,8 @@ pub fn pages() -> Router<AppState> {
         )
         .route("/my/tasks/:id", get(task::show).post(task::submit))
         .route("/my/events", get(home::events))
+        .route("/my/inbox", get(inbox::page_handler))
+        .route("/my/inbox/read", post(inbox::read))
         .route("/my/instances/:id", get(instance::show))
         .route("/admin/incidents", get(incidents::list))
         .route("/admin/incidents/:id/:what", post(incidents::act))
@@ -218,6 +221,8 @@ pub struct Signed {
     pub admin: bool,
     pub csrf: String,
     pub lang: Lang,
+    /// Unread notifications, for the badge on every page (counted up to `inbox::MAX`).
+    pub unread: usize,
 }
 
 #[axum::async_trait]
@@ -232,12 +237,17 @@ impl FromRequestParts<AppState> for Signed {
         let engine = state.engine.clone();
         let idle = state.web.settings.idle;
         let rec = tokio::task::spawn_blocking(move || {
-            logins::session(&*engine.store, &secret, engine.clock.now(), idle)
+            let rec = logins::session(&*engine.store, &secret, engine.clock.now(), idle)?;
+            let unread = match &rec {
+                Some(r) => inbox::unread_count(&engine, &r.person)?,
+                None => 0,
+            };
+            Ok::<_, baton_engine::store::StoreError>(rec.map(|r| (r, unread)))
         })
         .await
         .map_err(|_| layout::refusal(lang, StatusCode::SERVICE_UNAVAILABLE, "error.404"))?
         .map_err(|e| layout::store_failure(lang, &e))?;
-        let Some(rec) = rec else {
+        let Some((rec, unread)) = rec else {
             return Err(Redirect::to("/signin?expired=1").into_response());
         };
         let dir = baton_engine::store::DirectoryRead::directory(&*state.engine.store);
@@ -252,6 +262,7 @@ impl FromRequestParts<AppState> for Signed {
             admin,
             csrf: rec.csrf,
             lang,
+            unread,
         })
     }
 }
