@@ -281,6 +281,63 @@ fn tokens_by_hash_and_person<S: TokenRead + TokenWrite + DirectoryWrite>(s: &S) 
     assert!(s.no_tokens().expect("none again"));
 }
 
+fn sign_ins_and_read_marks<S: LoginRead + LoginWrite + Commands + Changes>(s: &S) {
+    use baton_engine::logins::{InviteRecord, PasswordRecord, SessionRecord};
+    let pw = PasswordRecord {
+        phc: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        set_at: t0(),
+    };
+    s.put_password("ann", &pw).expect("password");
+    assert_eq!(s.password("ann").expect("read"), Some(pw));
+    assert!(s
+        .put_password(
+            "zed",
+            &PasswordRecord {
+                phc: "x".into(),
+                set_at: t0()
+            }
+        )
+        .is_err());
+    s.remove_password("ann").expect("removed");
+    assert_eq!(s.password("ann").expect("read"), None);
+    // An invitation is taken once.
+    let inv = InviteRecord {
+        person: "ann".into(),
+        issued_at: t0(),
+        expires_at: t0() + chrono::Duration::days(7),
+    };
+    s.put_invite(&[1; 32], &inv).expect("invite");
+    assert_eq!(s.invite(&[1; 32]).expect("read"), Some(inv.clone()));
+    assert_eq!(s.take_invite(&[1; 32]).expect("take"), Some(inv));
+    assert_eq!(s.take_invite(&[1; 32]).expect("again"), None);
+    // Sessions, ended one by one or all of a person's.
+    let session = SessionRecord {
+        person: "ann".into(),
+        started_at: t0(),
+        seen_at: t0(),
+        csrf: "c".into(),
+    };
+    for h in [[2; 32], [3; 32], [4; 32]] {
+        s.put_session(&h, &session).expect("session");
+    }
+    s.remove_session(&[2; 32]).expect("one");
+    assert_eq!(s.session(&[2; 32]).expect("read"), None);
+    assert_eq!(s.remove_sessions_of("ann").expect("all"), 2);
+    assert_eq!(s.session(&[3; 32]).expect("read"), None);
+    // Read marks: one above the mark, then all up to an id.
+    s.mark_read("ann", 5, false).expect("one");
+    s.mark_read("ann", 9, false).expect("one");
+    assert_eq!(s.read_marks("ann").expect("marks"), (0, [5, 9].into()));
+    s.mark_read("ann", 6, true).expect("up to 6");
+    assert_eq!(s.read_marks("ann").expect("marks"), (6, [9].into()));
+    // Word of changes: a command raises the counter a receiver waits on.
+    let mut rx = s.changes();
+    let before = *rx.borrow_and_update();
+    start(s, "ann", None);
+    assert!(rx.has_changed().expect("open"));
+    assert!(*rx.borrow() > before);
+}
+
 fn health_of_a_working_store<S: Health + IncidentRead>(s: &S) {
     s.durable().expect("durable");
     assert_eq!(s.broken(), None);
@@ -306,6 +363,9 @@ where
         + DefinitionWrite
         + TokenRead
         + TokenWrite
+        + LoginRead
+        + LoginWrite
+        + Changes
         + DirectoryRead
         + DirectoryWrite
         + Health
@@ -317,6 +377,7 @@ where
     schedules_keep_their_watermark(&ready(make()));
     messages_reach_inboxes_and_webhooks(&ready(make()));
     tokens_by_hash_and_person(&ready(make()));
+    sign_ins_and_read_marks(&ready(make()));
     health_of_a_working_store(&ready(make()));
 }
 
