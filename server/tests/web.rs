@@ -912,3 +912,49 @@ async fn notifications_unread_first_with_a_badge_on_every_page() {
     let a = admin.post(&api, "/my/inbox/read", &[("all", "999")]).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_long_list_shows_the_soonest_hundred_and_counts_the_rest() {
+    let api = Api::new();
+    for i in 0..103 {
+        api.engine
+            .store
+            .execute_unflushed(
+                None,
+                &baton_engine::core::Command::Start {
+                    process: "complaint".into(),
+                    data: serde_json::json!({
+                        "customer": format!("客戶{i}"), "contact": "1", "channel": "app"
+                    })
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                },
+                "wang_fang",
+                api.engine.clock.now(),
+                None,
+            )
+            .expect("start");
+    }
+    api.engine.store.durable().expect("flush");
+    invited(&api, "wang_fang", PASSWORD).await;
+    let mut b = signed_in(&api, "wang_fang", PASSWORD).await;
+    let home = b.get(&api, "/").await;
+    assert!(
+        home.text.contains("<title>(103) 我的任務"),
+        "all counted: {}",
+        &home.text[..400]
+    );
+    assert_eq!(
+        home.text.matches("formaction=").count(),
+        100,
+        "the soonest hundred shown"
+    );
+    assert!(home.text.contains("另有 3 項"), "the rest counted");
+    // One token for the list, not one per task.
+    assert_eq!(
+        home.text.matches("name=\"csrf\"").count(),
+        2,
+        "the list's and sign-out's"
+    );
+}

@@ -122,32 +122,41 @@ fn due_cell(
     }
 }
 
+/// Tasks shown in each list, soonest due first; the rest are counted below it (and
+/// in the page's title), so that the page stays light however many a person has.
+const SHOWN: usize = 100;
+
 fn list(who: &Signed, rows: &[Row], now: DateTime<Utc>, zone: chrono_tz::Tz, mine: bool) -> Markup {
     let lang = who.lang;
     html! {
         @if rows.is_empty() {
             p { (lang.t("home.none")) }
         } @else {
-            ul.tasks {
-                @for r in rows {
-                    li {
-                        div.what {
-                            div.process { (r.process) " " a href=(format!("/my/instances/{}", r.id.instance)) { "#" (r.id.instance) } }
-                            strong { a href=(format!("/my/tasks/{}", r.id)) { (r.title) } }
-                            @if !r.data.is_empty() { div.data { (r.data) } }
-                        }
-                        (due_cell(lang, r.due, now, zone))
-                        @let (action, label) = if mine && r.claimed {
-                            ("release", lang.t("home.release"))
-                        } else {
-                            ("claim", lang.t("home.claim"))
-                        };
-                        form method="post" action=(format!("/my/tasks/{}/{action}", r.id)) {
-                            input type="hidden" name="csrf" value=(who.csrf);
-                            button.quiet type="submit" aria-label=(format!("{label}: {}", r.title)) { (label) }
+            // One form for the list, each button posting to its own task: the CSRF
+            // token once, not once per task.
+            form method="post" action="/" {
+                input type="hidden" name="csrf" value=(who.csrf);
+                ul.tasks {
+                    @for r in rows.iter().take(SHOWN) {
+                        li {
+                            div.what {
+                                div.process { (r.process) " " a href=(format!("/my/instances/{}", r.id.instance)) { "#" (r.id.instance) } }
+                                strong { a href=(format!("/my/tasks/{}", r.id)) { (r.title) } }
+                                @if !r.data.is_empty() { div.data { (r.data) } }
+                            }
+                            (due_cell(lang, r.due, now, zone))
+                            @let (action, label) = if mine && r.claimed {
+                                ("release", lang.t("home.release"))
+                            } else {
+                                ("claim", lang.t("home.claim"))
+                            };
+                            button.quiet type="submit" formaction=(format!("/my/tasks/{}/{action}", r.id)) aria-label=(format!("{label}: {}", r.title)) { (label) }
                         }
                     }
                 }
+            }
+            @if rows.len() > SHOWN {
+                p { (lang.n("home.more", (rows.len() - SHOWN) as i64)) }
             }
         }
     }
