@@ -273,13 +273,7 @@ impl Run<'_> {
         if self.inst.focused_branch().is_some() || self.inst.branches.is_empty() {
             return false;
         }
-        let running: Vec<String> = self
-            .inst
-            .branches
-            .iter()
-            .filter(|b| b.status == BranchStatus::Running)
-            .map(|b| b.name.clone())
-            .collect();
+        let running = self.running_branches();
         for branch in running {
             self.focus(Some(&branch));
             self.refresh_task_dues();
@@ -288,16 +282,20 @@ impl Run<'_> {
         true
     }
 
-    /// Withdraw every running branch: its tasks and timers are cancelled, and the
-    /// history says which branch was.
-    pub(super) fn cancel_branches(&mut self) {
-        let running: Vec<String> = self
-            .inst
+    /// The names of the branches still running.
+    fn running_branches(&self) -> Vec<String> {
+        self.inst
             .branches
             .iter()
             .filter(|b| b.status == BranchStatus::Running)
             .map(|b| b.name.clone())
-            .collect();
+            .collect()
+    }
+
+    /// Withdraw every running branch: its tasks and timers are cancelled, and the
+    /// history says which branch was.
+    pub(super) fn cancel_branches(&mut self) {
+        let running = self.running_branches();
         for branch in running {
             self.focus(Some(&branch));
             self.leave_step();

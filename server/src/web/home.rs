@@ -2,13 +2,13 @@
 //! claimed, soonest due first, each with its process, the instance's key data (the
 //! fields given at its start, by their labels) and its due time as people say it.
 
-use super::layout::{html, page, refusal, store_failure};
+use super::layout::{html, page, refusal, rejected, store_failure};
 use super::{form, Lang, Signed};
 use crate::AppState;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use baton_engine::core::{Command, Rejection, Task, TaskId, TaskState};
+use baton_engine::core::{Command, Task, TaskId, TaskState};
 use baton_engine::display::{Labels, Names};
 use baton_engine::messages::Language;
 use baton_engine::store::prelude::*;
@@ -282,16 +282,7 @@ async fn act(
         .await
     {
         Ok(_) => Redirect::to("/").into_response(),
-        Err(StoreError::Rejected(Rejection::Forbidden(_))) => {
-            refusal(who.lang, StatusCode::FORBIDDEN, "error.403")
-        }
-        Err(StoreError::Rejected(Rejection::NotFound(_))) => {
-            refusal(who.lang, StatusCode::NOT_FOUND, "error.404")
-        }
-        Err(StoreError::Rejected(Rejection::Conflict(_))) => {
-            refusal(who.lang, StatusCode::CONFLICT, "error.409")
-        }
-        Err(e) => store_failure(who.lang, &e),
+        Err(e) => rejected(who.lang, &e),
     }
 }
 

@@ -4,7 +4,7 @@
 //! diagram with the current step and the steps it went through filled in.
 
 use super::diagram;
-use super::layout::{html, page, refusal, store_failure};
+use super::layout::{html, page, refusal, rejected, store_failure};
 use super::{Lang, Signed};
 use crate::access::Sight;
 use crate::extract::Caller;
@@ -214,13 +214,7 @@ pub async fn show(State(state): State<AppState>, who: Signed, Path(id): Path<Str
     };
     let l = match got {
         Ok(l) => l,
-        Err(StoreError::Rejected(Rejection::NotFound(_))) => {
-            return refusal(lang, StatusCode::NOT_FOUND, "error.404")
-        }
-        Err(StoreError::Rejected(Rejection::Forbidden(_))) => {
-            return refusal(lang, StatusCode::FORBIDDEN, "error.403")
-        }
-        Err(e) => return store_failure(lang, &e),
+        Err(e) => return rejected(lang, &e),
     };
     let zone = state.engine.store.zone;
     let inst: &Instance = &l.shown.instance;

@@ -82,6 +82,24 @@ pub fn refusal(lang: Lang, status: StatusCode, key: &str) -> Response {
     )
 }
 
+/// A command or a read the engine refused, as its page: 404, 403 and 409 in the
+/// pages' language; anything else is the store's failure.
+pub fn rejected(lang: Lang, e: &StoreError) -> Response {
+    use baton_engine::core::Rejection;
+    match e {
+        StoreError::Rejected(Rejection::NotFound(_)) => {
+            refusal(lang, StatusCode::NOT_FOUND, "error.404")
+        }
+        StoreError::Rejected(Rejection::Forbidden(_)) => {
+            refusal(lang, StatusCode::FORBIDDEN, "error.403")
+        }
+        StoreError::Rejected(Rejection::Conflict(_)) => {
+            refusal(lang, StatusCode::CONFLICT, "error.409")
+        }
+        e => store_failure(lang, e),
+    }
+}
+
 /// The store could not answer: 503 with the reason, never a 500.
 pub fn store_failure(lang: Lang, e: &StoreError) -> Response {
     html(
