@@ -8,6 +8,7 @@ pub mod core;
 pub mod display;
 pub mod logins;
 pub mod messages;
+pub mod overview;
 pub mod scheduler;
 pub mod staff;
 pub mod store;

@@ -316,5 +316,19 @@ fn a_layout_3_database_opens_with_everything_it_held() {
         );
         let revoked = expected["revoked"].as_str().expect("revoked");
         assert_eq!(tokens::verify(&**s, revoked).expect("verify"), None);
+        // The managers' figures, which this layout did not keep, are counted from
+        // the histories at open (and `verify` above found them equal).
+        let (from, to) = (
+            chrono::NaiveDate::from_ymd_opt(2000, 1, 1).expect("a day"),
+            chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("a day"),
+        );
+        let started: u32 = s
+            .process_names()
+            .iter()
+            .flat_map(|(p, _)| s.figures(p, from, to).expect("figures"))
+            .map(|r| r.figures.started)
+            .sum();
+        let instances = expected["instances"].as_object().expect("instances").len();
+        assert_eq!(started as usize, instances, "round {round}");
     }
 }

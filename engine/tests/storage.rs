@@ -338,6 +338,69 @@ fn sign_ins_and_read_marks<S: LoginRead + LoginWrite + Commands + Changes>(s: &S
     assert!(*rx.borrow() > before);
 }
 
+/// The figures follow the commands: starts, finishes with their time to finish,
+/// cancellations, and open and overdue tasks per person and role.
+fn figures_follow_commands<S: Commands + TaskRead + FigureRead + Health>(s: &S) {
+    let (a, b, c) = (
+        start(s, "ann", None),
+        start(s, "ann", None),
+        start(s, "ann", None),
+    );
+    let draft = |id| {
+        s.tasks_for("ann")
+            .expect("tasks")
+            .into_iter()
+            .find(|t| t.id.instance == id)
+            .expect("a draft")
+            .id
+    };
+    let complete = |id, task, by: &str, at| {
+        let cmd = Command::Complete {
+            task,
+            choice: None,
+            data: Default::default(),
+        };
+        s.execute(Some(id), &cmd, by, at, None).expect("complete");
+    };
+    complete(a, draft(a), "ann", t0());
+    let approve = s.tasks_for_role("staff").expect("queue")[0].id;
+    complete(a, approve, "bob", t0() + Duration::minutes(150));
+    let cancel = Command::Cancel {
+        reason: "重複".into(),
+    };
+    s.execute(Some(b), &cancel, "ann", t0() + Duration::hours(1), None)
+        .expect("cancel");
+    let day = t0().date_naive();
+    let rows = s.figures("review", day, day).expect("figures");
+    let mut sum = baton_engine::store::HourFigures::default();
+    for r in &rows {
+        assert_eq!(r.department, "ops");
+        sum.add(&r.figures);
+    }
+    assert_eq!((sum.started, sum.finished, sum.cancelled), (3, 1, 1));
+    assert_eq!(sum.durations, [150 * 60]);
+    // Three hours of the day had something counted: the starts, the cancel, the end.
+    let hours: Vec<u8> = rows.iter().map(|r| r.hour).collect();
+    assert_eq!(hours, [1, 2, 3]);
+    assert!(s
+        .figures(
+            "review",
+            day.succ_opt().expect("a day"),
+            day.succ_opt().expect("a day")
+        )
+        .expect("none")
+        .is_empty());
+    // Instance c's draft, due two hours after its start, is ann's and overdue at 3h.
+    let counts = s
+        .open_task_counts(t0() + Duration::hours(3))
+        .expect("counts");
+    let ann = counts.people[&("ann".to_string(), "review".to_string())];
+    assert_eq!((ann.open, ann.overdue), (1, 1));
+    assert!(counts.roles.is_empty(), "{:?}", counts.roles);
+    let _ = c;
+    assert_eq!(s.verify().expect("verify"), Vec::<String>::new());
+}
+
 fn health_of_a_working_store<S: Health + IncidentRead>(s: &S) {
     s.durable().expect("durable");
     assert_eq!(s.broken(), None);
@@ -369,6 +432,7 @@ where
         + DirectoryRead
         + DirectoryWrite
         + Health
+        + FigureRead
         + Commands,
 {
     deploys_keep_versions(&ready(make()));
@@ -378,6 +442,7 @@ where
     messages_reach_inboxes_and_webhooks(&ready(make()));
     tokens_by_hash_and_person(&ready(make()));
     sign_ins_and_read_marks(&ready(make()));
+    figures_follow_commands(&ready(make()));
     health_of_a_working_store(&ready(make()));
 }
 

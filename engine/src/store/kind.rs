@@ -91,6 +91,8 @@ kinds! {
     /// The web pages' sign-in: passwords, one-time invitations and sessions (see
     /// `logins`).
     Logins = 21, "logins", Untouched;
+    /// The managers' figures, per process, hour and department (see `figures`).
+    Figures = 22, "figures", Read;
 }
 
 /// The journal's tag: the batch being written, until all of it is (see `journal`).
@@ -158,6 +160,7 @@ mod tests {
                 (Kind::Participants, 19),
                 (Kind::Signatures, 20),
                 (Kind::Logins, 21),
+                (Kind::Figures, 22),
             ]
         );
     }

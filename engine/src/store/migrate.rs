@@ -286,6 +286,7 @@ fn layout_4_value(kind: RecordKind, v: &[u8]) -> Result<Vec<u8>, String> {
         RecordKind::Password | RecordKind::Invite | RecordKind::Session => {
             Err("no sign-in records in layout 3".into())
         }
+        RecordKind::Figures => Err("no figures in layout 3".into()),
     }
 }
 

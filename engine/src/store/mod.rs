@@ -7,6 +7,7 @@ mod attempts;
 mod batch;
 mod deploy;
 mod durability;
+mod figures;
 mod fsync;
 mod handle;
 mod health;
@@ -33,6 +34,7 @@ mod verify;
 pub use ack::accept_loss;
 pub use attempts::{Ended, Lease, Queued};
 #[doc(hidden)]
+pub use figures::{FigureRow, HourFigures};
 pub use health::Fault;
 pub use outbox::Attempt;
 pub use query::{InstancePage, Page, TaskPosition};
@@ -103,6 +105,21 @@ pub(crate) fn encode<T: records::Stored>(v: &T) -> Vec<u8> {
 
 pub(crate) fn decode<T: records::Stored>(b: &[u8]) -> Result<T, StoreError> {
     records::decode(b).map_err(|e| StoreError::Storage(format!("corrupt record: {e}")))
+}
+
+/// Open tasks and how many of them are overdue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Open {
+    pub open: u32,
+    pub overdue: u32,
+}
+
+/// Open tasks per (holder, process): `people` for tasks a person holds or is
+/// offered by name, `roles` for those offered to a role that nobody claimed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenCounts {
+    pub people: std::collections::BTreeMap<(String, String), Open>,
+    pub roles: std::collections::BTreeMap<(String, String), Open>,
 }
 
 /// A deployed version of a process. Only its source is stored; `definition` is
@@ -568,6 +585,7 @@ impl Store {
         };
         participants::build(&store)?;
         signatures::build(&store)?;
+        figures::build(&store)?;
         Ok(store)
     }
 

@@ -12,8 +12,8 @@
 //! touch only what commands never read (see `kind::ByCommands`).
 
 use super::{
-    Deployed, Ended, InstancePage, Lease, OutboxRecord, Outcome, Page, Queued, Request, Store,
-    StoreError, StoredDefinition, TaskPosition,
+    Deployed, Ended, FigureRow, InstancePage, Lease, OpenCounts, OutboxRecord, Outcome, Page,
+    Queued, Request, Store, StoreError, StoredDefinition, TaskPosition,
 };
 use crate::core::{Command, Incident, Instance, InstanceId, Record, Task, TaskId, TaskState};
 use crate::logins::{InviteRecord, PasswordRecord, SessionRecord};
@@ -31,10 +31,10 @@ use std::sync::Arc;
 /// the CLI's commands): `use baton_engine::store::prelude::*`.
 pub mod prelude {
     pub use super::{
-        Changes, Commands, DefinitionRead, DefinitionWrite, DirectoryRead, DirectoryWrite, Health,
-        HistoryRead, IncidentRead, InstanceRead, LoginRead, LoginWrite, OutboxRead, OutboxWrite,
-        ParticipantRead, ScheduleRead, ScheduleWrite, TaskRead, TimerRead, TimerWrite, TokenRead,
-        TokenWrite,
+        Changes, Commands, DefinitionRead, DefinitionWrite, DirectoryRead, DirectoryWrite,
+        FigureRead, Health, HistoryRead, IncidentRead, InstanceRead, LoginRead, LoginWrite,
+        OutboxRead, OutboxWrite, ParticipantRead, ScheduleRead, ScheduleWrite, TaskRead, TimerRead,
+        TimerWrite, TokenRead, TokenWrite,
     };
 }
 
@@ -75,6 +75,20 @@ pub trait TaskRead {
         limit: usize,
     ) -> Result<Page<Task>, StoreError>;
     fn overdue(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Task>, StoreError>;
+}
+
+/// The managers' figures, kept by commands as they happen (see `figures`), and
+/// the open tasks per person and role.
+pub trait FigureRead {
+    /// The figures of `process` for the company's days `from..=to`, per hour and
+    /// department of the starter.
+    fn figures(
+        &self,
+        process: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<FigureRow>, StoreError>;
+    fn open_task_counts(&self, now: DateTime<Utc>) -> Result<OpenCounts, StoreError>;
 }
 
 /// An instance's history, oldest first.
@@ -347,6 +361,10 @@ by_store!(TaskRead {
     fn tasks_for_role(&self, role: &str) -> Result<Vec<Task>, StoreError>;
     fn tasks_in_state(&self, state: TaskState, after: Option<TaskPosition>, limit: usize) -> Result<Page<Task>, StoreError>;
     fn overdue(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Task>, StoreError>;
+});
+by_store!(FigureRead {
+    fn figures(&self, process: &str, from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<Vec<FigureRow>, StoreError>;
+    fn open_task_counts(&self, now: DateTime<Utc>) -> Result<OpenCounts, StoreError>;
 });
 by_store!(HistoryRead {
     fn history(&self, id: InstanceId) -> Result<Vec<Record>, StoreError>;

@@ -35,6 +35,7 @@ const IDEMPOTENCY: usize = Kind::Idempotency.slot();
 const INCIDENTS: usize = Kind::Incidents.slot();
 const PARTICIPANTS: usize = Kind::Participants.slot();
 const SIGNATURES: usize = Kind::Signatures.slot();
+const FIGURES: usize = Kind::Figures.slot();
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -522,6 +523,7 @@ impl Store {
                 &who,
                 now,
                 &self.next_message,
+                ctx,
             )?;
             if let Command::FireTimer { n, due } = &cmd {
                 // Gone from the instance already (it moved on): drop the key too.
@@ -739,6 +741,7 @@ fn fingerprint_key(k: &[u8]) -> Vec<u8> {
 
 /// Write what one applied command changed. Task records and timers are updated from
 /// the events, so an index never disagrees with the record it points to.
+#[allow(clippy::too_many_arguments)]
 fn write(
     ov: &mut Ov<'_>,
     old: Option<&Instance>,
@@ -747,6 +750,7 @@ fn write(
     actor: &str,
     now: DateTime<Utc>,
     message_ids: &AtomicU64,
+    ctx: &Ctx<'_>,
 ) -> Result<Vec<Record>, StoreError> {
     let base = old.map_or(0, |o| o.seq);
     // An incident is Baton's own act, even inside a person's command (the route
@@ -780,6 +784,19 @@ fn write(
     }
     for (k, rec) in super::signatures::of_records(new.id, old, &records) {
         ov.insert(SIGNATURES, k, encode(&rec));
+    }
+    // The managers' figures: most commands (a claim, a completion mid-way) count
+    // nothing and read nothing here.
+    if let Some((k, f)) = super::figures::of_command(
+        &new.process,
+        &new.starter,
+        new.started_at,
+        &records,
+        ctx.directory,
+        ctx.zone,
+        |k| ov.get(FIGURES, k)?.map(|v| decode(&v)).transpose(),
+    )? {
+        ov.insert(FIGURES, k, encode(&f));
     }
     let old_status = old.map(|o| o.status.as_str());
     if old_status != Some(new.status.as_str()) {

@@ -152,6 +152,7 @@ impl Store {
         }
         problems.extend(self.verify_participants()?);
         problems.extend(self.verify_signatures()?);
+        problems.extend(self.verify_figures()?);
         Ok(problems)
     }
 }

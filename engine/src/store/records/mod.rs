@@ -67,6 +67,9 @@ pub(crate) enum RecordKind {
     Invite = 13,
     /// A signed-in browser (`logins::SessionRecord`).
     Session = 14,
+    /// One hour of a process's figures for the managers' overview
+    /// (`figures::HourFigures`).
+    Figures = 15,
 }
 
 impl RecordKind {
@@ -86,6 +89,7 @@ impl RecordKind {
             RecordKind::Password => "password",
             RecordKind::Invite => "invitation",
             RecordKind::Session => "session",
+            RecordKind::Figures => "figures",
         }
     }
 }
@@ -114,6 +118,7 @@ macro_rules! form {
 
 mod branches;
 mod field;
+mod figures;
 mod history;
 mod instance;
 mod logins;
@@ -124,6 +129,7 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 pub(crate) use branches::version_1_payload;
+pub(crate) use figures::FiguresV1;
 pub(crate) use instance::task_in_layout_3;
 pub(crate) use misc::definition_in_layout_3;
 

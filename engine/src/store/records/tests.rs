@@ -497,6 +497,16 @@ pub(crate) fn token() -> TokenRecord {
     }
 }
 
+fn figures() -> crate::store::HourFigures {
+    crate::store::HourFigures {
+        started: 12,
+        finished: 9,
+        cancelled: 1,
+        breached: [(s("reply"), 2), (s("settle"), 1)].into_iter().collect(),
+        durations: vec![3600, 86_400, 45, 300],
+    }
+}
+
 /// The committed bytes of each kind's sample: `kind hex` per line.
 const GOLDEN: &str = include_str!("golden.txt");
 
@@ -550,6 +560,7 @@ fn each_kind_writes_its_golden_bytes_and_reads_them_back() {
     check(directory());
     check(deployment());
     check(token());
+    check(figures());
 }
 
 /// Version 1 of each kind but definitions is exactly what layout 3 wrote: the

@@ -1,0 +1,207 @@
+//! The managers' overview: per process, this week and this month, how many
+//! instances started, finished and were cancelled, the median and 90th-percentile
+//! time to finish and the limits breached; a line per day over the last 30 days;
+//! and the open and overdue tasks per person and per role. Read from the figures
+//! the store keeps as commands happen (`FigureRead`), never from the histories.
+//!
+//! Weeks begin on Monday and days at midnight, in the company's zone. Percentiles
+//! are by nearest rank: the 90th percentile of n durations is the smallest one
+//! that at least 90% of them do not exceed (the median: 50%).
+
+use crate::store::prelude::*;
+use crate::store::{HourFigures, Open, StoreError};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use std::collections::BTreeMap;
+
+/// How many days the daily lines cover, today included.
+pub const DAYS: u64 = 30;
+
+/// Which instances and tasks the overview counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// One process, or all.
+    pub process: Option<String>,
+    /// Instances started by people of this department, and tasks of its people
+    /// (and of the roles its people have); or all.
+    pub department: Option<String>,
+}
+
+/// One period's figures of a process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Period {
+    pub started: u32,
+    pub finished: u32,
+    pub cancelled: u32,
+    /// Time to finish, seconds.
+    pub median: Option<u32>,
+    pub p90: Option<u32>,
+    /// Limit -> times breached.
+    pub breached: BTreeMap<String, u32>,
+}
+
+impl Period {
+    fn of(mut f: HourFigures) -> Period {
+        Period {
+            started: f.started,
+            finished: f.finished,
+            cancelled: f.cancelled,
+            median: percentile(&mut f.durations, 50),
+            p90: percentile(&mut f.durations, 90),
+            breached: f.breached,
+        }
+    }
+}
+
+/// The nearest-rank `p`th percentile (see the module's documentation).
+pub fn percentile(durations: &mut [u32], p: u32) -> Option<u32> {
+    if durations.is_empty() {
+        return None;
+    }
+    let n = durations.len();
+    // ceil(p/100 * n), at least 1: the rank, counted from 1.
+    let rank = ((p as usize * n).div_ceil(100)).max(1);
+    let (_, v, _) = durations.select_nth_unstable(rank - 1);
+    Some(*v)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessFigures {
+    pub process: String,
+    pub week: Period,
+    pub month: Period,
+}
+
+/// One day of the daily lines, summed over the processes counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day {
+    pub day: NaiveDate,
+    pub started: u32,
+    pub finished: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub today: NaiveDate,
+    /// The Monday this week began.
+    pub week_from: NaiveDate,
+    /// The first of this month.
+    pub month_from: NaiveDate,
+    /// Every process counted, by name.
+    pub processes: Vec<ProcessFigures>,
+    /// The last `DAYS` days, oldest first.
+    pub days: Vec<Day>,
+    /// Person -> open tasks (held or offered by name), most first.
+    pub people: Vec<(String, Open)>,
+    /// Role -> open tasks offered to it that nobody claimed, most first.
+    pub roles: Vec<(String, Open)>,
+}
+
+/// The overview at `now`.
+pub fn overview<S: FigureRead + DefinitionRead + DirectoryRead>(
+    store: &S,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+    filter: &Filter,
+) -> Result<Overview, StoreError> {
+    let today = now.with_timezone(&zone).date_naive();
+    let week_from = today - Days::new(today.weekday().num_days_from_monday() as u64);
+    let month_from = today.with_day(1).unwrap_or(today);
+    let days_from = today - Days::new(DAYS - 1);
+    let from = days_from.min(week_from).min(month_from);
+    let dept_ok = |d: &str| filter.department.as_deref().is_none_or(|want| want == d);
+
+    let mut names: Vec<String> = store.process_names().into_iter().map(|(n, _)| n).collect();
+    names.sort();
+    if let Some(p) = &filter.process {
+        names.retain(|n| n == p);
+    }
+    let mut daily: BTreeMap<NaiveDate, Day> = BTreeMap::new();
+    let mut processes = Vec::with_capacity(names.len());
+    for process in names {
+        let (mut week, mut month) = (HourFigures::default(), HourFigures::default());
+        for row in store.figures(&process, from, today)? {
+            if !dept_ok(&row.department) {
+                continue;
+            }
+            if row.day >= week_from {
+                week.add(&row.figures);
+            }
+            if row.day >= month_from {
+                month.add(&row.figures);
+            }
+            if row.day >= days_from {
+                let d = daily.entry(row.day).or_insert(Day {
+                    day: row.day,
+                    started: 0,
+                    finished: 0,
+                });
+                d.started += row.figures.started;
+                d.finished += row.figures.finished;
+            }
+        }
+        processes.push(ProcessFigures {
+            process,
+            week: Period::of(week),
+            month: Period::of(month),
+        });
+    }
+    let days = days_from
+        .iter_days()
+        .take(DAYS as usize)
+        .map(|d| {
+            daily.get(&d).copied().unwrap_or(Day {
+                day: d,
+                started: 0,
+                finished: 0,
+            })
+        })
+        .collect();
+
+    let dir = store.directory();
+    let counts = store.open_task_counts(now)?;
+    let process_ok = |p: &str| filter.process.as_deref().is_none_or(|want| want == p);
+    let person_ok = |p: &str| {
+        filter.department.is_none() || dir.person(p).is_some_and(|p| dept_ok(&p.department))
+    };
+    let role_ok =
+        |r: &str| filter.department.is_none() || dir.with_role(r).any(|p| dept_ok(&p.department));
+    let sum = |m: &BTreeMap<(String, String), Open>, ok: &dyn Fn(&str) -> bool| {
+        let mut by: BTreeMap<String, Open> = BTreeMap::new();
+        for ((holder, process), o) in m {
+            if process_ok(process) && ok(holder) {
+                let e = by.entry(holder.clone()).or_default();
+                e.open += o.open;
+                e.overdue += o.overdue;
+            }
+        }
+        let mut v: Vec<(String, Open)> = by.into_iter().collect();
+        v.sort_by_key(|(_, o)| std::cmp::Reverse((o.overdue, o.open)));
+        v
+    };
+    Ok(Overview {
+        today,
+        week_from,
+        month_from,
+        processes,
+        days,
+        people: sum(&counts.people, &person_ok),
+        roles: sum(&counts.roles, &role_ok),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_by_nearest_rank() {
+        let mut d = vec![50, 10, 40, 20, 30];
+        assert_eq!(percentile(&mut d, 50), Some(30));
+        assert_eq!(percentile(&mut d, 90), Some(50));
+        let mut d: Vec<u32> = (1..=10).collect();
+        assert_eq!(percentile(&mut d, 50), Some(5));
+        assert_eq!(percentile(&mut d, 90), Some(9));
+        assert_eq!(percentile(&mut [7], 90), Some(7));
+        assert_eq!(percentile(&mut [], 50), None);
+    }
+}
