@@ -38,6 +38,9 @@ pub struct WebConfig {
     /// `X-Forwarded-For` and `X-Forwarded-Proto`: believe them, for the sign-in
     /// throttle's addresses and for marking the session cookie `Secure`.
     pub trusted_proxy: bool,
+    /// Roles that read the managers' overview (admins always do):
+    /// `managers: ["cs_manager", "general_manager"]`.
+    pub managers: Vec<String>,
 }
 
 impl Default for WebConfig {
@@ -45,6 +48,7 @@ impl Default for WebConfig {
         WebConfig {
             session_idle_minutes: 480,
             trusted_proxy: false,
+            managers: Vec::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The web pages' rendering on the server: my tasks with 500 open tasks, and a
-//! task's page, each asked 300 times through the router in this process (no socket:
-//! what is measured is the server's work), with the page's weight.
+//! The web pages' rendering on the server: my tasks with 500 open tasks, a task's
+//! page, and the managers' overview over 100,000 instances finished in the last 30
+//! days, each asked 300 times through the router in this process (no socket: what
+//! is measured is the server's work), with the page's weight.
 //!
 //! Run: `cargo bench -p baton-server --bench pages`.
 //!
@@ -43,6 +44,8 @@ process complaint "客戶投訴處理" {
 /// Open tasks of the one person who signs in.
 const TASKS: usize = 500;
 const ROUNDS: usize = 300;
+/// Finished instances behind the overview, spread over the last 30 days.
+const FINISHED: u64 = 100_000;
 
 fn directory() -> Directory {
     Directory::new(
@@ -120,21 +123,93 @@ async fn main() {
             .expect("start");
         first.get_or_insert(o.instance.id);
     }
+    // Finished ones, started at times spread over the last 30 days and finished 5
+    // minutes to 5 hours later: two commands each, sent in batches.
+    let now = chrono::Utc::now();
+    let span = 30 * 24 * 3600 - 6 * 3600;
+    let t = std::time::Instant::now();
+    let mut n = 0u64;
+    while n < FINISHED {
+        let chunk: Vec<u64> = (n..(n + 500).min(FINISHED)).collect();
+        let at = |i: u64| now - chrono::Duration::seconds(((i * 7919) % span) as i64 + 6 * 3600);
+        let starts = chunk
+            .iter()
+            .map(|i| {
+                let mut data = serde_json::Map::new();
+                data.insert("customer".into(), format!("客戶{i}").into());
+                data.insert("contact".into(), "138-0000-0000".into());
+                data.insert("channel".into(), "hotline".into());
+                baton_engine::store::Request::new(
+                    None,
+                    &Command::Start {
+                        process: "complaint".into(),
+                        data,
+                    },
+                    "wang_fang",
+                    at(*i),
+                    None,
+                )
+            })
+            .collect();
+        let ids: Vec<u64> = e
+            .store
+            .execute_many_unflushed(starts)
+            .into_iter()
+            .map(|o| o.expect("start").instance.id)
+            .collect();
+        let mut data = serde_json::Map::new();
+        data.insert("summary".into(), "門票退款".into());
+        data.insert("severity".into(), "general".into());
+        let dones = chunk
+            .iter()
+            .zip(&ids)
+            .map(|(i, id)| {
+                baton_engine::store::Request::new(
+                    Some(*id),
+                    &Command::Complete {
+                        task: baton_engine::core::TaskId { instance: *id, n: 1 },
+                        choice: None,
+                        data: data.clone(),
+                    },
+                    "wang_fang",
+                    at(*i) + chrono::Duration::minutes(5 + (*i % 295) as i64),
+                    None,
+                )
+            })
+            .collect();
+        for o in e.store.execute_many_unflushed(dones) {
+            o.expect("finish");
+        }
+        n += chunk.len() as u64;
+    }
     e.store.durable().expect("flush");
+    eprintln!(
+        "{FINISHED} instances started and finished in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let (secret, _) =
         baton_engine::logins::start(&*e.store, "wang_fang", chrono::Utc::now()).expect("session");
     let cookie = format!("{}={secret}", baton_server::web::SESSION);
-    let state = baton_server::AppState::new(Arc::new(e));
+    let state = baton_server::AppState::new(Arc::new(e)).with_web(baton_server::web::Settings {
+        managers: vec!["agent".into()],
+        ..Default::default()
+    });
     let router = baton_server::app(state);
     let task = format!("/my/tasks/{}-1", first.expect("started"));
 
     let (base, _) = measure(&router, "/healthz", &cookie).await;
     let (home, home_size) = measure(&router, "/", &cookie).await;
     let (page, page_size) = measure(&router, &task, &cookie).await;
+    let (overview, overview_size) = measure(&router, "/overview", &cookie).await;
     let base_p50 = percentile(&base, 0.5);
     for (what, lat, size) in [
         (format!("my tasks ({TASKS} open)"), &home, home_size),
         ("a task's page".to_string(), &page, page_size),
+        (
+            format!("the overview ({FINISHED} finished)"),
+            &overview,
+            overview_size,
+        ),
     ] {
         println!(
             "{what}: p50 {:.2} ms, p99 {:.2} ms ({:.0}x GET /healthz's p50 of {:.3} ms); {:.1} KB",

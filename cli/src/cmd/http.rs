@@ -16,6 +16,7 @@ pub async fn start(
     let state = baton_server::AppState::new(engine).with_web(baton_server::web::Settings {
         idle: chrono::Duration::minutes(i64::from(web.session_idle_minutes)),
         trusted_proxy: web.trusted_proxy,
+        managers: web.managers.clone(),
     });
     Ok(tokio::spawn(async move {
         if let Err(e) = baton_server::serve(state, listener, shutdown).await {

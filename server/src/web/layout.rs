@@ -33,6 +33,10 @@ pub fn page(lang: Lang, title: &str, who: Option<&Signed>, body: Markup) -> Mark
                             a href="/start" { (lang.t("start.title")) }
                             " · "
                             a href="/processes" { (lang.t("processes.title")) }
+                            @if w.manager {
+                                " · "
+                                a href="/overview" { (lang.t("overview.title")) }
+                            }
                             @if w.admin {
                                 " · "
                                 a href="/admin/incidents" { (lang.t("incidents.title")) }

@@ -19,6 +19,7 @@ mod inbox;
 mod incidents;
 mod instance;
 mod layout;
+mod overview;
 mod processes;
 mod signin;
 mod start;
@@ -56,6 +57,8 @@ pub struct Settings {
     /// Requests come through a proxy that sets `X-Forwarded-For` and
     /// `X-Forwarded-Proto`, which are then believed.
     pub trusted_proxy: bool,
+    /// Roles that read the managers' overview, besides admins.
+    pub managers: Vec<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
         Settings {
             idle: Duration::hours(8),
             trusted_proxy: false,
+            managers: Vec::new(),
         }
     }
 }
@@ -126,6 +130,8 @@ pub fn pages() -> Router<AppState> {
         .route("/my/instances/:id", get(instance::show))
         .route("/admin/incidents", get(incidents::list))
         .route("/admin/incidents/:id/:what", post(incidents::act))
+        .route("/overview", get(overview::page_handler))
+        .route("/overview.csv", get(overview::csv))
         .route("/processes", get(processes::list))
         .route("/processes/:name", get(processes::show))
         .route("/start", get(start::list))
@@ -219,6 +225,8 @@ pub struct Signed {
     pub name: String,
     pub roles: Vec<String>,
     pub admin: bool,
+    /// Reads the managers' overview (an admin, or a role in `web.managers`).
+    pub manager: bool,
     pub csrf: String,
     pub lang: Lang,
     /// Unread notifications, for the badge on every page (counted up to `inbox::MAX`).
@@ -255,11 +263,16 @@ impl FromRequestParts<AppState> for Signed {
             return Err(to_signin());
         };
         let admin = p.roles.iter().any(|r| *r == state.engine.store.admin_role);
+        let manager = admin
+            || p.roles
+                .iter()
+                .any(|r| state.web.settings.managers.contains(r));
         Ok(Signed {
             person: p.id.clone(),
             name: p.name.clone(),
             roles: p.roles.clone(),
             admin,
+            manager,
             csrf: rec.csrf,
             lang,
             unread,
