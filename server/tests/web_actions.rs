@@ -305,4 +305,22 @@ async fn a_refused_file_shows_its_diagnostics_to_admins_until_it_is_fixed() {
     let page = admin.get(&api, "/processes").await;
     assert!(!page.text.contains("shift.flow"), "{}", page.text);
     assert!(page.text.contains("值班交接"), "{}", page.text);
+    // A refused file taken out of the folder has nothing left to fix.
+    let other = folder.path().join("handover.flow");
+    std::fs::write(&other, "process handover {").expect("write");
+    api.engine
+        .deploy_definitions(folder.path())
+        .expect("deploys");
+    let page = admin.get(&api, "/processes").await;
+    assert!(
+        page.text.contains("<code>handover.flow</code>"),
+        "{}",
+        page.text
+    );
+    std::fs::remove_file(&other).expect("remove");
+    api.engine
+        .deploy_definitions(folder.path())
+        .expect("deploys");
+    let page = admin.get(&api, "/processes").await;
+    assert!(!page.text.contains("handover.flow"), "{}", page.text);
 }
