@@ -23,7 +23,7 @@ use crate::store::{Deployed, Options, Outcome, Request, Store, StoreError};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The store and the clock together: what the CLI, the server and the scheduler use.
 pub struct Engine {
@@ -35,6 +35,21 @@ pub struct Engine {
     pub metrics: Metrics,
     /// Counts the scheduler's passes; tests wait on it instead of on real time.
     pub ticks: tokio::sync::watch::Sender<u64>,
+    /// Each definition file's latest refusal, by file: kept until the file deploys
+    /// clean or leaves its folder, so that admins see why the running version
+    /// stayed without reading the server's log.
+    pub refused: Mutex<BTreeMap<String, Refused>>,
+}
+
+/// Why a definition file was not deployed, as its last deploy found it.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub file: String,
+    pub when: chrono::DateTime<chrono::Utc>,
+    /// Each diagnostic with its rendering (the source lines it points at).
+    pub problems: Vec<(baton_dsl::Located, String)>,
+    /// A refusal that is not about the source (the store failed, say).
+    pub other: Option<String>,
 }
 
 /// Counters for `/metrics`.
@@ -67,6 +82,7 @@ impl Engine {
             wake: Arc::new(tokio::sync::Notify::new()),
             metrics: Metrics::default(),
             ticks: tokio::sync::watch::Sender::new(0),
+            refused: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -111,13 +127,50 @@ impl Engine {
             .filter_map(|(_, s)| baton_dsl::signature(s))
             .collect();
         let now = self.clock.now();
-        Ok(sources
+        let reports: Vec<DeployReport> = sources
             .iter()
             .map(|(file, src)| DeployReport {
                 file: file.clone(),
                 result: self.store.deploy_with(file, src, now, &batch),
             })
-            .collect())
+            .collect();
+        let mut refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        // A file gone from the folder has nothing left to fix.
+        refused.retain(|f, _| {
+            Path::new(f).parent() != Some(dir) || sources.iter().any(|(s, _)| s == f)
+        });
+        for ((file, src), r) in sources.iter().zip(&reports) {
+            match &r.result {
+                Ok(_) => {
+                    refused.remove(file);
+                }
+                Err(e) => {
+                    let (problems, other) = match e {
+                        StoreError::Definition(diags) => (
+                            diags.iter().map(|d| (d.clone(), d.render(src))).collect(),
+                            None,
+                        ),
+                        e => (Vec::new(), Some(e.to_string())),
+                    };
+                    refused.insert(
+                        file.clone(),
+                        Refused {
+                            file: file.clone(),
+                            when: now,
+                            problems,
+                            other,
+                        },
+                    );
+                }
+            }
+        }
+        Ok(reports)
+    }
+
+    /// The definition files whose last deploy was refused, by file name.
+    pub fn refused_files(&self) -> Vec<Refused> {
+        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        refused.values().cloned().collect()
     }
 
     pub fn start(

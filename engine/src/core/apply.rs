@@ -282,7 +282,7 @@ pub(super) fn running(run: &Run) -> Result<(), Rejection> {
 }
 
 pub(super) fn is_admin(run: &Run, actor: &str) -> bool {
-    actor == SYSTEM || run.ctx.directory.has_role(actor, run.ctx.admin_role)
+    super::may::admin(run.ctx.directory, run.ctx.admin_role, actor)
 }
 
 /// The task, checked to be active; `NotFound` or `Conflict` otherwise.
@@ -378,15 +378,7 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
                     format!("no person `{to}` in the staff directory"),
                 ));
             }
-            let holder = t.assignee.as_deref() == Some(actor);
-            // Along the org chart: a supervisor or department head hands on a task
-            // of their team, held by someone they lead or, unclaimed, offered to them.
-            let dir = run.ctx.directory;
-            let lead = match t.assignee.as_deref() {
-                Some(a) => dir.leads(actor, a),
-                None => crate::team::Party::team(dir, actor).offered(&t.candidates),
-            };
-            if !(holder || lead || is_admin(run, actor)) {
+            if !super::may::hand_on(run.ctx.directory, run.ctx.admin_role, &t, actor) {
                 return Err(Rejection::Forbidden(format!(
                     "only the person holding task {task}, someone who leads the people it is for, or an admin may hand it on"
                 )));

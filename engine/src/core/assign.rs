@@ -196,5 +196,5 @@ pub fn recipients(who: &Who, inst: &Instance, ctx: &Ctx) -> Vec<String> {
 
 /// Is `actor` one of the task's candidates?
 pub fn is_candidate(c: &Candidates, actor: &str, ctx: &Ctx) -> bool {
-    c.people.iter().any(|p| p == actor) || c.roles.iter().any(|r| ctx.directory.has_role(actor, r))
+    super::may::offered(c, actor, ctx.directory)
 }

@@ -2,7 +2,7 @@
 //! (`extend up to 24h when customer_consents`), with the data its condition reads
 //! recorded at that moment.
 
-use super::apply::{fields_read, invalid, is_admin, may_work, reading, running};
+use super::apply::{fields_read, invalid, is_admin, reading, running};
 use super::flow::Run;
 use super::validate::check_input;
 use super::*;
@@ -18,11 +18,7 @@ pub(super) fn extend(
     if minutes <= 0 {
         return Err(invalid("minutes", "an extension must be longer than zero"));
     }
-    let holds_task = run
-        .inst
-        .active_tasks()
-        .any(|t| may_work(run, t, actor).is_ok());
-    if !(holds_task || is_admin(run, actor)) {
+    if !super::may::extend(run.ctx.directory, run.ctx.admin_role, &run.inst, actor) {
         return Err(Rejection::Forbidden(format!(
             "{} has no task in instance {}",
             run.name_of(actor),

@@ -11,6 +11,7 @@ mod extend;
 mod flow;
 pub mod fold;
 mod incident;
+pub mod may;
 pub mod time;
 mod timers;
 mod validate;

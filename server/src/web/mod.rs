@@ -13,6 +13,7 @@
 //! Pages are HTML built on the server (maud, compiled into the binary) with one
 //! small stylesheet: every form works without JavaScript.
 
+mod actions;
 mod diagram;
 mod home;
 mod inbox;
@@ -138,6 +139,9 @@ pub fn pages() -> Router<AppState> {
         .route("/start/:process", get(start::show).post(start::submit))
         .route("/my/tasks/:id/claim", post(home::claim))
         .route("/my/tasks/:id/release", post(home::release))
+        .route("/my/tasks/:id/comment", post(actions::comment))
+        .route("/my/tasks/:id/reassign", post(actions::reassign))
+        .route("/my/tasks/:id/extend", post(actions::extend))
         .route("/static/baton.css", get(stylesheet))
 }
 

@@ -1,5 +1,6 @@
 //! Processes: every deployed process with its versions, and each one's diagram
-//! (drawn by the binary) and source, read-only.
+//! (drawn by the binary) and source, read-only; for admins, the definition files
+//! the last deploy refused, with each diagnostic and the lines it points at.
 
 use super::layout::{html, page, refusal, store_failure};
 use super::Signed;
@@ -29,8 +30,41 @@ pub async fn list(State(state): State<AppState>, who: Signed) -> Response {
         }
     }
     rows.sort_by(|a, b| a.1.cmp(&b.1));
+    // What the log says of a refused file, for those who can fix it.
+    let refused = if who.admin {
+        state.engine.refused_files()
+    } else {
+        Vec::new()
+    };
+    let zone = state.engine.store.zone;
     let body = html! {
         h1 { (lang.t("processes.title")) }
+        @if !refused.is_empty() {
+            section.refused {
+                h2 { (lang.t("processes.refused")) }
+                p.alert role="alert" { (lang.t("processes.refused_note")) }
+                @for r in &refused {
+                    h3 {
+                        code { (file_name(&r.file)) }
+                        " · " (baton_engine::display::time(r.when, zone))
+                    }
+                    @if let Some(other) = &r.other { p { (other) } }
+                    ul.diagnostics {
+                        @for (d, rendered) in &r.problems {
+                            li {
+                                strong { (d.diagnostic.code) } " "
+                                (lang.t("processes.at").replace("{line}", &d.line.to_string()).replace("{column}", &d.column.to_string()))
+                                "：" (d.diagnostic.message)
+                                @if let Some(help) = &d.diagnostic.help {
+                                    div.hint { (lang.t("processes.help")) "：" (help) }
+                                }
+                                pre.source { code { (rendered) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         ul.tasks {
             @for (name, title, description, latest) in &rows {
                 li {
@@ -47,6 +81,14 @@ pub async fn list(State(state): State<AppState>, who: Signed) -> Response {
         StatusCode::OK,
         page(lang, &lang.t("processes.title"), Some(&who), body),
     )
+}
+
+/// A file by its name in the folder: where the folder is, is the server's business.
+fn file_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
 }
 
 pub async fn show(

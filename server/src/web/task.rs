@@ -3,6 +3,7 @@
 //! refuse for a sign-off). A refused submission comes back with each field's message
 //! beside it and what was typed kept; a `require` or `check` message at the top.
 
+use super::actions::{self, Actions};
 use super::layout::{html, page, refusal, store_failure};
 use super::{form, Lang, Signed};
 use crate::access::Sight;
@@ -32,11 +33,12 @@ struct Refused {
     top: Option<String>,
 }
 
-struct Loaded {
-    task: Task,
-    def: Arc<Definition>,
-    labels: Labels,
+pub(super) struct Loaded {
+    pub task: Task,
+    pub def: Arc<Definition>,
+    pub labels: Labels,
     data: Vec<(String, String)>,
+    pub actions: Actions,
 }
 
 fn caller(who: &Signed) -> Caller {
@@ -80,11 +82,13 @@ fn load(engine: &Engine, who: &Signed, id: TaskId) -> Result<Option<Loaded>, Sto
             ))
         })
         .collect();
+    let actions = actions::load(store, who, &task, &inst, &def, &labels, &names)?;
     Ok(Some(Loaded {
         task,
         def,
         labels,
         data,
+        actions,
     }))
 }
 
@@ -198,6 +202,12 @@ fn render(
     let body = html! {
         div.process { (l.labels.title) " " a href=(format!("/my/instances/{}", t.id.instance)) { "#" (t.id.instance) } }
         h1 { (t.title) }
+        p.meta {
+            (lang.t("actions.for")) "：" (l.actions.for_whom)
+            @if let Some(due) = &l.actions.due {
+                " · " span.due { (lang.t("actions.due")) "：" (due) }
+            }
+        }
         @if let Some(top) = &refused.top {
             p.alert role="alert" { (top) }
         }
@@ -256,11 +266,34 @@ fn render(
                 }
             }
         }
+        (actions::section(lang, who, l, &refused.typed, &dir))
     };
     html(status, page(lang, &t.title, Some(who), body))
 }
 
-async fn loaded(state: &AppState, who: Signed, id: &str) -> Result<(Signed, Loaded), Response> {
+/// The page again after one of the other actions was refused: its message at the
+/// top, what was typed kept.
+pub(super) fn render_refused(
+    engine: &Engine,
+    who: &Signed,
+    l: &Loaded,
+    typed: HashMap<String, String>,
+    message: String,
+    status: StatusCode,
+) -> Response {
+    let refused = Refused {
+        typed,
+        fields: BTreeMap::new(),
+        top: Some(message),
+    };
+    render(engine, who, l, &refused, status)
+}
+
+pub(super) async fn loaded(
+    state: &AppState,
+    who: Signed,
+    id: &str,
+) -> Result<(Signed, Loaded), Response> {
     let lang = who.lang;
     let Ok(id) = id.parse::<TaskId>() else {
         return Err(refusal(lang, StatusCode::NOT_FOUND, "error.404"));
