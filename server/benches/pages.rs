@@ -167,7 +167,10 @@ async fn main() {
                 baton_engine::store::Request::new(
                     Some(*id),
                     &Command::Complete {
-                        task: baton_engine::core::TaskId { instance: *id, n: 1 },
+                        task: baton_engine::core::TaskId {
+                            instance: *id,
+                            n: 1,
+                        },
                         choice: None,
                         data: data.clone(),
                     },

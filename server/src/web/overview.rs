@@ -38,7 +38,6 @@ impl Asked {
     }
 }
 
-
 /// What the page and the CSV show besides the figures: titles and names.
 struct Shown {
     o: Overview,
@@ -81,7 +80,10 @@ fn load(state: &AppState, f: &Filter) -> Result<Shown, baton_engine::store::Stor
             .collect();
         titles.insert(
             p.process.clone(),
-            (def.title.clone().unwrap_or_else(|| p.process.clone()), limits),
+            (
+                def.title.clone().unwrap_or_else(|| p.process.clone()),
+                limits,
+            ),
         );
     }
     Ok(Shown { o, titles })
@@ -96,7 +98,8 @@ fn span(lang: Lang, secs: Option<u32>) -> String {
     if m < 60 {
         lang.n("span.min", m)
     } else if m < 48 * 60 {
-        lang.n("span.hour", m / 60).replace("{m}", &(m % 60).to_string())
+        lang.n("span.hour", m / 60)
+            .replace("{m}", &(m % 60).to_string())
     } else {
         lang.n("span.day", m / (24 * 60))
             .replace("{h}", &((m / 60) % 24).to_string())
