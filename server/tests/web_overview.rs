@@ -168,7 +168,9 @@ async fn the_overview_shows_what_the_histories_say() {
     assert!(csv.content_type.starts_with("text/csv"));
     let rows = csv_rows(&csv.text);
 
-    let today = baton_engine::clock::Clock::now(&api.clock).with_timezone(&ZONE).date_naive();
+    let today = baton_engine::clock::Clock::now(&api.clock)
+        .with_timezone(&ZONE)
+        .date_naive();
     let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
     let first = today.with_day(1).expect("the first");
     for (period, from) in [("week", monday), ("month", first)] {

@@ -95,7 +95,9 @@ fn span(lang: Lang, secs: Option<u32>) -> String {
         return "—".into();
     };
     let m = u64::from(s).div_ceil(60) as i64;
-    if m < 60 {
+    if s < 60 {
+        lang.t("span.under")
+    } else if m < 60 {
         lang.n("span.min", m)
     } else if m < 48 * 60 {
         lang.n("span.hour", m / 60)
@@ -183,23 +185,17 @@ pub async fn page_handler(
             " "
             a href=(format!("/overview.csv?{query}")) download { (lang.t("overview.csv")) }
         }
-        p.data {
-            (lang.t("overview.week")) " " (o.week_from.format("%Y-%m-%d")) " – " (o.today.format("%Y-%m-%d"))
-            " · "
-            (lang.t("overview.month")) " " (o.month_from.format("%Y-%m-%d")) " – " (o.today.format("%Y-%m-%d"))
-        }
         h2 { (lang.t("overview.by_process")) }
-        div.scroll {
-            table.figures {
-                caption.sr { (lang.t("overview.by_process")) }
-                thead {
-                    tr {
-                        th scope="col" rowspan="2" { (lang.t("overview.process")) }
-                        th scope="colgroup" colspan="6" { (lang.t("overview.week")) }
-                        th scope="colgroup" colspan="6" { (lang.t("overview.month")) }
-                    }
-                    tr {
-                        @for _ in 0..2 {
+        @for (period, from, pick) in [
+            (lang.t("overview.week"), o.week_from, 0usize),
+            (lang.t("overview.month"), o.month_from, 1usize),
+        ] {
+            div.scroll {
+                table.figures {
+                    caption { (period) " " (from.format("%Y-%m-%d")) " – " (o.today.format("%Y-%m-%d")) }
+                    thead {
+                        tr {
+                            th scope="col" { (lang.t("overview.process")) }
                             th scope="col" { (lang.t("overview.started")) }
                             th scope="col" { (lang.t("overview.finished")) }
                             th scope="col" { (lang.t("overview.cancelled")) }
@@ -208,13 +204,12 @@ pub async fn page_handler(
                             th scope="col" { (lang.t("overview.breached")) }
                         }
                     }
-                }
-                tbody {
-                    @for p in &o.processes {
-                        tr {
-                            th scope="row" { (shown.title(&p.process)) }
-                            (period_cells(&p.process, &p.week))
-                            (period_cells(&p.process, &p.month))
+                    tbody {
+                        @for p in &o.processes {
+                            tr {
+                                th scope="row" { (shown.title(&p.process)) }
+                                (period_cells(&p.process, if pick == 0 { &p.week } else { &p.month }))
+                            }
                         }
                     }
                 }
@@ -225,6 +220,7 @@ pub async fn page_handler(
             &[lang.t("overview.started"), lang.t("overview.finished")],
             &o.processes
                 .iter()
+                .filter(|p| p.month.started + p.month.finished > 0)
                 .map(|p| (shown.title(&p.process).to_string(), [p.month.started, p.month.finished]))
                 .collect::<Vec<_>>(),
         ))
@@ -408,7 +404,7 @@ fn line(lang: Lang, o: &Overview) -> Markup {
         );
     }
     for (i, day) in o.days.iter().enumerate() {
-        if i % 7 == 0 || i + 1 == o.days.len() {
+        if (o.days.len() - 1 - i) % 7 == 0 {
             let _ = write!(
                 svg,
                 r#"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle">{}</text>"#,
