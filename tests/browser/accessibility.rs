@@ -158,6 +158,7 @@ async fn every_kind_of_page_passes_axe_without_serious_violations() {
     // A complaint carried to its follow-up call: tasks on my tasks, a task's page
     // with a form, the same form refused, an instance's page with its history.
     super::refusals::complaint_to_follow_up(&wang, &base, "馮先生").await;
+    let task = path(&wang).await;
     check(&wang, &axe, "a task's page").await;
     wang.execute(
         "document.querySelectorAll('form').forEach(function (f) { f.noValidate = true; });",
@@ -207,5 +208,48 @@ async fn every_kind_of_page_passes_axe_without_serious_violations() {
     find(&jiang, Locator::Css("section.incident")).await;
     check(&jiang, &axe, "the incidents").await;
     jiang.close().await.expect("close");
+
+    // The same pages on a phone: nothing scrolls sideways, and what the narrow
+    // layout changes passes too.
+    let stranger = browser(&d, 360).await;
+    stranger
+        .goto(&format!("{base}/signin"))
+        .await
+        .expect("sign-in");
+    find(&stranger, Locator::Id("password")).await;
+    on_a_phone(&stranger, &axe, "the sign-in form").await;
+    stranger.close().await.expect("close");
+    let wang = session(&d, 360, &base, &admin, "wang_fang").await;
+    for (at, what) in [
+        ("/", "my tasks"),
+        (task.as_str(), "a task's page"),
+        ("/start", "the processes I may start"),
+        ("/start/complaint", "a start form"),
+        ("/processes", "the processes"),
+        ("/processes/complaint", "a process's page"),
+        ("/my/instances/1", "an instance's page"),
+        ("/my/instances/2", "an instance with an incident"),
+        ("/my/inbox", "the inbox"),
+    ] {
+        wang.goto(&format!("{base}{at}")).await.expect(at);
+        find(&wang, Locator::Css("main h1")).await;
+        on_a_phone(&wang, &axe, what).await;
+    }
+    wang.close().await.expect("close");
+    let jiang = session(&d, 360, &base, &admin, "jiang_hui").await;
+    jiang
+        .goto(&format!("{base}/admin/incidents"))
+        .await
+        .expect("incidents");
+    find(&jiang, Locator::Css("section.incident")).await;
+    on_a_phone(&jiang, &axe, "the incidents").await;
+    jiang.close().await.expect("close");
     server.stop();
+}
+
+/// At 360 px: no horizontal scrolling, and axe's checks.
+async fn on_a_phone(c: &Client, axe: &str, what: &str) {
+    let what = format!("{what} at 360 px");
+    fits(c, &what).await;
+    check(c, axe, &what).await;
 }
