@@ -376,12 +376,15 @@ async fn retype(c: &Client, id: &str, text: &str) {
 async fn set_date(c: &Client, id: &str, iso: &str) {
     let input = find(c, Locator::Id(id)).await;
     let input = serde_json::to_value(&input).expect("element");
-    c.execute(
-        "arguments[0].value = arguments[1]; return arguments[0].value;",
-        vec![input, json!(iso)],
-    )
-    .await
-    .expect("js");
+    let set = c
+        .execute(
+            "arguments[0].value = arguments[1]; return arguments[0].value;",
+            vec![input, json!(iso)],
+        )
+        .await
+        .expect("js");
+    // A date the input cannot hold leaves it empty.
+    assert_eq!(set, json!(iso), "{id} holds {iso}");
 }
 
 /// The path of the page the browser is on.
