@@ -2,15 +2,28 @@
 //! the real `baton serve`: staff carry a complaint through its four stages by
 //! clicking, a supervisor approves from a second session and sees the task arrive
 //! without a reload, and the pages are photographed at a phone's and a desktop's
-//! width (under `target/screenshots/`) without horizontal scrolling.
+//! width (under `target/screenshots/`) without horizontal scrolling. Beside it, in
+//! tests/browser/: refused forms, who may see what and the sign-in's defences, a
+//! probation review signed by four people, and axe-core's accessibility checks on
+//! every kind of page.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install -y chromium
-//! chromium-driver fonts-noto-cjk`). With `CI` set, a missing browser fails these
-//! tests; elsewhere they say they were not run and pass.
+//! chromium-driver fonts-noto-cjk`), and for the accessibility checks axe-core
+//! (`npm ci --prefix tests/browser`). With `CI` set, a missing browser or axe-core
+//! fails these tests; elsewhere they say they were not run and pass.
 
 #[path = "support/mod.rs"]
 mod support;
 use support::*;
+
+#[path = "browser/access.rs"]
+mod access;
+#[path = "browser/accessibility.rs"]
+mod accessibility;
+#[path = "browser/probation.rs"]
+mod probation;
+#[path = "browser/refusals.rs"]
+mod refusals;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -192,7 +205,26 @@ async fn press(c: &Client, text: &str) {
         let page = c.source().await.unwrap_or_default();
         panic!("no button {text} on the page: {page}");
     };
+    submit(c, button).await;
+}
+
+/// Click a button that sends its form, and wait for the page that answers (not
+/// for a length of time): the page left behind is marked, so that nothing is read
+/// from it by mistake.
+async fn submit(c: &Client, button: fantoccini::elements::Element) {
+    c.execute("document.body.dataset.left = '1';", vec![])
+        .await
+        .expect("js");
     button.click().await.expect("click");
+    let answered = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("body:not([data-left])"))
+        .await;
+    if answered.is_err() {
+        let page = c.source().await.unwrap_or_default();
+        panic!("no page came back (did the browser hold the form back?): {page}");
+    }
 }
 
 /// No horizontal scrolling at this width.
@@ -250,6 +282,7 @@ async fn a_complaint_carried_through_by_clicking_with_the_supervisor_in_a_second
     press(&wang, "需要解決方案").await;
     open_task(&wang, &base, "提出解決方案").await;
     shots_of(&wang, "task-page-1280").await;
+    fits(&wang, "a task's page at 1280 px").await;
     fill(&wang, "f-solution", "贈送下次門票").await;
     // Not within her authority (the box left unticked): it goes to 陳靜.
     press(&wang, "完成").await;
@@ -305,5 +338,61 @@ async fn a_complaint_carried_through_by_clicking_with_the_supervisor_in_a_second
 
 async fn shots_of(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
     std::fs::write(shots().join(format!("{name}.png")), png).expect("write");
+}
+
+/// A browser `width` px wide, signed in as `person`.
+async fn session(d: &Driver, width: u32, base: &str, admin: &str, person: &str) -> Client {
+    let c = browser(d, width).await;
+    sign_in(&c, base, admin, person).await;
+    c
+}
+
+/// The text of the first element `css` finds (waiting for it).
+async fn text(c: &Client, css: &str) -> String {
+    find(c, Locator::Css(css)).await.text().await.expect("text")
+}
+
+/// An input's current value.
+async fn value(c: &Client, id: &str) -> String {
+    find(c, Locator::Id(id))
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+/// Replace what an input holds (a refused form comes back with what was typed).
+async fn retype(c: &Client, id: &str, text: &str) {
+    let input = find(c, Locator::Id(id)).await;
+    input.clear().await.expect("clear");
+    input.send_keys(text).await.expect("type");
+}
+
+/// Set a date input's value: typed keys land in the parts of the date in the
+/// order the browser's language shows them, which is not the ISO order everywhere.
+async fn set_date(c: &Client, id: &str, iso: &str) {
+    let input = find(c, Locator::Id(id)).await;
+    let input = serde_json::to_value(&input).expect("element");
+    let set = c
+        .execute(
+            "arguments[0].value = arguments[1]; return arguments[0].value;",
+            vec![input, json!(iso)],
+        )
+        .await
+        .expect("js");
+    // A date the input cannot hold leaves it empty.
+    assert_eq!(set, json!(iso), "{id} holds {iso}");
+}
+
+/// The path of the page the browser is on.
+async fn path(c: &Client) -> String {
+    c.current_url().await.expect("url").path().to_string()
+}
+
+/// The page's source, for a failed assertion's message.
+async fn source(c: &Client) -> String {
+    c.source().await.unwrap_or_default()
 }

@@ -58,7 +58,7 @@ pub async fn list(State(state): State<AppState>, who: Signed) -> Response {
                                 @if let Some(help) = &d.diagnostic.help {
                                     div.hint { (lang.t("processes.help")) "：" (help) }
                                 }
-                                pre.source { code { (rendered) } }
+                                pre.source tabindex="0" { code { (rendered) } }
                             }
                         }
                     }
@@ -144,7 +144,9 @@ pub async fn show(
             figure.diagram role="img" aria-label=(title) { (PreEscaped(svg)) }
         }
         h2 { (lang.t("processes.source")) }
-        pre.source { code { (stored.source) } }
+        // Focusable: wider than a phone, it scrolls sideways, and arrow keys must
+        // reach what is off screen as a finger does.
+        pre.source tabindex="0" { code { (stored.source) } }
     };
     html(StatusCode::OK, page(lang, &title, Some(&who), body))
 }
