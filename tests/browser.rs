@@ -333,6 +333,61 @@ async fn a_complaint_carried_through_by_clicking_with_the_supervisor_in_a_second
     }
     wang.close().await.expect("close");
     chen.close().await.expect("close");
+
+    // 李明, the CS manager, reads the overview: this week's complaint figures are
+    // what the history says.
+    let li = session(&d, 1280, &base, &admin, "li_ming").await;
+    li.goto(&format!("{base}/overview?process=complaint"))
+        .await
+        .expect("overview");
+    find(&li, Locator::Css("table.figures")).await;
+    let cells = li
+        .execute(
+            "return Array.from(document.querySelector('table.figures tbody tr') \
+             .querySelectorAll('th,td')).map(function (c) { return c.textContent; });",
+            vec![],
+        )
+        .await
+        .expect("cells");
+    let cells: Vec<String> = serde_json::from_value(cells).expect("texts");
+    let history = support::baton(&base, &admin, &["history", "1", "--json"]);
+    let history: serde_json::Value = serde_json::from_str(history.ok()).expect("json");
+    let records = history.as_array().expect("records");
+    let at = |r: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(r["at"].as_str().expect("at")).expect("a time")
+    };
+    let count = |e: &str| {
+        records
+            .iter()
+            .filter(|r| r["event"].get(e).is_some())
+            .count()
+    };
+    let started = at(&records[0]);
+    let done = records
+        .iter()
+        .find(|r| r["event"].get("Completed").is_some())
+        .expect("finished");
+    let secs = (at(done) - started).num_seconds();
+    let took = if secs < 60 {
+        "不到 1 分鐘".to_string()
+    } else {
+        format!("{} 分鐘", (secs + 59) / 60)
+    };
+    assert_eq!(
+        cells[..6],
+        [
+            "客戶投訴處理".to_string(),
+            count("Started").to_string(),
+            count("Completed").to_string(),
+            count("Cancelled").to_string(),
+            took.clone(),
+            took,
+        ],
+        "{cells:?}"
+    );
+    fits(&li, "the overview at 1280 px").await;
+    shots_of(&li, "overview-1280").await;
+    li.close().await.expect("close");
     server.stop();
 }
 

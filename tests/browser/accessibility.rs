@@ -207,6 +207,12 @@ async fn every_kind_of_page_passes_axe_without_serious_violations() {
         .expect("incidents");
     find(&jiang, Locator::Css("section.incident")).await;
     check(&jiang, &axe, "the incidents").await;
+    jiang
+        .goto(&format!("{base}/overview"))
+        .await
+        .expect("overview");
+    find(&jiang, Locator::Css("table.figures")).await;
+    check(&jiang, &axe, "the managers' overview").await;
     jiang.close().await.expect("close");
 
     // The same pages on a phone: nothing scrolls sideways, and what the narrow
@@ -243,6 +249,12 @@ async fn every_kind_of_page_passes_axe_without_serious_violations() {
         .expect("incidents");
     find(&jiang, Locator::Css("section.incident")).await;
     on_a_phone(&jiang, &axe, "the incidents").await;
+    jiang
+        .goto(&format!("{base}/overview"))
+        .await
+        .expect("overview");
+    find(&jiang, Locator::Css("table.figures")).await;
+    on_a_phone(&jiang, &axe, "the managers' overview").await;
     jiang.close().await.expect("close");
     server.stop();
 }

@@ -190,7 +190,7 @@ pub async fn page_handler(
             (lang.t("overview.week"), o.week_from, 0usize),
             (lang.t("overview.month"), o.month_from, 1usize),
         ] {
-            div.scroll {
+            div.scroll tabindex="0" {
                 table.figures {
                     caption { (period) " " (from.format("%Y-%m-%d")) " – " (o.today.format("%Y-%m-%d")) }
                     thead {
@@ -258,7 +258,7 @@ fn open_table(
         @if rows.is_empty() {
             p { (lang.t("overview.no_open")) }
         } @else {
-            div.scroll {
+            div.scroll tabindex="0" {
                 table.figures {
                     thead {
                         tr {
@@ -419,7 +419,7 @@ fn line(lang: Lang, o: &Overview) -> Markup {
         figure.chart { (maud::PreEscaped(svg)) }
         details {
             summary { (lang.t("overview.daily_table")) }
-            div.scroll {
+            div.scroll tabindex="0" {
                 table.figures {
                     thead { tr {
                         th scope="col" { (lang.t("overview.day")) }
