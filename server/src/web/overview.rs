@@ -404,7 +404,7 @@ fn line(lang: Lang, o: &Overview) -> Markup {
         );
     }
     for (i, day) in o.days.iter().enumerate() {
-        if (o.days.len() - 1 - i) % 7 == 0 {
+        if (o.days.len() - 1 - i).is_multiple_of(7) {
             let _ = write!(
                 svg,
                 r#"<text x="{:.1}" y="{}" font-size="11" text-anchor="middle">{}</text>"#,
