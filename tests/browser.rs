@@ -371,7 +371,7 @@ async fn a_complaint_carried_through_by_clicking_with_the_supervisor_in_a_second
     let took = if secs < 60 {
         "不到 1 分鐘".to_string()
     } else {
-        format!("{} 分鐘", (secs + 59) / 60)
+        format!("{} 分鐘", secs / 60)
     };
     assert_eq!(
         cells[..6],

@@ -6,7 +6,8 @@
 //!
 //! Weeks begin on Monday and days at midnight, in the company's zone. Percentiles
 //! are by nearest rank: the 90th percentile of n durations is the smallest one
-//! that at least 90% of them do not exceed (the median: 50%).
+//! that at least 90% of them do not exceed (the median: 50%). Times to finish are
+//! kept and given in whole minutes (whole hours from 48 hours on), rounded down.
 
 use crate::store::prelude::*;
 use crate::store::{HourFigures, Open, StoreError};
@@ -32,7 +33,7 @@ pub struct Period {
     pub started: u32,
     pub finished: u32,
     pub cancelled: u32,
-    /// Time to finish, seconds.
+    /// Time to finish, minutes (see the module's documentation).
     pub median: Option<u32>,
     pub p90: Option<u32>,
     /// Limit -> times breached.
@@ -40,28 +41,35 @@ pub struct Period {
 }
 
 impl Period {
-    fn of(mut f: HourFigures) -> Period {
+    fn of(f: HourFigures) -> Period {
         Period {
             started: f.started,
             finished: f.finished,
             cancelled: f.cancelled,
-            median: percentile(&mut f.durations, 50),
-            p90: percentile(&mut f.durations, 90),
+            median: percentile(&f.durations, 50),
+            p90: percentile(&f.durations, 90),
             breached: f.breached,
         }
     }
 }
 
-/// The nearest-rank `p`th percentile (see the module's documentation).
-pub fn percentile(durations: &mut [u32], p: u32) -> Option<u32> {
-    if durations.is_empty() {
+/// The nearest-rank `p`th percentile (see the module's documentation) of the
+/// durations counted per bucket.
+pub fn percentile(durations: &BTreeMap<u32, u32>, p: u32) -> Option<u32> {
+    let n: u64 = durations.values().map(|c| u64::from(*c)).sum();
+    if n == 0 {
         return None;
     }
-    let n = durations.len();
     // ceil(p/100 * n), at least 1: the rank, counted from 1.
-    let rank = ((p as usize * n).div_ceil(100)).max(1);
-    let (_, v, _) = durations.select_nth_unstable(rank - 1);
-    Some(*v)
+    let rank = (u64::from(p) * n).div_ceil(100).max(1);
+    let mut seen = 0;
+    for (b, c) in durations {
+        seen += u64::from(*c);
+        if seen >= rank {
+            return Some(*b);
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,13 +203,32 @@ mod tests {
 
     #[test]
     fn percentiles_are_by_nearest_rank() {
-        let mut d = vec![50, 10, 40, 20, 30];
-        assert_eq!(percentile(&mut d, 50), Some(30));
-        assert_eq!(percentile(&mut d, 90), Some(50));
-        let mut d: Vec<u32> = (1..=10).collect();
-        assert_eq!(percentile(&mut d, 50), Some(5));
-        assert_eq!(percentile(&mut d, 90), Some(9));
-        assert_eq!(percentile(&mut [7], 90), Some(7));
-        assert_eq!(percentile(&mut [], 50), None);
+        let counted = |xs: &[u32]| {
+            let mut m = BTreeMap::new();
+            for x in xs {
+                *m.entry(*x).or_insert(0) += 1;
+            }
+            m
+        };
+        let d = counted(&[50, 10, 40, 20, 30]);
+        assert_eq!(percentile(&d, 50), Some(30));
+        assert_eq!(percentile(&d, 90), Some(50));
+        let d = counted(&(1..=10).collect::<Vec<_>>());
+        assert_eq!(percentile(&d, 50), Some(5));
+        assert_eq!(percentile(&d, 90), Some(9));
+        let d = counted(&[3, 3, 3, 9]);
+        assert_eq!(percentile(&d, 50), Some(3));
+        assert_eq!(percentile(&d, 90), Some(9));
+        assert_eq!(percentile(&counted(&[7]), 90), Some(7));
+        assert_eq!(percentile(&BTreeMap::new(), 50), None);
+    }
+
+    #[test]
+    fn buckets_keep_minutes_below_two_days_and_hours_above() {
+        use crate::store::figures_bucket as bucket;
+        assert_eq!(bucket(59), 0);
+        assert_eq!(bucket(150 * 60 + 59), 150);
+        assert_eq!(bucket(48 * 3600 - 1), 48 * 60 - 1);
+        assert_eq!(bucket(50 * 3600 + 59 * 60), 50 * 60);
     }
 }

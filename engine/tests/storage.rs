@@ -378,7 +378,7 @@ fn figures_follow_commands<S: Commands + TaskRead + FigureRead + Health>(s: &S) 
         sum.add(&r.figures);
     }
     assert_eq!((sum.started, sum.finished, sum.cancelled), (3, 1, 1));
-    assert_eq!(sum.durations, [150 * 60]);
+    assert_eq!(sum.durations, std::collections::BTreeMap::from([(150, 1)]));
     // Three hours of the day had something counted: the starts, the cancel, the end.
     let hours: Vec<u8> = rows.iter().map(|r| r.hour).collect();
     assert_eq!(hours, [1, 2, 3]);

@@ -74,7 +74,7 @@ struct Expected {
     breached: BTreeMap<String, u32>,
 }
 
-/// The nearest-rank percentile, in whole minutes rounded up.
+/// The nearest-rank percentile of whole minutes (rounded down).
 fn rank(minutes: &[u64], p: usize) -> String {
     if minutes.is_empty() {
         return String::new();
@@ -102,7 +102,7 @@ fn from_histories(api: &Api, ids: &[u64], from: NaiveDate) -> Expected {
                 Event::Completed { .. } => {
                     e.finished += 1;
                     let secs = (r.at - started).num_seconds() as u64;
-                    e.minutes.push(secs.div_ceil(60));
+                    e.minutes.push(secs / 60);
                 }
                 Event::Cancelled { .. } => e.cancelled += 1,
                 Event::LimitBreached { name } => {

@@ -34,7 +34,7 @@ mod verify;
 pub use ack::accept_loss;
 pub use attempts::{Ended, Lease, Queued};
 #[doc(hidden)]
-pub use figures::{FigureRow, HourFigures};
+pub use figures::{bucket as figures_bucket, FigureRow, HourFigures};
 pub use health::Fault;
 pub use outbox::Attempt;
 pub use query::{InstancePage, Page, TaskPosition};

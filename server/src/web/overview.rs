@@ -89,13 +89,13 @@ fn load(state: &AppState, f: &Filter) -> Result<Shown, baton_engine::store::Stor
     Ok(Shown { o, titles })
 }
 
-/// A time to finish as people say it: "45 分鐘", "3 小時 5 分", "2 天 4 小時".
-fn span(lang: Lang, secs: Option<u32>) -> String {
-    let Some(s) = secs else {
+/// A time to finish (whole minutes) as people say it: "不到 1 分鐘", "45 分鐘",
+/// "3 小時 5 分", "2 天 4 小時".
+fn span(lang: Lang, minutes: Option<u32>) -> String {
+    let Some(m) = minutes.map(i64::from) else {
         return "—".into();
     };
-    let m = u64::from(s).div_ceil(60) as i64;
-    if s < 60 {
+    if m == 0 {
         lang.t("span.under")
     } else if m < 60 {
         lang.n("span.min", m)
@@ -454,7 +454,7 @@ fn field(s: &str) -> String {
 }
 
 /// The overview's figures as CSV: a row per process and period (this week, this
-/// month), then a row per day. Times to finish in minutes; the limits breached as
+/// month), then a row per day. Times to finish in whole minutes; the limits breached as
 /// `title n` pairs. UTF-8 with a byte-order mark, which spreadsheets need to read
 /// Chinese.
 pub async fn csv(
@@ -471,7 +471,7 @@ pub async fn csv(
         Err(e) => return store_failure(lang, &e),
     };
     let o = &shown.o;
-    let mins = |s: Option<u32>| s.map_or(String::new(), |s| u64::from(s).div_ceil(60).to_string());
+    let mins = |m: Option<u32>| m.map_or(String::new(), |m| m.to_string());
     let mut out = String::from("\u{feff}process,title,period,from,to,started,finished,cancelled,median_minutes,p90_minutes,limits_breached\r\n");
     for p in &o.processes {
         for (name, from, per) in [

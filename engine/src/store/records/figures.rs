@@ -13,8 +13,8 @@ pub(crate) struct FiguresV1<'a> {
     pub cancelled: u32,
     /// (limit, times breached), by limit.
     pub breached: Vec<(Cow<'a, str>, u32)>,
-    /// Seconds each finished instance took, in the order they finished.
-    pub durations: Cow<'a, [u32]>,
+    /// (bucket of the time to finish in minutes, how many), by bucket.
+    pub durations: Vec<(u32, u32)>,
 }
 
 impl<'a> From<&'a HourFigures> for FiguresV1<'a> {
@@ -24,7 +24,7 @@ impl<'a> From<&'a HourFigures> for FiguresV1<'a> {
             finished: f.finished,
             cancelled: f.cancelled,
             breached: f.breached.iter().map(|(k, n)| (b(k), *n)).collect(),
-            durations: Cow::Borrowed(&f.durations),
+            durations: f.durations.iter().map(|(b, n)| (*b, *n)).collect(),
         }
     }
 }
@@ -36,7 +36,7 @@ impl From<FiguresV1<'_>> for HourFigures {
             finished: f.finished,
             cancelled: f.cancelled,
             breached: f.breached.into_iter().map(|(k, n)| (own(k), n)).collect(),
-            durations: f.durations.into_owned(),
+            durations: f.durations.into_iter().collect(),
         }
     }
 }

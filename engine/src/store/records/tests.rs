@@ -503,7 +503,7 @@ fn figures() -> crate::store::HourFigures {
         finished: 9,
         cancelled: 1,
         breached: [(s("reply"), 2), (s("settle"), 1)].into_iter().collect(),
-        durations: vec![3600, 86_400, 45, 300],
+        durations: [(0, 2), (60, 1), (2880, 3)].into_iter().collect(),
     }
 }
 
