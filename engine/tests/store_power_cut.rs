@@ -47,34 +47,28 @@ fn note(c: char) -> String {
 /// sled keeps a record or a node of its tree above its blob threshold as a file of
 /// its own, named by its log, which it writes by itself between flushes. Every such
 /// file is synced, with its folder, when it is written, before the log entry naming
-/// it (see vendor/sled/PATCHED.md): with or without `fsync`, a power cut finds every
-/// blob file that a log on disk names. Counted here: each file written was synced.
+/// it (see vendor/sled/PATCHED.md): with `fsync`, a power cut finds every blob file
+/// that a log on disk names. Counted here: each file written was synced.
 #[test]
-fn every_blob_file_is_synced_before_the_log_names_it() {
-    for fsync_on in [false, true] {
-        let opts = Options {
-            fsync: fsync_on,
-            ..options()
-        };
-        let h = Harness::with(sh(2026, 11, 30, 10, 0), opts);
-        h.engine
-            .store
-            .deploy("note.flow", NOTE, h.now())
-            .expect("deploys");
-        let before = blob_files(h.dir.path());
-        let synced = sled::blobs_synced();
-        for c in ['a', 'b', 'c'] {
-            h.start("note", json!({ "note": note(c) }), "wang_fang");
-        }
-        let written = blob_files(h.dir.path()).difference(&before).count() as u64;
-        assert!(written > 0, "a record of {BIG} bytes made no blob file");
-        // Other tests in this process may write blob files too: at least these.
-        assert!(
-            sled::blobs_synced() - synced >= written,
-            "{written} blob files written, {} synced",
-            sled::blobs_synced() - synced
-        );
+fn with_fsync_every_blob_file_is_synced_before_the_log_names_it() {
+    let h = Harness::with(sh(2026, 11, 30, 10, 0), fsync());
+    h.engine
+        .store
+        .deploy("note.flow", NOTE, h.now())
+        .expect("deploys");
+    let before = blob_files(h.dir.path());
+    let synced = sled::blobs_synced();
+    for c in ['a', 'b', 'c'] {
+        h.start("note", json!({ "note": note(c) }), "wang_fang");
     }
+    let written = blob_files(h.dir.path()).difference(&before).count() as u64;
+    assert!(written > 0, "a record of {BIG} bytes made no blob file");
+    // Other tests in this process may write blob files too: at least these.
+    assert!(
+        sled::blobs_synced() - synced >= written,
+        "{written} blob files written, {} synced",
+        sled::blobs_synced() - synced
+    );
 }
 
 /// Acknowledged commands whose records are blob files, then one whose flush fails

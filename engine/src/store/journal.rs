@@ -25,9 +25,10 @@
 //!
 //! One kind of write escapes the log's order: sled stores a value, or a node of its
 //! tree, above its blob threshold (131,020 bytes with its 512 KiB segments) in a
-//! file of its own under `blobs/`, written without fsync, and its log only names the
-//! file. A killed process loses no such file (the system has it), but a power cut
-//! can lose one whose name is already in the log. Hence step 3, only with `fsync`:
+//! file of its own under `blobs/`, and its log only names the file. A killed
+//! process loses no such file (the system has it); with `fsync`, the copy of sled
+//! built here syncs each one as it writes it (vendor/sled/PATCHED.md), and the
+//! journal is kept small so as never to make one. Hence step 3, only with `fsync`:
 //! without it the journal's removal is on disk only after the batch's changes (the
 //! log's order), which covers a killed process; with it the removal is written only
 //! once the changes and their blob files are synced, so a change lost with its file

@@ -493,6 +493,11 @@ fn sled_config(path: &Path, opts: &Options) -> sled::Config {
         // A bounded page cache keeps memory flat however many instances and timers
         // the database holds (sled's own default is 1 GiB).
         .cache_capacity(opts.cache_bytes.unwrap_or(256 << 20))
+        // With `fsync`, a blob file is synced when sled writes it, before its log
+        // can name it (vendor/sled/PATCHED.md): a power cut then finds every file a
+        // log on disk names. Without it, as without `fsync` at all, a power cut may
+        // lose the last moments.
+        .sync_blobs(opts.fsync)
 }
 
 impl Store {

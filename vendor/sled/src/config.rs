@@ -209,6 +209,9 @@ pub struct Inner {
     pub print_profile_on_drop: bool,
     #[doc(hidden)]
     pub idgen_persist_interval: u64,
+    /// Patched for Baton: sync each blob file and its folder when it is written.
+    #[doc(hidden)]
+    pub sync_blobs: bool,
     #[doc(hidden)]
     pub version: (usize, usize),
     tmp_path: PathBuf,
@@ -237,6 +240,7 @@ impl Default for Inner {
             print_profile_on_drop: false,
             flush_every_ms: Some(500),
             idgen_persist_interval: 1_000_000,
+            sync_blobs: false,
             global_error: Arc::new(Atomic::default()),
             #[cfg(feature = "event_log")]
             event_log: Arc::new(crate::event_log::EventLog::default()),
@@ -496,6 +500,11 @@ impl Config {
             "specify whether the system should run in \"small\" or \"fast\" mode"
         ),
         (use_compression, bool, "whether to use zstd compression"),
+        (
+            sync_blobs,
+            bool,
+            "sync each blob file and its folder when it is written (patched for Baton)"
+        ),
         (
             compression_factor,
             i32,

@@ -91,16 +91,18 @@ pub(crate) fn write_blob<T: Serialize>(
     f.write_all(kind_buf)?;
     io_fail!(config, "write_blob write buf");
     f.write_all(&data)?;
-    // Patched for Baton: the blob file, and the folder entry naming it, are made
-    // durable before the log entry that names the blob is even in the log's
-    // buffer. sled writes its log by itself between flushes (a full buffer, its
+    // Patched for Baton: with `sync_blobs`, the blob file, and the folder entry
+    // naming it, are made durable before the log entry that names the blob is even
+    // in the log's buffer. sled writes its log by itself between flushes (a full buffer, its
     // timer), so without this a power cut could leave a durable log naming a blob
     // file that was lost, and with it the records of a node of the tree.
-    f.sync_all()?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
+    if config.sync_blobs {
+        f.sync_all()?;
+        if let Some(dir) = path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        crate::BLOBS_SYNCED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    crate::BLOBS_SYNCED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     trace!("successfully wrote and synced blob at {:?}", path);
     Ok(())
 }
