@@ -732,3 +732,47 @@ fn coordination_returned_by_own_head() {
     assert!(h.list(CS_MANAGER).is_empty());
     assert_eq!(h.instances("coordination", "completed").len(), 1);
 }
+
+// ---- who may start -------------------------------------------------------------------
+
+/// Every member of the CS department may file a coordination request (第六章
+/// 客服部跨部門溝通), whatever their role.
+#[test]
+fn everyone_in_customer_service_may_file_a_coordination_request() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let cs: Vec<String> = h
+        .engine
+        .store
+        .directory()
+        .people
+        .iter()
+        .filter(|p| p.department == "cs")
+        .map(|p| p.id.clone())
+        .collect();
+    assert!(cs.len() >= 10, "{cs:?}");
+    for person in &cs {
+        let data = json!({
+            "partner": "technology",
+            "request": "協助排查App登錄故障",
+            "needed_by": "2026-03-05T18:00:00+08:00",
+        });
+        let started = h.try_start("coordination", data, person);
+        assert!(started.is_ok(), "{person}: {started:?}");
+    }
+    // Not someone of another department without a CS role.
+    let data = json!({"partner": "cs", "request": "x", "needed_by": "2026-03-05T18:00:00+08:00"});
+    assert!(h.try_start("coordination", data, "cao_lei").is_err());
+}
+
+/// A complaint raised during a call-back or a member-care call is opened by the
+/// agent on the call (「回訪過程中出現投訴及時解決」), who then carries it.
+#[test]
+fn call_back_and_member_care_agents_open_a_complaint_they_hear() {
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    for role in ["callback_agent", "member_care_agent"] {
+        let agent = h.people(role).into_iter().next().expect("someone");
+        let id = complaint(&h, &agent, Some("general"));
+        let accept = h.task(id, "accept");
+        assert_eq!(accept.candidates.people, [agent.clone()], "{role}");
+    }
+}

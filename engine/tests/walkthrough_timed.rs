@@ -142,7 +142,7 @@ fn trip_care_waits_for_two_days_before_and_the_departure_day() {
 }
 
 #[test]
-fn trip_care_no_show_is_called_back_and_escalated_when_late() {
+fn trip_care_no_show_is_called_back_by_the_agent_with_the_supervisor_told_when_late() {
     let h = Harness::at(sh(2026, 3, 2, 9, 0));
     let id = trip(&h);
     h.fire_at(sh(2026, 3, 8, 10, 0));
@@ -160,21 +160,28 @@ fn trip_care_no_show_is_called_back_and_escalated_when_late() {
     assert_eq!(callback.candidates.people, ["liu_yang"]);
     let due = callback.due.expect("due 1d");
     assert_eq!(due, h.now() + hours(24));
-    // Overdue: escalated to the scenic supervisor.
+    // Overdue: the scenic supervisor is told to follow it up; the call stays the
+    // agent's, who is reminded every 4 hours until it is made.
     let mark = h.outbox_mark();
-    assert_eq!(h.fire_at(due), 1);
+    h.fire_at(due);
     let t = h.task(id, "callback");
-    assert_eq!(t.candidates.roles, ["scenic_supervisor"]);
-    assert!(h.list("lin_tao").contains(&t.id));
-    assert!(h.list("liu_yang").is_empty());
+    assert_eq!(t.candidates.people, ["liu_yang"]);
+    assert!(h.list("liu_yang").contains(&t.id));
+    assert!(!h.list("lin_tao").contains(&t.id));
     let sent = h.outbox_after(mark);
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].kind(), MessageKind::Escalation);
-    assert_eq!(sent[0].to(), ["lin_tao"]);
+    let told: Vec<_> = sent.iter().filter(|m| m.to() == ["lin_tao"]).collect();
+    assert_eq!(told.len(), 1, "{sent:?}");
+    assert!(told[0].text().contains("劉洋"), "{}", told[0].text());
+    let mark = h.outbox_mark();
+    h.fire_at(due + hours(4));
+    let reminded = h.outbox_after(mark);
+    assert_eq!(reminded.len(), 1, "{reminded:?}");
+    assert_eq!(reminded[0].kind(), MessageKind::Reminder);
+    assert_eq!(reminded[0].to(), ["liu_yang"]);
     let inst = h.act(
         id,
         "callback",
-        "lin_tao",
+        "liu_yang",
         None,
         json!({"callback_notes": "客戶改期"}),
     );
