@@ -212,8 +212,19 @@ impl Checker<'_> {
         };
         let has = match action {
             Action::Task(_) => None,
+            Action::Sign { mode, .. } => {
+                let form = match mode {
+                    SignMode::All => None,
+                    SignMode::Any => Some("`sign any of`".to_string()),
+                    SignMode::Count(n) => Some(format!("`sign {n} of`")),
+                    SignMode::InOrder => Some("`sign in order by`".to_string()),
+                };
+                if let (Some(form), Some(sp)) = (form, sign_span(s)) {
+                    self.err(Code::ForEachSignMode, sp, &[&form]);
+                }
+                None
+            }
             Action::Auto => Some("no task"),
-            Action::Sign { .. } => Some("a sign-off"),
             Action::Decide(_) => Some("rules"),
             Action::Start { .. } => Some("a child process"),
             Action::Parallel(_) => Some("branches"),
@@ -232,6 +243,8 @@ impl Checker<'_> {
                     "each element's task would choose on its own, and the step goes one way",
                 ),
                 Stmt::Check { .. } => ("`check`", "its task fills nothing to check"),
+                // A sign-off's own step-wide `due` is each element's; `on overdue`
+                // and `extend` are refused below as for a task.
                 Stmt::OnOverdue(..) => (
                     "`on overdue`",
                     "each element is overdue on its own; `remind every ... after due` tells its owner",
@@ -252,18 +265,39 @@ impl Checker<'_> {
             var: x.text.clone(),
             field: f.text.clone(),
         }));
+        self.element_who(x, f, &Type::Person);
+        who
+    }
+
+    /// `head of X.department`: a department field of the step's element.
+    pub(super) fn element_head(&mut self, x: &ast::Name, f: &ast::Name) -> Who {
+        let who = Who::HeadOfMember(Box::new(Member {
+            var: x.text.clone(),
+            field: f.text.clone(),
+        }));
+        self.element_who(x, f, &Type::Department);
+        who
+    }
+
+    /// A who position naming `X.f`: a required field of type `want` of the step's
+    /// element.
+    fn element_who(&mut self, x: &ast::Name, f: &ast::Name, want: &Type) {
         let Some(b) = self.element.clone().filter(|b| b.var == x.text) else {
             self.err(Code::NotAnElement, x.span.clone(), &[&x.text]);
-            return who;
+            return;
         };
         if b.quiet {
-            return who;
+            return;
         }
         let whole = format!("{}.{}", x.text, f.text);
         match b.ty.field(&f.text) {
-            Some(ef) if ef.ty != Type::Person => {
+            Some(ef) if &ef.ty != want => {
                 let t = ef.ty.describe();
-                self.err(Code::NotAPerson, f.span.clone(), &[&whole, &t, &"a person"]);
+                if want == &Type::Department {
+                    self.err(Code::HeadOfNotDepartment, f.span.clone(), &[&whole, &t]);
+                } else {
+                    self.err(Code::NotAPerson, f.span.clone(), &[&whole, &t, &"a person"]);
+                }
             }
             Some(ef) if ef.optional => {
                 self.err(
@@ -279,7 +313,6 @@ impl Checker<'_> {
                     .set_help(help);
             }
         }
-        who
     }
 
     /// A message's placeholders: `{X.field}` of the step's element, the others
@@ -328,4 +361,12 @@ impl Checker<'_> {
             Some(_) => {}
         }
     }
+}
+
+/// Where a step's `sign` line is.
+fn sign_span(s: &ast::Step) -> Option<Span> {
+    s.body.iter().find_map(|st| match st {
+        Stmt::Sign { span, .. } => Some(span.clone()),
+        _ => None,
+    })
 }

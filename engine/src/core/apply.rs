@@ -651,6 +651,7 @@ fn complete(
                 reason: r.to_string(),
             });
         }
+        super::each::task_done(run, task);
         run.emit(Event::Signed {
             by: actor.to_string(),
             approve,

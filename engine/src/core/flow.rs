@@ -574,7 +574,7 @@ impl<'a> Run<'a> {
             }
             Action::Task(who) => {
                 if let Some(each) = &step.for_each {
-                    return self.fan_out(step, each, who);
+                    return self.fan_out(step, each, std::slice::from_ref(who), TaskKind::Work);
                 }
                 let due = self.due(step)?;
                 let starter = self.undecided_by(step, who);
@@ -595,6 +595,11 @@ impl<'a> Run<'a> {
                 Ok(())
             }
             Action::Sign { mode, signers, .. } => {
+                // Per element: every element's signers, each with the element's due
+                // time (the checker allows only `sign all of` here).
+                if let Some(each) = &step.for_each {
+                    return self.fan_out(step, each, signers, TaskKind::Sign);
+                }
                 let due = self.due(step)?;
                 let first: &[Who] = if *mode == SignMode::InOrder {
                     &signers[..signers.len().min(1)]
