@@ -66,9 +66,11 @@ fn step_label(s: &Step) -> String {
     }
     if let Some(f) = &s.for_each {
         // A sign-off per element goes on when all have signed, and takes its refusal
-        // edge at the first refusal.
+        // edge at the first refusal; children per element, when all have ended.
         let until = match s.action {
             Action::Sign { .. } => "all must sign",
+            Action::Start { wait: true, .. } => "all must end",
+            Action::Start { .. } => "one child each",
             _ => "all must finish",
         };
         lines.push(format!("for each {} in {} ({until})", f.var, f.list));

@@ -239,12 +239,22 @@ fn what_the_checker_refuses_about_lists() {
         )),
         [Code::HeadOfNotDepartment]
     );
-    // A child process per element is not supported yet: refused, not half done.
+    // Nothing to start per element.
+    assert_eq!(
+        codes(&with("    for each x in items\n    set name = \"a\"")),
+        [Code::ForEachWithoutTask]
+    );
+    // A child per element goes on by `next`: it keeps no outputs, takes no outcome.
+    let found = codes(&with(
+        "    for each x in items\n    start p with name = x.item and wait\n    receive name",
+    ));
+    assert!(found.contains(&Code::ForEachOutcome), "{found:?}");
+    // Without them, a child per element checks clean.
     assert_eq!(
         codes(&with(
-            "    for each x in items\n    start p with name = x.item"
+            "    for each x in items\n    start p with name = x.item and wait"
         )),
-        [Code::ForEachWithoutTask]
+        Vec::<Code>::new()
     );
     // Two lists are not compared whole.
     assert_eq!(

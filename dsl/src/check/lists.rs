@@ -224,9 +224,9 @@ impl Checker<'_> {
                 }
                 None
             }
-            Action::Auto => Some("no task"),
+            Action::Auto => Some("nothing to start"),
             Action::Decide(_) => Some("rules"),
-            Action::Start { .. } => Some("a child process"),
+            Action::Start { .. } => None,
             Action::Parallel(_) => Some("branches"),
         };
         if let Some(has) = has {
@@ -243,8 +243,6 @@ impl Checker<'_> {
                     "each element's task would choose on its own, and the step goes one way",
                 ),
                 Stmt::Check { .. } => ("`check`", "its task fills nothing to check"),
-                // A sign-off's own step-wide `due` is each element's; `on overdue`
-                // and `extend` are refused below as for a task.
                 Stmt::OnOverdue(..) => (
                     "`on overdue`",
                     "each element is overdue on its own; `remind every ... after due` tells its owner",
@@ -253,6 +251,14 @@ impl Checker<'_> {
                     "`extend`",
                     "each element has its own due time, and the step none to extend",
                 ),
+                Stmt::Receive(_, sp) => {
+                    self.err(Code::ForEachOutcome, sp.clone(), &[&"`receive`"]);
+                    continue;
+                }
+                Stmt::OnOutcome(_, sp) => {
+                    self.err(Code::ForEachOutcome, sp.clone(), &[&"`on outcome`"]);
+                    continue;
+                }
                 _ => continue,
             };
             self.err(Code::NotInForEach, to_span(st), &[&what, &why]);

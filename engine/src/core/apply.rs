@@ -555,6 +555,10 @@ pub(super) fn child_ended(
         child,
         outcome: outcome.to_string(),
     });
+    // A child per element: the step waits for the last one.
+    if run.inst.awaiting_child {
+        return Ok(());
+    }
     let step = run
         .step()
         .ok_or_else(|| Rejection::Stuck("no current step".into()))?;

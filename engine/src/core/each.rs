@@ -127,6 +127,49 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Start a `for each` step's children, one per element, each given its
+    /// element's values. Every child must be able to start before any is: one that
+    /// cannot refuses them all (an incident when Baton reached the step itself), and
+    /// a retry starts them all again.
+    pub(super) fn start_children(
+        &mut self,
+        step: &'a Step,
+        each: &ForEach,
+        process: &str,
+        with: &[(String, baton_dsl::model::Expr)],
+        wait: bool,
+    ) -> Result<(), Rejection> {
+        let elements: Vec<Element> = match self.inst.data.get(&each.list) {
+            Some(baton_dsl::eval::Value::List(xs)) => xs.clone(),
+            None => Vec::new(),
+            Some(_) => return Err(Rejection::Stuck(format!("`{}` holds no list", each.list))),
+        };
+        let mut given = Vec::with_capacity(elements.len());
+        for (i, element) in elements.iter().enumerate() {
+            let mut data = Data::new();
+            for (k, e) in with {
+                data.insert(k.clone(), self.eval_for(e, &each.var, element)?);
+            }
+            self.child_would_start(process, &data)
+                .map_err(|r| match r {
+                    Rejection::Requirement { message, fields } => Rejection::Requirement {
+                        message: format!("element {} of `{}`: {message}", i + 1, each.list),
+                        fields,
+                    },
+                    other => other,
+                })?;
+            given.push(data);
+        }
+        for data in given {
+            self.start_child(step, process, data, wait);
+        }
+        // No elements, or nothing to wait for: the step goes on at once.
+        if !wait || elements.is_empty() {
+            return self.route(step, None);
+        }
+        Ok(())
+    }
+
     /// The first `due` line of the step that holds for this element.
     fn element_due(
         &self,
