@@ -376,3 +376,62 @@ fn a_sign_off_per_element_checks_lowers_formats_and_draws() {
     assert!(d.contains("shape=box3d"), "{d}");
     assert!(d.contains("n1 -> n3 [label=\"refused\"]"), "{d}");
 }
+
+/// Each partner prepares its part in a child process.
+const CHILDREN: &str = r#"process launch "聯合推廣" {
+  data {
+    topic    text
+    partners list of { department department, budget 0..1000000 }
+  }
+  step prepare "各部門準備" {
+    for each p in partners
+    start prep with topic = topic, department = p.department, budget = p.budget and wait
+    next done
+  }
+  end done
+}
+"#;
+
+#[test]
+fn a_child_per_element_checks_lowers_formats_and_draws() {
+    let def = checked(CHILDREN);
+    let s = def.step("prepare").expect("the step");
+    let baton_dsl::model::Action::Start {
+        process,
+        with,
+        wait,
+    } = &s.action
+    else {
+        panic!("a start: {:?}", s.action)
+    };
+    assert_eq!(process, "prep");
+    assert!(*wait);
+    assert_eq!(
+        with[1],
+        (
+            "department".to_string(),
+            Expr::Member(Box::new(Member {
+                var: "p".into(),
+                field: "department".into()
+            }))
+        )
+    );
+    assert!(matches!(s.route, baton_dsl::model::Route::Next(_)));
+    // `on outcome` instead of `next` is refused: the children end at different ends.
+    let by_outcome = CHILDREN.replace(
+        "    next done\n",
+        "    on outcome {\n      otherwise -> done\n    }\n",
+    );
+    assert_eq!(codes(&by_outcome), [Code::ForEachOutcome]);
+    let messy = CHILDREN.replace("= p.budget and wait", "=   p.budget   and   wait");
+    assert_eq!(baton_dsl::fmt::format(&messy), CHILDREN);
+    assert_eq!(baton_dsl::fmt::format(CHILDREN), CHILDREN);
+    let m = baton_dsl::graph::mermaid(&def);
+    assert!(
+        m.contains("for each p in partners (all must end)<br/>start prep and wait"),
+        "{m}"
+    );
+    let d = baton_dsl::graph::dot(&def);
+    assert!(d.contains("for each p in partners (all must end)"), "{d}");
+    assert!(d.contains("shape=box3d"), "{d}");
+}
