@@ -63,6 +63,11 @@ fn harness() -> Harness {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("launch.flow"), LAUNCH).expect("write");
     std::fs::write(dir.path().join("prep.flow"), PREP).expect("write");
+    // The same launch that does not wait for the partners.
+    let no_wait = LAUNCH
+        .replace("process launch ", "process launch_now ")
+        .replace(" and wait\n", "\n");
+    std::fs::write(dir.path().join("launch_now.flow"), no_wait).expect("write");
     for r in h.engine.deploy_definitions(dir.path()).expect("deploy") {
         r.result.unwrap_or_else(|e| panic!("{}: {e}", r.file));
     }
@@ -248,4 +253,29 @@ fn a_child_an_admin_cancels_counts_as_ended() {
         })
         .collect();
     assert_eq!(outcomes, ["cancelled", "ready"]);
+}
+
+#[test]
+fn without_and_wait_the_children_start_and_the_launch_goes_on_at_once() {
+    let h = harness();
+    let id = h
+        .start(
+            "launch_now",
+            json!({"topic": "暑期聯合推廣", "partners": [
+                {"department": "product", "budget": 1},
+                {"department": "channel", "budget": 2},
+            ]}),
+            "chen_jing",
+        )
+        .instance
+        .id;
+    let inst = h.act(id, "confirm", "chen_jing", None, json!({}));
+    assert_at(&inst, "review");
+    assert!(!inst.awaiting_child);
+    assert_eq!(inst.children_awaited, 0);
+    let kids = children(&h, id);
+    assert_eq!(kids.len(), 2);
+    // A child that ends later changes nothing for the launch.
+    h.act(kids[0].id, "work", "zhou_jie", Some("ready"), json!({}));
+    assert_at(&h.inst(id), "review");
 }
