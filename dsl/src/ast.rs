@@ -151,6 +151,8 @@ pub enum Who {
     Name(Name),
     /// `X.field`: a field of the element a `for each` names.
     Member(Box<Member>, Span),
+    /// `head of X.field`: the head of a department field of the element.
+    HeadOfMember(Box<Member>, Span),
     /// `WHO except WHO except ...`: the first, less the people the others name.
     Except(Box<Who>, Vec<Who>, Span),
 }
@@ -163,7 +165,8 @@ impl Who {
             | Who::DeptHeadOf(_, s)
             | Who::Starter(s)
             | Who::Except(_, _, s)
-            | Who::Member(_, s) => s.clone(),
+            | Who::Member(_, s)
+            | Who::HeadOfMember(_, s) => s.clone(),
         }
     }
 }

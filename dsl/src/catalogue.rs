@@ -310,9 +310,9 @@ catalogue! {
         "{0} needs a list field, and `{1}` is {2}", help: Some("declare it as `{1} list of { ... }`"),
         summary: "`count(X)`, `any`/`all ... in X` or `for each ... in X` where X is not a list field.";
     ForEachWithoutTask = "E115", Error,
-        "`for each` starts a task per element, and this step has {0}",
-        help: Some("add `task for X.owner` (or any who) to this step; a sign-off or a child process per element is not supported"),
-        summary: "`for each` in a step without a task (none, a sign-off, a rule or a child process): it starts one task per element.";
+        "`for each` starts a task, a sign-off or a child process per element, and this step has {0}",
+        help: Some("add `task for X.owner`, `sign all of head of X.department` or `start PROCESS with ... = X.field and wait` (any who, any process) to this step"),
+        summary: "`for each` in a step with neither a task, a sign-off nor a child process (none, a rule, or branches): it starts one of those per element.";
     NotInForEach = "E116", Error,
         "a `for each` step cannot have {0}: {1}", help: None,
         summary: "`fill`, `choose`, `check`, `on overdue`, `extend` or a second `for each` in a `for each` step: each element's task is done on its own, with its own due time and reminders, and nothing is filled, chosen or extended for the step as a whole.";
@@ -320,6 +320,14 @@ catalogue! {
         "`{0}` may be empty: `{1}` is optional in the elements of `{2}`",
         help: Some("make `{1}` required in the list's type (drop its `?`), or read it only in a message placeholder"),
         summary: "`X.field` read in an expression or a who position where the element's field is optional: an element without it would stop the instance.";
+    ForEachSignMode = "E118", Error,
+        "a sign-off per element is `sign all of`: {0} does not say how the elements' signatures add up",
+        help: Some("write `sign all of ...`: every element's signers sign, and one refusal takes `on refuse`; for fewer signatures, sign without `for each`"),
+        summary: "`sign any of`, `sign N of` or `sign in order by` in a `for each` step: per element, a sign-off is `sign all of`, done when every element's signers have signed and refused as soon as one refuses.";
+    ForEachOutcome = "E119", Error,
+        "{0} in a `for each` step: its children end each at their own end, and the step goes on by `next` when all have",
+        help: Some("drop it and write `next STEP`; to keep what a child found, let the child tell people (`notify` at its ends) or start it without `for each`"),
+        summary: "`receive` or `on outcome` in a `for each` step that starts a child process per element: the children reach different ends and give back different values, so the step goes on by `next` when all have ended and keeps none of their outputs.";
     BranchLeaves = "E120", Error,
         "step `{0}` of branch `{1}` goes to `{2}`, outside its branch",
         help: Some("a branch's steps go on to steps of the same branch, to `join` (the branch is done) or, with `branch {1} ... may end`, to an end"),

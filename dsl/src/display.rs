@@ -156,6 +156,7 @@ impl fmt::Display for Who {
             Who::HeadOfField(x) | Who::HeadOfDept(x) => write!(f, "head of {x}"),
             Who::EachWithRole(r) => write!(f, "each person with role {r}"),
             Who::Member(m) => write!(f, "{}.{}", m.var, m.field),
+            Who::HeadOfMember(m) => write!(f, "head of {}.{}", m.var, m.field),
             Who::Except(w, xs) => {
                 write!(f, "{w}")?;
                 xs.iter().try_for_each(|x| write!(f, " except {x}"))

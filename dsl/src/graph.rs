@@ -65,10 +65,15 @@ fn step_label(s: &Step) -> String {
         lines.push(format!("notify {}", n.to));
     }
     if let Some(f) = &s.for_each {
-        lines.push(format!(
-            "for each {} in {} (all must finish)",
-            f.var, f.list
-        ));
+        // A sign-off per element goes on when all have signed, and takes its refusal
+        // edge at the first refusal; children per element, when all have ended.
+        let until = match s.action {
+            Action::Sign { .. } => "all must sign",
+            Action::Start { wait: true, .. } => "all must end",
+            Action::Start { .. } => "one child each",
+            _ => "all must finish",
+        };
+        lines.push(format!("for each {} in {} ({until})", f.var, f.list));
     }
     match &s.action {
         Action::Task(w) => lines.push(format!("task for {w}")),

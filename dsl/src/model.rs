@@ -443,6 +443,8 @@ pub enum Who {
     Except(Box<Who>, Vec<Who>),
     /// A person field of the element a `for each` step's task is for.
     Member(Box<Member>),
+    /// The head of a department field of a `for each` step's element.
+    HeadOfMember(Box<Member>),
 }
 
 impl Who {

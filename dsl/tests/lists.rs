@@ -218,12 +218,43 @@ fn what_the_checker_refuses_about_lists() {
         )),
         [Code::ElementMaybeEmpty]
     );
-    // A sign-off per element is not supported: refused, not half done.
+    // A sign-off per element is `sign all of`; the others do not say how the
+    // elements' signatures add up.
     assert_eq!(
         codes(&with(
             "    for each x in items\n    sign all of x.owner\n    on refuse -> done"
         )),
+        Vec::<Code>::new()
+    );
+    assert_eq!(
+        codes(&with(
+            "    for each x in items\n    sign in order by x.owner\n    on refuse -> done"
+        )),
+        [Code::ForEachSignMode]
+    );
+    // The head of an element's field that is not a department, or may be empty.
+    assert_eq!(
+        codes(&with(
+            "    for each x in items\n    sign all of head of x.item\n    on refuse -> done"
+        )),
+        [Code::HeadOfNotDepartment]
+    );
+    // Nothing to start per element.
+    assert_eq!(
+        codes(&with("    for each x in items\n    set name = \"a\"")),
         [Code::ForEachWithoutTask]
+    );
+    // A child per element goes on by `next`: it keeps no outputs, takes no outcome.
+    let found = codes(&with(
+        "    for each x in items\n    start p with name = x.item and wait\n    receive name",
+    ));
+    assert!(found.contains(&Code::ForEachOutcome), "{found:?}");
+    // Without them, a child per element checks clean.
+    assert_eq!(
+        codes(&with(
+            "    for each x in items\n    start p with name = x.item and wait"
+        )),
+        Vec::<Code>::new()
     );
     // Two lists are not compared whole.
     assert_eq!(
@@ -270,5 +301,137 @@ fn graph_draws_a_for_each_step_as_many_tasks_joined() {
         d.contains("for each a in action_items (all must finish)"),
         "{d}"
     );
+    assert!(d.contains("shape=box3d"), "{d}");
+}
+
+/// A coordination request signed by the head of each partner department.
+const SIGNOFF: &str = r#"process coordination "跨部門協作" {
+  data {
+    topic    text
+    partners list 0..5 of {
+      department department "協作部門"
+      deadline   date?      "回覆期限"
+    }
+  }
+  step cosign "協作會簽：{p.department}" {
+    for each p in partners
+    sign all of head of p.department
+    due 2d
+    remind 4h before due
+    on refuse -> declined
+    next agreed
+  }
+  end agreed
+  end declined
+}
+"#;
+
+#[test]
+fn a_sign_off_per_element_checks_lowers_formats_and_draws() {
+    let def = checked(SIGNOFF);
+    let s = def.step("cosign").expect("the step");
+    assert_eq!(
+        s.for_each,
+        Some(ForEach {
+            var: "p".into(),
+            list: "partners".into()
+        })
+    );
+    let baton_dsl::model::Action::Sign {
+        mode,
+        signers,
+        on_refuse,
+        ..
+    } = &s.action
+    else {
+        panic!("a sign-off: {:?}", s.action)
+    };
+    assert_eq!(*mode, baton_dsl::model::SignMode::All);
+    assert_eq!(
+        signers,
+        &[Who::HeadOfMember(Box::new(Member {
+            var: "p".into(),
+            field: "department".into()
+        }))]
+    );
+    assert_eq!(on_refuse.as_deref(), Some("declined"));
+    // An optional department is refused in a who position.
+    let optional = SIGNOFF.replace(
+        "department department \"協作部門\"",
+        "department department? \"協作部門\"",
+    );
+    assert_eq!(codes(&optional), [Code::ElementMaybeEmpty]);
+    // `baton fmt` keeps it as written, and a messy copy comes back to it.
+    assert_eq!(baton_dsl::fmt::format(SIGNOFF), SIGNOFF);
+    let messy = SIGNOFF.replace("head of p.department", "head   of   p.department");
+    assert_eq!(baton_dsl::fmt::format(&messy), SIGNOFF);
+    // The diagram: a step of many sign-offs, with its refusal edge.
+    let m = baton_dsl::graph::mermaid(&def);
+    assert!(
+        m.contains("for each p in partners (all must sign)<br/>sign all of head of p.department"),
+        "{m}"
+    );
+    let d = baton_dsl::graph::dot(&def);
+    assert!(d.contains("for each p in partners (all must sign)"), "{d}");
+    assert!(d.contains("shape=box3d"), "{d}");
+    assert!(d.contains("n1 -> n3 [label=\"refused\"]"), "{d}");
+}
+
+/// Each partner prepares its part in a child process.
+const CHILDREN: &str = r#"process launch "聯合推廣" {
+  data {
+    topic    text
+    partners list of { department department, budget 0..1000000 }
+  }
+  step prepare "各部門準備" {
+    for each p in partners
+    start prep with topic = topic, department = p.department, budget = p.budget and wait
+    next done
+  }
+  end done
+}
+"#;
+
+#[test]
+fn a_child_per_element_checks_lowers_formats_and_draws() {
+    let def = checked(CHILDREN);
+    let s = def.step("prepare").expect("the step");
+    let baton_dsl::model::Action::Start {
+        process,
+        with,
+        wait,
+    } = &s.action
+    else {
+        panic!("a start: {:?}", s.action)
+    };
+    assert_eq!(process, "prep");
+    assert!(*wait);
+    assert_eq!(
+        with[1],
+        (
+            "department".to_string(),
+            Expr::Member(Box::new(Member {
+                var: "p".into(),
+                field: "department".into()
+            }))
+        )
+    );
+    assert!(matches!(s.route, baton_dsl::model::Route::Next(_)));
+    // `on outcome` instead of `next` is refused: the children end at different ends.
+    let by_outcome = CHILDREN.replace(
+        "    next done\n",
+        "    on outcome {\n      otherwise -> done\n    }\n",
+    );
+    assert_eq!(codes(&by_outcome), [Code::ForEachOutcome]);
+    let messy = CHILDREN.replace("= p.budget and wait", "=   p.budget   and   wait");
+    assert_eq!(baton_dsl::fmt::format(&messy), CHILDREN);
+    assert_eq!(baton_dsl::fmt::format(CHILDREN), CHILDREN);
+    let m = baton_dsl::graph::mermaid(&def);
+    assert!(
+        m.contains("for each p in partners (all must end)<br/>start prep and wait"),
+        "{m}"
+    );
+    let d = baton_dsl::graph::dot(&def);
+    assert!(d.contains("for each p in partners (all must end)"), "{d}");
     assert!(d.contains("shape=box3d"), "{d}");
 }

@@ -212,10 +212,21 @@ impl Checker<'_> {
         };
         let has = match action {
             Action::Task(_) => None,
-            Action::Auto => Some("no task"),
-            Action::Sign { .. } => Some("a sign-off"),
+            Action::Sign { mode, .. } => {
+                let form = match mode {
+                    SignMode::All => None,
+                    SignMode::Any => Some("`sign any of`".to_string()),
+                    SignMode::Count(n) => Some(format!("`sign {n} of`")),
+                    SignMode::InOrder => Some("`sign in order by`".to_string()),
+                };
+                if let (Some(form), Some(sp)) = (form, sign_span(s)) {
+                    self.err(Code::ForEachSignMode, sp, &[&form]);
+                }
+                None
+            }
+            Action::Auto => Some("nothing to start"),
             Action::Decide(_) => Some("rules"),
-            Action::Start { .. } => Some("a child process"),
+            Action::Start { .. } => None,
             Action::Parallel(_) => Some("branches"),
         };
         if let Some(has) = has {
@@ -240,6 +251,14 @@ impl Checker<'_> {
                     "`extend`",
                     "each element has its own due time, and the step none to extend",
                 ),
+                Stmt::Receive(_, sp) => {
+                    self.err(Code::ForEachOutcome, sp.clone(), &[&"`receive`"]);
+                    continue;
+                }
+                Stmt::OnOutcome(_, sp) => {
+                    self.err(Code::ForEachOutcome, sp.clone(), &[&"`on outcome`"]);
+                    continue;
+                }
                 _ => continue,
             };
             self.err(Code::NotInForEach, to_span(st), &[&what, &why]);
@@ -252,18 +271,39 @@ impl Checker<'_> {
             var: x.text.clone(),
             field: f.text.clone(),
         }));
+        self.element_who(x, f, &Type::Person);
+        who
+    }
+
+    /// `head of X.department`: a department field of the step's element.
+    pub(super) fn element_head(&mut self, x: &ast::Name, f: &ast::Name) -> Who {
+        let who = Who::HeadOfMember(Box::new(Member {
+            var: x.text.clone(),
+            field: f.text.clone(),
+        }));
+        self.element_who(x, f, &Type::Department);
+        who
+    }
+
+    /// A who position naming `X.f`: a required field of type `want` of the step's
+    /// element.
+    fn element_who(&mut self, x: &ast::Name, f: &ast::Name, want: &Type) {
         let Some(b) = self.element.clone().filter(|b| b.var == x.text) else {
             self.err(Code::NotAnElement, x.span.clone(), &[&x.text]);
-            return who;
+            return;
         };
         if b.quiet {
-            return who;
+            return;
         }
         let whole = format!("{}.{}", x.text, f.text);
         match b.ty.field(&f.text) {
-            Some(ef) if ef.ty != Type::Person => {
+            Some(ef) if &ef.ty != want => {
                 let t = ef.ty.describe();
-                self.err(Code::NotAPerson, f.span.clone(), &[&whole, &t, &"a person"]);
+                if want == &Type::Department {
+                    self.err(Code::HeadOfNotDepartment, f.span.clone(), &[&whole, &t]);
+                } else {
+                    self.err(Code::NotAPerson, f.span.clone(), &[&whole, &t, &"a person"]);
+                }
             }
             Some(ef) if ef.optional => {
                 self.err(
@@ -279,7 +319,6 @@ impl Checker<'_> {
                     .set_help(help);
             }
         }
-        who
     }
 
     /// A message's placeholders: `{X.field}` of the step's element, the others
@@ -328,4 +367,12 @@ impl Checker<'_> {
             Some(_) => {}
         }
     }
+}
+
+/// Where a step's `sign` line is.
+fn sign_span(s: &ast::Step) -> Option<Span> {
+    s.body.iter().find_map(|st| match st {
+        Stmt::Sign { span, .. } => Some(span.clone()),
+        _ => None,
+    })
 }

@@ -574,6 +574,7 @@ impl Checker<'_> {
             }
             ast::Who::Starter(_) => Who::Starter,
             ast::Who::Member(m, _) => self.element_person(&m.var, &m.field),
+            ast::Who::HeadOfMember(m, _) => self.element_head(&m.var, &m.field),
             ast::Who::EachWithRole(r) => Who::EachWithRole(self.role(r)),
             ast::Who::Person(n) => {
                 if let Some(staff) = self.ctx.staff {

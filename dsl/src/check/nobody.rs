@@ -123,7 +123,7 @@ impl Checker<'_> {
             },
             ast::Who::EachWithRole(r) => with_role(&r.text),
             // An element's person is data.
-            ast::Who::Member(..) => return None,
+            ast::Who::Member(..) | ast::Who::HeadOfMember(..) => return None,
             ast::Who::HeadOf(n) => match self.fields.get(&n.text) {
                 Some(_) => return None,
                 None => staff.heads.get(&n.text).cloned().into_iter().collect(),
@@ -214,6 +214,7 @@ fn key(w: &ast::Who) -> String {
         ast::Who::Starter(_) => "starter".into(),
         ast::Who::Person(n) => format!("person {}", n.text),
         ast::Who::Member(m, _) => format!("{}.{}", m.var.text, m.field.text),
+        ast::Who::HeadOfMember(m, _) => format!("head of {}.{}", m.var.text, m.field.text),
         ast::Who::Except(b, xs, _) => {
             let xs: Vec<String> = xs.iter().map(key).collect();
             format!("{} except {}", key(b), xs.join(" except "))

@@ -195,6 +195,8 @@ impl Checker<'_> {
                 Some(h) => BTreeSet::from([h.clone()]),
                 None => staff.heads.values().cloned().collect(),
             },
+            // The head of an element's department: any head, as for a field's.
+            ast::Who::HeadOfMember(..) => staff.heads.values().cloned().collect(),
             ast::Who::EachWithRole(_) | ast::Who::Member(..) => BTreeSet::new(),
             // Those the base names, some of whom may be left out.
             ast::Who::Except(b, _, _) => self.chain(b, p, fields_anyone, nobody),

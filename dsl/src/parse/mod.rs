@@ -704,7 +704,13 @@ fn build_who_one(p: Pair<Rule>, depth: usize) -> Built<Who> {
             )?),
             sp,
         )),
-        Rule::head_of => Ok(Who::HeadOf(ident(need(k.next(), &sp, "a department")?)?)),
+        Rule::head_of => {
+            let d = need(k.next(), &sp, "a department")?;
+            if d.as_rule() == Rule::member {
+                return Ok(Who::HeadOfMember(list::member(d, &sp)?, sp));
+            }
+            Ok(Who::HeadOf(ident(d)?))
+        }
         Rule::starter => Ok(Who::Starter(sp)),
         Rule::person_ref => Ok(Who::Person(ident(need(k.next(), &sp, "a person")?)?)),
         Rule::name_ref => Ok(Who::Name(ident(need(k.next(), &sp, "a name")?)?)),

@@ -555,6 +555,10 @@ pub(super) fn child_ended(
         child,
         outcome: outcome.to_string(),
     });
+    // A child per element: the step waits for the last one.
+    if run.inst.awaiting_child {
+        return Ok(());
+    }
     let step = run
         .step()
         .ok_or_else(|| Rejection::Stuck("no current step".into()))?;
@@ -651,6 +655,7 @@ fn complete(
                 reason: r.to_string(),
             });
         }
+        super::each::task_done(run, task);
         run.emit(Event::Signed {
             by: actor.to_string(),
             approve,

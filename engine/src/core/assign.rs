@@ -57,7 +57,7 @@ pub fn person(who: &Who, inst: &Instance, ctx: &Ctx) -> Result<String, Rejection
         }
         Who::Address(f) => Err(stuck(format!("`{f}` is an address, not a person"))),
         // Bound to the element's person when its task starts (see `each`).
-        Who::Member(m) => Err(stuck(format!(
+        Who::Member(m) | Who::HeadOfMember(m) => Err(stuck(format!(
             "`{}.{}` names no element here",
             m.var, m.field
         ))),

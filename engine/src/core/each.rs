@@ -21,6 +21,15 @@ fn bind(who: &Who, each: &ForEach, element: &Element) -> Result<Who, Rejection> 
                 )))
             }
         },
+        Who::HeadOfMember(m) if m.var == each.var => match element.get(&m.field) {
+            Some(baton_dsl::eval::Value::Department(d)) => Who::HeadOfDept(d.clone()),
+            _ => {
+                return Err(Rejection::Stuck(format!(
+                    "an element of `{}` names no department in `{}`",
+                    each.list, m.field
+                )))
+            }
+        },
         Who::SupervisorOf(w) => Who::SupervisorOf(Box::new(bind(w, each, element)?)),
         Who::DeptHeadOf(w) => Who::DeptHeadOf(Box::new(bind(w, each, element)?)),
         Who::Except(w, xs) => Who::Except(
@@ -34,59 +43,129 @@ fn bind(who: &Who, each: &ForEach, element: &Element) -> Result<Who, Rejection> 
 }
 
 impl<'a> Run<'a> {
-    /// Start a `for each` step's tasks, one per element.
+    /// Start a `for each` step's tasks, one per element: its task, or its sign-off's
+    /// signers (`kind` says which).
     pub(super) fn fan_out(
         &mut self,
         step: &'a Step,
         each: &ForEach,
-        who: &Who,
+        whos: &[Who],
+        kind: TaskKind,
     ) -> Result<(), Rejection> {
         let elements: Vec<Element> = match self.inst.data.get(&each.list) {
             Some(baton_dsl::eval::Value::List(xs)) => xs.clone(),
             None => Vec::new(),
             Some(_) => return Err(Rejection::Stuck(format!("`{}` holds no list", each.list))),
         };
+        // Nothing to do or to sign: the step goes on by its route (for a sign-off,
+        // the approved one).
         if elements.is_empty() {
             return self.route(step, None);
         }
         let limit = self.inst.limits.iter().map(|l| l.deadline).min();
         for (i, element) in elements.iter().enumerate() {
             let due = self.element_due(step, each, element)?;
-            let bound = bind(who, each, element)?;
-            let candidates = match assign::resolve(&bound, &self.inst, self.ctx)? {
-                assign::Resolved::One(c) => c,
-                // `each person with role` is not an element's: its people share
-                // one task here, as candidates.
-                assign::Resolved::Each(people) => Candidates {
-                    people,
-                    roles: vec![],
-                },
-            };
-            let id = TaskId {
-                instance: self.inst.id,
-                n: self.inst.next_task,
-            };
             let title =
                 self.render_element(step.title.as_deref().unwrap_or(&step.name), each, element);
-            self.emit(Event::TaskCreated {
-                task: Task {
-                    id,
-                    process: self.def.name.clone(),
-                    step: step.name.clone(),
-                    title,
-                    kind: TaskKind::Work,
-                    candidates,
-                    assignee: None,
-                    state: TaskState::Open,
-                    created_at: self.now,
-                    due: due.into_iter().chain(limit).min(),
-                    completed_by: None,
-                    choice: None,
-                },
-            });
-            if let Some(due) = due {
-                self.element_timers(step, id.n, i as u32, due);
+            for who in whos {
+                let bound = bind(who, each, element)?;
+                let places = match (assign::resolve(&bound, &self.inst, self.ctx)?, &kind) {
+                    (assign::Resolved::One(c), _) => vec![c],
+                    // Each such person signs for themselves, as in any sign-off.
+                    (assign::Resolved::Each(people), TaskKind::Sign) => people
+                        .into_iter()
+                        .map(|p| Candidates {
+                            people: vec![p],
+                            roles: vec![],
+                        })
+                        .collect(),
+                    // `each person with role` is not an element's: its people share
+                    // one task here, as candidates.
+                    (assign::Resolved::Each(people), _) => vec![Candidates {
+                        people,
+                        roles: vec![],
+                    }],
+                };
+                for candidates in places {
+                    // Elements whose signer is the same person (two partners of one
+                    // department) are signed once: one person signs a step once.
+                    let twice = kind == TaskKind::Sign
+                        && self.inst.active_tasks().any(|t| {
+                            t.kind == TaskKind::Sign
+                                && t.step == step.name
+                                && t.candidates == candidates
+                        });
+                    if twice {
+                        continue;
+                    }
+                    let id = TaskId {
+                        instance: self.inst.id,
+                        n: self.inst.next_task,
+                    };
+                    self.emit(Event::TaskCreated {
+                        task: Task {
+                            id,
+                            process: self.def.name.clone(),
+                            step: step.name.clone(),
+                            title: title.clone(),
+                            kind: kind.clone(),
+                            candidates,
+                            assignee: None,
+                            state: TaskState::Open,
+                            created_at: self.now,
+                            due: due.into_iter().chain(limit).min(),
+                            completed_by: None,
+                            choice: None,
+                        },
+                    });
+                    if let Some(due) = due {
+                        self.element_timers(step, id.n, i as u32, due);
+                    }
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// Start a `for each` step's children, one per element, each given its
+    /// element's values. Every child must be able to start before any is: one that
+    /// cannot refuses them all (an incident when Baton reached the step itself), and
+    /// a retry starts them all again.
+    pub(super) fn start_children(
+        &mut self,
+        step: &'a Step,
+        each: &ForEach,
+        process: &str,
+        with: &[(String, baton_dsl::model::Expr)],
+        wait: bool,
+    ) -> Result<(), Rejection> {
+        let elements: Vec<Element> = match self.inst.data.get(&each.list) {
+            Some(baton_dsl::eval::Value::List(xs)) => xs.clone(),
+            None => Vec::new(),
+            Some(_) => return Err(Rejection::Stuck(format!("`{}` holds no list", each.list))),
+        };
+        let mut given = Vec::with_capacity(elements.len());
+        for (i, element) in elements.iter().enumerate() {
+            let mut data = Data::new();
+            for (k, e) in with {
+                data.insert(k.clone(), self.eval_for(e, &each.var, element)?);
+            }
+            self.child_would_start(process, &data)
+                .map_err(|r| match r {
+                    Rejection::Requirement { message, fields } => Rejection::Requirement {
+                        message: format!("element {} of `{}`: {message}", i + 1, each.list),
+                        fields,
+                    },
+                    other => other,
+                })?;
+            given.push(data);
+        }
+        for data in given {
+            self.start_child(step, process, data, wait);
+        }
+        // No elements, or nothing to wait for: the step goes on at once.
+        if !wait || elements.is_empty() {
+            return self.route(step, None);
         }
         Ok(())
     }

@@ -574,7 +574,7 @@ impl<'a> Run<'a> {
             }
             Action::Task(who) => {
                 if let Some(each) = &step.for_each {
-                    return self.fan_out(step, each, who);
+                    return self.fan_out(step, each, std::slice::from_ref(who), TaskKind::Work);
                 }
                 let due = self.due(step)?;
                 let starter = self.undecided_by(step, who);
@@ -595,6 +595,11 @@ impl<'a> Run<'a> {
                 Ok(())
             }
             Action::Sign { mode, signers, .. } => {
+                // Per element: every element's signers, each with the element's due
+                // time (the checker allows only `sign all of` here).
+                if let Some(each) = &step.for_each {
+                    return self.fan_out(step, each, signers, TaskKind::Sign);
+                }
                 let due = self.due(step)?;
                 let first: &[Who] = if *mode == SignMode::InOrder {
                     &signers[..signers.len().min(1)]
@@ -612,32 +617,16 @@ impl<'a> Run<'a> {
                 with,
                 wait,
             } => {
+                // One child per element, each with its element's values.
+                if let Some(each) = &step.for_each {
+                    return self.start_children(step, each, process, with, *wait);
+                }
                 let mut data = Data::new();
                 for (k, e) in with {
                     data.insert(k.clone(), self.eval(e)?);
                 }
-                if let Some(check) = self.ctx.child_check {
-                    check(process, &data, self.inst.id, &self.inst.starter, self.now).map_err(
-                        |r| match r {
-                            Rejection::Requirement { message, fields } => Rejection::Requirement {
-                                message: format!("{process} cannot start: {message}"),
-                                fields,
-                            },
-                            other => Rejection::Stuck(format!("{process} cannot start: {other}")),
-                        },
-                    )?;
-                }
-                self.effects.push(super::Effect::StartChild {
-                    step: step.name.clone(),
-                    process: process.clone(),
-                    data,
-                    parent: self.inst.id,
-                    starter: self.inst.starter.clone(),
-                });
-                self.emit(Event::ChildStarted {
-                    process: process.clone(),
-                    wait: *wait,
-                });
+                self.child_would_start(process, &data)?;
+                self.start_child(step, process, data, *wait);
                 if *wait {
                     Ok(())
                 } else {
@@ -645,6 +634,35 @@ impl<'a> Run<'a> {
                 }
             }
         }
+    }
+
+    /// Whether `process` would start with `data` now; refused as the child would be.
+    pub(super) fn child_would_start(&self, process: &str, data: &Data) -> Result<(), Rejection> {
+        let Some(check) = self.ctx.child_check else {
+            return Ok(());
+        };
+        check(process, data, self.inst.id, &self.inst.starter, self.now).map_err(|r| match r {
+            Rejection::Requirement { message, fields } => Rejection::Requirement {
+                message: format!("{process} cannot start: {message}"),
+                fields,
+            },
+            other => Rejection::Stuck(format!("{process} cannot start: {other}")),
+        })
+    }
+
+    /// Ask the store to start a child with `data`, and record it.
+    pub(super) fn start_child(&mut self, step: &Step, process: &str, data: Data, wait: bool) {
+        self.effects.push(super::Effect::StartChild {
+            step: step.name.clone(),
+            process: process.to_string(),
+            data,
+            parent: self.inst.id,
+            starter: self.inst.starter.clone(),
+        });
+        self.emit(Event::ChildStarted {
+            process: process.to_string(),
+            wait,
+        });
     }
 
     /// `notify` lines of a step or an end, each to whoever it names now.

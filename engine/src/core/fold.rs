@@ -43,6 +43,7 @@ pub fn started(id: InstanceId, at: DateTime<Utc>, ev: &Event) -> Option<Instance
         next_timer: 1,
         branches: vec![],
         child_outcome: None,
+        children_awaited: 0,
     })
 }
 
@@ -74,6 +75,7 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
             // A step left while it waited for a child (a limit's `goto`, an admin's
             // move) waits for it no more.
             inst.awaiting_child = false;
+            inst.children_awaited = 0;
             inst.signatures.clear();
             // Finished tasks of earlier steps live on in the task records and the
             // history; the instance keeps only what the current step needs.
@@ -155,11 +157,16 @@ pub fn fold(inst: &mut Instance, ev: &Event, at: DateTime<Utc>) {
         },
         Event::MessageQueued { .. } | Event::Commented { .. } | Event::Reasoned { .. } => {}
         Event::ChildStarted { wait, .. } => {
-            inst.awaiting_child = *wait;
+            if *wait {
+                inst.children_awaited += 1;
+            }
+            inst.awaiting_child = inst.children_awaited > 0;
             inst.child_outcome = None;
         }
         Event::ChildFinished { child, outcome } => {
-            inst.awaiting_child = false;
+            // An instance stored before the count (0 here) waited for one child.
+            inst.children_awaited = inst.children_awaited.saturating_sub(1);
+            inst.awaiting_child = inst.children_awaited > 0;
             inst.children.push(*child);
             inst.child_outcome = Some(outcome.clone());
         }

@@ -282,6 +282,13 @@ pub(super) fn retry(
                 .def
                 .step(&step)
                 .ok_or_else(|| Rejection::Stuck(format!("no step `{step}`")))?;
+            // Which element's child the store refused is not recorded: its
+            // siblings may have started. An admin moves the instance on instead.
+            if s.for_each.is_some() {
+                return Err(Rejection::Conflict(format!(
+                    "a child of step `{step}` could not start, one per element: move the instance to a step, or cancel it"
+                )));
+            }
             if let Action::Start { process, with, .. } = &s.action {
                 let mut data = Data::new();
                 for (k, e) in with {

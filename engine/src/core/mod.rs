@@ -254,6 +254,11 @@ pub struct Instance {
     /// the incident is resolved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub child_outcome: Option<String>,
+    /// The children the current step started and waits for that have not ended yet:
+    /// one for `start X and wait`, one per element with `for each`. The step goes on
+    /// when the last one ends.
+    #[serde(default)]
+    pub children_awaited: u32,
 }
 
 impl Instance {

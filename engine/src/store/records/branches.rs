@@ -40,14 +40,15 @@ form!(InstanceV2, Instance);
 
 impl Stored for Instance {
     const KIND: RecordKind = RecordKind::Instance;
-    const VERSION: u8 = 3;
-    type Current = InstanceV3<'static>;
+    const VERSION: u8 = 4;
+    type Current = InstanceV4<'static>;
 
     fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
         match version {
             1 => exact::<InstanceV1<'static>>(payload).map(Into::into),
             2 => exact::<InstanceV2<'static>>(payload).map(Into::into),
             3 => exact::<InstanceV3<'static>>(payload).map(Into::into),
+            4 => exact::<InstanceV4<'static>>(payload).map(Into::into),
             v => Err(unknown_version::<Self>(v)),
         }
     }
@@ -80,6 +81,35 @@ impl From<InstanceV3<'_>> for Instance {
 }
 
 form!(InstanceV3, Instance);
+
+/// Version 4 of instances: version 3 and how many waited-for children of the
+/// current step have not ended yet (several with `for each`). A version-3 payload
+/// reads as 0: such an instance waited for one child at most, which `awaiting_child`
+/// says.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct InstanceV4<'a> {
+    pub base: InstanceV3<'a>,
+    pub children_awaited: u32,
+}
+
+impl<'a> From<&'a Instance> for InstanceV4<'a> {
+    fn from(i: &'a Instance) -> Self {
+        InstanceV4 {
+            base: i.into(),
+            children_awaited: i.children_awaited,
+        }
+    }
+}
+
+impl From<InstanceV4<'_>> for Instance {
+    fn from(i: InstanceV4<'_>) -> Self {
+        let mut inst: Instance = i.base.into();
+        inst.children_awaited = i.children_awaited;
+        inst
+    }
+}
+
+form!(InstanceV4, Instance);
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct BranchV1<'a> {
@@ -195,14 +225,15 @@ form!(AnswerV2, Outcome);
 
 impl Stored for Outcome {
     const KIND: RecordKind = RecordKind::Answer;
-    const VERSION: u8 = 3;
-    type Current = AnswerV3<'static>;
+    const VERSION: u8 = 4;
+    type Current = AnswerV4<'static>;
 
     fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
         match version {
             1 => exact::<super::outbox::AnswerV1<'static>>(payload).map(Into::into),
             2 => exact::<AnswerV2<'static>>(payload).map(Into::into),
             3 => exact::<AnswerV3<'static>>(payload).map(Into::into),
+            4 => exact::<AnswerV4<'static>>(payload).map(Into::into),
             v => Err(unknown_version::<Self>(v)),
         }
     }
@@ -241,6 +272,39 @@ impl From<AnswerV3<'_>> for Outcome {
 
 form!(AnswerV3, Outcome);
 
+/// The answer to a command with a version-4 instance.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct AnswerV4<'a> {
+    pub instance: InstanceV4<'a>,
+    pub records: Seq<'a, Record, RecordV1<'static>>,
+    pub children: Cow<'a, [u64]>,
+    pub replayed: bool,
+}
+
+impl<'a> From<&'a Outcome> for AnswerV4<'a> {
+    fn from(o: &'a Outcome) -> Self {
+        AnswerV4 {
+            instance: (&o.instance).into(),
+            records: Seq::of(&o.records),
+            children: Cow::Borrowed(&o.children),
+            replayed: o.replayed,
+        }
+    }
+}
+
+impl From<AnswerV4<'_>> for Outcome {
+    fn from(o: AnswerV4<'_>) -> Self {
+        Outcome {
+            instance: o.instance.into(),
+            records: o.records.into(),
+            children: o.children.into_owned(),
+            replayed: o.replayed,
+        }
+    }
+}
+
+form!(AnswerV4, Outcome);
+
 /// The version-1 payload of a version-2 instance or answer without branches: for
 /// tests that write older databases from records of this release.
 #[cfg(test)]
@@ -250,6 +314,7 @@ pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
             let i: Instance = super::decode(v).expect("an instance");
             assert!(i.branches.is_empty(), "version 1 has no branches");
             assert!(i.child_outcome.is_none(), "version 1 keeps no child's end");
+            assert_eq!(i.children_awaited, 0, "version 1 counts no children");
             postcard::to_allocvec(&InstanceV1::from(&i))
         }
         RecordKind::Answer => {

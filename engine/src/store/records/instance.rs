@@ -104,6 +104,7 @@ impl From<InstanceV1<'_>> for Instance {
             next_timer: i.next_timer,
             branches: vec![],
             child_outcome: None,
+            children_awaited: 0,
         }
     }
 }

@@ -170,6 +170,7 @@ pub(crate) fn instance() -> Instance {
         next_timer: 10,
         branches: vec![],
         child_outcome: None,
+        children_awaited: 0,
     }
 }
 
@@ -364,7 +365,20 @@ fn branched() -> Instance {
         branch("partner", BranchStatus::Cancelled, false),
     ];
     i.child_outcome = Some(s("promoted"));
+    i.children_awaited = 2;
     i
+}
+
+/// Instances and answers of version 3 (a child's end kept, but no count of the
+/// children waited for) read as they did: the same instance, counting none.
+#[test]
+fn instances_and_answers_of_version_3_read_as_before() {
+    let mut expected = branched();
+    expected.children_awaited = 0;
+    let old: Instance = decode(&golden(RecordKind::Instance, 3)).expect("version 3 instance");
+    assert_eq!(old, expected);
+    let old: Outcome = decode(&golden(RecordKind::Answer, 3)).expect("version 3 answer");
+    assert_eq!(old.instance.children_awaited, 0);
 }
 
 /// Instances and answers of version 2 (branches, but no child's end kept) read as
@@ -373,6 +387,7 @@ fn branched() -> Instance {
 fn instances_and_answers_of_version_2_read_as_before() {
     let mut expected = branched();
     expected.child_outcome = None;
+    expected.children_awaited = 0;
     let old: Instance = decode(&golden(RecordKind::Instance, 2)).expect("version 2 instance");
     assert_eq!(old, expected);
     let old: Outcome = decode(&golden(RecordKind::Answer, 2)).expect("version 2 answer");
