@@ -63,14 +63,24 @@ fn hiring_approved_all_the_way_onboards_and_opens_probation() {
         None,
         json!({"channels": "招聘網站、內部推薦", "interview_on": "2026-03-12"}),
     );
-    // The requesting supervisor records the department's verdict.
+    // 配合人力資源部進行面試: HR interviews and the requesting supervisor takes part,
+    // each with their own assessment; nothing is offered until both are for it.
     assert_eq!(h.task(id, "interview").candidates.people, [REQUESTER]);
-    h.act(
+    assert_eq!(h.task(id, "hr_interview").candidates.roles, ["hr_officer"]);
+    let inst = h.act(
         id,
         "interview",
         REQUESTER,
         Some("hire"),
         json!({"interview_notes": "溝通能力強"}),
+    );
+    assert!(inst.active_tasks().all(|t| t.step == "hr_interview"));
+    h.act(
+        id,
+        "hr_interview",
+        "qian_yu",
+        Some("hire"),
+        json!({"hr_interview_notes": "符合崗位要求"}),
     );
     let offer = h.task(id, "offer");
     let o = h.complete(
@@ -362,6 +372,35 @@ fn hiring_interview_not_hired() {
     assert_ended(&inst, "not_hired");
     assert!(!inst.data.contains_key("candidate"));
     assert!(h.instances("onboarding", "running").is_empty());
+    // HR's assessment, no longer needed, was withdrawn.
+    assert!(inst.active_tasks().next().is_none());
+
+    // HR against, the department for: not hired either.
+    let id = requisition(&h);
+    h.act(id, "manager_review", CS_MANAGER, Some("approve"), json!({}));
+    h.act(id, "hr_review", "sun_li", Some("approve"), json!({}));
+    h.act(
+        id,
+        "publish",
+        "sun_li",
+        None,
+        json!({"channels": "招聘網站", "interview_on": "2026-03-12"}),
+    );
+    h.act(
+        id,
+        "interview",
+        REQUESTER,
+        Some("hire"),
+        json!({"interview_notes": "可以培養"}),
+    );
+    let inst = h.act(
+        id,
+        "hr_interview",
+        "sun_li",
+        Some("not_hire"),
+        json!({"hr_interview_notes": "不符合公司招聘標準"}),
+    );
+    assert_ended(&inst, "not_hired");
 }
 
 #[test]

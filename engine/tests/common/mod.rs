@@ -427,6 +427,13 @@ pub fn hire(h: &Harness, requester: &str, candidate: &str, hired_on: &str) -> Hi
     );
     h.act(
         id,
+        "hr_interview",
+        "qian_yu",
+        Some("hire"),
+        serde_json::json!({"hr_interview_notes": "符合崗位要求"}),
+    );
+    h.act(
+        id,
         "interview",
         requester,
         Some("hire"),
