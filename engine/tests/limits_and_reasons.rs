@@ -191,12 +191,23 @@ fn a_refused_signoff_with_a_reason_is_recorded_and_told_to_the_starter() {
             task,
             reason: "試用期考勤記錄待核實".into()
         }));
-    // The applicant also hears the outcome where the application ends (`extended`).
+    // The refusal goes to OA like any result (流程圖: 總經理簽字確認 -> OA提報), and
+    // the applicant hears the outcome, and why, where the application ends.
     let (ended, sent): (Vec<_>, Vec<_>) = h
         .outbox_after(mark)
         .into_iter()
         .partition(|s| s.text().starts_with("您的轉正考核已完成"));
     assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].text().contains("簽字確認未獲通過"),
+        "{}",
+        ended[0].text()
+    );
+    let (oa, sent): (Vec<_>, Vec<_>) = sent
+        .into_iter()
+        .partition(|s| s.text().contains("請提報OA系統"));
+    assert_eq!(oa.len(), 1, "{oa:?}");
+    assert!(oa[0].text().contains("延期轉正"), "{}", oa[0].text());
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].kind(), MessageKind::Notify);
     assert_eq!(sent[0].to(), [COLLEAGUE]);
@@ -223,12 +234,23 @@ fn a_refusal_without_a_reason_is_told_too() {
     let id = probation_at_signoffs(&h);
     let mark = h.outbox_mark();
     h.sign(id, "chen_jing", false);
-    // The applicant also hears the outcome where the application ends (`extended`).
+    // The refusal goes to OA like any result (流程圖: 總經理簽字確認 -> OA提報), and
+    // the applicant hears the outcome, and why, where the application ends.
     let (ended, sent): (Vec<_>, Vec<_>) = h
         .outbox_after(mark)
         .into_iter()
         .partition(|s| s.text().starts_with("您的轉正考核已完成"));
     assert_eq!(ended.len(), 1, "{ended:?}");
+    assert!(
+        ended[0].text().contains("簽字確認未獲通過"),
+        "{}",
+        ended[0].text()
+    );
+    let (oa, sent): (Vec<_>, Vec<_>) = sent
+        .into_iter()
+        .partition(|s| s.text().contains("請提報OA系統"));
+    assert_eq!(oa.len(), 1, "{oa:?}");
+    assert!(oa[0].text().contains("延期轉正"), "{}", oa[0].text());
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to(), [COLLEAGUE]);
     assert_eq!(

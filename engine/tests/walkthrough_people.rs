@@ -575,30 +575,59 @@ fn probation_signatures_stay_visible_after_the_signoff() {
 #[test]
 fn probation_every_score_band() {
     let h = Harness::at(sh(2026, 3, 10, 10, 0));
-    // (daily, test, interview) -> result, end. The average decides.
-    let cases: [((i64, i64, i64), &str, &str); 13] = [
-        ((95, 95, 95), "early", "promoted"),
-        ((90, 90, 90), "early", "promoted"),
-        ((100, 89, 81), "early", "promoted"),
-        ((85, 80, 80), "normal", "promoted"),
-        ((80, 80, 80), "normal", "promoted"),
-        ((70, 70, 70), "postpone", "extended"),
-        ((65, 65, 65), "postpone", "extended"),
-        // Left open by the regulation, decided by the file: (70, 80) and [60, 65).
-        ((75, 75, 75), "postpone", "extended"),
-        ((70, 71, 71), "postpone", "extended"),
-        ((62, 62, 62), "postpone", "extended"),
-        ((60, 60, 60), "postpone", "extended"),
-        ((59, 60, 60), "dismiss", "dismissed"),
-        ((30, 40, 50), "dismiss", "dismissed"),
+    // (daily, test, interview) -> result, end, the reason given. The average,
+    // rounded half up to a whole number, decides; 以上 and 以下 include the bound.
+    let cases: [((i64, i64, i64), &str, &str, &str); 17] = [
+        ((95, 95, 95), "early", "promoted", "90分以上為提前轉正"),
+        ((90, 90, 90), "early", "promoted", "90分以上為提前轉正"),
+        ((100, 89, 81), "early", "promoted", "90分以上為提前轉正"),
+        // 89.5 rounds to 90.
+        ((90, 90, 89), "early", "promoted", "90分以上為提前轉正"),
+        ((85, 80, 80), "normal", "promoted", "80分以上為自然轉正"),
+        ((80, 80, 80), "normal", "promoted", "80分以上為自然轉正"),
+        ((70, 70, 70), "postpone", "extended", "65–70分為延期轉正"),
+        ((65, 65, 65), "postpone", "extended", "65–70分為延期轉正"),
+        // Left open by the regulation, decided by the file: 71–79 and 61–64.
+        (
+            (75, 75, 75),
+            "postpone",
+            "extended",
+            "規定未涵蓋71–79分，本流程定為延期轉正",
+        ),
+        // 70.33 rounds to 70; 70.67 to 71.
+        ((70, 70, 71), "postpone", "extended", "65–70分為延期轉正"),
+        (
+            (70, 71, 71),
+            "postpone",
+            "extended",
+            "規定未涵蓋71–79分，本流程定為延期轉正",
+        ),
+        (
+            (71, 71, 72),
+            "postpone",
+            "extended",
+            "規定未涵蓋71–79分，本流程定為延期轉正",
+        ),
+        (
+            (62, 62, 62),
+            "postpone",
+            "extended",
+            "規定未涵蓋61–64分，本流程定為延期轉正",
+        ),
+        // 60 itself is 60分以下.
+        ((60, 60, 60), "dismiss", "dismissed", "60分以下為不予錄用"),
+        ((61, 60, 60), "dismiss", "dismissed", "60分以下為不予錄用"),
+        ((59, 60, 60), "dismiss", "dismissed", "60分以下為不予錄用"),
+        ((30, 40, 50), "dismiss", "dismissed", "60分以下為不予錄用"),
     ];
-    for ((d, t, i), result, end) in cases {
+    for ((d, t, i), result, end, basis) in cases {
         let id = to_signoffs(&h, d, t, i);
-        let score = (d + t + i) as f64 / 3.0;
+        // Half up: three times the average, plus 1.5, over 3 (in whole numbers).
+        let score = (2 * (d + t + i) + 3) / 6;
         let inst = h.inst(id);
         assert_eq!(
             inst.data.get("score"),
-            Some(&Value::Dec(score)),
+            Some(&Value::Int(score)),
             "{d}/{t}/{i}"
         );
         assert_eq!(
@@ -616,18 +645,20 @@ fn probation_every_score_band() {
         assert_eq!(
             sent[0].text(),
             format!(
-                "張偉轉正考核結果：{}（綜合得分 {}），請提報OA系統",
+                "張偉轉正考核結果：{}（綜合得分 {score}，{basis}），請提報OA系統",
                 label(result),
-                baton_engine::display::number(score)
             )
         );
         assert_eq!(sent[1].to(), [EMPLOYEE]);
         assert_eq!(
             sent[1].text(),
-            format!("您的轉正考核已完成，結果：{}", label(result))
+            format!(
+                "您的轉正考核已完成，結果：{}（綜合得分 {score}，{basis}）",
+                label(result)
+            )
         );
     }
-    assert_eq!(h.instances("probation", "completed").len(), 13);
+    assert_eq!(h.instances("probation", "completed").len(), 17);
 }
 
 #[test]
@@ -691,21 +722,32 @@ fn probation_signoffs_in_order_and_a_refusal() {
     );
     h.sign(id, "sun_li", true);
     assert_eq!(h.task(id, "signoffs").candidates.roles, ["general_manager"]);
-    // The general manager refuses: probation goes on (extended), no OA submission.
+    // The general manager refuses: the result becomes 延期轉正 and goes to OA like
+    // any other (流程圖: 總經理簽字確認 -> OA提報 -> 轉正/辭退/延期).
     let inst = h.sign(id, "zhao_guoqiang", false);
     assert_ended(&inst, "extended");
     assert_eq!(
         inst.data.get("result"),
-        Some(&Value::Choice("normal".into()))
+        Some(&Value::Choice("postpone".into()))
     );
-    // No OA submission; the applicant alone hears of the refusal, and of the outcome
-    // where the application ends.
+    // HR submits it to OA; the applicant hears of the refusal, and of the outcome
+    // and why where the application ends.
     let (ended, sent): (Vec<_>, Vec<_>) = h
         .sent_by(id)
         .into_iter()
         .partition(|s| s.text().starts_with("您的轉正考核已完成"));
     assert_eq!(ended.len(), 1, "{ended:?}");
     assert_eq!(ended[0].to(), [EMPLOYEE]);
+    assert!(
+        ended[0].text().contains("簽字確認未獲通過"),
+        "{}",
+        ended[0].text()
+    );
+    let (oa, sent): (Vec<_>, Vec<_>) = sent
+        .into_iter()
+        .partition(|s| s.text().contains("請提報OA系統"));
+    assert_eq!(oa.len(), 1, "{oa:?}");
+    assert_eq!(oa[0].to(), ["sun_li", "qian_yu"]);
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].to(), [EMPLOYEE]);
     assert!(sent[0].text().contains("拒絕簽署"), "{}", sent[0].text());
