@@ -319,6 +319,31 @@ async fn a_missed_daily_start_runs_once_after_a_long_downtime() {
     drop(dir);
 }
 
+/// 每周組織部門會議: the weekly hot-issue meeting missed while the daemon was down
+/// (Thursday to Monday, over Friday 15:00) is still held, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weekly_meeting_missed_while_down_is_held_once_after() {
+    let d = daemon_at(sh(2026, 3, 5, 9, 0)).await;
+    let (engine, clock, dir) = d.stop().await;
+    drop(engine);
+    let meetings = |e: &Engine| {
+        e.store
+            .instances("weekly_hotspots", "running", None, 100)
+            .expect("list")
+            .items
+            .len()
+    };
+    clock.set(sh(2026, 3, 16, 9, 0));
+    let engine = open(dir.path(), &clock);
+    assert_eq!(meetings(&engine), 0);
+    engine.run_schedules().expect("schedules");
+    // Two Fridays were missed (6th and 13th): one meeting, not two and not none.
+    assert_eq!(meetings(&engine), 1);
+    engine.run_schedules().expect("schedules");
+    assert_eq!(meetings(&engine), 1);
+    drop(dir);
+}
+
 #[test]
 fn a_working_hours_deadline_set_on_friday_at_five_falls_due_on_monday() {
     let h = Harness::at(sh(2026, 11, 27, 17, 0));
