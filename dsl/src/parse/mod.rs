@@ -127,15 +127,17 @@ fn tight(p: &Pair<Rule>) -> Span {
     if !p.as_str().ends_with(char::is_whitespace) {
         return span(p);
     }
-    let end = p
-        .clone()
-        .into_inner()
-        .flatten()
-        .filter(|c| c.as_rule() == Rule::string || c.clone().into_inner().next().is_none())
-        .map(|c| c.as_span().end())
-        .max()
-        .unwrap_or(p.as_span().end());
-    p.as_span().start()..end
+    // Pairs are in order and a pair ends where its last child does, give or take the
+    // whitespace, so the last token is found by going down the last children (a
+    // string counts as one token): no walk over the whole statement.
+    let mut last = p.clone();
+    while let Some(c) = last.clone().into_inner().next_back() {
+        last = c;
+        if last.as_rule() == Rule::string {
+            break;
+        }
+    }
+    p.as_span().start()..last.as_span().end()
 }
 
 /// The children that carry meaning: keyword tokens are dropped.
