@@ -123,13 +123,23 @@ fn span(p: &Pair<Rule>) -> Span {
 /// comments before trying an optional or repeated tail (`task for X` may go on with
 /// `except Y`), and keeps what it skipped in the span even when the tail is absent.
 fn tight(p: &Pair<Rule>) -> Span {
+    let text = p.as_str();
+    let start = p.as_span().start();
+    let trimmed = text.trim_end();
     // Most statements end on their last token already.
-    if !p.as_str().ends_with(char::is_whitespace) {
-        return span(p);
+    if trimmed.len() == text.len() {
+        return start..start + text.len();
+    }
+    // No token ends in whitespace, so without a comment after the last token the
+    // trimmed text ends where that token does. Such a comment would be on the trimmed
+    // text's last line.
+    let last_line = &trimmed[trimmed.rfind('\n').map_or(0, |i| i + 1)..];
+    if !last_line.contains('#') {
+        return start..start + trimmed.len();
     }
     // Pairs are in order and a pair ends where its last child does, give or take the
     // whitespace, so the last token is found by going down the last children (a
-    // string counts as one token): no walk over the whole statement.
+    // string counts as one token).
     let mut last = p.clone();
     while let Some(c) = last.clone().into_inner().next_back() {
         last = c;
@@ -137,7 +147,7 @@ fn tight(p: &Pair<Rule>) -> Span {
             break;
         }
     }
-    p.as_span().start()..last.as_span().end()
+    start..last.as_span().end()
 }
 
 /// The children that carry meaning: keyword tokens are dropped.
