@@ -369,6 +369,41 @@ fn member_care_complaint_is_opened_and_the_calls_go_on() {
     assert_eq!(h.timers(id), [(sh(2026, 9, 2, 10, 0), wait_timer("call"))]);
 }
 
+#[test]
+fn member_care_first_call_on_a_day_the_agent_names() {
+    // Monday 2026-03-02 09:00.
+    let h = Harness::at(sh(2026, 3, 2, 9, 0));
+    let start = |next_call: &str| {
+        h.start(
+            "member_care",
+            json!({"member": "王五", "phone": "13700000000", "grade": "ordinary", "next_call": next_call}),
+            CARER,
+        )
+        .instance
+        .id
+    };
+    // A welcome call on Wednesday, then every quarter from that call.
+    let id = start("2026-03-04");
+    let welcome = sh(2026, 3, 4, 10, 0);
+    assert_eq!(h.timers(id), [(welcome, wait_timer("call"))]);
+    h.fire_at(welcome);
+    h.act(id, "call", CARER, Some("reached"), json!({}));
+    let inst = h.act(id, "record", CARER, None, json!({}));
+    assert_eq!(
+        inst.data.get("next_call"),
+        Some(&Value::Date(date(2026, 6, 4)))
+    );
+    // Today, with 10:00 come: the call is offered at once.
+    let id = start("2026-03-04");
+    let call = h.task(id, "call");
+    assert_eq!(call.created_at, welcome);
+    let inst = h.act(id, "call", CARER, Some("stop"), json!({}));
+    assert_ended(&inst, "stopped");
+    // A day already past is not a day to call: planned by grade.
+    let id = start("2026-03-01");
+    assert_eq!(h.timers(id), [(sh(2026, 6, 4, 10, 0), wait_timer("call"))]);
+}
+
 // ---- member_anniversary -----------------------------------------------------------------
 
 fn anniversary(h: &Harness, memorial: &str) -> InstanceId {
