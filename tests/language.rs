@@ -44,6 +44,10 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "trip_care",
         "daily_report",
         "weekly_hotspots",
+        "callback",
+        "member_care",
+        "member_anniversary",
+        "member_activity",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

@@ -631,7 +631,7 @@ fn reopening_the_database_gives_the_same_state() {
     assert_eq!(state(&h), before);
     assert_eq!(
         h.engine.store.process_names().len(),
-        8,
+        12,
         "definitions are still deployed"
     );
     // Deploying the same folder again changes no version.

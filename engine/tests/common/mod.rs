@@ -161,10 +161,14 @@ impl Harness {
         assert_eq!(
             names,
             [
+                "callback",
                 "complaint",
                 "coordination",
                 "daily_report",
                 "hiring",
+                "member_activity",
+                "member_anniversary",
+                "member_care",
                 "onboarding",
                 "probation",
                 "trip_care",
