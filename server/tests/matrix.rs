@@ -86,11 +86,14 @@ fn expected(action: Action) -> Vec<&'static str> {
         Claim | Complete => with(&["wang_fang"]),
         Reassign => leads(&[ADMIN_OF_STAFF]),
         Cancel => with(&["wang_fang", ADMIN_OF_STAFF]),
-        // `started by agent, scenic_agent`, and an admin anything.
+        // `started by agent, scenic_agent, callback_agent, member_care_agent`, and an
+        // admin anything.
         Start => with(&[
             "huang_min",
             "liu_yang",
+            "ma_jun",
             "wang_fang",
+            "xu_li",
             "zhang_wei",
             ADMIN_OF_STAFF,
         ]),
