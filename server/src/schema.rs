@@ -207,6 +207,9 @@ pub struct InstanceDoc {
     pub next_timer: u32,
     /// At a parallel step: where each of its branches is (empty otherwise).
     pub branches: Vec<BranchDoc>,
+    /// The children the current step started and still waits for: one for `start
+    /// X and wait`, one per element with `for each`.
+    pub children_awaited: u32,
 }
 
 /// An instance as `GET /instances/{id}` shows it: its state, every sign-off of its
