@@ -44,6 +44,11 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "trip_care",
         "daily_report",
         "weekly_hotspots",
+        "quality_evaluation",
+        "quality_daily",
+        "quality_weekly",
+        "rectification",
+        "liaison",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

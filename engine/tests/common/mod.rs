@@ -165,8 +165,13 @@ impl Harness {
                 "coordination",
                 "daily_report",
                 "hiring",
+                "liaison",
                 "onboarding",
                 "probation",
+                "quality_daily",
+                "quality_evaluation",
+                "quality_weekly",
+                "rectification",
                 "trip_care",
                 "weekly_hotspots"
             ]
