@@ -208,6 +208,23 @@ fn substandard_service_of_an_agent_starts_a_rectification_notice_naming_them() {
         h.task(child, "draft").candidates.roles,
         ["quality_supervisor"]
     );
+    // The notice goes its way: drafted, signed, and the head of the CS department
+    // confirms the agent named as the one responsible.
+    h.act(
+        child,
+        "draft",
+        QUALITY_SUPERVISOR,
+        Some("submit"),
+        json!({"requirement": "參加投訴處理培訓並複測", "deadline": "2026-03-06"}),
+    );
+    h.act(child, "signoff", CS_MANAGER, Some("approve"), json!({}));
+    let accept = h.task(child, "accept");
+    assert_eq!(accept.candidates.people, [CS_MANAGER]);
+    let c = h.act(child, "accept", CS_MANAGER, None, json!({}));
+    assert_at(&c, "rectify");
+    let rectify = h.task(child, "rectify");
+    assert_eq!(rectify.candidates.people, ["wang_fang"]);
+    assert_eq!(rectify.due, Some(sh(2026, 3, 6, 18, 0)));
 }
 
 #[test]
