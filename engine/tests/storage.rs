@@ -456,3 +456,47 @@ fn the_embedded_store_keeps_the_storage_contract() {
         store
     });
 }
+
+/// The figures keep UTC hours: a database written in one zone and opened in
+/// another (the company moved its zone, or `verify` runs elsewhere) still agrees
+/// with its histories, and each hour goes to the day it falls in, in the zone the
+/// store reads with.
+#[test]
+fn figures_do_not_depend_on_the_zone_they_were_written_in() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shanghai = || Options {
+        zone: chrono_tz::Asia::Shanghai,
+        ..Options::default()
+    };
+    // 2026-05-04 01:00 UTC is 09:00 in Shanghai, the same day in both.
+    let late = t0() + Duration::hours(17);
+    {
+        let s = ready(Store::open(dir.path(), shanghai()).expect("open"));
+        start(&s, "ann", None);
+        // 18:00 UTC is 02:00 the next day in Shanghai.
+        let cmd = Command::Start {
+            process: "review".into(),
+            data: serde_json::json!({"topic": "x"})
+                .as_object()
+                .cloned()
+                .expect("object"),
+        };
+        s.execute(None, &cmd, "ann", late, None).expect("start");
+        s.durable().expect("flush");
+    }
+    let day = t0().date_naive();
+    let next = day.succ_opt().expect("a day");
+    let started = |s: &Store, d| -> u32 {
+        s.figures("review", d, d)
+            .expect("figures")
+            .iter()
+            .map(|r| r.figures.started)
+            .sum()
+    };
+    let s = Store::open(dir.path(), Options::default()).expect("open in UTC");
+    assert_eq!(s.verify().expect("verify"), Vec::<String>::new());
+    assert_eq!((started(&s, day), started(&s, next)), (2, 0));
+    drop(s);
+    let s = Store::open(dir.path(), shanghai()).expect("open in Shanghai");
+    assert_eq!((started(&s, day), started(&s, next)), (1, 1));
+}

@@ -773,6 +773,6 @@ fn call_back_and_member_care_agents_open_a_complaint_they_hear() {
         let agent = h.people(role).into_iter().next().expect("someone");
         let id = complaint(&h, &agent, Some("general"));
         let accept = h.task(id, "accept");
-        assert_eq!(accept.candidates.people, [agent.clone()], "{role}");
+        assert_eq!(accept.candidates.people, [agent], "{role}");
     }
 }

@@ -577,7 +577,9 @@ fn probation_every_score_band() {
     let h = Harness::at(sh(2026, 3, 10, 10, 0));
     // (daily, test, interview) -> result, end, the reason given. The average,
     // rounded half up to a whole number, decides; 以上 and 以下 include the bound.
-    let cases: [((i64, i64, i64), &str, &str, &str); 17] = [
+    // ((daily, test, interview), result, end, basis)
+    type Case = ((i64, i64, i64), &'static str, &'static str, &'static str);
+    let cases: [Case; 17] = [
         ((95, 95, 95), "early", "promoted", "90分以上為提前轉正"),
         ((90, 90, 90), "early", "promoted", "90分以上為提前轉正"),
         ((100, 89, 81), "early", "promoted", "90分以上為提前轉正"),

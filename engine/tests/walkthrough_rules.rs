@@ -636,7 +636,7 @@ fn reopening_the_database_gives_the_same_state() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "flow"))
         })
         .count();
-    assert!(flows >= 13, "the company's processes: {flows}");
+    assert!(flows >= 17, "the company's processes: {flows}");
     assert_eq!(
         h.engine.store.process_names().len(),
         flows,

@@ -367,7 +367,15 @@ async fn definitions_list_show_source_and_diagram() {
 
     let d = api.get("/definitions/complaint", "wang_fang").await.ok();
     assert_eq!(d["title"], "客戶投訴處理");
-    assert_eq!(d["started_by"], json!(["agent", "scenic_agent"]));
+    assert_eq!(
+        d["started_by"],
+        json!([
+            "agent",
+            "scenic_agent",
+            "callback_agent",
+            "member_care_agent"
+        ])
+    );
     assert_eq!(d["latest"], 1);
     let steps: Vec<&str> = d["steps"]
         .as_array()

@@ -56,23 +56,20 @@ fn collect_branch_steps(s: &ast::Step, out: &mut Vec<ast::Step>) {
     }
 }
 
-/// Where step `step` names `target` (a `next`, a choice, a rule, `on refuse`, an
+/// Where step `s` names `target` (a `next`, a choice, a rule, `on refuse`, an
 /// overdue move), for a diagnostic to point at.
-fn target_span(p: &ast::Process, step: &str, target: &str) -> Option<Span> {
-    let s = p.steps.iter().find(|s| s.name.text == step)?;
+fn target_span(s: &ast::Step, target: &str) -> Option<Span> {
     s.body.iter().find_map(|st| {
-        let names: Vec<&ast::Name> = match st {
-            Stmt::Next { target, .. } => vec![target],
-            Stmt::Choose(arms, _) => arms.iter().map(|a| &a.target).collect(),
-            Stmt::Rules(arms, _) => arms.iter().map(|a| &a.target).collect(),
-            Stmt::OnRefuse(n, _) => vec![n],
-            Stmt::OnOverdue(ast::Action::Goto(n), _) => vec![n],
-            _ => vec![],
-        };
-        names
-            .into_iter()
-            .find(|n| n.text == target)
-            .map(|n| n.span.clone())
+        let named = |n: &&ast::Name| n.text == target;
+        match st {
+            Stmt::Next { target, .. } => Some(target).filter(named),
+            Stmt::Choose(arms, _) => arms.iter().map(|a| &a.target).find(named),
+            Stmt::Rules(arms, _) => arms.iter().map(|a| &a.target).find(named),
+            Stmt::OnRefuse(n, _) => Some(n).filter(named),
+            Stmt::OnOverdue(ast::Action::Goto(n), _) => Some(n).filter(named),
+            _ => None,
+        }
+        .map(|n| n.span.clone())
     })
 }
 
@@ -173,12 +170,17 @@ impl Checker<'_> {
 
     /// The checks of the module documentation, over the whole definition.
     pub(super) fn branches(&mut self, p: &ast::Process, d: &Definition) {
-        let spans: BTreeMap<&str, Span> = p
-            .steps
-            .iter()
-            .map(|s| (s.name.text.as_str(), s.name.span.clone()))
-            .collect();
-        let span_of = |n: &str| spans.get(n).cloned().unwrap_or(p.name.span.clone());
+        // Each name's first step (where its exits are looked up) and last step's span
+        // (where a diagnostic about the step points), found once rather than by a
+        // scan of the steps per exit, which made this pass quadratic.
+        let mut by_name: BTreeMap<&str, (&ast::Step, &Span)> = BTreeMap::new();
+        for s in &p.steps {
+            by_name
+                .entry(s.name.text.as_str())
+                .and_modify(|(_, span)| *span = &s.name.span)
+                .or_insert((s, &s.name.span));
+        }
+        let span_of = |n: &str| by_name.get(n).map_or(&p.name.span, |(_, sp)| sp).clone();
         let branch_spans: BTreeMap<&str, Span> = p
             .steps
             .iter()
@@ -205,22 +207,27 @@ impl Checker<'_> {
         for s in &d.steps {
             let mine = home.get(s.name.as_str()).copied();
             for t in targets_of(s) {
-                // At the exit as written, else at the step.
-                let at = target_span(p, &s.name, t).unwrap_or_else(|| span_of(&s.name));
+                // At the exit as written, else at the step; found only for a diagnostic.
+                let at = || {
+                    by_name
+                        .get(s.name.as_str())
+                        .and_then(|(step, _)| target_span(step, t))
+                        .unwrap_or_else(|| span_of(&s.name))
+                };
                 match (mine, home.get(t).copied()) {
                     (None, _) if t == JOIN => {
-                        self.err(Code::JoinOutsideBranch, at, &[&s.name]);
+                        self.err(Code::JoinOutsideBranch, at(), &[&s.name]);
                     }
                     (Some(_), _) if t == JOIN => {}
                     (Some(b), Some(tb)) if std::ptr::eq(b, tb) => {}
                     (_, Some(tb)) => {
-                        self.err(Code::IntoBranch, at, &[&t, &tb.name]);
+                        self.err(Code::IntoBranch, at(), &[&t, &tb.name]);
                     }
                     (Some(b), None) if is_end(t) && b.may_end => {}
                     (Some(b), None) => {
                         // An unknown name was reported already (E002).
                         if is_end(t) || d.step(t).is_some() {
-                            self.err(Code::BranchLeaves, at, &[&s.name, &b.name, &t]);
+                            self.err(Code::BranchLeaves, at(), &[&s.name, &b.name, &t]);
                         }
                     }
                     (None, None) => {}

@@ -50,9 +50,25 @@ fn measure(src: &str) -> (usize, Option<usize>) {
     let mut run = 0usize;
     let mut deepest = 0usize;
     let mut first: Option<usize> = None;
+    // Only a token that raises the level can make it the deepest or pass the limit
+    // first, so the level is looked at there and not after every byte.
+    let mut rise = |level: usize, at: usize| {
+        deepest = deepest.max(level);
+        if level > MAX_NESTING && first.is_none() {
+            first = Some(at);
+        }
+    };
     // The two words before this one: `department` after `head of` is part of one
     // who-chain step (`head of department of`), counted once, at `head`.
     let mut words: [&[u8]; 2] = [b"", b""];
+    let is_word = |c: u8| c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80;
+    // Where the run of bytes from `from` for which `more` holds ends.
+    let run_end = |from: usize, more: &dyn Fn(u8) -> bool| {
+        b[from..]
+            .iter()
+            .position(|&c| !more(c))
+            .map_or(b.len(), |k| from + k)
+    };
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -66,16 +82,13 @@ fn measure(src: &str) -> (usize, Option<usize>) {
                 i += 1;
                 run = 0;
             }
-            b'#' => {
-                while i < b.len() && !matches!(b[i], b'\n' | b'\r') {
-                    i += 1;
-                }
-            }
+            b'#' => i = run_end(i, &|c| !matches!(c, b'\n' | b'\r')),
             b'(' | b'{' => {
                 frames.push(run + 1);
                 open += run + 1;
                 run = 0;
                 i += 1;
+                rise(open, start);
             }
             b')' | b'}' => {
                 open -= frames.pop().unwrap_or(0);
@@ -85,13 +98,11 @@ fn measure(src: &str) -> (usize, Option<usize>) {
             b'-' if b.get(i + 1) != Some(&b'>') => {
                 run += 1;
                 i += 1;
+                rise(open + run, start);
             }
-            _ if c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80 => {
-                while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric() || b[i] >= 0x80)
-                {
-                    i += 1;
-                }
-                let word = &src.as_bytes()[start..i];
+            _ if is_word(c) => {
+                i = run_end(i, &is_word);
+                let word = &b[start..i];
                 match word {
                     b"not" | b"supervisor" | b"head" => run += 1,
                     b"department" if words == [b"head".as_slice(), b"of".as_slice()] => {}
@@ -100,15 +111,9 @@ fn measure(src: &str) -> (usize, Option<usize>) {
                     _ => run = 0,
                 }
                 words = [words[1], word];
+                rise(open + run, start);
             }
             _ => i += 1,
-        }
-        let level = open + run;
-        if level > deepest {
-            deepest = level;
-        }
-        if level > MAX_NESTING && first.is_none() {
-            first = Some(start);
         }
     }
     (deepest, first)

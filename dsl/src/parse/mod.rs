@@ -123,19 +123,31 @@ fn span(p: &Pair<Rule>) -> Span {
 /// comments before trying an optional or repeated tail (`task for X` may go on with
 /// `except Y`), and keeps what it skipped in the span even when the tail is absent.
 fn tight(p: &Pair<Rule>) -> Span {
+    let text = p.as_str();
+    let start = p.as_span().start();
+    let trimmed = text.trim_end();
     // Most statements end on their last token already.
-    if !p.as_str().ends_with(char::is_whitespace) {
-        return span(p);
+    if trimmed.len() == text.len() {
+        return start..start + text.len();
     }
-    let end = p
-        .clone()
-        .into_inner()
-        .flatten()
-        .filter(|c| c.as_rule() == Rule::string || c.clone().into_inner().next().is_none())
-        .map(|c| c.as_span().end())
-        .max()
-        .unwrap_or(p.as_span().end());
-    p.as_span().start()..end
+    // No token ends in whitespace, so without a comment after the last token the
+    // trimmed text ends where that token does. Such a comment would be on the trimmed
+    // text's last line.
+    let last_line = &trimmed[trimmed.rfind('\n').map_or(0, |i| i + 1)..];
+    if !last_line.contains('#') {
+        return start..start + trimmed.len();
+    }
+    // Pairs are in order and a pair ends where its last child does, give or take the
+    // whitespace, so the last token is found by going down the last children (a
+    // string counts as one token).
+    let mut last = p.clone();
+    while let Some(c) = last.clone().into_inner().next_back() {
+        last = c;
+        if last.as_rule() == Rule::string {
+            break;
+        }
+    }
+    start..last.as_span().end()
 }
 
 /// The children that carry meaning: keyword tokens are dropped.

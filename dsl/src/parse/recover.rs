@@ -99,6 +99,10 @@ fn one_of(items: &[String]) -> String {
 
 /// Plain words for the rules pest says it expected.
 fn describe(rule: Rule) -> Option<String> {
+    // Looked for ahead of a `member`, never what is missing where it fails.
+    if rule == Rule::dotted {
+        return None;
+    }
     let name = format!("{rule:?}");
     if rule == Rule::kw_arrow {
         return Some("`->`".into());

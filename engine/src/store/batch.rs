@@ -260,8 +260,10 @@ impl<const N: usize> Drop for Done<'_, N> {
     }
 }
 
+/// Answers travel boxed: an answer (an instance with its records) is hundreds of
+/// bytes, and a channel moves and stores each message by value.
 enum Answer<O> {
-    Done(usize, O),
+    Done(usize, Box<O>),
     /// No batch runs and requests wait: run the next one.
     Lead,
 }
@@ -274,7 +276,7 @@ enum To<O> {
     Parked(mpsc::Sender<Answer<O>>),
     /// A task on an async runtime. It only waits: a helper thread (see `Leads`) runs
     /// the batch in its place, so that no runtime worker blocks on the disk.
-    Task(tokio::sync::mpsc::UnboundedSender<(usize, O)>),
+    Task(tokio::sync::mpsc::UnboundedSender<(usize, Box<O>)>),
 }
 
 impl<O> To<O> {
@@ -282,10 +284,10 @@ impl<O> To<O> {
         // A caller that went away needs no answer.
         match self {
             To::Thread(t) | To::Parked(t) => {
-                let _ = t.send(Answer::Done(index, o));
+                let _ = t.send(Answer::Done(index, Box::new(o)));
             }
             To::Task(t) => {
-                let _ = t.send((index, o));
+                let _ = t.send((index, Box::new(o)));
             }
         }
     }
@@ -440,7 +442,7 @@ impl<R, O> Combiner<R, O> {
         let mut answers = Answers::new(n);
         while !answers.complete() {
             match from.recv() {
-                Ok(Answer::Done(i, o)) => answers.put(i, o),
+                Ok(Answer::Done(i, o)) => answers.put(i, *o),
                 Ok(Answer::Lead) => self.lead(&exec, &settle, &failed),
                 // Every sender gone with answers missing: cannot happen, as each
                 // waiting request is answered before it is dropped.
@@ -462,7 +464,7 @@ impl<R, O> Combiner<R, O> {
         let mut answers = Answers::new(n);
         while !answers.complete() {
             match from.recv() {
-                Ok(Answer::Done(i, o)) => answers.put(i, o),
+                Ok(Answer::Done(i, o)) => answers.put(i, *o),
                 // Parked callers are never asked to lead.
                 Ok(Answer::Lead) => {}
                 Err(_) => break,
@@ -483,7 +485,7 @@ impl<R, O> Combiner<R, O> {
         let mut answers = Answers::new(n);
         while !answers.complete() {
             match from.recv().await {
-                Some((i, o)) => answers.put(i, o),
+                Some((i, o)) => answers.put(i, *o),
                 None => break,
             }
         }

@@ -3,11 +3,14 @@
 //! the instance's starter, how many instances started, finished and were
 //! cancelled, which limits were breached, and how long each finished one took.
 //!
-//! Key: process (0-ended), the local day (days since the common era, u32), the
-//! local hour (u8), then the starter's department as the directory had it when it
-//! happened (empty for Baton's own starts). An hour holds few finished instances,
-//! so its record stays small however busy the month; a month's overview reads at
-//! most 744 records per process.
+//! Key: process (0-ended), the hour (hours since 1970 UTC, u32), then the
+//! starter's department as the directory had it when it happened (empty for
+//! Baton's own starts). Hours are UTC on disk, so a change of the company's zone
+//! moves no figure; the overview gives each hour to the company's day its start
+//! falls in (in a zone offset by half an hour, an hour across midnight goes to the
+//! day it began in). An hour holds few finished instances, so its record stays
+//! small however busy the month; a month's overview reads at most 744 records per
+//! process.
 //!
 //! Commands read and write these records (each is the sum of everything before
 //! it), so they are a kind commands read (see `kind::ByCommands`): only commands,
@@ -19,7 +22,7 @@ use super::space::WriteBatch;
 use super::{decode, encode, keys, Store, StoreError};
 use crate::core::{Event, InstanceId, Record};
 use crate::staff::Directory;
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use std::collections::BTreeMap;
 
 /// The meta key set once every history's figures are counted (databases written
@@ -109,22 +112,31 @@ pub struct FigureRow {
     pub figures: HourFigures,
 }
 
-fn day_number(d: NaiveDate) -> u32 {
-    d.num_days_from_ce().max(0) as u32
+/// The hour a moment falls in: hours since 1970, UTC.
+fn hour_number(at: DateTime<Utc>) -> u32 {
+    at.timestamp().div_euclid(3600).clamp(0, u32::MAX as i64) as u32
 }
 
-fn key(process: &str, day: NaiveDate, hour: u8, department: &str) -> Vec<u8> {
+fn key(process: &str, hour: u32, department: &str) -> Vec<u8> {
     let mut k = keys::name_prefix(process);
-    k.extend_from_slice(&day_number(day).to_be_bytes());
-    k.push(hour);
+    k.extend_from_slice(&hour.to_be_bytes());
     k.extend_from_slice(department.as_bytes());
     k
 }
 
-/// The local day and hour of a moment in the company's zone.
-fn local(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (NaiveDate, u8) {
-    let l = at.with_timezone(&zone);
-    (l.date_naive(), l.hour() as u8)
+/// The first hour of a local day in the company's zone (the hour its midnight
+/// falls in; a day that begins in a gap begins at the gap's end).
+fn first_hour(day: NaiveDate, zone: chrono_tz::Tz) -> u32 {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let at = match zone.from_local_datetime(&midnight) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t,
+        chrono::LocalResult::None => zone
+            .from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+            .unwrap_or_else(|| zone.from_utc_datetime(&midnight)),
+    };
+    hour_number(at.with_timezone(&Utc))
 }
 
 /// The starter's department, as the directory has it now.
@@ -140,7 +152,6 @@ pub(super) fn of_command(
     started_at: DateTime<Utc>,
     records: &[Record],
     dir: &Directory,
-    zone: chrono_tz::Tz,
     existing: impl FnOnce(&[u8]) -> Result<Option<HourFigures>, StoreError>,
 ) -> Result<Option<(Vec<u8>, HourFigures)>, StoreError> {
     let Some(first) = records.first() else {
@@ -162,8 +173,7 @@ pub(super) fn of_command(
     if counted.is_empty() {
         return Ok(None);
     }
-    let (day, hour) = local(first.at, zone);
-    let k = key(process, day, hour, department_of(dir, starter));
+    let k = key(process, hour_number(first.at), department_of(dir, starter));
     let mut f = existing(&k)?.unwrap_or_default();
     f.count(&counted, started_at, first.at);
     Ok(Some((k, f)))
@@ -187,8 +197,7 @@ fn of_histories(
         // A command's events share their time; count them as the command did.
         for r in history {
             let events = [&r.event];
-            let (day, hour) = local(r.at, store.zone);
-            let k = key(process, day, hour, department_of(dir, starter));
+            let k = key(process, hour_number(r.at), department_of(dir, starter));
             let f = all.entry(k).or_default();
             f.count(&events, started_at, r.at);
         }
@@ -198,11 +207,21 @@ fn of_histories(
     Ok(all)
 }
 
-/// The key's process, day and hour (without the department).
-fn hour_of(k: &[u8]) -> Option<(&[u8], u32, u8)> {
+/// The key's process and hour (without the department).
+fn hour_of(k: &[u8]) -> Option<(&[u8], u32)> {
     let end = k.iter().position(|b| *b == 0)?;
-    let day = u32::from_be_bytes(k.get(end + 1..end + 5)?.try_into().ok()?);
-    Some((&k[..end], day, *k.get(end + 5)?))
+    let hour = u32::from_be_bytes(k.get(end + 1..end + 5)?.try_into().ok()?);
+    Some((&k[..end], hour))
+}
+
+/// "complaint 2026-03-02 10:00 +08:00": a process and an hour, for `verify`.
+fn shown_hour(process: &[u8], hour: u32, zone: chrono_tz::Tz) -> String {
+    let at = DateTime::from_timestamp(i64::from(hour) * 3600, 0).unwrap_or_default();
+    format!(
+        "{} {}",
+        String::from_utf8_lossy(process),
+        crate::display::time(at, zone)
+    )
 }
 
 impl Store {
@@ -214,26 +233,28 @@ impl Store {
         to: NaiveDate,
     ) -> Result<Vec<FigureRow>, StoreError> {
         let prefix = keys::name_prefix(process);
-        let lo = key(process, from, 0, "");
-        let mut hi = prefix.clone();
-        hi.extend_from_slice(&(day_number(to) + 1).to_be_bytes());
+        let lo = key(process, first_hour(from, self.zone), "");
+        let hi = key(
+            process,
+            first_hour(to.succ_opt().unwrap_or(to), self.zone),
+            "",
+        );
         let mut out = Vec::new();
         for kv in self.t[Kind::Figures].range(lo..hi) {
             let (k, v) = kv?;
             let Some(rest) = k.get(prefix.len()..) else {
                 continue;
             };
-            let (Some(day), Some(&hour)) = (rest.get(..4), rest.get(4)) else {
+            let Some(hour) = rest.get(..4).and_then(|b| b.try_into().ok()) else {
                 continue;
             };
-            let day = u32::from_be_bytes(day.try_into().unwrap_or_default()) as i32;
-            let Some(day) = NaiveDate::from_num_days_from_ce_opt(day) else {
-                continue;
-            };
+            let start = DateTime::from_timestamp(i64::from(u32::from_be_bytes(hour)) * 3600, 0)
+                .unwrap_or_default()
+                .with_timezone(&self.zone);
             out.push(FigureRow {
-                day,
-                hour,
-                department: String::from_utf8_lossy(&rest[5..]).into_owned(),
+                day: start.date_naive(),
+                hour: start.hour() as u8,
+                department: String::from_utf8_lossy(&rest[4..]).into_owned(),
                 figures: decode(&v)?,
             });
         }
@@ -275,10 +296,10 @@ impl Store {
     pub(super) fn verify_figures(&self) -> Result<Vec<String>, StoreError> {
         let dir = self.directory();
         let sum = |m: BTreeMap<Vec<u8>, HourFigures>| {
-            let mut by_hour: BTreeMap<(Vec<u8>, u32, u8), HourFigures> = BTreeMap::new();
+            let mut by_hour: BTreeMap<(Vec<u8>, u32), HourFigures> = BTreeMap::new();
             for (k, f) in m {
-                if let Some((p, d, h)) = hour_of(&k) {
-                    by_hour.entry((p.to_vec(), d, h)).or_default().add(&f);
+                if let Some((p, h)) = hour_of(&k) {
+                    by_hour.entry((p.to_vec(), h)).or_default().add(&f);
                 }
             }
             by_hour
@@ -292,11 +313,7 @@ impl Store {
         let got = sum(stored);
         let mut problems = Vec::new();
         for (k, want) in &expect {
-            let shown = || {
-                let day = NaiveDate::from_num_days_from_ce_opt(k.1 as i32)
-                    .map_or_else(|| k.1.to_string(), |d| d.to_string());
-                format!("{} {day} {:02}:00", String::from_utf8_lossy(&k.0), k.2)
-            };
+            let shown = || shown_hour(&k.0, k.1, self.zone);
             match got.get(k) {
                 None => problems.push(format!("figures: missing {}", shown())),
                 Some(f) if f != want => problems.push(format!(
@@ -308,10 +325,8 @@ impl Store {
         }
         for k in got.keys().filter(|k| !expect.contains_key(*k)) {
             problems.push(format!(
-                "figures: extra {} day {} hour {}",
-                String::from_utf8_lossy(&k.0),
-                k.1,
-                k.2
+                "figures: extra {}",
+                shown_hour(&k.0, k.1, self.zone)
             ));
         }
         Ok(problems)
@@ -345,13 +360,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_sorts_by_process_then_day_then_hour() {
-        let d = |n| NaiveDate::from_ymd_opt(2026, 11, n).expect("a date");
-        let a = key("complaint", d(3), 23, "zz");
-        let b = key("complaint", d(4), 0, "");
-        let c = key("complaints", d(1), 0, "");
+    fn a_key_sorts_by_process_then_hour() {
+        let a = key("complaint", 1000, "zz");
+        let b = key("complaint", 1001, "");
+        let c = key("complaints", 3, "");
         assert!(a < b && b < c);
-        assert_eq!(hour_of(&a), Some((&b"complaint"[..], day_number(d(3)), 23)));
+        assert_eq!(hour_of(&a), Some((&b"complaint"[..], 1000)));
+    }
+
+    #[test]
+    fn a_local_day_begins_at_its_midnight_in_the_zone() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date");
+        let utc = first_hour(d, chrono_tz::UTC);
+        // Shanghai's midnight is 16:00 UTC the day before.
+        assert_eq!(first_hour(d, chrono_tz::Asia::Shanghai), utc - 8);
+        // New York's is 05:00 UTC (standard time).
+        assert_eq!(first_hour(d, chrono_tz::America::New_York), utc + 5);
+        let at = DateTime::from_timestamp(i64::from(utc) * 3600 + 1800, 0).expect("a time");
+        assert_eq!(hour_number(at), utc);
     }
 
     #[test]

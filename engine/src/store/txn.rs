@@ -793,7 +793,6 @@ fn write(
         new.started_at,
         &records,
         ctx.directory,
-        ctx.zone,
         |k| ov.get(FIGURES, k)?.map(|v| decode(&v)).transpose(),
     )? {
         ov.insert(FIGURES, k, encode(&f));

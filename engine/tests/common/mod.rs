@@ -161,11 +161,15 @@ impl Harness {
         assert_eq!(
             names,
             [
+                "callback",
                 "complaint",
                 "coordination",
                 "daily_report",
                 "hiring",
                 "liaison",
+                "member_activity",
+                "member_anniversary",
+                "member_care",
                 "onboarding",
                 "probation",
                 "quality_daily",
