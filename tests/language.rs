@@ -48,6 +48,11 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "member_care",
         "member_anniversary",
         "member_activity",
+        "quality_evaluation",
+        "quality_daily",
+        "quality_weekly",
+        "rectification",
+        "liaison",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

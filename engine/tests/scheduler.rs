@@ -303,16 +303,26 @@ async fn a_missed_daily_start_runs_once_after_a_long_downtime() {
     clock.set(sh(2026, 3, 5, 9, 0));
     let engine = open(dir.path(), &clock);
     let agents = reporters(&engine);
-    let (started, next) = engine.run_schedules().expect("schedules");
-    // daily_report catches up once (the default): one start per agent, not three.
-    let reports = engine
+    let evaluators = engine
         .store
-        .instances("daily_report", "running", None, 10_000)
-        .expect("list")
-        .items
-        .len();
-    assert_eq!(reports, agents);
-    assert_eq!(started, agents);
+        .directory()
+        .with_role("quality_evaluator")
+        .count();
+    assert!(evaluators >= 1);
+    let (started, next) = engine.run_schedules().expect("schedules");
+    // daily_report catches up once (the default): one start per agent, not three;
+    // so does the quality evaluators' daily report, one per evaluator.
+    let running = |process: &str| {
+        engine
+            .store
+            .instances(process, "running", None, 10_000)
+            .expect("list")
+            .items
+            .len()
+    };
+    assert_eq!(running("daily_report"), agents);
+    assert_eq!(running("quality_daily"), evaluators);
+    assert_eq!(started, agents + evaluators);
     assert!(next.expect("a next occurrence") > clock.now());
     let (again, _) = engine.run_schedules().expect("schedules");
     assert_eq!(again, 0);

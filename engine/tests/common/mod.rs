@@ -166,11 +166,16 @@ impl Harness {
                 "coordination",
                 "daily_report",
                 "hiring",
+                "liaison",
                 "member_activity",
                 "member_anniversary",
                 "member_care",
                 "onboarding",
                 "probation",
+                "quality_daily",
+                "quality_evaluation",
+                "quality_weekly",
+                "rectification",
                 "trip_care",
                 "weekly_hotspots"
             ]
