@@ -155,12 +155,26 @@ impl Calendar {
     }
 
     /// The same time of day `days` working days later (from a moment outside working
-    /// hours, counting from the next working start).
+    /// hours, counting from the next working start); with `days` below zero, earlier
+    /// (from a moment outside working hours, counting from the last working end:
+    /// `remind 1 working day before due`).
     pub fn add_working_days(&self, from: DateTime<Utc>, days: i64) -> DateTime<Utc> {
         let local = from.with_timezone(&self.zone);
         let (first_start, last_end) = (self.hours[0].0, self.hours[self.hours.len() - 1].1);
         let mut day = local.date_naive();
         let mut time = local.time();
+        if days < 0 {
+            if !self.is_working_day(day) || time <= first_start {
+                day = self.previous_working_day(day);
+                time = last_end;
+            } else if time > last_end {
+                time = last_end;
+            }
+            for _ in 0..days.unsigned_abs() {
+                day = self.previous_working_day(day);
+            }
+            return self.at(day, time);
+        }
         if !self.is_working_day(day) || time >= last_end {
             day = self.next_working_day(day);
             time = first_start;
@@ -171,6 +185,17 @@ impl Calendar {
             day = self.next_working_day(day);
         }
         self.at(day, time)
+    }
+
+    fn previous_working_day(&self, d: NaiveDate) -> NaiveDate {
+        let mut x = d;
+        for _ in 0..366 * 2 {
+            x = x.pred_opt().unwrap_or(x);
+            if self.is_working_day(x) {
+                return x;
+            }
+        }
+        x
     }
 
     fn next_working_day(&self, d: NaiveDate) -> NaiveDate {
@@ -213,6 +238,31 @@ mod tests {
         assert_eq!(
             c.add_working_days(sh(2026, 11, 27, 17, 0), 2),
             sh(2026, 12, 1, 17, 0)
+        );
+    }
+
+    /// `remind 1 working day before due`: the same time on the working day before.
+    #[test]
+    fn working_days_back_from_a_due_time() {
+        let c = Calendar::standard(chrono_tz::Asia::Shanghai);
+        // Tuesday 17:00 -> Monday 17:00; Monday 10:00 -> the Friday before, 10:00.
+        assert_eq!(
+            c.add_working_days(sh(2026, 12, 1, 17, 0), -1),
+            sh(2026, 11, 30, 17, 0)
+        );
+        assert_eq!(
+            c.add_working_days(sh(2026, 11, 30, 10, 0), -1),
+            sh(2026, 11, 27, 10, 0)
+        );
+        // From outside working hours (Saturday), from the last working end before.
+        // Saturday -> Friday's end of day, then one back: Thursday at the same hour.
+        assert_eq!(
+            c.add_working_days(sh(2026, 11, 28, 11, 0), -1),
+            sh(2026, 11, 26, 18, 0)
+        );
+        assert_eq!(
+            c.add_working_days(sh(2026, 12, 2, 9, 30), -2),
+            sh(2026, 11, 30, 9, 30)
         );
     }
 
