@@ -53,6 +53,7 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "quality_weekly",
         "rectification",
         "liaison",
+        "probation_termination",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

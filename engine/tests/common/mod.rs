@@ -172,6 +172,7 @@ impl Harness {
                 "member_care",
                 "onboarding",
                 "probation",
+                "probation_termination",
                 "quality_daily",
                 "quality_evaluation",
                 "quality_weekly",
