@@ -299,22 +299,9 @@ fn bars(title: &str, series: &[String; 2], rows: &[(String, [u32; 2])]) -> Marku
         .max(1);
     let (label_w, bar_w, row_h) = (170.0, 360.0, 30.0);
     let h = 30.0 + row_h * rows.len() as f64;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 {h}" role="img" aria-label="{}"><title>{}</title>"#,
-        esc(title),
-        esc(title)
-    );
+    let mut svg = chart(title, h);
     for (i, name) in series.iter().enumerate() {
-        let x = 10.0 + 150.0 * i as f64;
-        let _ = write!(
-            svg,
-            r#"<rect x="{x}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="17" font-size="13">{}</text>"#,
-            SERIES[i],
-            x + 18.0,
-            esc(name)
-        );
+        key(&mut svg, 10.0 + 150.0 * i as f64, i, name);
     }
     for (r, (name, values)) in rows.iter().enumerate() {
         let y = 30.0 + row_h * r as f64;
@@ -356,13 +343,7 @@ fn line(lang: Lang, o: &Overview) -> Markup {
     let x = |i: usize| left + w * i as f64 / n as f64;
     let y = |v: u32| top + h - h * f64::from(v) / f64::from(max);
     let title = lang.t("overview.daily");
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 210" role="img" aria-label="{}"><title>{}</title>"#,
-        esc(&title),
-        esc(&title)
-    );
+    let mut svg = chart(&title, 210.0);
     let _ = write!(
         svg,
         r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#6b7280"/><line x1="{left}" y1="{top}" x2="{left}" y2="{}" stroke="#6b7280"/><text x="{}" y="{}" font-size="11" text-anchor="end">{max}</text><text x="{}" y="{}" font-size="11" text-anchor="end">0</text>"##,
@@ -379,14 +360,7 @@ fn line(lang: Lang, o: &Overview) -> Markup {
         .iter()
         .enumerate()
     {
-        let lx = left + 150.0 * i as f64;
-        let _ = write!(
-            svg,
-            r#"<rect x="{lx}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="17" font-size="13">{}</text>"#,
-            SERIES[i],
-            lx + 18.0,
-            esc(name)
-        );
+        key(&mut svg, left + 150.0 * i as f64, i, name);
         let points: Vec<String> = o
             .days
             .iter()
@@ -437,11 +411,31 @@ fn line(lang: Lang, o: &Overview) -> Markup {
     }
 }
 
+/// `s` escaped for HTML (and SVG) text and attributes, by maud's own escaper.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    let _ = maud::Escaper::new(&mut out).write_str(s);
+    out
+}
+
+/// The opening of a chart 600 wide and `height` high, labelled as an image by its
+/// title.
+fn chart(title: &str, height: f64) -> String {
+    let t = esc(title);
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 {height}" role="img" aria-label="{t}"><title>{t}</title>"#
+    )
+}
+
+/// The legend's key of series `i`, at `x`.
+fn key(svg: &mut String, x: f64, i: usize, name: &str) {
+    let _ = write!(
+        svg,
+        r#"<rect x="{x}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="17" font-size="13">{}</text>"#,
+        SERIES[i],
+        x + 18.0,
+        esc(name)
+    );
 }
 
 /// A CSV field, quoted when it must be (RFC 4180).
