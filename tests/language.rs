@@ -54,6 +54,12 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "rectification",
         "liaison",
         "probation_termination",
+        "scenic_orders",
+        "scenic_weekly",
+        "case_training",
+        "training_weekly",
+        "training_monthly",
+        "training_quarterly",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

@@ -162,6 +162,7 @@ impl Harness {
             names,
             [
                 "callback",
+                "case_training",
                 "complaint",
                 "coordination",
                 "daily_report",
@@ -177,6 +178,11 @@ impl Harness {
                 "quality_evaluation",
                 "quality_weekly",
                 "rectification",
+                "scenic_orders",
+                "scenic_weekly",
+                "training_monthly",
+                "training_quarterly",
+                "training_weekly",
                 "trip_care",
                 "weekly_hotspots"
             ]
