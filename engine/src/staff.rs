@@ -220,6 +220,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn roles_are_read_by_their_titles_and_by_their_ids_without_one() {
+        let text = r#"(roles: {"agent": "客服專員"},
+            departments: [(id: "cs", name: "客服部", head: "a")],
+            people: [(id: "a", name: "A", department: "cs", roles: ["agent", "admin"])])"#;
+        let dir = Directory::from_ron(text).expect("a directory");
+        assert_eq!(dir.role_title("agent"), "客服專員");
+        assert_eq!(dir.role_title("admin"), "admin");
+        let names = crate::display::Names::of(&dir, chrono_tz::UTC, Default::default());
+        assert_eq!(crate::display::role("agent", &names), "客服專員");
+        assert_eq!(crate::display::role("admin", &names), "admin");
+    }
+
+    #[test]
     fn dangling_supervisor_is_refused() {
         let text = r#"(departments: [(id: "cs", name: "客服部", head: "a")],
             people: [(id: "a", name: "A", department: "cs", roles: ["agent"], supervisor: Some("ghost"))])"#;

@@ -92,7 +92,12 @@ pub(super) fn load(
             .people
             .iter()
             .map(|p| display::person(p, names))
-            .chain(task.candidates.roles.iter().cloned())
+            .chain(
+                task.candidates
+                    .roles
+                    .iter()
+                    .map(|r| display::role(r, names)),
+            )
             .collect::<Vec<_>>()
             .join("、"),
     };
