@@ -262,8 +262,8 @@ fn refused(
     let (status, message) = match e {
         StoreError::Rejected(Rejection::Invalid(errs)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            errs.into_iter()
-                .map(|e| e.message)
+            errs.iter()
+                .map(|e| who.lang.problem(e))
                 .collect::<Vec<_>>()
                 .join("; "),
         ),
