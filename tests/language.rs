@@ -189,3 +189,56 @@ fn every_diagram_renders_with_graphviz() {
         "escalations shown:\n{text}"
     );
 }
+
+/// docs/processes.md is what `baton docs` writes from the definitions: a definition
+/// changed without the page fails here.
+#[test]
+fn the_processes_page_is_what_the_definitions_say() {
+    let out = baton(&[
+        "docs",
+        "processes/",
+        "--out",
+        "docs/processes.md",
+        "--check",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And it tells every process, each with its section of the regulation and the
+    // staff's own words for roles.
+    let page = std::fs::read_to_string(root().join("docs/processes.md")).expect("the page");
+    for name in flows() {
+        assert!(
+            page.contains(&format!("<a id=\"{name}\"></a>")),
+            "{name} is missing"
+        );
+    }
+    assert!(page.contains("客戶服務中心主管"), "role titles");
+    assert!(
+        !page.contains("| cs_center_supervisor"),
+        "a role shown by its id"
+    );
+    let sections = page.matches("- **Regulation 制度依據：** 第").count();
+    assert_eq!(sections, flows().len(), "every process cites its section");
+}
+
+/// A page that differs from the definitions is refused with the command that fixes it.
+#[test]
+fn a_stale_processes_page_is_refused() {
+    let dir = std::env::temp_dir().join(format!("baton-docs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let page = dir.join("processes.md");
+    std::fs::write(&page, "# old\n").expect("write");
+    let page = page.to_string_lossy().into_owned();
+    let out = baton(&["docs", "processes/", "--out", &page, "--check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `baton docs processes/"));
+    let out = baton(&["docs", "processes/", "--out", &page]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = baton(&["docs", "processes/", "--out", &page, "--check"]);
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).ok();
+}

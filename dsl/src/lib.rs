@@ -10,6 +10,7 @@ mod display;
 pub mod eval;
 pub mod fmt;
 pub mod graph;
+pub mod handbook;
 pub mod model;
 mod parse;
 pub mod zone;

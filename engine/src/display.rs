@@ -41,6 +41,10 @@ pub fn number(d: f64) -> String {
 pub trait Lookup {
     fn person(&self, id: &str) -> Option<&str>;
     fn department(&self, id: &str) -> Option<&str>;
+    /// What a role is called (its id where the directory gives it no title).
+    fn role(&self, _id: &str) -> Option<&str> {
+        None
+    }
     /// The language yes and no are written in (the company's default unless known).
     fn language(&self) -> Language {
         Language::default()
@@ -50,6 +54,9 @@ pub trait Lookup {
 impl Lookup for Directory {
     fn person(&self, id: &str) -> Option<&str> {
         Directory::person(self, id).map(|p| p.name.as_str())
+    }
+    fn role(&self, id: &str) -> Option<&str> {
+        self.role_titles.get(id).map(String::as_str)
     }
     fn department(&self, id: &str) -> Option<&str> {
         self.departments
@@ -77,6 +84,11 @@ pub fn limit_title(def: &Definition, limit: &str) -> String {
 /// A person by name; an id the directory no longer knows as it is.
 pub fn person(id: &str, names: &dyn Lookup) -> String {
     names.person(id).unwrap_or(id).to_string()
+}
+
+/// A role by its title, or its id where it has none.
+pub fn role(id: &str, names: &dyn Lookup) -> String {
+    names.role(id).unwrap_or(id).to_string()
 }
 
 /// A value for people. `choice` is the label of a choice value, when its field has
@@ -124,6 +136,9 @@ pub struct Names {
     pub people: BTreeMap<String, String>,
     /// Department id -> name.
     pub departments: BTreeMap<String, String>,
+    /// Role id -> title, for the roles that have one.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
 }
 
 impl Names {
@@ -141,6 +156,7 @@ impl Names {
                 .iter()
                 .map(|d| (d.id.clone(), d.name.clone()))
                 .collect(),
+            roles: dir.role_titles.clone(),
         }
     }
 }
@@ -151,6 +167,9 @@ impl Lookup for Names {
     }
     fn department(&self, id: &str) -> Option<&str> {
         self.departments.get(id).map(String::as_str)
+    }
+    fn role(&self, id: &str) -> Option<&str> {
+        self.roles.get(id).map(String::as_str)
     }
     fn language(&self) -> Language {
         self.language

@@ -119,10 +119,10 @@ pub fn accept(
         return Err(gone().into());
     };
     if let Some(why) = weak(&person, password) {
-        return Err(Rejection::Invalid(vec![crate::core::FieldError {
-            field: "password".into(),
-            message: format!("must be {why}"),
-        }])
+        return Err(Rejection::Invalid(vec![crate::core::FieldError::new(
+            "password",
+            format!("must be {why}"),
+        )])
         .into());
     }
     let Some(inv) = store.take_invite(&hash(secret))? else {

@@ -26,6 +26,10 @@ pub struct Person {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Directory {
+    /// Role -> what people call it (`"agent": "客服專員"`), shown wherever a role is
+    /// read; a role without one is shown by its id.
+    #[serde(default, rename = "roles")]
+    pub role_titles: BTreeMap<String, String>,
     pub departments: Vec<Department>,
     pub people: Vec<Person>,
     /// Lookups by id and role, built on first use: every command asks who someone
@@ -43,7 +47,9 @@ struct Index {
 
 impl PartialEq for Directory {
     fn eq(&self, other: &Self) -> bool {
-        self.departments == other.departments && self.people == other.people
+        self.departments == other.departments
+            && self.people == other.people
+            && self.role_titles == other.role_titles
     }
 }
 
@@ -138,10 +144,22 @@ impl Directory {
 
     pub fn new(departments: Vec<Department>, people: Vec<Person>) -> Directory {
         Directory {
+            role_titles: BTreeMap::new(),
             departments,
             people,
             index: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The same directory with these role titles.
+    pub fn with_role_titles(mut self, titles: BTreeMap<String, String>) -> Directory {
+        self.role_titles = titles;
+        self
+    }
+
+    /// What people call a role: its title, else its id.
+    pub fn role_title<'a>(&'a self, role: &'a str) -> &'a str {
+        self.role_titles.get(role).map_or(role, String::as_str)
     }
 
     fn index(&self) -> &Index {
@@ -200,6 +218,19 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roles_are_read_by_their_titles_and_by_their_ids_without_one() {
+        let text = r#"(roles: {"agent": "客服專員"},
+            departments: [(id: "cs", name: "客服部", head: "a")],
+            people: [(id: "a", name: "A", department: "cs", roles: ["agent", "admin"])])"#;
+        let dir = Directory::from_ron(text).expect("a directory");
+        assert_eq!(dir.role_title("agent"), "客服專員");
+        assert_eq!(dir.role_title("admin"), "admin");
+        let names = crate::display::Names::of(&dir, chrono_tz::UTC, Default::default());
+        assert_eq!(crate::display::role("agent", &names), "客服專員");
+        assert_eq!(crate::display::role("admin", &names), "admin");
+    }
 
     #[test]
     fn dangling_supervisor_is_refused() {

@@ -308,6 +308,8 @@ pub struct NamesDoc {
     pub people: BTreeMap<String, String>,
     /// Department id -> name.
     pub departments: BTreeMap<String, String>,
+    /// Role id -> title, for the roles the directory gives one.
+    pub roles: BTreeMap<String, String>,
 }
 
 /// A definition's titles and labels (`GET /definitions/{name}/labels`): what people

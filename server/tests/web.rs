@@ -335,6 +335,11 @@ async fn a_task_is_done_on_its_page_and_a_wrong_value_keeps_what_was_typed() {
         "beside the field: {}",
         a.text
     );
+    assert!(
+        a.text.contains("「huge」不是可選的值") && !a.text.contains("is not one of"),
+        "in the page's language: {}",
+        a.text
+    );
     let a = b
         .post(
             &api,
@@ -642,9 +647,8 @@ async fn action_items_are_typed_one_per_line_and_a_wrong_one_is_named_by_its_pla
     let a = b.post(&api, &format!("/my/tasks/{task}"), &form).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
     assert!(
-        a.text
-            .contains("[1].owner: no person `nobody` in the staff directory"),
-        "beside the list, with its place: {}",
+        a.text.contains("[1].owner: 員工名錄中沒有「nobody」"),
+        "beside the list, with its place, in the page's language: {}",
         a.text
     );
     let form = post("上線 | wang_fang | 2026-03-10\n\n培訓 | zhang_wei | 2026-03-11\n");

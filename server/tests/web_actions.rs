@@ -170,7 +170,7 @@ async fn a_supervisor_hands_the_task_on_and_the_page_names_the_new_person() {
         )
         .await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
-    assert!(a.text.contains("staff directory"), "{}", a.text);
+    assert!(a.text.contains("員工名錄中沒有"), "{}", a.text);
     let a = lead
         .post(
             &api,

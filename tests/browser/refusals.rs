@@ -48,8 +48,8 @@ async fn a_refused_form_keeps_what_was_typed_with_each_message_where_it_belongs(
     press(&wang, "完成").await;
     let message = text(&wang, "#f-satisfaction-problem").await;
     assert!(
-        message.contains('9') && message.contains('5'),
-        "the range and the value refused: {message}"
+        message.contains('9') && message.contains('5') && message.contains("不在"),
+        "the range and the value refused, in the page's language: {message}"
     );
     // Beside its field: in the same field block, named by the input as its
     // description.

@@ -2,6 +2,7 @@
 
 mod act;
 mod check;
+mod docs;
 mod fmt;
 mod graph;
 mod http;
@@ -103,6 +104,22 @@ enum Command {
     /// with each problem found. Only while no server owns it.
     Verify,
     /// Draw a process: its steps, transitions, timers, escalations and ends.
+    /// The company's page on its processes (docs/processes.md): each process's
+    /// section of the regulation, who takes part, its time limits and the decisions
+    /// its comments mark `# 決定：` or `# 規定未明…`, from the definitions.
+    Docs {
+        /// Files or folders of `.flow` files (default: processes/).
+        paths: Vec<PathBuf>,
+        /// The staff directory, for what roles, people and departments are called.
+        #[arg(long, default_value = "processes/staff.ron")]
+        staff: PathBuf,
+        /// Write the page here instead of to standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Change nothing; exit 1 if `--out` is not the page the definitions give.
+        #[arg(long)]
+        check: bool,
+    },
     Graph {
         /// A `.flow` file, or the name of a process in `--dir`.
         target: String,
@@ -136,6 +153,12 @@ pub fn run(cli: Cli) -> Code {
         } => outbox::run(&cli.common, failed, after, limit),
         Command::AcceptLoss => accept_loss(&cli.common.db),
         Command::Verify => verify(&cli.common),
+        Command::Docs {
+            paths,
+            staff,
+            out,
+            check,
+        } => docs::run(&default_paths(paths), &staff, out.as_deref(), check),
         Command::Graph {
             target,
             format,

@@ -69,10 +69,14 @@ impl<'a> Show<'a> {
             .join(", ")
     }
 
-    /// Who a task is for: named people by name, roles as `@role`.
+    /// Who a task is for: named people by name, roles by title as `@客服專員`.
     fn candidates(&self, c: &Candidates) -> String {
         let mut v: Vec<String> = c.people.iter().map(|p| self.person(p)).collect();
-        v.extend(c.roles.iter().map(|r| format!("@{r}")));
+        v.extend(
+            c.roles
+                .iter()
+                .map(|r| format!("@{}", display::role(r, &self.names))),
+        );
         v.join(", ")
     }
 }

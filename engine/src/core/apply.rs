@@ -3,7 +3,7 @@
 use super::assign::is_candidate;
 use super::flow::Run;
 use super::fold::started;
-use super::validate::{check_input, given, FieldError, Reading, MISSING};
+use super::validate::{check_input, given, FieldError, Reading};
 use super::*;
 use crate::messages::Text;
 use baton_dsl::model::{Action, Definition, Expr, FieldSource, Route, SignMode};
@@ -48,10 +48,7 @@ pub(super) fn reading<'a>(ctx: &'a Ctx<'a>, now: DateTime<Utc>) -> Reading<'a> {
 }
 
 pub(super) fn invalid(field: &str, message: impl Into<String>) -> Rejection {
-    Rejection::Invalid(vec![FieldError {
-        field: field.to_string(),
-        message: message.into(),
-    }])
+    Rejection::Invalid(vec![FieldError::new(field, message)])
 }
 
 /// Apply `cmd` by `actor` at `now`. `inst` is `None` only for a start, which then
@@ -170,10 +167,7 @@ fn start<'a>(
             }
         }
         if !f.optional && f.default.is_none() && !given(input, &f.name) && !reported {
-            errors.push(FieldError {
-                field: f.name.clone(),
-                message: MISSING.into(),
-            });
+            errors.push(FieldError::missing(&f.name));
         }
     }
     if !errors.is_empty() {
@@ -373,10 +367,7 @@ fn command(run: &mut Run, cmd: &Command, actor: &str) -> Result<(), Rejection> {
             running(run)?;
             let t = active_task(run, *task)?;
             if run.ctx.directory.person(to).is_none() {
-                return Err(invalid(
-                    "to",
-                    format!("no person `{to}` in the staff directory"),
-                ));
+                return Err(Rejection::Invalid(vec![FieldError::no_person("to", to)]));
             }
             if !super::may::hand_on(run.ctx.directory, run.ctx.admin_role, &t, actor) {
                 return Err(Rejection::Forbidden(format!(
@@ -677,23 +668,23 @@ fn complete(
     match (&step.route, choice) {
         (Route::Choose(cs), Some(c)) if !cs.iter().any(|x| x.name == c) => {
             let names: Vec<&str> = cs.iter().map(|x| x.name.as_str()).collect();
-            errors.push(FieldError {
-                field: "choice".into(),
-                message: format!("`{c}` is not one of {}", names.join(", ")),
-            });
+            errors.push(FieldError::new(
+                "choice",
+                format!("`{c}` is not one of {}", names.join(", ")),
+            ));
         }
         (Route::Choose(cs), None) => {
             let names: Vec<&str> = cs.iter().map(|x| x.name.as_str()).collect();
-            errors.push(FieldError {
-                field: "choice".into(),
-                message: format!("choose one of {}", names.join(", ")),
-            });
+            errors.push(FieldError::new(
+                "choice",
+                format!("choose one of {}", names.join(", ")),
+            ));
         }
         (Route::Choose(_), Some(_)) => {}
-        (_, Some(c)) => errors.push(FieldError {
-            field: "choice".into(),
-            message: format!("this task has no choices (got `{c}`)"),
-        }),
+        (_, Some(c)) => errors.push(FieldError::new(
+            "choice",
+            format!("this task has no choices (got `{c}`)"),
+        )),
         (_, None) => {}
     }
     let fills: Vec<String> = step.fills.iter().map(|f| f.field.clone()).collect();
@@ -712,10 +703,7 @@ fn complete(
             continue;
         }
         if unfilled && !reported {
-            errors.push(FieldError {
-                field: f.field.clone(),
-                message: MISSING.into(),
-            });
+            errors.push(FieldError::missing(&f.field));
         }
     }
     if !errors.is_empty() {

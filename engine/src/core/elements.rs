@@ -2,15 +2,12 @@
 //! as a field of their type, every bad one named by its place:
 //! `action_items[2].owner` (elements are counted from 0, as in the array).
 
-use super::validate::{coerce, FieldError, Reading, MISSING};
+use super::validate::{coerce, FieldError, Reading};
 use baton_dsl::eval::{Element, Value};
 use baton_dsl::model::{Definition, ListType, Type};
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    FieldError::new(field, message)
 }
 
 /// A value of type `ty` with every error in it: a list's are one per bad element
@@ -89,7 +86,7 @@ pub(super) fn coerce_list(
         for f in l.fields.iter().filter(|f| !f.optional) {
             let present = m.get(&f.name).is_some_and(|v| !v.is_null());
             if !present {
-                errors.push(err(&format!("{place}.{}", f.name), MISSING));
+                errors.push(FieldError::missing(&format!("{place}.{}", f.name)));
             }
         }
         out.push(element);

@@ -402,10 +402,7 @@ pub(super) fn missing_for(def: &Definition, target: &str, data: &Data) -> Vec<Fi
     read.into_iter()
         .filter(|f| !set_here.contains(&f))
         .filter(|f| required(def, f) && !data.contains_key(f))
-        .map(|f| FieldError {
-            message: format!("step `{target}` needs it, and it has no value"),
-            field: f,
-        })
+        .map(|f| FieldError::new(&f, format!("step `{target}` needs it, and it has no value")))
         .collect()
 }
 

@@ -19,7 +19,7 @@ mod validate;
 pub use apply::{apply, Applied, Effect, SYSTEM};
 pub use branches::{BranchState, BranchStatus, Position};
 pub use incident::{Attempt, Incident, Resolution};
-pub use validate::{coerce, extension_minutes, parse_time, FieldError, Reading};
+pub use validate::{coerce, extension_minutes, parse_time, Expected, FieldError, Problem, Reading};
 
 use baton_dsl::eval::Value;
 use chrono::{DateTime, Utc};

@@ -11,7 +11,92 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
+    /// In English, for API clients and logs.
     pub message: String,
+    /// What is wrong, for a page to say in its own language; not sent (the API's
+    /// answer stays `field` and `message`).
+    #[serde(skip)]
+    pub problem: Option<Problem>,
+}
+
+/// What is wrong with a field's value, with what a message in any language needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// Required and not given.
+    Missing,
+    /// Not of the field's kind: what was expected.
+    Expected(Expected),
+    /// A number outside the field's bounds (as written; either may be open).
+    OutOfRange {
+        value: String,
+        min: Option<String>,
+        max: Option<String>,
+    },
+    /// Not one of the choice's values.
+    NotOneOf(String),
+    NoPerson(String),
+    NoDepartment(String),
+}
+
+/// The kind of value a field expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Text,
+    WholeNumber,
+    Number,
+    YesNo,
+    Date,
+    Time,
+    Duration,
+    Person,
+    Department,
+    Choice,
+    List,
+}
+
+impl Expected {
+    fn of(ty: &Type) -> Expected {
+        match ty {
+            Type::Text => Expected::Text,
+            Type::Integer { .. } => Expected::WholeNumber,
+            Type::Decimal { .. } => Expected::Number,
+            Type::Bool => Expected::YesNo,
+            Type::Date => Expected::Date,
+            Type::DateTime => Expected::Time,
+            Type::Duration => Expected::Duration,
+            Type::Person => Expected::Person,
+            Type::Department => Expected::Department,
+            Type::Choice(_) => Expected::Choice,
+            Type::List(_) => Expected::List,
+        }
+    }
+}
+
+impl FieldError {
+    /// A field's error with no structured problem (the message says it all).
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+            problem: None,
+        }
+    }
+
+    /// A required field left without a value.
+    pub fn missing(field: &str) -> FieldError {
+        FieldError::new(field, MISSING).with(Problem::Missing)
+    }
+
+    /// A person id that is not in the staff directory.
+    pub fn no_person(field: &str, id: &str) -> FieldError {
+        FieldError::new(field, format!("no person `{id}` in the staff directory"))
+            .with(Problem::NoPerson(id.to_string()))
+    }
+
+    fn with(mut self, problem: Problem) -> FieldError {
+        self.problem = Some(problem);
+        self
+    }
 }
 
 impl std::fmt::Display for FieldError {
@@ -21,10 +106,7 @@ impl std::fmt::Display for FieldError {
 }
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_string(),
-        message: message.into(),
-    }
+    FieldError::new(field, message)
 }
 
 /// Parse `30m`, `2h`, `1d`, `1w` (durations given as input).
@@ -137,7 +219,10 @@ pub fn coerce(
         J::Array(_) => "a list".to_string(),
         J::Object(_) => "an object".to_string(),
     };
-    let wrong = |want: &str| err(field, format!("expected {want}, found {}", describe(v)));
+    let expected = Problem::Expected(Expected::of(ty));
+    let wrong = |want: &str| {
+        err(field, format!("expected {want}, found {}", describe(v))).with(expected.clone())
+    };
     if let J::Object(m) = v {
         let want = tag(ty);
         return match m.iter().next() {
@@ -163,14 +248,20 @@ pub fn coerce(
             }
             .ok_or_else(|| wrong("a whole number"))?;
             if min.is_some_and(|m| i < m) || max.is_some_and(|m| i > m) {
+                let (lo, hi) = (min.map(|m| m.to_string()), max.map(|m| m.to_string()));
                 return Err(err(
                     field,
                     format!(
                         "{i} is out of range {}..{}",
-                        min.map_or(String::new(), |m| m.to_string()),
-                        max.map_or(String::new(), |m| m.to_string())
+                        lo.clone().unwrap_or_default(),
+                        hi.clone().unwrap_or_default()
                     ),
-                ));
+                )
+                .with(Problem::OutOfRange {
+                    value: i.to_string(),
+                    min: lo,
+                    max: hi,
+                }));
             }
             Ok(Value::Int(i))
         }
@@ -182,15 +273,22 @@ pub fn coerce(
             .filter(|d: &f64| d.is_finite())
             .ok_or_else(|| wrong("a number"))?;
             if min.is_some_and(|m| d < m) || max.is_some_and(|m| d > m) {
+                let lo = min.map(crate::display::number);
+                let hi = max.map(crate::display::number);
+                let value = crate::display::number(d);
                 return Err(err(
                     field,
                     format!(
-                        "{} is out of range {}..{}",
-                        crate::display::number(d),
-                        min.map_or(String::new(), crate::display::number),
-                        max.map_or(String::new(), crate::display::number)
+                        "{value} is out of range {}..{}",
+                        lo.clone().unwrap_or_default(),
+                        hi.clone().unwrap_or_default()
                     ),
-                ));
+                )
+                .with(Problem::OutOfRange {
+                    value,
+                    min: lo,
+                    max: hi,
+                }));
             }
             Ok(Value::Dec(d))
         }
@@ -218,10 +316,7 @@ pub fn coerce(
         Type::Person => {
             let id = text.ok_or_else(|| wrong("a person's id"))?;
             if at.dir.person(id).is_none() {
-                return Err(err(
-                    field,
-                    format!("no person `{id}` in the staff directory"),
-                ));
+                return Err(FieldError::no_person(field, id));
             }
             Ok(Value::Person(id.to_string()))
         }
@@ -231,7 +326,8 @@ pub fn coerce(
                 return Err(err(
                     field,
                     format!("no department `{id}` in the staff directory"),
-                ));
+                )
+                .with(Problem::NoDepartment(id.to_string())));
             }
             Ok(Value::Department(id.to_string()))
         }
@@ -244,7 +340,8 @@ pub fn coerce(
                 Err(err(
                     field,
                     format!("\"{s}\" is not one of {}", names.join(", ")),
-                ))
+                )
+                .with(Problem::NotOneOf(s.to_string())))
             }
         }
         // The first of its errors; `check_input` reports them all.
@@ -311,7 +408,7 @@ pub fn check_input(
         // is missing (a present null must not count as given).
         if v.is_null() {
             if !f.optional {
-                errors.push(err(k, MISSING));
+                errors.push(FieldError::missing(k));
             }
             continue;
         }

@@ -92,7 +92,12 @@ pub(super) fn load(
             .people
             .iter()
             .map(|p| display::person(p, names))
-            .chain(task.candidates.roles.iter().cloned())
+            .chain(
+                task.candidates
+                    .roles
+                    .iter()
+                    .map(|r| display::role(r, names)),
+            )
             .collect::<Vec<_>>()
             .join("、"),
     };
@@ -257,8 +262,8 @@ fn refused(
     let (status, message) = match e {
         StoreError::Rejected(Rejection::Invalid(errs)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            errs.into_iter()
-                .map(|e| e.message)
+            errs.iter()
+                .map(|e| who.lang.problem(e))
                 .collect::<Vec<_>>()
                 .join("; "),
         ),

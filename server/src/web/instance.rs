@@ -121,7 +121,7 @@ fn describe(
                 to.people
                     .iter()
                     .map(|p| person(p))
-                    .chain(to.roles.iter().cloned())
+                    .chain(to.roles.iter().map(|r| display::role(r, &l.names)))
                     .collect::<Vec<_>>()
                     .join("、"),
             )],

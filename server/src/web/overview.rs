@@ -239,6 +239,7 @@ pub async fn page_handler(
         h2 { (lang.t("overview.roles")) }
         (open_table(lang, &lang.t("overview.role"), &o.roles, &|r: &str| {
             let who = holders(r);
+            let r = dir.role_title(r);
             if who.is_empty() { r.to_string() } else { format!("{r}（{who}）") }
         }))
     };

@@ -201,8 +201,8 @@ pub async fn submit(
             let mut problems = BTreeMap::new();
             let mut top = None;
             for e in errs {
-                if super::task::problem_of(&def, &e, &mut problems).is_none() {
-                    top = Some(e.message);
+                if super::task::problem_of(lang, &def, &e, &mut problems).is_none() {
+                    top = Some(lang.problem(&e));
                 }
             }
             refused(problems, top)

@@ -358,17 +358,18 @@ pub(super) fn json_of(ty: &Type, v: &str) -> Option<serde_json::Value> {
 /// A refused field's message where its input can show it: an element's field
 /// (`action_items[2].owner`) at its list's input, with its place; else `None`.
 pub(super) fn problem_of(
+    lang: Lang,
     def: &baton_dsl::model::Definition,
     e: &baton_engine::core::FieldError,
     problems: &mut BTreeMap<String, String>,
 ) -> Option<()> {
     if def.field(&e.field).is_some() {
-        problems.insert(e.field.clone(), e.message.clone());
+        problems.insert(e.field.clone(), lang.problem(e));
         return Some(());
     }
     let (list, place) = e.field.split_once('[')?;
     def.field(list)?;
-    let line = format!("[{place}: {}", e.message);
+    let line = format!("[{place}: {}", lang.problem(e));
     problems
         .entry(list.to_string())
         .and_modify(|m| {
@@ -438,8 +439,8 @@ pub async fn submit(
             let status = match r {
                 Rejection::Invalid(errs) => {
                     for e in errs {
-                        if problem_of(&l.def, &e, &mut refused.fields).is_none() {
-                            refused.top = Some(e.message);
+                        if problem_of(lang, &l.def, &e, &mut refused.fields).is_none() {
+                            refused.top = Some(lang.problem(&e));
                         }
                     }
                     StatusCode::UNPROCESSABLE_ENTITY

@@ -60,6 +60,49 @@ impl Lang {
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// A refused field's problem in this language; the engine's message where it
+    /// gives no structured problem.
+    pub fn problem(self, e: &baton_engine::core::FieldError) -> String {
+        use baton_engine::core::{Expected as E, Problem as P};
+        let fill = |key: &str, pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .fold(self.t(key), |s, (k, v)| s.replace(&format!("{{{k}}}"), v))
+        };
+        match &e.problem {
+            None => e.message.clone(),
+            Some(P::Missing) => self.t("problem.missing"),
+            Some(P::Expected(x)) => {
+                let what = self.t(match x {
+                    E::Text => "expected.text",
+                    E::WholeNumber => "expected.whole_number",
+                    E::Number => "expected.number",
+                    E::YesNo => "expected.yes_no",
+                    E::Date => "expected.date",
+                    E::Time => "expected.time",
+                    E::Duration => "expected.duration",
+                    E::Person => "expected.person",
+                    E::Department => "expected.department",
+                    E::Choice => "expected.choice",
+                    E::List => "expected.list",
+                });
+                fill("problem.expected", &[("what", &what)])
+            }
+            Some(P::OutOfRange { value, min, max }) => match (min, max) {
+                (Some(lo), Some(hi)) => fill(
+                    "problem.range",
+                    &[("value", value), ("min", lo), ("max", hi)],
+                ),
+                (Some(lo), None) => fill("problem.range_min", &[("value", value), ("min", lo)]),
+                (None, Some(hi)) => fill("problem.range_max", &[("value", value), ("max", hi)]),
+                (None, None) => e.message.clone(),
+            },
+            Some(P::NotOneOf(v)) => fill("problem.not_one_of", &[("value", v)]),
+            Some(P::NoPerson(v)) => fill("problem.no_person", &[("value", v)]),
+            Some(P::NoDepartment(v)) => fill("problem.no_department", &[("value", v)]),
+        }
+    }
+
     /// `t(key)` with `{n}` filled in.
     pub fn n(self, key: &str, n: i64) -> String {
         self.t(key).replace("{n}", &n.to_string())
@@ -105,6 +148,29 @@ fn catalogue(lang: Lang) -> &'static HashMap<String, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_refused_field_is_told_in_the_page_language() {
+        use baton_engine::core::{FieldError, Problem};
+        let mut e = FieldError::new("score", "-5 is out of range 0..");
+        e.problem = Some(Problem::OutOfRange {
+            value: "-5".into(),
+            min: Some("0".into()),
+            max: None,
+        });
+        // Only a lower bound: told as one, not as "between 0 and ".
+        assert_eq!(Lang::ZhHant.problem(&e), "-5 小於下限 0");
+        let mut e = e.clone();
+        e.problem = Some(Problem::OutOfRange {
+            value: "120".into(),
+            min: None,
+            max: Some("100".into()),
+        });
+        assert_eq!(Lang::En.problem(&e), "120 is above the maximum 100");
+        let plain = FieldError::new("to", "nobody picked");
+        assert_eq!(Lang::ZhHant.problem(&plain), "nobody picked");
+    }
+
     use super::*;
     use chrono::Duration;
 

@@ -9,6 +9,7 @@ use crate::tokens::TokenRecord;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct DirectoryV1<'a> {
@@ -33,10 +34,43 @@ impl From<DirectoryV1<'_>> for Directory {
 
 form!(DirectoryV1, Directory);
 
+/// Version 2 of the directory: version 1 and the roles' titles. A version-1 payload
+/// reads as a directory whose roles have none (they are shown by their ids).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct DirectoryV2<'a> {
+    pub base: DirectoryV1<'a>,
+    pub role_titles: Cow<'a, BTreeMap<String, String>>,
+}
+
+impl<'a> From<&'a Directory> for DirectoryV2<'a> {
+    fn from(d: &'a Directory) -> Self {
+        DirectoryV2 {
+            base: DirectoryV1::from(d),
+            role_titles: Cow::Borrowed(&d.role_titles),
+        }
+    }
+}
+
+impl From<DirectoryV2<'_>> for Directory {
+    fn from(d: DirectoryV2<'_>) -> Self {
+        Directory::from(d.base).with_role_titles(d.role_titles.into_owned())
+    }
+}
+
+form!(DirectoryV2, Directory);
+
 impl Stored for Directory {
     const KIND: RecordKind = RecordKind::Directory;
-    const VERSION: u8 = 1;
-    type Current = DirectoryV1<'static>;
+    const VERSION: u8 = 2;
+    type Current = DirectoryV2<'static>;
+
+    fn read(version: u8, payload: &[u8]) -> Result<Self, String> {
+        match version {
+            1 => super::exact::<DirectoryV1<'static>>(payload).map(Into::into),
+            2 => super::exact::<DirectoryV2<'static>>(payload).map(Into::into),
+            v => Err(super::unknown_version::<Self>(v)),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
