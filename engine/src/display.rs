@@ -124,6 +124,27 @@ pub fn value(v: &Value, choice: Option<&str>, names: &dyn Lookup, zone: chrono_t
     }
 }
 
+/// A title with its `{placeholders}` left out, and the separator they followed
+/// (`落實：{action.item}` -> `落實`).
+fn without_placeholders(title: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in title.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let trimmed = out.trim_end_matches(|c: char| c.is_whitespace() || "：:-—、，,".contains(c));
+    if trimmed.is_empty() {
+        title.to_string()
+    } else {
+        trimmed.to_string()
+    }
+}
+
 /// The staff directory's names with the company's zone and language: what
 /// `GET /directory` answers.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -208,6 +229,22 @@ pub struct FieldLabel {
     /// For a list (`list`): each element field's name -> its kind, as `kind`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub elements: BTreeMap<String, String>,
+    /// For a list: each element field as declared, in order, with its label and
+    /// its choices' labels, so that an element reads `投訴處理, 門票退款` in the
+    /// author's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub element_fields: Vec<ElementLabel>,
+}
+
+/// One field of a list's elements, as people read it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ElementLabel {
+    pub name: String,
+    /// Its label (its name when it has none).
+    pub label: String,
+    /// For a choice: each choice's name -> label.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -260,11 +297,30 @@ impl Labels {
                             .collect(),
                         _ => BTreeMap::new(),
                     };
+                    let element_fields = match &f.ty {
+                        Type::List(l) => l
+                            .fields
+                            .iter()
+                            .map(|e| ElementLabel {
+                                name: e.name.clone(),
+                                label: or_name(&e.label, &e.name),
+                                choices: match &e.ty {
+                                    Type::Choice(vs) => vs
+                                        .iter()
+                                        .map(|v| (v.name.clone(), or_name(&v.label, &v.name)))
+                                        .collect(),
+                                    _ => BTreeMap::new(),
+                                },
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
                     let label = FieldLabel {
                         label: or_name(&f.label, &f.name),
                         kind: kind(&f.ty).to_string(),
                         choices,
                         elements,
+                        element_fields,
                     };
                     (f.name.clone(), label)
                 })
@@ -286,10 +342,15 @@ impl Labels {
                             .collect(),
                         _ => BTreeMap::new(),
                     };
-                    let label = StepLabel {
-                        title: or_name(&s.title, &s.name),
-                        choices,
+                    // A step with a task per element has its element in its title
+                    // (`落實：{action.item}`), which only its tasks can fill: the
+                    // step itself reads without it (`落實`).
+                    let title = or_name(&s.title, &s.name);
+                    let title = match &s.for_each {
+                        Some(_) => without_placeholders(&title),
+                        None => title,
                     };
+                    let label = StepLabel { title, choices };
                     (s.name.clone(), label)
                 })
                 .collect(),
@@ -351,6 +412,28 @@ impl Labels {
 
     /// A field's value for people.
     pub fn value(&self, field: &str, v: &Value, names: &dyn Lookup, zone: chrono_tz::Tz) -> String {
+        if let (Value::List(xs), Some(f)) = (v, self.fields.get(field)) {
+            if !f.element_fields.is_empty() {
+                return xs
+                    .iter()
+                    .map(|x| {
+                        f.element_fields
+                            .iter()
+                            .filter_map(|e| {
+                                let v = x.get(&e.name)?;
+                                let choice = match v {
+                                    Value::Choice(c) => e.choices.get(c).map(String::as_str),
+                                    _ => None,
+                                };
+                                Some(value(v, choice, names, zone))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
+        }
         let choice = match v {
             Value::Choice(c) => self
                 .fields
@@ -366,6 +449,42 @@ impl Labels {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_reads_in_declared_order_with_choice_labels_and_its_step_without_placeholders() {
+        let src = r#"process t "培訓" {
+  data {
+    cases list 1.. of { kind internal("內部工作環節") | complaint("投訴處理") "類別", title text "案例", analysis text "要點" } "案例"
+  }
+  step attend "簽到：{c.title}" {
+    for each c in cases
+    task for starter
+    next done
+  }
+  end done
+}
+"#;
+        let def = baton_dsl::check(src, &Default::default())
+            .definition
+            .expect("checks clean");
+        let labels = Labels::of(&def);
+        assert_eq!(labels.step("attend"), "簽到");
+        let element: baton_dsl::eval::Element = [
+            ("analysis".to_string(), Value::Text("先核實".into())),
+            ("kind".to_string(), Value::Choice("complaint".into())),
+            ("title".to_string(), Value::Text("門票退款".into())),
+        ]
+        .into_iter()
+        .collect();
+        let dir = Directory::default();
+        let shown = labels.value("cases", &Value::List(vec![element]), &dir, chrono_tz::UTC);
+        assert_eq!(shown, "投訴處理, 門票退款, 先核實");
+        assert_eq!(
+            without_placeholders("{x}"),
+            "{x}",
+            "nothing left: as written"
+        );
+    }
 
     #[test]
     fn numbers_have_no_float_noise() {

@@ -346,6 +346,20 @@ pub struct FieldLabelDoc {
     pub choices: Option<BTreeMap<String, String>>,
     /// For a list: each element field's name -> its kind (left out otherwise).
     pub elements: Option<BTreeMap<String, String>>,
+    /// For a list: each element field in declared order, with its label and its
+    /// choices' labels (left out otherwise).
+    pub element_fields: Option<Vec<ElementLabelDoc>>,
+}
+
+/// One field of a list's elements, as people read it.
+#[derive(ToSchema)]
+#[schema(as = ElementLabel)]
+pub struct ElementLabelDoc {
+    pub name: String,
+    /// Its label (its name when it has none).
+    pub label: String,
+    /// For a choice: each choice's name -> label (left out otherwise).
+    pub choices: Option<BTreeMap<String, String>>,
 }
 
 #[derive(ToSchema)]

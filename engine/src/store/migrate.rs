@@ -328,8 +328,11 @@ pub(super) fn layout_3_value(space: &str, key: &[u8], v: &[u8]) -> Vec<u8> {
                 .expect("serialize")
         }
         // Instances and answers have later versions (their branches, the end a
-        // child reached): one without either is written as version 1 was.
-        Some(kind @ (RecordKind::Instance | RecordKind::Answer)) if v[1] >= 2 => {
+        // child reached), directories too (role titles): one without them is
+        // written as version 1 was.
+        Some(kind @ (RecordKind::Instance | RecordKind::Answer | RecordKind::Directory))
+            if v[1] >= 2 =>
+        {
             super::records::version_1_payload(kind, v)
         }
         Some(_) => {

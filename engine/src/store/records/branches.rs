@@ -305,8 +305,9 @@ impl From<AnswerV4<'_>> for Outcome {
 
 form!(AnswerV4, Outcome);
 
-/// The version-1 payload of a version-2 instance or answer without branches: for
-/// tests that write older databases from records of this release.
+/// The version-1 payload of a version-2 instance or answer without branches, or of a
+/// directory without role titles: for tests that write older databases from records
+/// of this release.
 #[cfg(test)]
 pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
     let bytes = match kind {
@@ -325,6 +326,11 @@ pub(crate) fn version_1_payload(kind: RecordKind, v: &[u8]) -> Vec<u8> {
                 "version 1 keeps no child's end"
             );
             postcard::to_allocvec(&super::outbox::AnswerV1::from(&o))
+        }
+        RecordKind::Directory => {
+            let d: crate::staff::Directory = super::decode(v).expect("a directory");
+            assert!(d.role_titles.is_empty(), "version 1 has no role titles");
+            postcard::to_allocvec(&super::misc::DirectoryV1::from(&d))
         }
         other => panic!("{} records have no later version", other.name()),
     };
