@@ -54,6 +54,11 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "rectification",
         "liaison",
         "probation_termination",
+        "appraisal",
+        "targets",
+        "weekly_summary",
+        "monthly_summary",
+        "weekly_report",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

@@ -161,6 +161,7 @@ impl Harness {
         assert_eq!(
             names,
             [
+                "appraisal",
                 "callback",
                 "complaint",
                 "coordination",
@@ -170,6 +171,7 @@ impl Harness {
                 "member_activity",
                 "member_anniversary",
                 "member_care",
+                "monthly_summary",
                 "onboarding",
                 "probation",
                 "probation_termination",
@@ -177,8 +179,11 @@ impl Harness {
                 "quality_evaluation",
                 "quality_weekly",
                 "rectification",
+                "targets",
                 "trip_care",
-                "weekly_hotspots"
+                "weekly_hotspots",
+                "weekly_report",
+                "weekly_summary"
             ]
         );
         Harness::of(dir, clock, engine)
