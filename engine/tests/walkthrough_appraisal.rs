@@ -299,7 +299,7 @@ fn late_scoring_goes_to_the_manager_and_silence_counts_as_confirmation() {
     assert_eq!(notice.len(), 1, "{sent:?}");
     assert_eq!(
         notice[0].text(),
-        "王芳2026年3月的月度考核評分已逾期，已轉客服經理處理"
+        "王芳2026年3月的月度考核評分已逾期（每月1日起3個工作日內評分），已轉客服經理處理"
     );
     let escalated: Vec<_> = sent
         .iter()
@@ -506,8 +506,8 @@ fn the_twenty_fifth_sets_next_months_targets_each_confirmed_by_its_supervisor() 
     assert_eq!(
         reminded,
         [
-            "客服部2026年4月的目標「客戶滿意度」（滿意度不低於90%）尚待您確認",
-            "客服部2026年4月的目標「投訴回訪」（重大投訴24小時內回訪）尚待您確認",
+            "客服部2026年4月的目標「客戶滿意度」（滿意度不低於90%）尚待您確認（目標下達後2個工作日內確認）",
+            "客服部2026年4月的目標「投訴回訪」（重大投訴24小時內回訪）尚待您確認（目標下達後2個工作日內確認）",
         ]
     );
     let left: Vec<_> = h.inst(id).active_tasks().map(|t| t.id).collect();
@@ -546,7 +546,7 @@ fn december_sets_the_years_targets_and_a_late_manager_is_reported_to_the_general
     assert_eq!(h.fire_at(due), 1);
     assert_eq!(
         texts_to(&h, mark, &[GENERAL_MANAGER]),
-        ["客服部2027年1月的年度、第一季度及月度目標尚未制定"]
+        ["客服部2027年1月的年度、第一季度及月度目標尚未制定（每月25日起3個工作日內制定下月目標）"]
     );
     // An ordinary month: May's targets, set on 25 April, are the month's only.
     let h = Harness::at(sh(2026, 4, 25, 8, 0));

@@ -255,7 +255,10 @@ fn weekly_reports_of_the_information_and_member_care_agents_go_to_their_supervis
     assert_eq!(sent[0].at, sh(2026, 3, 6, 17, 30));
     assert_eq!(sent[1].kind(), MessageKind::Overdue);
     assert_eq!(sent[1].to(), [RELATIONSHIP_SUPERVISOR]);
-    assert_eq!(sent[1].text(), "宋佳本週的工作週報尚未提交");
+    assert_eq!(
+        sent[1].text(),
+        "宋佳本週的工作週報尚未提交（每週五下班前報送）"
+    );
     let mark = h.outbox_mark();
     let inst = h.act(
         info,
@@ -419,7 +422,10 @@ fn supervisors_send_their_weekly_summary_and_plan_to_the_cs_manager() {
             ),
         ]
     );
-    assert_eq!(sent[1].text(), "郭鵬的週工作總結與計劃尚未提交");
+    assert_eq!(
+        sent[1].text(),
+        "郭鵬的週工作總結與計劃尚未提交（每週一起1個工作日內報送）"
+    );
 }
 
 #[test]
@@ -457,7 +463,8 @@ fn the_scenic_supervisors_weekly_report_rates_the_scenic_areas_and_analyses_the_
         [(
             MessageKind::Overdue,
             vec![CS_MANAGER],
-            "林濤本週的景區服務質量評定與市場分析尚未提交".to_string()
+            "林濤本週的景區服務質量評定與市場分析尚未提交（週工作總結後1個工作日內報送）"
+                .to_string()
         )]
     );
     let mark = h.outbox_mark();
@@ -563,7 +570,8 @@ fn the_monthly_summary_and_plan_goes_to_the_manager_and_each_indicator_to_its_ow
             .collect::<Vec<_>>(),
         [(
             vec![INFO_AGENT],
-            "何芸下達的指標「客戶資料卡更新率100%」尚待您確認".to_string()
+            "何芸下達的指標「客戶資料卡更新率100%」尚待您確認（指標下達後2個工作日內確認）"
+                .to_string()
         )]
     );
     let o = h.complete(song, INFO_AGENT, None, json!({}));
