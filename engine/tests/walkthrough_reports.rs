@@ -1,8 +1,8 @@
 //! Walkthroughs of the routine reports on the manual clock in Shanghai time, started by
 //! the calendar as the daemon starts them: the daily report of every post the
 //! regulation asks one of (二.2 8); 三.2 6); 四.2 6); 四.3 7); 五.1 12)), the weekly reports
-//! (四.2 6); 四.3 7); 三.1 10) 審核服務周報), and the supervisors' weekly, monthly and
-//! yearly summaries and plans for the CS manager (四.1 4); 五.1 4); 三.1 10)).
+//! (四.2 6); 四.3 7)), and the supervisors' weekly, monthly and yearly summaries and plans
+//! for the CS manager (四.1 4); 五.1 4)).
 
 mod common;
 
@@ -22,8 +22,6 @@ const QUALITY_SUPERVISOR: &str = "guo_peng";
 /// 徐麗, a member-care agent; 宋佳, the information-management agent.
 const MEMBER_CARE: &str = "xu_li";
 const INFO_AGENT: &str = "song_jia";
-/// 劉洋, a scenic-area agent.
-const SCENIC_AGENT: &str = "liu_yang";
 
 /// The instances of `process` the calendar starts at `at`, run as the daemon runs
 /// them: the schedules are first seen a minute before, then run at `at`.
@@ -225,11 +223,12 @@ fn weekly_reports_of_the_information_and_member_care_agents_go_to_their_supervis
     let h = Harness::at(friday() - hours(1));
     assert_eq!(
         roles(&h, "weekly_report"),
-        ["member_care_agent", "info_agent", "scenic_agent"]
+        ["member_care_agent", "info_agent"]
     );
     let all = scheduled(&h, "weekly_report", friday());
     let subjects: Vec<String> = all.iter().map(subject).collect();
-    assert_eq!(subjects, ["xu_li", "song_jia", "liu_yang", "huang_min"]);
+    // The scenic service center's weekly report is scenic_weekly's, not one per agent.
+    assert_eq!(subjects, ["xu_li", "song_jia"]);
     // Due by the end of the working day, 18:00; reminded at 17:30.
     for inst in &all {
         let write = h.task(inst.id, "write");
@@ -274,75 +273,6 @@ fn weekly_reports_of_the_information_and_member_care_agents_go_to_their_supervis
     );
 }
 
-#[test]
-fn a_scenic_service_report_is_reviewed_sent_back_once_and_rated() {
-    let h = Harness::at(friday() - hours(1));
-    let all = scheduled(&h, "weekly_report", friday());
-    let id = of(&all, SCENIC_AGENT);
-    h.clock.set(sh(2026, 3, 6, 17, 0));
-    let mark = h.outbox_mark();
-    let inst = h.act(
-        id,
-        "write",
-        SCENIC_AGENT,
-        None,
-        json!({"summary": "接待散客320人，咨詢85件，投訴2件", "next_plan": "週末客流高峰增派引導"}),
-    );
-    assert_at(&inst, "review");
-    assert_eq!(
-        texts_to(&h, mark, &[SCENIC_SUPERVISOR]),
-        ["劉洋的服務週報：本週工作：接待散客320人，咨詢85件，投訴2件；問題與建議：無；下週計劃：週末客流高峰增派引導"]
-    );
-    // 審核服務周報: the scenic-area supervisor, within one working day (Monday 17:00),
-    // reminded every working day after.
-    let review = h.task(id, "review");
-    assert_eq!(review.candidates.people, [SCENIC_SUPERVISOR]);
-    assert_eq!(review.due, Some(sh(2026, 3, 9, 17, 0)));
-    h.fire_at(sh(2026, 3, 9, 17, 0));
-    let mark = h.outbox_mark();
-    h.fire_at(sh(2026, 3, 10, 17, 0));
-    let sent = sent_after(&h, mark, id);
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].kind(), MessageKind::Reminder);
-    assert_eq!(sent[0].to(), [SCENIC_SUPERVISOR]);
-    // Sent back to be completed; the agent is told why and has two working hours.
-    let mark = h.outbox_mark();
-    let inst = h.act(
-        id,
-        "review",
-        SCENIC_SUPERVISOR,
-        Some("return"),
-        json!({"rating": "substandard", "review_notes": "請補充兩件投訴的處理情況"}),
-    );
-    assert_at(&inst, "write");
-    assert_eq!(
-        texts_to(&h, mark, &[SCENIC_AGENT]),
-        ["您本週的服務週報被退回補充：請補充兩件投訴的處理情況"]
-    );
-    // Returned on Tuesday at 17:00: one working hour that day, one on Wednesday.
-    assert_eq!(h.task(id, "write").due, Some(sh(2026, 3, 11, 10, 0)));
-    h.act(
-        id,
-        "write",
-        SCENIC_AGENT,
-        None,
-        json!({"issues": "投訴2件：排隊過長，已致歉並安排快速通道"}),
-    );
-    let mark = h.outbox_mark();
-    let inst = h.act(
-        id,
-        "review",
-        SCENIC_SUPERVISOR,
-        Some("accept"),
-        json!({"rating": "met", "review_notes": "已補充"}),
-    );
-    assert_ended(&inst, "done");
-    assert_eq!(
-        texts_to(&h, mark, &[SCENIC_AGENT]),
-        ["您本週的服務週報已審核：景區服務質量達標；已補充"]
-    );
-}
-
 // ---- weekly_summary -------------------------------------------------------------------
 
 /// Monday 9 March 2026, 09:00.
@@ -363,26 +293,24 @@ fn supervisors_send_their_weekly_summary_and_plan_to_the_cs_manager() {
     let h = Harness::at(monday() - hours(1));
     assert_eq!(
         roles(&h, "weekly_summary"),
-        [
-            "relationship_supervisor",
-            "quality_supervisor",
-            "scenic_supervisor"
-        ]
+        ["relationship_supervisor", "quality_supervisor"]
     );
     let all = scheduled(&h, "weekly_summary", monday());
     let subjects: Vec<String> = all.iter().map(subject).collect();
-    // Not the CS center supervisor: hers is the Sunday summary of the hot-spot meeting.
-    assert_eq!(subjects, ["he_yun", "guo_peng", "lin_tao"]);
+    // Not the CS center supervisor nor the scenic-area supervisor: theirs are the
+    // Sunday summary of the hot-spot meeting and the scenic weekly service report.
+    assert_eq!(subjects, ["he_yun", "guo_peng"]);
     let due = sh(2026, 3, 10, 9, 0);
     for inst in &all {
         let write = h.task(inst.id, "write");
         assert_eq!(write.candidates.people, [subject(inst)]);
         assert_eq!(write.due, Some(due), "by Tuesday 09:00");
     }
-    assert!(!h
-        .instances("weekly_summary", "running")
-        .iter()
-        .any(|i| subject(i) == CENTER_SUPERVISOR));
+    assert!(!h.instances("weekly_summary", "running").iter().any(|i| [
+        CENTER_SUPERVISOR,
+        SCENIC_SUPERVISOR
+    ]
+    .contains(&subject(i).as_str())));
     let mark = h.outbox_mark();
     let inst = h.act(
         of(&all, RELATIONSHIP_SUPERVISOR),
@@ -425,64 +353,6 @@ fn supervisors_send_their_weekly_summary_and_plan_to_the_cs_manager() {
     assert_eq!(
         sent[1].text(),
         "郭鵬的週工作總結與計劃尚未提交（每週一起1個工作日內報送）"
-    );
-}
-
-#[test]
-fn the_scenic_supervisors_weekly_report_rates_the_scenic_areas_and_analyses_the_market() {
-    let h = Harness::at(monday() - hours(1));
-    let all = scheduled(&h, "weekly_summary", monday());
-    let id = of(&all, SCENIC_SUPERVISOR);
-    h.clock.set(sh(2026, 3, 9, 11, 0));
-    let inst = h.act(
-        id,
-        "write",
-        SCENIC_SUPERVISOR,
-        None,
-        json!({
-            "summary": "審核服務週報2份",
-            "indicators": "接待投訴處理率100%",
-            "plan": "培訓景區引導話術",
-            "support": "需產品部更新景區門票信息",
-        }),
-    );
-    // Then the scenic part of the written report, within one working day.
-    assert_at(&inst, "scenic");
-    let scenic = h.task(id, "scenic");
-    assert_eq!(scenic.candidates.people, [SCENIC_SUPERVISOR]);
-    assert_eq!(scenic.due, Some(sh(2026, 3, 10, 11, 0)));
-    let mark = h.outbox_mark();
-    h.fire_at(sh(2026, 3, 10, 11, 0));
-    let late = sent_after(&h, mark, id);
-    let late: Vec<_> = late
-        .iter()
-        .map(|s| (s.kind(), s.to(), s.text().to_string()))
-        .collect();
-    assert_eq!(
-        late,
-        [(
-            MessageKind::Overdue,
-            vec![CS_MANAGER],
-            "林濤本週的景區服務質量評定與市場分析尚未提交（週工作總結後1個工作日內報送）"
-                .to_string()
-        )]
-    );
-    let mark = h.outbox_mark();
-    let inst = h.act(
-        id,
-        "scenic",
-        SCENIC_SUPERVISOR,
-        None,
-        json!({
-            "scenic_quality": "substandard",
-            "quality_notes": "北山景區排隊過長",
-            "market_analysis": "親子遊客佔四成，推薦北山親子線路",
-        }),
-    );
-    assert_ended(&inst, "done");
-    assert_eq!(
-        texts_to(&h, mark, &[CS_MANAGER]),
-        ["林濤的週工作總結與計劃——上週工作：審核服務週報2份；指標完成情況：接待投訴處理率100%；本週計劃：培訓景區引導話術；需協調：需產品部更新景區門票信息。景區服務質量：部分不達標（北山景區排隊過長）；推薦景區市場分析：親子遊客佔四成，推薦北山親子線路"]
     );
 }
 
