@@ -323,7 +323,8 @@ async fn a_missed_daily_start_runs_once_after_a_long_downtime() {
     assert!(evaluators >= 1);
     let (started, next) = engine.run_schedules().expect("schedules");
     // daily_report catches up once (the default): one start per agent, not three;
-    // so does the quality evaluators' daily report, one per evaluator.
+    // so does the quality evaluators' daily report, one per evaluator, and the
+    // scenic supervisor's daily review of orders (08:00), once for the company.
     let running = |process: &str| {
         engine
             .store
@@ -334,7 +335,8 @@ async fn a_missed_daily_start_runs_once_after_a_long_downtime() {
     };
     assert_eq!(running("daily_report"), agents);
     assert_eq!(running("quality_daily"), evaluators);
-    assert_eq!(started, agents + evaluators);
+    assert_eq!(running("scenic_orders"), 1);
+    assert_eq!(started, agents + evaluators + 1);
     assert!(next.expect("a next occurrence") > clock.now());
     let (again, _) = engine.run_schedules().expect("schedules");
     assert_eq!(again, 0);
