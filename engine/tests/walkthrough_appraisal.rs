@@ -125,8 +125,18 @@ fn the_first_of_the_month_opens_one_appraisal_per_front_line_agent_for_their_sup
         assert_eq!(score.candidates.people, [supervisor]);
         assert_eq!(score.due, Some(due));
     }
-    assert_eq!(h.list(CENTER_SUPERVISOR).len(), 2);
-    assert_eq!(h.list(SCENIC_SUPERVISOR).len(), 2);
+    // (The quarter's case training opens the same morning for every supervisor.)
+    let appraisals = |person: &str| {
+        h.engine
+            .store
+            .tasks_for(person)
+            .expect("tasks")
+            .into_iter()
+            .filter(|t| t.process == "appraisal")
+            .count()
+    };
+    assert_eq!(appraisals(CENTER_SUPERVISOR), 2);
+    assert_eq!(appraisals(SCENIC_SUPERVISOR), 2);
     assert!(h.list(AGENT).is_empty(), "the agent does not score herself");
     let wang = all[0].id;
     assert!(matches!(
