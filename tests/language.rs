@@ -60,6 +60,11 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "training_weekly",
         "training_monthly",
         "training_quarterly",
+        "appraisal",
+        "targets",
+        "weekly_summary",
+        "monthly_summary",
+        "weekly_report",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

@@ -135,8 +135,10 @@ mod tests {
         assert_eq!(team("chen_jing"), ["wang_fang", "zhang_wei"]);
         // 李明 heads 客服部: every one of it, through the supervisors under him.
         let cs = team("li_ming");
-        assert_eq!(cs.len(), 11, "{cs:?}");
+        assert_eq!(cs.len(), 12, "{cs:?}");
         assert!(cs.contains(&"ma_jun".to_string()));
+        // 宋佳, under 何芸, is reached through her supervisor.
+        assert!(cs.contains(&"song_jia".to_string()));
         assert!(!cs.contains(&"li_ming".to_string()));
         // 鄭凱 heads 技術部 and supervises its people.
         assert_eq!(team("zheng_kai"), ["cao_lei", "jiang_hui"]);

@@ -246,9 +246,21 @@ async fn after_three_days_down_every_overdue_timer_fires_once_in_due_order() {
     d.stop().await;
 }
 
+/// The people the daily report is started for: one schedule per post.
+const REPORTING_ROLES: [&str; 5] = [
+    "agent",
+    "scenic_agent",
+    "member_care_agent",
+    "info_agent",
+    "quality_supervisor",
+];
+
 fn reporters(e: &Engine) -> usize {
     let dir = e.store.directory();
-    dir.with_role("agent").count() + dir.with_role("scenic_agent").count()
+    REPORTING_ROLES
+        .iter()
+        .map(|r| dir.with_role(r).count())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,7 +268,7 @@ async fn the_daily_report_starts_once_per_agent_per_day_also_across_a_restart() 
     // Monday 2 March 2026, 09:00 Shanghai: the first sight of the schedules.
     let start = sh(2026, 3, 2, 9, 0);
     let d = daemon_at(start).await;
-    // Two schedules: one for the agents, one for the scenic-area agents.
+    // One schedule per post asked a daily report of.
     let agents = reporters(&d.engine);
     assert!(agents >= 2);
     let reports = |e: &Engine| -> usize {
@@ -270,7 +282,7 @@ async fn the_daily_report_starts_once_per_agent_per_day_also_across_a_restart() 
         .await;
     // Each agent has exactly one report task.
     let dir = d.engine.store.directory();
-    for p in dir.with_role("agent").chain(dir.with_role("scenic_agent")) {
+    for p in REPORTING_ROLES.iter().flat_map(|r| dir.with_role(r)) {
         let mine = d.engine.store.tasks_for(&p.id).expect("tasks");
         assert_eq!(
             mine.iter().filter(|t| t.process == "daily_report").count(),

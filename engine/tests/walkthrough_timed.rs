@@ -200,7 +200,16 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
         .iter()
         .map(|s| s.for_each_role.as_deref().expect("for each person"))
         .collect();
-    assert_eq!(roles, ["agent", "scenic_agent"]);
+    assert_eq!(
+        roles,
+        [
+            "agent",
+            "scenic_agent",
+            "member_care_agent",
+            "info_agent",
+            "quality_supervisor"
+        ]
+    );
     // What the scheduler does at 17:30: one instance per person, `subject` set, by baton.
     let mut ids = Vec::new();
     for role in roles {
@@ -211,7 +220,18 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
         }
     }
     let people: Vec<&str> = ids.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(people, ["wang_fang", "zhang_wei", "liu_yang", "huang_min"]);
+    assert_eq!(
+        people,
+        [
+            "wang_fang",
+            "zhang_wei",
+            "liu_yang",
+            "huang_min",
+            "xu_li",
+            "song_jia",
+            "guo_peng"
+        ]
+    );
     for (person, id) in &ids {
         let t = h.task(*id, "write");
         assert_eq!(t.candidates.people, [person.as_str()]);
@@ -239,15 +259,15 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
     assert_eq!(sent[0].text(), "王芳的工作日報：接聽52通，投訴2起");
 
     // The others: reminded at 19:00, their supervisors told at 19:30.
-    assert_eq!(h.fire_at(t0 + minutes(90)), 3);
+    assert_eq!(h.fire_at(t0 + minutes(90)), 6);
     let reminders = h.outbox_after(sent[0].id);
-    assert_eq!(reminders.len(), 3);
+    assert_eq!(reminders.len(), 6);
     for s in &reminders {
         assert_eq!(s.kind(), MessageKind::Reminder);
         assert_eq!(s.at, t0 + minutes(90));
     }
-    let mark = reminders[2].id;
-    assert_eq!(h.fire_at(t0 + hours(2)), 3);
+    let mark = reminders[5].id;
+    assert_eq!(h.fire_at(t0 + hours(2)), 6);
     let mut overdue: Vec<(Vec<&str>, &str)> = Vec::new();
     let late = h.outbox_after(mark);
     for s in &late {
@@ -260,6 +280,9 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
         overdue,
         [
             (vec!["chen_jing"], "張偉今日的工作日報尚未提交"),
+            (vec!["he_yun"], "宋佳今日的工作日報尚未提交"),
+            (vec!["he_yun"], "徐麗今日的工作日報尚未提交"),
+            (vec!["li_ming"], "郭鵬今日的工作日報尚未提交"),
             (vec!["lin_tao"], "劉洋今日的工作日報尚未提交"),
             (vec!["lin_tao"], "黃敏今日的工作日報尚未提交"),
         ]
@@ -274,7 +297,12 @@ fn daily_report_started_for_each_agent_as_the_scheduler_would() {
         json!({"report": "景區接待120人", "problems": "索道排隊"}),
     );
     assert_ended(&inst, "done");
-    assert_eq!(h.sent_by(liu).last().unwrap().to(), ["lin_tao"]);
+    let report = h.sent_by(liu).pop().unwrap();
+    assert_eq!(report.to(), ["lin_tao"]);
+    assert_eq!(
+        report.text(),
+        "劉洋的工作日報：景區接待120人；問題與整改意見：索道排隊"
+    );
 }
 
 // ---- weekly_hotspots ------------------------------------------------------------------

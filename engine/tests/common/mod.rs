@@ -161,6 +161,7 @@ impl Harness {
         assert_eq!(
             names,
             [
+                "appraisal",
                 "callback",
                 "case_training",
                 "complaint",
@@ -171,6 +172,7 @@ impl Harness {
                 "member_activity",
                 "member_anniversary",
                 "member_care",
+                "monthly_summary",
                 "onboarding",
                 "probation",
                 "probation_termination",
@@ -180,11 +182,14 @@ impl Harness {
                 "rectification",
                 "scenic_orders",
                 "scenic_weekly",
+                "targets",
                 "training_monthly",
                 "training_quarterly",
                 "training_weekly",
                 "trip_care",
-                "weekly_hotspots"
+                "weekly_hotspots",
+                "weekly_report",
+                "weekly_summary"
             ]
         );
         Harness::of(dir, clock, engine)
