@@ -247,3 +247,28 @@ fn a_stale_processes_page_is_refused() {
     assert_eq!(out.status.code(), Some(0));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// People read labels, not field names: every field of every shipped definition,
+/// and every field of a list's elements, has one.
+#[test]
+fn every_field_people_read_has_a_label() {
+    let mut unlabelled = Vec::new();
+    for name in flows() {
+        let path = root().join("processes").join(format!("{name}.flow"));
+        let src = std::fs::read_to_string(&path).expect("read");
+        let Some(def) = baton_dsl::check(&src, &Default::default()).definition else {
+            continue; // `every_process_checks_clean...` reports it
+        };
+        for f in &def.fields {
+            if f.label.is_none() {
+                unlabelled.push(format!("{name}: {}", f.name));
+            }
+            if let baton_dsl::model::Type::List(l) = &f.ty {
+                for e in l.fields.iter().filter(|e| e.label.is_none()) {
+                    unlabelled.push(format!("{name}: {}.{}", f.name, e.name));
+                }
+            }
+        }
+    }
+    assert!(unlabelled.is_empty(), "without a label: {unlabelled:#?}");
+}

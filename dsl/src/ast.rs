@@ -190,6 +190,8 @@ pub struct FillItem {
     pub name: Name,
     pub optional: bool,
     pub ty: Option<TypeSpec>,
+    /// What people read for a field declared here (with its type).
+    pub label: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -400,7 +400,7 @@ impl Checker<'_> {
                                     ty,
                                     optional: true,
                                     default: None,
-                                    label: None,
+                                    label: it.label.as_ref().map(|t| t.value.clone()),
                                     source: FieldSource::Filled(s.name.text.clone()),
                                 },
                             );

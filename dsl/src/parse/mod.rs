@@ -864,11 +864,13 @@ fn build_stmt(s: Pair<Rule>) -> Built<Stmt> {
                     name: n,
                     optional: false,
                     ty: None,
+                    label: None,
                 };
                 for x in k {
                     match x.as_rule() {
                         Rule::optional => fi.optional = true,
                         Rule::type_spec => fi.ty = Some(build_type(x)?),
+                        Rule::string => fi.label = Some(string(x)?),
                         _ => return Err(unexpected(&x, "a field to fill")),
                     }
                 }
