@@ -54,6 +54,7 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "rectification",
         "liaison",
         "probation_termination",
+        "service_request",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

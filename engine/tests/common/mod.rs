@@ -177,6 +177,7 @@ impl Harness {
                 "quality_evaluation",
                 "quality_weekly",
                 "rectification",
+                "service_request",
                 "trip_care",
                 "weekly_hotspots"
             ]
