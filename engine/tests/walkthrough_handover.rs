@@ -359,7 +359,10 @@ fn a_major_complaint_handed_to_the_scenic_areas_contact() {
         json!({"satisfaction": 4}),
     );
     assert_ended(&inst, "done");
-    assert!(!breached(&h, id), "within the 24 hours of a major complaint");
+    assert!(
+        !breached(&h, id),
+        "within the 24 hours of a major complaint"
+    );
 }
 
 /// A complaint heard on a satisfaction call-back (回訪中出現的投訴，交由相關部門及時處理):
@@ -397,7 +400,13 @@ fn a_receiver_may_send_a_complaint_back_and_the_agent_hands_it_on() {
     );
     assert_eq!(h.task(id, "handover_returned").candidates.people, [caller]);
 
-    h.act(id, "handover_returned", caller, Some("to_department"), json!({}));
+    h.act(
+        id,
+        "handover_returned",
+        caller,
+        Some("to_department"),
+        json!({}),
+    );
     let inst = h.act(
         id,
         "to_department",
@@ -452,7 +461,13 @@ fn a_complaint_sent_back_may_be_settled_by_the_agent() {
         Some("not_handled"),
         json!({"handover_reply": "景區表示延誤因天氣，不予補償"}),
     );
-    h.act(id, "handover_returned", AGENT, Some("needs_solution"), json!({}));
+    h.act(
+        id,
+        "handover_returned",
+        AGENT,
+        Some("needs_solution"),
+        json!({}),
+    );
     let inst = h.act(
         id,
         "propose",

@@ -139,7 +139,7 @@ fn an_after_sales_question_is_answered_after_asking_a_colleague() {
             },
             AGENT,
             None,
-            )
+        )
         .expect("hand on");
     let inst = h.act(
         id,
@@ -245,11 +245,7 @@ fn only_front_line_agents_take_requests() {
         .expect("object")
         .remove("request_type");
     assert_eq!(
-        field_errors(rejection(h.try_start(
-            "service_request",
-            untyped,
-            AGENT
-        ))),
+        field_errors(rejection(h.try_start("service_request", untyped, AGENT))),
         [(
             "request_type".to_string(),
             "missing required field".to_string()
@@ -298,7 +294,13 @@ fn a_complaints_type_is_given_when_recorded_or_at_the_follow_up_call() {
     );
 
     let unclear = start();
-    let inst = h.act(unclear, "accept", AGENT, None, json!({"summary": "行程糟糕"}));
+    let inst = h.act(
+        unclear,
+        "accept",
+        AGENT,
+        None,
+        json!({"summary": "行程糟糕"}),
+    );
     assert_eq!(inst.data.get("complaint_type"), None);
     h.act(unclear, "explain", AGENT, Some("resolved"), json!({}));
     let task = h.task(unclear, "follow_up");
