@@ -65,6 +65,7 @@ fn every_process_checks_clean_against_the_staff_directory() {
         "weekly_summary",
         "monthly_summary",
         "weekly_report",
+        "service_request",
     ] {
         assert!(
             flows().iter().any(|f| f == name),

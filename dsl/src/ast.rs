@@ -32,6 +32,9 @@ pub struct Process {
     /// `outputs { a, b? }`: the data given back to a parent that waits (`?`: an end
     /// may leave it empty).
     pub outputs: Vec<(Name, bool)>,
+    /// `counted by FIELD`: the choice fields the managers' overview counts the
+    /// instances by.
+    pub counted_by: Vec<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -87,7 +87,7 @@ catalogue! {
         summary: "`start X`: a field that X requires at start is not given with `with`.";
     DuplicateName = "E010", Error,
         "{0} `{1}` is declared twice", help: None,
-        summary: "A name is used twice: a field, a step or end, a limit, or a choice.";
+        summary: "A name is used twice: a field, a step or end, a limit, or a choice (or a field in two `counted by` lines).";
     LimitWithoutWithin = "E011", Error,
         "a limit needs `within DURATION`", help: None,
         summary: "A limit without `within`.";
@@ -360,6 +360,10 @@ catalogue! {
         "`join` finishes a parallel branch, so no step or end can be called `join`",
         help: Some("rename it"),
         summary: "A step or end called `join` in a process with parallel branches.";
+    CountedNotChoice = "E128", Error,
+        "`counted by {0}`: the instances are counted by the choices of a field, and {1}",
+        help: Some("name a field of the process whose type is a list of choices (`complaint_type dining(\"餐飲\") | lodging(\"住宿\")`)"),
+        summary: "`counted by F` where F is not a choice field of the process: no such field, or a field of another type, whose values could not be counted by category.";
     NeverReached = "W001", Warning,
         "{0} `{1}` can never be reached",
         help: Some("no step leads here; the first step is where every instance begins"),

@@ -23,6 +23,10 @@ pub struct Definition {
     /// What an instance gives back to a parent that waits for it.
     #[serde(default)]
     pub outputs: Vec<Output>,
+    /// `counted by FIELD`: choice fields whose values the store counts the instances
+    /// by (per hour of their start), for the managers' overview.
+    #[serde(default)]
+    pub counted_by: Vec<String>,
 }
 
 impl Definition {

@@ -192,6 +192,7 @@ const WORDS: &[&str] = &[
     "require",
     "starts",
     "started",
+    "counted",
     "by",
     "description",
     "task",

@@ -1,8 +1,10 @@
 //! The managers' overview: per process, this week and this month, how many
 //! instances started, finished and were cancelled, the median and 90th-percentile
 //! time to finish and the limits breached; a line per day over the last 30 days;
-//! and the open and overdue tasks per person and per role. Read from the figures
-//! the store keeps as commands happen (`FigureRead`), never from the histories.
+//! and the open and overdue tasks per person and per role; and, for a process
+//! counted by choice fields (`counted by`), how many of the instances started this
+//! week and this month hold each choice. Read from the figures the store keeps as
+//! commands happen (`FigureRead`), never from the histories.
 //!
 //! Weeks begin on Monday and days at midnight, in the company's zone. Percentiles
 //! are by nearest rank: the 90th percentile of n durations is the smallest one
@@ -77,6 +79,101 @@ pub struct ProcessFigures {
     pub process: String,
     pub week: Period,
     pub month: Period,
+    /// One per field the newest version is counted by, in its order.
+    pub counted: Vec<CountedBy>,
+}
+
+/// How the instances started this week and this month fall into the choices of a
+/// field the process is counted by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountedBy {
+    pub field: String,
+    /// The field's label in the newest version (its name without one).
+    pub label: String,
+    /// Each choice of the newest version, in declared order, then any other value
+    /// counted (a choice an older version had), by name.
+    pub choices: Vec<Category>,
+    /// Started in the period and holding none of them: not classified yet, or of a
+    /// version not counted by this field.
+    pub unclassified: Category,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    /// The choice's name (empty for the unclassified).
+    pub choice: String,
+    /// Its label in the newest version (its name without one).
+    pub label: String,
+    pub week: u32,
+    pub month: u32,
+}
+
+/// The fields `def` is counted by, with the counts of the week and the month.
+fn counted_by(
+    def: &baton_dsl::model::Definition,
+    week: &HourFigures,
+    month: &HourFigures,
+) -> Vec<CountedBy> {
+    use baton_dsl::model::Type;
+    let mut out = Vec::new();
+    for name in &def.counted_by {
+        let Some(field) = def.field(name) else {
+            continue;
+        };
+        let mut choices: Vec<Category> = match &field.ty {
+            Type::Choice(vs) => vs
+                .iter()
+                .map(|v| Category {
+                    choice: v.name.clone(),
+                    label: v.label.clone().unwrap_or_else(|| v.name.clone()),
+                    week: 0,
+                    month: 0,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (figures, in_week) in [(week, true), (month, false)] {
+            for ((f, choice), n) in &figures.counted {
+                // Summed over the departments counted, a count is never negative
+                // (see `HourFigures::counted`); one department's may be.
+                let n = u32::try_from(*n).unwrap_or(0);
+                if f != name {
+                    continue;
+                }
+                let at = match choices.iter().position(|c| &c.choice == choice) {
+                    Some(i) => i,
+                    None => {
+                        choices.push(Category {
+                            choice: choice.clone(),
+                            label: choice.clone(),
+                            week: 0,
+                            month: 0,
+                        });
+                        choices.len() - 1
+                    }
+                };
+                if in_week {
+                    choices[at].week += n;
+                } else {
+                    choices[at].month += n;
+                }
+            }
+        }
+        let sum = |pick: fn(&Category) -> u32| choices.iter().map(pick).sum::<u32>();
+        let unclassified = Category {
+            choice: String::new(),
+            label: String::new(),
+            week: week.started.saturating_sub(sum(|c| c.week)),
+            month: month.started.saturating_sub(sum(|c| c.month)),
+        };
+        out.push(CountedBy {
+            field: name.clone(),
+            label: field.label.clone().unwrap_or_else(|| name.clone()),
+            choices,
+            unclassified,
+        });
+    }
+    out
 }
 
 /// One day of the daily lines, summed over the processes counted.
@@ -147,10 +244,15 @@ pub fn overview<S: FigureRead + DefinitionRead + DirectoryRead>(
                 d.finished += row.figures.finished;
             }
         }
+        let counted = match store.latest(&process) {
+            Ok((_, def)) => counted_by(&def, &week, &month),
+            Err(_) => Vec::new(),
+        };
         processes.push(ProcessFigures {
             process,
             week: Period::of(week),
             month: Period::of(month),
+            counted,
         });
     }
     let days = days_from

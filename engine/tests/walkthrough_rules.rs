@@ -470,7 +470,7 @@ fn out_of_range_and_missing_fields_at_a_task() {
         ))),
         [(
             "choice".to_string(),
-            "choose one of resolved, needs_solution".to_string()
+            "choose one of resolved, needs_solution, to_department, to_scenic".to_string()
         )]
     );
     h.act(

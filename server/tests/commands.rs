@@ -391,6 +391,14 @@ async fn definitions_list_show_source_and_diagram() {
             "propose",
             "approve",
             "returned",
+            "to_department",
+            "department_reply_by",
+            "department_handles",
+            "to_scenic",
+            "scenic_reply_by",
+            "scenic_handles",
+            "handed_back",
+            "handover_returned",
             "follow_up"
         ]
     );

@@ -270,3 +270,147 @@ async fn the_overview_shows_what_the_histories_say() {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}");
     }
 }
+
+/// The weekly hot-issue meeting reads the complaints and the requests by type: the
+/// page and the CSV count the instances started this week and this month under each
+/// choice of the field their process is counted by, by its label, and the complaints
+/// not classified yet. A type changed later moves its complaint.
+#[tokio::test]
+async fn complaints_and_requests_are_counted_by_type() {
+    // Tuesday 3 March; the next Tuesday is in the next week of the same month.
+    let mut api = Api::at(sh(2026, 3, 3, 10, 0));
+    api.state = api.state.clone().with_web(baton_server::web::Settings {
+        managers: vec!["cs_manager".into()],
+        ..Default::default()
+    });
+    api.router = baton_server::app(api.state.clone());
+    let accept = |id: u64, kind: Option<&'static str>| {
+        let api = &api;
+        async move {
+            let mut data = serde_json::json!({"summary": "投訴"});
+            if let Some(k) = kind {
+                data["complaint_type"] = k.into();
+            }
+            complete(
+                api,
+                &api.open_task(id),
+                "wang_fang",
+                serde_json::json!({"data": data}),
+            )
+            .await;
+        }
+    };
+    let last_week = api.start_complaint("wang_fang", "客戶甲").await;
+    accept(last_week, Some("dining")).await;
+
+    api.clock.advance(Duration::days(7));
+    let dining = api.start_complaint("wang_fang", "客戶乙").await;
+    accept(dining, Some("dining")).await;
+    let given = api
+        .post(
+            "/instances",
+            "wang_fang",
+            serde_json::json!({"process": "complaint", "data": {
+                "customer": "客戶丙", "contact": "138", "channel": "app", "complaint_type": "lodging"
+            }}),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::CREATED, "{}", given.text);
+    let unclear = api.start_complaint("wang_fang", "客戶丁").await;
+    accept(unclear, None).await;
+    // Last week's complaint is closed as another type at its follow-up call.
+    complete(
+        &api,
+        &api.open_task(last_week),
+        "wang_fang",
+        serde_json::json!({"choice": "resolved"}),
+    )
+    .await;
+    complete(
+        &api,
+        &api.open_task(last_week),
+        "wang_fang",
+        serde_json::json!({"data": {"satisfaction": 4, "complaint_type": "other"}}),
+    )
+    .await;
+    for kind in ["consultation", "consultation", "purchase"] {
+        let a = api
+            .post(
+                "/instances",
+                "wang_fang",
+                serde_json::json!({"process": "service_request", "data": {
+                    "customer": "客戶戊", "contact": "139", "channel": "hotline",
+                    "request_type": kind, "request": "門票"
+                }}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    }
+
+    invited(&api, "li_ming", PASSWORD).await;
+    let mut manager = signed_in(&api, "li_ming", PASSWORD).await;
+    let page = manager.get(&api, "/overview").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let row = |label: &str, week: u32, month: u32| {
+        format!("<th scope=\"row\">{label}</th><td>{week}</td><td>{month}</td>")
+    };
+    for want in [
+        "客戶投訴處理：投訴類型".to_string(),
+        row("餐飲", 1, 1),
+        row("住宿", 1, 1),
+        row("其他", 0, 1),
+        row("購物", 0, 0),
+        row("未分類", 1, 1),
+        "客戶咨詢與服務需求：需求類型".to_string(),
+        row("咨詢", 2, 2),
+        row("購買", 1, 1),
+        row("售後", 0, 0),
+    ] {
+        assert!(page.text.contains(&want), "{want}: {}", page.text);
+    }
+    // The ids stay out of sight.
+    assert!(!page.text.contains(">dining<") && !page.text.contains(">consultation<"));
+
+    let csv = manager.get(&api, "/overview.csv").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    let rows = csv_rows(&csv.text);
+    assert!(rows.iter().all(|r| r.len() == 14), "{}", csv.text);
+    let count = |process: &str, period: &str, category: &str| -> Option<String> {
+        rows.iter()
+            .find(|r| r[0] == process && r[2] == period && r[12] == category)
+            .map(|r| r[13].clone())
+    };
+    for (process, category, week, month) in [
+        ("complaint", "餐飲", "1", "1"),
+        ("complaint", "住宿", "1", "1"),
+        ("complaint", "其他", "0", "1"),
+        ("complaint", "未分類", "1", "1"),
+        ("service_request", "咨詢", "2", "2"),
+        ("service_request", "購買", "1", "1"),
+        ("service_request", "便民", "0", "0"),
+    ] {
+        assert_eq!(
+            (
+                count(process, "week", category),
+                count(process, "month", category)
+            ),
+            (Some(week.to_string()), Some(month.to_string())),
+            "{process} {category}"
+        );
+    }
+    let field_of = |process: &str| {
+        rows.iter()
+            .find(|r| r[0] == process && !r[11].is_empty())
+            .map(|r| r[11].clone())
+    };
+    assert_eq!(field_of("complaint").as_deref(), Some("投訴類型"));
+    assert_eq!(field_of("service_request").as_deref(), Some("需求類型"));
+    // A process counted by nothing has no such rows.
+    assert_eq!(field_of("hiring"), None);
+
+    // Filtered by another department, nothing is counted.
+    let hr = manager.get(&api, "/overview.csv?department=hr").await;
+    for r in csv_rows(&hr.text).iter().filter(|r| !r[11].is_empty()) {
+        assert_eq!(r[13], "0", "{r:?}");
+    }
+}

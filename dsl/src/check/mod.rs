@@ -319,6 +319,7 @@ impl Checker<'_> {
         if p.steps.is_empty() {
             self.err(Code::NoSteps, p.name.span.clone(), &[]);
         }
+        let counted_by = self.counted_by(p);
         let definition = Definition {
             name: p.name.text.clone(),
             title: p.title.as_ref().map(|t| t.value.clone()),
@@ -331,6 +332,7 @@ impl Checker<'_> {
             steps,
             ends: p.ends.iter().map(|e| self.end(e)).collect(),
             outputs: self.outputs(p),
+            counted_by,
         };
         self.graph(p, &definition);
         self.definite_assignment(p, &definition);
@@ -495,6 +497,44 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// `counted by F`: each F a choice field of the process (declared in `data`, or
+    /// where a step fills or computes it), named once. An instance is counted by the
+    /// value its field holds, so the field must have a fixed set of values.
+    fn counted_by(&mut self, p: &ast::Process) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for n in &p.counted_by {
+            match self.fields.get(&n.text).map(|f| f.ty.clone()) {
+                Some(Type::Choice(_)) => {}
+                Some(other) => {
+                    let what = format!("`{}` is {}", n.text, other.describe());
+                    self.err(Code::CountedNotChoice, n.span.clone(), &[&n.text, &what]);
+                }
+                None => {
+                    let choices: Vec<&str> = self
+                        .fields
+                        .iter()
+                        .filter(|(_, f)| matches!(f.ty, Type::Choice(_)))
+                        .map(|(k, _)| k.as_str())
+                        .collect();
+                    let help = did_you_mean(&n.text, choices.iter().copied());
+                    let what = format!("the process has no field `{}`", n.text);
+                    self.err(Code::CountedNotChoice, n.span.clone(), &[&n.text, &what])
+                        .set_help(help);
+                }
+            }
+            if out.contains(&n.text) {
+                self.err(
+                    Code::DuplicateName,
+                    n.span.clone(),
+                    &[&"counted field", &n.text],
+                );
+                continue;
+            }
+            out.push(n.text.clone());
+        }
+        out
     }
 
     /// `require` is evaluated at start, before any step has filled or computed a value.

@@ -238,6 +238,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_outcome
             | Rule::kw_list
             | Rule::kw_where
+            | Rule::kw_counted
     )
 }
 
@@ -336,6 +337,7 @@ fn build_process(p: Pair<Rule>) -> Result<Process, Vec<Diagnostic>> {
         steps: vec![],
         ends: vec![],
         outputs: vec![],
+        counted_by: vec![],
     };
     let mut errors = Vec::new();
     for item in it {
@@ -397,6 +399,11 @@ fn build_item(proc: &mut Process, item: Pair<Rule>) -> Built<()> {
             }
             proc.ends.push(end);
         }
+        Rule::counted_by => proc.counted_by.push(ident(need(
+            kids(item).next(),
+            &sp,
+            "the field counted by",
+        )?)?),
         Rule::outputs => {
             for o in kids(item) {
                 let mut k = o.into_inner();

@@ -18,7 +18,11 @@ pub(super) fn extend(
     if minutes <= 0 {
         return Err(invalid("minutes", "an extension must be longer than zero"));
     }
-    if !super::may::extend(run.ctx.directory, run.ctx.admin_role, &run.inst, actor) {
+    let may = match limit {
+        Some(_) => super::may::extend_limit,
+        None => super::may::extend,
+    };
+    if !may(run.ctx.directory, run.ctx.admin_role, &run.inst, actor) {
         return Err(Rejection::Forbidden(format!(
             "{} has no task in instance {}",
             run.name_of(actor),

@@ -1,7 +1,15 @@
 //! The managers' figures, kept as commands happen so that the overview never scans
 //! the history: per process, per hour of the company's day and per department of
 //! the instance's starter, how many instances started, finished and were
-//! cancelled, which limits were breached, and how long each finished one took.
+//! cancelled, which limits were breached, and how long each finished one took;
+//! and, for a process counted by choice fields (`counted by`), how many of the
+//! instances started in the hour hold each choice now.
+//!
+//! An instance is counted by a field under the hour it started: a value given at
+//! a later step, or changed, moves its count within that hour's record (out of the
+//! old choice, into the new one), so a week's counts are those of the instances
+//! started in the week, by the values they hold. Which fields count is the
+//! instance's own definition version's.
 //!
 //! Key: process (0-ended), the hour (hours since 1970 UTC, u32), then the
 //! starter's department as the directory had it when it happened (empty for
@@ -17,11 +25,11 @@
 //! and the one-time build at open, write them.
 
 use super::kind::Kind;
-use super::records::{RecordKind, Stored};
 use super::space::WriteBatch;
 use super::{decode, encode, keys, Store, StoreError};
-use crate::core::{Event, InstanceId, Record};
+use crate::core::{Data, Event, InstanceId, Record};
 use crate::staff::Directory;
+use baton_dsl::eval::Value;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use std::collections::BTreeMap;
 
@@ -41,6 +49,13 @@ pub struct HourFigures {
     /// many. A busy hour's record stays small: at most a few thousand buckets
     /// however many instances finish in it.
     pub durations: BTreeMap<u32, u32>,
+    /// (field, choice) -> how many of the instances started in this hour hold that
+    /// choice in that field, for the fields their definition is counted by. A
+    /// change is counted under the department of the starter when it happens, like
+    /// every figure; should the starter have moved since the start, the old choice
+    /// is taken out of the new department's record, which may then hold a negative
+    /// count: summed over departments, the counts are exact.
+    pub counted: BTreeMap<(String, String), i32>,
 }
 
 /// The bucket of a time to finish, in whole minutes: the minute below 48 hours,
@@ -94,13 +109,44 @@ impl HourFigures {
         for (b, n) in &o.durations {
             *self.durations.entry(*b).or_default() += n;
         }
+        // Counts that cancel out across departments (see `counted`) leave nothing.
+        for (k, n) in &o.counted {
+            let sum = self.counted.entry(k.clone()).or_default();
+            *sum += n;
+            if *sum == 0 {
+                self.counted.remove(k);
+            }
+        }
+    }
+
+    /// An instance's `field` went from `from` to `to` (either may be none).
+    fn recount(&mut self, field: &str, from: Option<&str>, to: Option<&str>) {
+        for (choice, by) in [(from, -1), (to, 1)] {
+            let Some(c) = choice else { continue };
+            let k = (field.to_string(), c.to_string());
+            let n = self.counted.entry(k.clone()).or_default();
+            *n += by;
+            if *n == 0 {
+                self.counted.remove(&k);
+            }
+        }
     }
 }
 
-impl Stored for HourFigures {
-    const KIND: RecordKind = RecordKind::Figures;
-    const VERSION: u8 = 1;
-    type Current = super::records::FiguresV1<'static>;
+/// The choice a counted field holds, if any.
+fn choice<'a>(data: &'a Data, field: &str) -> Option<&'a str> {
+    match data.get(field) {
+        Some(Value::Choice(c)) => Some(c.as_str()),
+        _ => None,
+    }
+}
+
+/// What a command did to an instance's counted fields: the fields its definition
+/// is counted by, and its data before (none for a start) and after.
+pub(super) struct Counted<'a> {
+    pub fields: &'a [String],
+    pub before: Option<&'a Data>,
+    pub after: &'a Data,
 }
 
 /// One hour's figures as the overview reads them.
@@ -144,20 +190,25 @@ fn department_of<'a>(dir: &'a Directory, starter: &str) -> &'a str {
     dir.person(starter).map_or("", |p| p.department.as_str())
 }
 
-/// Where one command's events are counted, and what they add: None when nothing
-/// in them is counted.
+/// Where one command's events and changes of counted fields are counted, and the
+/// records they leave: none when nothing in them is counted. The events count in
+/// the hour of the command, the counted fields in the hour the instance started
+/// (one record when they are the same hour).
 pub(super) fn of_command(
     process: &str,
     starter: &str,
     started_at: DateTime<Utc>,
     records: &[Record],
+    counted: Counted<'_>,
     dir: &Directory,
-    existing: impl FnOnce(&[u8]) -> Result<Option<HourFigures>, StoreError>,
-) -> Result<Option<(Vec<u8>, HourFigures)>, StoreError> {
+    mut existing: impl FnMut(&[u8]) -> Result<Option<HourFigures>, StoreError>,
+) -> Result<Vec<(Vec<u8>, HourFigures)>, StoreError> {
     let Some(first) = records.first() else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    let counted: Vec<&Event> = records
+    let department = department_of(dir, starter);
+    let mut out: Vec<(Vec<u8>, HourFigures)> = Vec::new();
+    let events: Vec<&Event> = records
         .iter()
         .map(|r| &r.event)
         .filter(|e| {
@@ -170,28 +221,56 @@ pub(super) fn of_command(
             )
         })
         .collect();
-    if counted.is_empty() {
-        return Ok(None);
+    if !events.is_empty() {
+        let k = key(process, hour_number(first.at), department);
+        let mut f = existing(&k)?.unwrap_or_default();
+        f.count(&events, started_at, first.at);
+        out.push((k, f));
     }
-    let k = key(process, hour_number(first.at), department_of(dir, starter));
-    let mut f = existing(&k)?.unwrap_or_default();
-    f.count(&counted, started_at, first.at);
-    Ok(Some((k, f)))
+    let changed: Vec<(&str, Option<&str>, Option<&str>)> = counted
+        .fields
+        .iter()
+        .map(|field| {
+            let from = counted.before.and_then(|d| choice(d, field));
+            (field.as_str(), from, choice(counted.after, field))
+        })
+        .filter(|(_, from, to)| from != to)
+        .collect();
+    if !changed.is_empty() {
+        let k = key(process, hour_number(started_at), department);
+        let mut f = match out.iter().position(|(o, _)| *o == k) {
+            Some(i) => out.remove(i).1,
+            None => existing(&k)?.unwrap_or_default(),
+        };
+        for (field, from, to) in changed {
+            f.recount(field, from, to);
+        }
+        out.push((k, f));
+    }
+    Ok(out)
 }
 
 /// Every history's figures: what the records would hold had they always been kept.
+/// The fields an instance is counted by are those of its definition version (none
+/// when that version cannot be read), by the values its history leaves them.
 fn of_histories(
     store: &Store,
     dir: &Directory,
 ) -> Result<BTreeMap<Vec<u8>, HourFigures>, StoreError> {
     let mut all: BTreeMap<Vec<u8>, HourFigures> = BTreeMap::new();
-    super::each_history(store, |_id: InstanceId, history: &[Record]| {
-        let Some((process, starter, started_at)) = history.iter().find_map(|r| match &r.event {
-            Event::Started {
-                process, starter, ..
-            } => Some((process.as_str(), starter.as_str(), r.at)),
-            _ => None,
-        }) else {
+    let mut counted_by: BTreeMap<(String, u32), Vec<String>> = BTreeMap::new();
+    super::each_history(store, |id: InstanceId, history: &[Record]| {
+        let Some((process, version, starter, started_at)) =
+            history.iter().find_map(|r| match &r.event {
+                Event::Started {
+                    process,
+                    version,
+                    starter,
+                    ..
+                } => Some((process.as_str(), *version, starter.as_str(), r.at)),
+                _ => None,
+            })
+        else {
             return Ok(());
         };
         // A command's events share their time; count them as the command did.
@@ -200,6 +279,29 @@ fn of_histories(
             let k = key(process, hour_number(r.at), department_of(dir, starter));
             let f = all.entry(k).or_default();
             f.count(&events, started_at, r.at);
+        }
+        let fields = counted_by
+            .entry((process.to_string(), version))
+            .or_insert_with(|| {
+                store
+                    .definition(process, version)
+                    .map(|d| d.counted_by.clone())
+                    .unwrap_or_default()
+            });
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let Some(inst) = crate::core::fold::replay(id, history) else {
+            return Ok(());
+        };
+        let k = key(
+            process,
+            hour_number(started_at),
+            department_of(dir, starter),
+        );
+        let f = all.entry(k).or_default();
+        for field in fields.iter() {
+            f.recount(field, None, choice(&inst.data, field));
         }
         Ok(())
     })?;
@@ -378,6 +480,52 @@ mod tests {
         assert_eq!(first_hour(d, chrono_tz::America::New_York), utc + 5);
         let at = DateTime::from_timestamp(i64::from(utc) * 3600 + 1800, 0).expect("a time");
         assert_eq!(hour_number(at), utc);
+    }
+
+    #[test]
+    fn a_changed_field_moves_its_count_in_the_hour_the_instance_started() {
+        let started = DateTime::from_timestamp(1_000_000, 0).expect("a time");
+        let later = started + chrono::Duration::hours(30);
+        let dir = Directory::default();
+        let data = |c: Option<&str>| -> Data {
+            c.map(|c| ("kind".to_string(), Value::Choice(c.to_string())))
+                .into_iter()
+                .collect()
+        };
+        let record = |at| Record {
+            seq: 3,
+            at,
+            actor: "ann".into(),
+            event: Event::WaitEnded,
+        };
+        let fields = ["kind".to_string()];
+        let mut stored: BTreeMap<Vec<u8>, HourFigures> = BTreeMap::new();
+        let mut run = |before: Option<&str>, after: Option<&str>, at| {
+            let (b, a) = (data(before), data(after));
+            let counted = Counted {
+                fields: &fields,
+                before: before.map(|_| &b),
+                after: &a,
+            };
+            let out = of_command("p", "ann", started, &[record(at)], counted, &dir, |k| {
+                Ok(stored.get(k).cloned())
+            })
+            .expect("counted");
+            for (k, f) in out {
+                stored.insert(k, f);
+            }
+        };
+        // Given later, changed a day after: always in the hour it started.
+        run(None, Some("dining"), started);
+        run(Some("dining"), Some("lodging"), later);
+        run(Some("lodging"), Some("lodging"), later);
+        assert_eq!(stored.len(), 1);
+        let (k, f) = stored.iter().next().expect("one record");
+        assert_eq!(hour_of(k), Some((&b"p"[..], hour_number(started))));
+        assert_eq!(
+            f.counted,
+            BTreeMap::from([(("kind".to_string(), "lodging".to_string()), 1)])
+        );
     }
 
     #[test]

@@ -495,9 +495,9 @@ impl Store {
                 }
                 let version = old.as_ref().map_or(version, |i: &Instance| i.version);
                 let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, ctx)?;
-                Ok((id, old, applied))
+                Ok((id, old, applied, def))
             });
-            let (id, old, applied) = match (loaded, on_refusal) {
+            let (id, old, applied, def) = match (loaded, on_refusal) {
                 (Ok(x), _) => x,
                 (Err(StoreError::Rejected(r)), Some((parent, attempted))) if !resolving => {
                     // Nothing of the refused command was written; its id goes back.
@@ -524,6 +524,7 @@ impl Store {
                 now,
                 &self.next_message,
                 ctx,
+                &def.counted_by,
             )?;
             if let Command::FireTimer { n, due } = &cmd {
                 // Gone from the instance already (it moved on): drop the key too.
@@ -751,6 +752,7 @@ fn write(
     now: DateTime<Utc>,
     message_ids: &AtomicU64,
     ctx: &Ctx<'_>,
+    counted_by: &[String],
 ) -> Result<Vec<Record>, StoreError> {
     let base = old.map_or(0, |o| o.seq);
     // An incident is Baton's own act, even inside a person's command (the route
@@ -787,11 +789,17 @@ fn write(
     }
     // The managers' figures: most commands (a claim, a completion mid-way) count
     // nothing and read nothing here.
-    if let Some((k, f)) = super::figures::of_command(
+    let counted = super::figures::Counted {
+        fields: counted_by,
+        before: old.map(|o| &o.data),
+        after: &new.data,
+    };
+    for (k, f) in super::figures::of_command(
         &new.process,
         &new.starter,
         new.started_at,
         &records,
+        counted,
         ctx.directory,
         |k| ov.get(FIGURES, k)?.map(|v| decode(&v)).transpose(),
     )? {

@@ -182,6 +182,7 @@ impl Harness {
                 "rectification",
                 "scenic_orders",
                 "scenic_weekly",
+                "service_request",
                 "targets",
                 "training_monthly",
                 "training_quarterly",

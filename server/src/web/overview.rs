@@ -1,7 +1,9 @@
 //! The managers' overview, for the roles named in baton.ron's `web.managers` (and
 //! admins): per process, this week and this month, how many instances started,
 //! finished and were cancelled, the median and 90th-percentile time to finish and
-//! the limits breached, with bar charts; a line per day over the last 30 days; the
+//! the limits breached, with bar charts; for a process counted by a choice field
+//! (`counted by`), how many instances fall in each of its choices; a line per day
+//! over the last 30 days; the
 //! open and overdue tasks per person and per role; filtered by process and by
 //! department; and the same figures as CSV. The figures come from what the store
 //! keeps as commands happen (`baton_engine::overview`), never from the histories.
@@ -224,6 +226,7 @@ pub async fn page_handler(
                 .map(|p| (shown.title(&p.process).to_string(), [p.month.started, p.month.finished]))
                 .collect::<Vec<_>>(),
         ))
+        (counted(lang, &shown))
         h2 { (lang.t("overview.daily")) }
         (line(lang, o))
         h2 { (lang.t("overview.people")) }
@@ -247,6 +250,71 @@ pub async fn page_handler(
         StatusCode::OK,
         page(lang, &lang.t("overview.title"), Some(&who), body),
     )
+}
+
+/// Per process counted by a choice field (`counted by` in its definition), how many
+/// of the instances started this week and this month hold each choice, by the
+/// choices' labels, and how many hold none yet: a table per field, and its chart.
+fn counted(lang: Lang, shown: &Shown) -> Markup {
+    let o = &shown.o;
+    let any = o.processes.iter().any(|p| !p.counted.is_empty());
+    html! {
+        @if any {
+            h2 { (lang.t("overview.counted")) }
+            @for p in o.processes.iter().filter(|p| !p.counted.is_empty()) {
+                @for c in &p.counted {
+                    @let caption = lang
+                        .t("overview.counted_caption")
+                        .replace("{process}", shown.title(&p.process))
+                        .replace("{field}", &c.label);
+                    div.scroll tabindex="0" {
+                        table.figures.counted {
+                            caption { (caption) }
+                            thead {
+                                tr {
+                                    th scope="col" { (lang.t("overview.category")) }
+                                    th scope="col" {
+                                        (lang.t("overview.week")) " " (o.week_from.format("%m-%d")) " – " (o.today.format("%m-%d"))
+                                    }
+                                    th scope="col" {
+                                        (lang.t("overview.month")) " " (o.month_from.format("%m-%d")) " – " (o.today.format("%m-%d"))
+                                    }
+                                }
+                            }
+                            tbody {
+                                @for cat in &c.choices {
+                                    tr {
+                                        th scope="row" { (cat.label) }
+                                        td { (cat.week) }
+                                        td { (cat.month) }
+                                    }
+                                }
+                                @if c.unclassified.week + c.unclassified.month > 0 {
+                                    tr {
+                                        th scope="row" { (lang.t("overview.unclassified")) }
+                                        td { (c.unclassified.week) }
+                                        td { (c.unclassified.month) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    (bars(
+                        &lang
+                            .t("overview.chart_counted")
+                            .replace("{process}", shown.title(&p.process))
+                            .replace("{field}", &c.label),
+                        &[lang.t("overview.week"), lang.t("overview.month")],
+                        &c.choices
+                            .iter()
+                            .filter(|cat| cat.week + cat.month > 0)
+                            .map(|cat| (cat.label.clone(), [cat.week, cat.month]))
+                            .collect::<Vec<_>>(),
+                    ))
+                }
+            }
+        }
+    }
 }
 
 fn open_table(
@@ -449,7 +517,9 @@ fn field(s: &str) -> String {
 }
 
 /// The overview's figures as CSV: a row per process and period (this week, this
-/// month), then a row per day. Times to finish in whole minutes; the limits breached as
+/// month), then a row per day, then a row per period and choice of each field a
+/// process is counted by (`counted_by`, `category`: the field's and the choice's
+/// labels; `count`). Times to finish in whole minutes; the limits breached as
 /// `title n` pairs. UTF-8 with a byte-order mark, which spreadsheets need to read
 /// Chinese.
 pub async fn csv(
@@ -467,7 +537,7 @@ pub async fn csv(
     };
     let o = &shown.o;
     let mins = |m: Option<u32>| m.map_or(String::new(), |m| m.to_string());
-    let mut out = String::from("\u{feff}process,title,period,from,to,started,finished,cancelled,median_minutes,p90_minutes,limits_breached\r\n");
+    let mut out = String::from("\u{feff}process,title,period,from,to,started,finished,cancelled,median_minutes,p90_minutes,limits_breached,counted_by,category,count\r\n");
     for p in &o.processes {
         for (name, from, per) in [
             ("week", o.week_from, &p.week),
@@ -475,7 +545,7 @@ pub async fn csv(
         ] {
             let _ = write!(
                 out,
-                "{},{},{name},{from},{},{},{},{},{},{},{}\r\n",
+                "{},{},{name},{from},{},{},{},{},{},{},{},,,\r\n",
                 field(&p.process),
                 field(shown.title(&p.process)),
                 o.today,
@@ -491,9 +561,40 @@ pub async fn csv(
     for d in &o.days {
         let _ = write!(
             out,
-            ",,day,{},{},{},{},,,,\r\n",
+            ",,day,{},{},{},{},,,,,,,\r\n",
             d.day, d.day, d.started, d.finished
         );
+    }
+    // Then, per process counted by a choice field, a row per period and choice (by
+    // their labels), and the instances not classified yet.
+    for p in &o.processes {
+        for c in &p.counted {
+            for (name, from, week) in [("week", o.week_from, true), ("month", o.month_from, false)]
+            {
+                let pick = |w: u32, m: u32| if week { w } else { m };
+                let rows = c
+                    .choices
+                    .iter()
+                    .map(|cat| (cat.label.clone(), pick(cat.week, cat.month)))
+                    .chain((c.unclassified.week + c.unclassified.month > 0).then(|| {
+                        (
+                            lang.t("overview.unclassified"),
+                            pick(c.unclassified.week, c.unclassified.month),
+                        )
+                    }));
+                for (category, n) in rows {
+                    let _ = write!(
+                        out,
+                        "{},{},{name},{from},{},,,,,,,{},{},{n}\r\n",
+                        field(&p.process),
+                        field(shown.title(&p.process)),
+                        o.today,
+                        field(&c.label),
+                        field(&category),
+                    );
+                }
+            }
+        }
     }
     (
         [

@@ -129,7 +129,6 @@ pub(crate) mod tests;
 
 #[cfg(test)]
 pub(crate) use branches::version_1_payload;
-pub(crate) use figures::FiguresV1;
 pub(crate) use instance::task_in_layout_3;
 pub(crate) use misc::definition_in_layout_3;
 

@@ -524,7 +524,30 @@ fn figures() -> crate::store::HourFigures {
         cancelled: 1,
         breached: [(s("reply"), 2), (s("settle"), 1)].into_iter().collect(),
         durations: [(0, 2), (60, 1), (2880, 3)].into_iter().collect(),
+        counted: [
+            ((s("complaint_type"), s("dining")), 4),
+            ((s("complaint_type"), s("lodging")), 1),
+            ((s("request_type"), s("purchase")), 7),
+            // A department's record after its starter moved (see `HourFigures`).
+            ((s("request_type"), s("consultation")), -1),
+        ]
+        .into_iter()
+        .collect(),
     }
+}
+
+/// Figures of version 1 (before instances were counted by a field) read as they
+/// did: the same figures, counting none by a field.
+#[test]
+fn figures_of_version_1_read_as_before() {
+    let old: crate::store::HourFigures =
+        decode(&golden(RecordKind::Figures, 1)).expect("version 1 figures");
+    let mut expected = figures();
+    expected.counted.clear();
+    assert_eq!(old, expected);
+    // Version 2 is version 1's payload with the counts after it.
+    let v2 = golden(RecordKind::Figures, 2);
+    assert!(v2[2..].starts_with(&golden(RecordKind::Figures, 1)[2..]));
 }
 
 /// The committed bytes of each kind's sample: `kind hex` per line.
