@@ -185,6 +185,10 @@ pub enum FieldSource {
     Filled(String),
     /// Written by `set` or a rule's `with`.
     Computed,
+    /// Declared in `data` (for its label, its type, or to give it back as an
+    /// output), optional without a default, and written by the process itself
+    /// (`set`, a rule's `with`, `receive`): never asked for at start.
+    Written,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -116,10 +116,49 @@ pub fn check(src: &str, ctx: &Context) -> Outcome {
 }
 
 /// The name and outside view of a definition, from a parse alone.
+/// The fields a process writes itself: by `set`, a rule's `with` or `receive`, in
+/// any step, branches' steps included.
+fn written_fields(steps: &[ast::Step]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for s in steps {
+        for st in &s.body {
+            match st {
+                Stmt::Set(a, _) => {
+                    out.insert(a.field.text.clone());
+                }
+                Stmt::Rules(arms, _) => {
+                    out.extend(arms.iter().flat_map(|a| &a.sets).map(|a| a.field.text.clone()));
+                }
+                Stmt::Receive(items, _) => {
+                    out.extend(
+                        items
+                            .iter()
+                            .map(|(output, field)| field.as_ref().unwrap_or(output).text.clone()),
+                    );
+                }
+                Stmt::Parallel(branches, _) => {
+                    for b in branches {
+                        out.extend(written_fields(&b.steps));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 pub fn signature(src: &str) -> Option<(String, Signature)> {
     let p = parse(src).ok()?;
+    let written = written_fields(&p.steps);
     let mut sig = Signature::default();
-    for f in &p.data {
+    // What a parent may give at start: the fields asked for at start (see
+    // `FieldSource::Written`).
+    for f in p
+        .data
+        .iter()
+        .filter(|f| !(f.optional && f.default.is_none() && written.contains(&f.name.text)))
+    {
         let mut sink = Vec::new();
         sig.fields
             .insert(f.name.text.clone(), type_of(&f.ty, &mut sink));
@@ -419,6 +458,18 @@ impl Checker<'_> {
                 if let Some(field) = self.fields.get_mut(&f.name.text) {
                     field.default = Some(x);
                 }
+            }
+        }
+        // A declared field the process writes itself is not asked for at start, unless
+        // it must be given there (required, or with a default to start from).
+        let written = written_fields(&p.steps);
+        for f in self.fields.values_mut() {
+            if f.source == FieldSource::Start
+                && f.optional
+                && f.default.is_none()
+                && written.contains(&f.name)
+            {
+                f.source = FieldSource::Written;
             }
         }
         // Values written by `set` or a rule's `with` are fields too; an undeclared one

@@ -203,7 +203,7 @@ impl Checker<'_> {
             }
             // Empty until the child ends, and empty when it is cancelled: a kept
             // output's field must be optional where it is declared.
-            if !mine.optional || mine.source != FieldSource::Start {
+            if !mine.optional || !matches!(mine.source, FieldSource::Start | FieldSource::Written) {
                 self.err(
                     Code::ReceiveMismatch,
                     field.span.clone(),

@@ -273,7 +273,7 @@ async fn show(
                     source: match &f.source {
                         FieldSource::Start => "start".into(),
                         FieldSource::Filled(step) => format!("fill {step}"),
-                        FieldSource::Computed => "computed".into(),
+                        FieldSource::Computed | FieldSource::Written => "computed".into(),
                     },
                 })
                 .collect(),
