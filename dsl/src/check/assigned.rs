@@ -103,6 +103,85 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
     }
 }
 
+/// Every field an expression mentions, tested ones (`x or fallback`) included.
+fn mentions_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    match &e.kind {
+        ExprKind::Bin(ast::BinOp::Or, a, b) => {
+            mentions_in(a, fields, out);
+            mentions_in(b, fields, out);
+        }
+        ExprKind::Bin(_, a, b) | ExprKind::InDepartment(a, b) => {
+            mentions_in(a, fields, out);
+            mentions_in(b, fields, out);
+        }
+        ExprKind::Neg(x)
+        | ExprKind::Not(x)
+        | ExprKind::At(x, _)
+        | ExprKind::SupervisorOf(x)
+        | ExprKind::DepartmentOf(x)
+        | ExprKind::HeadOf(x)
+        | ExprKind::HasRole(x, _) => mentions_in(x, fields, out),
+        ExprKind::Call(_, xs) => xs.iter().for_each(|x| mentions_in(x, fields, out)),
+        ExprKind::InRange { value, lo, hi, .. } => {
+            mentions_in(value, fields, out);
+            mentions_in(lo, fields, out);
+            mentions_in(hi, fields, out);
+        }
+        ExprKind::InSet(v, xs) => {
+            mentions_in(v, fields, out);
+            xs.iter().for_each(|x| mentions_in(x, fields, out));
+        }
+        ExprKind::Quantified(q) => {
+            reads_in(e, fields, out);
+            mentions_in(&q.cond, fields, out);
+        }
+        _ => reads_in(e, fields, out),
+    }
+}
+
+/// The fields read before the process could have written anything: by a `require`
+/// or by the first step. A field the process writes but reads there is an input
+/// with a fallback (`next_call or today`), asked for at start.
+pub(super) fn read_first(p: &ast::Process, fields: &super::Fields) -> BTreeSet<String> {
+    let mut out = Vec::new();
+    for r in &p.requires {
+        mentions_in(&r.cond, fields, &mut out);
+    }
+    for st in p.steps.first().map_or(&[][..], |s| &s.body[..]) {
+        match st {
+            Stmt::WaitFor(e, _) | Stmt::WaitUntil(e, _) => mentions_in(e, fields, &mut out),
+            Stmt::Set(a, _) => mentions_in(&a.value, fields, &mut out),
+            Stmt::Rules(arms, _) => {
+                for a in arms {
+                    if let Some(c) = &a.cond {
+                        mentions_in(c, fields, &mut out);
+                    }
+                    a.sets
+                        .iter()
+                        .for_each(|w| mentions_in(&w.value, fields, &mut out));
+                }
+            }
+            Stmt::Next { when: Some(w), .. } => mentions_in(w, fields, &mut out),
+            Stmt::Due { at, when, .. } => {
+                mentions_in(at, fields, &mut out);
+                if let Some(w) = when {
+                    mentions_in(w, fields, &mut out);
+                }
+            }
+            Stmt::Start { with, .. } => with
+                .iter()
+                .for_each(|a| mentions_in(&a.value, fields, &mut out)),
+            Stmt::Task(w, _) => who_reads(w, fields, &mut out),
+            Stmt::Notify { to, message, .. } => {
+                who_reads(to, fields, &mut out);
+                placeholder_reads(message, fields, &mut out);
+            }
+            _ => {}
+        }
+    }
+    out.into_iter().map(|(f, _)| f).collect()
+}
+
 fn who_reads(w: &ast::Who, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
     match w {
         ast::Who::Name(n) | ast::Who::HeadOf(n) if fields.contains_key(&n.text) => {

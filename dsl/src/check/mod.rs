@@ -127,7 +127,11 @@ fn written_fields(steps: &[ast::Step]) -> BTreeSet<String> {
                     out.insert(a.field.text.clone());
                 }
                 Stmt::Rules(arms, _) => {
-                    out.extend(arms.iter().flat_map(|a| &a.sets).map(|a| a.field.text.clone()));
+                    out.extend(
+                        arms.iter()
+                            .flat_map(|a| &a.sets)
+                            .map(|a| a.field.text.clone()),
+                    );
                 }
                 Stmt::Receive(items, _) => {
                     out.extend(
@@ -151,14 +155,32 @@ fn written_fields(steps: &[ast::Step]) -> BTreeSet<String> {
 pub fn signature(src: &str) -> Option<(String, Signature)> {
     let p = parse(src).ok()?;
     let written = written_fields(&p.steps);
+    // Only which names are fields matters to what the first step reads.
+    let declared: Fields = p
+        .data
+        .iter()
+        .map(|f| {
+            let field = Field {
+                name: f.name.text.clone(),
+                ty: Type::Text,
+                optional: f.optional,
+                default: None,
+                label: None,
+                source: FieldSource::Start,
+            };
+            (f.name.text.clone(), field)
+        })
+        .collect();
+    let read_first = assigned::read_first(&p, &declared);
     let mut sig = Signature::default();
     // What a parent may give at start: the fields asked for at start (see
     // `FieldSource::Written`).
-    for f in p
-        .data
-        .iter()
-        .filter(|f| !(f.optional && f.default.is_none() && written.contains(&f.name.text)))
-    {
+    for f in p.data.iter().filter(|f| {
+        !(f.optional
+            && f.default.is_none()
+            && written.contains(&f.name.text)
+            && !read_first.contains(&f.name.text))
+    }) {
         let mut sink = Vec::new();
         sig.fields
             .insert(f.name.text.clone(), type_of(&f.ty, &mut sink));
@@ -461,13 +483,16 @@ impl Checker<'_> {
             }
         }
         // A declared field the process writes itself is not asked for at start, unless
-        // it must be given there (required, or with a default to start from).
+        // it must be given there (required, or with a default to start from) or is
+        // read before the process could have written it.
         let written = written_fields(&p.steps);
+        let read_first = assigned::read_first(p, &self.fields);
         for f in self.fields.values_mut() {
             if f.source == FieldSource::Start
                 && f.optional
                 && f.default.is_none()
                 && written.contains(&f.name)
+                && !read_first.contains(&f.name)
             {
                 f.source = FieldSource::Written;
             }
