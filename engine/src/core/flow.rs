@@ -261,7 +261,9 @@ impl<'a> Run<'a> {
             .def
             .fields
             .iter()
-            .filter(|f| f.source == FieldSource::Start)
+            // Declared fields in their order, those the process writes too (a
+            // day's review is named by its day).
+            .filter(|f| matches!(f.source, FieldSource::Start | FieldSource::Written))
             .find_map(|f| self.inst.data.get(&f.name).map(|v| self.shown(&f.name, v)));
         crate::messages::instance_name(title, self.inst.id, subject.as_deref(), self.ctx.language)
     }

@@ -203,7 +203,7 @@ impl<'a> Run<'a> {
         self.def
             .fields
             .iter()
-            .filter(|f| f.source == FieldSource::Start)
+            .filter(|f| matches!(f.source, FieldSource::Start | FieldSource::Written))
             .filter_map(|f| {
                 let v = self.inst.data.get(&f.name)?;
                 let shown = match v {
