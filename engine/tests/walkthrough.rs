@@ -409,6 +409,39 @@ fn complaint_major_limit_is_24_hours() {
     assert_eq!(breach[0].text(), "投訴「張三」已超過處理時限");
 }
 
+/// Severity judged at acceptance decides the limit, not the default the complaint
+/// started with: marked major there, it has 24 hours from when it was received, and
+/// marked general again, one.
+#[test]
+fn complaint_marked_major_at_acceptance_has_24_hours_from_its_start() {
+    let t0 = sh(2026, 3, 2, 9, 0);
+    let h = Harness::at(t0);
+    let id = complaint(&h, AGENT, None);
+    assert_eq!(h.inst(id).limits[0].deadline, t0 + hours(1));
+    h.clock.set(t0 + minutes(20));
+    h.act(
+        id,
+        "accept",
+        AGENT,
+        None,
+        json!({"summary": "酒店未按約定安排入住", "severity": "major"}),
+    );
+    let inst = h.inst(id);
+    assert_eq!(inst.limits.len(), 1);
+    assert_eq!(
+        inst.limits[0].started_at, t0,
+        "timed from when it was received"
+    );
+    assert_eq!(inst.limits[0].deadline, t0 + hours(24));
+    assert_eq!(h.timers(id), settle_timers(t0, hours(24)));
+    // The hour a general complaint would have had passes without a breach.
+    assert_eq!(h.fire_at(t0 + hours(2)), 0);
+    assert!(h.outbox().iter().all(|m| m.kind() != MessageKind::Breach));
+    assert_eq!(h.fire_at(t0 + hours(24) - minutes(10)), 1, "the reminder");
+    assert_eq!(h.fire_at(t0 + hours(24)), 1);
+    assert!(h.outbox().iter().any(|m| m.kind() == MessageKind::Breach));
+}
+
 #[test]
 fn complaint_limit_extension_needs_the_customers_consent() {
     let t0 = sh(2026, 3, 2, 9, 0);

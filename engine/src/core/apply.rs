@@ -722,6 +722,7 @@ fn complete(
             fields: c.fields.clone(),
         });
     }
+    let wrote = !data.is_empty();
     run.emit(Event::TaskCompleted {
         task,
         by: actor.to_string(),
@@ -729,6 +730,9 @@ fn complete(
         data,
     });
     super::each::task_done(run, task);
+    if wrote {
+        run.retime_limits()?;
+    }
     if let Some(r) = reason {
         run.emit(Event::Reasoned {
             task,

@@ -464,6 +464,53 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// A running limit whose time depends on the data (`within 1h when severity ==
+    /// general`, `within 24h when severity == major`) is timed again from its start
+    /// when a completion changes that data: the severity judged at the step where the
+    /// limit began counts, not the default it began with. Extensions granted stay.
+    pub fn retime_limits(&mut self) -> Result<(), Rejection> {
+        let active: Vec<ActiveLimit> = self
+            .inst
+            .limits
+            .iter()
+            .filter(|a| !a.breached)
+            .cloned()
+            .collect();
+        for a in active {
+            let Some(l) = self.def.limits.iter().find(|l| l.name == a.name) else {
+                continue;
+            };
+            if l.within.iter().all(|(_, when)| when.is_none()) {
+                continue;
+            }
+            let mut within = None;
+            for (d, cond) in &l.within {
+                if self.holds(cond.as_ref())? {
+                    within = Some(d);
+                    break;
+                }
+            }
+            let Some(within) = within else { continue };
+            let Value::Duration(d) = self.eval(within)? else {
+                continue;
+            };
+            let deadline =
+                self.after(a.started_at, &d) + chrono::Duration::minutes(a.extended_minutes);
+            if deadline == a.deadline {
+                continue;
+            }
+            // Stopped and started again from its first moment: the history says when
+            // it ends now, and its timers move with it.
+            let name = a.name.clone();
+            self.stop_limit(&name);
+            self.emit(Event::LimitStarted {
+                limit: ActiveLimit { deadline, ..a },
+            });
+            self.limit_timers(&name, deadline);
+        }
+        Ok(())
+    }
+
     pub fn limit_timers(&mut self, name: &str, deadline: DateTime<Utc>) {
         let Some(l) = self.def.limits.iter().find(|l| l.name == name) else {
             return;
