@@ -13,7 +13,6 @@ use baton_engine::core::{
     SYSTEM,
 };
 use baton_engine::store::{Outcome, StoreError};
-use chrono::{DateTime, Utc};
 use common::*;
 use serde_json::json;
 
@@ -25,53 +24,6 @@ const OTHER_TRAINEE: &str = "huang_min";
 const CS_MANAGER: &str = "li_ming";
 /// The four supervisors, one per team, in the directory's order.
 const SUPERVISORS: [&str; 4] = ["chen_jing", "lin_tao", "he_yun", "guo_peng"];
-
-/// Every instance of `process`, running or ended, by id.
-fn ids_of(h: &Harness, process: &str) -> Vec<InstanceId> {
-    let mut v: Vec<InstanceId> = ["running", "completed"]
-        .iter()
-        .flat_map(|s| h.instances(process, s))
-        .map(|i| i.id)
-        .collect();
-    v.sort();
-    v
-}
-
-/// A fresh database whose schedules start counting at `t`, as a daemon started then.
-fn calendar_from(t: DateTime<Utc>) -> Harness {
-    let h = Harness::at(t);
-    assert_eq!(h.engine.run_schedules().expect("schedules").0, 0);
-    h
-}
-
-/// What the daemon does when the clock reaches `at`: the scheduled starts due by then
-/// and the timers they set. Returns the instances of `process` it started.
-fn run_calendar(h: &Harness, process: &str, at: DateTime<Utc>) -> Vec<InstanceId> {
-    let before = ids_of(h, process);
-    h.clock.set(at);
-    h.engine.run_schedules().expect("schedules");
-    h.engine.fire_due().expect("timers");
-    ids_of(h, process)
-        .into_iter()
-        .filter(|id| !before.contains(id))
-        .collect()
-}
-
-/// What one instance sent after `mark`, as (kind, to, text).
-fn sent_for(h: &Harness, id: InstanceId, mark: u64) -> Vec<(MessageKind, Vec<String>, String)> {
-    h.outbox_after(mark)
-        .into_iter()
-        .filter(|s| s.instance == id)
-        .map(|s| {
-            let to = s.to().iter().map(|p| p.to_string()).collect();
-            (s.kind(), to, s.text().to_string())
-        })
-        .collect()
-}
-
-fn to(people: &[&str]) -> Vec<String> {
-    people.iter().map(|p| p.to_string()).collect()
-}
 
 /// The session of `organiser` among the case trainings `ids`.
 fn session_of(h: &Harness, ids: &[InstanceId], organiser: &str) -> InstanceId {

@@ -59,18 +59,29 @@ struct StepFlow {
 
 /// The fields an AST expression reads where a value is needed.
 fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    fields_of(e, fields, false, out)
+}
+
+/// Every field an expression mentions, tested ones (`x or fallback`) included.
+fn mentions_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
+    fields_of(e, fields, true, out)
+}
+
+/// The fields in an expression; a bare field tested by `x or fallback` only when
+/// `tested` (it needs no value there).
+fn fields_of(e: &ast::Expr, fields: &super::Fields, tested: bool, out: &mut Vec<(String, Span)>) {
+    let mut each = |x: &ast::Expr| fields_of(x, fields, tested, out);
     match &e.kind {
         ExprKind::Ident(n) if fields.contains_key(n) => out.push((n.clone(), e.span.clone())),
         ExprKind::Bin(ast::BinOp::Or, a, b) => {
-            // `x or fallback`: a bare field on the left is tested, not required.
-            if !matches!(&a.kind, ExprKind::Ident(n) if fields.contains_key(n)) {
-                reads_in(a, fields, out);
+            if tested || !matches!(&a.kind, ExprKind::Ident(n) if fields.contains_key(n)) {
+                each(a);
             }
-            reads_in(b, fields, out);
+            each(b);
         }
-        ExprKind::Bin(_, a, b) => {
-            reads_in(a, fields, out);
-            reads_in(b, fields, out);
+        ExprKind::Bin(_, a, b) | ExprKind::InDepartment(a, b) => {
+            each(a);
+            each(b);
         }
         ExprKind::Neg(x)
         | ExprKind::Not(x)
@@ -78,64 +89,24 @@ fn reads_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>
         | ExprKind::SupervisorOf(x)
         | ExprKind::DepartmentOf(x)
         | ExprKind::HeadOf(x)
-        | ExprKind::HasRole(x, _) => reads_in(x, fields, out),
-        ExprKind::InDepartment(a, b) => {
-            reads_in(a, fields, out);
-            reads_in(b, fields, out);
-        }
-        ExprKind::Call(_, xs) => xs.iter().for_each(|x| reads_in(x, fields, out)),
+        | ExprKind::HasRole(x, _) => each(x),
+        ExprKind::Call(_, xs) => xs.iter().for_each(each),
         ExprKind::InRange { value, lo, hi, .. } => {
-            reads_in(value, fields, out);
-            reads_in(lo, fields, out);
-            reads_in(hi, fields, out);
+            each(value);
+            each(lo);
+            each(hi);
         }
         ExprKind::InSet(v, xs) => {
-            reads_in(v, fields, out);
-            xs.iter().for_each(|x| reads_in(x, fields, out));
+            each(v);
+            xs.iter().for_each(each);
         }
         ExprKind::Quantified(q) => {
             if fields.contains_key(&q.list.text) {
                 out.push((q.list.text.clone(), q.list.span.clone()));
             }
-            reads_in(&q.cond, fields, out);
+            fields_of(&q.cond, fields, tested, out);
         }
         _ => {}
-    }
-}
-
-/// Every field an expression mentions, tested ones (`x or fallback`) included.
-fn mentions_in(e: &ast::Expr, fields: &super::Fields, out: &mut Vec<(String, Span)>) {
-    match &e.kind {
-        ExprKind::Bin(ast::BinOp::Or, a, b) => {
-            mentions_in(a, fields, out);
-            mentions_in(b, fields, out);
-        }
-        ExprKind::Bin(_, a, b) | ExprKind::InDepartment(a, b) => {
-            mentions_in(a, fields, out);
-            mentions_in(b, fields, out);
-        }
-        ExprKind::Neg(x)
-        | ExprKind::Not(x)
-        | ExprKind::At(x, _)
-        | ExprKind::SupervisorOf(x)
-        | ExprKind::DepartmentOf(x)
-        | ExprKind::HeadOf(x)
-        | ExprKind::HasRole(x, _) => mentions_in(x, fields, out),
-        ExprKind::Call(_, xs) => xs.iter().for_each(|x| mentions_in(x, fields, out)),
-        ExprKind::InRange { value, lo, hi, .. } => {
-            mentions_in(value, fields, out);
-            mentions_in(lo, fields, out);
-            mentions_in(hi, fields, out);
-        }
-        ExprKind::InSet(v, xs) => {
-            mentions_in(v, fields, out);
-            xs.iter().for_each(|x| mentions_in(x, fields, out));
-        }
-        ExprKind::Quantified(q) => {
-            reads_in(e, fields, out);
-            mentions_in(&q.cond, fields, out);
-        }
-        _ => reads_in(e, fields, out),
     }
 }
 

@@ -438,15 +438,7 @@ impl<'a> Run<'a> {
             if self.inst.limits.iter().any(|a| a.name == l.name) {
                 continue;
             }
-            let mut within = None;
-            for (d, cond) in &l.within {
-                if self.holds(cond.as_ref())? {
-                    within = Some(d);
-                    break;
-                }
-            }
-            let Some(within) = within else { continue };
-            let Value::Duration(d) = self.eval(within)? else {
+            let Some(d) = self.limit_time(l)? else {
                 continue;
             };
             let deadline = self.after(self.now, &d);
@@ -462,6 +454,23 @@ impl<'a> Run<'a> {
             self.limit_timers(&l.name, deadline);
         }
         Ok(())
+    }
+
+    /// A limit's time on the data as it is now: its first `within` whose `when`
+    /// holds (none: no deadline).
+    fn limit_time(
+        &self,
+        l: &baton_dsl::model::Limit,
+    ) -> Result<Option<baton_dsl::model::Duration>, Rejection> {
+        for (d, cond) in &l.within {
+            if self.holds(cond.as_ref())? {
+                return Ok(match self.eval(d)? {
+                    Value::Duration(d) => Some(d),
+                    _ => None,
+                });
+            }
+        }
+        Ok(None)
     }
 
     /// A running limit whose time depends on the data (`within 1h when severity ==
@@ -483,15 +492,7 @@ impl<'a> Run<'a> {
             if l.within.iter().all(|(_, when)| when.is_none()) {
                 continue;
             }
-            let mut within = None;
-            for (d, cond) in &l.within {
-                if self.holds(cond.as_ref())? {
-                    within = Some(d);
-                    break;
-                }
-            }
-            let Some(within) = within else { continue };
-            let Value::Duration(d) = self.eval(within)? else {
+            let Some(d) = self.limit_time(l)? else {
                 continue;
             };
             let deadline =

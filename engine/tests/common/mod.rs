@@ -526,3 +526,53 @@ pub fn paperwork(h: &Harness, id: InstanceId) -> Instance {
         serde_json::json!({"contract_no": "LC-2026-017"}),
     )
 }
+
+// ---- the calendar, as the daemon runs it --------------------------------------------
+
+/// Every instance of `process`, running or ended, by id.
+pub fn ids_of(h: &Harness, process: &str) -> Vec<InstanceId> {
+    let mut v: Vec<InstanceId> = ["running", "completed"]
+        .iter()
+        .flat_map(|s| h.instances(process, s))
+        .map(|i| i.id)
+        .collect();
+    v.sort();
+    v
+}
+
+/// A fresh database whose schedules start counting at `t`, as a daemon started then.
+pub fn calendar_from(t: DateTime<Utc>) -> Harness {
+    let h = Harness::at(t);
+    assert_eq!(h.engine.run_schedules().expect("schedules").0, 0);
+    h
+}
+
+/// What the daemon does when the clock reaches `at`: the scheduled starts due by then
+/// and the timers they set. Returns the instances of `process` it started.
+pub fn run_calendar(h: &Harness, process: &str, at: DateTime<Utc>) -> Vec<InstanceId> {
+    let before = ids_of(h, process);
+    h.clock.set(at);
+    h.engine.run_schedules().expect("schedules");
+    h.engine.fire_due().expect("timers");
+    ids_of(h, process)
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect()
+}
+
+/// What one instance sent after `mark`, as (kind, to, text).
+pub fn sent_for(h: &Harness, id: InstanceId, mark: u64) -> Vec<(MessageKind, Vec<String>, String)> {
+    h.outbox_after(mark)
+        .into_iter()
+        .filter(|s| s.instance == id)
+        .map(|s| {
+            let to = s.to().iter().map(|p| p.to_string()).collect();
+            (s.kind(), to, s.text().to_string())
+        })
+        .collect()
+}
+
+/// People ids as messages list them.
+pub fn to(people: &[&str]) -> Vec<String> {
+    people.iter().map(|p| p.to_string()).collect()
+}
