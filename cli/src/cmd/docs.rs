@@ -5,25 +5,23 @@ use crate::exit::Code;
 use crate::files;
 use baton_dsl::handbook::{self, Entry};
 use baton_dsl::{Context, Located};
+use baton_engine::display::Lookup;
 use baton_engine::staff::Directory;
 use std::path::{Path, PathBuf};
 
-/// The directory's names, as the page reads them.
+/// The directory's names, as the page reads them: the same lookups as every other
+/// text people read.
 struct Names<'a>(&'a Directory);
 
 impl handbook::Names for Names<'_> {
     fn role(&self, id: &str) -> Option<&str> {
-        self.0.role_titles.get(id).map(String::as_str)
+        Lookup::role(self.0, id)
     }
     fn person(&self, id: &str) -> Option<&str> {
-        self.0.person(id).map(|p| p.name.as_str())
+        Lookup::person(self.0, id)
     }
     fn department(&self, id: &str) -> Option<&str> {
-        self.0
-            .departments
-            .iter()
-            .find(|d| d.id == id)
-            .map(|d| d.name.as_str())
+        Lookup::department(self.0, id)
     }
 }
 
