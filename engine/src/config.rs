@@ -26,6 +26,28 @@ pub struct Config {
     pub language: crate::messages::Language,
     /// The web pages served by `baton serve`.
     pub web: WebConfig,
+    /// The connection pool when `--db` is a PostgreSQL address.
+    pub postgres: PostgresConfig,
+}
+
+/// `postgres: (pool: 8, timeout_secs: 5)`: each node opens at most `pool`
+/// connections, and a request waits at most `timeout_secs` for one (or for the
+/// database to answer a new connection) before it is answered 503.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostgresConfig {
+    pub pool: usize,
+    pub timeout_secs: u64,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        let d = crate::store::PgOptions::default();
+        PostgresConfig {
+            pool: d.pool,
+            timeout_secs: d.timeout.as_secs(),
+        }
+    }
 }
 
 /// `web: (session_idle_minutes: 480, trusted_proxy: false)`.
@@ -65,6 +87,7 @@ impl Default for Config {
             owners: BTreeMap::new(),
             language: crate::messages::Language::default(),
             web: WebConfig::default(),
+            postgres: PostgresConfig::default(),
         }
     }
 }
@@ -115,6 +138,10 @@ impl Config {
             fsync: self.fsync,
             owners: self.owners.clone(),
             language: self.language,
+            postgres: crate::store::PgOptions {
+                pool: self.postgres.pool.max(2),
+                timeout: std::time::Duration::from_secs(self.postgres.timeout_secs.max(1)),
+            },
         })
     }
 }

@@ -76,10 +76,13 @@ fn start(process: &str, data: serde_json::Map<String, serde_json::Value>) -> Com
 
 impl Engine {
     pub fn open(path: &Path, opts: Options, clock: Arc<dyn Clock>) -> Result<Engine, StoreError> {
+        let store = Arc::new(Store::open_at(path, opts)?);
+        let wake = Arc::new(tokio::sync::Notify::new());
+        store.follow_others(wake.clone());
         Ok(Engine {
-            store: Arc::new(Store::open(path, opts)?),
+            store,
             clock,
-            wake: Arc::new(tokio::sync::Notify::new()),
+            wake,
             metrics: Metrics::default(),
             ticks: tokio::sync::watch::Sender::new(0),
             refused: Mutex::new(BTreeMap::new()),

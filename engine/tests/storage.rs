@@ -457,6 +457,21 @@ fn the_embedded_store_keeps_the_storage_contract() {
     });
 }
 
+/// The same suite on PostgreSQL (`BATON_TEST_POSTGRES`; see `pg::testing`).
+#[test]
+fn the_postgres_store_keeps_the_storage_contract() {
+    let dbs = std::cell::RefCell::new(Vec::new());
+    if baton_engine::store::pg_testing::database("probe").is_none() {
+        return;
+    }
+    suite(|| {
+        let db = baton_engine::store::pg_testing::database("storage contract").expect("a database");
+        let store = Store::open_postgres(&db.url, Options::default()).expect("open");
+        dbs.borrow_mut().push(db);
+        store
+    });
+}
+
 /// The figures keep UTC hours: a database written in one zone and opened in
 /// another (the company moved its zone, or `verify` runs elsewhere) still agrees
 /// with its histories, and each hour goes to the day it falls in, in the zone the

@@ -336,6 +336,10 @@ fn missing(acked: &Mark, found: &Mark) -> Option<String> {
 /// open (see `orphans`).
 const OPENED_AT: &[u8] = b"opened-at-instance";
 
+/// The keys of `meta` that belong to one database file, never copied into another
+/// (see `copy`): its layout version and its record of what it acknowledged.
+pub(super) const OWN_MARKS: [&[u8]; 3] = [b"schema_version", MARK, OPENED_AT];
+
 fn opened_at(t: &Trees) -> Result<Option<u64>, StoreError> {
     Ok(t[Kind::Meta]
         .get(OPENED_AT)?

@@ -43,6 +43,21 @@ fn deliveries() -> MutexGuard<'static, ()> {
     DELIVERIES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+impl Store {
+    /// The deliveries' lock: this process's, and with PostgreSQL every node's, so
+    /// that an attempt is leased by one node at a time.
+    fn deliveries(
+        &self,
+    ) -> Result<(MutexGuard<'static, ()>, Option<super::pg::Locked<'_>>), StoreError> {
+        let here = deliveries();
+        let cluster = match &self.pg {
+            Some(pg) => Some(pg.lock(super::pg::locks::DELIVERIES)?),
+            None => None,
+        };
+        Ok((here, cluster))
+    }
+}
+
 /// An attempt taken, with the expiry of its lease (which is part of its key).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lease {
@@ -78,7 +93,7 @@ impl Store {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Lease>, StoreError> {
-        let _d = deliveries();
+        let _d = self.deliveries()?;
         // Every key whose time is `now` or earlier.
         let end = keys::millis(now + chrono::Duration::milliseconds(1));
         let mut b = WriteBatch::default();
@@ -101,7 +116,7 @@ impl Store {
     /// removed. False if the lease is no longer held (it expired and was taken
     /// again): the outcome is then the later attempt's to record.
     pub(super) fn settle_attempt(&self, lease: &Lease, ended: Ended) -> Result<bool, StoreError> {
-        let _d = deliveries();
+        let _d = self.deliveries()?;
         let a = &lease.attempt;
         let key = lease_key(lease.until, a.message, a.slot);
         if self.t[Kind::Retries].get(key)?.is_none() {
@@ -161,7 +176,7 @@ impl Store {
     /// message handed on has exactly one attempt queued or leased, and each attempt
     /// is for a pending delivery.
     pub(super) fn verify_deliveries(&self) -> Result<Vec<String>, StoreError> {
-        let _d = deliveries();
+        let _d = self.deliveries()?;
         let mut queued: BTreeMap<(u64, u32), usize> = BTreeMap::new();
         for q in self.queued_attempts()? {
             *queued

@@ -25,10 +25,15 @@ pub(super) type Layer = rustc_hash::FxHashMap<Vec<u8>, Option<IVec>>;
 /// A batch's changes, per space, once its commands have run.
 pub(super) type Changes<const N: usize> = [Layer; N];
 
+/// A read of the database under the overlay: (space's place, key) to value.
+pub(super) type Base<'a> = dyn Fn(usize, &[u8]) -> Result<Option<IVec>, StoreError> + 'a;
+
 /// Changes not yet in sled: the running command's own, this batch's kept ones, and
 /// those of earlier batches still being written (newest first).
 pub(super) struct Overlay<'a, const N: usize> {
     spaces: [&'a Space; N],
+    /// Reads the database in place of the spaces (a PostgreSQL transaction).
+    base: Option<&'a Base<'a>>,
     below: Vec<Arc<Changes<N>>>,
     kept: Changes<N>,
     scratch: Changes<N>,
@@ -39,10 +44,17 @@ impl<'a, const N: usize> Overlay<'a, N> {
     pub fn new(spaces: [&'a Space; N], below: Vec<Arc<Changes<N>>>) -> Self {
         Overlay {
             spaces,
+            base: None,
             below,
             kept: std::array::from_fn(|_| Layer::default()),
             scratch: std::array::from_fn(|_| Layer::default()),
         }
+    }
+
+    /// Read the database through `base` instead of the spaces.
+    pub fn reading(mut self, base: &'a Base<'a>) -> Self {
+        self.base = Some(base);
+        self
     }
 
     /// The value as this command sees it: its own changes, then the batch's, then
@@ -57,7 +69,10 @@ impl<'a, const N: usize> Overlay<'a, N> {
                 return Ok(v.clone());
             }
         }
-        Ok(self.spaces[tree].get(key)?)
+        match self.base {
+            Some(read) => read(tree, key),
+            None => self.spaces[tree].get(key),
+        }
     }
 
     pub fn insert(&mut self, tree: usize, key: impl AsRef<[u8]>, value: impl Into<IVec>) {

@@ -71,12 +71,27 @@ impl Store {
         // deploy that waited here sees the version just written, so the same source
         // deployed twice at once keeps one version.
         let _deploying = self.deploys.lock().unwrap_or_else(|e| e.into_inner());
-        let current = self
-            .latest
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&name)
-            .copied();
+        let mut latest_key = b"latest\0".to_vec();
+        latest_key.extend_from_slice(name.as_bytes());
+        // With PostgreSQL, every node's deploys wait for each other, and the newest
+        // version is the database's, which another node may have just raised.
+        let (_cluster, current) = match &self.pg {
+            Some(pg) => {
+                let locked = pg.lock(super::pg::locks::DEPLOY)?;
+                let v = self.t[Kind::Meta]
+                    .get(&latest_key)?
+                    .map(|v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])));
+                (Some(locked), v)
+            }
+            None => (
+                None,
+                self.latest
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&name)
+                    .copied(),
+            ),
+        };
         if let Some(v) = current {
             let sd = self.deployment(&name, v)?;
             if sd.source == source {
@@ -91,8 +106,6 @@ impl Store {
             source: source.to_string(),
             deployed_at: now,
         };
-        let mut latest_key = b"latest\0".to_vec();
-        latest_key.extend_from_slice(name.as_bytes());
         let mut b = WriteBatch::default();
         self.t[Kind::Definitions].put(&mut b, keys::definition(&name, version), encode(&sd));
         self.t[Kind::Meta].put(&mut b, latest_key, &version.to_be_bytes());
@@ -108,6 +121,9 @@ impl Store {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.clone(), version);
+        if let Some(pg) = &self.pg {
+            pg.notify("deploy")?;
+        }
         Ok((name, Deployed::New { version }))
     }
 }

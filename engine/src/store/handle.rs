@@ -23,6 +23,11 @@ impl<T: Clone> Handle<T> {
         Handle(Arc::new(ArcSwapOption::from_pointee(t)))
     }
 
+    /// A handle to nothing: the database is not sled's (see `pg`).
+    pub fn empty() -> Handle<T> {
+        Handle(Arc::new(ArcSwapOption::empty()))
+    }
+
     /// `f` on the handle as it is now open; an error while the database is closed.
     pub fn with<R>(&self, f: impl FnOnce(&T) -> sled::Result<R>) -> sled::Result<R> {
         match self.0.load().as_deref() {

@@ -5,12 +5,15 @@
 mod ack;
 mod attempts;
 mod batch;
+mod copy;
 mod deploy;
 mod durability;
 mod figures;
+mod follow;
 mod fsync;
 mod handle;
 mod health;
+mod ids;
 use health::refused;
 mod journal;
 pub mod keys;
@@ -19,6 +22,7 @@ mod logins;
 mod migrate;
 mod outbox;
 mod participants;
+pub(crate) mod pg;
 mod private;
 mod query;
 pub(crate) mod records;
@@ -32,11 +36,15 @@ mod txn;
 mod verify;
 
 pub use ack::accept_loss;
+pub use copy::{copy, Copied};
 pub use attempts::{Ended, Lease, Queued};
 #[doc(hidden)]
 pub use figures::{bucket as figures_bucket, FigureRow, HourFigures};
 pub use health::Fault;
 pub use outbox::Attempt;
+#[doc(hidden)]
+pub use pg::testing as pg_testing;
+pub use pg::{is_postgres, PgOptions};
 pub use query::{InstancePage, Page, TaskPosition};
 pub use traits::*;
 pub use txn::{Delivery, OutboxRecord, Outcome, Request};
@@ -50,7 +58,6 @@ use durability::GroupCommit;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 
 use kind::Kind;
@@ -80,6 +87,10 @@ pub enum StoreError {
     /// The store is broken (see `Store::broken`): the first failure's reason.
     #[error("the store refuses writes since {0}; check the disk (free space, errors): the store writes again by itself once the disk does")]
     Broken(String),
+    /// The database cannot be reached now (PostgreSQL down, no free connection):
+    /// nothing was written; the same request may be sent again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// The database lacks what it acknowledged, or sled cannot read it (see `ack`).
     /// `path` is empty when sled reported corrupted data outside of opening.
     #[error("the database {}is damaged: {detail}", if path.is_empty() { String::new() } else { format!("{path} ") })]
@@ -190,7 +201,10 @@ const OUTSIDE_SEQ: u64 = u64::MAX;
 
 impl Trees {
     fn new(tree: sled::Tree) -> Trees {
-        let tree = Shared::new(tree);
+        Trees::on(Shared::new(tree))
+    }
+
+    fn on(tree: Shared) -> Trees {
         Trees {
             spaces: Kind::ALL.map(|k| Space::new(tree.clone(), k)),
             journal: Space::journal(tree.clone()),
@@ -229,6 +243,15 @@ impl Trees {
 
     /// `apply` for a writer already alone (a migration): any kind.
     fn apply_alone(&self, w: &Writer<'_>, b: WriteBatch) -> Result<(), StoreError> {
+        if let Some(pg) = self.tree.pg() {
+            // One transaction: all or nothing without a journal.
+            let changes: Vec<(Vec<u8>, Option<Vec<u8>>)> = b
+                .changes
+                .into_iter()
+                .map(|(_, k, v)| (k, v.map(|v| v.to_vec())))
+                .collect();
+            return pg.write(&changes);
+        }
         let changes = b.changes.iter().map(|(_, k, v)| (k.clone(), v.as_ref()));
         journal::write(w, &self.tree, &self.journal, OUTSIDE_SEQ, changes, None)?;
         Ok(())
@@ -385,7 +408,7 @@ pub struct Store {
     /// Ids for new instances and outbox messages. One process owns the database, so
     /// counters in memory (restored from the last key at open) are enough and keep
     /// ids small and dense for people; a refused command only leaves a gap.
-    pub(crate) next_instance: AtomicU64,
+    pub(crate) next_instance: ids::Ids,
     /// Where the database is, and the size of sled's cache, to open it again (see
     /// `recover`).
     path: std::path::PathBuf,
@@ -393,9 +416,12 @@ pub struct Store {
     /// The data file and sled's blob files, synced after each flush when
     /// `Options::fsync` asks (see `fsync`).
     fsync: Option<fsync::Fsync>,
-    pub(crate) next_message: AtomicU64,
-    /// The record of what was acknowledged, beside sled's files (see `ack`).
-    acks: ack::Acks,
+    pub(crate) next_message: ids::Ids,
+    /// The record of what was acknowledged, beside sled's files (see `ack`); none
+    /// on PostgreSQL, whose commit is the acknowledgement.
+    acks: Option<ack::Acks>,
+    /// The PostgreSQL database the spaces live in, when it is not sled (see `pg`).
+    pub(crate) pg: Option<Arc<pg::Pg>>,
     /// Counts the batches of commands written, for pages that show changes as they
     /// happen (`Changes`).
     changed: tokio::sync::watch::Sender<u64>,
@@ -423,6 +449,8 @@ pub struct Options {
     pub owners: BTreeMap<String, String>,
     /// The language of the engine's own messages.
     pub language: crate::messages::Language,
+    /// The connection pool, when the database is PostgreSQL's.
+    pub postgres: PgOptions,
 }
 
 impl Default for Options {
@@ -435,6 +463,7 @@ impl Default for Options {
             fsync: false,
             owners: BTreeMap::new(),
             language: crate::messages::Language::default(),
+            postgres: PgOptions::default(),
         }
     }
 }
@@ -555,8 +584,8 @@ impl Store {
         } = recover::Caches::load(&t)?;
         let calendar = crate::calendar::Calendar::new(opts.zone, &opts.calendar)
             .map_err(|e| StoreError::Storage(format!("calendar: {e}")))?;
-        let next_instance = AtomicU64::new(last_u64(&t[Kind::Instances])? + 1);
-        let next_message = AtomicU64::new(last_u64(&t[Kind::Outbox])? + 1);
+        let next_instance = ids::Ids::local(last_u64(&t[Kind::Instances])? + 1);
+        let next_message = ids::Ids::local(last_u64(&t[Kind::Outbox])? + 1);
         let fsync = if opts.fsync {
             Some(fsync::Fsync::open(path).map_err(|e| StoreError::Storage(e.to_string()))?)
         } else {
@@ -564,7 +593,8 @@ impl Store {
         };
         let health = t.health.clone();
         let store = Store {
-            acks,
+            acks: Some(acks),
+            pg: None,
             path: path.to_path_buf(),
             cache_bytes: opts.cache_bytes,
             fsync,
@@ -592,6 +622,84 @@ impl Store {
         signatures::build(&store)?;
         figures::build(&store)?;
         Ok(store)
+    }
+
+    /// Open the PostgreSQL database at `url` (see `pg`): its schema brought up to
+    /// date, then what the store keeps in memory read from it. Several nodes may
+    /// open the same database.
+    pub fn open_postgres(url: &str, opts: Options) -> Result<Store, StoreError> {
+        let pg = Arc::new(pg::Pg::open(url, opts.postgres.clone())?);
+        let t = Trees::on(Shared::postgres(pg.clone()));
+        match t[Kind::Meta].get("schema_version")? {
+            None => {
+                t[Kind::Meta].insert(
+                    &t.alone()?,
+                    "schema_version",
+                    &SCHEMA_VERSION.to_be_bytes(),
+                )?;
+            }
+            Some(v) => {
+                let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4]));
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema {
+                        path: pg.shown.clone(),
+                        found,
+                    });
+                }
+            }
+        }
+        let recover::Caches {
+            directory,
+            defs,
+            latest,
+        } = recover::Caches::load(&t)?;
+        let calendar = crate::calendar::Calendar::new(opts.zone, &opts.calendar)
+            .map_err(|e| StoreError::Storage(format!("calendar: {e}")))?;
+        let health = t.health.clone();
+        let store = Store {
+            acks: None,
+            path: std::path::PathBuf::from(&pg.shown),
+            cache_bytes: None,
+            fsync: None,
+            next_instance: ids::Ids::shared(pg.clone(), "instances"),
+            next_message: ids::Ids::shared(pg.clone(), "messages"),
+            pg: Some(pg),
+            changed: tokio::sync::watch::Sender::new(0),
+            db: handle::Handle::empty(),
+            t,
+            commit: GroupCommit::new(health.clone()),
+            batches: Arc::new(batch::Combiner::new()),
+            helpers: std::sync::OnceLock::new(),
+            pipeline: batch::Pipeline::new(health),
+            defs: RwLock::new(defs),
+            latest: RwLock::new(latest),
+            directory: RwLock::new(Arc::new(directory)),
+            staff: std::sync::Mutex::new(()),
+            deploys: std::sync::Mutex::new(()),
+            zone: opts.zone,
+            admin_role: opts.admin_role,
+            owners: opts.owners,
+            calendar,
+            language: opts.language,
+        };
+        participants::build(&store)?;
+        signatures::build(&store)?;
+        figures::build(&store)?;
+        Ok(store)
+    }
+
+    /// Open the database at `db`: a PostgreSQL address (`postgres://...`) or the
+    /// folder of an embedded one.
+    pub fn open_at(db: &Path, opts: Options) -> Result<Store, StoreError> {
+        match db.to_str() {
+            Some(url) if pg::is_postgres(url) => Store::open_postgres(url, opts),
+            _ => Store::open(db, opts),
+        }
+    }
+
+    /// Is the database PostgreSQL's (several nodes may share it)?
+    pub fn is_shared(&self) -> bool {
+        self.pg.is_some()
     }
 
     /// Why the store refuses every write, or None while it is healthy. Once a write
@@ -636,6 +744,10 @@ impl Store {
     /// leaves fewer working tokens, never more).
     pub(super) fn set_directory(&self, dir: Directory) -> Result<(), StoreError> {
         let _staff = self.staff_lock();
+        let _cluster = match &self.pg {
+            Some(pg) => Some(pg.lock(pg::locks::STAFF)?),
+            None => None,
+        };
         crate::tokens::revoke_absent(self, &dir)?;
         // Read before the write: a reopening after it may have lost it.
         let epoch = self.epoch();
@@ -644,6 +756,9 @@ impl Store {
         drop(w);
         self.durable_since(epoch)?;
         *self.directory.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dir);
+        if let Some(pg) = &self.pg {
+            pg.notify("directory")?;
+        }
         Ok(())
     }
 
@@ -710,6 +825,9 @@ impl Store {
     }
 
     pub(super) fn size_on_disk(&self) -> u64 {
+        if let Some(pg) = &self.pg {
+            return pg.size().unwrap_or(0);
+        }
         self.db.get().and_then(|db| db.size_on_disk()).unwrap_or(0)
     }
 }
@@ -857,10 +975,7 @@ mod tests {
                 Some(&SCHEMA_VERSION.to_be_bytes()[..])
             );
             // New ids continue after the moved records.
-            assert_eq!(
-                s.next_instance.load(std::sync::atomic::Ordering::Relaxed),
-                42
-            );
+            assert_eq!(s.next_instance.peek(), 42);
             let names = s.db.get().expect("open").tree_names();
             assert!(!names.iter().any(|n| n.as_ref() == b"instances"));
             // The API's tokens, in a tree of their own then, are in their space,

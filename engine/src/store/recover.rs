@@ -28,7 +28,6 @@ use crate::staff::Directory;
 use baton_dsl::model::Definition;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// What a recovery writes first, to see that the disk takes writes again: room for
@@ -149,7 +148,9 @@ impl Store {
         self.db.set(db);
         self.t.shared().set(tree);
         let replayed = journal::replay(&w, self.t.shared(), &self.t.journal)?;
-        self.acks.reopen(&self.path, &self.t)?;
+        if let Some(acks) = &self.acks {
+            acks.reopen(&self.path, &self.t)?;
+        }
         if let Some(f) = &self.fsync {
             f.reopened()
                 .map_err(|e| StoreError::Storage(format!("cannot open the data file: {e}")))?;
@@ -162,9 +163,9 @@ impl Store {
         *self.latest.write().unwrap_or_else(|e| e.into_inner()) = caches.latest;
         // Ids only go up: one given to a command whose batch is lost stays unused.
         self.next_instance
-            .fetch_max(last_u64(&self.t[Kind::Instances])? + 1, Ordering::SeqCst);
+            .raise(last_u64(&self.t[Kind::Instances])? + 1);
         self.next_message
-            .fetch_max(last_u64(&self.t[Kind::Outbox])? + 1, Ordering::SeqCst);
+            .raise(last_u64(&self.t[Kind::Outbox])? + 1);
         drop(w);
         Ok(replayed)
     }

@@ -9,9 +9,11 @@
 
 use super::handle::Handle;
 use super::kind::Kind;
+use super::pg::{Pg, PgScan};
 use super::StoreError;
 use sled::IVec;
 use std::ops::{Bound, RangeBounds};
+use std::sync::Arc;
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
 /// The right to write now, held for as long as the writer lives. Made only by
@@ -68,29 +70,47 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// The one sled tree every space lives in. Reads are free; writes take a `Writer`.
-/// Every space holds the same handle, replaced in one place when the store opens
-/// its database again (see `recover`).
+/// The one tree every space lives in: sled's, or PostgreSQL's table of records
+/// (see `pg`). Reads are free; writes take a `Writer`. Every space holds the same
+/// handle, replaced in one place when the store opens its database again (see
+/// `recover`).
 #[derive(Clone)]
-pub(crate) struct Shared(Handle<sled::Tree>);
+pub(crate) struct Shared(Backing);
+
+#[derive(Clone)]
+enum Backing {
+    Sled(Handle<sled::Tree>),
+    Pg(Arc<Pg>),
+}
 
 impl Shared {
     pub fn new(tree: sled::Tree) -> Shared {
-        Shared(Handle::new(tree))
+        Shared(Backing::Sled(Handle::new(tree)))
+    }
+
+    pub fn postgres(pg: Arc<Pg>) -> Shared {
+        Shared(Backing::Pg(pg))
     }
 
     /// Let go of the tree, so that the database can close (see `recover`).
     pub fn close(&self) {
-        self.0.close()
+        if let Backing::Sled(h) = &self.0 {
+            h.close()
+        }
     }
 
     /// The tree of the database opened again.
     pub fn set(&self, tree: sled::Tree) {
-        self.0.set(tree)
+        if let Backing::Sled(h) = &self.0 {
+            h.set(tree)
+        }
     }
 
-    pub fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.0.with(|t| t.get(k))
+    pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
+        match &self.0 {
+            Backing::Sled(h) => Ok(h.with(|t| t.get(k))?),
+            Backing::Pg(pg) => Ok(pg.get(k.as_ref().to_vec())?.map(IVec::from)),
+        }
     }
 
     /// Write a stored key (its space's tag first). Only the journal writes so: it
@@ -100,22 +120,53 @@ impl Shared {
         _w: &Writer<'_>,
         k: impl AsRef<[u8]>,
         v: impl Into<IVec>,
-    ) -> sled::Result<Option<IVec>> {
-        self.0.with(|t| t.insert(k.as_ref(), v))
+    ) -> Result<Option<IVec>, StoreError> {
+        match &self.0 {
+            Backing::Sled(h) => Ok(h.with(|t| t.insert(k.as_ref(), v))?),
+            Backing::Pg(pg) => {
+                let k = k.as_ref().to_vec();
+                let old = pg.get(k.clone())?.map(IVec::from);
+                pg.write(&[(k, Some(v.into().to_vec()))])?;
+                Ok(old)
+            }
+        }
     }
 
-    pub fn remove(&self, _w: &Writer<'_>, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
-        self.0.with(|t| t.remove(k.as_ref()))
+    pub fn remove(&self, _w: &Writer<'_>, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
+        match &self.0 {
+            Backing::Sled(h) => Ok(h.with(|t| t.remove(k.as_ref()))?),
+            Backing::Pg(pg) => {
+                let k = k.as_ref().to_vec();
+                let old = pg.get(k.clone())?.map(IVec::from);
+                pg.write(&[(k, None)])?;
+                Ok(old)
+            }
+        }
     }
 
-    pub fn flush(&self) -> sled::Result<usize> {
-        self.0.with(|t| t.flush())
+    pub fn flush(&self) -> Result<usize, StoreError> {
+        match &self.0 {
+            Backing::Sled(h) => Ok(h.with(|t| t.flush())?),
+            // A transaction is durable once it commits.
+            Backing::Pg(_) => Ok(0),
+        }
+    }
+
+    /// The PostgreSQL database, if the tree is its.
+    pub fn pg(&self) -> Option<&Arc<Pg>> {
+        match &self.0 {
+            Backing::Pg(pg) => Some(pg),
+            Backing::Sled(_) => None,
+        }
     }
 
     /// Remove every key: tests that lay a database out as an older layout had it.
     #[cfg(test)]
     pub fn clear(&self, _w: &Writer<'_>) -> sled::Result<()> {
-        self.0.with(|t| t.clear())
+        match &self.0 {
+            Backing::Sled(h) => h.with(|t| t.clear()),
+            Backing::Pg(_) => Ok(()),
+        }
     }
 }
 
@@ -124,23 +175,32 @@ impl Shared {
 #[allow(clippy::large_enum_variant)]
 enum Scan {
     Open(sled::Iter),
-    Closed(Option<sled::Error>),
+    Pg(PgScan),
+    Closed(Option<StoreError>),
 }
 
 impl Scan {
-    fn of(tree: &Shared, scan: impl FnOnce(&sled::Tree) -> sled::Iter) -> Scan {
-        match tree.0.with(|t| Ok(scan(t))) {
-            Ok(i) => Scan::Open(i),
-            Err(e) => Scan::Closed(Some(e)),
+    fn of(tree: &Shared, lo: Bound<Vec<u8>>, hi: Bound<Vec<u8>>) -> Scan {
+        match &tree.0 {
+            Backing::Sled(h) => match h.with(|t| Ok(t.range::<Vec<u8>, _>((lo, hi)))) {
+                Ok(i) => Scan::Open(i),
+                Err(e) => Scan::Closed(Some(e.into())),
+            },
+            Backing::Pg(pg) => Scan::Pg(PgScan::new(pg.clone(), lo, hi)),
         }
     }
+}
+
+fn row(r: Result<(Vec<u8>, Vec<u8>), StoreError>) -> Entry {
+    r.map(|(k, v)| (IVec::from(k), IVec::from(v)))
 }
 
 impl Iterator for Scan {
     type Item = Entry;
     fn next(&mut self) -> Option<Entry> {
         match self {
-            Scan::Open(i) => i.next(),
+            Scan::Open(i) => i.next().map(|e| e.map_err(StoreError::from)),
+            Scan::Pg(p) => p.next_front().map(row),
             Scan::Closed(e) => e.take().map(Err),
         }
     }
@@ -149,7 +209,8 @@ impl Iterator for Scan {
 impl DoubleEndedIterator for Scan {
     fn next_back(&mut self) -> Option<Entry> {
         match self {
-            Scan::Open(i) => i.next_back(),
+            Scan::Open(i) => i.next_back().map(|e| e.map_err(StoreError::from)),
+            Scan::Pg(p) => p.next_back().map(row),
             Scan::Closed(e) => e.take().map(Err),
         }
     }
@@ -174,7 +235,7 @@ pub(crate) struct Space {
 }
 
 /// Key-value pairs as sled's iterators give them.
-pub(crate) type Entry = sled::Result<(IVec, IVec)>;
+pub(crate) type Entry = Result<(IVec, IVec), StoreError>;
 
 impl Space {
     pub fn new(tree: Shared, kind: Kind) -> Space {
@@ -202,7 +263,7 @@ impl Space {
         v
     }
 
-    pub fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
+    pub fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
         self.tree.get(self.key(k.as_ref()))
     }
 
@@ -213,12 +274,12 @@ impl Space {
         v: impl Into<IVec>,
     ) -> Result<Option<IVec>, StoreError> {
         w.may_write(self.kind)?;
-        Ok(self.tree.0.with(|t| t.insert(self.key(k.as_ref()), v))?)
+        self.tree.insert(w, self.key(k.as_ref()), v)
     }
 
     pub fn remove(&self, w: &Writer<'_>, k: impl AsRef<[u8]>) -> Result<Option<IVec>, StoreError> {
         w.may_write(self.kind)?;
-        Ok(self.tree.0.with(|t| t.remove(self.key(k.as_ref())))?)
+        self.tree.remove(w, self.key(k.as_ref()))
     }
 
     /// Add an insert to a batch written later by `Trees::apply`.
@@ -251,23 +312,27 @@ impl Space {
             // Tags stop below 0xff, so the next tag always exists.
             Bound::Unbounded => Bound::Excluded(vec![self.tag + 1]),
         };
-        Scan::of(&self.tree, |t| t.range::<Vec<u8>, _>((start, end))).map(|kv| self.strip(kv))
+        Scan::of(&self.tree, start, end).map(|kv| self.strip(kv))
     }
 
     pub fn scan_prefix(&self, p: impl AsRef<[u8]>) -> impl DoubleEndedIterator<Item = Entry> + '_ {
         let prefix = self.key(p.as_ref());
-        Scan::of(&self.tree, |t| t.scan_prefix(prefix)).map(|kv| self.strip(kv))
+        let end = match after_prefix(&prefix) {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        Scan::of(&self.tree, Bound::Included(prefix), end).map(|kv| self.strip(kv))
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Entry> + '_ {
         self.scan_prefix([])
     }
 
-    pub fn first(&self) -> sled::Result<Option<(IVec, IVec)>> {
+    pub fn first(&self) -> Result<Option<(IVec, IVec)>, StoreError> {
         self.iter().next().transpose()
     }
 
-    pub fn last(&self) -> sled::Result<Option<(IVec, IVec)>> {
+    pub fn last(&self) -> Result<Option<(IVec, IVec)>, StoreError> {
         self.iter().next_back().transpose()
     }
 
@@ -275,6 +340,18 @@ impl Space {
     pub fn len(&self) -> usize {
         self.iter().count()
     }
+}
+
+/// The first key after every key that starts with `prefix`, if there is one.
+fn after_prefix(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }
 
 #[cfg(test)]

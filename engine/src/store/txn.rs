@@ -6,7 +6,7 @@
 
 use super::batch::{write_changes, How, Overlay, Staged};
 use super::kind::Kind;
-use super::{decode, encode, keys, Store, StoreError};
+use super::{decode, encode, keys, pg, Store, StoreError};
 use crate::core::fold::fold_task;
 use crate::core::{
     self, Attempt, Command, Ctx, Event, Incident, Instance, InstanceId, Message, Record, Rejection,
@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::IVec;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -123,6 +122,8 @@ struct Ran {
     flush: bool,
     /// The store's epoch when the batch began (see `health`).
     epoch: u64,
+    /// Already committed (PostgreSQL): nothing left to write.
+    committed: bool,
 }
 
 /// One command as the batch runs it.
@@ -284,6 +285,7 @@ impl Store {
                                         staged: None,
                                         flush: false,
                                         epoch: 0,
+                                        committed: false,
                                     },
                                 },
                                 &|p| match store.upgrade() {
@@ -317,6 +319,15 @@ impl Store {
     /// Run a batch's commands and stage its changes. The next batch may run as soon
     /// as this returns, while `settle` writes this one.
     fn exec(&self, work: Vec<(Request, bool)>) -> Ran {
+        if let Some(pg) = &self.pg {
+            return Ran {
+                outs: pg::off_runtime(|| self.run_pg(pg, &work)),
+                staged: None,
+                flush: false,
+                epoch: 0,
+                committed: true,
+            };
+        }
         let flush = work.iter().any(|(_, d)| *d);
         let epoch = self.epoch();
         let dir = self.directory();
@@ -330,13 +341,13 @@ impl Store {
             // One batch runs at a time, so nothing else takes an id meanwhile: a
             // refused command (invalid data, a `require` that fails) gives back the
             // ids it took, and instance ids count only the starts that happened.
-            let ids = self.next_instance.load(Ordering::Relaxed);
+            let ids = self.next_instance.mark();
             let res = self.run_one(&mut ov, req, &ctx);
             match &res {
                 Ok(_) => ov.keep(),
                 Err(_) => {
                     ov.discard();
-                    self.next_instance.store(ids, Ordering::Relaxed);
+                    self.next_instance.give_back(ids);
                 }
             }
             outs.push(res);
@@ -346,6 +357,7 @@ impl Store {
             staged: Some(self.pipeline.stage(ov.finish(), epoch)),
             flush,
             epoch,
+            committed: false,
         }
     }
 
@@ -357,7 +369,14 @@ impl Store {
             staged,
             flush,
             epoch,
+            committed,
         } = ran;
+        if committed {
+            if outs.iter().any(Result::is_ok) {
+                self.changed.send_modify(|n| *n += 1);
+            }
+            return outs;
+        }
         // With `fsync`, the batch is made durable before its journal is removed (see
         // `journal`); then it needs no other flush.
         let written = match staged {
@@ -367,7 +386,11 @@ impl Store {
                 // whose mark must claim them, and again after the write for the
                 // group flushes of batches without one.
                 let ids = (last_id(&c[INSTANCES]), last_id(&c[OUTBOX]));
-                let raise = || self.acks.written(ids.0, ids.1);
+                let raise = || {
+                    if let Some(a) = &self.acks {
+                        a.written(ids.0, ids.1)
+                    }
+                };
                 let durable = || {
                     raise();
                     self.durable_since(epoch)
@@ -433,6 +456,111 @@ impl Store {
         }
     }
 
+    /// Run a batch of commands in one PostgreSQL transaction (see `pg`), again from
+    /// the start when it deadlocked with another node's; answered once committed.
+    fn run_pg(&self, pg: &pg::Pg, work: &[(Request, bool)]) -> Vec<Result<Outcome, StoreError>> {
+        let mut tries = 0;
+        loop {
+            let mut conn = match pg.conn() {
+                Ok(c) => c,
+                Err(e) => {
+                    let m = e.to_string();
+                    return work
+                        .iter()
+                        .map(|_| Err(StoreError::Unavailable(m.clone())))
+                        .collect();
+                }
+            };
+            let res = conn
+                .begin()
+                .and_then(|_| self.in_pg_transaction(&mut conn, work))
+                .and_then(|outs| {
+                    conn.commit()?;
+                    Ok(outs)
+                });
+            match res {
+                Ok(outs) => return outs,
+                Err(e) => {
+                    if !conn.rollback() {
+                        conn.discard();
+                    }
+                    drop(conn);
+                    tries += 1;
+                    if pg::retryable(&e) && tries < 20 {
+                        continue;
+                    }
+                    let m = pg::error(e).to_string();
+                    return work
+                        .iter()
+                        .map(|_| Err(StoreError::Unavailable(m.clone())))
+                        .collect();
+                }
+            }
+        }
+    }
+
+    /// The commands of a batch in the open transaction: each reads through its
+    /// overlay from the database, locking what it reads (`Session::get_locked`),
+    /// and the changes of those that succeeded are written at the end. An error of
+    /// the database itself ends the whole batch (the transaction is lost).
+    fn in_pg_transaction(
+        &self,
+        conn: &mut pg::Session,
+        work: &[(Request, bool)],
+    ) -> Result<Vec<Result<Outcome, StoreError>>, postgres::Error> {
+        let dir = self.directory();
+        let check = |process: &str, data: &core::Data, parent, starter: &str, now| {
+            self.check_child(&dir, process, data, parent, starter, now, 0)
+        };
+        let ctx = self.ctx(&dir, &check);
+        let spaces = self.t.all();
+        let session = std::cell::RefCell::new(conn);
+        let failed: std::cell::RefCell<Option<postgres::Error>> = Default::default();
+        let read = |tree: usize, key: &[u8]| -> Result<Option<IVec>, StoreError> {
+            let k = spaces[tree].key(key);
+            match session.borrow_mut().get_locked(&k) {
+                Ok(v) => Ok(v.map(IVec::from)),
+                Err(e) => {
+                    let m = e.to_string();
+                    *failed.borrow_mut() = Some(e);
+                    Err(StoreError::Unavailable(m))
+                }
+            }
+        };
+        let mut ov: Ov<'_> = Overlay::new(spaces, Vec::new()).reading(&read);
+        let mut outs = Vec::with_capacity(work.len());
+        for (req, _) in work {
+            let ids = self.next_instance.mark();
+            let res = self.run_one(&mut ov, req, &ctx);
+            if let Some(e) = failed.borrow_mut().take() {
+                return Err(e);
+            }
+            match &res {
+                Ok(_) => ov.keep(),
+                Err(_) => {
+                    ov.discard();
+                    self.next_instance.give_back(ids);
+                }
+            }
+            outs.push(res);
+        }
+        let changes = ov.finish();
+        let timers = changes[TIMERS].values().any(Option::is_some);
+        let mut s = session.borrow_mut();
+        s.write(
+            spaces
+                .iter()
+                .zip(changes.iter())
+                .flat_map(|(space, layer)| layer.iter().map(|(k, v)| (space.key(k), v.as_deref()))),
+        )?;
+        if outs.iter().any(Result::is_ok) {
+            // Delivered at commit: other nodes' pages follow, and their schedulers
+            // look again for the earliest timer.
+            s.notify(if timers { "timer" } else { "change" })?;
+        }
+        Ok(outs)
+    }
+
     /// One command and the work it causes across instances (a child started, a
     /// parent told that its child ended), all or nothing.
     fn run_one(
@@ -484,7 +612,7 @@ impl Store {
                 actor: who,
                 on_refusal,
             } = q;
-            let ids = self.next_instance.load(Ordering::Relaxed);
+            let ids = self.next_instance.mark();
             let loaded = self.load(ov, id, &cmd).and_then(|(id, old, version, def)| {
                 if let Command::Retry { attempted, .. } = &mut cmd {
                     // What to try again is the open incident's attempt.
@@ -501,7 +629,7 @@ impl Store {
                 (Ok(x), _) => x,
                 (Err(StoreError::Rejected(r)), Some((parent, attempted))) if !resolving => {
                     // Nothing of the refused command was written; its id goes back.
-                    self.next_instance.store(ids, Ordering::Relaxed);
+                    self.next_instance.give_back(ids);
                     queue.push_front(Queued {
                         target: Some(parent),
                         command: Command::RaiseIncident {
@@ -673,12 +801,7 @@ impl Store {
         Ok(match (target, cmd) {
             (None, Command::Start { process, .. } | Command::StartChild { process, .. }) => {
                 let (v, def) = self.latest(process)?;
-                (
-                    self.next_instance.fetch_add(1, Ordering::Relaxed),
-                    None,
-                    v,
-                    def,
-                )
+                (self.next_instance.next()?, None, v, def)
             }
             (None, _) => return Err(Rejection::NotFound("no instance given".into()).into()),
             (Some(id), _) => {
@@ -750,7 +873,7 @@ fn write(
     events: &[Event],
     actor: &str,
     now: DateTime<Utc>,
-    message_ids: &AtomicU64,
+    message_ids: &super::ids::Ids,
     ctx: &Ctx<'_>,
     counted_by: &[String],
 ) -> Result<Vec<Record>, StoreError> {
@@ -921,7 +1044,7 @@ fn write(
             }
             Event::IncidentResolved { .. } => ov.remove(INCIDENTS, keys::instance(new.id)),
             Event::MessageQueued { message } => {
-                let id = message_ids.fetch_add(1, Ordering::Relaxed);
+                let id = message_ids.next()?;
                 let rec = OutboxRecord {
                     id,
                     instance: new.id,

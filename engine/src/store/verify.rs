@@ -103,7 +103,7 @@ impl Store {
         }
         let actual = |tree: &super::space::Space| -> Result<BTreeSet<Vec<u8>>, StoreError> {
             tree.iter()
-                .map(|kv| kv.map(|(k, _)| k.to_vec()).map_err(StoreError::from))
+                .map(|kv| kv.map(|(k, _)| k.to_vec()))
                 .collect()
         };
         let trees = [
