@@ -310,6 +310,8 @@ impl From<StoreError> for ApiError {
             StoreError::Definition(diags) => ApiError::Definition(diags),
             // Said once in the log when the store broke; each request need not repeat it.
             e @ StoreError::Broken(_) => ApiError::Unavailable(e.to_string()),
+            // PostgreSQL down or every connection busy: nothing was written.
+            e @ StoreError::Unavailable(_) => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

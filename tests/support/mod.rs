@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod hook;
+pub mod load;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -41,11 +42,27 @@ pub struct Server {
     log: Arc<Mutex<Vec<String>>>,
     pub url: String,
     pub db: PathBuf,
+    /// Where it runs: with PostgreSQL, where it writes `admin.token`.
+    pub cwd: Option<PathBuf>,
+}
+
+/// Is `db` a PostgreSQL address rather than a folder?
+pub fn is_postgres(db: &Path) -> bool {
+    db.to_str().is_some_and(baton_engine::store::is_postgres)
 }
 
 impl Server {
     pub fn start(db: &Path, dir: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        Server::start_in(db, dir, None)
+    }
+
+    /// As `start`, in the folder `cwd` (a node of several on one PostgreSQL).
+    pub fn start_in(db: &Path, dir: &Path, cwd: Option<&Path>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
+        if let Some(c) = cwd {
+            cmd.current_dir(c);
+        }
+        let mut child = cmd
             .arg("serve")
             .arg("--db")
             .arg(db)
@@ -79,6 +96,7 @@ impl Server {
             log,
             url: String::new(),
             db: db.to_path_buf(),
+            cwd: cwd.map(Path::to_path_buf),
         };
         let line = s.wait_for("HTTP API on http://");
         let at = line.find("http://").expect("an address");
@@ -109,7 +127,11 @@ impl Server {
     }
 
     pub fn admin_token(&self) -> String {
-        std::fs::read_to_string(self.db.join("admin.token"))
+        let file = match (&self.cwd, is_postgres(&self.db)) {
+            (Some(c), true) => c.join("admin.token"),
+            _ => self.db.join("admin.token"),
+        };
+        std::fs::read_to_string(file)
             .expect("admin.token")
             .trim()
             .to_string()
@@ -123,8 +145,11 @@ impl Server {
             .status()
             .expect("kill -TERM");
         assert!(sent.success());
-        // Every handle on the database was let go, so it could be checkpointed.
-        self.wait_for("checkpointed");
+        // Every handle on the database was let go, so it could be checkpointed
+        // (PostgreSQL keeps its own files).
+        if !is_postgres(&self.db) {
+            self.wait_for("checkpointed");
+        }
         self.wait_for("stopped cleanly");
         let status = self.child.wait().expect("exits");
         assert!(status.success(), "{status}");

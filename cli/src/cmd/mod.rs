@@ -99,6 +99,19 @@ enum Command {
     /// lacks, though acknowledged, are given up for good (restoring the folder from a
     /// backup keeps them). Says what was given up. Only while no server owns it.
     AcceptLoss,
+    /// Copy a whole database into an empty one: an embedded folder into PostgreSQL
+    /// (to run several nodes) or back. Every instance, task, history entry, timer,
+    /// message, webhook attempt, token and definition; then the copy is checked
+    /// (records of each kind counted on both sides, and `verify` on the copy). Stop
+    /// every `baton serve` on either database first.
+    Copy {
+        /// The database to copy: a folder, or postgres://USER@HOST/DB.
+        #[arg(long)]
+        from: PathBuf,
+        /// The empty database to copy into.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Check the whole database: every index against its records, every history
     /// against its instance, timers, deliveries, who takes part and signatures. Exit 1
     /// with each problem found. Only while no server owns it.
@@ -153,6 +166,7 @@ pub fn run(cli: Cli) -> Code {
         } => outbox::run(&cli.common, failed, after, limit),
         Command::AcceptLoss => accept_loss(&cli.common.db),
         Command::Verify => verify(&cli.common),
+        Command::Copy { from, to } => copy(&from, &to),
         Command::Docs {
             paths,
             staff,
@@ -164,6 +178,53 @@ pub fn run(cli: Cli) -> Code {
             format,
             dir,
         } => graph::run(&target, &dir, format),
+    }
+}
+
+fn copy(from: &std::path::Path, to: &std::path::Path) -> Code {
+    let is_db = |p: &std::path::Path| {
+        p.exists() || p.to_str().is_some_and(baton_engine::store::is_postgres)
+    };
+    if !is_db(from) {
+        eprintln!("error: {}: no database here", staff::shown(from));
+        return Code::Storage;
+    }
+    let config = match staff::company_options() {
+        Ok(o) => o,
+        Err((code, m)) => {
+            eprintln!("error: {m}");
+            return code;
+        }
+    };
+    match baton_engine::store::copy(from, to, || config.options().unwrap_or_default()) {
+        Ok(c) => {
+            for (kind, n) in &c.kinds {
+                outln!("{kind:>14}  {n}");
+            }
+            if c.problems.is_empty() {
+                outln!(
+                    "copied {} records from {} to {}; the copy checks clean",
+                    c.total(),
+                    staff::shown(from),
+                    staff::shown(to)
+                );
+                Code::Ok
+            } else {
+                for p in &c.problems {
+                    eprintln!("{p}");
+                }
+                eprintln!(
+                    "{}: the copy has {} problems",
+                    staff::shown(to),
+                    c.problems.len()
+                );
+                Code::Storage
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Code::Storage
+        }
     }
 }
 

@@ -116,7 +116,13 @@ fn bootstrap_admin_token(engine: &Engine, db: &Path) {
             return;
         }
     };
-    let path = db.join(ADMIN_TOKEN_FILE);
+    // With PostgreSQL there is no folder of the database: the file is written
+    // where the node was started.
+    let path = if engine.store.is_shared() {
+        std::path::PathBuf::from(ADMIN_TOKEN_FILE)
+    } else {
+        db.join(ADMIN_TOKEN_FILE)
+    };
     match write_secret(&path, &format!("{token}\n")) {
         Ok(()) => tracing::info!(
             "no tokens yet: issued one for {person} (role `{role}`) in {}; with it as \
@@ -229,7 +235,7 @@ pub fn run(args: ServeArgs, db: &Path) -> Code {
             return Code::Storage;
         }
         Err(e) => {
-            eprintln!("error: {}: {e}", db.display());
+            eprintln!("error: {}: {e}", super::staff::shown(db));
             return Code::Storage;
         }
     };
@@ -262,7 +268,7 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
         .await;
     }
     tracing::info!(
-        db = %db.display(),
+        db = %super::staff::shown(&db),
         db_bytes = engine.store.size_on_disk(),
         zone = %engine.store.zone,
         "Baton is running on {}",
@@ -356,6 +362,8 @@ async fn serve(engine: Arc<Engine>, args: ServeArgs, config: Config, db: PathBuf
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     match Arc::try_unwrap(engine) {
+        // PostgreSQL keeps its own files; nothing to checkpoint.
+        Ok(engine) if engine.store.is_shared() => drop(engine),
         Ok(engine) => {
             drop(engine);
             let t0 = std::time::Instant::now();

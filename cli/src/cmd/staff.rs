@@ -85,6 +85,35 @@ pub(crate) fn open(c: &Common) -> Result<Engine, (Code, String)> {
         .map_err(|e| (Code::Storage, storage_message(&c.db, &e)))
 }
 
+/// The company's configuration, as commands on a database read it (see
+/// `company_config`), without a `--zone` of their own.
+pub(crate) fn company_options() -> Result<Config, (Code, String)> {
+    let path = Path::new(COMPANY_CONFIG);
+    if !path.exists() {
+        return Ok(Config::default());
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))?;
+    Config::from_ron(&text).map_err(|e| (Code::Usage, format!("{COMPANY_CONFIG}: {e}")))
+}
+
+/// A database as people read it: its folder, or its PostgreSQL address without the
+/// password.
+pub(crate) fn shown(db: &Path) -> String {
+    let s = db.display().to_string();
+    if !baton_engine::store::is_postgres(&s) {
+        return s;
+    }
+    match s.split_once("://").and_then(|(scheme, rest)| {
+        let (user, host) = rest.split_once('@')?;
+        let (name, _) = user.split_once(':')?;
+        Some(format!("{scheme}://{name}:…@{host}"))
+    }) {
+        Some(hidden) => hidden,
+        None => s,
+    }
+}
+
 /// Why the database at `db` could not be opened, for a person.
 pub(crate) fn storage_message(db: &Path, e: &StoreError) -> String {
     // It names the folder already, and says what to do.
@@ -98,17 +127,18 @@ pub(crate) fn storage_message(db: &Path, e: &StoreError) -> String {
     {
         format!(
             "{}: the database is in use (is `baton serve` running? use `--server`)",
-            db.display()
+            shown(db)
         )
     } else {
-        format!("{}: {msg}", db.display())
+        format!("{}: {msg}", shown(db))
     }
 }
 
 /// Open the database of `--db` for a command that only uses one: only `deploy` (and
 /// `serve`) make a database, so a typo in `--db` is an error, not an empty answer.
 pub(crate) fn open_existing(c: &Common) -> Result<Engine, (Code, String)> {
-    if !c.db.exists() {
+    let postgres = c.db.to_str().is_some_and(baton_engine::store::is_postgres);
+    if !postgres && !c.db.exists() {
         return Err((
             Code::Storage,
             format!(

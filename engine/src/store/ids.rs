@@ -58,7 +58,10 @@ impl Ids {
         };
         let mut ready = s.ready.lock().unwrap_or_else(|e| e.into_inner());
         if ready.is_empty() {
-            ready.extend(s.pg.ids(s.sequence, BLOCK)?);
+            // Message ids one at a time, while the transaction holds their lock, so
+            // that they follow the order of commits (see `txn::write`).
+            let n = if s.sequence == "messages" { 1 } else { BLOCK };
+            ready.extend(s.pg.ids(s.sequence, n)?);
         }
         let id = ready.pop_front().ok_or_else(|| {
             StoreError::Storage(format!("the sequence of {} gave no id", s.sequence))

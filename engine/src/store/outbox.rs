@@ -51,6 +51,20 @@ impl Store {
         webhooks: &[String],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // Every node hands messages on: one at a time, and a message another node
+        // handed on already (the cursor is past it) is left as it is.
+        let _cluster = match &self.pg {
+            Some(pg) => {
+                let locked = pg.lock(super::pg::locks::DELIVERIES)?;
+                if let Some(b) = self.t[Kind::Meta].get("delivery_cursor")? {
+                    if u64::from_be_bytes(b.as_ref().try_into().unwrap_or([0; 8])) >= rec.id {
+                        return Ok(());
+                    }
+                }
+                Some(locked)
+            }
+            None => None,
+        };
         let mut b = WriteBatch::default();
         let dir = self.directory();
         for p in &rec.message.to {

@@ -35,6 +35,9 @@ const INCIDENTS: usize = Kind::Incidents.slot();
 const PARTICIPANTS: usize = Kind::Participants.slot();
 const SIGNATURES: usize = Kind::Signatures.slot();
 const FIGURES: usize = Kind::Figures.slot();
+const META: usize = Kind::Meta.slot();
+/// The key whose lock orders message ids (see `write`).
+const MESSAGE_IDS: &[u8] = b"message-ids";
 
 /// The result of a command, as returned to the caller (and to a retry with the same
 /// idempotency key).
@@ -1044,6 +1047,13 @@ fn write(
             }
             Event::IncidentResolved { .. } => ov.remove(INCIDENTS, keys::instance(new.id)),
             Event::MessageQueued { message } => {
+                // Messages are handed on in the order of their ids, past a cursor
+                // (see `outbox`), so an id must never become visible after a larger
+                // one. With several nodes that means taking message ids one
+                // transaction at a time: reading this key locks it until commit on
+                // PostgreSQL (`Session::get_locked`); on sled, where one batch runs
+                // at a time, it is a read of a key nobody writes.
+                ov.get(META, MESSAGE_IDS)?;
                 let id = message_ids.next()?;
                 let rec = OutboxRecord {
                     id,

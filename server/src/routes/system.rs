@@ -40,7 +40,8 @@ pub struct Health {
         (status = 503, response = crate::error::responses::Unavailable),
     ))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    if state.engine.store.broken().is_some() {
+    // A shared database is asked whether it answers.
+    if state.engine.store.broken().is_some() || state.engine.store.is_shared() {
         crate::blocking(&state, |engine| Ok(engine.store.try_recover()?)).await?;
     }
     Ok(Json(Health {
