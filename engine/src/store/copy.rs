@@ -32,7 +32,12 @@ impl Copied {
 pub fn copy(from: &Path, to: &Path, opts: impl Fn() -> Options) -> Result<Copied, StoreError> {
     let src = Store::open_at(from, opts())?;
     let dst = Store::open_at(to, opts())?;
-    for kind in [Kind::Instances, Kind::Definitions, Kind::Tokens, Kind::Outbox] {
+    for kind in [
+        Kind::Instances,
+        Kind::Definitions,
+        Kind::Tokens,
+        Kind::Outbox,
+    ] {
         if dst.t[kind].first()?.is_some() {
             return Err(StoreError::Storage(format!(
                 "{} already holds records ({kind:?}): copy into an empty database",
@@ -78,7 +83,9 @@ pub fn copy(from: &Path, to: &Path, opts: impl Fn() -> Options) -> Result<Copied
         let a = src.t[kind].len();
         let b = dst.t[kind].len();
         if a != b {
-            problems.push(format!("{kind:?}: {a} records in the source, {b} in the copy"));
+            problems.push(format!(
+                "{kind:?}: {a} records in the source, {b} in the copy"
+            ));
         }
     }
     problems.extend(dst.verify()?);

@@ -48,17 +48,17 @@ impl Store {
                     let mut heard = Vec::new();
                     let mut broken = false;
                     {
+                        // Wait for the first, then take what else has come, and act
+                        // on them together: under load they never stop coming.
                         let mut n = client.notifications();
-                        let mut it = n.timeout_iter(CHECK);
-                        loop {
-                            match it.next() {
-                                Ok(Some(m)) => heard.push(m.payload().to_string()),
-                                Err(_) => {
-                                    broken = true;
-                                    break;
-                                }
-                                Ok(None) => break,
-                            }
+                        match n.timeout_iter(CHECK).next() {
+                            Ok(Some(m)) => heard.push(m.payload().to_string()),
+                            Ok(None) => {}
+                            Err(_) => broken = true,
+                        }
+                        let mut more = n.iter();
+                        while let Ok(Some(m)) = more.next() {
+                            heard.push(m.payload().to_string());
                         }
                     }
                     let Some(s) = store.upgrade() else {

@@ -36,8 +36,8 @@ mod txn;
 mod verify;
 
 pub use ack::accept_loss;
-pub use copy::{copy, Copied};
 pub use attempts::{Ended, Lease, Queued};
+pub use copy::{copy, Copied};
 #[doc(hidden)]
 pub use figures::{bucket as figures_bucket, FigureRow, HourFigures};
 pub use health::Fault;

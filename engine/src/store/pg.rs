@@ -590,7 +590,6 @@ impl Pg {
         }
         Ok(())
     }
-
 }
 
 /// A cluster-wide lock held (see `Pg::lock`).

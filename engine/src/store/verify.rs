@@ -102,9 +102,7 @@ impl Store {
             }
         }
         let actual = |tree: &super::space::Space| -> Result<BTreeSet<Vec<u8>>, StoreError> {
-            tree.iter()
-                .map(|kv| kv.map(|(k, _)| k.to_vec()))
-                .collect()
+            tree.iter().map(|kv| kv.map(|(k, _)| k.to_vec())).collect()
         };
         let trees = [
             ("tasks_by_person", &self.t[Kind::ByPerson]),
