@@ -101,6 +101,7 @@ fn stopped() -> Stopped {
         dir,
         engine,
         clock,
+        ..
     } = h;
     // Its check holds the store: it goes first, so that the database closes.
     drop(verified);

@@ -80,6 +80,7 @@ fn an_answer_stored_without_a_fingerprint_is_still_replayed() {
         dir,
         clock,
         engine,
+        ..
     } = h;
     drop(verified);
     drop(engine);

@@ -2,6 +2,8 @@
 //! is both open and finished, every index agrees with its records, every history
 //! replays to the stored state, and a refused command changes nothing.
 
+mod common;
+
 use baton_dsl::model::{Route, Type};
 use baton_engine::clock::ManualClock;
 use baton_engine::core::{Command, Rejection, TaskId, TaskKind, TaskState};
@@ -104,13 +106,16 @@ struct World {
     clock: ManualClock,
     people: Vec<String>,
     _dir: tempfile::TempDir,
+    /// Dropped after the engine (see `common::location`).
+    _pg: Option<baton_engine::store::pg_testing::TestDb>,
 }
 
 fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
+    let (at, pg) = common::location(&dir);
     let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap());
     let engine = Engine::open(
-        dir.path(),
+        &at,
         Options {
             zone: chrono_tz::Asia::Shanghai,
             ..Default::default()
@@ -138,6 +143,7 @@ fn world() -> World {
         clock,
         people,
         _dir: dir,
+        _pg: pg,
     }
 }
 

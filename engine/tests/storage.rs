@@ -472,6 +472,82 @@ fn the_postgres_store_keeps_the_storage_contract() {
     });
 }
 
+/// Two nodes on one PostgreSQL database: the same task completed on both at once is
+/// completed once, and the other node gets the conflict answer a single node gives;
+/// the same Idempotency-Key sent to both starts one instance.
+#[test]
+fn two_nodes_never_both_apply_a_command() {
+    let Some(db) = baton_engine::store::pg_testing::database("two nodes") else {
+        return;
+    };
+    let a = ready(Store::open_postgres(&db.url, Options::default()).expect("node a"));
+    let b = Store::open_postgres(&db.url, Options::default()).expect("node b");
+    for round in 0..20 {
+        let id = start(&a, "ann", None);
+        let task = a.tasks_for("ann").expect("tasks")[0].id;
+        let done = Command::Complete {
+            task,
+            choice: None,
+            data: Default::default(),
+        };
+        let barrier = std::sync::Barrier::new(2);
+        let (ra, rb) = std::thread::scope(|s| {
+            let ta = s.spawn(|| {
+                barrier.wait();
+                a.execute(Some(id), &done, "ann", t0(), None)
+            });
+            let tb = s.spawn(|| {
+                barrier.wait();
+                b.execute(Some(id), &done, "ann", t0(), None)
+            });
+            (ta.join().expect("a"), tb.join().expect("b"))
+        });
+        let conflicts = [&ra, &rb]
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r,
+                    Err(StoreError::Rejected(
+                        baton_engine::core::Rejection::Conflict(_)
+                    ))
+                )
+            })
+            .count();
+        assert_eq!(
+            (ra.is_ok() as usize + rb.is_ok() as usize, conflicts),
+            (1, 1),
+            "round {round}: {ra:?} / {rb:?}"
+        );
+        let completed = a
+            .history(id)
+            .expect("history")
+            .iter()
+            .filter(|r| matches!(r.event, baton_engine::core::Event::TaskCompleted { .. }))
+            .count();
+        assert_eq!(completed, 1, "round {round}");
+        // One key, sent to both nodes at once: one instance.
+        let key = format!("both-{round}");
+        let (ia, ib) = std::thread::scope(|s| {
+            let ta = s.spawn(|| start(&a, "ann", Some(&key)));
+            let tb = s.spawn(|| start(&b, "ann", Some(&key)));
+            (ta.join().expect("a"), tb.join().expect("b"))
+        });
+        assert_eq!(ia, ib, "round {round}");
+        // Leave no open task of ann's for the next round.
+        let open = a.tasks_for("ann").expect("tasks");
+        for t in open {
+            let c = Command::Complete {
+                task: t.id,
+                choice: None,
+                data: Default::default(),
+            };
+            a.execute(Some(t.id.instance), &c, "ann", t0(), None)
+                .expect("complete");
+        }
+    }
+    assert_eq!(a.verify().expect("verify"), Vec::<String>::new());
+}
+
 /// `baton copy`: an embedded database into PostgreSQL and back, every record kept
 /// (counts per kind, `verify` clean), and the copy goes on where the source stopped.
 #[test]

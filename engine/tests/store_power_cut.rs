@@ -102,6 +102,7 @@ fn a_power_cut_before_the_flush_leaves_a_batch_with_blob_files_all_or_nothing() 
         dir,
         clock,
         engine,
+        ..
     } = h;
     drop(verified);
     drop(engine);

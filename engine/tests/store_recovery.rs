@@ -204,6 +204,7 @@ fn after_a_recovery_the_database_opens_again_with_everything_acknowledged() {
             dir,
             clock,
             engine,
+            ..
         } = h;
         drop(verified);
         drop(engine);

@@ -435,7 +435,7 @@ impl Pg {
 
     /// `f` in one transaction, run again (up to a few times) when it deadlocked or
     /// lost a race for a new key with another node.
-    pub fn transaction<T: Send>(
+    pub fn atomically<T: Send>(
         &self,
         f: impl Fn(&mut Session) -> Result<T, postgres::Error> + Send + Sync,
     ) -> Result<T, StoreError> {
@@ -492,7 +492,7 @@ impl Pg {
 
     /// Write `changes` all or nothing, in a transaction of their own.
     pub fn write(&self, changes: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), StoreError> {
-        self.transaction(|s| s.write(changes.iter().map(|(k, v)| (k.clone(), v.as_deref()))))
+        self.atomically(|s| s.write(changes.iter().map(|(k, v)| (k.clone(), v.as_deref()))))
     }
 
     /// `n` new ids from `sequence`, in order.

@@ -106,6 +106,26 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     pub clock: ManualClock,
     pub engine: Engine,
+    /// The PostgreSQL database the engine runs on, with `BATON_TEST_STORE=postgres`
+    /// (see `location`); last, so that it is dropped after the engine.
+    pub pg: Option<baton_engine::store::pg_testing::TestDb>,
+}
+
+/// Where a test's database is: the temporary folder, or with
+/// `BATON_TEST_STORE=postgres` a PostgreSQL database of its own on
+/// `BATON_TEST_POSTGRES`, so that the walkthroughs run on either store.
+pub fn location(
+    dir: &tempfile::TempDir,
+) -> (
+    std::path::PathBuf,
+    Option<baton_engine::store::pg_testing::TestDb>,
+) {
+    if std::env::var("BATON_TEST_STORE").as_deref() == Ok("postgres") {
+        if let Some(db) = baton_engine::store::pg_testing::database("walkthrough") {
+            return (std::path::PathBuf::from(&db.url), Some(db));
+        }
+    }
+    (dir.path().to_path_buf(), None)
 }
 
 /// Checks, when a walkthrough ends, that it left a consistent database: indexes,
@@ -135,6 +155,7 @@ impl Harness {
             dir,
             clock,
             engine,
+            pg: None,
         }
     }
 
@@ -147,7 +168,8 @@ impl Harness {
     pub fn with(start: DateTime<Utc>, options: Options) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = ManualClock::new(start);
-        let engine = Engine::open(dir.path(), options, Arc::new(clock.clone())).expect("open");
+        let (at, pg) = location(&dir);
+        let engine = Engine::open(&at, options, Arc::new(clock.clone())).expect("open");
         let reports = engine.deploy_dir(&processes_dir()).expect("deploy_dir");
         let mut names: Vec<String> = Vec::new();
         for r in &reports {
@@ -193,7 +215,10 @@ impl Harness {
                 "weekly_summary"
             ]
         );
-        Harness::of(dir, clock, engine)
+        Harness {
+            pg,
+            ..Harness::of(dir, clock, engine)
+        }
     }
 
     /// Drop the engine (closing the database) and open it again on the same path.
@@ -203,11 +228,19 @@ impl Harness {
             dir,
             clock,
             engine,
+            pg,
         } = self;
         drop(verified);
         drop(engine);
-        let engine = Engine::open(dir.path(), options(), Arc::new(clock.clone())).expect("reopen");
-        Harness::of(dir, clock, engine)
+        let at = match &pg {
+            Some(db) => std::path::PathBuf::from(&db.url),
+            None => dir.path().to_path_buf(),
+        };
+        let engine = Engine::open(&at, options(), Arc::new(clock.clone())).expect("reopen");
+        Harness {
+            pg,
+            ..Harness::of(dir, clock, engine)
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
