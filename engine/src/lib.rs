@@ -325,7 +325,23 @@ impl Engine {
     pub fn fire_due(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let mut fired = 0;
-        loop {
+        // Several nodes on PostgreSQL: each claims the timers it fires.
+        while let Some(claimed) = self.store.fire_claimed(now, 256) {
+            let claimed = claimed?;
+            if claimed.is_empty() {
+                break;
+            }
+            for ((due, instance, n), res) in claimed {
+                match res {
+                    Ok(o) => Self::log_incidents(&o),
+                    Err(StoreError::Rejected(r)) => self.timer_incident(due, instance, n, &r)?,
+                    Err(e) => return Err(e),
+                }
+                fired += 1;
+            }
+        }
+        // Timers another node holds are its to fire.
+        while !self.store.is_shared() {
             let batch = self.store.due_timers(now, 1024)?;
             if batch.is_empty() {
                 break;

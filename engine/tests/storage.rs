@@ -548,6 +548,43 @@ fn two_nodes_never_both_apply_a_command() {
     assert_eq!(a.verify().expect("verify"), Vec::<String>::new());
 }
 
+/// Timers due at once on two nodes: each node claims the ones it fires (`FOR
+/// UPDATE SKIP LOCKED`), so both fire some, and together they fire each once.
+#[test]
+fn two_nodes_share_the_due_timers_and_fire_each_once() {
+    let Some(db) = baton_engine::store::pg_testing::database("timers") else {
+        return;
+    };
+    let clock = baton_engine::clock::ManualClock::new(t0());
+    let open = || {
+        baton_engine::Engine::open(
+            std::path::Path::new(&db.url),
+            Options::default(),
+            std::sync::Arc::new(clock.clone()),
+        )
+        .expect("node")
+    };
+    let a = open();
+    a.store.set_directory(directory()).expect("directory");
+    a.store.deploy("review.flow", FLOW, t0()).expect("deploy");
+    let b = open();
+    let n = 600;
+    for i in 0..n {
+        start(&*a.store, "ann", Some(&format!("t{i}")));
+    }
+    assert_eq!(a.store.timer_count(), n);
+    clock.advance(Duration::hours(3));
+    let (fa, fb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| a.fire_due().expect("a fires"));
+        let tb = s.spawn(|| b.fire_due().expect("b fires"));
+        (ta.join().expect("a"), tb.join().expect("b"))
+    });
+    assert_eq!(fa + fb, n, "node a fired {fa}, node b {fb}");
+    assert!(fa > 0 && fb > 0, "node a fired {fa}, node b {fb}");
+    assert_eq!(a.store.timer_count(), 0);
+    assert_eq!(a.store.verify().expect("verify"), Vec::<String>::new());
+}
+
 /// `baton copy`: an embedded database into PostgreSQL and back, every record kept
 /// (counts per kind, `verify` clean), and the copy goes on where the source stopped.
 #[test]

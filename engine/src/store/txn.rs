@@ -502,6 +502,88 @@ impl Store {
         }
     }
 
+    /// With PostgreSQL: claim up to `limit` timers due by `now` that no other node
+    /// holds (`FOR UPDATE SKIP LOCKED`) and fire them, in the same transaction, so
+    /// that every node fires timers at once and each timer once. Empty when none is
+    /// left to claim; `None` on sled, whose scheduler fires its timers itself.
+    #[allow(clippy::type_complexity)]
+    pub fn fire_claimed(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Option<
+        Result<
+            Vec<(
+                (DateTime<Utc>, InstanceId, u32),
+                Result<Outcome, StoreError>,
+            )>,
+            StoreError,
+        >,
+    > {
+        let pg = self.pg.as_ref()?;
+        let space = &self.t[super::kind::Kind::Timers];
+        let lo = space.key(&[]);
+        let mut end = keys::millis(now).to_vec();
+        end.push(0xff);
+        let hi = space.key(&end);
+        Some(pg::off_runtime(|| {
+            let mut tries = 0;
+            loop {
+                let mut conn = pg.conn()?;
+                let mut claimed = Vec::new();
+                let res = conn
+                    .begin()
+                    .and_then(|_| {
+                        let rows = conn.query(
+                            "SELECT k FROM baton_records WHERE k >= $1 AND k < $2 \
+                             ORDER BY k LIMIT $3 FOR UPDATE SKIP LOCKED",
+                            &[&lo, &hi, &(limit as i64)],
+                        )?;
+                        claimed = rows
+                            .iter()
+                            .filter_map(|r| {
+                                let k: Vec<u8> = r.get(0);
+                                keys::timer_from(&k[1..])
+                            })
+                            .collect();
+                        let work: Vec<(Request, bool)> = claimed
+                            .iter()
+                            .map(|&(due, instance, n)| {
+                                let cmd = Command::FireTimer { n, due };
+                                (
+                                    Request::new(Some(instance), &cmd, core::SYSTEM, now, None),
+                                    true,
+                                )
+                            })
+                            .collect();
+                        self.in_pg_transaction(&mut conn, &work)
+                    })
+                    .and_then(|outs| {
+                        conn.commit()?;
+                        Ok(outs)
+                    });
+                match res {
+                    Ok(outs) => {
+                        if outs.iter().any(Result::is_ok) {
+                            self.changed.send_modify(|n| *n += 1);
+                        }
+                        return Ok(claimed.into_iter().zip(outs).collect());
+                    }
+                    Err(e) => {
+                        if !conn.rollback() {
+                            conn.discard();
+                        }
+                        drop(conn);
+                        tries += 1;
+                        if !(pg::retryable(&e) && tries < 20) {
+                            return Err(pg::error(e));
+                        }
+                    }
+                }
+            }
+        }))
+    }
+
     /// The commands of a batch in the open transaction: each reads through its
     /// overlay from the database, locking what it reads (`Session::get_locked`),
     /// and the changes of those that succeeded are written at the end. An error of
