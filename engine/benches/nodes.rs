@@ -51,10 +51,10 @@ const TIMED: &str = r#"
 process timed "定時" {
   started by requester
   data {
-    at datetime
+    fire_at datetime
   }
   step pause "等待" {
-    wait until at
+    wait until fire_at
     next done
   }
   end done
@@ -201,9 +201,13 @@ fn written_bytes() -> u64 {
 
 fn wal_bytes(admin: &str) -> u64 {
     let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("connect");
+    // The WAL's position: pg_stat_wal lags behind its backends by up to a second.
     let row = c
-        .query_one("SELECT wal_bytes::bigint FROM pg_stat_wal", &[])
-        .expect("pg_stat_wal");
+        .query_one(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint",
+            &[],
+        )
+        .expect("the WAL's position");
     row.get::<_, i64>(0) as u64
 }
 
@@ -278,7 +282,7 @@ fn load(engines: &[Engine], per: usize, admin: Option<&str>) -> (Run, Run, Strin
 fn timers(engines: &[Engine], n: usize) -> f64 {
     let at = chrono::Utc::now() + chrono::Duration::seconds(1);
     let mut d = serde_json::Map::new();
-    d.insert("at".into(), at.to_rfc3339().into());
+    d.insert("fire_at".into(), at.to_rfc3339().into());
     drive(CALLERS, n / CALLERS, |t, _| {
         let e = &engines[t % engines.len()];
         e.start("timed", d.clone(), &format!("p{t}"), None)
