@@ -284,3 +284,109 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
     );
     assert_eq!((undelivered, missing), (0, 0), "messages");
 }
+
+/// PostgreSQL goes away under a running node and comes back: meanwhile requests
+/// answer 503 with the reason and `/healthz` says so; nothing acknowledged is lost;
+/// a timer that fell due meanwhile fires once the database answers again, and the
+/// node serves requests again by itself, without a restart.
+#[test]
+fn a_node_waits_out_postgres_going_away_and_goes_on_by_itself() {
+    let Some(pg) = baton_engine::store::pg_testing::database("postgres away") else {
+        return;
+    };
+    // The node reaches the database through a proxy the test takes down.
+    let (host, rest) = pg.url.split_once('@').expect("user@host");
+    let (hostport, name) = rest.split_once('/').expect("host/db");
+    let target = if hostport.contains(':') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:5432")
+    };
+    let proxy = support::proxy::Proxy::start(&target);
+    let url = format!("{host}@127.0.0.1:{}/{name}", proxy.port);
+    let db = PathBuf::from(&url);
+    let hook = Hook::start(|_, _| Duration::from_millis(1));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = folder(tmp.path(), &hook.url);
+    let server = node(tmp.path(), &db, &dir, 0);
+    let admin = server.admin_token();
+    let api = Api::new(&server.url);
+    let token = api.issue(&admin, "wang_fang");
+
+    // Started and completed before: its timer falls due while the database is away.
+    let fire_at = Utc::now() + chrono::Duration::seconds(3);
+    let body = serde_json::json!({"process": "crashy", "data": {"tag": "before", "fire_at": fire_at.to_rfc3339()}});
+    let started = api.ok("POST", "/instances", &token, Some(&body));
+    let id = started["instance"]["id"].as_u64().expect("id");
+    let task = format!("{id}-1");
+    api.ok(
+        "POST",
+        &format!("/tasks/{task}/complete"),
+        &token,
+        Some(&serde_json::json!({})),
+    );
+
+    proxy.down();
+    let (status, health) = api
+        .call("GET", "/healthz", "", None, None)
+        .expect("an answer");
+    assert_eq!(status, 503, "{health}");
+    assert!(health.to_string().contains("database"), "{health}");
+    let body = serde_json::json!({"process": "crashy", "data": {"tag": "while away", "fire_at": fire_at.to_rfc3339()}});
+    let (status, refused) = api
+        .call("POST", "/instances", &token, Some(&body), Some("away-1"))
+        .expect("an answer");
+    assert_eq!(status, 503, "{refused}");
+    assert!(refused.to_string().contains("unavailable"), "{refused}");
+    let (status, _) = api
+        .call("GET", &format!("/instances/{id}"), &token, None, None)
+        .expect("an answer");
+    assert_eq!(status, 503);
+    // The timer falls due while the database is away.
+    while Utc::now() < fire_at + chrono::Duration::seconds(1) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    proxy.up();
+    let back = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _) = api
+            .call("GET", "/healthz", "", None, None)
+            .expect("an answer");
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < back, "the node never came back: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The refused start can be sent again, and runs once.
+    let again = api.ok("POST", "/instances", &token, Some(&body));
+    assert_eq!(
+        again["instance"]["data"]["tag"]["Text"], "while away",
+        "{again}"
+    );
+    // The timer that fell due meanwhile fires without a restart.
+    let fired = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = api.ok("GET", &format!("/instances/{id}"), &token, None);
+        if v["instance"]["status"] == "completed" || v["status"] == "completed" {
+            break;
+        }
+        assert!(Instant::now() < fired, "the timer never fired: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    server.stop();
+    let engine = baton_engine::Engine::open(
+        Path::new(&pg.url),
+        Options::default(),
+        Arc::new(baton_engine::clock::SystemClock),
+    )
+    .expect("open");
+    let history = engine.store.history(id).expect("history");
+    let fired = history
+        .iter()
+        .filter(|r| matches!(r.event, Event::TimerFired { .. }))
+        .count();
+    assert_eq!(fired, 1, "{history:?}");
+    assert_eq!(engine.store.verify().expect("verify"), Vec::<String>::new());
+}

@@ -82,6 +82,25 @@ pub fn none_issued(store: &(impl TokenRead + ?Sized)) -> Result<bool, StoreError
     store.no_tokens()
 }
 
+/// The first token of a database that has none: for the first person with `role`.
+/// `None` when a token exists already or nobody has the role. With several nodes
+/// starting at once on an empty database, one of them issues it.
+pub fn issue_first(
+    store: &crate::store::Store,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, String)>, StoreError> {
+    let _first = store.first_token_lock()?;
+    if !none_issued(store)? {
+        return Ok(None);
+    }
+    let Some(person) = first_with_role(store, role) else {
+        return Ok(None);
+    };
+    let token = issue(store, &person, now)?;
+    Ok(Some((person, token)))
+}
+
 /// The first person of the staff directory, in its order, who holds `role`.
 pub fn first_with_role(store: &(impl DirectoryRead + ?Sized), role: &str) -> Option<String> {
     store

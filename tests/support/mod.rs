@@ -6,6 +6,7 @@
 pub mod api;
 pub mod hook;
 pub mod load;
+pub mod proxy;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

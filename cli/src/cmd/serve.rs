@@ -93,24 +93,24 @@ pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 /// token: that is how the first admin gets in while the server owns the database.
 /// The log says where the token is, never the token.
 fn bootstrap_admin_token(engine: &Engine, db: &Path) {
-    match baton_engine::tokens::none_issued(&*engine.store) {
-        Ok(true) => {}
-        Ok(false) => return,
-        Err(e) => {
-            tracing::error!("cannot read the tokens: {e}");
+    let role = engine.store.admin_role.clone();
+    let (person, token) = match baton_engine::tokens::issue_first(
+        &engine.store,
+        &role,
+        engine.clock.now(),
+    ) {
+        Ok(Some(first)) => first,
+        Ok(None) => {
+            if baton_engine::tokens::first_with_role(&*engine.store, &role).is_none()
+                && matches!(baton_engine::tokens::none_issued(&*engine.store), Ok(true))
+            {
+                tracing::warn!(
+                        "no tokens, and nobody in the staff directory has the `{role}` role: give it to \
+                         someone in staff.ron to get the first token"
+                    );
+            }
             return;
         }
-    }
-    let role = engine.store.admin_role.clone();
-    let Some(person) = baton_engine::tokens::first_with_role(&*engine.store, &role) else {
-        tracing::warn!(
-            "no tokens, and nobody in the staff directory has the `{role}` role: give it to \
-             someone in staff.ron to get the first token"
-        );
-        return;
-    };
-    let token = match baton_engine::tokens::issue(&*engine.store, &person, engine.clock.now()) {
-        Ok(t) => t,
         Err(e) => {
             tracing::error!("cannot issue the first admin token: {e}");
             return;

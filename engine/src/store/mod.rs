@@ -762,6 +762,15 @@ impl Store {
         Ok(())
     }
 
+    /// Held while the first token is issued (see `tokens::issue_first`): every
+    /// node's, with PostgreSQL.
+    pub(crate) fn first_token_lock(&self) -> Result<Option<pg::Locked<'_>>, StoreError> {
+        match &self.pg {
+            Some(pg) => Ok(Some(pg.lock(pg::locks::FIRST_TOKEN)?)),
+            None => Ok(None),
+        }
+    }
+
     /// See `staff`.
     pub(crate) fn staff_lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.staff.lock().unwrap_or_else(|e| e.into_inner())

@@ -42,6 +42,7 @@ pub(crate) mod locks {
     pub const DEPLOY: i64 = 0x6261_746f_6e00_0010;
     pub const DELIVERIES: i64 = 0x6261_746f_6e00_0011;
     pub const STAFF: i64 = 0x6261_746f_6e00_0012;
+    pub const FIRST_TOKEN: i64 = 0x6261_746f_6e00_0013;
 }
 
 /// The channel nodes tell each other on (`NOTIFY baton, '...'`).

@@ -35,6 +35,16 @@ impl Store {
     /// for a person a new directory is removing (see `set_directory`).
     pub(super) fn put_token(&self, h: &[u8; 32], rec: &TokenRecord) -> Result<(), StoreError> {
         let _staff = self.staff_lock();
+        // With several nodes, the directory is read again under every node's lock:
+        // another node may have just removed the person.
+        let _cluster = match &self.pg {
+            Some(pg) => {
+                let locked = pg.lock(super::pg::locks::STAFF)?;
+                self.refresh_caches()?;
+                Some(locked)
+            }
+            None => None,
+        };
         if self.directory().person(&rec.person).is_none() {
             return Err(Rejection::NotFound(format!(
                 "no person `{}` in the staff directory",
