@@ -250,6 +250,9 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
         .filter(|id| !arrived.contains(id))
         .count();
     let problems = store.verify().expect("verify");
+    // Three nodes watched one folder: each file was deployed once.
+    assert_eq!(store.latest("crashy").expect("crashy").0, 1);
+    assert_eq!(store.latest("tick").expect("tick").0, 1);
     println!(
         "nodes: {NODES} nodes, acknowledged commands {}, timers fired once {fired_once}, \
          twice {fired_twice}, never {never_fired}, lost {}, duplicated {}, scheduled starts {} \

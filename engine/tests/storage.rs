@@ -585,6 +585,35 @@ fn two_nodes_share_the_due_timers_and_fire_each_once() {
     assert_eq!(a.store.verify().expect("verify"), Vec::<String>::new());
 }
 
+/// The schema is made once, by versioned migrations; a database whose schema is
+/// newer than this release knows is refused with what to do, and left as it is.
+#[test]
+fn a_newer_postgres_schema_is_refused() {
+    let Some(db) = baton_engine::store::pg_testing::database("schema") else {
+        return;
+    };
+    drop(Store::open_postgres(&db.url, Options::default()).expect("made"));
+    // Opened again: nothing to apply.
+    drop(Store::open_postgres(&db.url, Options::default()).expect("again"));
+    let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+    let applied: i64 = c
+        .query_one("SELECT count(*) FROM baton_schema", &[])
+        .expect("versions")
+        .get(0);
+    assert_eq!(applied, 1);
+    c.execute("INSERT INTO baton_schema (version) VALUES (99)", &[])
+        .expect("a newer release's");
+    let refused = Store::open_postgres(&db.url, Options::default())
+        .err()
+        .expect("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("schema version 99, newer than this release knows"),
+        "{refused}"
+    );
+}
+
 /// `baton copy`: an embedded database into PostgreSQL and back, every record kept
 /// (counts per kind, `verify` clean), and the copy goes on where the source stopped.
 #[test]
