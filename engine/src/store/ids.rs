@@ -21,14 +21,27 @@ pub(crate) struct Ids {
 struct Shared {
     pg: Arc<Pg>,
     sequence: &'static str,
-    /// Taken from the sequence and not used yet, smallest first.
-    ready: Mutex<VecDeque<u64>>,
+    ids: Mutex<Taken>,
 }
+
+#[derive(Default)]
+struct Taken {
+    /// Taken from the sequence and not used yet, smallest first.
+    ready: VecDeque<u64>,
+    /// How many ids were handed out so far, and the last ones handed out with
+    /// their number, for `give_back`.
+    count: u64,
+    recent: VecDeque<(u64, u64)>,
+}
+
+/// How many handed-out ids can still be given back: far more than one command
+/// takes.
+const RECENT: usize = 1024;
 
 /// Where `Ids::mark` was, to give back what was taken after it.
 pub(crate) enum Mark {
     Local(u64),
-    Taken(usize),
+    Taken(u64),
 }
 
 impl Ids {
@@ -47,7 +60,7 @@ impl Ids {
             shared: Some(Shared {
                 pg,
                 sequence,
-                ready: Mutex::new(VecDeque::new()),
+                ids: Mutex::default(),
             }),
         }
     }
@@ -56,18 +69,23 @@ impl Ids {
         let Some(s) = &self.shared else {
             return Ok(self.local.fetch_add(1, Ordering::Relaxed));
         };
-        let mut ready = s.ready.lock().unwrap_or_else(|e| e.into_inner());
-        if ready.is_empty() {
+        let mut t = s.ids.lock().unwrap_or_else(|e| e.into_inner());
+        if t.ready.is_empty() {
             // Message ids one at a time, while the transaction holds their lock, so
             // that they follow the order of commits (see `txn::write`).
             let n = if s.sequence == "messages" { 1 } else { BLOCK };
-            ready.extend(s.pg.ids(s.sequence, n)?);
+            let fresh = s.pg.ids(s.sequence, n)?;
+            t.ready.extend(fresh);
         }
-        let id = ready.pop_front().ok_or_else(|| {
+        let id = t.ready.pop_front().ok_or_else(|| {
             StoreError::Storage(format!("the sequence of {} gave no id", s.sequence))
         })?;
-        // Remembered for `give_back`.
-        self.local.store(id, Ordering::Relaxed);
+        let n = t.count;
+        t.count += 1;
+        t.recent.push_back((n, id));
+        if t.recent.len() > RECENT {
+            t.recent.pop_front();
+        }
         Ok(id)
     }
 
@@ -76,21 +94,23 @@ impl Ids {
     pub fn mark(&self) -> Mark {
         match &self.shared {
             None => Mark::Local(self.local.load(Ordering::Relaxed)),
-            Some(s) => Mark::Taken(s.ready.lock().map(|r| r.len()).unwrap_or(0)),
+            Some(s) => Mark::Taken(s.ids.lock().map(|t| t.count).unwrap_or(0)),
         }
     }
 
-    /// Give back the ids taken since `mark` (a refused command wrote nothing).
+    /// Give back the ids taken since `mark` (a refused command wrote nothing): the
+    /// next command takes them again, so ids count the commands that happened.
     pub fn give_back(&self, mark: Mark) {
         match (&self.shared, mark) {
             (None, Mark::Local(n)) => self.local.store(n, Ordering::Relaxed),
-            (Some(s), Mark::Taken(left)) => {
-                let mut ready = s.ready.lock().unwrap_or_else(|e| e.into_inner());
-                // Only the last one taken is known without a list; a command takes
-                // one id at a time, and the others stay unused gaps.
-                if ready.len() < left {
-                    ready.push_front(self.local.load(Ordering::Relaxed));
+            (Some(s), Mark::Taken(from)) => {
+                let mut t = s.ids.lock().unwrap_or_else(|e| e.into_inner());
+                while t.recent.back().is_some_and(|(n, _)| *n >= from) {
+                    if let Some((_, id)) = t.recent.pop_back() {
+                        t.ready.push_front(id);
+                    }
                 }
+                t.count = from.max(t.recent.back().map_or(0, |(n, _)| n + 1));
             }
             _ => {}
         }
