@@ -154,13 +154,27 @@ pub(super) struct Acks {
     /// the single caller about 7% of its commands). Raised only after the batch's
     /// keys are in sled, so a mark never claims more than the flush after it holds.
     written: [AtomicU64; 2],
+    /// The last instance id when the database opened, for `OPENED_AT`, until the
+    /// first flush writes it (see `opened`).
+    opened: Mutex<Option<u64>>,
+    /// What sled's recovery doubted when the database opened (see `open`).
+    doubts: AtomicU64,
 }
 
 impl Acks {
     /// Check what sled holds against the record, and go on recording from what it
     /// holds. A database from before the record existed has neither a mark nor the
     /// file: it opens, and gets both from now on.
-    pub fn open(path: &Path, t: &Trees, sync: bool) -> Result<Acks, StoreError> {
+    ///
+    /// `doubts` is what sled's recovery said when it opened the database
+    /// (`sled::Db::recovery_doubts`): the places where it skipped part of the log
+    /// and went on. Only there can a change be lost in the middle of the log
+    /// while the changes after it are kept; everywhere else sled holds a prefix
+    /// of what was written, which the mark alone measures. So instances are
+    /// checked against their histories (`orphans`) only when recovery skipped
+    /// something: that check reads back every page written since the last open,
+    /// which after a long run doubled the time opening takes.
+    pub fn open(path: &Path, t: &Trees, sync: bool, doubts: u64) -> Result<Acks, StoreError> {
         let found = Mark::found(t)?;
         let damaged = |detail: String| StoreError::Damaged {
             path: path.display().to_string(),
@@ -172,7 +186,15 @@ impl Acks {
             Ok(Some(acked)) => {
                 let missing = match missing(&acked, &found) {
                     Some(m) => Some(m),
-                    None => orphans(t, found.instance)?,
+                    None if doubts > 0 => {
+                        tracing::warn!(
+                            doubts,
+                            "the database's log had unreadable parts: checking every \
+                             instance started since it was last opened"
+                        );
+                        orphans(t, found.instance)?
+                    }
+                    None => None,
                 };
                 if let Some(missing) = missing {
                     return Err(damaged(format!(
@@ -214,16 +236,21 @@ impl Acks {
                     AtomicU64::new(found.instance),
                     AtomicU64::new(found.message),
                 ],
+                opened: Mutex::new(None),
+                doubts: AtomicU64::new(doubts),
             });
         }
-        Acks::start(path, found, sync)
+        let acks = Acks::start(path, found, sync)?;
+        acks.doubts.store(doubts, Ordering::Release);
+        Ok(acks)
     }
 
     /// The store opened its database again (see `recover`): check what sled holds
     /// now against the record, as opening does, and go on recording from it. sled
     /// may hold less than it held in memory before, never less than the record.
-    pub fn reopen(&self, path: &Path, t: &Trees) -> Result<(), StoreError> {
-        let fresh = Acks::open(path, t, self.sync)?;
+    pub fn reopen(&self, path: &Path, t: &Trees, doubts: u64) -> Result<(), StoreError> {
+        let fresh = Acks::open(path, t, self.sync, doubts)?;
+        self.doubts.store(doubts, Ordering::Release);
         for (mine, found) in self.written.iter().zip(&fresh.written) {
             mine.store(found.load(Ordering::Acquire), Ordering::Release);
         }
@@ -267,7 +294,28 @@ impl Acks {
                 AtomicU64::new(found.instance),
                 AtomicU64::new(found.message),
             ],
+            opened: Mutex::new(None),
+            doubts: AtomicU64::new(0),
         })
+    }
+
+    /// What sled's recovery doubted when the database last opened.
+    pub fn doubts(&self) -> u64 {
+        self.doubts.load(Ordering::Acquire)
+    }
+
+    /// The database is open and checked: the last instance id now is what the next
+    /// open checks from (`OPENED_AT`). It is written with the first flush's mark
+    /// rather than now, and not at all when it has not changed, so that opening
+    /// writes nothing to sled: a write there would make the next open replay it
+    /// and write sled's snapshot anew. Until that flush the older value stays,
+    /// which only makes the next check start earlier.
+    pub fn opened(&self, t: &Trees) -> Result<(), StoreError> {
+        let last = super::last_u64(&t[Kind::Instances])?;
+        if opened_at(t)? != Some(last) {
+            *self.opened.lock().unwrap_or_else(|e| e.into_inner()) = Some(last);
+        }
+        Ok(())
     }
 
     /// Step 1 of a group flush: what it acknowledges, marked in sled, as a write
@@ -280,6 +328,11 @@ impl Acks {
         }
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let w = Writer::mark();
+        if let Some(last) = self.opened.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            t[Kind::Meta]
+                .insert(&w, OPENED_AT, &last.to_be_bytes())
+                .map_err(|e| e.to_string())?;
+        }
         // The ids first: the mark comes after them in sled's log.
         let m = Mark {
             flush: st.1 + 1,
@@ -347,10 +400,13 @@ fn opened_at(t: &Trees) -> Result<Option<u64>, StoreError> {
         .map(|v| u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8]))))
 }
 
-/// Remember the last instance id now, for the next open's check. Called once the
-/// database is open and checked, before any command runs.
+/// Remember the last instance id now, for the next open's check, at once (see
+/// `Acks::opened` for the way a running store does it).
 pub(super) fn mark_opened(t: &Trees) -> Result<(), StoreError> {
     let last = super::last_u64(&t[Kind::Instances])?;
+    if opened_at(t)? == Some(last) {
+        return Ok(());
+    }
     t[Kind::Meta].insert(&t.alone()?, OPENED_AT, &last.to_be_bytes())?;
     Ok(())
 }
@@ -762,11 +818,11 @@ mod tests {
                 message: 0,
             };
             Acks::start(path, acked, false).expect("start");
-            Acks::open(path, &t, false).expect("whole, it opens");
+            Acks::open(path, &t, false, 1).expect("whole, it opens");
             t[Kind::Events]
                 .remove(&w, super::super::keys::event(3, 0))
                 .expect("remove");
-            let refused = Acks::open(path, &t, false).err().expect("refused");
+            let refused = Acks::open(path, &t, false, 1).err().expect("refused");
             assert!(
                 refused.to_string().contains("(the history of instance 3)"),
                 "{refused}"
@@ -778,7 +834,7 @@ mod tests {
         assert_eq!(lost, "the history of instance 3");
         let db = open_db(path, &Options::default()).expect("db");
         let t = Trees::new(db.open_tree("records").expect("tree"));
-        Acks::open(path, &t, false).expect("given up, it opens");
+        Acks::open(path, &t, false, 1).expect("given up, it opens");
     }
 
     /// What `orphans` says of the ids `lo..=last`, found as its walks are meant to

@@ -575,8 +575,8 @@ impl Store {
                 }
             }
         }
-        let acks = ack::Acks::open(path, &t, opts.fsync)?;
-        ack::mark_opened(&t)?;
+        let acks = ack::Acks::open(path, &t, opts.fsync, db.recovery_doubts())?;
+        acks.opened(&t)?;
         let recover::Caches {
             directory,
             defs,
@@ -695,6 +695,12 @@ impl Store {
             Some(url) if pg::is_postgres(url) => Store::open_postgres(url, opts),
             _ => Store::open(db, opts),
         }
+    }
+
+    /// How many places sled's recovery skipped in the log when this embedded
+    /// database last opened (see `ack::Acks::open`); 0 for PostgreSQL's.
+    pub fn recovery_doubts(&self) -> u64 {
+        self.acks.as_ref().map_or(0, |a| a.doubts())
     }
 
     /// Is the database PostgreSQL's (several nodes may share it)?

@@ -149,11 +149,12 @@ impl Store {
         // sled panics on some damaged files: that becomes a refusal, as at open.
         let db = ack::guarded(&self.path, || Ok(open_sled(&self.path, &opts)?))?;
         let tree = db.open_tree("records")?;
+        let doubts = db.recovery_doubts();
         self.db.set(db);
         self.t.shared().set(tree);
         let replayed = journal::replay(&w, self.t.shared(), &self.t.journal)?;
         if let Some(acks) = &self.acks {
-            acks.reopen(&self.path, &self.t)?;
+            acks.reopen(&self.path, &self.t, doubts)?;
         }
         if let Some(f) = &self.fsync {
             f.reopened()

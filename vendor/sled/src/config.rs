@@ -212,6 +212,9 @@ pub struct Inner {
     /// Patched for Baton: sync each blob file and its folder when it is written.
     #[doc(hidden)]
     pub sync_blobs: bool,
+    /// Patched for Baton: places where recovery skipped part of the log it was
+    /// replaying and went on after it (see `Db::recovery_doubts`).
+    pub(crate) recovery_doubts: Arc<std::sync::atomic::AtomicU64>,
     #[doc(hidden)]
     pub version: (usize, usize),
     tmp_path: PathBuf,
@@ -241,6 +244,7 @@ impl Default for Inner {
             flush_every_ms: Some(500),
             idgen_persist_interval: 1_000_000,
             sync_blobs: false,
+            recovery_doubts: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             global_error: Arc::new(Atomic::default()),
             #[cfg(feature = "event_log")]
             event_log: Arc::new(crate::event_log::EventLog::default()),
@@ -249,6 +253,13 @@ impl Default for Inner {
 }
 
 impl Inner {
+    /// Patched for Baton: recovery skipped part of the log here and went on.
+    pub(crate) fn doubt(&self, what: &str) {
+        debug!("recovery went on past {}", what);
+        self.recovery_doubts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
     // Get the path of the database
     #[doc(hidden)]
     pub fn get_path(&self) -> PathBuf {

@@ -58,6 +58,24 @@ impl Debug for Db {
 }
 
 impl Db {
+    /// Patched for Baton: how many times the recovery that opened this database
+    /// skipped part of the log it replayed and went on after it, rather than
+    /// stopping there. Recovery takes the log up to its first unreadable message
+    /// as the whole database, except in three places, counted here: a message
+    /// that fails its checksum in a segment below the stable tip (the rest of
+    /// that segment is skipped), a message naming a blob file that is not there
+    /// (skipped), and a segment whose header is neither whole nor blank (the
+    /// segment is left out). Each is either harmless (a freed segment partly
+    /// overwritten, as the comment at the first one says) or a change lost in
+    /// the middle of the log while later ones were kept, which no check of the
+    /// log's tip can see. With 0, nothing was skipped: what the log holds is a
+    /// prefix of what was written.
+    pub fn recovery_doubts(&self) -> u64 {
+        self.context
+            .recovery_doubts
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     #[doc(hidden)]
     #[deprecated(since = "0.30.2", note = "replaced by `sled::open`")]
     pub fn open<P: AsRef<std::path::Path>>(path: P) -> Result<Self> {

@@ -15,6 +15,9 @@ pub struct LogIter {
     pub max_lsn: Option<Lsn>,
     pub cur_lsn: Option<Lsn>,
     pub last_stage: bool,
+    /// Patched for Baton: the messages recovery skipped because the blob file
+    /// they name is not there, as (page, lsn); see `snapshot::advance_snapshot`.
+    pub dangling: Vec<(PageId, Lsn)>,
 }
 
 impl Iterator for LogIter {
@@ -133,6 +136,7 @@ impl Iterator for LogIter {
                         lsn
                     );
                     if self.last_stage {
+                        self.config.doubt("a damaged message");
                         // this happens when the second half of a freed segment
                         // is overwritten before its segment header. it's fine
                         // to just treat it like a cap
@@ -153,7 +157,10 @@ impl Iterator for LogIter {
 
                     continue;
                 }
-                Ok(LogRead::DanglingBlob(_, blob_ptr, inline_len)) => {
+                Ok(LogRead::DanglingBlob(header, blob_ptr, inline_len)) => {
+                    if self.last_stage {
+                        self.dangling.push((header.pid, lsn));
+                    }
                     debug!(
                         "encountered dangling blob \
                          pointer at lsn {} ptr {}",
@@ -293,6 +300,17 @@ fn scan_segment_headers_and_tail(
         let segment_len = u64::try_from(config.segment_size).unwrap();
         let base_lid = idx * segment_len;
         let segment = read_segment_header(&config.file, base_lid).ok()?;
+        // Patched for Baton: a header that is not whole is a blank segment (all
+        // zeroes, or filled with one byte when freed), or damage.
+        if !segment.ok {
+            let mut raw = [0u8; SEG_HEADER_LEN];
+            if pread_exact_or_eof(&config.file, &mut raw, base_lid)
+                .map_or(true, |n| n == SEG_HEADER_LEN)
+                && raw.iter().any(|b| *b != raw[0])
+            {
+                config.doubt("a damaged segment header");
+            }
+        }
         trace!(
             "SA scanned header at lid {} during startup: {:?}",
             base_lid,
@@ -446,6 +464,7 @@ fn check_contiguity_in_unstable_tail(
         max_lsn: missing_item_in_tail,
         cur_lsn: None,
         last_stage: false,
+        dangling: Vec::new(),
     };
 
     // run the iterator to completion
@@ -513,5 +532,6 @@ pub fn raw_segment_iter_from(
         segment_base: None,
         segments,
         last_stage: true,
+        dangling: Vec::new(),
     })
 }
