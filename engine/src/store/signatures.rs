@@ -37,6 +37,19 @@ impl super::records::Form<SignatureRecord> for SignatureRecord {
     }
 }
 
+/// The sample whose bytes `records/golden.txt` keeps.
+#[cfg(test)]
+pub(super) fn sample() -> SignatureRecord {
+    SignatureRecord {
+        visit: 2,
+        step: "final_review".into(),
+        by: "ann".into(),
+        approve: false,
+        at: 1_772_442_030_123,
+        reason: Some("金額與合同不符".into()),
+    }
+}
+
 impl super::records::Stored for SignatureRecord {
     const KIND: super::records::RecordKind = super::records::RecordKind::Signature;
     const VERSION: u8 = 1;

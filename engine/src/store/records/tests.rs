@@ -517,6 +517,35 @@ pub(crate) fn token() -> TokenRecord {
     }
 }
 
+/// `at`, to the millisecond, as the sign-in records keep times.
+fn at_ms(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at(secs).timestamp_millis()).expect("a valid time")
+}
+
+fn password() -> crate::logins::PasswordRecord {
+    crate::logins::PasswordRecord {
+        phc: s("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g"),
+        set_at: at_ms(31),
+    }
+}
+
+fn invite() -> crate::logins::InviteRecord {
+    crate::logins::InviteRecord {
+        person: s("bo"),
+        issued_at: at_ms(32),
+        expires_at: at_ms(32 + 7 * 86_400),
+    }
+}
+
+fn session() -> crate::logins::SessionRecord {
+    crate::logins::SessionRecord {
+        person: s("ann"),
+        started_at: at_ms(33),
+        seen_at: at_ms(3_633),
+        csrf: s("q8Zr1vT0bXc"),
+    }
+}
+
 fn figures() -> crate::store::HourFigures {
     crate::store::HourFigures {
         started: 12,
@@ -604,6 +633,10 @@ fn each_kind_writes_its_golden_bytes_and_reads_them_back() {
     check(deployment());
     check(token());
     check(figures());
+    check(crate::store::signatures::sample());
+    check(password());
+    check(invite());
+    check(session());
 }
 
 #[test]
