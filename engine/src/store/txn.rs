@@ -710,7 +710,7 @@ impl Store {
                 let applied = core::apply(&def, version, old.as_ref(), id, &cmd, &who, now, ctx)?;
                 Ok((id, old, applied, def))
             });
-            let (id, old, applied, def) = match (loaded, on_refusal) {
+            let (id, old, mut applied, def) = match (loaded, on_refusal) {
                 (Ok(x), _) => x,
                 (Err(StoreError::Rejected(r)), Some((parent, attempted))) if !resolving => {
                     // Nothing of the refused command was written; its id goes back.
@@ -732,7 +732,7 @@ impl Store {
                 ov,
                 old.as_ref(),
                 &applied.instance,
-                &applied.events,
+                std::mem::take(&mut applied.events),
                 &who,
                 now,
                 &self.next_message,
@@ -955,7 +955,7 @@ fn write(
     ov: &mut Ov<'_>,
     old: Option<&Instance>,
     new: &Instance,
-    events: &[Event],
+    events: Vec<Event>,
     actor: &str,
     now: DateTime<Utc>,
     message_ids: &super::ids::Ids,
@@ -969,16 +969,19 @@ fn write(
         .iter()
         .position(|e| matches!(e, Event::IncidentRaised { .. }))
         .unwrap_or(events.len());
+    // The events move into their records (the command's answer holds them), and
+    // are read from there below.
     let records: Vec<Record> = events
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, e)| Record {
+        .map(|(i, event)| Record {
             seq: base + i as u64,
             at: now,
             actor: if i < raised { actor } else { core::SYSTEM }.to_string(),
-            event: e.clone(),
+            event,
         })
         .collect();
+    let events = || records.iter().map(|r| &r.event);
     // One key per command, holding all its events: a new key is what costs most in
     // sled, and a command's events are always read together.
     if let Some(first) = records.first() {
@@ -1030,8 +1033,9 @@ fn write(
 
     // Tasks: the records as they were, then this command's events on top.
     // Each task this command touched: as it was (none if it created it) and is now.
-    let mut tasks: BTreeMap<TaskId, (Option<Task>, Task)> = BTreeMap::new();
-    for e in events {
+    // As it was is borrowed from the old instance: only the new one is a copy.
+    let mut tasks: BTreeMap<TaskId, (Option<&Task>, Task)> = BTreeMap::new();
+    for e in events() {
         let id = match e {
             Event::TaskCreated { task } => {
                 tasks.insert(task.id, (None, task.clone()));
@@ -1054,7 +1058,7 @@ fn write(
             if let std::collections::btree_map::Entry::Vacant(v) = tasks.entry(id) {
                 // Only open and claimed tasks change, and those are in the instance.
                 if let Some(t) = old.and_then(|o| o.task(id)) {
-                    v.insert((Some(t.clone()), t.clone()));
+                    v.insert((Some(t), t.clone()));
                 }
             }
             if let Some((_, t)) = tasks.get_mut(&id) {
@@ -1066,9 +1070,9 @@ fn write(
     // asked most: the person and role entries carry the task itself, so answering it
     // is one range read; they are rewritten whenever the task changes.
     for (before, after) in tasks.values() {
-        let mut gone = before.as_ref().map(index_keys).unwrap_or_default();
+        let mut gone = before.map(index_keys).unwrap_or_default();
         let mut added = index_keys(after);
-        let changed = before.as_ref() != Some(after);
+        let changed = *before != Some(after);
         for (tree, (g, a)) in gone.iter_mut().zip(added.iter_mut()).enumerate() {
             let same: Vec<Vec<u8>> = g.intersection(a).cloned().collect();
             for k in same {
@@ -1102,7 +1106,7 @@ fn write(
     let mut due_of: BTreeMap<u32, DateTime<Utc>> = old
         .map(|o| o.timers.iter().map(|t| (t.n, t.due)).collect())
         .unwrap_or_default();
-    for e in events {
+    for e in events() {
         match e {
             Event::TimerSet { timer } => {
                 due_of.insert(timer.n, timer.due);
