@@ -134,8 +134,28 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
         c.join().expect("client");
     }
 
-    // Every timer due, then every message delivered.
+    // Every timer due (the last ones 2 s after the last start), and then taken by
+    // a node: none is overdue in the database. Then every message delivered. On a
+    // busy machine the nodes may take a while past the due times; the wait is
+    // bounded, and what is still overdue then is reported as never fired.
     std::thread::sleep(Duration::from_secs(4));
+    let watcher = baton_engine::Engine::open(
+        &db,
+        Options::default(),
+        Arc::new(baton_engine::clock::SystemClock),
+    )
+    .expect("open");
+    let end = Instant::now() + Duration::from_secs(90);
+    while watcher
+        .store
+        .next_timer()
+        .expect("next timer")
+        .is_some_and(|due| due <= Utc::now())
+        && Instant::now() < end
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(watcher);
     let api = Api::new(&urls.lock().expect("urls")[2]);
     let end = Instant::now() + Duration::from_secs(90);
     let records = loop {
@@ -192,7 +212,7 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
     }
     let mut lost = Vec::new();
     let mut twice = Vec::new();
-    let (mut fired_once, mut fired_twice, mut never_fired) = (0, 0, 0);
+    let (mut fired_once, mut fired_twice, mut never_fired, mut already_past) = (0, 0, 0, 0);
     for a in &acks {
         match a {
             Ack::Started { tag, instance } => {
@@ -211,17 +231,14 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
                     1 => {}
                     _ => twice.push(format!("completion {task}")),
                 }
-                match history
-                    .iter()
-                    .filter(|r| matches!(r.event, Event::TimerFired { .. }))
-                    .count()
-                {
-                    0 => never_fired += 1,
-                    1 => fired_once += 1,
-                    _ => fired_twice += 1,
+                let inst = store.instance(*instance).expect("instance");
+                match wait_of(&inst, &history) {
+                    Wait::Never => never_fired += 1,
+                    Wait::Fired => fired_once += 1,
+                    Wait::Twice => fired_twice += 1,
+                    Wait::Passed => already_past += 1,
                 }
                 if completed == 1 {
-                    let inst = store.instance(*instance).expect("instance");
                     assert_eq!(inst.status, Status::Completed, "instance {instance}");
                 }
             }
@@ -255,7 +272,7 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
     assert_eq!(store.latest("tick").expect("tick").0, 1);
     println!(
         "nodes: {NODES} nodes, acknowledged commands {}, timers fired once {fired_once}, \
-         twice {fired_twice}, never {never_fired}, lost {}, duplicated {}, scheduled starts {} \
+         twice {fired_twice}, never {never_fired}, waits already past {already_past}, lost {}, duplicated {}, scheduled starts {} \
          over {} occurrences, messages {}, missing at the webhook {missing}, \
          verify problems {}",
         acks.len(),
@@ -274,7 +291,10 @@ fn three_nodes_on_one_database_keep_every_change_timer_and_start_once() {
     assert_eq!(lost, Vec::<String>::new(), "acknowledged but lost");
     assert_eq!(twice, Vec::<String>::new(), "applied twice");
     assert_eq!((fired_twice, never_fired), (0, 0), "timers");
-    assert!(fired_once >= timers, "{fired_once} timers of {timers}");
+    assert!(
+        fired_once + already_past >= timers,
+        "{fired_once} timers and {already_past} waits past of {timers}"
+    );
     assert!(
         ticks.len() as i64 <= expected_ticks,
         "{} scheduled starts in {expected_ticks} occurrences",

@@ -15,6 +15,51 @@ use std::time::Duration;
 
 pub const CLIENTS: usize = 16;
 
+/// What became of the wait of one completed instance, from its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Its timer was set and fired once.
+    Fired,
+    /// Its timer was set and never fired.
+    Never,
+    /// A timer fired more often than it was set.
+    Twice,
+    /// No timer was needed: its moment had passed when the task was completed (on
+    /// a busy machine a completion may come more than `TIMER` after the start),
+    /// so the flow went straight on, as the engine does for a time gone by.
+    Passed,
+}
+
+/// The wait of `instance`, whose history is `history`. A wait with no timer counts
+/// as `Passed` only if the task was indeed completed at or after its moment
+/// (`fire_at`); otherwise its timer was lost, and it counts as `Never`.
+pub fn wait_of(
+    instance: &baton_engine::core::Instance,
+    history: &[baton_engine::core::Record],
+) -> Wait {
+    use baton_dsl::eval::Value;
+    use baton_engine::core::Event;
+    let count = |f: fn(&Event) -> bool| history.iter().filter(|r| f(&r.event)).count();
+    let set = count(|e| matches!(e, Event::TimerSet { .. }));
+    let fired = count(|e| matches!(e, Event::TimerFired { .. }));
+    let completed_at = history
+        .iter()
+        .find(|r| matches!(r.event, Event::TaskCompleted { .. }))
+        .map(|r| r.at);
+    let moment = match instance.data.get("fire_at") {
+        Some(Value::DateTime(t)) => Some(*t),
+        _ => None,
+    };
+    let past = matches!((completed_at, moment), (Some(c), Some(m)) if c >= m);
+    match (set, fired) {
+        (0, 0) if past => Wait::Passed,
+        (0, 0) => Wait::Never,
+        (s, f) if f > s || f > 1 => Wait::Twice,
+        (s, f) if s > f => Wait::Never,
+        _ => Wait::Fired,
+    }
+}
+
 /// A start, a task, a short wait, a message at each end of it.
 pub const FLOW: &str = r#"process crashy "崩潰測試" {
   started by agent
