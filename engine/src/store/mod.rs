@@ -100,9 +100,14 @@ pub enum StoreError {
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
         match e {
-            sled::Error::Corruption { .. } => StoreError::Damaged {
+            // sled's own wording carries its internals (a backtrace field); a
+            // person reads where, if sled knows, and what.
+            sled::Error::Corruption { at, .. } => StoreError::Damaged {
                 path: String::new(),
-                detail: format!("sled read corrupted data ({e})"),
+                detail: match at {
+                    Some(at) => format!("part of its data file fails its checksum (at {at})"),
+                    None => "part of its data file fails its checksum".to_string(),
+                },
             },
             e => StoreError::Storage(e.to_string()),
         }
@@ -864,6 +869,17 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// sled's corruption error reaches a person as what is wrong, without sled's
+    /// internals (its wording carries an empty backtrace field).
+    #[test]
+    fn corrupted_data_is_said_in_words() {
+        let e = StoreError::from(sled::Error::Corruption { at: None, bt: () });
+        assert_eq!(
+            e.to_string(),
+            "the database is damaged: part of its data file fails its checksum"
+        );
+    }
 
     /// A database in layout version 2: one tree per kind of record.
     fn old_layout(path: &Path, version: u32) {
