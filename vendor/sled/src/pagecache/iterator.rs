@@ -1,7 +1,7 @@
 use std::{collections::BTreeMap, io};
 
 use super::{
-    pread_exact_or_eof, read_message, read_segment_header, BasedBuf, DiskPtr,
+    pread_exact, pread_exact_or_eof, read_message, read_segment_header, BasedBuf, DiskPtr,
     LogKind, LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber,
     MAX_MSG_HEADER_LEN, SEG_HEADER_LEN,
 };
@@ -299,17 +299,15 @@ fn scan_segment_headers_and_tail(
     ) -> Option<(LogOffset, SegmentHeader)> {
         let segment_len = u64::try_from(config.segment_size).unwrap();
         let base_lid = idx * segment_len;
-        let segment = read_segment_header(&config.file, base_lid).ok()?;
-        // Patched for Baton: a header that is not whole is a blank segment (all
-        // zeroes, or filled with one byte when freed), or damage.
-        if !segment.ok {
-            let mut raw = [0u8; SEG_HEADER_LEN];
-            if pread_exact_or_eof(&config.file, &mut raw, base_lid)
-                .map_or(true, |n| n == SEG_HEADER_LEN)
-                && raw.iter().any(|b| *b != raw[0])
-            {
-                config.doubt("a damaged segment header");
-            }
+        // Patched for Baton: the header's bytes are read here (as
+        // `read_segment_header` reads them) so that one that is not whole can be
+        // told apart: a blank segment (all zeroes, or filled with one byte when
+        // freed), or damage.
+        let mut raw = [0u8; SEG_HEADER_LEN];
+        pread_exact(&config.file, &mut raw, base_lid).ok()?;
+        let segment = SegmentHeader::from(raw);
+        if !segment.ok && raw.iter().any(|b| *b != raw[0]) {
+            config.doubt("a damaged segment header");
         }
         trace!(
             "SA scanned header at lid {} during startup: {:?}",
